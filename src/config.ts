@@ -1,0 +1,159 @@
+// Typed application settings, read once from the environment and validated at start-up.
+// SETTINGS is the single list of what the code reads: the README table, local.settings.sample.json
+// and the Bicep app settings are checked against it (test/infra).
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface SettingSpec {
+  readonly name: string;
+  /** Default used when the setting is absent or empty; undefined means required. */
+  readonly default?: string;
+  readonly meaning: string;
+  /** Marks a setting whose value is a secret: it is never printed. */
+  readonly secret?: boolean;
+}
+
+export const SETTINGS = [
+  { name: "GALLERY_IDS", meaning: "Comma-separated resource ids of the galleries this app manages; events for other galleries are ignored." },
+  { name: "AZURE_TENANT_ID", meaning: "The publisher tenant (GUID): the tenant that owns the galleries." },
+  { name: "AZURE_CLIENT_ID", default: "", meaning: "Client id of the user-assigned managed identity (in Azure), or of the app registration when a client secret is used locally." },
+  { name: "AZURE_CLIENT_SECRET", default: "", secret: true, meaning: "Local development only: client secret for AZURE_CLIENT_ID. Empty in Azure, where the managed identity is used." },
+  { name: "ARM_ENDPOINT", default: "https://management.azure.com", meaning: "Azure Resource Manager endpoint (https URL)." },
+  { name: "AUTHORITY_HOST", default: "https://login.microsoftonline.com", meaning: "Microsoft Entra authority host (https URL)." },
+  { name: "SHARE_SUBSCRIPTION_IDS", default: "", meaning: "Comma-separated subscription ids (GUIDs) every managed gallery is shared with (direct mode)." },
+  { name: "SHARE_TENANT_IDS", default: "", meaning: "Comma-separated tenant ids (GUIDs) every managed gallery is shared with (direct mode)." },
+  { name: "SHARE_MAX_SUBSCRIPTIONS", default: "30", meaning: "Most subscriptions one gallery may be directly shared with (Azure's preview limit)." },
+  { name: "SHARE_MAX_TENANTS", default: "5", meaning: "Most tenants one gallery may be directly shared with (Azure's preview limit)." },
+  { name: "OUTCOME_TOPIC_ENDPOINT", default: "", meaning: "Event Grid topic endpoint that receives outcome events (CloudEvents); empty disables publishing." },
+  { name: "REPLICATION_POLL_MIN_SECONDS", default: "30", meaning: "Shortest wait between two replication reads of one version." },
+  { name: "REPLICATION_POLL_MAX_SECONDS", default: "900", meaning: "Longest wait between two replication reads of one version." },
+  { name: "REPLICATION_TIMEOUT_MINUTES", default: "720", meaning: "How long to wait for replication before the orchestration fails." },
+  { name: "ACTIVITY_RETRY_ATTEMPTS", default: "6", meaning: "Attempts for an activity whose error is retryable (throttling, 5xx, connection errors)." },
+  { name: "ACTIVITY_RETRY_FIRST_SECONDS", default: "5", meaning: "First retry delay; later ones double, capped at five minutes." },
+] as const satisfies readonly SettingSpec[];
+
+/** Settings the Functions host itself reads (host.json, bindings); the code never reads them. */
+export const HOST_SETTINGS = [
+  { name: "AzureWebJobsStorage", meaning: "Storage for the Functions host and the Durable task hub (identity-based in Azure: AzureWebJobsStorage__accountName)." },
+  { name: "FUNCTIONS_WORKER_RUNTIME", meaning: "Always `node`." },
+  { name: "TASK_HUB_NAME", meaning: "Durable task hub name (host.json `extensions.durableTask.hubName`)." },
+] as const;
+
+/** Settings reserved for parts not built yet (tenant onboarding over Service Bus, the table registry). */
+export const RESERVED_SETTINGS = [
+  { name: "ONBOARDING_QUEUE_NAME", meaning: "Service Bus queue of onboarding/offboarding messages." },
+  { name: "ServiceBusConnection__fullyQualifiedNamespace", meaning: "Service Bus namespace host name (identity-based connection)." },
+  { name: "REGISTRY_TABLE_NAME", meaning: "Table storage table of registered consumer tenants." },
+] as const;
+
+export type SettingName = (typeof SETTINGS)[number]["name"];
+
+export interface AppConfig {
+  readonly galleryIds: readonly string[];
+  readonly tenantId: string;
+  readonly clientId: string | undefined;
+  /** Never log this. */
+  readonly clientSecret: string | undefined;
+  readonly armEndpoint: string;
+  readonly authorityHost: string;
+  readonly shareSubscriptionIds: readonly string[];
+  readonly shareTenantIds: readonly string[];
+  readonly shareLimits: { readonly maxSubscriptions: number; readonly maxTenants: number };
+  readonly outcomeTopicEndpoint: string | undefined;
+  readonly polling: { readonly minSeconds: number; readonly maxSeconds: number; readonly timeoutMinutes: number };
+  readonly retry: { readonly attempts: number; readonly firstSeconds: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Parses and validates settings; reports every problem at once, each naming the setting and the expected form. */
+export function loadConfig(env: Env): AppConfig {
+  const problems: string[] = [];
+  const raw = (name: SettingName): string => {
+    const spec: SettingSpec = SETTINGS.find((s) => s.name === name)!;
+    const value = env[name]?.trim();
+    if (value) return value;
+    if (spec.default === undefined) problems.push(`${name} is required (${spec.meaning})`);
+    return spec.default ?? "";
+  };
+  const list = (name: SettingName, rule: (item: string) => boolean, form: string): string[] => {
+    const items = raw(name).split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+    const bad = items.filter((item) => !rule(item));
+    if (bad.length > 0) problems.push(`${name} must be ${form}; invalid: ${bad.join(", ")}`);
+    return items;
+  };
+  const int = (name: SettingName, min: number, max: number): number => {
+    const text = raw(name);
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || n < min || n > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max}; got "${text}"`);
+    }
+    return n;
+  };
+  const url = (name: SettingName, optional: boolean): string | undefined => {
+    const text = raw(name);
+    if (!text && optional) return undefined;
+    try {
+      const u = new URL(text);
+      if (u.protocol !== "https:") throw new Error("not https");
+      return text.replace(/\/+$/, "");
+    } catch {
+      problems.push(`${name} must be an https URL; got "${text}"`);
+      return undefined;
+    }
+  };
+  const guid = (name: SettingName, optional: boolean): string | undefined => {
+    const text = raw(name);
+    if (!text && optional) return undefined;
+    if (!GUID.test(text)) problems.push(`${name} must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx); got "${text}"`);
+    return text.toLowerCase();
+  };
+
+  const galleryIds = list("GALLERY_IDS", (id) => GALLERY_ID.test(id), "gallery resource ids (/subscriptions/{guid}/resourceGroups/{rg}/providers/Microsoft.Compute/galleries/{name})");
+  const config: AppConfig = {
+    galleryIds,
+    tenantId: guid("AZURE_TENANT_ID", false) ?? "",
+    clientId: raw("AZURE_CLIENT_ID") || undefined,
+    clientSecret: raw("AZURE_CLIENT_SECRET") || undefined,
+    armEndpoint: url("ARM_ENDPOINT", false) ?? "",
+    authorityHost: url("AUTHORITY_HOST", false) ?? "",
+    shareSubscriptionIds: list("SHARE_SUBSCRIPTION_IDS", (s) => GUID.test(s), "comma-separated GUIDs").map((s) => s.toLowerCase()),
+    shareTenantIds: list("SHARE_TENANT_IDS", (s) => GUID.test(s), "comma-separated GUIDs").map((s) => s.toLowerCase()),
+    shareLimits: { maxSubscriptions: int("SHARE_MAX_SUBSCRIPTIONS", 1, 10000), maxTenants: int("SHARE_MAX_TENANTS", 1, 10000) },
+    outcomeTopicEndpoint: url("OUTCOME_TOPIC_ENDPOINT", true),
+    polling: {
+      minSeconds: int("REPLICATION_POLL_MIN_SECONDS", 5, 86400),
+      maxSeconds: int("REPLICATION_POLL_MAX_SECONDS", 5, 86400),
+      timeoutMinutes: int("REPLICATION_TIMEOUT_MINUTES", 1, 7 * 24 * 60),
+    },
+    retry: { attempts: int("ACTIVITY_RETRY_ATTEMPTS", 1, 20), firstSeconds: int("ACTIVITY_RETRY_FIRST_SECONDS", 1, 3600) },
+  };
+  if (config.clientSecret && !config.clientId) problems.push("AZURE_CLIENT_SECRET is set but AZURE_CLIENT_ID is empty: a secret needs the app's client id");
+  if (config.polling.minSeconds > config.polling.maxSeconds) {
+    problems.push("REPLICATION_POLL_MIN_SECONDS must not exceed REPLICATION_POLL_MAX_SECONDS");
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+const GALLERY_ID = /^\/subscriptions\/[0-9a-f-]{36}\/resourcegroups\/[^/]+\/providers\/microsoft\.compute\/galleries\/[A-Za-z0-9._]+$/i;
+
+let cached: AppConfig | undefined;
+
+/** The app's settings, read from process.env on first use (the Functions host sets them before loading the app). */
+export function appConfig(): AppConfig {
+  cached ??= loadConfig(process.env);
+  return cached;
+}
+
+/** Forgets the cached settings; the local host calls this when it starts an app with new settings. */
+export function resetAppConfig(): void {
+  cached = undefined;
+}
