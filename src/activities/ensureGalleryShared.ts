@@ -1,0 +1,31 @@
+// Makes sure a gallery is directly shared with every target: reads the current sharing profile,
+// plans the missing additions, and makes at most one share call for all of them (the share API is
+// throttled to about 10 calls per 3 minutes, so targets are never shared one call each).
+// Safe to run twice: the second run finds nothing missing and makes no call.
+import * as df from "durable-functions";
+import { appConfig } from "../config";
+import { computeClient } from "../azure/compute";
+import { parseGalleryId } from "../domain/resourceIds";
+import { planShare, shareOperations } from "../domain/sharePlan";
+import { runActivity } from "./activityResult";
+import { ENSURE_GALLERY_SHARED, type ActivityResult, type EnsureGallerySharedInput, type GallerySharingResult } from "./names";
+
+export async function ensureGalleryShared(input: EnsureGallerySharedInput): Promise<ActivityResult<GallerySharingResult>> {
+  return runActivity(async () => {
+    const ref = parseGalleryId(input.galleryId);
+    const client = computeClient(appConfig(), ref.subscriptionId);
+    const gallery = await client.galleries.get(ref.resourceGroup, ref.gallery, { expand: "SharingProfile/Groups" });
+    const plan = planShare(input.targets, gallery.sharingProfile ?? {}, {
+      limits: input.limits,
+      mode: "ensure",
+      encrypted: input.encrypted,
+    });
+    const operations = shareOperations(plan);
+    for (const operation of operations) {
+      await client.gallerySharingProfile.update(ref.resourceGroup, ref.gallery, operation);
+    }
+    return { added: plan.add, alreadyShared: plan.unchanged, shareCalls: operations.length };
+  });
+}
+
+df.app.activity(ENSURE_GALLERY_SHARED, { handler: (input: EnsureGallerySharedInput) => ensureGalleryShared(input) });

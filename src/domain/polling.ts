@@ -1,0 +1,78 @@
+// When to read an image version's replication status next.
+//
+// Replication takes 30-100 minutes and ARM reports per-region progress in percent. Polling at a fixed
+// interval either detects completion late or reads far too often, so the next read is scheduled from
+// an estimate: each region's rate since the version was published (or since the first read) gives
+// the time left for the slowest region. Far from the end the wait covers most of the estimate; near
+// the end the read lands just after the estimated completion; past the estimate, reads come at the
+// minimum interval so completion is detected within it.
+
+export interface PollingSettings {
+  readonly minSeconds: number;
+  readonly maxSeconds: number;
+}
+
+export interface RegionSample {
+  readonly region: string;
+  /** 0-100. */
+  readonly progress: number;
+}
+
+export interface ProgressSample {
+  /** Epoch milliseconds. */
+  readonly at: number;
+  readonly regions: readonly RegionSample[];
+}
+
+export interface PollPlanInput {
+  readonly now: number;
+  /** When replication started (the version's publishedDate), if ARM reported it. */
+  readonly startedAt?: number;
+  /** The first progress sample this orchestration took: the baseline when startedAt is unknown. */
+  readonly first?: ProgressSample;
+  readonly latest: ProgressSample;
+  readonly settings: PollingSettings;
+}
+
+/** Wait used before any rate can be measured: long enough for progress to show, short next to a 30-minute replication. */
+export const NO_ESTIMATE_SECONDS = 300;
+/** Below this many seconds left, aim the read just after the estimated completion instead of short of it. */
+const FINAL_APPROACH_SECONDS = 600;
+/** Far from the end, cover this share of the estimate: rates drift, so approach in shrinking steps. */
+const APPROACH_SHARE = 0.75;
+/** Margin after the estimated completion, so the read usually sees "Completed" on the first try. */
+const LANDING_MARGIN_SECONDS = 10;
+
+/** Seconds until the slowest region is estimated to complete, or undefined when no rate can be measured. */
+export function estimateRemainingSeconds(input: Omit<PollPlanInput, "settings">): number | undefined {
+  let slowest = 0;
+  for (const sample of input.latest.regions) {
+    if (sample.progress >= 100) continue;
+    const rate = progressRate(sample, input);
+    if (rate === undefined) return undefined;
+    slowest = Math.max(slowest, (100 - sample.progress) / rate);
+  }
+  return slowest;
+}
+
+/** Whole seconds to wait before the next read, within the configured bounds. */
+export function nextPollDelaySeconds(input: PollPlanInput): number {
+  const { minSeconds, maxSeconds } = input.settings;
+  const remaining = estimateRemainingSeconds(input);
+  let wait: number;
+  if (remaining === undefined) wait = NO_ESTIMATE_SECONDS;
+  else if (remaining > FINAL_APPROACH_SECONDS) wait = remaining * APPROACH_SHARE;
+  else wait = remaining + LANDING_MARGIN_SECONDS;
+  return Math.round(Math.min(maxSeconds, Math.max(minSeconds, wait)));
+}
+
+/** Percent per second for one region, from the best baseline available; undefined if it cannot be told. */
+function progressRate(sample: RegionSample, input: Omit<PollPlanInput, "settings">): number | undefined {
+  const elapsedSinceStart = input.startedAt === undefined ? 0 : (input.latest.at - input.startedAt) / 1000;
+  if (elapsedSinceStart > 0 && sample.progress > 0) return sample.progress / elapsedSinceStart;
+  const base = input.first?.regions.find((r) => r.region === sample.region);
+  if (!input.first || !base) return undefined;
+  const elapsed = (input.latest.at - input.first.at) / 1000;
+  const gained = sample.progress - base.progress;
+  return elapsed > 0 && gained > 0 ? gained / elapsed : undefined;
+}
