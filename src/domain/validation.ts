@@ -1,0 +1,52 @@
+// Shared shape of validation failures: every parser in the domain reports all problems at once,
+// each as a path into the input plus the rule it broke, so a caller can dead-letter a message with
+// one readable reason instead of fixing it one error at a time.
+
+export interface FieldError {
+  /** Where the problem is: a JSON-style path (`galleries[0]`, `vm.version`) or an id segment name; "" for the whole input. */
+  path: string;
+  /** The rule that was broken, phrased to follow the path: "must be a GUID", "is required". */
+  rule: string;
+}
+
+export class DomainValidationError extends Error {
+  constructor(
+    what: string,
+    readonly errors: FieldError[],
+  ) {
+    super(`${what}: ${describeFieldErrors(errors)}`);
+    this.name = "DomainValidationError";
+  }
+}
+
+/** `tenantId: must be a GUID; galleries[0]: must be a gallery resource id`. */
+export function describeFieldErrors(errors: readonly FieldError[]): string {
+  if (errors.length === 0) return "no details";
+  return errors.map((e) => (e.path === "" ? e.rule : `${e.path}: ${e.rule}`)).join("; ");
+}
+
+/** Any GUID in the 8-4-4-4-12 hex form; Azure compares them case-insensitively. */
+export const GUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isGuid(s: unknown): s is string {
+  return typeof s === "string" && GUID_PATTERN.test(s);
+}
+
+/** Joins a path the way people write it: `galleries[0].id`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`;
+    else out += out === "" ? String(key) : `.${String(key)}`;
+  }
+  return out;
+}
+
+/** Longest echo of a caller's value in an error message: long values may be tokens or whole documents. */
+export const MAX_ECHO_LENGTH = 80;
+
+/** Quotes a value for an error message, cut to MAX_ECHO_LENGTH characters. */
+export function quoteForError(value: string): string {
+  const cut = value.length > MAX_ECHO_LENGTH ? `${value.slice(0, MAX_ECHO_LENGTH)}…` : value;
+  return JSON.stringify(cut);
+}
