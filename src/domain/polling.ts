@@ -2,8 +2,9 @@
 //
 // Replication takes 30-100 minutes and ARM reports per-region progress in percent. Polling at a fixed
 // interval either detects completion late or reads far too often, so the next read is scheduled from
-// an estimate: each region's rate since the version was published (or since the first read) gives
-// the time left for the slowest region. Far from the end the wait covers most of the estimate; near
+// an estimate: each region's current rate (between the last two reads; on the first read, since the
+// version was published) gives the time left for the slowest region. The latest rate matters because
+// regions do not all start together: the home region is copied first, the others after it. Far from the end the wait covers most of the estimate; near
 // the end the read lands just after the estimated completion; past the estimate, reads come at the
 // minimum interval so completion is detected within it.
 
@@ -28,8 +29,8 @@ export interface PollPlanInput {
   readonly now: number;
   /** When replication started (the version's publishedDate), if ARM reported it. */
   readonly startedAt?: number;
-  /** The first progress sample this orchestration took: the baseline when startedAt is unknown. */
-  readonly first?: ProgressSample;
+  /** The read before the latest one. */
+  readonly previous?: ProgressSample;
   readonly latest: ProgressSample;
   readonly settings: PollingSettings;
 }
@@ -66,13 +67,14 @@ export function nextPollDelaySeconds(input: PollPlanInput): number {
   return Math.round(Math.min(maxSeconds, Math.max(minSeconds, wait)));
 }
 
-/** Percent per second for one region, from the best baseline available; undefined if it cannot be told. */
+/** Percent per second for one region: since the previous read if it moved, else since replication started. */
 function progressRate(sample: RegionSample, input: Omit<PollPlanInput, "settings">): number | undefined {
-  const elapsedSinceStart = input.startedAt === undefined ? 0 : (input.latest.at - input.startedAt) / 1000;
-  if (elapsedSinceStart > 0 && sample.progress > 0) return sample.progress / elapsedSinceStart;
-  const base = input.first?.regions.find((r) => r.region === sample.region);
-  if (!input.first || !base) return undefined;
-  const elapsed = (input.latest.at - input.first.at) / 1000;
-  const gained = sample.progress - base.progress;
-  return elapsed > 0 && gained > 0 ? gained / elapsed : undefined;
+  const before = input.previous?.regions.find((r) => r.region === sample.region);
+  if (input.previous && before) {
+    const elapsed = (input.latest.at - input.previous.at) / 1000;
+    const gained = sample.progress - before.progress;
+    if (elapsed > 0 && gained > 0) return gained / elapsed;
+  }
+  const sinceStart = input.startedAt === undefined ? 0 : (input.latest.at - input.startedAt) / 1000;
+  return sinceStart > 0 && sample.progress > 0 ? sample.progress / sinceStart : undefined;
 }

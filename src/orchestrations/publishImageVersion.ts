@@ -96,7 +96,7 @@ export const publishImageVersion: OrchestrationHandler = function* (context: Orc
   show(status);
 
   // 1. Wait for replication: read, and if not done, sleep on a durable timer until the estimated completion.
-  let first: ProgressSample | undefined;
+  let previous: ProgressSample | undefined;
   let reading: ImageVersionReading;
   for (let reads = 1; ; reads++) {
     const result = (yield context.df.callActivityWithRetry(READ_IMAGE_VERSION, retry, {
@@ -129,15 +129,15 @@ export const publishImageVersion: OrchestrationHandler = function* (context: Orc
     }
 
     const latest: ProgressSample = { at: now, regions: verdict.regions.map((r) => ({ region: r.region, progress: r.progress })) };
-    first ??= latest;
     const published = reading.publishedDate ? Date.parse(reading.publishedDate) : Number.NaN;
     const delaySeconds = nextPollDelaySeconds({
       now,
       ...(Number.isFinite(published) ? { startedAt: published } : {}),
-      first,
+      ...(previous ? { previous } : {}),
       latest,
       settings: input.polling,
     });
+    previous = latest;
     const nextReadAt = Math.min(now + delaySeconds * 1000, deadline);
     show({ ...status, replication: { ...replication, nextReadAt: iso(nextReadAt) } });
     yield context.df.createTimer(new Date(nextReadAt));

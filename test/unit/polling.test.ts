@@ -16,11 +16,20 @@ describe("nextPollDelaySeconds", () => {
     expect(estimateRemainingSeconds({ now: latest.at, startedAt: 0, latest })).toBeCloseTo(600);
   });
 
-  it("estimates from the first sample when publishedDate is unknown, using the slowest region", () => {
-    const first: ProgressSample = { at: 0, regions: [{ region: "a", progress: 10 }, { region: "b", progress: 0 }] };
+  it("estimates from the previous read, using the slowest region", () => {
+    const previous: ProgressSample = { at: 0, regions: [{ region: "a", progress: 10 }, { region: "b", progress: 0 }] };
     const latest: ProgressSample = { at: 5 * MIN, regions: [{ region: "a", progress: 60 }, { region: "b", progress: 10 }] };
     // a: 50%/5min -> 5 min left; b: 10%/5min -> 45 min left.
-    expect(estimateRemainingSeconds({ now: latest.at, first, latest })).toBeCloseTo(45 * 60);
+    expect(estimateRemainingSeconds({ now: latest.at, previous, latest })).toBeCloseTo(45 * 60);
+  });
+
+  it("prefers the latest rate to the rate since publishing (a region that started late)", () => {
+    const previous: ProgressSample = { at: 30 * MIN, regions: [{ region: "b", progress: 0 }] };
+    const latest: ProgressSample = { at: 40 * MIN, regions: [{ region: "b", progress: 50 }] };
+    expect(estimateRemainingSeconds({ now: latest.at, startedAt: 0, previous, latest })).toBeCloseTo(10 * 60);
+    // Without movement since the previous read, it falls back to the rate since publishing.
+    const still: ProgressSample = { at: 50 * MIN, regions: [{ region: "b", progress: 50 }] };
+    expect(estimateRemainingSeconds({ now: still.at, startedAt: 0, previous: latest, latest: still })).toBeCloseTo(50 * 60);
   });
 
   it("ignores completed regions and returns 0 when all are complete", () => {
@@ -48,18 +57,32 @@ describe("nextPollDelaySeconds", () => {
   });
 
   // The aim: completion detected within 60 s, at most 15 reads per hour of replication.
-  it.each([30, 60, 120])("detects a linear %i-minute replication within 60 s using at most 15 reads an hour", (minutes) => {
+  // Home region first, then the others in parallel, as the emulator (and Azure) copy them.
+  it.each([
+    [30, 10, 20],
+    [60, 20, 40],
+    [120, 45, 75],
+    [90, 0, 90],
+  ])("detects a %i-minute replication (home %i min, then %i min) within 60 s using at most 15 reads an hour", (minutes, homeMinutes, otherMinutes) => {
     const duration = minutes * MIN;
-    const progressAt = (t: number): number => Math.min(100, Math.floor((100 * t) / duration));
+    const linear = (t: number, start: number, length: number): number =>
+      t <= start ? 0 : Math.min(100, Math.floor((100 * (t - start)) / length));
+    const sample = (t: number): ProgressSample => ({
+      at: t,
+      regions: [
+        { region: "home", progress: homeMinutes === 0 ? 100 : linear(t, 0, homeMinutes * MIN) },
+        { region: "other", progress: linear(t, homeMinutes * MIN, otherMinutes * MIN) },
+      ],
+    });
     let now = 0;
     let reads = 0;
-    let first: ProgressSample | undefined;
+    let previous: ProgressSample | undefined;
     for (;;) {
       reads++;
-      const latest: ProgressSample = { at: now, regions: [{ region: "eastus", progress: progressAt(now) }] };
-      if (progressAt(now) >= 100) break;
-      first ??= latest;
-      now += nextPollDelaySeconds({ now, startedAt: 0, first, latest, settings }) * 1000;
+      const latest = sample(now);
+      if (latest.regions.every((r) => r.progress >= 100)) break;
+      now += nextPollDelaySeconds({ now, startedAt: 0, ...(previous ? { previous } : {}), latest, settings }) * 1000;
+      previous = latest;
     }
     const delaySeconds = (now - duration) / 1000;
     console.log(`${minutes} min replication: ${reads} reads, detected ${delaySeconds} s after completion`);

@@ -1,0 +1,158 @@
+// A small, fully local world: the Azure emulator seeded with a publisher tenant (a gallery created
+// with `permissions: Groups`, an image definition, the app's identity with the sharing role) and
+// consumer tenants, plus the local Functions host running the app against it. The demo, `npm run dev`
+// and the end-to-end tests all start this same world.
+import { randomBytes } from "node:crypto";
+import { VirtualClock, type Clock } from "../clock";
+import { startEmulator, type Emulator, type EmulatorOptions } from "../emulator";
+import { startLocalHost, type LocalHost } from "../host";
+import type { SettingName } from "../../src/config";
+
+export const PUBLISHER = {
+  tenantId: "7a1c0f4e-0b5d-4c36-9a51-2f3e8d6b1c01",
+  subscriptionId: "5d2e9c1a-3f47-4b8e-a6d0-9c1b7e2f4a10",
+  resourceGroup: "rg-golden-images",
+  location: "westeurope",
+  gallery: "contoso_golden",
+  image: "ubuntu-2404-hardened",
+  appId: "3c9e2f71-5a8b-4d06-b1e4-7f2a9c0d5e21",
+} as const;
+
+export const CONSUMERS = [
+  { name: "Fabrikam", tenantId: "1b4d7e0a-2c5f-4813-9e6a-0d3c8f1b2a41", subscriptionId: "9e0f1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a51" },
+  { name: "Northwind", tenantId: "2c5e8f1b-3d60-4924-8f7b-1e4d9a2c3b42", subscriptionId: "8d9e0f1a-2b3c-4d4e-9f5a-6b7c8d9e0f52" },
+  { name: "Tailspin", tenantId: "3d6f9a2c-4e71-4a35-9a8c-2f5e0b3d4c43", subscriptionId: "7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e53" },
+] as const;
+
+export const DEFAULT_REGIONS = ["westeurope", "northeurope", "eastus"] as const;
+
+export const GALLERY_ID = `/subscriptions/${PUBLISHER.subscriptionId}/resourceGroups/${PUBLISHER.resourceGroup}/providers/Microsoft.Compute/galleries/${PUBLISHER.gallery}`;
+export const OUTCOME_TOPIC = "gallery-share-outcomes";
+
+export interface WorldOptions {
+  /** Shared by the emulator (replication progress) and the host (durable timers). Default: a VirtualClock. */
+  readonly clock?: Clock;
+  readonly seed?: number;
+  /** Overrides of the app settings the world derives. */
+  readonly settings?: Partial<Record<SettingName, string>>;
+  readonly emulator?: Omit<EmulatorOptions, "clock" | "seed">;
+  readonly log?: (line: string) => void;
+  /** The role the app's identity holds on the gallery (default: what direct sharing needs). */
+  readonly publisherRole?: "Compute Gallery Sharing Admin" | "Owner" | "Reader";
+}
+
+export interface World {
+  readonly clock: Clock;
+  readonly emulator: Emulator;
+  readonly host: LocalHost;
+  readonly settings: Record<string, string>;
+  /** Publishes a version (as an image-version PUT does) and returns its resource id. */
+  publishVersion(version: string, options?: { regions?: readonly string[]; regionMinutes?: Record<string, number>; failRegions?: Record<string, string> }): string;
+  /** POSTs events to the imageVersionEvents webhook as Event Grid would. */
+  deliver(events: unknown, eventType?: "Notification" | "SubscriptionValidation"): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export function imageVersionId(version: string): string {
+  return `${GALLERY_ID}/images/${PUBLISHER.image}/versions/${version}`;
+}
+
+/** The event Azure sends for a version write, in the Event Grid schema (resource group segment lower-cased as Azure writes it). */
+export function versionWriteEvent(versionId: string, options: { id?: string; status?: string; correlationId?: string } = {}): Record<string, unknown> {
+  const uri = versionId.replace("/resourceGroups/", "/resourcegroups/");
+  return {
+    id: options.id ?? `evt-${versionId.split("/").pop() ?? "x"}`,
+    topic: `/subscriptions/${PUBLISHER.subscriptionId}/resourceGroups/${PUBLISHER.resourceGroup}`,
+    subject: uri,
+    eventType: "Microsoft.Resources.ResourceWriteSuccess",
+    eventTime: "2026-01-01T08:00:00.0000000Z",
+    dataVersion: "",
+    metadataVersion: "1",
+    data: {
+      authorization: { scope: uri, action: "Microsoft.Compute/galleries/images/versions/write", evidence: { role: "Contributor" } },
+      correlationId: options.correlationId ?? "5b8a7c3e-1d2f-4e6a-9b0c-3d4e5f6a7b8c",
+      resourceProvider: "Microsoft.Compute",
+      resourceUri: uri,
+      operationName: "Microsoft.Compute/galleries/images/versions/write",
+      status: options.status ?? "Succeeded",
+      subscriptionId: PUBLISHER.subscriptionId,
+      tenantId: PUBLISHER.tenantId,
+    },
+  };
+}
+
+export async function startWorld(options: WorldOptions = {}): Promise<World> {
+  const clock = options.clock ?? new VirtualClock();
+  const emulator = await startEmulator({ ...options.emulator, clock, ...(options.seed === undefined ? {} : { seed: options.seed }) });
+  const control = emulator.control;
+
+  // Publisher side: the tenant, its subscription and resource group, the app's identity with the
+  // role direct sharing needs (Compute Gallery Sharing Admin on the gallery), and the gallery itself.
+  const secret = randomBytes(24).toString("base64url");
+  control.addTenant(PUBLISHER.tenantId, "Contoso (publisher)");
+  control.addSubscription(PUBLISHER.subscriptionId, PUBLISHER.tenantId);
+  control.addResourceGroup(PUBLISHER.subscriptionId, PUBLISHER.resourceGroup, PUBLISHER.location);
+  const { servicePrincipalId } = control.addApp({ appId: PUBLISHER.appId, homeTenantId: PUBLISHER.tenantId, secret, multiTenant: true, displayName: "gallery-share" });
+  control.createGallery({ subscriptionId: PUBLISHER.subscriptionId, resourceGroup: PUBLISHER.resourceGroup, gallery: PUBLISHER.gallery, location: PUBLISHER.location, permissions: "Groups" });
+  control.createImageDefinition({ subscriptionId: PUBLISHER.subscriptionId, resourceGroup: PUBLISHER.resourceGroup, gallery: PUBLISHER.gallery, image: PUBLISHER.image, location: PUBLISHER.location, osType: "Linux", publisher: "contoso", offer: "ubuntu", sku: "2404-hardened" });
+  control.addRoleAssignment({ scope: GALLERY_ID, principalId: servicePrincipalId, role: options.publisherRole ?? "Compute Gallery Sharing Admin" });
+
+  for (const consumer of CONSUMERS) {
+    control.addTenant(consumer.tenantId, consumer.name);
+    control.addSubscription(consumer.subscriptionId, consumer.tenantId);
+  }
+
+  const settings: Record<string, string> = {
+    AzureWebJobsStorage: "UseDevelopmentStorage=true",
+    FUNCTIONS_WORKER_RUNTIME: "node",
+    TASK_HUB_NAME: "gallerysharelocal",
+    GALLERY_IDS: GALLERY_ID,
+    AZURE_TENANT_ID: PUBLISHER.tenantId,
+    AZURE_CLIENT_ID: PUBLISHER.appId,
+    AZURE_CLIENT_SECRET: secret,
+    ARM_ENDPOINT: emulator.armEndpoint,
+    AUTHORITY_HOST: emulator.authorityHost,
+    SHARE_TENANT_IDS: CONSUMERS.map((c) => c.tenantId).join(","),
+    OUTCOME_TOPIC_ENDPOINT: `${emulator.url}/_eventgrid/topics/${OUTCOME_TOPIC}/api/events`,
+    ACTIVITY_RETRY_FIRST_SECONDS: "5",
+    ...options.settings,
+  };
+  const host = await startLocalHost({
+    load: () => import("../../src/functions/index.js"),
+    settings,
+    clock,
+    ...(options.log ? { log: options.log } : {}),
+  });
+
+  return {
+    clock,
+    emulator,
+    host,
+    settings,
+    publishVersion(version, publishOptions = {}) {
+      control.publishVersion({
+        subscriptionId: PUBLISHER.subscriptionId,
+        resourceGroup: PUBLISHER.resourceGroup,
+        gallery: PUBLISHER.gallery,
+        image: PUBLISHER.image,
+        version,
+        location: PUBLISHER.location,
+        targetRegions: [...(publishOptions.regions ?? DEFAULT_REGIONS)],
+        ...(publishOptions.regionMinutes ? { regionMinutes: publishOptions.regionMinutes } : {}),
+        ...(publishOptions.failRegions ? { failRegions: publishOptions.failRegions } : {}),
+      });
+      return imageVersionId(version);
+    },
+    deliver(events, eventType = "Notification") {
+      return fetch(host.eventGridUrl("imageVersionEvents"), {
+        method: "POST",
+        headers: { "content-type": "application/json", "aeg-event-type": eventType },
+        body: JSON.stringify(events),
+      });
+    },
+    async close() {
+      await host.close();
+      await emulator.close();
+    },
+  };
+}

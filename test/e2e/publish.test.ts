@@ -1,0 +1,225 @@
+// The publish-to-share workflow end to end: the app's functions in the local host, the real
+// @azure/arm-compute / @azure/identity / @azure/eventgrid clients, the emulator, one virtual clock.
+import { afterEach, describe, expect, it } from "vitest";
+import { VirtualClock } from "../../local/clock";
+import { CONSUMERS, OUTCOME_TOPIC, PUBLISHER, imageVersionId, startWorld, versionWriteEvent, type World } from "../../local/demo/world";
+import { publishInstanceId } from "../../src/domain/instanceIds";
+import { aggregatedState, armLog, isShareCall, isVersionRead, timeOf } from "./support";
+
+const MINUTE = 60_000;
+let world: World | undefined;
+
+afterEach(async () => {
+  await world?.close();
+  world = undefined;
+});
+
+async function start(settings: Record<string, string> = {}): Promise<World> {
+  world = await startWorld({ clock: new VirtualClock(), seed: 42, settings, emulator: { replication: { jitter: 0 } } });
+  return world;
+}
+
+async function publishAndDeliver(w: World, version: string, regionMinutes: Record<string, number>, failRegions?: Record<string, string>) {
+  const versionId = w.publishVersion(version, { regionMinutes, ...(failRegions ? { failRegions } : {}) });
+  const response = await w.deliver([versionWriteEvent(versionId)]);
+  expect(response.status).toBe(200);
+  return { versionId, instanceId: publishInstanceId(versionId) };
+}
+
+describe("publish -> share", () => {
+  it("(a) shares only after replication completed, with one share call for all targets", async () => {
+    const w = await start();
+    const publishedAt = w.clock.now();
+    const { instanceId } = await publishAndDeliver(w, "1.0.0", { westeurope: 35, northeurope: 42, eastus: 50 });
+    const status = await w.host.durable.waitFor(instanceId, undefined, { maxSimulatedMs: 6 * 60 * MINUTE });
+    expect(status.runtimeStatus).toBe("Completed");
+
+    const log = armLog(w);
+    const shares = log.filter(isShareCall);
+    expect(shares).toHaveLength(1);
+    const shareIndex = log.indexOf(shares[0]!);
+    const reads = log.filter(isVersionRead);
+    const firstCompleted = log.findIndex((x) => isVersionRead(x) && aggregatedState(x) === "Completed");
+    expect(firstCompleted).toBeGreaterThanOrEqual(0);
+    expect(shareIndex).toBeGreaterThan(firstCompleted);
+    expect(reads.slice(0, -1).every((x) => aggregatedState(x) !== "Completed")).toBe(true);
+    expect(timeOf(shares[0]!)).toBeGreaterThanOrEqual(publishedAt + 50 * MINUTE);
+
+    const output = status.output as { added: { tenantIds: string[] }; shareCalls: number };
+    expect(output.shareCalls).toBe(1);
+    expect([...output.added.tenantIds].sort()).toEqual(CONSUMERS.map((c) => c.tenantId).sort());
+
+    const events = w.emulator.control.receivedEvents(OUTCOME_TOPIC) as Array<{ type: string; subject: string }>;
+    expect(events.map((e) => e.type)).toEqual(["GalleryShare.ImageVersionShared"]);
+    expect(events[0]!.subject.toLowerCase()).toBe(imageVersionId("1.0.0").toLowerCase());
+  });
+
+  it("(a) makes no share call when every target already has access", async () => {
+    const w = await start();
+    const first = await publishAndDeliver(w, "1.0.0", { westeurope: 30, northeurope: 30, eastus: 30 });
+    await w.host.durable.waitFor(first.instanceId);
+    const second = await publishAndDeliver(w, "1.0.1", { westeurope: 30, northeurope: 30, eastus: 30 });
+    const status = await w.host.durable.waitFor(second.instanceId);
+    expect(status.runtimeStatus).toBe("Completed");
+    expect((status.output as { shareCalls: number }).shareCalls).toBe(0);
+    expect(armLog(w).filter(isShareCall)).toHaveLength(1);
+  });
+
+  it("(b) ten interleaved deliveries of one event start one orchestration and make one share call", async () => {
+    const w = await start();
+    const versionId = w.publishVersion("2.0.0", { regionMinutes: { westeurope: 30, northeurope: 30, eastus: 30 } });
+    const event = versionWriteEvent(versionId);
+    const instanceId = publishInstanceId(versionId);
+    // Five at once, then five more while the orchestration waits, one of them in CloudEvents form
+    // with different id casing: Azure may deliver any of these.
+    const burst = await Promise.all(Array.from({ length: 5 }, () => w.deliver([event])));
+    expect(burst.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    await w.host.durable.runUntilIdle();
+    const cloudEvent = {
+      specversion: "1.0",
+      id: "evt-cloud",
+      source: `/subscriptions/${PUBLISHER.subscriptionId}/resourceGroups/${PUBLISHER.resourceGroup}`,
+      subject: versionId.toUpperCase(),
+      type: "Microsoft.Resources.ResourceWriteSuccess",
+      time: "2026-01-01T08:00:00Z",
+      data: { ...(event.data as object), resourceUri: versionId.toLowerCase() },
+    };
+    const later = await Promise.all([
+      w.deliver([event]),
+      w.deliver(event),
+      w.deliver([cloudEvent]),
+      w.deliver([event, event]),
+    ]);
+    expect(later.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    const status = await w.host.durable.waitFor(instanceId);
+    expect(status.runtimeStatus).toBe("Completed");
+    expect(w.host.durable.listInstances().filter((i) => i.name === "publishImageVersion")).toHaveLength(1);
+    expect(armLog(w).filter(isShareCall)).toHaveLength(1);
+    // Delivered again after completion: still nothing new.
+    expect((await w.deliver([event])).status).toBe(200);
+    await w.host.durable.runUntilIdle();
+    expect(w.host.durable.listInstances()).toHaveLength(1);
+    expect(armLog(w).filter(isShareCall)).toHaveLength(1);
+  });
+
+  it("(c) a region failure ends Failed naming the region, with no share call", async () => {
+    const w = await start();
+    const { instanceId } = await publishAndDeliver(w, "3.0.0", { westeurope: 30, northeurope: 45, eastus: 40 }, { northeurope: "Disk copy failed: storage account throttled" });
+    const status = await w.host.durable.waitFor(instanceId);
+    expect(status.runtimeStatus).toBe("Failed");
+    const custom = status.customStatus as { step: string; error: { code: string; failedRegions: Array<{ region: string }> } };
+    expect(custom.step).toBe("failed");
+    expect(custom.error.code).toBe("ReplicationFailed");
+    expect(custom.error.failedRegions.map((r) => r.region.replace(/\s/g, "").toLowerCase())).toEqual(["northeurope"]);
+    expect(JSON.stringify(status.output)).toMatch(/North ?Europe/i);
+    expect(armLog(w).filter(isShareCall)).toHaveLength(0);
+    const events = w.emulator.control.receivedEvents(OUTCOME_TOPIC) as Array<{ type: string }>;
+    expect(events.map((e) => e.type)).toEqual(["GalleryShare.ImageVersionShareFailed"]);
+  });
+
+  it("(d) rides out 429 storms and 500s, honouring Retry-After, and ends right", async () => {
+    const w = await start({ ACTIVITY_RETRY_FIRST_SECONDS: "10" });
+    const control = w.emulator.control;
+    control.fault({ method: "GET", path: "/versions/", status: 429, count: 6, retryAfterSeconds: 1 });
+    control.fault({ method: "POST", path: "/share", status: 500, count: 5 });
+    control.fault({ method: "GET", path: `/galleries/${PUBLISHER.gallery}?`, status: 503, count: 2 });
+    const { instanceId } = await publishAndDeliver(w, "4.0.0", { westeurope: 30, northeurope: 30, eastus: 30 });
+    const status = await w.host.durable.waitFor(instanceId, undefined, { timeoutMs: 50_000 });
+    expect(status.runtimeStatus).toBe("Completed");
+
+    const log = armLog(w);
+    const throttled = log.filter((x) => x.status === 429);
+    expect(throttled.length).toBe(6);
+    expect(log.filter((x) => x.status === 500).length).toBe(5);
+    expect(log.filter((x) => isShareCall(x) && x.status < 300)).toHaveLength(1);
+    // Each 429 carried Retry-After, and the next read came no sooner than it asked.
+    for (const x of throttled) {
+      const headers = (x as { responseHeaders?: Record<string, string> }).responseHeaders ?? {};
+      expect(headers["retry-after"]).toBe("1");
+    }
+    const realTimes = log.filter((x) => isVersionRead(x) || x.status === 429).map((x) => (x as { realTime?: number }).realTime);
+    if (realTimes.every((t) => typeof t === "number")) {
+      const reads = log.filter((x) => /\/versions\//.test(x.url) && x.method === "GET");
+      for (let i = 1; i < reads.length; i++) {
+        if (reads[i - 1]!.status === 429) {
+          const gap = (reads[i] as { realTime: number }).realTime - (reads[i - 1] as { realTime: number }).realTime;
+          expect(gap).toBeGreaterThanOrEqual(950);
+        }
+      }
+    }
+  });
+
+  it("(e) ignores events for an unconfigured gallery, for a storage account, and for a failed write", async () => {
+    const w = await start();
+    const otherGallery = versionWriteEvent(imageVersionId("5.0.0").replace(PUBLISHER.gallery, "other_gallery"), { id: "e1" });
+    const storage = versionWriteEvent(`/subscriptions/${PUBLISHER.subscriptionId}/resourceGroups/${PUBLISHER.resourceGroup}/providers/Microsoft.Storage/storageAccounts/sa1`, { id: "e2" });
+    (storage.data as Record<string, unknown>).operationName = "Microsoft.Storage/storageAccounts/write";
+    (storage.data as Record<string, unknown>).resourceProvider = "Microsoft.Storage";
+    const failedWrite = versionWriteEvent(w.publishVersion("5.0.1"), { id: "e3", status: "Failed" });
+    const response = await w.deliver([otherGallery, storage, failedWrite]);
+    expect(response.status).toBe(200);
+    await w.host.durable.runUntilIdle();
+    expect(w.host.durable.listInstances()).toEqual([]);
+    expect(armLog(w).filter((x) => x.url.includes("/providers/Microsoft.Compute/"))).toEqual([]);
+  });
+
+  it("(e) a malformed event is refused with 500 so Event Grid retries and dead-letters it", async () => {
+    const w = await start();
+    const bad = versionWriteEvent(imageVersionId("6.0.0"));
+    (bad.data as Record<string, unknown>).resourceUri = "/subscriptions/not-a-guid/whatever";
+    const response = await w.deliver([bad]);
+    expect(response.status).toBe(500);
+    expect(w.host.durable.listInstances()).toEqual([]);
+  });
+
+  it("(g) answers the SubscriptionValidation handshake and refuses a request without aeg-event-type", async () => {
+    const w = await start();
+    const validation = [{
+      id: "2d1781af-3a4c-4d7c-bd0c-e34b19da4e66",
+      topic: `/subscriptions/${PUBLISHER.subscriptionId}`,
+      subject: "",
+      data: { validationCode: "512d38b6-c7b8-40c8-89fe-f46f9e9622b6", validationUrl: "https://example.invalid/validate" },
+      eventType: "Microsoft.EventGrid.SubscriptionValidationEvent",
+      eventTime: "2026-01-01T08:00:00Z",
+      metadataVersion: "1",
+      dataVersion: "1",
+    }];
+    const ok = await w.deliver(validation, "SubscriptionValidation");
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ validationResponse: "512d38b6-c7b8-40c8-89fe-f46f9e9622b6" });
+    const missing = await fetch(w.host.eventGridUrl("imageVersionEvents"), { method: "POST", body: "[]", headers: { "content-type": "application/json" } });
+    expect(missing.status).toBe(400);
+  });
+
+  it("serves the documented status shape over GET /api/status/{instanceId} with the function key", async () => {
+    const w = await start();
+    const { instanceId } = await publishAndDeliver(w, "7.0.0", { westeurope: 30, northeurope: 30, eastus: 30 });
+    await w.host.durable.runUntilIdle();
+    const url = `${w.host.baseUrl}/api/status/${instanceId}`;
+    expect((await fetch(url)).status).toBe(401);
+    const running = await fetch(url, { headers: { "x-functions-key": w.host.functionKey } });
+    expect(running.status).toBe(200);
+    const body = (await running.json()) as { runtimeStatus: string; customStatus: { step: string; replication: { regions: unknown[]; nextReadAt?: string } } };
+    expect(body.runtimeStatus).toBe("Running");
+    expect(body.customStatus.step).toBe("waiting-for-replication");
+    expect(body.customStatus.replication.regions).toHaveLength(3);
+    expect(body.customStatus.replication.nextReadAt).toBeDefined();
+    const missing = await fetch(`${w.host.baseUrl}/api/status/publish-nope?code=${w.host.functionKey}`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: { code: "InstanceNotFound", message: "no orchestration instance publish-nope" } });
+    const bad = await fetch(`${w.host.baseUrl}/api/status/${encodeURIComponent("a b")}?code=${w.host.functionKey}`);
+    expect(bad.status).toBe(400);
+  });
+
+  it("stops at once with the ARM error code when the app lacks the sharing role", async () => {
+    world = await startWorld({ clock: new VirtualClock(), seed: 42, publisherRole: "Reader", emulator: { replication: { jitter: 0 } } });
+    const { instanceId } = await publishAndDeliver(world, "8.0.0", { westeurope: 30, northeurope: 30, eastus: 30 });
+    const status = await world.host.durable.waitFor(instanceId);
+    expect(status.runtimeStatus).toBe("Failed");
+    const error = (status.customStatus as { error: { code: string; missingAction?: string } }).error;
+    expect(error.code).toBe("AuthorizationFailed");
+    expect(error.missingAction).toMatch(/galleries\/share\/action/i);
+    // Permanent: one share attempt, no retries.
+    expect(armLog(world).filter(isShareCall)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,43 @@
+// (h) How soon completion is detected and how many reads it takes, over seeded replications of
+// 30, 60 and 120 simulated minutes: at most 60 s late and at most 15 reads per hour of replication.
+// Simulated time and counts only; wall time plays no part.
+import { afterEach, describe, expect, it } from "vitest";
+import { VirtualClock } from "../../local/clock";
+import { startWorld, versionWriteEvent, type World } from "../../local/demo/world";
+import { publishInstanceId } from "../../src/domain/instanceIds";
+import { aggregatedState, armLog, isVersionRead, timeOf } from "./support";
+
+const MINUTE = 60_000;
+let world: World | undefined;
+
+afterEach(async () => {
+  await world?.close();
+  world = undefined;
+});
+
+describe("replication detection", () => {
+  it.each([
+    [30, { westeurope: 22, northeurope: 30, eastus: 26 }],
+    [60, { westeurope: 41, northeurope: 60, eastus: 55 }],
+    [120, { westeurope: 120, northeurope: 95, eastus: 70 }],
+  ])("detects a %i-minute replication within 60 s using at most 15 reads per hour", async (minutes, regionMinutes) => {
+    world = await startWorld({ clock: new VirtualClock(), seed: minutes, emulator: { replication: { jitter: 0 } } });
+    const publishedAt = world.clock.now();
+    const versionId = world.publishVersion(`9.${minutes}.0`, { regionMinutes });
+    expect((await world.deliver([versionWriteEvent(versionId)])).status).toBe(200);
+    const status = await world.host.durable.waitFor(publishInstanceId(versionId), undefined, { maxSimulatedMs: 4 * minutes * MINUTE });
+    expect(status.runtimeStatus).toBe("Completed");
+
+    const reads = armLog(world).filter((x) => isVersionRead(x) && x.status === 200);
+    const detected = reads.find((x) => aggregatedState(x) === "Completed");
+    expect(detected).toBeDefined();
+    const completedAt = publishedAt + minutes * MINUTE;
+    const delaySeconds = (timeOf(detected!) - completedAt) / 1000;
+    const readsPerHour = reads.length / (minutes / 60);
+    console.log(`${minutes}-minute replication: detected ${delaySeconds} s after completion with ${reads.length} reads (${readsPerHour.toFixed(1)} per hour)`);
+    expect(delaySeconds).toBeGreaterThanOrEqual(0);
+    expect(delaySeconds).toBeLessThanOrEqual(60);
+    expect(readsPerHour).toBeLessThanOrEqual(15);
+    expect((status.output as { replicationReads: number }).replicationReads).toBe(reads.length);
+  });
+});
