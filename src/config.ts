@@ -30,11 +30,12 @@ export const SETTINGS = [
   { name: "REPLICATION_TIMEOUT_MINUTES", default: "720", meaning: "How long to wait for replication before the orchestration fails." },
   { name: "ACTIVITY_RETRY_ATTEMPTS", default: "6", meaning: "Attempts for an activity whose error is retryable (throttling, 5xx, connection errors)." },
   { name: "ACTIVITY_RETRY_FIRST_SECONDS", default: "5", meaning: "First retry delay; later ones double, capped at five minutes." },
+  { name: "AzureWebJobsStorage", default: "", secret: true, meaning: "Storage of the host, the task hub and the audit table. Locally a connection string; in Azure identity-based: AzureWebJobsStorage__accountName (or __tableServiceUri) with __credential=managedidentity and __clientId." },
+  { name: "AUDIT_TABLE_NAME", default: "shareaudit", meaning: "Table (in AzureWebJobsStorage) that records which target got access to which version, and when." },
 ] as const satisfies readonly SettingSpec[];
 
 /** Settings the Functions host itself reads (host.json, bindings); the code never reads them. */
 export const HOST_SETTINGS = [
-  { name: "AzureWebJobsStorage", meaning: "Storage for the Functions host and the Durable task hub (identity-based in Azure: AzureWebJobsStorage__accountName)." },
   { name: "FUNCTIONS_WORKER_RUNTIME", meaning: "Always `node`." },
   { name: "TASK_HUB_NAME", meaning: "Durable task hub name (host.json `extensions.durableTask.hubName`)." },
 ] as const;
@@ -62,6 +63,8 @@ export interface AppConfig {
   readonly outcomeTopicEndpoint: string | undefined;
   readonly polling: { readonly minSeconds: number; readonly maxSeconds: number; readonly timeoutMinutes: number };
   readonly retry: { readonly attempts: number; readonly firstSeconds: number };
+  /** Where the audit table lives: a connection string (never log it) or a Table service URI used with the app's identity. */
+  readonly audit: { readonly tableName: string } & ({ readonly connectionString: string } | { readonly tableServiceUri: string });
 }
 
 export class ConfigError extends Error {
@@ -116,6 +119,21 @@ export function loadConfig(env: Env): AppConfig {
     return text.toLowerCase();
   };
 
+  const audit = (): AppConfig["audit"] => {
+    const tableName = raw("AUDIT_TABLE_NAME");
+    if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(tableName)) {
+      problems.push(`AUDIT_TABLE_NAME must be 3-63 letters and digits, starting with a letter; got "${tableName}"`);
+    }
+    const connectionString = raw("AzureWebJobsStorage");
+    if (connectionString) return { tableName, connectionString };
+    const serviceUri = env["AzureWebJobsStorage__tableServiceUri"]?.trim();
+    const account = env["AzureWebJobsStorage__accountName"]?.trim();
+    if (serviceUri) return { tableName, tableServiceUri: serviceUri.replace(/\/+$/, "") };
+    if (account) return { tableName, tableServiceUri: `https://${account}.table.core.windows.net` };
+    problems.push("AzureWebJobsStorage is required: a connection string, or AzureWebJobsStorage__accountName (identity-based)");
+    return { tableName, connectionString: "" };
+  };
+
   const galleryIds = list("GALLERY_IDS", (id) => GALLERY_ID.test(id), "gallery resource ids (/subscriptions/{guid}/resourceGroups/{rg}/providers/Microsoft.Compute/galleries/{name})");
   const config: AppConfig = {
     galleryIds,
@@ -134,6 +152,7 @@ export function loadConfig(env: Env): AppConfig {
       timeoutMinutes: int("REPLICATION_TIMEOUT_MINUTES", 1, 7 * 24 * 60),
     },
     retry: { attempts: int("ACTIVITY_RETRY_ATTEMPTS", 1, 20), firstSeconds: int("ACTIVITY_RETRY_FIRST_SECONDS", 1, 3600) },
+    audit: audit(),
   };
   if (config.clientSecret && !config.clientId) problems.push("AZURE_CLIENT_SECRET is set but AZURE_CLIENT_ID is empty: a secret needs the app's client id");
   if (config.polling.minSeconds > config.polling.maxSeconds) {

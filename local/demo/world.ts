@@ -3,6 +3,7 @@
 // consumer tenants, plus the local Functions host running the app against it. The demo, `npm run dev`
 // and the end-to-end tests all start this same world.
 import { randomBytes } from "node:crypto";
+import { startAzurite, type Azurite } from "../azurite";
 import { VirtualClock, type Clock } from "../clock";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../emulator";
 import { startLocalHost, type LocalHost } from "../host";
@@ -36,6 +37,8 @@ export interface WorldOptions {
   /** Overrides of the app settings the world derives. */
   readonly settings?: Partial<Record<SettingName, string>>;
   readonly emulator?: Omit<EmulatorOptions, "clock" | "seed">;
+  /** An Azurite to use (tests share one per file); by default the world starts its own. */
+  readonly azurite?: Azurite;
   readonly log?: (line: string) => void;
   /** The role the app's identity holds on the gallery (default: what direct sharing needs). */
   readonly publisherRole?: "Compute Gallery Sharing Admin" | "Owner" | "Reader";
@@ -44,6 +47,7 @@ export interface WorldOptions {
 export interface World {
   readonly clock: Clock;
   readonly emulator: Emulator;
+  readonly azurite: Azurite;
   readonly host: LocalHost;
   readonly settings: Record<string, string>;
   /** Publishes a version (as an image-version PUT does) and returns its resource id. */
@@ -83,6 +87,7 @@ export function versionWriteEvent(versionId: string, options: { id?: string; sta
 
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const clock = options.clock ?? new VirtualClock();
+  const azurite = options.azurite ?? (await startAzurite());
   const emulator = await startEmulator({ ...options.emulator, clock, ...(options.seed === undefined ? {} : { seed: options.seed }) });
   const control = emulator.control;
 
@@ -103,7 +108,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   }
 
   const settings: Record<string, string> = {
-    AzureWebJobsStorage: "UseDevelopmentStorage=true",
+    AzureWebJobsStorage: azurite.connectionString,
     FUNCTIONS_WORKER_RUNTIME: "node",
     TASK_HUB_NAME: "gallerysharelocal",
     GALLERY_IDS: GALLERY_ID,
@@ -127,6 +132,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   return {
     clock,
     emulator,
+    azurite,
     host,
     settings,
     publishVersion(version, publishOptions = {}) {
@@ -153,6 +159,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     async close() {
       await host.close();
       await emulator.close();
+      if (!options.azurite) await azurite.stop();
     },
   };
 }

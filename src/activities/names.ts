@@ -5,6 +5,7 @@ import type { ShareLimits, ShareTargets } from "../domain/sharePlan";
 export const READ_IMAGE_VERSION = "readImageVersion";
 export const ENSURE_GALLERY_SHARED = "ensureGalleryShared";
 export const PUBLISH_OUTCOME = "publishOutcome";
+export const RECORD_SHARE_AUDIT = "recordShareAudit";
 
 /** A permanent failure, returned (not thrown) so the orchestration does not retry it. */
 export interface ActivityError {
@@ -53,4 +54,14 @@ export interface PublishOutcomeInput {
 
 export interface PublishOutcomeResult {
   readonly published: boolean;
+}
+
+export interface RecordShareAuditInput {
+  readonly galleryId: string;
+  readonly imageVersionId: string;
+  readonly instanceId: string;
+  readonly added: ShareTargets;
+  readonly alreadyShared: ShareTargets;
+  /** ISO time the share was confirmed (orchestration time). */
+  readonly at: string;
 }

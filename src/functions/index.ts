@@ -5,3 +5,4 @@ import "../orchestrations/publishImageVersion";
 import "../activities/readImageVersion";
 import "../activities/ensureGalleryShared";
 import "../activities/publishOutcome";
+import "../activities/recordShareAudit";

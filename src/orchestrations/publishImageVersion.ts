@@ -10,6 +10,7 @@ import {
   ENSURE_GALLERY_SHARED,
   PUBLISH_OUTCOME,
   READ_IMAGE_VERSION,
+  RECORD_SHARE_AUDIT,
   type ActivityError,
   type ActivityResult,
   type EnsureGallerySharedInput,
@@ -17,6 +18,7 @@ import {
   type ImageVersionReading,
   type PublishOutcomeInput,
   type ReadImageVersionInput,
+  type RecordShareAuditInput,
 } from "../activities/names";
 import { nextPollDelaySeconds, type ProgressSample } from "../domain/polling";
 import { replicationVerdict, type RegionProgress, type ReplicationVerdict } from "../domain/replication";
@@ -99,9 +101,7 @@ export const publishImageVersion: OrchestrationHandler = function* (context: Orc
   let previous: ProgressSample | undefined;
   let reading: ImageVersionReading;
   for (let reads = 1; ; reads++) {
-    const result = (yield context.df.callActivityWithRetry(READ_IMAGE_VERSION, retry, {
-      imageVersionId: input.imageVersionId,
-    } satisfies ReadImageVersionInput)) as ActivityResult<ImageVersionReading>;
+    const result = yield* call<ImageVersionReading>(READ_IMAGE_VERSION, { imageVersionId: input.imageVersionId } satisfies ReadImageVersionInput);
     const now = context.df.currentUtcDateTime.getTime();
     if (!result.ok) return yield* fail(result.error, { ...status, replication: { ...status.replication, reads } });
     reading = result.value;
@@ -144,12 +144,12 @@ export const publishImageVersion: OrchestrationHandler = function* (context: Orc
   }
 
   // 2. Share: one activity per gallery reads its sharing profile and adds only what is missing.
-  const shared = (yield context.df.callActivityWithRetry(ENSURE_GALLERY_SHARED, retry, {
+  const shared = yield* call<GallerySharingResult>(ENSURE_GALLERY_SHARED, {
     galleryId: input.galleryId,
     targets: input.targets,
     limits: input.limits,
     encrypted: reading.encrypted,
-  } satisfies EnsureGallerySharedInput)) as ActivityResult<GallerySharingResult>;
+  } satisfies EnsureGallerySharedInput);
   if (!shared.ok) return yield* fail(shared.error, status);
 
   const outcome: PublishOutcome = {
@@ -163,23 +163,40 @@ export const publishImageVersion: OrchestrationHandler = function* (context: Orc
   };
   show({ ...status, step: "publishing-outcome", targets: targetResults(targets, shared.value) });
 
-  // 3. Report. A topic that cannot be reached does not undo the share: it shows in the status instead.
-  const published = (yield context.df.callActivityWithRetry(
-    PUBLISH_OUTCOME,
-    retry,
-    outcomeEvent(context, OUTCOME_SHARED, input, outcome),
-  )) as ActivityResult<unknown>;
-  show({ ...status, step: "done", ...(published.ok ? {} : { error: published.error }) });
+  // 3. Record and report. Neither undoes the share when it fails: the failure shows in the status instead.
+  const audited = yield* report(RECORD_SHARE_AUDIT, {
+    galleryId: input.galleryId,
+    imageVersionId: input.imageVersionId,
+    instanceId: context.df.instanceId,
+    added: shared.value.added,
+    alreadyShared: shared.value.alreadyShared,
+    at: outcome.replicationDetectedAt,
+  } satisfies RecordShareAuditInput);
+  const published = yield* report(PUBLISH_OUTCOME, outcomeEvent(context, OUTCOME_SHARED, input, outcome));
+  const reportError = audited ?? published;
+  show({ ...status, step: "done", ...(reportError ? { error: reportError } : {}) });
   return outcome;
+
+  /** Calls an activity with the retry policy; a failure that outlived every retry comes back as a result too. */
+  function* call<T>(name: string, activityInput: unknown): Generator<df.Task, ActivityResult<T>, unknown> {
+    try {
+      return (yield context.df.callActivityWithRetry(name, retry, activityInput)) as ActivityResult<T>;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      return { ok: false, error: { code: "RetriesExhausted", message: `${name} failed ${input.retry.attempts} times: ${message}` } };
+    }
+  }
+
+  /** Runs a reporting activity: its failure is returned for the status, never thrown. */
+  function* report(name: string, activityInput: unknown): Generator<df.Task, ActivityError | undefined, unknown> {
+    const result = yield* call<unknown>(name, activityInput);
+    return result.ok ? undefined : result.error;
+  }
 
   /** Publishes the failure, records it in the status, and ends the orchestration as Failed. */
   function* fail(error: PublishStatus["error"] & object, last: PublishStatus): Generator<df.Task, never, unknown> {
     show({ ...last, step: "failed", error });
-    yield context.df.callActivityWithRetry(
-      PUBLISH_OUTCOME,
-      retry,
-      outcomeEvent(context, OUTCOME_FAILED, input, { result: "Failed", imageVersionId: input.imageVersionId, error }),
-    );
+    yield* report(PUBLISH_OUTCOME, outcomeEvent(context, OUTCOME_FAILED, input, { result: "Failed", imageVersionId: input.imageVersionId, error }));
     throw new Error(`${error.code}: ${error.message}`);
   }
 };

@@ -1,13 +1,25 @@
 // The publish-to-share workflow end to end: the app's functions in the local host, the real
 // @azure/arm-compute / @azure/identity / @azure/eventgrid clients, the emulator, one virtual clock.
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startAzurite, type Azurite } from "../../local/azurite";
 import { VirtualClock } from "../../local/clock";
-import { CONSUMERS, OUTCOME_TOPIC, PUBLISHER, imageVersionId, startWorld, versionWriteEvent, type World } from "../../local/demo/world";
+import { CONSUMERS, GALLERY_ID, OUTCOME_TOPIC, PUBLISHER, imageVersionId, startWorld, versionWriteEvent, type World } from "../../local/demo/world";
 import { publishInstanceId } from "../../src/domain/instanceIds";
+import { loadConfig } from "../../src/config";
+import { readAuditRows } from "../../src/azure/auditTable";
+import { auditPartition } from "../../src/activities/recordShareAudit";
 import { aggregatedState, armLog, isShareCall, isVersionRead, timeOf } from "./support";
 
 const MINUTE = 60_000;
 let world: World | undefined;
+let azurite: Azurite;
+
+beforeAll(async () => {
+  azurite = await startAzurite();
+});
+afterAll(async () => {
+  await azurite?.stop();
+});
 
 afterEach(async () => {
   await world?.close();
@@ -15,7 +27,7 @@ afterEach(async () => {
 });
 
 async function start(settings: Record<string, string> = {}): Promise<World> {
-  world = await startWorld({ clock: new VirtualClock(), seed: 42, settings, emulator: { replication: { jitter: 0 } } });
+  world = await startWorld({ clock: new VirtualClock(), seed: 42, azurite, settings, emulator: { replication: { jitter: 0 } } });
   return world;
 }
 
@@ -28,9 +40,10 @@ async function publishAndDeliver(w: World, version: string, regionMinutes: Recor
 
 describe("publish -> share", () => {
   it("(a) shares only after replication completed, with one share call for all targets", async () => {
-    const w = await start();
+    const w = await start({ AUDIT_TABLE_NAME: "auditsharedonce" });
     const publishedAt = w.clock.now();
-    const { instanceId } = await publishAndDeliver(w, "1.0.0", { westeurope: 35, northeurope: 42, eastus: 50 });
+    // Home region (westeurope) first, then the others: complete after 20 + 50 minutes.
+    const { instanceId } = await publishAndDeliver(w, "1.0.0", { westeurope: 20, northeurope: 42, eastus: 50 });
     const status = await w.host.durable.waitFor(instanceId, undefined, { maxSimulatedMs: 6 * 60 * MINUTE });
     expect(status.runtimeStatus).toBe("Completed");
 
@@ -43,7 +56,7 @@ describe("publish -> share", () => {
     expect(firstCompleted).toBeGreaterThanOrEqual(0);
     expect(shareIndex).toBeGreaterThan(firstCompleted);
     expect(reads.slice(0, -1).every((x) => aggregatedState(x) !== "Completed")).toBe(true);
-    expect(timeOf(shares[0]!)).toBeGreaterThanOrEqual(publishedAt + 50 * MINUTE);
+    expect(timeOf(shares[0]!)).toBeGreaterThanOrEqual(publishedAt + 70 * MINUTE);
 
     const output = status.output as { added: { tenantIds: string[] }; shareCalls: number };
     expect(output.shareCalls).toBe(1);
@@ -52,6 +65,12 @@ describe("publish -> share", () => {
     const events = w.emulator.control.receivedEvents(OUTCOME_TOPIC) as Array<{ type: string; subject: string }>;
     expect(events.map((e) => e.type)).toEqual(["GalleryShare.ImageVersionShared"]);
     expect(events[0]!.subject.toLowerCase()).toBe(imageVersionId("1.0.0").toLowerCase());
+
+    // The audit table (Azurite) says who got access to what.
+    const rows = await readAuditRows(loadConfig(w.settings), auditPartition(GALLERY_ID));
+    expect(rows.map((r) => [r.targetKind, r.targetId, r.result, r.rowKey.split("|")[1]]).sort()).toEqual(
+      CONSUMERS.map((c) => ["tenant", c.tenantId, "added", "1.0.0"]).sort(),
+    );
   });
 
   it("(a) makes no share call when every target already has access", async () => {
@@ -212,7 +231,7 @@ describe("publish -> share", () => {
   });
 
   it("stops at once with the ARM error code when the app lacks the sharing role", async () => {
-    world = await startWorld({ clock: new VirtualClock(), seed: 42, publisherRole: "Reader", emulator: { replication: { jitter: 0 } } });
+    world = await startWorld({ clock: new VirtualClock(), seed: 42, azurite, publisherRole: "Reader", emulator: { replication: { jitter: 0 } } });
     const { instanceId } = await publishAndDeliver(world, "8.0.0", { westeurope: 30, northeurope: 30, eastus: 30 });
     const status = await world.host.durable.waitFor(instanceId);
     expect(status.runtimeStatus).toBe("Failed");

@@ -1,0 +1,45 @@
+// Records in the audit table which targets had access to a version once it was shared.
+import * as df from "durable-functions";
+import { appConfig } from "../config";
+import { writeAuditRows, type AuditRow } from "../azure/auditTable";
+import { stableHash } from "../domain/instanceIds";
+import { normalizeResourceId, parseImageVersionId } from "../domain/resourceIds";
+import { runActivity } from "./activityResult";
+import { RECORD_SHARE_AUDIT, type ActivityResult, type RecordShareAuditInput } from "./names";
+
+/** The audit partition of a gallery: a hash, since table keys may not contain "/". */
+export function auditPartition(galleryId: string): string {
+  return `gallery-${stableHash(normalizeResourceId(galleryId))}`;
+}
+
+export function auditRows(input: RecordShareAuditInput): AuditRow[] {
+  const ref = parseImageVersionId(input.imageVersionId);
+  const partitionKey = auditPartition(input.galleryId);
+  const row = (targetKind: AuditRow["targetKind"], targetId: string, result: AuditRow["result"]): AuditRow => ({
+    partitionKey,
+    rowKey: `${ref.image}|${ref.version}|${targetKind}|${targetId}`,
+    galleryId: input.galleryId,
+    imageVersionId: input.imageVersionId,
+    targetKind,
+    targetId,
+    result,
+    instanceId: input.instanceId,
+    at: input.at,
+  });
+  return [
+    ...input.added.subscriptionIds.map((id) => row("subscription", id, "added")),
+    ...input.added.tenantIds.map((id) => row("tenant", id, "added")),
+    ...input.alreadyShared.subscriptionIds.map((id) => row("subscription", id, "already-shared")),
+    ...input.alreadyShared.tenantIds.map((id) => row("tenant", id, "already-shared")),
+  ];
+}
+
+export async function recordShareAudit(input: RecordShareAuditInput): Promise<ActivityResult<{ rows: number }>> {
+  return runActivity(async () => {
+    const rows = auditRows(input);
+    await writeAuditRows(appConfig(), rows);
+    return { rows: rows.length };
+  });
+}
+
+df.app.activity(RECORD_SHARE_AUDIT, { handler: (input: RecordShareAuditInput) => recordShareAudit(input) });
