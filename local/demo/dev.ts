@@ -1,0 +1,46 @@
+// npm run dev: the demo's world, kept running for manual use. Prints the URLs and ready-to-paste
+// curl commands; publish versions through the emulator's control API and watch the app react.
+// DEV_SPEED (default 60) is simulated seconds per real second.
+import { publishInstanceId } from "../../src/domain/instanceIds";
+import { WallClock } from "../clock";
+import { PUBLISHER, imageVersionId, startWorld, versionWriteEvent } from "./world";
+
+const SPEED = Number(process.env.DEV_SPEED ?? "60");
+
+async function main(): Promise<void> {
+  if (!(SPEED > 0)) throw new Error(`DEV_SPEED must be a positive number; got "${process.env.DEV_SPEED}"`);
+  const world = await startWorld({ clock: new WallClock(SPEED), seed: 1, log: (line) => console.log(`[host] ${line}`) });
+  const version = "1.0.0";
+  const versionId = world.publishVersion(version);
+  const event = JSON.stringify([versionWriteEvent(versionId)]);
+  const key = world.host.functionKey;
+  console.log(`gallery-share dev world (simulated time ${SPEED}x)
+  local Functions host : ${world.host.baseUrl}   (function key: ${key})
+  emulator (ARM, Entra): ${world.emulator.url}   (CA file: ${world.emulator.caFile})
+  Azurite tables       : ${world.azurite.tableEndpoint}
+  functions            : ${world.host.registeredFunctions().map((f) => `${f.name} (${f.trigger})`).join(", ")}
+
+A version ${version} of ${PUBLISHER.image} is replicating now. Try:
+
+  # deliver its Event Grid event to the app
+  curl -s -X POST '${world.host.eventGridUrl("imageVersionEvents")}' -H 'aeg-event-type: Notification' -H 'content-type: application/json' -d '${event}'
+
+  # follow the orchestration
+  curl -s '${world.host.baseUrl}/api/status/${publishInstanceId(versionId)}?code=${key}'
+
+  # publish another version through the emulator's control API (see local/emulator/README.md), then deliver its event as above
+  # version ids look like ${imageVersionId("1.0.1")}
+
+Ctrl+C stops everything.`);
+  const stop = async (): Promise<void> => {
+    await world.close();
+    process.exit(0);
+  };
+  process.once("SIGINT", () => void stop());
+  process.once("SIGTERM", () => void stop());
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.stack ?? err.message : String(err));
+  process.exit(1);
+});
