@@ -6,8 +6,7 @@
 // DEMO_SPEED (default 240) is simulated seconds per real second. EMULATOR_RECORD=<file> records the
 // ARM traffic as JSON Lines for the contract test.
 import { loadConfig } from "../../src/config";
-import { readAuditRows } from "../../src/azure/auditTable";
-import { auditPartition } from "../../src/activities/recordShareAudit";
+import { auditPartition, readAuditRows } from "../../src/azure/auditTable";
 import { publishInstanceId } from "../../src/domain/instanceIds";
 import type { PublishOutcome, PublishStatus } from "../../src/orchestrations/publishImageVersion";
 import { WallClock } from "../clock";
@@ -39,7 +38,7 @@ async function main(): Promise<number> {
     console.log(`Published ${PUBLISHER.image} ${VERSION}, replicating to ${Object.keys(REGION_MINUTES).join(", ")}`);
     const delivered = await world.deliver([versionWriteEvent(versionId)]);
     console.log(`Event Grid delivered ResourceWriteSuccess -> imageVersionEvents: HTTP ${delivered.status}\n`);
-    if (delivered.status !== 200) return 1;
+    if (delivered.status !== 202) return 1;
 
     const instanceId = publishInstanceId(versionId);
     let lines = 0;

@@ -22,7 +22,16 @@ export async function ensureGalleryShared(input: EnsureGallerySharedInput): Prom
     });
     const operations = shareOperations(plan);
     for (const operation of operations) {
-      await client.gallerySharingProfile.update(ref.resourceGroup, ref.gallery, operation);
+      try {
+        await client.gallerySharingProfile.update(ref.resourceGroup, ref.gallery, operation);
+      } catch (err) {
+        // ARM may end the share LRO with an empty 200 body, which @azure/arm-compute 25 fails to
+        // deserialize (a TypeError, not a RestError) although the share succeeded: confirm by reading.
+        if (!(err instanceof TypeError)) throw err;
+        const after = await client.galleries.get(ref.resourceGroup, ref.gallery, { expand: "SharingProfile/Groups" });
+        const stillMissing = shareOperations(planShare(input.targets, after.sharingProfile ?? {}, { limits: input.limits, mode: "ensure", encrypted: input.encrypted }));
+        if (stillMissing.length > 0) throw new Error(`the share call ended without a readable result and the gallery still lacks targets: ${err.message}`);
+      }
     }
     return { added: plan.add, alreadyShared: plan.unchanged, shareCalls: operations.length };
   });

@@ -1,16 +1,10 @@
 // Records in the audit table which targets had access to a version once it was shared.
 import * as df from "durable-functions";
 import { appConfig } from "../config";
-import { writeAuditRows, type AuditRow } from "../azure/auditTable";
-import { stableHash } from "../domain/instanceIds";
-import { normalizeResourceId, parseImageVersionId } from "../domain/resourceIds";
+import { auditPartition, writeAuditRows, type AuditRow } from "../azure/auditTable";
+import { parseImageVersionId } from "../domain/resourceIds";
 import { runActivity } from "./activityResult";
 import { RECORD_SHARE_AUDIT, type ActivityResult, type RecordShareAuditInput } from "./names";
-
-/** The audit partition of a gallery: a hash, since table keys may not contain "/". */
-export function auditPartition(galleryId: string): string {
-  return `gallery-${stableHash(normalizeResourceId(galleryId))}`;
-}
 
 export function auditRows(input: RecordShareAuditInput): AuditRow[] {
   const ref = parseImageVersionId(input.imageVersionId);

@@ -2,6 +2,8 @@
 // Upserts, so an activity that runs twice writes the same rows again.
 import { TableClient, type TableEntity } from "@azure/data-tables";
 import type { AppConfig } from "../config";
+import { stableHash } from "../domain/instanceIds";
+import { normalizeResourceId } from "../domain/resourceIds";
 import { appCredential } from "./credentials";
 
 export interface AuditRow {
@@ -16,6 +18,11 @@ export interface AuditRow {
   readonly result: "added" | "already-shared";
   readonly instanceId: string;
   readonly at: string;
+}
+
+/** The audit partition of a gallery: a hash, since table keys may not contain "/". */
+export function auditPartition(galleryId: string): string {
+  return `gallery-${stableHash(normalizeResourceId(galleryId))}`;
 }
 
 let forConfig: AppConfig | undefined;

@@ -34,9 +34,9 @@ describe("replication detection", () => {
     world = await startWorld({ clock: new VirtualClock(), seed: minutes, azurite, emulator: { replication: { jitter: 0 } } });
     const publishedAt = world.clock.now();
     const versionId = world.publishVersion(`9.${minutes}.0`, { regionMinutes });
-    expect((await world.deliver([versionWriteEvent(versionId)])).status).toBe(200);
+    expect((await world.deliver([versionWriteEvent(versionId)])).status).toBe(202);
     const status = await world.host.durable.waitFor(publishInstanceId(versionId), undefined, { maxSimulatedMs: 4 * minutes * MINUTE });
-    expect(status.runtimeStatus).toBe("Completed");
+    expect(status.runtimeStatus, JSON.stringify(status)).toBe("Completed");
 
     const reads = armLog(world).filter((x) => isVersionRead(x) && x.status === 200);
     const detected = reads.find((x) => aggregatedState(x) === "Completed");

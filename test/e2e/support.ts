@@ -7,6 +7,9 @@ export interface LoggedExchange {
   readonly status: number;
   readonly responseBody?: unknown;
   readonly time?: number | string;
+  /** Wall-clock arrival (epoch ms): SDK retry waits are real time even when the emulator's clock is virtual. */
+  readonly realTime?: number;
+  readonly responseHeaders?: Record<string, string>;
 }
 
 export function armLog(world: World): LoggedExchange[] {
