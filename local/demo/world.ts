@@ -1,5 +1,5 @@
 // A small, fully local world: the Azure emulator seeded with a publisher tenant (a gallery created
-// with `permissions: Groups`, an image definition, the app's identity with the sharing role) and
+// with `permissions: Groups`, an image definition, the app's identity with the roles it needs) and
 // consumer tenants, plus the local Functions host running the app against it. The demo, `npm run dev`
 // and the end-to-end tests all start this same world.
 import { randomBytes } from "node:crypto";
@@ -40,8 +40,9 @@ export interface WorldOptions {
   /** An Azurite to use (tests share one per file); by default the world starts its own. */
   readonly azurite?: Azurite;
   readonly log?: (line: string) => void;
-  /** The role the app's identity holds on the gallery (default: what direct sharing needs). */
-  readonly publisherRole?: "Compute Gallery Sharing Admin" | "Owner" | "Reader";
+  /** The roles the app's identity holds on the gallery. Default, as infra/app/gallery-rbac.bicep grants:
+   *  Reader (to read versions and the sharing profile) and Compute Gallery Sharing Admin (share/action only). */
+  readonly publisherRoles?: ReadonlyArray<"Compute Gallery Sharing Admin" | "Owner" | "Reader">;
 }
 
 export interface World {
@@ -100,7 +101,9 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const { servicePrincipalId } = control.addApp({ appId: PUBLISHER.appId, homeTenantId: PUBLISHER.tenantId, secret, multiTenant: true, displayName: "gallery-share" });
   control.createGallery({ subscriptionId: PUBLISHER.subscriptionId, resourceGroup: PUBLISHER.resourceGroup, gallery: PUBLISHER.gallery, location: PUBLISHER.location, permissions: "Groups" });
   control.createImageDefinition({ subscriptionId: PUBLISHER.subscriptionId, resourceGroup: PUBLISHER.resourceGroup, gallery: PUBLISHER.gallery, image: PUBLISHER.image, location: PUBLISHER.location, osType: "Linux", publisher: "contoso", offer: "ubuntu", sku: "2404-hardened" });
-  control.addRoleAssignment({ scope: GALLERY_ID, principalId: servicePrincipalId, role: options.publisherRole ?? "Compute Gallery Sharing Admin" });
+  for (const role of options.publisherRoles ?? ["Reader", "Compute Gallery Sharing Admin"]) {
+    control.addRoleAssignment({ scope: GALLERY_ID, principalId: servicePrincipalId, role });
+  }
 
   for (const consumer of CONSUMERS) {
     control.addTenant(consumer.tenantId, consumer.name);

@@ -231,7 +231,7 @@ describe("publish -> share", () => {
   });
 
   it("stops at once with the ARM error code when the app lacks the sharing role", async () => {
-    world = await startWorld({ clock: new VirtualClock(), seed: 42, azurite, publisherRole: "Reader", emulator: { replication: { jitter: 0 } } });
+    world = await startWorld({ clock: new VirtualClock(), seed: 42, azurite, publisherRoles: ["Reader"], emulator: { replication: { jitter: 0 } } });
     const { instanceId } = await publishAndDeliver(world, "8.0.0", { westeurope: 30, northeurope: 30, eastus: 30 });
     const status = await world.host.durable.waitFor(instanceId);
     expect(status.runtimeStatus).toBe("Failed");

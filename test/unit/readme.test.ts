@@ -2,12 +2,12 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { SETTINGS } from "../../src/config";
+import { SETTINGS, type SettingSpec } from "../../src/config";
 
 const readme = readFileSync(path.resolve(__dirname, "../../README.md"), "utf8");
 
 describe("README settings table", () => {
-  it.each(SETTINGS.map((s) => [s.name, s] as const))("documents %s with its default", (name, spec) => {
+  it.each(SETTINGS.map((s): [string, SettingSpec] => [s.name, s]))("documents %s with its default", (name, spec) => {
     const row = readme.split("\n").find((line) => line.startsWith(`| \`${name}\` |`));
     expect(row, `README has no settings row for ${name}`).toBeDefined();
     const cell = row!.split("|")[2]!.trim();

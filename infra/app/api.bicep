@@ -1,0 +1,212 @@
+// The Function App on the Flex Consumption plan (FC1), Node.js 22, running as the user-assigned
+// identity, and its app settings: the single place the app's settings are set in Azure.
+//
+// test/infra checks these settings against src/config.ts (SETTINGS, HOST_SETTINGS,
+// RESERVED_SETTINGS) and local.settings.sample.json. Two settings are deliberately absent:
+//   - AZURE_CLIENT_SECRET: local development only; in Azure the app authenticates with the managed
+//     identity named by AZURE_CLIENT_ID, and a secret here would be a long-lived credential.
+//   - FUNCTIONS_WORKER_RUNTIME: Flex Consumption takes the language from functionAppConfig.runtime
+//     below and rejects this app setting.
+
+@description('Function App name (globally unique host name).')
+param name string
+
+@description('Flex Consumption plan name.')
+param planName string
+
+@description('Region of the plan and the app.')
+param location string
+
+@description('Tags; the app also gets azd-service-name = api, which is how azd finds it.')
+param tags object = {}
+
+@description('Resource id of the user-assigned identity the app runs as.')
+param identityId string
+
+@description('Client id of that identity (AZURE_CLIENT_ID).')
+param identityClientId string
+
+@description('Host storage account name (identity-based AzureWebJobsStorage).')
+param storageAccountName string
+
+@description('Blob endpoint of the host storage account, with its trailing slash.')
+param storageBlobEndpoint string
+
+@description('Blob container of the deployment package.')
+param deploymentContainerName string
+
+@description('Application Insights connection string.')
+param applicationInsightsConnectionString string
+
+@minValue(1)
+@maxValue(1000)
+@description('Most instances the app scales out to.')
+param maximumInstanceCount int
+
+@allowed([
+  512
+  2048
+  4096
+])
+@description('Instance memory in MB.')
+param instanceMemoryMB int
+
+@description('Comma-separated gallery resource ids (GALLERY_IDS).')
+param galleryIds string
+
+@description('Comma-separated subscription ids for direct sharing (SHARE_SUBSCRIPTION_IDS).')
+param shareSubscriptionIds string
+
+@description('Comma-separated tenant ids for direct sharing (SHARE_TENANT_IDS).')
+param shareTenantIds string
+
+@description('Endpoint of the outcome-event topic (OUTCOME_TOPIC_ENDPOINT).')
+param outcomeTopicEndpoint string
+
+@description('Service Bus namespace host name (ServiceBusConnection__fullyQualifiedNamespace).')
+param serviceBusFullyQualifiedNamespace string
+
+@description('Onboarding queue name (ONBOARDING_QUEUE_NAME).')
+param onboardingQueueName string
+
+@description('Registry table name (REGISTRY_TABLE_NAME).')
+param registryTableName string
+
+@description('Share audit table name (AUDIT_TABLE_NAME).')
+param auditTableName string
+
+@description('Durable task hub name (TASK_HUB_NAME, host.json extensions.durableTask.hubName).')
+param taskHubName string
+
+@allowed([
+  'AzureStorage'
+  'DurableTaskScheduler'
+])
+@description('Durable Functions backend.')
+param durableBackend string
+
+@description('Durable Task Scheduler endpoint; empty with the Azure Storage backend.')
+param durableTaskSchedulerEndpoint string = ''
+
+// Settings the Functions host reads. AzureWebJobsStorage (also read by the code, for the audit
+// table) is identity-based: account name plus the managed identity, no connection string (the
+// account has shared keys disabled anyway).
+var hostSettings = {
+  AzureWebJobsStorage__accountName: storageAccountName
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identityClientId
+  TASK_HUB_NAME: taskHubName
+}
+
+// Telemetry goes to Application Insights with the managed identity (local auth is disabled there).
+var monitoringSettings = {
+  APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+}
+
+// Settings src/config.ts reads (SETTINGS). Tuning values repeat the code's defaults on purpose, so
+// that what runs in Azure is visible here and can be changed without a code release.
+var codeSettings = {
+  GALLERY_IDS: galleryIds
+  AZURE_TENANT_ID: tenant().tenantId
+  AZURE_CLIENT_ID: identityClientId
+  ARM_ENDPOINT: environment().resourceManager
+  AUTHORITY_HOST: environment().authentication.loginEndpoint
+  SHARE_SUBSCRIPTION_IDS: shareSubscriptionIds
+  SHARE_TENANT_IDS: shareTenantIds
+  SHARE_MAX_SUBSCRIPTIONS: '30'
+  SHARE_MAX_TENANTS: '5'
+  OUTCOME_TOPIC_ENDPOINT: outcomeTopicEndpoint
+  REPLICATION_POLL_MIN_SECONDS: '30'
+  REPLICATION_POLL_MAX_SECONDS: '900'
+  REPLICATION_TIMEOUT_MINUTES: '720'
+  ACTIVITY_RETRY_ATTEMPTS: '6'
+  ACTIVITY_RETRY_FIRST_SECONDS: '5'
+  AUDIT_TABLE_NAME: auditTableName
+}
+
+// Settings reserved for parts not built yet (RESERVED_SETTINGS): the onboarding queue trigger
+// (identity-based Service Bus connection) and the table registry.
+var reservedSettings = {
+  ONBOARDING_QUEUE_NAME: onboardingQueueName
+  ServiceBusConnection__fullyQualifiedNamespace: serviceBusFullyQualifiedNamespace
+  ServiceBusConnection__credential: 'managedidentity'
+  ServiceBusConnection__clientId: identityClientId
+  REGISTRY_TABLE_NAME: registryTableName
+}
+
+// Durable Task Scheduler backend: host.json names the Azure Storage provider by default; these
+// app settings override host.json (AzureFunctionsJobHost__path__to__setting) so that one package
+// runs on either backend.
+var durableSettings = durableBackend == 'DurableTaskScheduler'
+  ? {
+      AzureFunctionsJobHost__extensions__durableTask__storageProvider__type: 'azureManaged'
+      AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionStringName: 'DURABLE_TASK_SCHEDULER_CONNECTION_STRING'
+      DURABLE_TASK_SCHEDULER_CONNECTION_STRING: 'Endpoint=${durableTaskSchedulerEndpoint};Authentication=ManagedIdentity;ClientID=${identityClientId}'
+    }
+  : {}
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+  name: name
+  location: location
+  tags: union(tags, {
+    'azd-service-name': 'api'
+  })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    siteConfig: {
+      minTlsVersion: '1.2'
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storageBlobEndpoint}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'node'
+        version: '22'
+      }
+    }
+  }
+
+  resource appSettings 'config' = {
+    name: 'appsettings'
+    properties: union(hostSettings, monitoringSettings, codeSettings, reservedSettings, durableSettings)
+  }
+}
+
+output name string = functionApp.name
+output id string = functionApp.id
+output defaultHostName string = functionApp.properties.defaultHostName

@@ -1,0 +1,33 @@
+# azd predown hook (azure.yaml), PowerShell twin of predown.sh: removes the Event Grid system topics
+# next to the galleries, the role assignments of the app's identity (and of the consumer app) on the
+# galleries, and the records of those deployments, before `azd down` deletes the app's resource
+# group. It never touches the galleries, their images or their sharing profiles.
+. "$PSScriptRoot/common.ps1"
+Set-Location (Join-Path $PSScriptRoot '../..')
+
+Assert-AzdEnv @('AZURE_ENV_NAME', 'AZURE_SUBSCRIPTION_ID', 'GALLERY_IDS', 'AZURE_USER_ASSIGNED_IDENTITY_PRINCIPAL_ID')
+
+foreach ($topicId in (Get-SystemTopicIds)) {
+    $parts = $topicId -split '/'
+    Write-Host "Deleting Event Grid system topic $topicId"
+    az resource delete --ids $topicId --output none
+    if ($LASTEXITCODE -ne 0) { Write-Warning "Could not delete $topicId" }
+    az deployment group delete --subscription $parts[2] --resource-group $parts[4] --name (Get-EventsDeploymentName) --output none 2>$null
+}
+
+$principals = @($env:AZURE_USER_ASSIGNED_IDENTITY_PRINCIPAL_ID, $env:CONSUMER_APP_PRINCIPAL_ID) | Where-Object { $_ }
+foreach ($galleryId in (Split-Commas $env:GALLERY_IDS)) {
+    foreach ($principal in $principals) {
+        $assignmentIds = @(az role assignment list --scope $galleryId --query "[?principalId=='$principal'].id" --output tsv 2>$null | Where-Object { $_ })
+        if ($assignmentIds.Count -gt 0) {
+            Write-Host "Removing the role assignments of $principal on $galleryId"
+            az role assignment delete --ids @assignmentIds --output none
+            if ($LASTEXITCODE -ne 0) { Write-Warning 'Could not remove them' }
+        }
+    }
+}
+
+az deployment sub delete --subscription $env:AZURE_SUBSCRIPTION_ID --name (Get-AccessDeploymentName) --output none 2>$null
+Write-Host "Removed the Event Grid sources and gallery role assignments; azd now deletes the app's resource group."
+# A failed clean-up step above is a warning, not a reason to stop `azd down`.
+exit 0

@@ -1,0 +1,40 @@
+#!/bin/sh
+# azd predown hook (azure.yaml): before `azd down` deletes the app's resource group, removes what was
+# created outside azd's own deployment:
+#   - the Event Grid system topics next to the galleries (their event subscriptions go with them),
+#   - the role assignments of the app's identity, and of the consumer app if one was granted, on
+#     each gallery,
+#   - the records of the access and event-subscription deployments.
+# It never touches the galleries, their images or their sharing profiles: revoke direct shares and
+# offboard consumers first (docs/deploy.md, "Removing everything").
+set -eu
+cd "$(dirname "$0")/../.."
+. ./infra/hooks/common.sh
+
+require_env AZURE_ENV_NAME AZURE_SUBSCRIPTION_ID GALLERY_IDS AZURE_USER_ASSIGNED_IDENTITY_PRINCIPAL_ID
+
+for topic_id in $(system_topic_ids); do
+  topic_subscription=$(printf '%s' "$topic_id" | cut -d/ -f3)
+  topic_group=$(printf '%s' "$topic_id" | cut -d/ -f5)
+  echo "Deleting Event Grid system topic $topic_id"
+  az resource delete --ids "$topic_id" --output none || echo "WARNING: could not delete $topic_id" >&2
+  az deployment group delete --subscription "$topic_subscription" --resource-group "$topic_group" \
+    --name "$(events_deployment_name)" --output none 2>/dev/null || true
+done
+
+for gallery_id in $(split_commas "$GALLERY_IDS"); do
+  for principal in "$AZURE_USER_ASSIGNED_IDENTITY_PRINCIPAL_ID" "${CONSUMER_APP_PRINCIPAL_ID:-}"; do
+    [ -n "$principal" ] || continue
+    assignment_ids=$(az role assignment list --scope "$gallery_id" \
+      --query "[?principalId=='$principal'].id" --output tsv 2>/dev/null || true)
+    if [ -n "$assignment_ids" ]; then
+      echo "Removing the role assignments of $principal on $gallery_id"
+      # One id per word, on purpose.
+      # shellcheck disable=SC2086
+      az role assignment delete --ids $assignment_ids --output none || echo "WARNING: could not remove them" >&2
+    fi
+  done
+done
+
+az deployment sub delete --subscription "$AZURE_SUBSCRIPTION_ID" --name "$(access_deployment_name)" --output none 2>/dev/null || true
+echo "Removed the Event Grid sources and gallery role assignments; azd now deletes the app's resource group."

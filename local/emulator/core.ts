@@ -1,0 +1,76 @@
+// The emulator's state and services, shared by every route module.
+import type { Clock } from "../clock";
+import { createSigningKey, type SigningKey } from "./entra/jwt";
+import { Faults } from "./faults";
+import { Operations } from "./lro";
+import { Recorder } from "./record";
+import { World } from "./store";
+import { ComputeWindows, TokenBuckets, type ThrottleConfig } from "./throttle";
+import { GuidSequence, hashGuid } from "./util/rng";
+
+export interface CoreConfig {
+  seed: number;
+  throttling: ThrottleConfig | false;
+  replication: { minutesPerRegion: number; jitter: number };
+  shareLimits: { maxSubscriptions: number; maxTenants: number };
+  lro: { pollsToComplete: number; retryAfterSeconds?: number };
+  tokenLifetimeSeconds: number;
+}
+
+export class Core {
+  world = new World();
+  readonly ops: Operations;
+  readonly buckets: TokenBuckets | undefined;
+  readonly windows: ComputeWindows | undefined;
+  readonly faults: Faults;
+  readonly recorder: Recorder;
+  readonly signingKey: SigningKey = createSigningKey();
+  /** Secret for the App Service style managed-identity endpoint (`X-IDENTITY-HEADER`). */
+  readonly identityHeader: string;
+  /** Set once the server listens: https://127.0.0.1:PORT */
+  baseUrl = "";
+  /**
+   * Real time each token was issued, by `uti`. Expiry is enforced against real time because SDK token
+   * caches refresh on real time; enforcing simulated time would reject tokens the SDK rightly thinks
+   * are fresh whenever a virtual clock jumps hours ahead.
+   */
+  readonly issuedTokens = new Map<string, { realIssuedAt: number; lifetimeMs: number }>();
+  private readonly sequences = new Map<string, GuidSequence>();
+
+  constructor(
+    readonly clock: Clock,
+    readonly config: CoreConfig,
+    recordPath: string | undefined,
+  ) {
+    this.ops = new Operations(clock, config.seed, config.lro.pollsToComplete);
+    this.buckets = config.throttling ? new TokenBuckets(config.throttling, clock) : undefined;
+    this.windows = config.throttling && config.throttling.computeWindows ? new ComputeWindows(clock) : undefined;
+    this.faults = new Faults(config.seed);
+    this.recorder = new Recorder(recordPath);
+    this.identityHeader = hashGuid(config.seed, "identity-header");
+  }
+
+  /** Deterministic GUID for a named thing (same seed + same parts = same id). */
+  guid(...parts: string[]): string {
+    return hashGuid(this.config.seed, ...parts);
+  }
+
+  /** The next GUID of a sequence (request ids, token ids). */
+  nextGuid(kind: string): string {
+    let seq = this.sequences.get(kind);
+    if (!seq) {
+      seq = new GuidSequence(this.config.seed, kind);
+      this.sequences.set(kind, seq);
+    }
+    return seq.next();
+  }
+
+  reset(): void {
+    this.world = new World();
+    this.ops.clear();
+    this.buckets?.clear();
+    this.windows?.clear();
+    this.faults.clear();
+    this.recorder.clear();
+  }
+}

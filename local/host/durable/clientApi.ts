@@ -1,0 +1,249 @@
+// The Durable extension's HTTP API (HttpApiHandler), served twice like the real host does:
+//  - behind `rpcBaseUrl` (`/durabletask/`, loopback, no key): what `df.getClient(context)` calls;
+//  - as the public webhook `/runtime/webhooks/durabletask/` (system key `durabletask_extension` or the
+//    master key): what `createCheckStatusResponse` links point to.
+// Routes: POST orchestrators/{name}/{id?}; GET instances/, GET|DELETE instances/{id};
+// POST instances/{id}/terminate|suspend|resume|rewind|restart; POST instances/{id}/raiseEvent/{event}.
+import { jsonResponse, textResponse, type HostRequest, type HostResponse } from "../httpServer";
+import { keyMatches, presentedKey, type HostKeys } from "../keys";
+import type { DurableRuntime } from "./runtime";
+import { FunctionNotFoundError, InstanceAlreadyExistsError } from "./runtime";
+import { parseJsonText, statusTime, TERMINAL_STATUSES, type InstanceRecord } from "./store";
+import { eventTypeName } from "./history";
+
+export const RPC_PATH = "/durabletask/";
+export const WEBHOOK_PATH = "/runtime/webhooks/durabletask";
+const CONNECTION_NAME = "Storage";
+
+export interface ClientContext {
+  runtime: DurableRuntime;
+  keys: HostKeys;
+  origin: () => string;
+}
+
+/** Query suffix of management links: taskHub, connection and the system key, as the extension builds it. */
+function managementQuery(ctx: ClientContext): string {
+  return `taskHub=${encodeURIComponent(ctx.runtime.taskHubName)}&connection=${CONNECTION_NAME}&code=${encodeURIComponent(ctx.keys.systemKeys.durabletask_extension)}`;
+}
+
+export interface HttpManagementPayload {
+  id: string;
+  statusQueryGetUri: string;
+  sendEventPostUri: string;
+  terminatePostUri: string;
+  rewindPostUri: string;
+  purgeHistoryDeleteUri: string;
+  restartPostUri: string;
+  suspendPostUri: string;
+  resumePostUri: string;
+}
+
+export function managementPayload(ctx: ClientContext, instanceId: string, origin = ctx.origin()): HttpManagementPayload {
+  const prefix = `${origin}${WEBHOOK_PATH}/instances/${instanceId === "INSTANCEID" ? instanceId : encodeURIComponent(instanceId)}`;
+  const q = managementQuery(ctx);
+  return {
+    id: instanceId,
+    statusQueryGetUri: `${prefix}?${q}`,
+    sendEventPostUri: `${prefix}/raiseEvent/{eventName}?${q}`,
+    terminatePostUri: `${prefix}/terminate?reason={text}&${q}`,
+    rewindPostUri: `${prefix}/rewind?reason={text}&${q}`,
+    purgeHistoryDeleteUri: `${prefix}?${q}`,
+    restartPostUri: `${prefix}/restart?${q}`,
+    suspendPostUri: `${prefix}/suspend?reason={text}&${q}`,
+    resumePostUri: `${prefix}/resume?reason={text}&${q}`,
+  };
+}
+
+/** The durable client input binding's data (BindingHelper.DurableOrchestrationClientToString). */
+export function durableClientBindingData(ctx: ClientContext): Record<string, unknown> {
+  const origin = ctx.origin();
+  const base = `${origin}${WEBHOOK_PATH}`;
+  const code = `code=${encodeURIComponent(ctx.keys.systemKeys.durabletask_extension)}`;
+  return {
+    taskHubName: ctx.runtime.taskHubName,
+    creationUrls: {
+      createNewInstancePostUri: `${base}/orchestrators/{functionName}[/{instanceId}]?${code}`,
+      createAndWaitOnNewInstancePostUri: `${base}/orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&${code}`,
+    },
+    managementUrls: managementPayload(ctx, "INSTANCEID", origin),
+    baseUrl: base,
+    requiredQueryStringParameters: code,
+    rpcBaseUrl: `${origin}${RPC_PATH}`,
+  };
+}
+
+function statusPayload(rec: InstanceRecord, showInput: boolean, showHistory: boolean, showHistoryOutput: boolean): Record<string, unknown> {
+  const payload: Record<string, unknown> = {
+    name: rec.name,
+    instanceId: rec.instanceId,
+    runtimeStatus: rec.status,
+    input: showInput ? parseJsonText(rec.input) : null,
+    customStatus: rec.customStatus ?? null,
+    output: parseJsonText(rec.output),
+    createdTime: statusTime(rec.createdTime),
+    lastUpdatedTime: statusTime(rec.lastUpdatedTime),
+  };
+  if (showHistory) {
+    payload.historyEvents = rec.history.map((e) => {
+      const entry: Record<string, unknown> = { EventType: eventTypeName(e.EventType), Timestamp: e.Timestamp };
+      if (e.Name !== undefined) entry.FunctionName = e.Name;
+      if (e.EventId >= 0) entry.EventId = e.EventId;
+      if (e.TaskScheduledId !== undefined) entry.ScheduledId = e.TaskScheduledId;
+      if (e.TimerId !== undefined) entry.TimerId = e.TimerId;
+      if (e.FireAt !== undefined) entry.FireAt = e.FireAt;
+      if (e.Reason !== undefined) entry.Reason = e.Reason;
+      if (showHistoryOutput && e.Result !== undefined) entry.Result = parseJsonText(e.Result);
+      if (e.OrchestrationStatus !== undefined) entry.OrchestrationStatus = e.OrchestrationStatus;
+      return entry;
+    });
+  }
+  return payload;
+}
+
+function boolParam(req: HostRequest, name: string, fallback: boolean): boolean {
+  const value = req.url.searchParams.get(name);
+  if (value === null) return fallback;
+  if (value.toLowerCase() === "true") return true;
+  if (value.toLowerCase() === "false") return false;
+  return fallback;
+}
+
+function checkStatusResponse(ctx: ClientContext, instanceId: string): HostResponse {
+  const links = managementPayload(ctx, instanceId);
+  const { rewindPostUri: _rewind, ...body } = links;
+  return jsonResponse(202, body, { location: links.statusQueryGetUri, "retry-after": "10" });
+}
+
+/** Dispatches a Durable HTTP API request whose path (after the API base) is `path`. */
+async function handleApi(ctx: ClientContext, req: HostRequest, path: string): Promise<HostResponse> {
+  const runtime = ctx.runtime;
+  const segments = path.split("/").filter((s) => s.length > 0).map((s) => decodeURIComponent(s));
+  const [controller, first, second, third] = segments;
+
+  if (controller === "orchestrators" && first !== undefined) {
+    if (req.method !== "POST") return { status: 404 };
+    const text = req.body.toString("utf8");
+    let inputJson: string | undefined;
+    if (text.length > 0) {
+      try {
+        JSON.parse(text);
+        inputJson = text;
+      } catch {
+        return jsonResponse(400, { Message: "Invalid JSON content" });
+      }
+    }
+    try {
+      const id = runtime.startNew(first, second, inputJson);
+      return checkStatusResponse(ctx, id);
+    } catch (err) {
+      if (err instanceof InstanceAlreadyExistsError) return jsonResponse(409, { Message: err.message });
+      if (err instanceof FunctionNotFoundError) return jsonResponse(400, { Message: err.message });
+      throw err;
+    }
+  }
+
+  if (controller === "instances") {
+    if (first === undefined) {
+      if (req.method === "GET") {
+        const statuses = (req.url.searchParams.get("runtimeStatus") ?? "").split(",").filter((s) => s);
+        const prefix = req.url.searchParams.get("instanceIdPrefix");
+        const showInput = boolParam(req, "showInput", false);
+        const list = runtime.store
+          .all()
+          .filter((r) => statuses.length === 0 || statuses.includes(r.status))
+          .filter((r) => prefix === null || r.instanceId.startsWith(prefix))
+          .map((r) => statusPayload(r, showInput, false, false));
+        return jsonResponse(200, list);
+      }
+      if (req.method === "DELETE") {
+        let deleted = 0;
+        const statuses = (req.url.searchParams.get("runtimeStatus") ?? "").split(",").filter((s) => s);
+        const from = Date.parse(req.url.searchParams.get("createdTimeFrom") ?? "");
+        if (Number.isNaN(from)) return textResponse(400, "Please provide value for 'createdTimeFrom' parameter.");
+        const toText = req.url.searchParams.get("createdTimeTo");
+        const to = toText ? Date.parse(toText) : Number.POSITIVE_INFINITY;
+        for (const r of runtime.store.all()) {
+          if (r.createdTime < from || r.createdTime > to) continue;
+          if (statuses.length > 0 && !statuses.includes(r.status)) continue;
+          if (runtime.purge(r.instanceId) === "ok") deleted++;
+        }
+        return deleted === 0 ? { status: 404 } : jsonResponse(200, { instancesDeleted: deleted });
+      }
+      return { status: 404 };
+    }
+    const instanceId = first;
+    if (second === undefined) {
+      if (req.method === "GET") {
+        const rec = runtime.record(instanceId);
+        if (!rec) return { status: 404 };
+        const body = statusPayload(rec, boolParam(req, "showInput", true), boolParam(req, "showHistory", false), boolParam(req, "showHistoryOutput", false));
+        if (rec.status === "Pending" || rec.status === "Running" || rec.status === "ContinuedAsNew") {
+          return jsonResponse(202, body, { location: req.url.href, "retry-after": "5" });
+        }
+        const failStatus = rec.status === "Failed" && boolParam(req, "returnInternalServerErrorOnFailure", false) ? 500 : 200;
+        return jsonResponse(failStatus, body);
+      }
+      if (req.method === "DELETE") {
+        const outcome = runtime.purge(instanceId);
+        if (outcome === "notFound") return { status: 404 };
+        if (outcome === "notTerminal") {
+          const status = runtime.record(instanceId)?.status ?? "Running";
+          return jsonResponse(412, `Only orchestrations in a terminal state can be purged, but the orchestration with instance ID ${instanceId} has status ${status}`);
+        }
+        return jsonResponse(200, { instancesDeleted: 1 });
+      }
+      return { status: 404 };
+    }
+    if (req.method !== "POST") return { status: 404 };
+    const operation = second.toLowerCase();
+    if (operation === "terminate") {
+      const outcome = runtime.terminate(instanceId, req.url.searchParams.get("reason") ?? undefined);
+      return { status: outcome === "ok" ? 202 : outcome === "gone" ? 410 : 404 };
+    }
+    if (operation === "raiseevent" && third !== undefined) {
+      const rec = runtime.record(instanceId);
+      if (!rec) return { status: 404 };
+      if (TERMINAL_STATUSES.includes(rec.status)) return { status: 410 };
+      const mediaType = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
+      if (mediaType !== "application/json") return jsonResponse(400, { Message: "Only application/json request content is supported" });
+      const text = req.body.toString("utf8");
+      let inputJson: string | undefined;
+      if (text.length > 0) {
+        try {
+          JSON.parse(text);
+          inputJson = text;
+        } catch {
+          return jsonResponse(400, { Message: "Invalid JSON content" });
+        }
+      }
+      runtime.raiseEvent(instanceId, third, inputJson);
+      return { status: 202 };
+    }
+    if (operation === "rewind") {
+      return jsonResponse(501, "The rewind operation is not supported by the local host.");
+    }
+    if (operation === "suspend" || operation === "resume" || operation === "restart") {
+      return jsonResponse(501, `The ${operation} operation is not supported by the local host.`);
+    }
+    return { status: 404 };
+  }
+
+  if (controller === "entities") return jsonResponse(501, "Durable entities are not supported by the local host.");
+  return { status: 404 };
+}
+
+/** Route handler for the rpc endpoint and the public webhook. */
+export function durableApiHandler(ctx: ClientContext) {
+  return async (req: HostRequest): Promise<HostResponse | undefined> => {
+    const pathname = req.url.pathname;
+    if (pathname.startsWith(RPC_PATH)) {
+      return handleApi(ctx, req, pathname.slice(RPC_PATH.length));
+    }
+    const lower = pathname.toLowerCase();
+    if (lower === WEBHOOK_PATH || lower.startsWith(`${WEBHOOK_PATH}/`)) {
+      if (!keyMatches(presentedKey(req), ctx.keys.systemKeys.durabletask_extension, ctx.keys.masterKey)) return { status: 401 };
+      return handleApi(ctx, req, pathname.slice(WEBHOOK_PATH.length));
+    }
+    return undefined;
+  };
+}

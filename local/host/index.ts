@@ -1,0 +1,300 @@
+// A local stand-in for the Azure Functions host (see README.md): loads the app's function modules
+// unchanged, serves HTTP triggers and the Event Grid webhook, feeds Service Bus queue and timer
+// triggers, and runs orchestrations and activities on the Durable host's wire protocol.
+import { resetAppConfig } from "../../src/config";
+import { WallClock, type Clock } from "../clock";
+import { Alarms } from "./alarms";
+import { findRegistration, installFunctionsCore, programmingModel, registrations, coreState, type Registration } from "./core";
+import type { RpcBindingInfo, RpcInvocationResponse, RpcTypedData } from "./coreTypes";
+import { durableApiHandler, durableClientBindingData, type ClientContext } from "./durable/clientApi";
+import type { HistoryEvent } from "./durable/history";
+import { DurableRuntime, type WaitForOptions } from "./durable/runtime";
+import type { OrchestrationStatus } from "./durable/store";
+import { EVENT_GRID_PATH, eventGridHandler } from "./eventGrid";
+import { httpFunctionOf, httpTriggerHandler, ROUTE_PREFIX, type HttpFunction } from "./httpTriggers";
+import { jsonResponse, startServer, textResponse, type HostRequest, type HostResponse } from "./httpServer";
+import { invoke, jsonTypedData, runAppStartHooks, runAppTerminateHooks, stringTypedData, triggerTypeOf, type BindingServices, type HostLog } from "./invoke";
+import { createKeys, keyMatches, presentedKey } from "./keys";
+import { ServiceBusBroker, serviceBusQueueOf, type DeadLetteredMessage, type ServiceBusQueueOptions, type ServiceBusSendMessage } from "./serviceBus";
+import { startTimerTriggers, timerFunctionOf, type TimerFunction } from "./timerTriggers";
+
+export type { OrchestrationStatus, RuntimeStatus } from "./durable/store";
+export type { WaitForOptions } from "./durable/runtime";
+export type { ServiceBusSendMessage, ServiceBusQueueOptions } from "./serviceBus";
+export type { HistoryEvent } from "./durable/history";
+export { MESSAGE_ACTIONS_INPUT, type ServiceBusMessageActions, type DeadLetteredMessage } from "./serviceBus";
+export { installFunctionsCore } from "./core";
+
+// Importing the host installs the @azure/functions-core stand-in at once, so app modules imported
+// after it (by a test, for a helper) register with the host instead of sending @azure/functions into
+// "test mode". Import local/host before any module that calls app.* / df.app.*.
+installFunctionsCore();
+
+export interface LocalHostOptions {
+  /** Loads the app's function modules, e.g. () => import("../../src/functions"). Called after the host has installed its @azure/functions-core stand-in and set process.env from `settings`. */
+  load: () => Promise<unknown>;
+  /** App settings -> process.env before load. */
+  settings: Record<string, string>;
+  /** Default: new WallClock(1). */
+  clock?: Clock;
+  /** 0 = any free port; the host binds 127.0.0.1 only. */
+  port?: number;
+  /** Generated if absent. */
+  functionKey?: string;
+  masterKey?: string;
+  /** Where the host's own and the functions' context.log lines go (default: silent). */
+  log?: (line: string) => void;
+  /** Durable settings (defaults as the Azure Storage provider: 6 days / 3 days; task hub from settings.TASK_HUB_NAME or "LocalTaskHub"). */
+  durable?: {
+    taskHubName?: string;
+    maximumShortTimerMs?: number;
+    longRunningTimerIntervalMs?: number;
+    maxConcurrentActivities?: number;
+    maxConcurrentOrchestrations?: number;
+  };
+  /** Service Bus queue settings (defaults: maxDeliveryCount 10, duplicate detection window 10 minutes). */
+  serviceBus?: ServiceBusQueueOptions & { queues?: Record<string, ServiceBusQueueOptions> };
+}
+
+export interface LocalHost {
+  /** http://127.0.0.1:PORT */
+  readonly baseUrl: string;
+  readonly functionKey: string;
+  readonly masterKey: string;
+  readonly clock: Clock;
+  /** `${baseUrl}/runtime/webhooks/eventgrid?functionName=NAME&code=<eventgrid_extension system key>` */
+  eventGridUrl(functionName: string): string;
+  /** A system key: "eventgrid_extension" or "durabletask_extension". */
+  systemKey(name: "eventgrid_extension" | "durabletask_extension"): string;
+  readonly durable: {
+    startNew(name: string, options?: { instanceId?: string; input?: unknown }): Promise<string>;
+    getStatus(instanceId: string): OrchestrationStatus | undefined;
+    /** Host-format history events of the current execution. */
+    history(instanceId: string): HistoryEvent[];
+    listInstances(): OrchestrationStatus[];
+    raiseEvent(instanceId: string, eventName: string, data?: unknown): Promise<void>;
+    terminate(instanceId: string, reason?: string): Promise<void>;
+    /** Runs everything runnable now (activities, episodes, Service Bus deliveries, timer-trigger runs) until nothing is. */
+    runUntilIdle(): Promise<void>;
+    /** Time of the earliest pending durable timer, if any. */
+    nextTimerAt(): number | undefined;
+    /** Drives work until the instance reaches one of `statuses` (default: Completed, Failed, Terminated). With a VirtualClock and autoAdvance (default true), whenever idle it moves the clock to the next durable timer; fails if idle with no timer, or after maxSimulatedMs. With another clock it waits (timeoutMs of real time, default 30 s). */
+    waitFor(instanceId: string, statuses?: string[], options?: WaitForOptions): Promise<OrchestrationStatus>;
+  };
+  readonly serviceBus: {
+    send(queueName: string, message: ServiceBusSendMessage): void;
+    deadLetters(queueName: string): DeadLetteredMessage[];
+    activeCount(queueName: string): number;
+    /** Delivers until the queues with a listening function are empty (messages completed, deferred or dead-lettered). */
+    drain(): Promise<void>;
+  };
+  /** Every registered function: name, trigger type, and for HTTP triggers the path template ("/api/..."). */
+  registeredFunctions(): Array<{ name: string; trigger: string; route?: string }>;
+  close(): Promise<void>;
+}
+
+let capabilitiesRequested = false;
+
+function functionsOfType<T>(pick: (r: Registration) => T | undefined): T[] {
+  const out: T[] = [];
+  for (const r of registrations()) {
+    const picked = pick(r);
+    if (picked !== undefined) out.push(picked);
+  }
+  return out;
+}
+
+export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
+  installFunctionsCore();
+  const clock = options.clock ?? new WallClock(1);
+  const log: HostLog = options.log ?? (() => undefined);
+  const keys = createKeys(options.functionKey, options.masterKey);
+  const env = process.env;
+  let origin = "";
+
+  const alarms = new Alarms(clock);
+  const timerRuns = new Set<Promise<unknown>>();
+  const broker = new ServiceBusBroker({
+    clock,
+    log,
+    functionsFor: (queueName) => functionsOfType((r) => (serviceBusQueueOf(r, env)?.toLowerCase() === queueName.toLowerCase() ? r : undefined)),
+    defaults: options.serviceBus,
+    queues: options.serviceBus?.queues,
+    bindings: { extraInput: (name, binding) => extraInput(name, binding), applyOutputs: (registration, response) => applyOutputs(registration, response) },
+  });
+  const runtime = new DurableRuntime({
+    clock,
+    alarms,
+    log,
+    taskHubName: options.durable?.taskHubName ?? options.settings.TASK_HUB_NAME ?? "LocalTaskHub",
+    maximumShortTimerMs: options.durable?.maximumShortTimerMs,
+    longRunningTimerIntervalMs: options.durable?.longRunningTimerIntervalMs,
+    maxConcurrentActivities: options.durable?.maxConcurrentActivities,
+    maxConcurrentOrchestrations: options.durable?.maxConcurrentOrchestrations,
+    otherWork: {
+      isIdle: () => broker.isIdle() && timerRuns.size === 0,
+      settle: async () => {
+        await broker.drain();
+        await Promise.allSettled([...timerRuns]);
+      },
+    },
+  });
+  const clientContext: ClientContext = { runtime, keys, origin: () => origin };
+
+  function extraInput(_bindingName: string, binding: RpcBindingInfo): RpcTypedData | undefined {
+    const type = String(binding.type).toLowerCase();
+    if (type === "durableclient" || type === "orchestrationclient") return stringTypedData(JSON.stringify(durableClientBindingData(clientContext)));
+    return undefined;
+  }
+
+  /** Output bindings the host can honour: Service Bus queue outputs go to the in-process broker. */
+  function applyOutputs(registration: Registration, response: RpcInvocationResponse): void {
+    for (const out of response.outputData ?? []) {
+      const binding = out.name ? registration.metadata.bindings[out.name] : undefined;
+      if (!binding || String(binding.type).toLowerCase() !== "servicebus" || typeof binding.queueName !== "string") continue;
+      const text = out.data?.json ?? out.data?.string;
+      if (text === undefined || text === null) continue;
+      let value: unknown = text;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        value = text;
+      }
+      const queue = binding.queueName.replace(/^%([^%]+)%$/, (_m, name: string) => env[name] ?? name);
+      for (const body of Array.isArray(value) ? value : [value]) broker.send(queue, { body });
+    }
+  }
+
+  const bindings: BindingServices = { extraInput, applyOutputs };
+  const handlers = [
+    adminHandler,
+    eventGridHandler((name) => {
+      const r = findRegistration(name);
+      return r && r.metadata.name === name ? r : undefined;
+    }, keys, log, bindings),
+    durableApiHandler(clientContext),
+    httpTriggerHandler(() => functionsOfType(httpFunctionOf), keys, log, bindings),
+    rootHandler,
+  ];
+  const server = await startServer(options.port ?? 0, () => handlers, log);
+  origin = server.origin;
+
+  // App settings, then the app.
+  for (const [name, value] of Object.entries(options.settings)) env[name] = value;
+  env.FUNCTIONS_WORKER_RUNTIME ??= "node";
+  env.WEBSITE_HOSTNAME = `127.0.0.1:${server.port}`;
+  resetAppConfig();
+  coreState().systemLog = (level, category, message) => log(`[worker] ${category} ${level}: ${message}`);
+  try {
+    await options.load();
+    if (registrations().length === 0) {
+      throw new Error(
+        "The app registered no functions with the local host. If @azure/functions printed 'Switching ... to test mode', a module calling app.* / df.app.* " +
+          "was imported before local/host (which installs @azure/functions-core): import local/host first, or the app only through `load`.",
+      );
+    }
+    const model = programmingModel();
+    if (model?.getCapabilities && !capabilitiesRequested) {
+      capabilitiesRequested = true;
+      const capabilities = await model.getCapabilities({});
+      if (capabilities.HttpUri) log("[host] warning: the app enabled HTTP streaming (app.setup({ enableHttpStream: true })), which this host does not support");
+    }
+    await runAppStartHooks(process.cwd());
+  } catch (err) {
+    await server.close();
+    alarms.close();
+    throw err;
+  }
+
+  let timerFunctions: TimerFunction[] = [];
+  try {
+    timerFunctions = functionsOfType((r) => timerFunctionOf(r, env));
+  } catch (err) {
+    await server.close();
+    alarms.close();
+    throw err;
+  }
+  const stopTimers = startTimerTriggers(timerFunctions, clock, alarms, log, timerRuns, bindings);
+  log(`[host] listening on ${origin}; functions: ${registrations().map((r) => `${r.metadata.name} (${triggerTypeOf(r)})`).join(", ")}`);
+
+  async function adminHandler(req: HostRequest): Promise<HostResponse | undefined> {
+    const path = req.url.pathname.toLowerCase();
+    if (!path.startsWith("/admin/")) return undefined;
+    if (!keyMatches(presentedKey(req), keys.masterKey)) return { status: 401 };
+    if (path === "/admin/host/status" && req.method === "GET") return jsonResponse(200, { state: "Running", version: "local", processUptime: Math.round(process.uptime() * 1000) });
+    const m = /^\/admin\/functions\/([^/]+)$/.exec(req.url.pathname);
+    if (m?.[1] && req.method === "POST") {
+      const registration = findRegistration(decodeURIComponent(m[1]));
+      if (!registration) return { status: 404 };
+      let input: unknown;
+      try {
+        input = req.body.length > 0 ? (JSON.parse(req.body.toString("utf8")) as { input?: unknown }).input : undefined;
+      } catch {
+        return textResponse(400, "The body must be JSON: {\"input\": \"...\"}");
+      }
+      const type = triggerTypeOf(registration).toLowerCase();
+      const trigger = type === "timertrigger" ? jsonTypedData({ Schedule: { AdjustForDST: true }, ScheduleStatus: null, IsPastDue: false }) : input === undefined ? undefined : stringTypedData(typeof input === "string" ? input : JSON.stringify(input));
+      const p = invoke(registration, { trigger, bindings, log });
+      timerRuns.add(p);
+      void p.finally(() => timerRuns.delete(p));
+      return { status: 202 };
+    }
+    return { status: 404 };
+  }
+
+  function rootHandler(req: HostRequest): HostResponse | undefined {
+    if (req.url.pathname === "/" && req.method === "GET") return textResponse(200, "gallery-share local Functions host is running");
+    return undefined;
+  }
+
+  let closed = false;
+  const host: LocalHost = {
+    baseUrl: origin,
+    functionKey: keys.functionKey,
+    masterKey: keys.masterKey,
+    clock,
+    eventGridUrl: (functionName) => `${origin}${EVENT_GRID_PATH}?functionName=${encodeURIComponent(functionName)}&code=${encodeURIComponent(keys.systemKeys.eventgrid_extension)}`,
+    systemKey: (name) => keys.systemKeys[name],
+    durable: {
+      startNew: async (name, opts) => runtime.startNew(name, opts?.instanceId, opts?.input === undefined ? undefined : JSON.stringify(opts.input)),
+      getStatus: (id) => runtime.getStatus(id),
+      history: (id) => runtime.history(id),
+      listInstances: () => runtime.listInstances(),
+      raiseEvent: async (id, eventName, data) => {
+        const outcome = runtime.raiseEvent(id, eventName, data === undefined ? undefined : JSON.stringify(data));
+        if (outcome === "notFound") throw new Error(`No instance with ID '${id}' found.`);
+      },
+      terminate: async (id, reason) => {
+        const outcome = runtime.terminate(id, reason);
+        if (outcome === "notFound") throw new Error(`No instance with ID '${id}' found.`);
+      },
+      runUntilIdle: () => runtime.runUntilIdle(),
+      nextTimerAt: () => runtime.nextTimerAt(),
+      waitFor: (id, statuses, opts) => runtime.waitFor(id, statuses, opts),
+    },
+    serviceBus: {
+      send: (queueName, message) => broker.send(queueName, message),
+      deadLetters: (queueName) => broker.deadLetters(queueName),
+      activeCount: (queueName) => broker.activeCount(queueName),
+      drain: () => broker.drain(),
+    },
+    registeredFunctions: () =>
+      registrations().map((r) => {
+        const entry: { name: string; trigger: string; route?: string } = { name: r.metadata.name, trigger: triggerTypeOf(r) };
+        const http: HttpFunction | undefined = httpFunctionOf(r);
+        if (http) entry.route = `/${ROUTE_PREFIX}/${http.route.template}`;
+        return entry;
+      }),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      stopTimers();
+      runtime.close();
+      broker.close();
+      alarms.close();
+      await server.close();
+      await runAppTerminateHooks();
+    },
+  };
+  return host;
+}
