@@ -5,6 +5,7 @@ import { VirtualClock, WallClock, type Clock } from "../clock";
 import { galleryRoutes } from "./arm/galleries";
 import { networkRoutes } from "./arm/network";
 import { operationRoutes } from "./arm/operations";
+import { resourceRoutes } from "./arm/resources";
 import { roleAssignmentRoutes } from "./arm/roleAssignments";
 import { sharedGalleryRoutes } from "./arm/sharedGalleries";
 import { sharingRoutes } from "./arm/sharing";
@@ -107,6 +108,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   router.addAll(vmRoutes());
   router.addAll(networkRoutes());
   router.addAll(roleAssignmentRoutes());
+  router.addAll(resourceRoutes());
   router.addAll(entraRoutes());
 
   const server = await startServer(core, router, tlsMaterial, options.port ?? 0);

@@ -13,6 +13,7 @@ export interface ApiFamily {
 const GALLERY = ["2021-07-01", "2021-10-01", "2022-01-03", "2022-03-03", "2022-08-03", "2023-07-03", "2024-03-03", "2025-03-03", "2025-12-03"];
 const VM = ["2022-08-01", "2022-11-01", "2023-03-01", "2023-07-01", "2023-09-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-04-01", "2026-04-01"];
 const NETWORK = ["2023-04-01", "2023-05-01", "2023-06-01", "2023-09-01", "2023-11-01", "2024-01-01", "2024-03-01", "2024-05-01", "2024-07-01", "2024-10-01", "2025-01-01", "2025-03-01", "2025-05-01", "2026-01-01"];
+const RESOURCES = ["2019-10-01", "2020-06-01", "2021-01-01", "2021-04-01", "2022-01-01", "2022-09-01", "2022-12-01", "2023-07-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-01-01", "2025-03-01", "2025-04-01"];
 const ROLE_ASSIGNMENTS = ["2015-07-01", "2018-01-01-preview", "2018-09-01-preview", "2020-03-01-preview", "2020-04-01-preview", "2020-08-01-preview", "2020-10-01-preview", "2022-01-01-preview", "2022-04-01"];
 const ROLE_DEFINITIONS = ["2015-07-01", "2018-01-01-preview", "2022-04-01", "2022-05-01-preview"];
 
@@ -25,6 +26,9 @@ export const API_FAMILIES: Record<string, ApiFamily> = {
   networkInterfaces: { type: "networkInterfaces", versions: NETWORK },
   virtualNetworks: { type: "virtualNetworks", versions: NETWORK },
   networkOperations: { type: "locations/operations", versions: NETWORK },
+  communityGalleries: { type: "locations/communityGalleries", versions: GALLERY },
+  resourceGroups: { type: "resourceGroups", versions: RESOURCES },
+  subscriptions: { type: "subscriptions", versions: RESOURCES },
   roleAssignments: { type: "roleAssignments", versions: ROLE_ASSIGNMENTS },
   roleDefinitions: { type: "roleDefinitions", versions: ROLE_DEFINITIONS },
   permissions: { type: "permissions", versions: ROLE_DEFINITIONS },
