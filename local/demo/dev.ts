@@ -9,7 +9,7 @@ const SPEED = Number(process.env.DEV_SPEED ?? "60");
 
 async function main(): Promise<void> {
   if (!(SPEED > 0)) throw new Error(`DEV_SPEED must be a positive number; got "${process.env.DEV_SPEED}"`);
-  const world = await startWorld({ clock: new WallClock(SPEED), seed: 1, log: (line) => console.log(`[host] ${line}`) });
+  const world = await startWorld({ clock: new WallClock(SPEED), seed: 1, log: (line) => console.log(line) });
   const version = "1.0.0";
   const versionId = world.publishVersion(version);
   const event = JSON.stringify([versionWriteEvent(versionId)]);

@@ -45,10 +45,10 @@ describe("nextPollDelaySeconds", () => {
     expect(nextPollDelaySeconds({ now: latest.at, startedAt: 0, latest, settings: { minSeconds: 30, maxSeconds: 3600 } })).toBe(1350);
   });
 
-  it("lands just after the estimated completion when it is near", () => {
+  it("lands one percent's worth of time before the estimated completion when it is near", () => {
     const latest: ProgressSample = { at: 16 * MIN, regions: [{ region: "a", progress: 80 }] };
-    // 4 minutes left -> 250 s (4 min + 10 s margin).
-    expect(nextPollDelaySeconds({ now: latest.at, startedAt: 0, latest, settings })).toBe(250);
+    // 5% a minute: 4 minutes left, one percent takes 12 s -> 228 s.
+    expect(nextPollDelaySeconds({ now: latest.at, startedAt: 0, latest, settings })).toBe(228);
   });
 
   it("never waits less than the minimum", () => {
