@@ -97,6 +97,11 @@ export interface EmulatorControl {
   createImageDefinition(a: ImageDefinitionSpec): void;
   /** Writes a version as its PUT does: replication starts on the shared clock. Returns the version id. */
   publishVersion(a: PublishSpec): string;
+  /**
+   * Scripts replication for image versions the app writes itself (PUT over HTTP): matching PUTs
+   * (any field omitted = any) use these exact minutes / failing regions. Latest rule wins; reset() clears.
+   */
+  scriptReplication(rule: { gallery?: string; image?: string; version?: string; regionMinutes?: Record<string, number>; failRegions?: Record<string, string> }): void;
   /** Adds sharing targets at once (no operation), e.g. to seed a world that is already shared. */
   shareGallery(a: ShareSpec): void;
   createVirtualNetwork(a: VirtualNetworkSpec): string;
@@ -195,6 +200,9 @@ export function createControl(core: Core, reseed: (control: EmulatorControl) => 
       const script = { ...(a.regionMinutes ? { regionMinutes: a.regionMinutes } : {}), ...(a.failRegions ? { failRegions: a.failRegions } : {}) };
       putVersion(c, { subscriptionId: a.subscriptionId, resourceGroup: a.resourceGroup, gallery: a.gallery, image: a.image, version: a.version }, body, script);
       return `/subscriptions/${g.subscriptionId}/resourceGroups/${g.resourceGroup}/providers/Microsoft.Compute/galleries/${g.name}/images/${a.image}/versions/${a.version}`;
+    },
+    scriptReplication(rule) {
+      core.replicationScripts.push({ ...rule });
     },
     shareGallery(a) {
       ctx();

@@ -8,6 +8,14 @@ import { World } from "./store";
 import { ComputeWindows, TokenBuckets, type ThrottleConfig } from "./throttle";
 import { GuidSequence, hashGuid } from "./util/rng";
 
+export interface ReplicationScriptRule {
+  gallery?: string;
+  image?: string;
+  version?: string;
+  regionMinutes?: Record<string, number>;
+  failRegions?: Record<string, string>;
+}
+
 export interface CoreConfig {
   seed: number;
   throttling: ThrottleConfig | false;
@@ -35,6 +43,8 @@ export class Core {
    * are fresh whenever a virtual clock jumps hours ahead.
    */
   readonly issuedTokens = new Map<string, { realIssuedAt: number; lifetimeMs: number }>();
+  /** Replication scripts for image versions written over HTTP (see EmulatorControl.scriptReplication). */
+  replicationScripts: ReplicationScriptRule[] = [];
   private readonly sequences = new Map<string, GuidSequence>();
 
   constructor(
@@ -72,5 +82,6 @@ export class Core {
     this.windows?.clear();
     this.faults.clear();
     this.recorder.clear();
+    this.replicationScripts = [];
   }
 }

@@ -2,6 +2,7 @@
 // Microsoft.Network NICs, Microsoft.Authorization role assignments) and Entra ID on one loopback
 // HTTPS server, driven by the real Azure SDKs. See README.md beside this file.
 import { VirtualClock, WallClock, type Clock } from "../clock";
+import { communityGalleryRoutes } from "./arm/communityGalleries";
 import { galleryRoutes } from "./arm/galleries";
 import { networkRoutes } from "./arm/network";
 import { operationRoutes } from "./arm/operations";
@@ -104,6 +105,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   router.addAll(operationRoutes());
   router.addAll(sharingRoutes());
   router.addAll(sharedGalleryRoutes());
+  router.addAll(communityGalleryRoutes());
   router.addAll(galleryRoutes());
   router.addAll(vmRoutes());
   router.addAll(networkRoutes());
@@ -131,6 +133,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       closed = true;
       await server.close();
       untrust?.();
+      tlsMaterial.cleanup();
     },
   };
 }

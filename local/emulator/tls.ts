@@ -2,7 +2,7 @@
 // localhost. Clients trust the CA (this process: added to Node's default CA list; other processes:
 // NODE_EXTRA_CA_CERTS=<caFile>); certificate verification always stays on.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tls from "node:tls";
@@ -13,6 +13,8 @@ export interface TlsMaterial {
   caFile: string;
   key: string;
   cert: string;
+  /** Removes the temp folder holding ca.pem (only when this module created it). */
+  cleanup(): void;
 }
 
 export async function createTlsMaterial(dir?: string): Promise<TlsMaterial> {
@@ -48,7 +50,10 @@ export async function createTlsMaterial(dir?: string): Promise<TlsMaterial> {
   const folder = dir ?? mkdtempSync(join(tmpdir(), "gallery-share-emulator-"));
   const caFile = join(folder, "ca.pem");
   writeFileSync(caFile, ca.cert);
-  return { caCertPem: ca.cert, caFile, key: leaf.private, cert: leaf.cert };
+  const cleanup = (): void => {
+    if (!dir) rmSync(folder, { recursive: true, force: true });
+  };
+  return { caCertPem: ca.cert, caFile, key: leaf.private, cert: leaf.cert, cleanup };
 }
 
 /** Adds the CA to this process's default trust store (Node >= 22.19); returns the undo. */

@@ -2,6 +2,7 @@
 // permissions Groups, a published version, share Add for 2 subscriptions + 1 tenant, the consumer
 // lists it (sharedTo=tenant), an unshared subscription sees nothing, Remove takes access away, and
 // a 6th tenant is refused with the limit error.
+import { NetworkManagementClient } from "@azure/arm-network";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { collect, compute, credential, GALLERY_ID, PUB, publisherCompute, restError, startWorld, type TestWorld } from "./helpers";
 
@@ -88,6 +89,41 @@ describe("direct sharing", () => {
     });
     expect(await collect(consumerCompute(2).sharedGalleries.list("eastus"))).toEqual([]);
     expect((await collect(consumerCompute(1).sharedGalleries.list("eastus"))).length).toBe(1);
+  });
+
+  it("a shared subscription creates a VM from sharedGalleryImageId without any auxiliary token; others cannot", async () => {
+    const k = w.consumer(1);
+    const c = w.emu.control;
+    c.addResourceGroup(k.subscriptionId, "rg-vm", "eastus");
+    c.addRoleAssignment({ scope: `/subscriptions/${k.subscriptionId}/resourceGroups/rg-vm`, principalId: c.servicePrincipalId(k.appId, k.tenantId) ?? "", role: "Contributor" });
+    const subnet = `${c.createVirtualNetwork({ subscriptionId: k.subscriptionId, resourceGroup: "rg-vm", name: "vnet", location: "eastus" })}/subnets/default`;
+    const cred = credential(w.emu, k.tenantId, k.appId, k.secret);
+    const network = new NetworkManagementClient(cred, k.subscriptionId, { endpoint: w.emu.armEndpoint });
+    const nic = await network.networkInterfaces.createOrUpdate("rg-vm", "nic", { location: "eastus", ipConfigurations: [{ name: "ipconfig1", subnet: { id: subnet } }] });
+    const sharedId = `/SharedGalleries/${PUB.subscriptionId}-${PUB.gallery.toUpperCase()}/Images/${PUB.image}/Versions/1.0.0`;
+    const vm = (imageReference: { sharedGalleryImageId?: string; id?: string }) => ({
+      location: "eastus",
+      hardwareProfile: { vmSize: "Standard_B2s" },
+      storageProfile: { imageReference },
+      osProfile: { computerName: "vm", adminUsername: "azureuser", linuxConfiguration: { disablePasswordAuthentication: true, ssh: { publicKeys: [] } } },
+      networkProfile: { networkInterfaces: [{ id: nic.id ?? "" }] },
+    });
+    const client = compute(w.emu, cred, k.subscriptionId);
+    const created = await client.virtualMachines.createOrUpdate("rg-vm", "vm-direct", vm({ sharedGalleryImageId: sharedId }));
+    expect(created.storageProfile?.imageReference).toEqual({ sharedGalleryImageId: sharedId, exactVersion: "1.0.0" });
+    // `id` must be an ARM id: a /SharedGalleries path there is LinkedInvalidPropertyId.
+    const wrongField = await restError(client.virtualMachines.createOrUpdate("rg-vm", "vm-wrong", vm({ id: sharedId })));
+    expect(wrongField.code).toBe("LinkedInvalidPropertyId");
+    // Consumer 2 was removed from the share.
+    const k2 = w.consumer(2);
+    c.addResourceGroup(k2.subscriptionId, "rg-vm", "eastus");
+    c.addRoleAssignment({ scope: `/subscriptions/${k2.subscriptionId}/resourceGroups/rg-vm`, principalId: c.servicePrincipalId(k2.appId, k2.tenantId) ?? "", role: "Contributor" });
+    const subnet2 = `${c.createVirtualNetwork({ subscriptionId: k2.subscriptionId, resourceGroup: "rg-vm", name: "vnet", location: "eastus" })}/subnets/default`;
+    const cred2 = credential(w.emu, k2.tenantId, k2.appId, k2.secret);
+    const nic2 = await new NetworkManagementClient(cred2, k2.subscriptionId, { endpoint: w.emu.armEndpoint }).networkInterfaces.createOrUpdate("rg-vm", "nic", { location: "eastus", ipConfigurations: [{ name: "ipconfig1", subnet: { id: subnet2 } }] });
+    const refused = await restError(compute(w.emu, cred2, k2.subscriptionId).virtualMachines.createOrUpdate("rg-vm", "vm", { ...vm({ sharedGalleryImageId: sharedId }), networkProfile: { networkInterfaces: [{ id: nic2.id ?? "" }] } }));
+    expect(refused.statusCode).toBe(404);
+    expect(refused.code).toBe("GalleryImageNotFound");
   });
 
   it("a 6th tenant is refused with the limit error, synchronously, and nothing changes", async () => {

@@ -85,6 +85,22 @@ describe("replication on the shared clock", () => {
     expect(v.publishingProfile?.targetRegions?.map((r) => r.name)).toEqual(["East US"]);
   });
 
+  it("versions the app writes over HTTP follow control.scriptReplication", async () => {
+    w.emu.control.scriptReplication({ image: PUB.image, version: "3.0.0", regionMinutes: { eastus: 6, westus2: 4 }, failRegions: { westus2: "Quota exceeded in West US 2." } });
+    const client = publisherCompute(w);
+    const poller = client.galleryImageVersions.createOrUpdate(PUB.resourceGroup, PUB.gallery, PUB.image, "3.0.0", {
+      location: PUB.location,
+      publishingProfile: { targetRegions: [{ name: "eastus" }, { name: "westus2" }] },
+      storageProfile: { source: { id: `/subscriptions/${PUB.subscriptionId}/resourceGroups/${PUB.resourceGroup}/providers/Microsoft.Compute/images/source-3` } },
+    });
+    await poller.submitted();
+    w.clock.advance(3 * MIN);
+    expect((await status("3.0.0")).regions["East US"]).toEqual(["Replicating", 50, ""]);
+    w.clock.advance(5 * MIN);
+    expect(await status("3.0.0")).toMatchObject({ provisioningState: "Failed", aggregated: "Failed", regions: { "West US 2": ["Failed", 50, "Quota exceeded in West US 2."] } });
+    await expect(poller.pollUntilDone()).rejects.toThrow(/West US 2/);
+  });
+
   it("seeded jitter: the same seed repeats exactly, another seed differs; default 30-60 minutes per region", async () => {
     const durations = async (seed: number): Promise<number[]> => {
       const x = await startWorld({ seed });

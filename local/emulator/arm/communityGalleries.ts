@@ -70,48 +70,45 @@ function versionsOf(img: GalleryImage, w: Where): JsonObject[] {
     }));
 }
 
-const handlers: Record<string, (req: EmuRequest, ctx: Ctx) => EmuResponse> = {
-  gallery: (req, ctx) => {
-    const w = where(req, ctx);
-    return json(200, galleryView(findCommunity(ctx, w), w), undefined, true);
-  },
-  images: (req, ctx) => {
-    const w = where(req, ctx);
-    const g = findCommunity(ctx, w);
-    const value = [...g.images.keys()].flatMap((name) => {
-      try {
-        return [imageView(imageIn(g, name, w), w)];
-      } catch {
-        return [];
-      }
-    });
-    return json(200, { value });
-  },
-  image: (req, ctx) => {
-    const w = where(req, ctx);
-    return json(200, imageView(imageIn(findCommunity(ctx, w), req.params.galleryImageName ?? "", w), w), undefined, true);
-  },
-  versions: (req, ctx) => {
-    const w = where(req, ctx);
-    return json(200, { value: versionsOf(imageIn(findCommunity(ctx, w), req.params.galleryImageName ?? "", w), w) });
-  },
-  version: (req, ctx) => {
-    const w = where(req, ctx);
-    const img = imageIn(findCommunity(ctx, w), req.params.galleryImageName ?? "", w);
-    const v = versionsOf(img, w).find((x) => String(x.name).toLowerCase() === (req.params.galleryImageVersionName ?? "").toLowerCase());
-    if (!v) throw errors.galleryImageVersionNotFound(`/CommunityGalleries/${w.publicName}/Images/${img.name}/Versions/${req.params.galleryImageVersionName ?? ""}`);
-    return json(200, v, undefined, true);
-  },
-};
+function getGallery(req: EmuRequest, ctx: Ctx): EmuResponse {
+  const w = where(req, ctx);
+  return json(200, galleryView(findCommunity(ctx, w), w), undefined, true);
+}
+
+function listImages(req: EmuRequest, ctx: Ctx): EmuResponse {
+  const w = where(req, ctx);
+  const g = findCommunity(ctx, w);
+  const visible = [...g.images.values()].filter((img) => g.location === w.region || [...img.versions.values()].some((v) => versionUsableIn(v, w.region, w.now)));
+  return json(200, { value: visible.map((img) => imageView(img, w)) });
+}
+
+function getImage(req: EmuRequest, ctx: Ctx): EmuResponse {
+  const w = where(req, ctx);
+  return json(200, imageView(imageIn(findCommunity(ctx, w), req.params.galleryImageName ?? "", w), w), undefined, true);
+}
+
+function listVersions(req: EmuRequest, ctx: Ctx): EmuResponse {
+  const w = where(req, ctx);
+  return json(200, { value: versionsOf(imageIn(findCommunity(ctx, w), req.params.galleryImageName ?? "", w), w) });
+}
+
+function getVersion(req: EmuRequest, ctx: Ctx): EmuResponse {
+  const w = where(req, ctx);
+  const img = imageIn(findCommunity(ctx, w), req.params.galleryImageName ?? "", w);
+  const name = req.params.galleryImageVersionName ?? "";
+  const v = versionsOf(img, w).find((x) => String(x.name).toLowerCase() === name.toLowerCase());
+  if (!v) throw errors.galleryImageVersionNotFound(`/CommunityGalleries/${w.publicName}/Images/${img.name}/Versions/${name}`);
+  return json(200, v, undefined, true);
+}
 
 export function communityGalleryRoutes(): Route<Ctx>[] {
   const base = "/subscriptions/{subscriptionId}/providers/Microsoft.Compute/locations/{location}/communityGalleries/{publicGalleryName}";
   const r = (pattern: string, handler: Route<Ctx>["handler"]): Route<Ctx> => ({ method: "GET", pattern, kind: "arm", family: "communityGalleries", handler });
   return [
-    r(base, (q, c) => handlers.gallery?.(q, c) ?? { status: 500 }),
-    r(`${base}/images`, (q, c) => handlers.images?.(q, c) ?? { status: 500 }),
-    r(`${base}/images/{galleryImageName}`, (q, c) => handlers.image?.(q, c) ?? { status: 500 }),
-    r(`${base}/images/{galleryImageName}/versions`, (q, c) => handlers.versions?.(q, c) ?? { status: 500 }),
-    r(`${base}/images/{galleryImageName}/versions/{galleryImageVersionName}`, (q, c) => handlers.version?.(q, c) ?? { status: 500 }),
+    r(base, getGallery),
+    r(`${base}/images`, listImages),
+    r(`${base}/images/{galleryImageName}`, getImage),
+    r(`${base}/images/{galleryImageName}/versions`, listVersions),
+    r(`${base}/images/{galleryImageName}/versions/{galleryImageVersionName}`, getVersion),
   ];
 }

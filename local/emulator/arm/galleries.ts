@@ -464,8 +464,15 @@ function putVersionRoute(req: EmuRequest, ctx: Ctx): EmuResponse {
   requireAction(ctx, callerOf(ctx), "Microsoft.Compute/galleries/images/versions/write", `${galleryScope(p)}/images/${p.image}/versions/${p.version}`);
   requireResourceGroup(ctx, p.subscriptionId, p.resourceGroup);
   const headers = computeWindow(ctx, p.subscriptionId, "CreateUpdateGalleryImageVersion");
-  const r = putVersion(ctx, p, body(req));
+  const r = putVersion(ctx, p, body(req), scriptFor(ctx, p));
   return lroResponse(ctx, r.op, r.created ? 201 : 200, versionView(r.gallery, r.image, r.version, ctx.core.clock.now(), false), { pretty: true, headers });
+}
+
+/** The latest scripted replication rule matching this version (EmulatorControl.scriptReplication). */
+function scriptFor(ctx: Ctx, p: GalleryRef & { image: string; version: string }): ReplicationScript {
+  const eq = (a: string | undefined, b: string): boolean => a === undefined || a.toLowerCase() === b.toLowerCase();
+  const rule = [...ctx.core.replicationScripts].reverse().find((r) => eq(r.gallery, p.gallery) && eq(r.image, p.image) && eq(r.version, p.version));
+  return { ...(rule?.regionMinutes ? { regionMinutes: rule.regionMinutes } : {}), ...(rule?.failRegions ? { failRegions: rule.failRegions } : {}) };
 }
 
 function deleteVersion(req: EmuRequest, ctx: Ctx): EmuResponse {

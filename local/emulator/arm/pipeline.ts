@@ -42,7 +42,14 @@ export async function runArm(route: Route<Ctx>, req: EmuRequest, ctx: Ctx): Prom
     remaining = taken.remaining;
   }
   ctx.caller = caller;
-  const res = await route.handler(req, ctx);
-  if (remaining !== undefined) res.headers = { ...res.headers, [headerName]: String(remaining) };
-  return res;
+  const rateHeader: Record<string, string> = remaining === undefined ? {} : { [headerName]: String(remaining) };
+  try {
+    const res = await route.handler(req, ctx);
+    res.headers = { ...res.headers, ...rateHeader };
+    return res;
+  } catch (e) {
+    // ARM reports the remaining budget on refusals too.
+    if (e instanceof ArmError) throw new ArmError(e.status, e.code, e.message, { ...e.extra, headers: { ...e.extra.headers, ...rateHeader } });
+    throw e;
+  }
 }
