@@ -1,0 +1,96 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, SETTINGS } from "../../src/config";
+
+const GALLERY = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/golden_images";
+const minimal = { GALLERY_IDS: GALLERY, AZURE_TENANT_ID: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", AzureWebJobsStorage: "UseDevelopmentStorage=true" };
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return [...(err as ConfigError).problems];
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  it("applies every default when only the required settings are given", () => {
+    const config = loadConfig(minimal);
+    expect(config.galleryIds).toEqual([GALLERY]);
+    expect(config.armEndpoint).toBe("https://management.azure.com");
+    expect(config.authorityHost).toBe("https://login.microsoftonline.com");
+    expect(config.shareLimits).toEqual({ maxSubscriptions: 30, maxTenants: 5 });
+    expect(config.polling).toEqual({ minSeconds: 30, maxSeconds: 900, timeoutMinutes: 720 });
+    expect(config.retry).toEqual({ attempts: 6, firstSeconds: 5 });
+    expect(config.outcomeTopicEndpoint).toBeUndefined();
+    expect(config.clientSecret).toBeUndefined();
+    expect(config.audit).toEqual({ tableName: "shareaudit", connectionString: "UseDevelopmentStorage=true" });
+  });
+
+  it("names each missing required setting and what it is", () => {
+    const found = problems({});
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^GALLERY_IDS is required \(Comma-separated resource ids/),
+        expect.stringMatching(/^AZURE_TENANT_ID is required/),
+        expect.stringMatching(/^AzureWebJobsStorage is required: a connection string, or AzureWebJobsStorage__accountName/),
+      ]),
+    );
+  });
+
+  it("reports every invalid setting at once, naming the setting and the expected form", () => {
+    const found = problems({
+      ...minimal,
+      GALLERY_IDS: `${GALLERY},/subscriptions/nope/galleries/x`,
+      AZURE_TENANT_ID: "not-a-guid",
+      ARM_ENDPOINT: "http://management.azure.com",
+      SHARE_TENANT_IDS: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee, tenant-two",
+      SHARE_MAX_TENANTS: "five",
+      REPLICATION_POLL_MIN_SECONDS: "1000",
+      REPLICATION_POLL_MAX_SECONDS: "100",
+      AUDIT_TABLE_NAME: "no-dashes",
+    });
+    expect(found).toEqual([
+      "GALLERY_IDS must be gallery resource ids (/subscriptions/{guid}/resourceGroups/{rg}/providers/Microsoft.Compute/galleries/{name}); invalid: /subscriptions/nope/galleries/x",
+      "AZURE_TENANT_ID must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx); got \"not-a-guid\"",
+      "ARM_ENDPOINT must be an https URL; got \"http://management.azure.com\"",
+      "SHARE_TENANT_IDS must be comma-separated GUIDs; invalid: tenant-two",
+      "SHARE_MAX_TENANTS must be a whole number from 1 to 10000; got \"five\"",
+      "AUDIT_TABLE_NAME must be 3-63 letters and digits, starting with a letter; got \"no-dashes\"",
+      "REPLICATION_POLL_MIN_SECONDS must not exceed REPLICATION_POLL_MAX_SECONDS",
+    ]);
+  });
+
+  it("needs the client id when a client secret is set, and never echoes the secret", () => {
+    const found = problems({ ...minimal, AZURE_CLIENT_SECRET: "s3cr3t-value-never-shown" });
+    expect(found).toEqual(["AZURE_CLIENT_SECRET is set but AZURE_CLIENT_ID is empty: a secret needs the app's client id"]);
+    expect(found.join("\n")).not.toContain("s3cr3t-value-never-shown");
+  });
+
+  it("uses the identity-based storage account in Azure", () => {
+    const { AzureWebJobsStorage: _omit, ...rest } = minimal;
+    expect(loadConfig({ ...rest, AzureWebJobsStorage__accountName: "stgallery" }).audit).toEqual({
+      tableName: "shareaudit",
+      tableServiceUri: "https://stgallery.table.core.windows.net",
+    });
+    expect(loadConfig({ ...rest, AzureWebJobsStorage__tableServiceUri: "https://stgallery.table.core.windows.net/" }).audit).toEqual({
+      tableName: "shareaudit",
+      tableServiceUri: "https://stgallery.table.core.windows.net",
+    });
+  });
+
+  it("normalises lists: trims, drops empty items, lower-cases GUIDs, strips a trailing slash from URLs", () => {
+    const config = loadConfig({
+      ...minimal,
+      SHARE_SUBSCRIPTION_IDS: " AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE , ,",
+      OUTCOME_TOPIC_ENDPOINT: "https://topic.westeurope-1.eventgrid.azure.net/api/events/",
+    });
+    expect(config.shareSubscriptionIds).toEqual(["aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"]);
+    expect(config.outcomeTopicEndpoint).toBe("https://topic.westeurope-1.eventgrid.azure.net/api/events");
+  });
+
+  it("marks the secret settings so nothing prints them", () => {
+    expect(SETTINGS.filter((s) => "secret" in s && s.secret).map((s) => s.name).sort()).toEqual(["AZURE_CLIENT_SECRET", "AzureWebJobsStorage"]);
+  });
+});
