@@ -1,34 +1,15 @@
 // The publish-to-share workflow end to end: the app's functions in the local host, the real
 // @azure/arm-compute / @azure/identity / @azure/eventgrid clients, the emulator, one virtual clock.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startAzurite, type Azurite } from "../../local/azurite";
-import { VirtualClock } from "../../local/clock";
-import { CONSUMERS, GALLERY_ID, OUTCOME_TOPIC, PUBLISHER, imageVersionId, startWorld, versionWriteEvent, type World } from "../../local/demo/world";
+import { describe, expect, it } from "vitest";
+import { CONSUMERS, GALLERY_ID, OUTCOME_TOPIC, PUBLISHER, imageVersionId, versionWriteEvent, type World } from "../../local/demo/world";
 import { publishInstanceId } from "../../src/domain/instanceIds";
 import { loadConfig } from "../../src/config";
 import { auditPartition, readAuditRows } from "../../src/azure/auditTable";
-import { aggregatedState, armLog, isShareCall, isVersionRead, timeOf } from "./support";
+import { aggregatedState, armLog, isShareCall, isVersionRead, timeOf, useWorlds } from "./support";
 
 const MINUTE = 60_000;
-let world: World | undefined;
-let azurite: Azurite;
-
-beforeAll(async () => {
-  azurite = await startAzurite();
-});
-afterAll(async () => {
-  await azurite?.stop();
-});
-
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
-
-async function start(settings: Record<string, string> = {}): Promise<World> {
-  world = await startWorld({ clock: new VirtualClock(), seed: 42, azurite, settings, emulator: { replication: { jitter: 0 } } });
-  return world;
-}
+const worlds = useWorlds();
+const start = (settings: Record<string, string> = {}): Promise<World> => worlds.start({ settings });
 
 async function publishAndDeliver(w: World, version: string, regionMinutes: Record<string, number>, failRegions?: Record<string, string>) {
   const versionId = w.publishVersion(version, { regionMinutes, ...(failRegions ? { failRegions } : {}) });
@@ -231,14 +212,14 @@ describe("publish -> share", () => {
   });
 
   it("stops at once with the ARM error code when the app lacks the sharing role", async () => {
-    world = await startWorld({ clock: new VirtualClock(), seed: 42, azurite, publisherRoles: ["Reader"], emulator: { replication: { jitter: 0 } } });
-    const { instanceId } = await publishAndDeliver(world, "8.0.0", { westeurope: 30, northeurope: 30, eastus: 30 });
-    const status = await world.host.durable.waitFor(instanceId);
+    const w = await worlds.start({ publisherRoles: ["Reader"] });
+    const { instanceId } = await publishAndDeliver(w, "8.0.0", { westeurope: 30, northeurope: 30, eastus: 30 });
+    const status = await w.host.durable.waitFor(instanceId);
     expect(status.runtimeStatus).toBe("Failed");
     const error = (status.customStatus as { error: { code: string; missingAction?: string } }).error;
     expect(error.code).toBe("AuthorizationFailed");
     expect(error.missingAction).toMatch(/galleries\/share\/action/i);
     // Permanent: one share attempt, no retries.
-    expect(armLog(world).filter(isShareCall)).toHaveLength(1);
+    expect(armLog(w).filter(isShareCall)).toHaveLength(1);
   });
 });

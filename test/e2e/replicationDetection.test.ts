@@ -1,28 +1,13 @@
 // (h) How soon completion is detected and how many reads it takes, over seeded replications of
 // 30, 60 and 120 simulated minutes: at most 60 s late and at most 15 reads per hour of replication.
 // Simulated time and counts only; wall time plays no part.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startAzurite, type Azurite } from "../../local/azurite";
-import { VirtualClock } from "../../local/clock";
-import { startWorld, versionWriteEvent, type World } from "../../local/demo/world";
+import { describe, expect, it } from "vitest";
+import { versionWriteEvent } from "../../local/demo/world";
 import { publishInstanceId } from "../../src/domain/instanceIds";
-import { aggregatedState, armLog, isVersionRead, timeOf } from "./support";
+import { aggregatedState, armLog, isVersionRead, timeOf, useWorlds } from "./support";
 
 const MINUTE = 60_000;
-let world: World | undefined;
-let azurite: Azurite;
-
-beforeAll(async () => {
-  azurite = await startAzurite();
-});
-afterAll(async () => {
-  await azurite?.stop();
-});
-
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
+const worlds = useWorlds();
 
 describe("replication detection", () => {
   it.each([
@@ -31,7 +16,7 @@ describe("replication detection", () => {
     [60, { westeurope: 20, northeurope: 40, eastus: 33 }],
     [120, { westeurope: 45, northeurope: 62, eastus: 75 }],
   ])("detects a %i-minute replication within 60 s using at most 15 reads per hour", async (minutes, regionMinutes) => {
-    world = await startWorld({ clock: new VirtualClock(), seed: minutes, azurite, emulator: { replication: { jitter: 0 } } });
+    const world = await worlds.start({ seed: minutes });
     const publishedAt = world.clock.now();
     const versionId = world.publishVersion(`9.${minutes}.0`, { regionMinutes });
     expect((await world.deliver([versionWriteEvent(versionId)])).status).toBe(202);

@@ -1,5 +1,31 @@
-// Helpers for the end-to-end tests: reading the emulator's request log the way the assertions need it.
-import type { World } from "../../local/demo/world";
+// Helpers for the end-to-end tests: one Azurite per test file, a fresh world per test on a virtual
+// clock, and reading the emulator's request log the way the assertions need it.
+import { afterAll, afterEach, beforeAll } from "vitest";
+import { startAzurite, type Azurite } from "../../local/azurite";
+import { VirtualClock } from "../../local/clock";
+import { startWorld, type World, type WorldOptions } from "../../local/demo/world";
+
+/** Registers the hooks; `start` gives a world (closed after the test) with exact, jitter-free replication. */
+export function useWorlds(): { start(options?: WorldOptions): Promise<World> } {
+  let azurite: Azurite | undefined;
+  let world: World | undefined;
+  beforeAll(async () => {
+    azurite = await startAzurite();
+  });
+  afterEach(async () => {
+    await world?.close();
+    world = undefined;
+  });
+  afterAll(async () => {
+    await azurite?.stop();
+  });
+  return {
+    async start(options = {}) {
+      world = await startWorld({ clock: new VirtualClock(), seed: 42, emulator: { replication: { jitter: 0 } }, ...options, ...(azurite ? { azurite } : {}) });
+      return world;
+    },
+  };
+}
 
 export interface LoggedExchange {
   readonly method: string;
