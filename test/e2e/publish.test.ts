@@ -116,6 +116,19 @@ describe("publish -> share", () => {
     expect(events.map((e) => e.type)).toEqual(["GalleryShare.ImageVersionShareFailed"]);
   });
 
+  it("(c) starts again after a failure once the publisher fixes the version", async () => {
+    const w = await start();
+    const { versionId, instanceId } = await publishAndDeliver(w, "3.1.0", { westeurope: 30, northeurope: 45, eastus: 40 }, { eastus: "Quota exceeded" });
+    expect((await w.host.durable.waitFor(instanceId)).runtimeStatus).toBe("Failed");
+    // The publisher drops the failing region (a version PUT, which fires a new write event).
+    w.publishVersion("3.1.0", { regions: ["westeurope", "northeurope"] });
+    expect((await w.deliver([versionWriteEvent(versionId, { id: "evt-retry" })])).status).toBe(202);
+    const status = await w.host.durable.waitFor(instanceId);
+    expect(status.runtimeStatus, JSON.stringify(status)).toBe("Completed");
+    expect((status.output as { shareCalls: number }).shareCalls).toBe(1);
+    expect(armLog(w).filter(isShareCall)).toHaveLength(1);
+  });
+
   it("(d) rides out 429 storms and 500s, honouring Retry-After, and ends right", async () => {
     const w = await start({ ACTIVITY_RETRY_FIRST_SECONDS: "10" });
     const control = w.emulator.control;
