@@ -52,7 +52,7 @@ export interface World {
   readonly host: LocalHost;
   readonly settings: Record<string, string>;
   /** Publishes a version (as an image-version PUT does) and returns its resource id. */
-  publishVersion(version: string, options?: { regions?: readonly string[]; regionMinutes?: Record<string, number>; failRegions?: Record<string, string> }): string;
+  publishVersion(version: string, options?: { regions?: readonly string[]; regionMinutes?: Record<string, number>; failRegions?: Record<string, string>; encrypted?: boolean }): string;
   /** POSTs events to the imageVersionEvents webhook as Event Grid would. */
   deliver(events: unknown, eventType?: "Notification" | "SubscriptionValidation"): Promise<Response>;
   close(): Promise<void>;
@@ -149,6 +149,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         targetRegions: [...(publishOptions.regions ?? DEFAULT_REGIONS)],
         ...(publishOptions.regionMinutes ? { regionMinutes: publishOptions.regionMinutes } : {}),
         ...(publishOptions.failRegions ? { failRegions: publishOptions.failRegions } : {}),
+        ...(publishOptions.encrypted ? { encrypted: true } : {}),
       });
       return imageVersionId(version);
     },

@@ -129,6 +129,31 @@ describe("publish -> share", () => {
     expect(armLog(w).filter(isShareCall)).toHaveLength(1);
   });
 
+  it("gives up after REPLICATION_TIMEOUT_MINUTES, naming the regions still replicating", async () => {
+    const w = await start({ REPLICATION_TIMEOUT_MINUTES: "45" });
+    const publishedAt = w.clock.now();
+    const { instanceId } = await publishAndDeliver(w, "3.2.0", { westeurope: 20, northeurope: 60, eastus: 30 });
+    const status = await w.host.durable.waitFor(instanceId);
+    expect(status.runtimeStatus).toBe("Failed");
+    const error = (status.customStatus as { error: { code: string; message: string } }).error;
+    expect(error.code).toBe("ReplicationTimeout");
+    expect(error.message).toMatch(/did not complete within 45 minutes/);
+    expect(error.message).toMatch(/North Europe Replicating/);
+    expect(w.clock.now() - publishedAt).toBeLessThanOrEqual(46 * MINUTE);
+    expect(armLog(w).filter(isShareCall)).toHaveLength(0);
+  });
+
+  it("refuses to direct-share an encrypted version, naming the rule, without a share call", async () => {
+    const w = await start();
+    const versionId = w.publishVersion("3.3.0", { regionMinutes: { westeurope: 10, northeurope: 10, eastus: 10 }, encrypted: true });
+    expect((await w.deliver([versionWriteEvent(versionId)])).status).toBe(202);
+    const status = await w.host.durable.waitFor(publishInstanceId(versionId));
+    expect(status.runtimeStatus).toBe("Failed");
+    const error = (status.customStatus as { error: { code: string; message: string } }).error;
+    expect(error.code).toBe("encrypted-version");
+    expect(armLog(w).filter(isShareCall)).toHaveLength(0);
+  });
+
   it("(d) rides out 429 storms and 500s, honouring Retry-After, and ends right", async () => {
     const w = await start({ ACTIVITY_RETRY_FIRST_SECONDS: "10" });
     const control = w.emulator.control;
