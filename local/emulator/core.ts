@@ -21,7 +21,7 @@ export interface CoreConfig {
   throttling: ThrottleConfig | false;
   replication: { minutesPerRegion: number; jitter: number };
   shareLimits: { maxSubscriptions: number; maxTenants: number };
-  lro: { pollsToComplete: number; retryAfterSeconds?: number };
+  lro: { pollsToComplete: number; retryAfterSeconds?: number; emptyShareResult?: boolean };
   tokenLifetimeSeconds: number;
 }
 

@@ -48,8 +48,10 @@ export interface EmulatorOptions {
    * Long-running operations (other than replication) complete after their simulated duration or
    * after `pollsToComplete` status polls, whichever is first (default 1). `retryAfterSeconds` adds
    * Retry-After to LRO answers (default none: SDK pollers then wait their own interval).
+   * `emptyShareResult` answers the share POST's final `location` poll with 200 and an empty body,
+   * as Azure CLI's 2021 recordings show (the swagger declares a SharingUpdate body there).
    */
-  lro?: { pollsToComplete?: number; retryAfterSeconds?: number };
+  lro?: { pollsToComplete?: number; retryAfterSeconds?: number; emptyShareResult?: boolean };
   /** Access token lifetime in (real) seconds; default 3599. */
   tokenLifetimeSeconds?: number;
   /** Seeds the world at start and again after every reset(). */
@@ -89,7 +91,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     throttling,
     replication: { minutesPerRegion: options.replication?.minutesPerRegion ?? 45, jitter: options.replication?.jitter ?? 1 / 3 },
     shareLimits: options.shareLimits ?? { maxSubscriptions: 30, maxTenants: 5 },
-    lro: { pollsToComplete: options.lro?.pollsToComplete ?? 1, ...(options.lro?.retryAfterSeconds !== undefined ? { retryAfterSeconds: options.lro.retryAfterSeconds } : {}) },
+    lro: {
+      pollsToComplete: options.lro?.pollsToComplete ?? 1,
+      ...(options.lro?.retryAfterSeconds !== undefined ? { retryAfterSeconds: options.lro.retryAfterSeconds } : {}),
+      ...(options.lro?.emptyShareResult ? { emptyShareResult: true } : {}),
+    },
     tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3599,
   };
   const recordPath = options.recordPath ?? (process.env.EMULATOR_RECORD || undefined);

@@ -154,6 +154,23 @@ describe("publish -> share", () => {
     expect(armLog(w).filter(isShareCall)).toHaveLength(0);
   });
 
+  it("confirms the share by reading it back when ARM ends the share LRO with an empty body", async () => {
+    // @azure/arm-compute 25 throws a TypeError on that body although the share succeeded.
+    const w = await worlds.start({ emulator: { replication: { jitter: 0 }, lro: { emptyShareResult: true } } });
+    const { instanceId } = await publishAndDeliver(w, "3.4.0", { westeurope: 10, northeurope: 10, eastus: 10 });
+    const status = await w.host.durable.waitFor(instanceId);
+    expect(status.runtimeStatus, JSON.stringify(status)).toBe("Completed");
+    expect((status.output as { shareCalls: number }).shareCalls).toBe(1);
+    const log = armLog(w);
+    expect(log.filter(isShareCall)).toHaveLength(1);
+    const finalPoll = log.filter((x) => /monitor=true/.test(x.url) && x.status === 200);
+    expect(finalPoll.length).toBeGreaterThan(0);
+    expect(finalPoll.every((x) => x.responseBody === null || x.responseBody === "")).toBe(true);
+    // The read-back after the share.
+    const shareIndex = log.findIndex(isShareCall);
+    expect(log.slice(shareIndex).some((x) => x.method === "GET" && /SharingProfile/i.test(x.url))).toBe(true);
+  });
+
   it("(d) rides out 429 storms and 500s, honouring Retry-After, and ends right", async () => {
     const w = await start({ ACTIVITY_RETRY_FIRST_SECONDS: "10" });
     const control = w.emulator.control;

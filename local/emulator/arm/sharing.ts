@@ -118,7 +118,10 @@ function share(req: EmuRequest, ctx: Ctx): EmuResponse {
     ...(change.subscriptions.length > 0 ? [{ type: "Subscriptions", ids: change.subscriptions }] : []),
     ...(change.tenants.length > 0 ? [{ type: "AADTenants", ids: change.tenants }] : []),
   ];
-  op.result = { operationType: change.operationType, ...(groups.length > 0 || change.operationType !== "Reset" ? { groups } : {}) };
+  // The swagger's final body, unless the emulator is told to answer as the 2021 recordings do (empty).
+  if (!ctx.core.config.lro.emptyShareResult) {
+    op.result = { operationType: change.operationType, ...(groups.length > 0 || change.operationType !== "Reset" ? { groups } : {}) };
+  }
   return lroResponse(ctx, op, 202, undefined, { location: true, headers });
 }
 
