@@ -179,10 +179,26 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const server = await startServer(options.port ?? 0, () => handlers, log);
   origin = server.origin;
 
-  // App settings, then the app.
-  for (const [name, value] of Object.entries(options.settings)) env[name] = value;
-  env.FUNCTIONS_WORKER_RUNTIME ??= "node";
-  env.WEBSITE_HOSTNAME = `127.0.0.1:${server.port}`;
+  // App settings, then the app. process.env is process-wide: on close the host puts back what it
+  // changed (where nobody changed it since), so one host's settings never leak into the next.
+  const applied = new Map<string, { before: string | undefined; value: string }>();
+  const setEnv = (name: string, value: string): void => {
+    if (!applied.has(name)) applied.set(name, { before: env[name], value });
+    else applied.get(name)!.value = value;
+    env[name] = value;
+  };
+  const restoreEnv = (): void => {
+    for (const [name, { before, value }] of applied) {
+      if (env[name] !== value) continue;
+      if (before === undefined) delete env[name];
+      else env[name] = before;
+    }
+    applied.clear();
+    resetAppConfig();
+  };
+  for (const [name, value] of Object.entries(options.settings)) setEnv(name, value);
+  if (env.FUNCTIONS_WORKER_RUNTIME === undefined) setEnv("FUNCTIONS_WORKER_RUNTIME", "node");
+  setEnv("WEBSITE_HOSTNAME", `127.0.0.1:${server.port}`);
   resetAppConfig();
   coreState().systemLog = (level, category, message) => log(`[worker] ${category} ${level}: ${message}`);
   try {
@@ -203,6 +219,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   } catch (err) {
     await server.close();
     alarms.close();
+    restoreEnv();
     throw err;
   }
 
@@ -212,6 +229,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   } catch (err) {
     await server.close();
     alarms.close();
+    restoreEnv();
     throw err;
   }
   const stopTimers = startTimerTriggers(timerFunctions, clock, alarms, log, timerRuns, bindings);
@@ -294,6 +312,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       alarms.close();
       await server.close();
       await runAppTerminateHooks();
+      restoreEnv();
     },
   };
   return host;

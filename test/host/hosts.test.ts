@@ -39,3 +39,20 @@ describe("hosts in one process", () => {
     }
   });
 });
+
+describe("app settings", () => {
+  it("are the host's environment while it runs and are put back when it closes", async () => {
+    expect(process.env.ONLY_FOR_FIRST_HOST).toBeUndefined();
+    const first = await startLocalHost({ load, settings: { JOBS_QUEUE: "jobs", ONLY_FOR_FIRST_HOST: "1" } });
+    expect(process.env.ONLY_FOR_FIRST_HOST).toBe("1");
+    await first.close();
+    expect(process.env.ONLY_FOR_FIRST_HOST).toBeUndefined();
+    const second = await startLocalHost({ load, settings: { JOBS_QUEUE: "jobs" } });
+    try {
+      expect(process.env.ONLY_FOR_FIRST_HOST).toBeUndefined();
+      expect(process.env.JOBS_QUEUE).toBe("jobs");
+    } finally {
+      await second.close();
+    }
+  });
+});
