@@ -13,6 +13,10 @@ import { ENSURE_GALLERY_SHARED, type ActivityResult, type EnsureGallerySharedInp
 export async function ensureGalleryShared(input: EnsureGallerySharedInput): Promise<ActivityResult<GallerySharingResult>> {
   return runActivity(async () => {
     const ref = parseGalleryId(input.galleryId);
+    // No registered targets: nothing to ensure, and the direct-sharing preconditions do not apply.
+    if (input.targets.subscriptionIds.length === 0 && input.targets.tenantIds.length === 0) {
+      return { added: { subscriptionIds: [], tenantIds: [] }, alreadyShared: { subscriptionIds: [], tenantIds: [] }, shareCalls: 0 };
+    }
     const client = computeClient(appConfig(), ref.subscriptionId);
     const gallery = await client.galleries.get(ref.resourceGroup, ref.gallery, { expand: "SharingProfile/Groups" });
     const plan = planShare(input.targets, gallery.sharingProfile ?? {}, {

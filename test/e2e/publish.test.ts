@@ -171,6 +171,15 @@ describe("publish -> share", () => {
     expect(log.slice(shareIndex).some((x) => x.method === "GET" && /SharingProfile/i.test(x.url))).toBe(true);
   });
 
+  it("with no registered targets, waits for replication and reports it without touching the gallery", async () => {
+    const w = await start({ SHARE_TENANT_IDS: "" });
+    const { instanceId } = await publishAndDeliver(w, "3.5.0", { westeurope: 10, northeurope: 10, eastus: 10 });
+    const status = await w.host.durable.waitFor(instanceId);
+    expect(status.runtimeStatus, JSON.stringify(status)).toBe("Completed");
+    expect(status.output).toMatchObject({ shareCalls: 0, added: { subscriptionIds: [], tenantIds: [] } });
+    expect(armLog(w).filter((x) => /\/galleries\/[^/]+\?/.test(x.url) || isShareCall(x))).toEqual([]);
+  });
+
   it("(d) rides out 429 storms and 500s, honouring Retry-After, and ends right", async () => {
     const w = await start({ ACTIVITY_RETRY_FIRST_SECONDS: "10" });
     const control = w.emulator.control;
