@@ -182,8 +182,7 @@ export const publishImageVersion: OrchestrationHandler = function* (context: Orc
     try {
       return (yield context.df.callActivityWithRetry(name, retry, activityInput)) as ActivityResult<T>;
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      return { ok: false, error: { code: "RetriesExhausted", message: `${name} failed ${input.retry.attempts} times: ${message}` } };
+      return { ok: false, error: { code: "RetriesExhausted", message: `${name} failed ${input.retry.attempts} times: ${failureReason(err)}` } };
     }
   }
 
@@ -231,6 +230,13 @@ function targetResults(targets: readonly TargetStatus[], result: GallerySharingR
 
 function describeRegions(regions: readonly RegionProgress[]): string {
   return regions.map((r) => `${r.region} ${r.state} ${r.progress}%`).join(", ") || "no regions reported";
+}
+
+/** The first line of a failed task's reason, without the host's "Activity function 'x' failed:" prefix. */
+function failureReason(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const line = (text.split("\n")[0] ?? "").replace(/^Activity function '[^']*' failed:\s*/, "").trim();
+  return line.length > 400 ? `${line.slice(0, 400)}...` : line;
 }
 
 function iso(ms: number): string {

@@ -180,6 +180,19 @@ describe("publish -> share", () => {
     expect(armLog(w).filter((x) => /\/galleries\/[^/]+\?/.test(x.url) || isShareCall(x))).toEqual([]);
   });
 
+  it("gives up after ACTIVITY_RETRY_ATTEMPTS when ARM keeps failing, saying what failed", async () => {
+    const w = await start({ ACTIVITY_RETRY_ATTEMPTS: "2", ACTIVITY_RETRY_FIRST_SECONDS: "1" });
+    w.emulator.control.fault({ method: "GET", path: "/versions/", status: 503, count: 1000 });
+    const { instanceId } = await publishAndDeliver(w, "3.6.0", { westeurope: 10, northeurope: 10, eastus: 10 });
+    const status = await w.host.durable.waitFor(instanceId, undefined, { timeoutMs: 60_000 });
+    expect(status.runtimeStatus).toBe("Failed");
+    const error = (status.customStatus as { error: { code: string; message: string } }).error;
+    expect(error.code).toBe("RetriesExhausted");
+    expect(error.message).toMatch(/^readImageVersion failed 2 times: ServiceUnavailable \(503\): /);
+    expect(error.message).not.toContain("\n");
+    expect(error.message.length).toBeLessThanOrEqual(600);
+  });
+
   it("(d) rides out 429 storms and 500s, honouring Retry-After, and ends right", async () => {
     const w = await start({ ACTIVITY_RETRY_FIRST_SECONDS: "10" });
     const control = w.emulator.control;
