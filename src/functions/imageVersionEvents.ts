@@ -6,7 +6,7 @@ import * as df from "durable-functions";
 import { appConfig } from "../config";
 import { classifyEvent } from "../domain/events";
 import { publishInstanceId } from "../domain/instanceIds";
-import { normalizeResourceId } from "../domain/resourceIds";
+import { formatGalleryId, sameResourceId } from "../domain/resourceIds";
 import { PUBLISH_IMAGE_VERSION, type PublishImageVersionInput } from "../orchestrations/publishImageVersion";
 import { blocksRestart, findInstance } from "./durableStatus";
 
@@ -31,9 +31,8 @@ export async function handleImageVersionEvent(event: unknown, context: Invocatio
 
   const config = appConfig();
   const { ref } = classified;
-  const galleryId = config.galleryIds.find(
-    (id) => normalizeResourceId(id) === normalizeResourceId(`/subscriptions/${ref.subscriptionId}/resourceGroups/${ref.resourceGroup}/providers/Microsoft.Compute/galleries/${ref.gallery}`),
-  );
+  const eventGallery = formatGalleryId(ref);
+  const galleryId = config.galleryIds.find((id) => sameResourceId(id, eventGallery));
   if (!galleryId) {
     const reason = `gallery ${ref.gallery} (subscription ${ref.subscriptionId}, resource group ${ref.resourceGroup}) is not in GALLERY_IDS`;
     context.log(`imageVersionEvents: ignored event ${classified.eventId}: ${reason}`);
