@@ -20,6 +20,8 @@ export interface RequestLogEntry {
 const SECRET_HEADERS = new Set(["authorization", "x-ms-authorization-auxiliary", "x-identity-header", "aeg-sas-key", "aeg-sas-token"]);
 const SECRET_FIELDS = new Set(["client_secret", "client_assertion", "access_token", "refresh_token", "id_token", "assertion"]);
 export const REDACTED = "REDACTED";
+/** In form bodies: short, so a recorded `client_secret=***` can never be mistaken for a real secret. */
+export const FORM_REDACTED = "***";
 
 export function redactHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -46,7 +48,7 @@ export function bodyForLog(raw: Buffer | string | undefined, contentType: string
   const ct = (contentType ?? "").toLowerCase();
   if (ct.includes("application/x-www-form-urlencoded")) {
     const params = new URLSearchParams(text);
-    for (const k of [...params.keys()]) if (SECRET_FIELDS.has(k)) params.set(k, REDACTED);
+    for (const k of [...params.keys()]) if (SECRET_FIELDS.has(k)) params.set(k, FORM_REDACTED);
     return params.toString();
   }
   try {

@@ -93,7 +93,7 @@ describe("request log and JSON Lines recording", () => {
     expect(text).not.toContain(PUB.secret);
     expect(text).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/);
     const tokenCall = lines.find((l) => String(l.url).includes("/oauth2/v2.0/token"));
-    expect(String(tokenCall?.requestBody)).toContain("client_secret=REDACTED");
+    expect(String(tokenCall?.requestBody)).toContain("client_secret=***");
     expect((tokenCall?.responseBody as { access_token: string }).access_token).toBe("REDACTED");
     const armCall = lines.find((l) => String(l.url).includes("/galleryImageVersions") || String(l.url).includes("/versions/1.0.0"));
     expect((armCall?.requestHeaders as Record<string, string>).authorization).toBe("Bearer REDACTED");
