@@ -108,6 +108,18 @@ function boolParam(req: HostRequest, name: string, fallback: boolean): boolean {
   return fallback;
 }
 
+/** The request body as JSON text (undefined when empty), or the 400 the real host answers for invalid JSON. */
+function jsonBody(req: HostRequest): { ok: true; json: string | undefined } | { ok: false; response: HostResponse } {
+  const text = req.body.toString("utf8");
+  if (text.length === 0) return { ok: true, json: undefined };
+  try {
+    JSON.parse(text);
+    return { ok: true, json: text };
+  } catch {
+    return { ok: false, response: jsonResponse(400, { Message: "Invalid JSON content" }) };
+  }
+}
+
 function checkStatusResponse(ctx: ClientContext, instanceId: string): HostResponse {
   const links = managementPayload(ctx, instanceId);
   const { rewindPostUri: _rewind, ...body } = links;
@@ -122,16 +134,9 @@ async function handleApi(ctx: ClientContext, req: HostRequest, path: string): Pr
 
   if (controller === "orchestrators" && first !== undefined) {
     if (req.method !== "POST") return { status: 404 };
-    const text = req.body.toString("utf8");
-    let inputJson: string | undefined;
-    if (text.length > 0) {
-      try {
-        JSON.parse(text);
-        inputJson = text;
-      } catch {
-        return jsonResponse(400, { Message: "Invalid JSON content" });
-      }
-    }
+    const body = jsonBody(req);
+    if (!body.ok) return body.response;
+    const inputJson = body.json;
     try {
       const id = runtime.startNew(first, second, inputJson);
       return checkStatusResponse(ctx, id);
@@ -206,16 +211,9 @@ async function handleApi(ctx: ClientContext, req: HostRequest, path: string): Pr
       if (TERMINAL_STATUSES.includes(rec.status)) return { status: 410 };
       const mediaType = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
       if (mediaType !== "application/json") return jsonResponse(400, { Message: "Only application/json request content is supported" });
-      const text = req.body.toString("utf8");
-      let inputJson: string | undefined;
-      if (text.length > 0) {
-        try {
-          JSON.parse(text);
-          inputJson = text;
-        } catch {
-          return jsonResponse(400, { Message: "Invalid JSON content" });
-        }
-      }
+      const body = jsonBody(req);
+      if (!body.ok) return body.response;
+      const inputJson = body.json;
       runtime.raiseEvent(instanceId, third, inputJson);
       return { status: 202 };
     }
