@@ -6,7 +6,7 @@ import * as df from "durable-functions";
 import { appConfig } from "../config";
 import { computeClient } from "../azure/compute";
 import { parseGalleryId } from "../domain/resourceIds";
-import { planShare, shareOperations } from "../domain/sharePlan";
+import { planShare, shareOperations, type SharePlan } from "../domain/sharePlan";
 import { runActivity } from "./activityResult";
 import { ENSURE_GALLERY_SHARED, type ActivityResult, type EnsureGallerySharedInput, type GallerySharingResult } from "./names";
 
@@ -18,12 +18,11 @@ export async function ensureGalleryShared(input: EnsureGallerySharedInput): Prom
       return { added: { subscriptionIds: [], tenantIds: [] }, alreadyShared: { subscriptionIds: [], tenantIds: [] }, shareCalls: 0 };
     }
     const client = computeClient(appConfig(), ref.subscriptionId);
-    const gallery = await client.galleries.get(ref.resourceGroup, ref.gallery, { expand: "SharingProfile/Groups" });
-    const plan = planShare(input.targets, gallery.sharingProfile ?? {}, {
-      limits: input.limits,
-      mode: "ensure",
-      encrypted: input.encrypted,
-    });
+    const readPlan = async (): Promise<SharePlan> => {
+      const gallery = await client.galleries.get(ref.resourceGroup, ref.gallery, { expand: "SharingProfile/Groups" });
+      return planShare(input.targets, gallery.sharingProfile ?? {}, { limits: input.limits, mode: "ensure", encrypted: input.encrypted });
+    };
+    const plan = await readPlan();
     const operations = shareOperations(plan);
     for (const operation of operations) {
       try {
@@ -32,8 +31,7 @@ export async function ensureGalleryShared(input: EnsureGallerySharedInput): Prom
         // ARM may end the share LRO with an empty 200 body, which @azure/arm-compute 25 fails to
         // deserialize (a TypeError, not a RestError) although the share succeeded: confirm by reading.
         if (!(err instanceof TypeError)) throw err;
-        const after = await client.galleries.get(ref.resourceGroup, ref.gallery, { expand: "SharingProfile/Groups" });
-        const stillMissing = shareOperations(planShare(input.targets, after.sharingProfile ?? {}, { limits: input.limits, mode: "ensure", encrypted: input.encrypted }));
+        const stillMissing = shareOperations(await readPlan());
         if (stillMissing.length > 0) throw new Error(`the share call ended without a readable result and the gallery still lacks targets: ${err.message}`);
       }
     }
