@@ -33,7 +33,7 @@ export interface ContractValidator {
 }
 
 export interface ContractValidatorOptions {
-  /** Root of the spec tree (mirrors azure-rest-api-specs). Default: `<repo>/../shared/specs/compute-gallery`. */
+  /** Root of the spec tree (mirrors azure-rest-api-specs). Default: `<repo>/specs/compute-gallery`. */
   specRoot?: string;
   /**
    * Treat every enum as closed (default true). The spec marks most enums `x-ms-enum.modelAsString: true`
@@ -62,9 +62,9 @@ function repoRoot(): string {
   }
 }
 
-/** `<repo>/../shared/specs/compute-gallery`: CI clones the repo with shared/ beside it. */
+/** `<repo>/specs/compute-gallery`: the vendored spec tree (see specs/README.md). */
 export function defaultSpecRoot(): string {
-  return path.resolve(repoRoot(), "..", "shared", "specs", "compute-gallery");
+  return path.resolve(repoRoot(), "specs", "compute-gallery");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -114,11 +114,11 @@ export function isGalleryExchange(x: RecordedExchange): boolean {
  * and every other part of the URL, is returned unchanged.
  *
  * Why: `@azure/arm-compute` 25.x sends api-version 2025-12-03 for gallery operations, but the stored
- * contract (`../shared/specs/compute-gallery`) is the 2025-03-03 GalleryRP swagger; a verbatim copy of
+ * contract (`specs/compute-gallery`) is the 2025-03-03 GalleryRP swagger; a verbatim copy of
  * the 2025-12-03 swagger could not be taken. For the operations this project uses (image version GET
  * with `$expand=ReplicationStatus`, gallery share POST, sharedGalleries list/get,
  * sharedGalleryImages/sharedGalleryImageVersions list/get, and the gallery / image / version CRUD that
- * sets them up) the two versions are unchanged (see `shared/specs/compute-gallery/README.txt`), so
+ * sets them up) the two versions are unchanged (see `specs/compute-gallery/README.txt`), so
  * 2025-03-03 is the contract and traffic recorded with 2025-12-03 is validated as 2025-03-03.
  * Without the mapping oav finds no operation for 2025-12-03 and leaves `isSuccessful` undefined.
  * The verdict records the original version in `mappedApiVersion`, so the mapping is never silent.

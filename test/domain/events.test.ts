@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import { classifyEvent, toEventArray } from "../../src/domain/events";
 import { DomainValidationError } from "../../src/domain/validation";
 
-// Microsoft's official samples, unmodified, from <repo>/../shared (CI clones the repo beside shared/).
-const EXAMPLES = path.resolve(__dirname, "../../../shared/specs/eventgrid/specification/eventgrid/data-plane");
+// Microsoft's official samples, unmodified, vendored in specs/eventgrid.
+const EXAMPLES = path.resolve(__dirname, "../../specs/eventgrid/specification/eventgrid/data-plane");
 const sample = (relative: string): Record<string, unknown> =>
   JSON.parse(readFileSync(path.join(EXAMPLES, relative), "utf8")) as Record<string, unknown>;
 const eventGridSample = () => sample("Microsoft.Resources/stable/2018-01-01/examples/event-grid-schema/resource_write_success.json");

@@ -3,10 +3,10 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { regionProgress, replicationVerdict, sameRegion, type ImageVersionSnapshot } from "../../src/domain/replication";
 
-// <repo>/../shared: CI clones the repo beside shared/, as the working tree is.
+// The official example, vendored unmodified in specs/compute-gallery.
 const EXAMPLE = path.resolve(
   __dirname,
-  "../../../shared/specs/compute-gallery/specification/compute/resource-manager/Microsoft.Compute/GalleryRP/stable/2025-03-03/examples/galleryExamples/GalleryImageVersion_Get_WithReplicationStatus.json",
+  "../../specs/compute-gallery/specification/compute/resource-manager/Microsoft.Compute/GalleryRP/stable/2025-03-03/examples/galleryExamples/GalleryImageVersion_Get_WithReplicationStatus.json",
 );
 
 interface ExampleBody {

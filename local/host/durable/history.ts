@@ -1,5 +1,5 @@
 // History events in the Durable host's wire format: PascalCase fields, numeric EventType, ISO
-// timestamps, inputs and results as JSON text (see ../../../../shared notes, durable-host-protocol).
+// timestamps, inputs and results as JSON text (as durable-functions 3.x reads them; see local/host/README.md).
 
 export const EventType = {
   ExecutionStarted: 0,
