@@ -29,7 +29,7 @@ export const orchestratorRules = {
       paths: nodeBuiltins.map((name) => ({ name, message: "Orchestrators must not import Node built-ins: do I/O in an activity." })),
       patterns: [
         { group: ["@azure/*"], allowTypeImports: true, message: "Orchestrators must not import Azure SDKs (type imports only): call an activity." },
-        { group: ["**/activities/*", "!**/activities/names"], allowTypeImports: true, message: "Orchestrators import only activity names and types." },
+        { group: ["**/activities/*", "!**/activities/descriptors"], allowTypeImports: true, message: "Orchestrators import only activity descriptors and types." },
         { group: ["**/azure/*"], allowTypeImports: true, message: "Orchestrators must not import SDK adapters." },
       ],
     },

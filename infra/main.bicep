@@ -36,6 +36,9 @@ param shareSubscriptionIds string = ''
 @description('Comma-separated tenant ids every managed gallery is directly shared with (SHARE_TENANT_IDS).')
 param shareTenantIds string = ''
 
+@description('Client id of the multi-tenant app registration the app acts as in consumer tenants (CROSS_TENANT_APP_ID); empty until it is created (docs/deploy.md).')
+param crossTenantAppId string = ''
+
 @allowed([
   'AzureStorage'
   'DurableTaskScheduler'
@@ -182,6 +185,7 @@ module api 'app/api.bicep' = {
     galleryIds: join(galleryIdList, ',')
     shareSubscriptionIds: shareSubscriptionIds
     shareTenantIds: shareTenantIds
+    crossTenantAppId: crossTenantAppId
     outcomeTopicEndpoint: outcomeTopic.outputs.endpoint
     serviceBusFullyQualifiedNamespace: messaging.outputs.fullyQualifiedNamespace
     onboardingQueueName: messaging.outputs.queueName

@@ -1,8 +1,10 @@
-// Typed application settings, read once from the environment and validated at start-up.
-// SETTINGS is the single list of what the code reads: the README table, local.settings.sample.json
-// and the Bicep app settings are checked against it (test/infra).
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Typed application settings, read from the environment once, when the app starts, and validated
+// then. SETTINGS is the single list of what the code reads: the README table,
+// local.settings.sample.json and the Bicep app settings are checked against it (test/infra).
+// Ids are checked with the domain's own parsers, so a setting that passes here is one an event can match.
+import { resourceIdIssue, formatGalleryId, parseGalleryId } from "./domain/resourceIds";
+import { DEFAULT_SHARE_LIMITS } from "./domain/sharePlan";
+import { isGuid, quoteForError } from "./domain/validation";
 
 export interface SettingSpec {
   readonly name: string;
@@ -18,6 +20,9 @@ export const SETTINGS = [
   { name: "AZURE_TENANT_ID", meaning: "The publisher tenant (GUID): the tenant that owns the galleries." },
   { name: "AZURE_CLIENT_ID", default: "", meaning: "Client id of the user-assigned managed identity (in Azure), or of the app registration when a client secret is used locally." },
   { name: "AZURE_CLIENT_SECRET", default: "", secret: true, meaning: "Local development only: client secret for AZURE_CLIENT_ID. Empty in Azure, where the managed identity is used." },
+  { name: "CROSS_TENANT_APP_ID", default: "", meaning: "Client id of the multi-tenant app registration the app acts as in consumer tenants; its credential is a federated identity credential backed by the managed identity. Empty: no consumer-tenant access." },
+  { name: "CROSS_TENANT_CLIENT_SECRET", default: "", secret: true, meaning: "Fallback only, where a federated credential cannot be used: a client secret of CROSS_TENANT_APP_ID (in Azure a Key Vault reference)." },
+  { name: "CROSS_TENANT_CERTIFICATE_PATH", default: "", meaning: "Fallback only: path of a PEM file holding a certificate and private key of CROSS_TENANT_APP_ID." },
   { name: "ARM_ENDPOINT", default: "https://management.azure.com", meaning: "Azure Resource Manager endpoint (https URL)." },
   { name: "AUTHORITY_HOST", default: "https://login.microsoftonline.com", meaning: "Microsoft Entra authority host (https URL)." },
   { name: "SHARE_SUBSCRIPTION_IDS", default: "", meaning: "Comma-separated subscription ids (GUIDs) every managed gallery is shared with (direct mode)." },
@@ -55,6 +60,12 @@ export interface AppConfig {
   readonly clientId: string | undefined;
   /** Never log this. */
   readonly clientSecret: string | undefined;
+  /** The multi-tenant app used in consumer tenants, and how it proves itself there. */
+  readonly crossTenant:
+    | { readonly appId: string; readonly credential: "federated" }
+    | { readonly appId: string; readonly credential: "secret"; /** Never log this. */ readonly secret: string }
+    | { readonly appId: string; readonly credential: "certificate"; readonly certificatePath: string }
+    | undefined;
   readonly armEndpoint: string;
   readonly authorityHost: string;
   readonly shareSubscriptionIds: readonly string[];
@@ -86,17 +97,31 @@ export function loadConfig(env: Env): AppConfig {
     if (spec.default === undefined) problems.push(`${name} is required (${spec.meaning})`);
     return spec.default ?? "";
   };
-  const list = (name: SettingName, rule: (item: string) => boolean, form: string): string[] => {
-    const items = raw(name).split(",").map((s) => s.trim()).filter((s) => s.length > 0);
-    const bad = items.filter((item) => !rule(item));
-    if (bad.length > 0) problems.push(`${name} must be ${form}; invalid: ${bad.join(", ")}`);
+  /** A comma-separated list; `issue` says what is wrong with one item, or undefined when it is fine. */
+  const list = (name: SettingName, issue: (item: string) => string | undefined, form: string): string[] => {
+    const text = raw(name);
+    if (text === "") return [];
+    // Empty items (a trailing comma) are no data and are dropped; a list of nothing but commas is a mistake.
+    const items = text.split(",").map((s) => s.trim()).filter((s) => s !== "");
+    if (items.length === 0) problems.push(`${name} must be ${form}, comma-separated; got only commas`);
+    for (const item of items) {
+      const why = issue(item);
+      if (why !== undefined) problems.push(`${name}: ${quoteForError(item)} ${why}`);
+    }
+    const seen = new Set<string>();
+    for (const item of items) {
+      const key = item.toLowerCase();
+      if (seen.has(key)) problems.push(`${name} lists ${quoteForError(item)} twice`);
+      seen.add(key);
+    }
     return items;
   };
+  const guidIssue = (item: string): string | undefined => (isGuid(item) ? undefined : "must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
   const int = (name: SettingName, min: number, max: number): number => {
     const text = raw(name);
     const n = Number(text);
     if (!/^\d+$/.test(text) || n < min || n > max) {
-      problems.push(`${name} must be a whole number from ${min} to ${max}; got "${text}"`);
+      problems.push(`${name} must be a whole number from ${min} to ${max}; got ${quoteForError(text)}`);
     }
     return n;
   };
@@ -108,21 +133,35 @@ export function loadConfig(env: Env): AppConfig {
       if (u.protocol !== "https:") throw new Error("not https");
       return text.replace(/\/+$/, "");
     } catch {
-      problems.push(`${name} must be an https URL; got "${text}"`);
+      problems.push(`${name} must be an https URL; got ${quoteForError(text)}`);
       return undefined;
     }
   };
   const guid = (name: SettingName, optional: boolean): string | undefined => {
     const text = raw(name);
     if (!text && optional) return undefined;
-    if (!GUID.test(text)) problems.push(`${name} must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx); got "${text}"`);
+    if (!isGuid(text)) problems.push(`${name} must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx); got ${quoteForError(text)}`);
     return text.toLowerCase();
+  };
+
+  const crossTenant = (): AppConfig["crossTenant"] => {
+    const appId = guid("CROSS_TENANT_APP_ID", true);
+    const secret = raw("CROSS_TENANT_CLIENT_SECRET");
+    const certificatePath = raw("CROSS_TENANT_CERTIFICATE_PATH");
+    if (appId === undefined) {
+      if (secret || certificatePath) problems.push("CROSS_TENANT_CLIENT_SECRET and CROSS_TENANT_CERTIFICATE_PATH need CROSS_TENANT_APP_ID, the app they belong to");
+      return undefined;
+    }
+    if (secret && certificatePath) problems.push("set at most one of CROSS_TENANT_CLIENT_SECRET and CROSS_TENANT_CERTIFICATE_PATH");
+    if (secret) return { appId, credential: "secret", secret };
+    if (certificatePath) return { appId, credential: "certificate", certificatePath };
+    return { appId, credential: "federated" };
   };
 
   const audit = (): AppConfig["audit"] => {
     const tableName = raw("AUDIT_TABLE_NAME");
     if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(tableName)) {
-      problems.push(`AUDIT_TABLE_NAME must be 3-63 letters and digits, starting with a letter; got "${tableName}"`);
+      problems.push(`AUDIT_TABLE_NAME must be 3-63 letters and digits, starting with a letter; got ${quoteForError(tableName)}`);
     }
     const connectionString = raw("AzureWebJobsStorage");
     if (connectionString) return { tableName, connectionString };
@@ -134,17 +173,29 @@ export function loadConfig(env: Env): AppConfig {
     return { tableName, connectionString: "" };
   };
 
-  const galleryIds = list("GALLERY_IDS", (id) => GALLERY_ID.test(id), "gallery resource ids (/subscriptions/{guid}/resourceGroups/{rg}/providers/Microsoft.Compute/galleries/{name})");
+  const galleryIds = list("GALLERY_IDS", (id) => resourceIdIssue("gallery", id), "gallery resource ids (/subscriptions/{guid}/resourceGroups/{rg}/providers/Microsoft.Compute/galleries/{name})");
+  const shareLimits = { maxSubscriptions: int("SHARE_MAX_SUBSCRIPTIONS", 1, DEFAULT_SHARE_LIMITS.maxSubscriptions), maxTenants: int("SHARE_MAX_TENANTS", 1, DEFAULT_SHARE_LIMITS.maxTenants) };
+  const shareSubscriptionIds = list("SHARE_SUBSCRIPTION_IDS", guidIssue, "subscription ids (GUIDs)").map((s) => s.toLowerCase());
+  const shareTenantIds = list("SHARE_TENANT_IDS", guidIssue, "tenant ids (GUIDs)").map((s) => s.toLowerCase());
+  // A list longer than the share limit could never be shared: every publish would fail on it.
+  if (shareSubscriptionIds.length > shareLimits.maxSubscriptions) {
+    problems.push(`SHARE_SUBSCRIPTION_IDS lists ${shareSubscriptionIds.length} subscriptions; a gallery can be shared directly with at most ${shareLimits.maxSubscriptions} (SHARE_MAX_SUBSCRIPTIONS)`);
+  }
+  if (shareTenantIds.length > shareLimits.maxTenants) {
+    problems.push(`SHARE_TENANT_IDS lists ${shareTenantIds.length} tenants; a gallery can be shared directly with at most ${shareLimits.maxTenants} (SHARE_MAX_TENANTS); use rbac mode for more`);
+  }
   const config: AppConfig = {
-    galleryIds,
+    // Canonical casing, so ids compare and print the same way everywhere.
+    galleryIds: galleryIds.filter((id) => resourceIdIssue("gallery", id) === undefined).map((id) => formatGalleryId(parseGalleryId(id))),
     tenantId: guid("AZURE_TENANT_ID", false) ?? "",
     clientId: raw("AZURE_CLIENT_ID") || undefined,
     clientSecret: raw("AZURE_CLIENT_SECRET") || undefined,
+    crossTenant: crossTenant(),
     armEndpoint: url("ARM_ENDPOINT", false) ?? "",
     authorityHost: url("AUTHORITY_HOST", false) ?? "",
-    shareSubscriptionIds: list("SHARE_SUBSCRIPTION_IDS", (s) => GUID.test(s), "comma-separated GUIDs").map((s) => s.toLowerCase()),
-    shareTenantIds: list("SHARE_TENANT_IDS", (s) => GUID.test(s), "comma-separated GUIDs").map((s) => s.toLowerCase()),
-    shareLimits: { maxSubscriptions: int("SHARE_MAX_SUBSCRIPTIONS", 1, 10000), maxTenants: int("SHARE_MAX_TENANTS", 1, 10000) },
+    shareSubscriptionIds,
+    shareTenantIds,
+    shareLimits,
     outcomeTopicEndpoint: url("OUTCOME_TOPIC_ENDPOINT", true),
     polling: {
       minSeconds: int("REPLICATION_POLL_MIN_SECONDS", 5, 86400),
@@ -160,19 +211,4 @@ export function loadConfig(env: Env): AppConfig {
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
-}
-
-const GALLERY_ID = /^\/subscriptions\/[0-9a-f-]{36}\/resourcegroups\/[^/]+\/providers\/microsoft\.compute\/galleries\/[A-Za-z0-9._]+$/i;
-
-let cached: AppConfig | undefined;
-
-/** The app's settings, read from process.env on first use (the Functions host sets them before loading the app). */
-export function appConfig(): AppConfig {
-  cached ??= loadConfig(process.env);
-  return cached;
-}
-
-/** Forgets the cached settings; the local host calls this when it starts an app with new settings. */
-export function resetAppConfig(): void {
-  cached = undefined;
 }

@@ -5,6 +5,8 @@
 // RESERVED_SETTINGS) and local.settings.sample.json. Two settings are deliberately absent:
 //   - AZURE_CLIENT_SECRET: local development only; in Azure the app authenticates with the managed
 //     identity named by AZURE_CLIENT_ID, and a secret here would be a long-lived credential.
+//   - CROSS_TENANT_CLIENT_SECRET, CROSS_TENANT_CERTIFICATE_PATH: fallbacks for where a federated
+//     credential cannot be used; in Azure the multi-tenant app's credential is the managed identity.
 //   - FUNCTIONS_WORKER_RUNTIME: Flex Consumption takes the language from functionAppConfig.runtime
 //     below and rejects this app setting.
 
@@ -60,6 +62,9 @@ param shareSubscriptionIds string
 @description('Comma-separated tenant ids for direct sharing (SHARE_TENANT_IDS).')
 param shareTenantIds string
 
+@description('Client id of the multi-tenant app used in consumer tenants (CROSS_TENANT_APP_ID); may be empty.')
+param crossTenantAppId string
+
 @description('Endpoint of the outcome-event topic (OUTCOME_TOPIC_ENDPOINT).')
 param outcomeTopicEndpoint string
 
@@ -110,6 +115,7 @@ var codeSettings = {
   GALLERY_IDS: galleryIds
   AZURE_TENANT_ID: tenant().tenantId
   AZURE_CLIENT_ID: identityClientId
+  CROSS_TENANT_APP_ID: crossTenantAppId
   ARM_ENDPOINT: environment().resourceManager
   AUTHORITY_HOST: environment().authentication.loginEndpoint
   SHARE_SUBSCRIPTION_IDS: shareSubscriptionIds

@@ -5,10 +5,9 @@
 //
 // DEMO_SPEED (default 240) is simulated seconds per real second. EMULATOR_RECORD=<file> records the
 // ARM traffic as JSON Lines for the contract test.
-import { loadConfig } from "../../src/config";
-import { auditPartition, readAuditRows } from "../../src/azure/auditTable";
+import { readAuditRows } from "../auditTrail";
 import { publishInstanceId } from "../../src/domain/instanceIds";
-import type { PublishOutcome, PublishStatus } from "../../src/orchestrations/publishImageVersion";
+import type { PublishResult, PublishStatus } from "../../src/orchestrations/publishImageVersion";
 import { WallClock } from "../clock";
 import { CONSUMERS, GALLERY_ID, OUTCOME_TOPIC, PUBLISHER, startWorld, versionWriteEvent } from "./world";
 import { callsByKind, formatDuration, progressBar } from "./report";
@@ -68,9 +67,9 @@ async function main(): Promise<number> {
       console.log(`  error: ${custom.error?.code ?? "?"}: ${custom.error?.message ?? JSON.stringify(status.output)}`);
       return 1;
     }
-    const outcome = status.output as PublishOutcome;
+    const outcome = status.output as PublishResult;
     const log = world.emulator.control.requestLog();
-    const audit = await readAuditRows(loadConfig(world.settings), auditPartition(GALLERY_ID));
+    const audit = await readAuditRows(world.settings, GALLERY_ID);
     const events = world.emulator.control.receivedEvents(OUTCOME_TOPIC) as Array<{ type: string }>;
 
     console.log("\nWho got access to what (audit table):");

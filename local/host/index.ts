@@ -1,7 +1,6 @@
 // A local stand-in for the Azure Functions host (see README.md): loads the app's function modules
 // unchanged, serves HTTP triggers and the Event Grid webhook, feeds Service Bus queue and timer
 // triggers, and runs orchestrations and activities on the Durable host's wire protocol.
-import { resetAppConfig } from "../../src/config";
 import { WallClock, type Clock } from "../clock";
 import { Alarms } from "./alarms";
 import { findRegistration, installFunctionsCore, programmingModel, registrations, coreState, type Registration } from "./core";
@@ -194,12 +193,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       else env[name] = before;
     }
     applied.clear();
-    resetAppConfig();
   };
   for (const [name, value] of Object.entries(options.settings)) setEnv(name, value);
   if (env.FUNCTIONS_WORKER_RUNTIME === undefined) setEnv("FUNCTIONS_WORKER_RUNTIME", "node");
   setEnv("WEBSITE_HOSTNAME", `127.0.0.1:${server.port}`);
-  resetAppConfig();
   coreState().systemLog = (level, category, message) => log(`[worker] ${category} ${level}: ${message}`);
   try {
     await options.load();

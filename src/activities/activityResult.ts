@@ -1,15 +1,21 @@
-// Runs an activity body and sorts its errors: retryable ones are thrown so the orchestration's
-// retry policy (callActivityWithRetry) tries again; permanent ones are returned as a result so the
-// orchestration stops at once with the ARM error code instead of retrying a 403 six times.
+// Runs an activity body and sorts its errors into the result the orchestration acts on: retryable
+// ones come back with `retry` (and the service's Retry-After), so the orchestration waits on a
+// durable timer before the next attempt; permanent ones come back without it, so the orchestration
+// stops at once with the ARM error code instead of retrying a 403 six times. Nothing is thrown and
+// nothing sleeps here.
 import { classifyError, describeError } from "../domain/errors";
 import { ShareRuleError } from "../domain/sharePlan";
 import { DomainValidationError } from "../domain/validation";
-import type { ActivityResult } from "./names";
+import type { ActivityResult } from "./descriptors";
 
-export class RetryableActivityError extends Error {
-  constructor(message: string) {
+/** A permanent failure an activity names itself (a rule of this app, not an Azure error). */
+export class ActivityRuleError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
-    this.name = "RetryableActivityError";
+    this.name = "ActivityRuleError";
   }
 }
 
@@ -18,17 +24,16 @@ export async function runActivity<T>(body: () => Promise<T>): Promise<ActivityRe
     return { ok: true, value: await body() };
   } catch (err) {
     if (err instanceof ShareRuleError) return { ok: false, error: { code: err.rule, message: err.message } };
+    if (err instanceof ActivityRuleError) return { ok: false, error: { code: err.code, message: err.message } };
     if (err instanceof DomainValidationError) return { ok: false, error: { code: "InvalidInput", message: err.message } };
     const classified = classifyError(err);
-    if (classified.retryable) throw new RetryableActivityError(describeError(classified));
-    return {
-      ok: false,
-      error: {
-        code: classified.code ?? classified.kind,
-        message: describeError(classified),
-        ...(classified.status === undefined ? {} : { status: classified.status }),
-        ...(classified.missingAction === undefined ? {} : { missingAction: classified.missingAction }),
-      },
+    const error = {
+      code: classified.code ?? classified.kind,
+      message: describeError(classified),
+      ...(classified.status === undefined ? {} : { status: classified.status }),
+      ...(classified.missingAction === undefined ? {} : { missingAction: classified.missingAction }),
     };
+    if (!classified.retryable) return { ok: false, error };
+    return { ok: false, error, retry: classified.retryAfterSeconds === undefined ? {} : { afterSeconds: classified.retryAfterSeconds } };
   }
 }

@@ -1,10 +1,9 @@
 // Records in the audit table which targets had access to a version once it was shared.
-import * as df from "durable-functions";
-import { appConfig } from "../config";
-import { auditPartition, writeAuditRows, type AuditRow } from "../azure/auditTable";
+import type { Services } from "../app";
+import { auditPartition, type AuditRow } from "../azure/auditTable";
 import { parseImageVersionId } from "../domain/resourceIds";
 import { runActivity } from "./activityResult";
-import { RECORD_SHARE_AUDIT, type ActivityResult, type RecordShareAuditInput } from "./names";
+import type { ActivityResult, RecordShareAuditInput } from "./descriptors";
 
 export function auditRows(input: RecordShareAuditInput): AuditRow[] {
   const ref = parseImageVersionId(input.imageVersionId);
@@ -28,12 +27,11 @@ export function auditRows(input: RecordShareAuditInput): AuditRow[] {
   ];
 }
 
-export async function recordShareAudit(input: RecordShareAuditInput): Promise<ActivityResult<{ rows: number }>> {
-  return runActivity(async () => {
-    const rows = auditRows(input);
-    await writeAuditRows(appConfig(), rows);
-    return { rows: rows.length };
-  });
+export function createRecordShareAudit(services: Services) {
+  return (input: RecordShareAuditInput): Promise<ActivityResult<{ rows: number }>> =>
+    runActivity(async () => {
+      const rows = auditRows(input);
+      await services.audit.write(rows);
+      return { rows: rows.length };
+    });
 }
-
-df.app.activity(RECORD_SHARE_AUDIT, { handler: (input: RecordShareAuditInput) => recordShareAudit(input) });

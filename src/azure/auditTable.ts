@@ -1,10 +1,13 @@
 // The audit trail: one row per (image version, target) saying who got access to what, and when.
-// Upserts, so an activity that runs twice writes the same rows again.
-import { TableClient, type TableEntity } from "@azure/data-tables";
+// Upserts, so an activity that runs twice writes the same rows again. The table is created on the
+// first write; a failed creation is forgotten, so the next write tries again instead of the trail
+// staying off until the worker restarts.
+import type { TableClient } from "@azure/data-tables";
 import type { AppConfig } from "../config";
 import { stableHash } from "../domain/instanceIds";
 import { normalizeResourceId } from "../domain/resourceIds";
-import { appCredential } from "./credentials";
+import type { CredentialProvider } from "./credentials";
+import { tablesSdk } from "./sdk";
 
 export interface AuditRow {
   /** Partition: one gallery. */
@@ -17,6 +20,7 @@ export interface AuditRow {
   readonly targetId: string;
   readonly result: "added" | "already-shared";
   readonly instanceId: string;
+  /** ISO time the share was confirmed. */
   readonly at: string;
 }
 
@@ -25,51 +29,57 @@ export function auditPartition(galleryId: string): string {
   return `gallery-${stableHash(normalizeResourceId(galleryId))}`;
 }
 
-let forConfig: AppConfig | undefined;
-let client: TableClient | undefined;
-let tableReady: Promise<void> | undefined;
+export interface AuditTrail {
+  write(rows: readonly AuditRow[]): Promise<void>;
+}
 
-function auditClient(config: AppConfig): TableClient {
-  if (forConfig !== config || !client) {
-    forConfig = config;
+/** Azurite serves plain http on loopback; a real account is always https. */
+export function isLocalStorage(connectionString: string): boolean {
+  return /TableEndpoint=http:\/\/(127\.0\.0\.1|localhost)[:/]/i.test(connectionString) || /UseDevelopmentStorage=true/i.test(connectionString);
+}
+
+export function createAuditTrail(config: AppConfig, credentials: CredentialProvider): AuditTrail {
+  let client: TableClient | undefined;
+  let tableReady: Promise<unknown> | undefined;
+
+  const table = (): TableClient => {
+    if (client) return client;
+    const { TableClient } = tablesSdk();
     const { audit } = config;
     client =
       "connectionString" in audit
-        ? TableClient.fromConnectionString(audit.connectionString, audit.tableName, {
-            // Azurite serves plain http on loopback; a real account is always https.
-            allowInsecureConnection: /TableEndpoint=http:\/\/(127\.0\.0\.1|localhost)[:/]/i.test(audit.connectionString) || /UseDevelopmentStorage=true/i.test(audit.connectionString),
-          })
-        : new TableClient(audit.tableServiceUri, audit.tableName, appCredential(config));
-    tableReady = undefined;
-  }
-  return client;
-}
+        ? TableClient.fromConnectionString(audit.connectionString, audit.tableName, { allowInsecureConnection: isLocalStorage(audit.connectionString) })
+        : new TableClient(audit.tableServiceUri, audit.tableName, credentials.publisher());
+    return client;
+  };
 
-export async function writeAuditRows(config: AppConfig, rows: readonly AuditRow[]): Promise<void> {
-  const table = auditClient(config);
-  tableReady ??= table.createTable();
-  await tableReady;
-  for (const row of rows) {
-    const entity: TableEntity<Omit<AuditRow, "partitionKey" | "rowKey">> = {
-      partitionKey: row.partitionKey,
-      rowKey: row.rowKey,
-      galleryId: row.galleryId,
-      imageVersionId: row.imageVersionId,
-      targetKind: row.targetKind,
-      targetId: row.targetId,
-      result: row.result,
-      instanceId: row.instanceId,
-      at: row.at,
-    };
-    await table.upsertEntity(entity, "Replace");
-  }
-}
-
-export async function readAuditRows(config: AppConfig, partitionKey: string): Promise<AuditRow[]> {
-  const rows: AuditRow[] = [];
-  const escaped = partitionKey.replace(/'/g, "''");
-  for await (const e of auditClient(config).listEntities<Omit<AuditRow, "partitionKey" | "rowKey">>({ queryOptions: { filter: `PartitionKey eq '${escaped}'` } })) {
-    rows.push({ ...e, partitionKey: e.partitionKey ?? "", rowKey: e.rowKey ?? "" } as AuditRow);
-  }
-  return rows;
+  return {
+    async write(rows) {
+      const t = table();
+      const ready = (tableReady ??= t.createTable());
+      try {
+        await ready;
+      } catch (err) {
+        // Forget the failure (unless a newer attempt already replaced it) so the next write retries.
+        if (tableReady === ready) tableReady = undefined;
+        throw err;
+      }
+      for (const row of rows) {
+        await t.upsertEntity(
+          {
+            partitionKey: row.partitionKey,
+            rowKey: row.rowKey,
+            galleryId: row.galleryId,
+            imageVersionId: row.imageVersionId,
+            targetKind: row.targetKind,
+            targetId: row.targetId,
+            result: row.result,
+            instanceId: row.instanceId,
+            at: row.at,
+          },
+          "Replace",
+        );
+      }
+    },
+  };
 }

@@ -37,8 +37,18 @@ const NOT_FOUND_CODES = new Set([
   "GalleryImageVersionNotFound", "NotFound", "ParentResourceNotFound", "InvalidSubscriptionId",
 ].map((c) => c.toLowerCase()));
 
-/** Errors thrown by @azure/identity when a token cannot be had: retrying will not help. */
+/** Errors thrown by @azure/identity when a token cannot be had. Permanent unless the reason is transient (below). */
 const CREDENTIAL_ERROR_NAMES = new Set(["CredentialUnavailableError", "AuthenticationError", "AuthenticationRequiredError"]);
+
+/**
+ * A token request that failed for a reason that passes: Entra's OAuth `temporarily_unavailable` and
+ * `server_error`, a 5xx from the token or managed-identity endpoint, or a connection that was refused,
+ * dropped or timed out. @azure/identity reports these with the same error classes as a wrong secret,
+ * so the text decides. A wrong secret, a missing app or missing consent (AADSTS7000215, 700016,
+ * 65001, ...) never matches and stays permanent.
+ */
+const TRANSIENT_CREDENTIAL_TEXT =
+  /\b(?:temporarily_unavailable|server_error|ECONNREFUSED|ECONNRESET|ECONNABORTED|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|socket hang up|fetch failed|other side closed|Service Unavailable|Bad Gateway|Gateway Timeout|status code 5\d\d|statusCode"?:\s*5\d\d|\b5\d\d\b (?:error|response))|AADSTS(?:50000|90033|90055|900384)\b/i;
 
 const MAX_MESSAGE_LENGTH = 1000;
 
@@ -134,7 +144,10 @@ function kindOf(status: number | undefined, code: string | undefined, message: s
   if ((status === undefined || status === 409 || (status >= 400 && status < 500)) && isRetryableConflict(code, message)) {
     return { kind: "conflict-retry", retryable: true };
   }
-  if (status === 401 || status === 403 || (lower !== undefined && AUTH_CODES.has(lower)) || (name !== undefined && CREDENTIAL_ERROR_NAMES.has(name))) {
+  if (name !== undefined && CREDENTIAL_ERROR_NAMES.has(name)) {
+    return TRANSIENT_CREDENTIAL_TEXT.test(message) || (code !== undefined && CONNECTION_CODES.has(code)) ? { kind: "transient", retryable: true } : { kind: "auth", retryable: false };
+  }
+  if (status === 401 || status === 403 || (lower !== undefined && AUTH_CODES.has(lower))) {
     return { kind: "auth", retryable: false };
   }
   if (status === 404 || (lower !== undefined && NOT_FOUND_CODES.has(lower))) return { kind: "not-found", retryable: false };

@@ -8,7 +8,7 @@
 
 import { z } from "zod";
 import { formatImageVersionId, parseImageVersionId, resourceIdIssue, type ImageVersionRef } from "./resourceIds";
-import { DomainValidationError, quoteForError, type FieldError } from "./validation";
+import { boundedText, DomainValidationError, quoteForError, type FieldError } from "./validation";
 import { parseWithSchema, type Parsed } from "./zodIssues";
 
 export type EventSchema = "EventGrid" | "CloudEvents";
@@ -26,6 +26,9 @@ export type EventClassification =
     }
   | { kind: "ignore"; schema?: EventSchema; eventId?: string; reason: string }
   | { kind: "invalid"; errors: FieldError[] };
+
+/** Longest event id, correlation id or event time kept from an event: they reach logs, statuses and outcome events. */
+export const MAX_CALLER_TEXT = 128;
 
 export const RESOURCE_WRITE_SUCCESS = "Microsoft.Resources.ResourceWriteSuccess";
 export const IMAGE_VERSION_WRITE = "Microsoft.Compute/galleries/images/versions/write";
@@ -121,20 +124,23 @@ export function classifyEvent(raw: unknown): EventClassification {
 
   if (type === undefined || !equalsIgnoreCase(type, RESOURCE_WRITE_SUCCESS)) {
     if (!envelope.ok) return { kind: "invalid", errors };
-    return { kind: "ignore", schema, eventId: envelope.value.id, reason: `event type ${quoteForError(envelope.value.type)} is not ${RESOURCE_WRITE_SUCCESS}` };
+    return { kind: "ignore", schema, eventId: boundedText(envelope.value.id, MAX_CALLER_TEXT), reason: `event type ${quoteForError(envelope.value.type)} is not ${RESOURCE_WRITE_SUCCESS}` };
   }
   const write = checkWrite(raw.data);
   if (write.outcome === "invalid") errors.push(...write.errors);
   if (!envelope.ok || write.outcome === "invalid") return { kind: "invalid", errors };
 
-  const { id: eventId, time } = envelope.value;
+  // Caller-supplied text is bounded and stripped of control characters before anyone logs it.
+  const eventId = boundedText(envelope.value.id, MAX_CALLER_TEXT);
+  const time = envelope.value.time === undefined ? undefined : boundedText(envelope.value.time, MAX_CALLER_TEXT);
+  const correlationId = write.outcome === "imageVersion" && write.correlationId !== undefined ? boundedText(write.correlationId, MAX_CALLER_TEXT) : undefined;
   if (write.outcome === "ignore") return { kind: "ignore", schema, eventId, reason: write.reason };
   return {
     kind: "imageVersionWritten",
     schema,
     eventId,
     ...(time === undefined ? {} : { eventTime: time }),
-    ...(write.correlationId === undefined ? {} : { correlationId: write.correlationId }),
+    ...(correlationId === undefined ? {} : { correlationId }),
     imageVersionId: formatImageVersionId(write.ref),
     ref: write.ref,
   };

@@ -50,3 +50,13 @@ export function quoteForError(value: string): string {
   const cut = value.length > MAX_ECHO_LENGTH ? `${value.slice(0, MAX_ECHO_LENGTH)}…` : value;
   return JSON.stringify(cut);
 }
+
+/**
+ * Makes a caller-supplied string safe to put in a log line, a status or an event: control
+ * characters (a `\n` would forge a log line) become spaces, and the text is cut to `max` characters.
+ */
+export function boundedText(value: string, max: number): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
+  const clean = value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, " ");
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}

@@ -1,5 +1,5 @@
 // getStatus: GET /api/status/{instanceId} (function key) returns an orchestration's status.
-import { app, HttpResponse, type HttpRequest, type InvocationContext } from "@azure/functions";
+import { HttpResponse, type HttpRequest, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { findInstance } from "./durableStatus";
 
@@ -40,11 +40,3 @@ export async function getStatus(request: HttpRequest, context: InvocationContext
 function error(status: number, code: string, message: string): HttpResponse {
   return new HttpResponse({ status, jsonBody: { error: { code, message } } });
 }
-
-app.http(GET_STATUS, {
-  route: "status/{instanceId}",
-  methods: ["GET"],
-  authLevel: "function",
-  extraInputs: [df.input.durableClient()],
-  handler: getStatus,
-});

@@ -1,9 +1,9 @@
 // imageVersionEvents: Event Grid trigger for image-version writes (Event Grid schema or CloudEvents 1.0).
 // It parses and classifies the event, and starts one publishImageVersion orchestration per version:
 // the instance id is derived from the version id, so repeated deliveries start nothing new.
-import { app, type InvocationContext } from "@azure/functions";
+import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
-import { appConfig } from "../config";
+import type { AppConfig } from "../config";
 import { classifyEvent } from "../domain/events";
 import { publishInstanceId } from "../domain/instanceIds";
 import { formatGalleryId, sameResourceId } from "../domain/resourceIds";
@@ -16,62 +16,52 @@ export type ImageVersionEventResult =
   | { readonly action: "ignored"; readonly reason: string }
   | { readonly action: "started" | "duplicate"; readonly instanceId: string };
 
-export async function handleImageVersionEvent(event: unknown, context: InvocationContext): Promise<ImageVersionEventResult> {
-  const classified = classifyEvent(event);
-  if (classified.kind === "invalid") {
-    // Thrown, so the host answers 500: Event Grid retries and finally dead-letters the event with this reason.
-    const detail = classified.errors.map((e) => `${e.path}: ${e.rule}`).join("; ");
-    context.error(`imageVersionEvents: invalid event: ${detail}`);
-    throw new Error(`invalid image-version event: ${detail}`);
-  }
-  if (classified.kind === "ignore") {
-    context.log(`imageVersionEvents: ignored event ${classified.eventId ?? "(no id)"}: ${classified.reason}`);
-    return { action: "ignored", reason: classified.reason };
-  }
+export function createImageVersionEventHandler(config: AppConfig) {
+  return async function handleImageVersionEvent(event: unknown, context: InvocationContext): Promise<ImageVersionEventResult> {
+    const classified = classifyEvent(event);
+    if (classified.kind === "invalid") {
+      // Thrown, so the host answers 500: Event Grid retries and finally dead-letters the event with this reason.
+      const detail = classified.errors.map((e) => `${e.path}: ${e.rule}`).join("; ");
+      context.error(`imageVersionEvents: invalid event: ${detail}`);
+      throw new Error(`invalid image-version event: ${detail}`);
+    }
+    if (classified.kind === "ignore") {
+      context.log(`imageVersionEvents: ignored event ${classified.eventId ?? "(no id)"}: ${classified.reason}`);
+      return { action: "ignored", reason: classified.reason };
+    }
 
-  const config = appConfig();
-  const { ref } = classified;
-  const eventGallery = formatGalleryId(ref);
-  const galleryId = config.galleryIds.find((id) => sameResourceId(id, eventGallery));
-  if (!galleryId) {
-    const reason = `gallery ${ref.gallery} (subscription ${ref.subscriptionId}, resource group ${ref.resourceGroup}) is not in GALLERY_IDS`;
-    context.log(`imageVersionEvents: ignored event ${classified.eventId}: ${reason}`);
-    return { action: "ignored", reason };
-  }
+    const { ref } = classified;
+    const eventGallery = formatGalleryId(ref);
+    if (!config.galleryIds.some((id) => sameResourceId(id, eventGallery))) {
+      const reason = `gallery ${ref.gallery} (subscription ${ref.subscriptionId}, resource group ${ref.resourceGroup}) is not in GALLERY_IDS`;
+      context.log(`imageVersionEvents: ignored event ${classified.eventId}: ${reason}`);
+      return { action: "ignored", reason };
+    }
 
-  const client = df.getClient(context);
-  const instanceId = publishInstanceId(classified.imageVersionId);
-  if (blocksRestart(await findInstance(client, instanceId))) {
-    context.log(`imageVersionEvents: ${classified.imageVersionId} already has orchestration ${instanceId}; event ${classified.eventId} starts nothing`);
-    return { action: "duplicate", instanceId };
-  }
-  const input: PublishImageVersionInput = {
-    imageVersionId: classified.imageVersionId,
-    galleryId,
-    targets: { subscriptionIds: [...config.shareSubscriptionIds], tenantIds: [...config.shareTenantIds] },
-    limits: config.shareLimits,
-    polling: config.polling,
-    retry: config.retry,
-    trigger: {
-      eventId: classified.eventId,
-      ...(classified.eventTime === undefined ? {} : { eventTime: classified.eventTime }),
-      ...(classified.correlationId === undefined ? {} : { correlationId: classified.correlationId }),
-    },
+    const client = df.getClient(context);
+    const instanceId = publishInstanceId(classified.imageVersionId);
+    if (blocksRestart(await findInstance(client, instanceId))) {
+      context.log(`imageVersionEvents: ${classified.imageVersionId} already has orchestration ${instanceId}; event ${classified.eventId} starts nothing`);
+      return { action: "duplicate", instanceId };
+    }
+    const input: PublishImageVersionInput = {
+      imageVersionId: classified.imageVersionId,
+      polling: config.polling,
+      retry: config.retry,
+      trigger: {
+        eventId: classified.eventId,
+        ...(classified.eventTime === undefined ? {} : { eventTime: classified.eventTime }),
+        ...(classified.correlationId === undefined ? {} : { correlationId: classified.correlationId }),
+      },
+    };
+    try {
+      await client.startNew(PUBLISH_IMAGE_VERSION, { instanceId, input });
+    } catch (err) {
+      // Another delivery of the same event won the race between our status check and this start.
+      if (blocksRestart(await findInstance(client, instanceId))) return { action: "duplicate", instanceId };
+      throw err;
+    }
+    context.log(`imageVersionEvents: started ${PUBLISH_IMAGE_VERSION} ${instanceId} for ${classified.imageVersionId}`);
+    return { action: "started", instanceId };
   };
-  try {
-    await client.startNew(PUBLISH_IMAGE_VERSION, { instanceId, input });
-  } catch (err) {
-    // Another delivery of the same event won the race between our status check and this start.
-    if (blocksRestart(await findInstance(client, instanceId))) return { action: "duplicate", instanceId };
-    throw err;
-  }
-  context.log(`imageVersionEvents: started ${PUBLISH_IMAGE_VERSION} ${instanceId} for ${classified.imageVersionId}`);
-  return { action: "started", instanceId };
 }
-
-app.eventGrid(IMAGE_VERSION_EVENTS, {
-  extraInputs: [df.input.durableClient()],
-  handler: async (event, context) => {
-    await handleImageVersionEvent(event, context);
-  },
-});

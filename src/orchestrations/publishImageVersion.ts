@@ -3,49 +3,43 @@
 //
 // Deterministic by construction (the Durable runtime replays this function): time comes from
 // context.df.currentUtcDateTime, waits are durable timers, every side effect is an activity, and
-// settings arrive in the input.
-import * as df from "durable-functions";
+// settings arrive in the input. The input is checked, not trusted: the activities confirm that the
+// version belongs to a gallery this app manages, and the share targets are read when the share runs.
+import type * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
 import {
-  ENSURE_GALLERY_SHARED,
-  PUBLISH_OUTCOME,
-  READ_IMAGE_VERSION,
-  RECORD_SHARE_AUDIT,
+  ensureGalleryShared,
+  readImageVersion,
+  recordShareAudit,
+  sendOutcomeEvent,
   type ActivityError,
-  type ActivityResult,
-  type EnsureGallerySharedInput,
   type GallerySharingResult,
   type ImageVersionReading,
-  type PublishOutcomeInput,
-  type ReadImageVersionInput,
-  type RecordShareAuditInput,
-} from "../activities/names";
+} from "../activities/descriptors";
+import { IMAGE_VERSION_SHARE_FAILED, IMAGE_VERSION_SHARED, type OutcomeEvent, type OutcomeEventType } from "../domain/outcomeEvents";
 import { nextPollDelaySeconds, type ProgressSample } from "../domain/polling";
 import { replicationVerdict, type RegionProgress, type ReplicationVerdict } from "../domain/replication";
-import type { ShareLimits, ShareTargets } from "../domain/sharePlan";
+import { resourceIdIssue } from "../domain/resourceIds";
+import { DEFAULT_MAX_BACKOFF_SECONDS, type RetryPolicy } from "../domain/retryPolicy";
+import type { ShareTargets } from "../domain/sharePlan";
+import { callActivity, type Outcome } from "./callActivity";
 
 export const PUBLISH_IMAGE_VERSION = "publishImageVersion";
 
-export const OUTCOME_SHARED = "GalleryShare.ImageVersionShared";
-export const OUTCOME_FAILED = "GalleryShare.ImageVersionShareFailed";
-
 export interface PublishImageVersionInput {
   readonly imageVersionId: string;
-  readonly galleryId: string;
-  readonly targets: ShareTargets;
-  readonly limits: ShareLimits;
   readonly polling: { readonly minSeconds: number; readonly maxSeconds: number; readonly timeoutMinutes: number };
   readonly retry: { readonly attempts: number; readonly firstSeconds: number };
-  /** The event that started this orchestration, for the outcome and for support. */
+  /** The event that started this orchestration, for the outcome event and for support (bounded, control characters removed). */
   readonly trigger: { readonly eventId: string; readonly eventTime?: string; readonly correlationId?: string };
 }
 
-export type PublishStep = "waiting-for-replication" | "sharing" | "publishing-outcome" | "done" | "failed";
+export type PublishStep = "waiting-for-replication" | "sharing" | "reporting" | "done" | "failed";
 
 export interface TargetStatus {
   readonly kind: "subscription" | "tenant";
   readonly id: string;
-  readonly result: "pending" | "added" | "already-shared" | "not-shared";
+  readonly result: "added" | "already-shared";
 }
 
 /** What GET /api/status shows while the orchestration runs (customStatus). */
@@ -59,37 +53,37 @@ export interface PublishStatus {
     readonly nextReadAt?: string;
     readonly completedDetectedAt?: string;
   };
+  /** Filled once the share has run: the targets registered then, and what each needed. */
   readonly targets: readonly TargetStatus[];
+  readonly sharedAt?: string;
   readonly error?: ActivityError & { readonly failedRegions?: readonly { region: string; details: string }[] };
 }
 
-/** The orchestration's output when it completes. */
-export interface PublishOutcome {
+/** The orchestration's result (its output) when it completes. */
+export interface PublishResult {
   readonly result: "Shared";
   readonly imageVersionId: string;
+  readonly galleryId: string;
   readonly added: ShareTargets;
   readonly alreadyShared: ShareTargets;
   readonly shareCalls: number;
   readonly replicationReads: number;
   readonly replicationDetectedAt: string;
+  /** When the share was confirmed: the time the audit rows carry. */
+  readonly sharedAt: string;
 }
 
-const MAX_RETRY_INTERVAL_MS = 5 * 60_000;
-
 export const publishImageVersion: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const input = context.df.getInput<PublishImageVersionInput>();
-  const retry = new df.RetryOptions(input.retry.firstSeconds * 1000, input.retry.attempts);
-  retry.backoffCoefficient = 2;
-  retry.maxRetryIntervalInMilliseconds = MAX_RETRY_INTERVAL_MS;
+  const input = checkedInput(context.df.getInput<unknown>());
+  const retry: RetryPolicy = { attempts: input.retry.attempts, firstSeconds: input.retry.firstSeconds, maxSeconds: DEFAULT_MAX_BACKOFF_SECONDS };
 
   const startedAt = context.df.currentUtcDateTime.getTime();
   const deadline = startedAt + input.polling.timeoutMinutes * 60_000;
-  const targets = initialTargets(input.targets);
   let status: PublishStatus = {
     step: "waiting-for-replication",
     imageVersionId: input.imageVersionId,
     replication: { state: "Unread", regions: [], reads: 0 },
-    targets,
+    targets: [],
   };
   const show = (next: PublishStatus): void => {
     status = next;
@@ -101,7 +95,7 @@ export const publishImageVersion: OrchestrationHandler = function* (context: Orc
   let previous: ProgressSample | undefined;
   let reading: ImageVersionReading;
   for (let reads = 1; ; reads++) {
-    const result = yield* call<ImageVersionReading>(READ_IMAGE_VERSION, { imageVersionId: input.imageVersionId } satisfies ReadImageVersionInput);
+    const result = yield* callActivity(context, readImageVersion, { imageVersionId: input.imageVersionId }, retry);
     const now = context.df.currentUtcDateTime.getTime();
     if (!result.ok) return yield* fail(result.error, { ...status, replication: { ...status.replication, reads } });
     reading = result.value;
@@ -143,100 +137,88 @@ export const publishImageVersion: OrchestrationHandler = function* (context: Orc
     yield context.df.createTimer(new Date(nextReadAt));
   }
 
-  // 2. Share: one activity per gallery reads its sharing profile and adds only what is missing.
-  const shared = yield* call<GallerySharingResult>(ENSURE_GALLERY_SHARED, {
-    galleryId: input.galleryId,
-    targets: input.targets,
-    limits: input.limits,
-    encrypted: reading.encrypted,
-  } satisfies EnsureGallerySharedInput);
+  // 2. Share: one activity per gallery reads the registered targets and the sharing profile, and adds only what is missing.
+  const galleryId = reading.galleryId;
+  const shared = yield* callActivity(context, ensureGalleryShared, { galleryId, encrypted: reading.encrypted }, retry);
   if (!shared.ok) return yield* fail(shared.error, status);
+  const sharedAt = iso(context.df.currentUtcDateTime.getTime());
 
-  const outcome: PublishOutcome = {
+  const outcome: PublishResult = {
     result: "Shared",
     imageVersionId: input.imageVersionId,
+    galleryId,
     added: shared.value.added,
     alreadyShared: shared.value.alreadyShared,
     shareCalls: shared.value.shareCalls,
     replicationReads: status.replication.reads,
-    replicationDetectedAt: status.replication.completedDetectedAt ?? iso(context.df.currentUtcDateTime.getTime()),
+    replicationDetectedAt: status.replication.completedDetectedAt ?? sharedAt,
+    sharedAt,
   };
-  show({ ...status, step: "publishing-outcome", targets: targetResults(targets, shared.value) });
+  show({ ...status, step: "reporting", targets: targetResults(shared.value), sharedAt });
 
   // 3. Record and report. Neither undoes the share when it fails: the failure shows in the status instead.
-  const audited = yield* report(RECORD_SHARE_AUDIT, {
-    galleryId: input.galleryId,
-    imageVersionId: input.imageVersionId,
-    instanceId: context.df.instanceId,
-    added: shared.value.added,
-    alreadyShared: shared.value.alreadyShared,
-    at: outcome.replicationDetectedAt,
-  } satisfies RecordShareAuditInput);
-  const published = yield* report(PUBLISH_OUTCOME, outcomeEvent(context, OUTCOME_SHARED, input, outcome));
+  const audited = yield* report(
+    callActivity(context, recordShareAudit, { galleryId, imageVersionId: input.imageVersionId, instanceId: context.df.instanceId, added: shared.value.added, alreadyShared: shared.value.alreadyShared, at: sharedAt }, retry),
+  );
+  const published = yield* report(callActivity(context, sendOutcomeEvent, outcomeEvent(context, IMAGE_VERSION_SHARED, input, { ...outcome }), retry));
   const reportError = audited ?? published;
   show({ ...status, step: "done", ...(reportError ? { error: reportError } : {}) });
   return outcome;
 
-  /** Calls an activity with the retry policy; a failure that outlived every retry comes back as a result too. */
-  function* call<T>(name: string, activityInput: unknown): Generator<df.Task, ActivityResult<T>, unknown> {
-    try {
-      return (yield context.df.callActivityWithRetry(name, retry, activityInput)) as ActivityResult<T>;
-    } catch (err) {
-      return { ok: false, error: { code: "RetriesExhausted", message: `${name} failed ${input.retry.attempts} times: ${failureReason(err)}` } };
-    }
-  }
-
   /** Runs a reporting activity: its failure is returned for the status, never thrown. */
-  function* report(name: string, activityInput: unknown): Generator<df.Task, ActivityError | undefined, unknown> {
-    const result = yield* call<unknown>(name, activityInput);
+  function* report(call: Generator<df.Task, Outcome<unknown>, unknown>): Generator<df.Task, ActivityError | undefined, unknown> {
+    const result = yield* call;
     return result.ok ? undefined : result.error;
   }
 
   /** Publishes the failure, records it in the status, and ends the orchestration as Failed. */
   function* fail(error: PublishStatus["error"] & object, last: PublishStatus): Generator<df.Task, never, unknown> {
     show({ ...last, step: "failed", error });
-    yield* report(PUBLISH_OUTCOME, outcomeEvent(context, OUTCOME_FAILED, input, { result: "Failed", imageVersionId: input.imageVersionId, error }));
+    yield* report(callActivity(context, sendOutcomeEvent, outcomeEvent(context, IMAGE_VERSION_SHARE_FAILED, input, { result: "Failed", imageVersionId: input.imageVersionId, error }), retry));
     throw new Error(`${error.code}: ${error.message}`);
   }
 };
 
-df.app.orchestration(PUBLISH_IMAGE_VERSION, publishImageVersion);
-
-function outcomeEvent(context: OrchestrationContext, type: string, input: PublishImageVersionInput, data: unknown): PublishOutcomeInput {
+function outcomeEvent(context: OrchestrationContext, type: OutcomeEventType, input: PublishImageVersionInput, data: Readonly<Record<string, unknown>>): OutcomeEvent {
   return {
     type,
     subject: input.imageVersionId,
     id: `${context.df.instanceId}:${type}`,
     time: context.df.currentUtcDateTime.toISOString(),
-    data: { ...(data as object), instanceId: context.df.instanceId, trigger: input.trigger },
+    data: { ...data, instanceId: context.df.instanceId, trigger: input.trigger },
   };
 }
 
-function initialTargets(targets: ShareTargets): TargetStatus[] {
+function targetResults(result: GallerySharingResult): TargetStatus[] {
   return [
-    ...targets.subscriptionIds.map((id) => ({ kind: "subscription" as const, id, result: "pending" as const })),
-    ...targets.tenantIds.map((id) => ({ kind: "tenant" as const, id, result: "pending" as const })),
+    ...result.added.subscriptionIds.map((id) => ({ kind: "subscription" as const, id, result: "added" as const })),
+    ...result.added.tenantIds.map((id) => ({ kind: "tenant" as const, id, result: "added" as const })),
+    ...result.alreadyShared.subscriptionIds.map((id) => ({ kind: "subscription" as const, id, result: "already-shared" as const })),
+    ...result.alreadyShared.tenantIds.map((id) => ({ kind: "tenant" as const, id, result: "already-shared" as const })),
   ];
 }
 
-function targetResults(targets: readonly TargetStatus[], result: GallerySharingResult): TargetStatus[] {
-  const has = (ids: readonly string[], id: string): boolean => ids.some((x) => x.toLowerCase() === id.toLowerCase());
-  return targets.map((t) => {
-    const added = t.kind === "subscription" ? result.added.subscriptionIds : result.added.tenantIds;
-    const already = t.kind === "subscription" ? result.alreadyShared.subscriptionIds : result.alreadyShared.tenantIds;
-    return { ...t, result: has(added, t.id) ? "added" : has(already, t.id) ? "already-shared" : "not-shared" };
-  });
+/** The input, or an error naming what is wrong with it (the orchestration then fails at once, before any I/O). */
+function checkedInput(raw: unknown): PublishImageVersionInput {
+  const problems: string[] = [];
+  const obj = (typeof raw === "object" && raw !== null ? raw : {}) as Partial<Record<keyof PublishImageVersionInput, unknown>>;
+  const versionIssue = resourceIdIssue("imageVersion", obj.imageVersionId);
+  if (versionIssue !== undefined) problems.push(`imageVersionId ${versionIssue}`);
+  const whole = (value: unknown, min: number, max: number): boolean => typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
+  const polling = (obj.polling ?? {}) as Partial<Record<string, unknown>>;
+  const retry = (obj.retry ?? {}) as Partial<Record<string, unknown>>;
+  if (!whole(polling.minSeconds, 5, 86400) || !whole(polling.maxSeconds, 5, 86400) || !whole(polling.timeoutMinutes, 1, 7 * 24 * 60)) {
+    problems.push("polling must have whole minSeconds and maxSeconds from 5 to 86400 and timeoutMinutes from 1 to 10080");
+  }
+  if (!whole(retry.attempts, 1, 20) || !whole(retry.firstSeconds, 1, 3600)) problems.push("retry must have whole attempts from 1 to 20 and firstSeconds from 1 to 3600");
+  const trigger = obj.trigger as PublishImageVersionInput["trigger"] | undefined;
+  if (typeof trigger?.eventId !== "string") problems.push("trigger.eventId is required");
+  if (problems.length > 0) throw new Error(`InvalidInput: ${problems.join("; ")}`);
+  return raw as PublishImageVersionInput;
 }
 
 function describeRegions(regions: readonly RegionProgress[]): string {
   return regions.map((r) => `${r.region} ${r.state} ${r.progress}%`).join(", ") || "no regions reported";
-}
-
-/** The first line of a failed task's reason, without the host's "Activity function 'x' failed:" prefix. */
-function failureReason(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  const line = (text.split("\n")[0] ?? "").replace(/^Activity function '[^']*' failed:\s*/, "").trim();
-  return line.length > 400 ? `${line.slice(0, 400)}...` : line;
 }
 
 function iso(ms: number): string {

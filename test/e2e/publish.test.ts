@@ -3,8 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { CONSUMERS, GALLERY_ID, OUTCOME_TOPIC, PUBLISHER, imageVersionId, versionWriteEvent, type World } from "../../local/demo/world";
 import { publishInstanceId } from "../../src/domain/instanceIds";
-import { loadConfig } from "../../src/config";
-import { auditPartition, readAuditRows } from "../../src/azure/auditTable";
+import { readAuditRows } from "../../local/auditTrail";
 import { aggregatedState, armLog, isShareCall, isVersionRead, timeOf, useWorlds } from "./support";
 
 const MINUTE = 60_000;
@@ -47,7 +46,7 @@ describe("publish -> share", () => {
     expect(events[0]!.subject.toLowerCase()).toBe(imageVersionId("1.0.0").toLowerCase());
 
     // The audit table (Azurite) says who got access to what.
-    const rows = await readAuditRows(loadConfig(w.settings), auditPartition(GALLERY_ID));
+    const rows = await readAuditRows(w.settings, GALLERY_ID);
     expect(rows.map((r) => [r.targetKind, r.targetId, r.result, r.rowKey.split("|")[1]]).sort()).toEqual(
       CONSUMERS.map((c) => ["tenant", c.tenantId, "added", "1.0.0"]).sort(),
     );
@@ -193,37 +192,42 @@ describe("publish -> share", () => {
     expect(error.message.length).toBeLessThanOrEqual(600);
   });
 
-  it("(d) rides out 429 storms and 500s, honouring Retry-After, and ends right", async () => {
-    const w = await start({ ACTIVITY_RETRY_FIRST_SECONDS: "10" });
+  it("(d) waits out Retry-After 120 s on a durable timer, though the first retry is 5 s, and ends right", async () => {
+    const w = await start({ ACTIVITY_RETRY_FIRST_SECONDS: "5" });
     const control = w.emulator.control;
-    control.fault({ method: "GET", path: "/versions/", status: 429, count: 6, retryAfterSeconds: 1 });
-    control.fault({ method: "POST", path: "/share", status: 500, count: 5 });
-    control.fault({ method: "GET", path: `/galleries/${PUBLISHER.gallery}?`, status: 503, count: 2 });
+    control.fault({ method: "GET", path: "/versions/", status: 429, count: 2, retryAfterSeconds: 120 });
+    control.fault({ method: "POST", path: "/share", status: 503, count: 1, retryAfterSeconds: 120 });
     const { instanceId } = await publishAndDeliver(w, "4.0.0", { westeurope: 30, northeurope: 30, eastus: 30 });
     const status = await w.host.durable.waitFor(instanceId, undefined, { timeoutMs: 50_000 });
     expect(status.runtimeStatus, JSON.stringify(status)).toBe("Completed");
 
     const log = armLog(w);
-    const throttled = log.filter((x) => x.status === 429);
-    expect(throttled.length).toBe(6);
-    expect(log.filter((x) => x.status === 500).length).toBe(5);
+    const refused = log.filter((x) => x.status === 429 || x.status === 503);
+    expect(refused.map((x) => x.status)).toEqual([429, 429, 503]);
+    expect(refused.every((x) => x.responseHeaders?.["retry-after"] === "120")).toBe(true);
+    // The SDK does not retry inside the activity: every next attempt is the orchestration's, after
+    // a durable timer of at least Retry-After in simulated time (never the 5 s first backoff).
+    for (const x of refused) {
+      const i = log.indexOf(x);
+      const next = log.slice(i + 1).find((y) => y.method === x.method && y.url === x.url);
+      expect(next, `an attempt after ${x.method} ${x.url}`).toBeDefined();
+      expect(timeOf(next!) - timeOf(x)).toBeGreaterThanOrEqual(120_000);
+      expect(next!.realTime! - x.realTime!).toBeLessThan(5_000);
+    }
     expect(log.filter((x) => isShareCall(x) && x.status < 300)).toHaveLength(1);
-    // Each 429 carried Retry-After, and the next read came no sooner than it asked.
-    for (const x of throttled) {
-      expect(x.responseHeaders?.["retry-after"]).toBe("1");
-    }
-    // After each 429 the next read waited at least Retry-After: in real time when the SDK's own retry
-    // policy waited, in simulated time when the SDK gave up and the orchestration's durable retry did.
-    const versionGets = log.filter((x) => x.method === "GET" && /\/versions\/[^/?]+\?/i.test(x.url));
-    let checked = 0;
-    for (let i = 1; i < versionGets.length; i++) {
-      const [before, after] = [versionGets[i - 1]!, versionGets[i]!];
-      if (before.status !== 429) continue;
-      const waited = Math.max(after.realTime! - before.realTime!, timeOf(after) - timeOf(before));
-      expect(waited).toBeGreaterThanOrEqual(950);
-      checked++;
-    }
-    expect(checked).toBe(6);
+  });
+
+  it("(d) retries 5xx storms with the backoff doubling from the first retry, within the attempt budget", async () => {
+    const w = await start({ ACTIVITY_RETRY_FIRST_SECONDS: "5", ACTIVITY_RETRY_ATTEMPTS: "6" });
+    w.emulator.control.fault({ method: "POST", path: "/share", status: 500, count: 4 });
+    const { instanceId } = await publishAndDeliver(w, "4.1.0", { westeurope: 30, northeurope: 30, eastus: 30 });
+    const status = await w.host.durable.waitFor(instanceId, undefined, { timeoutMs: 50_000 });
+    expect(status.runtimeStatus, JSON.stringify(status)).toBe("Completed");
+    const shares = armLog(w).filter(isShareCall);
+    expect(shares.map((x) => x.status)).toEqual([500, 500, 500, 500, expect.any(Number)]);
+    const gaps = shares.slice(1).map((x, i) => Math.round((timeOf(x) - timeOf(shares[i]!)) / 1000));
+    // The gallery is read before each share attempt, in the same activity: gaps are the backoff (5, 10, 20, 40 s).
+    expect(gaps).toEqual([5, 10, 20, 40]);
   });
 
   it("(e) ignores events for an unconfigured gallery, for a storage account, and for a failed write", async () => {

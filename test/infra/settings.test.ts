@@ -111,7 +111,7 @@ describe("checkSettingsConsistency on fixtures", () => {
   });
 
   it("keeps the documented exceptions: no client secret in Azure, the runtime comes from functionAppConfig", () => {
-    expect(AZURE_SETTING_EXCEPTIONS.map((exception) => exception.name)).toEqual(["AZURE_CLIENT_SECRET", "FUNCTIONS_WORKER_RUNTIME"]);
+    expect(AZURE_SETTING_EXCEPTIONS.map((exception) => exception.name)).toEqual(["AZURE_CLIENT_SECRET", "CROSS_TENANT_CLIENT_SECRET", "CROSS_TENANT_CERTIFICATE_PATH", "FUNCTIONS_WORKER_RUNTIME"]);
     const withSecret = checkSettingsConsistency({ ...real, bicepSettings: [...real.bicepSettings, "AZURE_CLIENT_SECRET", "FUNCTIONS_WORKER_RUNTIME"] });
     expect(withSecret).toEqual([
       expect.stringMatching(/^AZURE_CLIENT_SECRET must not be set by the Bicep app settings .*: local development only/),

@@ -52,14 +52,46 @@ describe("loadConfig", () => {
       AUDIT_TABLE_NAME: "no-dashes",
     });
     expect(found).toEqual([
-      "GALLERY_IDS must be gallery resource ids (/subscriptions/{guid}/resourceGroups/{rg}/providers/Microsoft.Compute/galleries/{name}); invalid: /subscriptions/nope/galleries/x",
-      "AZURE_TENANT_ID must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx); got \"not-a-guid\"",
-      "ARM_ENDPOINT must be an https URL; got \"http://management.azure.com\"",
-      "SHARE_TENANT_IDS must be comma-separated GUIDs; invalid: tenant-two",
-      "SHARE_MAX_TENANTS must be a whole number from 1 to 10000; got \"five\"",
-      "AUDIT_TABLE_NAME must be 3-63 letters and digits, starting with a letter; got \"no-dashes\"",
+      'GALLERY_IDS: "/subscriptions/nope/galleries/x" must be a gallery resource id like /subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}/providers/Microsoft.Compute/galleries/{gallery}',
+      'SHARE_MAX_TENANTS must be a whole number from 1 to 5; got "five"',
+      'SHARE_TENANT_IDS: "tenant-two" must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)',
+      'AZURE_TENANT_ID must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx); got "not-a-guid"',
+      'ARM_ENDPOINT must be an https URL; got "http://management.azure.com"',
+      'AUDIT_TABLE_NAME must be 3-63 letters and digits, starting with a letter; got "no-dashes"',
       "REPLICATION_POLL_MIN_SECONDS must not exceed REPLICATION_POLL_MAX_SECONDS",
     ]);
+  });
+
+  it("refuses settings that could never match an event or be shared, naming the setting", () => {
+    const gallery = (sub: string, rg: string) => `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Compute/galleries/g1`;
+    const guid = (n: number) => `${String(n).padStart(8, "0")}-0000-4000-8000-000000000000`;
+    expect(problems({ ...minimal, GALLERY_IDS: ",," })).toEqual(["GALLERY_IDS must be gallery resource ids (/subscriptions/{guid}/resourceGroups/{rg}/providers/Microsoft.Compute/galleries/{name}), comma-separated; got only commas"]);
+    expect(problems({ ...minimal, GALLERY_IDS: gallery("11111111-2222-3333-4444-555555555555", "rg images") })[0]).toMatch(/^GALLERY_IDS: ".*" must be a gallery resource id: resourceGroup must be 1-90 letters/);
+    expect(problems({ ...minimal, GALLERY_IDS: gallery("11111111-2222-3333-4444-555555555555", "r".repeat(91)) })[0]).toMatch(/^GALLERY_IDS: .* resourceGroup must be 1-90/);
+    expect(problems({ ...minimal, GALLERY_IDS: gallery("-".repeat(36), "rg") })[0]).toMatch(/^GALLERY_IDS: .* subscriptionId must be a GUID/);
+    expect(problems({ ...minimal, GALLERY_IDS: `${GALLERY},${GALLERY.toUpperCase()}` })).toEqual([expect.stringMatching(/^GALLERY_IDS lists ".*" twice$/)]);
+    expect(problems({ ...minimal, SHARE_TENANT_IDS: [1, 2, 3, 4, 5, 6].map(guid).join(",") })).toEqual([
+      "SHARE_TENANT_IDS lists 6 tenants; a gallery can be shared directly with at most 5 (SHARE_MAX_TENANTS); use rbac mode for more",
+    ]);
+    expect(problems({ ...minimal, SHARE_SUBSCRIPTION_IDS: [1, 2, 3].map(guid).join(","), SHARE_MAX_SUBSCRIPTIONS: "2" })).toEqual([
+      "SHARE_SUBSCRIPTION_IDS lists 3 subscriptions; a gallery can be shared directly with at most 2 (SHARE_MAX_SUBSCRIPTIONS)",
+    ]);
+    expect(problems({ ...minimal, SHARE_MAX_SUBSCRIPTIONS: "31" })).toEqual(['SHARE_MAX_SUBSCRIPTIONS must be a whole number from 1 to 30; got "31"']);
+  });
+
+  it("echoes a bad value escaped and cut short, so a setting cannot forge a log line", () => {
+    const [problem] = problems({ ...minimal, AZURE_TENANT_ID: `x\nFORGED ${"y".repeat(500)}` });
+    expect(problem).not.toContain("\n");
+    expect(problem!.length).toBeLessThan(200);
+  });
+
+  it("takes the cross-tenant app with its federated credential, or one documented fallback", () => {
+    const appId = "bbbbbbbb-cccc-dddd-eeee-ffffffffffff";
+    expect(loadConfig(minimal).crossTenant).toBeUndefined();
+    expect(loadConfig({ ...minimal, CROSS_TENANT_APP_ID: appId.toUpperCase() }).crossTenant).toEqual({ appId, credential: "federated" });
+    expect(loadConfig({ ...minimal, CROSS_TENANT_APP_ID: appId, CROSS_TENANT_CERTIFICATE_PATH: "/certs/app.pem" }).crossTenant).toEqual({ appId, credential: "certificate", certificatePath: "/certs/app.pem" });
+    expect(problems({ ...minimal, CROSS_TENANT_CLIENT_SECRET: "s3cr3t" })).toEqual(["CROSS_TENANT_CLIENT_SECRET and CROSS_TENANT_CERTIFICATE_PATH need CROSS_TENANT_APP_ID, the app they belong to"]);
+    expect(problems({ ...minimal, CROSS_TENANT_APP_ID: appId, CROSS_TENANT_CLIENT_SECRET: "s3cr3t", CROSS_TENANT_CERTIFICATE_PATH: "/p" })).toEqual(["set at most one of CROSS_TENANT_CLIENT_SECRET and CROSS_TENANT_CERTIFICATE_PATH"]);
   });
 
   it("needs the client id when a client secret is set, and never echoes the secret", () => {
@@ -91,6 +123,6 @@ describe("loadConfig", () => {
   });
 
   it("marks the secret settings so nothing prints them", () => {
-    expect(SETTINGS.filter((s) => "secret" in s && s.secret).map((s) => s.name).sort()).toEqual(["AZURE_CLIENT_SECRET", "AzureWebJobsStorage"]);
+    expect(SETTINGS.filter((s) => "secret" in s && s.secret).map((s) => s.name).sort()).toEqual(["AZURE_CLIENT_SECRET", "AzureWebJobsStorage", "CROSS_TENANT_CLIENT_SECRET"]);
   });
 });

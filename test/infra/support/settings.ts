@@ -15,6 +15,14 @@ export const AZURE_SETTING_EXCEPTIONS: ReadonlyArray<{ readonly name: string; re
     reason: "local development only: in Azure the app authenticates with its managed identity (AZURE_CLIENT_ID), and a client secret in app settings would be a long-lived credential",
   },
   {
+    name: "CROSS_TENANT_CLIENT_SECRET",
+    reason: "a fallback only: in Azure the multi-tenant app's credential is a federated identity credential backed by the managed identity, and a secret here would be a long-lived credential",
+  },
+  {
+    name: "CROSS_TENANT_CERTIFICATE_PATH",
+    reason: "a fallback only: in Azure the multi-tenant app's credential is a federated identity credential backed by the managed identity",
+  },
+  {
     name: "FUNCTIONS_WORKER_RUNTIME",
     reason: "the Flex Consumption plan takes the language from functionAppConfig.runtime.name (checked to be 'node') and rejects this app setting",
   },

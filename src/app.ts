@@ -1,0 +1,91 @@
+// The composition root: builds every service once from the validated settings and registers every
+// function, orchestration and activity with the Functions runtime. Nothing else constructs an SDK
+// client or calls app.* / df.app.*. The SDK clients are built (and their packages loaded) on first
+// use, so a cold start pays only for what the first invocation needs.
+import { app } from "@azure/functions";
+import * as df from "durable-functions";
+import { createReadImageVersion } from "./activities/readImageVersion";
+import { createEnsureGalleryShared } from "./activities/ensureGalleryShared";
+import { createRecordShareAudit } from "./activities/recordShareAudit";
+import { createSendOutcomeEvent } from "./activities/sendOutcomeEvent";
+import { ensureGalleryShared, readImageVersion, recordShareAudit, sendOutcomeEvent, type ActivityDescriptor, type ActivityResult } from "./activities/descriptors";
+import { createArmClients, type ArmClients } from "./azure/armClients";
+import { createAuditTrail, type AuditTrail } from "./azure/auditTable";
+import { createCredentialProvider, type CredentialProvider } from "./azure/credentials";
+import { createOutcomePublisher, type OutcomePublisher } from "./azure/outcomePublisher";
+import { loadConfig, type AppConfig } from "./config";
+import { getStatus, GET_STATUS } from "./functions/getStatus";
+import { createImageVersionEventHandler, IMAGE_VERSION_EVENTS } from "./functions/imageVersionEvents";
+import { publishImageVersion, PUBLISH_IMAGE_VERSION } from "./orchestrations/publishImageVersion";
+
+/** What activities and triggers are given: everything that talks to Azure. */
+export interface Services {
+  readonly config: AppConfig;
+  readonly credentials: CredentialProvider;
+  readonly arm: ArmClients;
+  readonly audit: AuditTrail;
+  readonly outcomes: OutcomePublisher;
+}
+
+export function createServices(config: AppConfig): Services {
+  const credentials = createCredentialProvider(config);
+  return {
+    config,
+    credentials,
+    arm: createArmClients(config, credentials),
+    audit: createAuditTrail(config, credentials),
+    outcomes: createOutcomePublisher(config, credentials),
+  };
+}
+
+/** The services of the running app; they exist from the appStart hook until appTerminate. */
+type CurrentServices = () => Services;
+
+/** Registers an activity under its descriptor's name; the handler is made from the running app's services. */
+function registerActivity<I, O>(services: CurrentServices, activity: ActivityDescriptor<I, O>, create: (services: Services) => (input: I) => Promise<ActivityResult<O>>): void {
+  df.app.activity(activity.name, { handler: (input: I) => create(services())(input) });
+}
+
+function registerFunctions(services: CurrentServices): void {
+  app.eventGrid(IMAGE_VERSION_EVENTS, {
+    extraInputs: [df.input.durableClient()],
+    handler: async (event, context) => {
+      await createImageVersionEventHandler(services().config)(event, context);
+    },
+  });
+  app.http(GET_STATUS, {
+    route: "status/{instanceId}",
+    methods: ["GET"],
+    authLevel: "function",
+    extraInputs: [df.input.durableClient()],
+    handler: getStatus,
+  });
+
+  df.app.orchestration(PUBLISH_IMAGE_VERSION, publishImageVersion);
+
+  registerActivity(services, readImageVersion, createReadImageVersion);
+  registerActivity(services, ensureGalleryShared, createEnsureGalleryShared);
+  registerActivity(services, recordShareAudit, createRecordShareAudit);
+  registerActivity(services, sendOutcomeEvent, createSendOutcomeEvent);
+}
+
+/**
+ * Registers the app with the Functions runtime. The settings are validated now, while the host
+ * loads the app, so a missing or invalid one stops start-up with a message naming it instead of
+ * failing the first event; the services are built when the app starts (the appStart hook) from the
+ * settings the host set, and dropped when it terminates.
+ */
+export function startApp(): void {
+  loadConfig(process.env);
+  let running: Services | undefined;
+  app.hook.appStart(() => {
+    running = createServices(loadConfig(process.env));
+  });
+  app.hook.appTerminate(() => {
+    running = undefined;
+  });
+  registerFunctions(() => {
+    if (!running) throw new Error("the app has not started: its services are built by the appStart hook");
+    return running;
+  });
+}

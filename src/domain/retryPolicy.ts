@@ -1,0 +1,27 @@
+// How long to wait before the next attempt of a failed activity. The orchestration waits on a
+// durable timer for this long: Durable's own retry (callActivityWithRetry) ignores Retry-After, and
+// an activity that slept through a throttle would hold a worker and still not be durable.
+
+export interface RetryPolicy {
+  /** Attempts in all, the first one included. */
+  readonly attempts: number;
+  readonly firstSeconds: number;
+  /** Backoff doubles from firstSeconds up to this cap. */
+  readonly maxSeconds: number;
+}
+
+/** The longest Retry-After honoured; a larger value (a misbehaving proxy, a typo) is cut to this. */
+export const MAX_RETRY_AFTER_SECONDS = 3600;
+
+export const DEFAULT_MAX_BACKOFF_SECONDS = 300;
+
+/**
+ * Seconds to wait after failed attempt number `attempt` (1-based): the exponential backoff, or the
+ * server's Retry-After when that asks for longer.
+ */
+export function retryDelaySeconds(policy: RetryPolicy, attempt: number, retryAfterSeconds?: number): number {
+  const exponent = Math.max(0, Math.min(attempt - 1, 30));
+  const backoff = Math.min(policy.firstSeconds * 2 ** exponent, policy.maxSeconds);
+  const asked = retryAfterSeconds !== undefined && Number.isFinite(retryAfterSeconds) && retryAfterSeconds > 0 ? Math.min(retryAfterSeconds, MAX_RETRY_AFTER_SECONDS) : 0;
+  return Math.max(backoff, asked);
+}
