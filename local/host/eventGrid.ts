@@ -14,7 +14,8 @@
 import type { Registration } from "./core";
 import type { HostRequest, HostResponse } from "./httpServer";
 import { jsonResponse, textResponse } from "./httpServer";
-import { invoke, jsonTypedData, triggerBindingOf, type BindingServices, type HostLog } from "./invoke";
+import { invoke, triggerBindingOf, type BindingServices, type HostLog } from "./invoke";
+import { topLevelEntries, topLevelMembers } from "./jsonText";
 import { keyMatches, presentedKey, type HostKeys } from "./keys";
 
 export const EVENT_GRID_PATH = "/runtime/webhooks/eventgrid";
@@ -69,20 +70,23 @@ export function eventGridHandler(findFunction: (name: string) => Registration | 
       return jsonResponse(200, { validationResponse: code });
     }
     if (eventType === "notification") {
+      const text = req.body.toString("utf8");
       let body: unknown;
       try {
-        body = JSON.parse(req.body.toString("utf8"));
+        body = JSON.parse(text);
       } catch {
         return textResponse(400, "The request content should be parseable into a JSON object or array.");
       }
       if (typeof body !== "object" || body === null) {
         return textResponse(400, "The request content should be parseable into a JSON object or array.");
       }
-      const events: unknown[] = Array.isArray(body) ? body : [body];
+      // Each event goes on as its own slice of the body text: re-serializing the parsed event would
+      // recurse, and fail in the host on an event Azure delivers.
+      const events = Array.isArray(body) ? topLevelMembers(text) : [text.trim()];
       const outcomes = await Promise.all(
         events.map((ev) =>
           invoke(registration, {
-            trigger: jsonTypedData(ev),
+            trigger: { json: ev },
             triggerMetadata: eventMetadata(ev),
             bindings,
             log,
@@ -102,12 +106,12 @@ export function eventGridHandler(findFunction: (name: string) => Registration | 
   };
 }
 
-function eventMetadata(ev: unknown): Record<string, { string: string } | { json: string }> {
+/** Trigger metadata: the event's top-level properties (strings as strings, other values as their JSON text). */
+function eventMetadata(eventText: string): Record<string, { string: string } | { json: string }> {
   const meta: Record<string, { string: string } | { json: string }> = {};
-  if (typeof ev !== "object" || ev === null) return meta;
-  for (const [key, value] of Object.entries(ev)) {
-    if (value === undefined || value === null) continue;
-    meta[key] = typeof value === "string" ? { string: value } : { json: JSON.stringify(value) };
+  for (const [key, valueText] of topLevelEntries(eventText)) {
+    if (valueText === "null") continue;
+    meta[key] = valueText.startsWith('"') ? { string: JSON.parse(valueText) as string } : { json: valueText };
   }
   return meta;
 }

@@ -5,15 +5,15 @@ import { WallClock, type Clock } from "../clock";
 import { Alarms } from "./alarms";
 import { findRegistration, installFunctionsCore, programmingModel, registrations, coreState, type Registration } from "./core";
 import type { RpcBindingInfo, RpcInvocationResponse, RpcTypedData } from "./coreTypes";
-import { durableApiHandler, durableClientBindingData, type ClientContext } from "./durable/clientApi";
+import { durableClientBindingData, durableRpcHandler, durableWebhookHandler, RPC_PATH, type ClientContext } from "./durable/clientApi";
 import type { HistoryEvent } from "./durable/history";
 import { DurableRuntime, type WaitForOptions } from "./durable/runtime";
 import type { OrchestrationStatus } from "./durable/store";
 import { EVENT_GRID_PATH, eventGridHandler } from "./eventGrid";
 import { httpFunctionOf, httpTriggerHandler, ROUTE_PREFIX, type HttpFunction } from "./httpTriggers";
-import { jsonResponse, startServer, textResponse, type HostRequest, type HostResponse } from "./httpServer";
+import { jsonResponse, startServer, textResponse, type HostRequest, type HostResponse, type StartedServer } from "./httpServer";
 import { invoke, jsonTypedData, runAppStartHooks, runAppTerminateHooks, stringTypedData, triggerTypeOf, type BindingServices, type HostLog } from "./invoke";
-import { createKeys, keyMatches, presentedKey } from "./keys";
+import { createKeys, keyMatches, newKey, presentedKey } from "./keys";
 import { ServiceBusBroker, serviceBusQueueOf, type DeadLetteredMessage, type ServiceBusQueueOptions, type ServiceBusSendMessage } from "./serviceBus";
 import { startTimerTriggers, timerFunctionOf, type TimerFunction } from "./timerTriggers";
 
@@ -110,6 +110,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const keys = createKeys(options.functionKey, options.masterKey);
   const env = process.env;
   let origin = "";
+  // The durable client's rpc API gets a listener of its own (as the extension's LocalHttpListener), under
+  // a secret path prefix: only the in-process client, which gets it in its binding data, can call it.
+  const rpcPrefix = `/${newKey()}${RPC_PATH}`;
+  let rpcOrigin = "";
 
   const alarms = new Alarms(clock);
   const timerRuns = new Set<Promise<unknown>>();
@@ -138,7 +142,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       },
     },
   });
-  const clientContext: ClientContext = { runtime, keys, origin: () => origin };
+  const clientContext: ClientContext = { runtime, keys, origin: () => origin, rpcBaseUrl: () => `${rpcOrigin}${rpcPrefix}` };
 
   function extraInput(_bindingName: string, binding: RpcBindingInfo): RpcTypedData | undefined {
     const type = String(binding.type).toLowerCase();
@@ -171,12 +175,24 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       const r = findRegistration(name);
       return r && r.metadata.name === name ? r : undefined;
     }, keys, log, bindings),
-    durableApiHandler(clientContext),
+    durableWebhookHandler(clientContext),
     httpTriggerHandler(() => functionsOfType(httpFunctionOf), keys, log, bindings),
     rootHandler,
   ];
   const server = await startServer(options.port ?? 0, () => handlers, log);
   origin = server.origin;
+  let rpcServer: StartedServer;
+  try {
+    const rpcHandlers = [durableRpcHandler(clientContext, rpcPrefix)];
+    rpcServer = await startServer(0, () => rpcHandlers, log);
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
+  rpcOrigin = rpcServer.origin;
+  const closeServers = async (): Promise<void> => {
+    await Promise.all([server.close(), rpcServer.close()]);
+  };
 
   // App settings, then the app. process.env is process-wide: on close the host puts back what it
   // changed (where nobody changed it since), so one host's settings never leak into the next.
@@ -214,7 +230,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     }
     await runAppStartHooks(process.cwd());
   } catch (err) {
-    await server.close();
+    await closeServers();
     alarms.close();
     restoreEnv();
     throw err;
@@ -224,7 +240,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   try {
     timerFunctions = functionsOfType((r) => timerFunctionOf(r, env));
   } catch (err) {
-    await server.close();
+    await closeServers();
     alarms.close();
     restoreEnv();
     throw err;
@@ -307,7 +323,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       runtime.close();
       broker.close();
       alarms.close();
-      await server.close();
+      await closeServers();
       await runAppTerminateHooks();
       restoreEnv();
     },

@@ -42,14 +42,28 @@ function satisfies(value: string, constraint: string | undefined): boolean {
   return true;
 }
 
-/** Matches a path (below the route prefix, no leading slash) and returns the route parameters. */
+function decoded(part: string): string | undefined {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Matches a path (below the route prefix, no leading slash) and returns the route parameters. A path that does not decode matches nothing (the listener answers it 400 before routing). */
 export function matchRoute(route: RouteTemplate, path: string): Record<string, string> | undefined {
-  const parts = path.replace(/^\/+|\/+$/g, "").split("/").filter((p, i, all) => !(p === "" && all.length === 1));
+  const raw = path.replace(/^\/+|\/+$/g, "").split("/").filter((p, i, all) => !(p === "" && all.length === 1));
+  const parts: string[] = [];
+  for (const part of raw) {
+    const value = decoded(part);
+    if (value === undefined) return undefined;
+    parts.push(value);
+  }
   const params: Record<string, string> = {};
   let i = 0;
   for (const seg of route.segments) {
     if (seg.catchAll) {
-      const rest = parts.slice(i).map(decodeURIComponent).join("/");
+      const rest = parts.slice(i).join("/");
       if (rest !== "") params[seg.param ?? ""] = rest;
       i = parts.length;
       break;
@@ -60,11 +74,10 @@ export function matchRoute(route: RouteTemplate, path: string): Record<string, s
       return undefined;
     }
     if (seg.literal !== undefined) {
-      if (decodeURIComponent(part).toLowerCase() !== seg.literal) return undefined;
+      if (part.toLowerCase() !== seg.literal) return undefined;
     } else {
-      const value = decodeURIComponent(part);
-      if (!satisfies(value, seg.constraint)) return undefined;
-      params[seg.param ?? ""] = value;
+      if (!satisfies(part, seg.constraint)) return undefined;
+      params[seg.param ?? ""] = part;
     }
     i++;
   }

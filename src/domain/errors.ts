@@ -47,8 +47,17 @@ const CREDENTIAL_ERROR_NAMES = new Set(["CredentialUnavailableError", "Authentic
  * so the text decides. A wrong secret, a missing app or missing consent (AADSTS7000215, 700016,
  * 65001, ...) never matches and stays permanent.
  */
-const TRANSIENT_CREDENTIAL_TEXT =
-  /\b(?:temporarily_unavailable|server_error|ECONNREFUSED|ECONNRESET|ECONNABORTED|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|socket hang up|fetch failed|other side closed|Service Unavailable|Bad Gateway|Gateway Timeout|status code 5\d\d|statusCode"?:\s*5\d\d|\b5\d\d\b (?:error|response))|AADSTS(?:50000|90033|90055|900384)\b/i;
+const TRANSIENT_CREDENTIAL_TEXT = new RegExp(
+  [
+    // OAuth errors that say "later" (RFC 6749 5.2), and Entra's "error issuing a token".
+    /\btemporarily_unavailable\b|\bserver_error\b|\bAADSTS50000\b/.source,
+    // MSAL's names for an endpoint it could not reach: a dropped or refused connection, an unreachable authority.
+    /\bnetwork_error\b|\bendpoints_resolution_error\b|Network unreachable/.source,
+    /\b(?:ECONNREFUSED|ECONNRESET|ECONNABORTED|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)\b|socket hang up|fetch failed|other side closed/.source,
+    /\b(?:Service Unavailable|Bad Gateway|Gateway Timeout)\b|\bstatus code 5\d\d\b/.source,
+  ].join("|"),
+  "i",
+);
 
 const MAX_MESSAGE_LENGTH = 1000;
 

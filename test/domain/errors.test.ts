@@ -62,6 +62,19 @@ describe("classifyError: retryable", () => {
     expect(classifyError(wrapped)).toMatchObject({ retryable: true, kind: "transient", code: "ECONNRESET", message: "fetch failed" });
   });
 
+  it("retries a token request that failed for a passing reason: Entra busy, a dropped connection, an unreachable authority", () => {
+    // Messages as @azure/identity 4.14 throws them (seen against the emulator with scripted faults).
+    for (const [name, message] of [
+      ["AuthenticationError", "temporarily_unavailable: AADSTS50000: There was an error issuing a token."],
+      ["AuthenticationError", "server_error: AADSTS90033: A transient error has occurred. Please try again."],
+      ["CredentialUnavailableError", "ManagedIdentityCredential: Network unreachable. Message: network_error: See https://aka.ms/msal.js.errors#network_error for details"],
+      ["CredentialUnavailableError", "endpoints_resolution_error: See https://aka.ms/msal.js.errors#endpoints_resolution_error for details"],
+      ["AuthenticationError", "request to https://login.microsoftonline.com/t/oauth2/v2.0/token failed, reason: connect ECONNREFUSED 127.0.0.1:443"],
+    ] as const) {
+      expect(classifyError(Object.assign(new Error(message), { name })), message).toMatchObject({ kind: "transient", retryable: true });
+    }
+  });
+
   it("retries 409s that mean another operation is in progress", () => {
     const cases = [
       { code: "OperationNotAllowed", message: "Operation 'share' is not allowed since another operation is in progress on the gallery." },
@@ -119,6 +132,18 @@ describe("classifyError: permanent", () => {
     const unavailable = Object.assign(new Error("ManagedIdentityCredential: no identity endpoint"), { name: "CredentialUnavailableError" });
     expect(classifyError(unavailable)).toMatchObject({ kind: "auth", retryable: false });
     expect(classifyError(Object.assign(new Error("token endpoint down"), { name: "AuthenticationError", statusCode: 503 })).kind).toBe("transient");
+  });
+
+  it("keeps a wrong secret, a missing app, missing consent and a missing federated credential permanent", () => {
+    // The messages @azure/identity 4.14 gives against the emulator's Entra (AADSTS codes as Entra sends them).
+    for (const [name, message] of [
+      ["AuthenticationRequiredError", "invalid_client: Error(s): 7000215 - Description: AADSTS7000215: Invalid client secret provided."],
+      ["AuthenticationError", "unauthorized_client: AADSTS700016: Application with identifier 'x' was not found in the directory 'y'."],
+      ["AuthenticationError", "invalid_grant: AADSTS65001: The user or administrator has not consented to use the application."],
+      ["AuthenticationError", "invalid_client: AADSTS70021: No matching federated identity record found for presented assertion."],
+    ] as const) {
+      expect(classifyError(Object.assign(new Error(message), { name })), message).toMatchObject({ kind: "auth", retryable: false });
+    }
   });
 
   it("classifies 404 and not-found codes", () => {

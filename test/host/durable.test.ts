@@ -91,7 +91,7 @@ describe("orchestrations on the wire protocol", () => {
     expect(String(details.stack)).toMatch(/transient failure 1/);
   });
 
-  it("gives up after maxNumberOfAttempts; a retry timer follows the last attempt too, and the orchestrator sees the failure", async () => {
+  it("gives up after maxNumberOfAttempts: after the last attempt a timer due at once (DTFx's back-compat timer), so the orchestrator sees the failure without another backoff", async () => {
     const { host, clock } = fx;
     const start = clock.now();
     const id = await host.durable.startNew("retrying", { instanceId: "retry-2", input: { key: "retry-2", failures: 99 } });
@@ -102,8 +102,16 @@ describe("orchestrations on the wire protocol", () => {
     expect(output.message).toContain("Activity function 'flaky' failed: transient failure 4 of retry-2");
     expect((await fixtureState()).flakyCalls.get("retry-2")).toBe(4);
     const history = host.durable.history(id);
-    expect(ofType(history, EventType.TimerCreated)).toHaveLength(4);
-    expect(clock.now()).toBe(start + (5 + 10 + 20 + 40) * 1000);
+    // Retry timers after attempts 1-3 (5 s, 10 s, 20 s), then the one after attempt 4, due when it failed.
+    expect(ofType(history, EventType.TimerCreated).map((e) => [e.EventId, e.FireAt])).toEqual([
+      [1, new Date(start + 5_000).toISOString()],
+      [3, new Date(start + 15_000).toISOString()],
+      [5, new Date(start + 35_000).toISOString()],
+      [7, new Date(start + 35_000).toISOString()],
+    ]);
+    expect(ofType(history, EventType.TimerFired).at(-1)).toMatchObject({ TimerId: 7, Timestamp: new Date(start + 35_000).toISOString() });
+    expect(clock.now()).toBe(start + (5 + 10 + 20) * 1000);
+    expect(status.lastUpdatedTime).toBe(new Date(start + 35_000).toISOString().replace(/\.\d{3}Z$/, "Z"));
   });
 
   it("runs sub-orchestrations (generated and explicit ids) and reports a failing one to the parent", async () => {
@@ -225,6 +233,32 @@ describe("orchestrations on the wire protocol", () => {
     await expect(host.durable.waitFor(id)).rejects.toThrow(/no durable timer pending/);
     await host.durable.terminate(id, "test over");
     expect((await host.durable.waitFor(id)).runtimeStatus).toBe("Terminated");
+  });
+
+  it("fails the orchestration when its custom status is over 16 KB, as SetCustomStatus throws in the extension", async () => {
+    const { host } = fx;
+    // JSON of the status: chars + 2 UTF-16 code units; the limit is (int)(bytes / 1024) > 16, so
+    // 17,406 bytes (16 KB) passes and 17,408 (17 KB) fails.
+    const ok = await host.durable.startNew("customStatusSize", { instanceId: "status-ok", input: { chars: 8701 } });
+    const okStatus = await host.durable.waitFor(ok);
+    expect(okStatus.runtimeStatus).toBe("Completed");
+    expect(String(okStatus.customStatus)).toHaveLength(8701);
+
+    const big = await host.durable.startNew("customStatusSize", { instanceId: "status-big", input: { chars: 8702 } });
+    const bigStatus = await host.durable.waitFor(big);
+    const message = "The UTF-16 size of the JSON-serialized payload must not exceed 16 KB. The current payload size is 17 KB.";
+    expect(bigStatus).toMatchObject({ runtimeStatus: "Failed", output: `Orchestrator function 'customStatusSize' failed: ${message}`, customStatus: "small" });
+    const history = host.durable.history(big);
+    expect(history.at(-1)).toMatchObject({ EventType: EventType.ExecutionCompleted, OrchestrationStatus: "Failed", Reason: `Orchestrator function 'customStatusSize' failed: ${message}` });
+    // The episode went no further: the activity after the big status was never scheduled.
+    expect(ofType(history, EventType.TaskScheduled)).toHaveLength(1);
+  });
+
+  it("an orchestrator that throws after setting a too-large custom status fails with the size error, unwrapped", async () => {
+    const { host } = fx;
+    const id = await host.durable.startNew("customStatusSize", { instanceId: "status-throw", input: { chars: 20_000, thenThrow: true } });
+    const status = await host.durable.waitFor(id);
+    expect(status).toMatchObject({ runtimeStatus: "Failed", output: "The UTF-16 size of the JSON-serialized payload must not exceed 16 KB. The current payload size is 39 KB.", customStatus: "small" });
   });
 
   it("lists instances", () => {

@@ -86,15 +86,16 @@ describe("durable client from an HTTP trigger", () => {
     expect(await host.durable.waitFor("client-4")).toMatchObject({ runtimeStatus: "Terminated", output: "stopped by test" });
   });
 
-  it("starting a running instance id again fails the client call (409 from the extension API)", async () => {
+  it("starting a running instance id again fails the client call (500 from the extension API, as its catch-all answers)", async () => {
     const { host } = fx;
     await api("orchestrators/waitsForever/client-5", { method: "POST" });
     await host.durable.runUntilIdle();
     const again = await api("orchestrators/waitsForever/client-5", { method: "POST" });
     expect(again.status).toBe(500);
-    expect(fx.logs.some((l) => l.includes("409"))).toBe(true);
+    expect(fx.logs.some((l) => l.startsWith("[startOrchestration] failed") && l.includes("500"))).toBe(true);
     const direct = await fetch(`${host.baseUrl}/runtime/webhooks/durabletask/orchestrators/waitsForever/client-5?code=${encodeURIComponent(host.systemKey("durabletask_extension"))}`, { method: "POST" });
-    expect(direct.status).toBe(409);
+    expect(direct.status).toBe(500);
+    expect(await direct.json()).toMatchObject({ Message: "Something went wrong while processing your request" });
     await host.durable.terminate("client-5");
   });
 
@@ -108,5 +109,92 @@ describe("durable client from an HTTP trigger", () => {
     expect((await host.durable.waitFor("client-6")).output).toEqual({ approved: "yes" });
     const gone = await fetch(links.sendEventPostUri.replace("{eventName}", "approve"), { method: "POST", headers: { "content-type": "application/json" }, body: '"again"' });
     expect(gone.status).toBe(410);
+  });
+});
+
+interface ClientBindingData {
+  taskHubName: string;
+  baseUrl: string;
+  requiredQueryStringParameters: string;
+  rpcBaseUrl: string;
+}
+
+async function bindingData(): Promise<ClientBindingData> {
+  const res = await fetch(`${fx.host.baseUrl}/api/client-binding-data?code=${encodeURIComponent(fx.host.masterKey)}`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as ClientBindingData;
+}
+
+describe("the durable client API on the public port", () => {
+  it("answers 401 to the rpc API's paths without a key, and serves nothing there with one", async () => {
+    const { host } = fx;
+    await host.durable.startNew("fanOut", { instanceId: "public-1", input: ["p"] });
+    await host.durable.waitFor("public-1");
+    const requests: Array<[string, string]> = [
+      ["GET", "/durabletask/instances/"],
+      ["GET", "/durabletask/instances/public-1"],
+      ["GET", "/DurableTask/instances/public-1"],
+      ["POST", "/durabletask/orchestrators/waitsForever/public-2"],
+      ["POST", "/durabletask/instances/public-1/terminate"],
+      ["DELETE", "/durabletask/instances/public-1"],
+    ];
+    for (const [method, path] of requests) {
+      const anonymous = await fetch(`${host.baseUrl}${path}`, { method });
+      expect(anonymous.status, `${method} ${path}`).toBe(401);
+      expect(await anonymous.text()).toBe("");
+      const keyed = await fetch(`${host.baseUrl}${path}?code=${encodeURIComponent(host.masterKey)}`, { method });
+      expect(keyed.status, `${method} ${path} with the master key`).toBe(404);
+    }
+    expect(host.durable.getStatus("public-1")?.runtimeStatus).toBe("Completed");
+    expect(host.durable.getStatus("public-2")).toBeUndefined();
+  });
+
+  it("the webhook answers 401 without the durabletask_extension key or the master key", async () => {
+    const { host } = fx;
+    for (const code of ["", "?code=nope", `?code=${encodeURIComponent(host.functionKey)}`]) {
+      expect((await fetch(`${host.baseUrl}/runtime/webhooks/durabletask/instances/${code}`)).status).toBe(401);
+    }
+    expect((await fetch(`${host.baseUrl}/runtime/webhooks/durabletask/instances/?code=${encodeURIComponent(host.masterKey)}`)).status).toBe(200);
+  });
+
+  it("gives the client an rpcBaseUrl on a loopback listener of its own, under a secret path prefix", async () => {
+    const { host } = fx;
+    const data = await bindingData();
+    const rpc = new URL(data.rpcBaseUrl);
+    expect(rpc.hostname).toBe("127.0.0.1");
+    expect(rpc.origin).not.toBe(host.baseUrl);
+    expect(rpc.pathname).toMatch(/^\/[A-Za-z0-9_-]{40,}\/durabletask\/$/);
+    expect(data.baseUrl).toBe(`${host.baseUrl}/runtime/webhooks/durabletask`);
+    expect(data.requiredQueryStringParameters).toBe(`code=${encodeURIComponent(host.systemKey("durabletask_extension"))}`);
+    // The client's calls resolve against it, as durable-functions does: new URL(path, rpcBaseUrl).
+    const list = await fetch(new URL("instances/", data.rpcBaseUrl));
+    expect(list.status).toBe(200);
+    // Without the prefix the rpc listener serves nothing; the public port does not know the prefix.
+    expect((await fetch(`${rpc.origin}/durabletask/instances/`)).status).toBe(404);
+    expect((await fetch(`${rpc.origin}/`)).status).toBe(404);
+    expect((await fetch(`${host.baseUrl}${rpc.pathname}instances/`)).status).toBe(404);
+  });
+});
+
+describe("deeply nested orchestration input", () => {
+  it("hands an input nested 10,000 deep to the orchestrator without recursing in the host, and reports it in the status", async () => {
+    const { host } = fx;
+    const deep = "[".repeat(10_000) + "]".repeat(10_000);
+    const code = encodeURIComponent(host.systemKey("durabletask_extension"));
+    const start = await fetch(`${host.baseUrl}/runtime/webhooks/durabletask/orchestrators/inputDepth/deep-1?code=${code}`, { method: "POST", body: deep });
+    expect(start.status).toBe(202);
+    const links = (await start.json()) as CheckStatus;
+    const status = await host.durable.waitFor("deep-1");
+    // It fails in durable-functions itself (Utils.parseTimestampsAsDates recurses over the input), code
+    // that runs in the Azure worker too; not in the host ("Local host error ...").
+    expect(status).toMatchObject({ runtimeStatus: "Failed", output: "Orchestrator function 'inputDepth' failed: Maximum call stack size exceeded" });
+    expect(host.durable.history("deep-1").at(-1)?.Details).toContain("parseTimestampsAsDates");
+    expect(fx.logs.some((l) => l.includes("internal error in episode"))).toBe(false);
+    const res = await fetch(links.statusQueryGetUri);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain(`"input":${deep}`);
+    const listed = await fetch(`${host.baseUrl}/runtime/webhooks/durabletask/instances/?showInput=true&code=${code}`);
+    expect(listed.status).toBe(200);
+    expect(await listed.text()).toContain(`"input":${deep}`);
   });
 });

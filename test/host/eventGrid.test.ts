@@ -11,6 +11,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   (await fixtureState()).gridEvents.length = 0;
+  (await fixtureState()).gridMetadata.length = 0;
 });
 
 function post(body: unknown, headers: Record<string, string>, target = fx.host.eventGridUrl("gridEvents")): Promise<Response> {
@@ -64,6 +65,32 @@ describe("Event Grid webhook", () => {
     expect(res.status).toBe(500);
     expect(await res.text()).toBe("event handler failed on purpose");
     expect((await fixtureState()).gridEvents.map((e) => (e as { id: string }).id)).toEqual(["ok-1"]);
+  });
+
+  it("passes each event on as its own slice of the body text (pretty-printed, brackets and escapes in strings)", async () => {
+    const tricky = { ...egEvent("t-1"), subject: 'a "quoted", [bracketed] {braced}: \\ subject', data: { list: [1, { deep: ["x,]"] }], empty: {} } };
+    const text = `[\n  ${JSON.stringify(egEvent("plain"))} ,\n  ${JSON.stringify(tricky, null, 2)}\n]`;
+    const res = await fetch(fx.host.eventGridUrl("gridEvents"), { method: "POST", headers: { "content-type": "application/json", "aeg-event-type": "Notification" }, body: text });
+    expect(res.status).toBe(202);
+    const state = await fixtureState();
+    const byId = new Map(state.gridEvents.map((e) => [(e as { id: string }).id, e]));
+    expect(byId.get("t-1")).toEqual(tricky);
+    expect(byId.get("plain")).toEqual(egEvent("plain"));
+    // Trigger metadata: the event's top-level properties, strings as strings, other values as JSON.
+    expect(state.gridMetadata.map((m) => m.subject).sort()).toEqual(["/things/plain", tricky.subject].sort());
+    expect(state.gridMetadata.map((m) => m.data)).toContainEqual(tricky.data);
+  });
+
+  it("adds no recursion of its own for an event nested 10,000 deep: the invocation gets it (and fails where the worker would)", async () => {
+    const deep = "[".repeat(10_000) + "]".repeat(10_000);
+    const text = JSON.stringify([egEvent("deep-1")]).replace('"data":{}', `"data":${deep}`);
+    const res = await fetch(fx.host.eventGridUrl("gridEvents"), { method: "POST", headers: { "content-type": "application/json", "aeg-event-type": "Notification" }, body: text });
+    // @azure/functions converts trigger metadata recursively (toCamelCaseValue) before the handler runs;
+    // that is library code, the same in the Azure worker. The host itself must not fail first.
+    expect(res.status).toBe(500);
+    expect(await res.text()).toBe("Maximum call stack size exceeded");
+    expect(fx.logs.some((l) => l.startsWith("[gridEvents] failed: RangeError") && l.includes("toCamelCaseValue"))).toBe(true);
+    expect(fx.logs.some((l) => l.includes("failed in the host"))).toBe(false);
   });
 
   it("accepts Unsubscribe with 202", async () => {

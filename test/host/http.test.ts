@@ -1,5 +1,6 @@
 // HTTP triggers through the local host: routes, methods, function keys, the library's HttpRequest /
 // HttpResponse conversion.
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFixtureHost, type FixtureHost } from "./support";
 
@@ -82,5 +83,71 @@ describe("HTTP triggers", () => {
     expect(run.status).toBe(202);
     await fx.host.durable.runUntilIdle();
     expect(fx.logs.some((l) => l.includes("[tick]") && l.includes("tick"))).toBe(true);
+  });
+});
+
+/** A JSON array nested `depth` deep: [[[...]]]. */
+const nested = (depth: number): string => "[".repeat(depth) + "]".repeat(depth);
+
+/** Sends raw request bytes (what fetch will not send) and returns the status line; fails if no answer comes. */
+function rawRequest(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    let data = "";
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no answer to ${JSON.stringify(request.split("\r\n")[0])}`));
+    }, 5000);
+    socket.on("data", (chunk: Buffer) => (data += chunk.toString("latin1")));
+    socket.on("error", reject);
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve(data.split("\r\n")[0] ?? "");
+    });
+    socket.write(request);
+  });
+}
+
+describe("request bodies and URLs", () => {
+  it("hands a JSON body nested 10,000 deep to the function unparsed, as Azure does for the Node worker", async () => {
+    const res = await fetch(url("/api/body-depth"), { method: "POST", headers: { "content-type": "application/json" }, body: nested(10_000) });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ depth: 10_000 });
+  });
+
+  it("a handler answering with that body fails in @azure/functions' own JSON.stringify: a bare 500, as in Azure", async () => {
+    const res = await fetch(url("/api/echo"), { method: "POST", headers: { "content-type": "application/json" }, body: nested(10_000) });
+    expect(res.status).toBe(500);
+    expect(await res.text()).toBe("");
+    expect(fx.logs.some((l) => l.startsWith("[echo] failed: RangeError"))).toBe(true);
+  });
+
+  it("answers 400 to a path whose percent-escapes do not decode, before routing and keys, with or without a key", async () => {
+    const paths = [
+      "/api/status/%ZZ",
+      "/api/status/%ZZ?code=test-function-key",
+      "/api/no-such-route/%ZZ",
+      "/api/status/%FF",
+      "/api/secure/%E0%A4%A",
+      "/runtime/webhooks/durabletask/instances/%ZZ?code=test-master-key",
+      "/runtime/webhooks/durabletask/instances/%ZZ",
+      "/admin/functions/%ZZ?code=test-master-key",
+    ];
+    for (const path of paths) {
+      const res = await fetch(url(path));
+      expect(res.status, path).toBe(400);
+      expect(await res.text(), path).toBe("Bad Request");
+    }
+    expect(fx.logs.some((l) => l.includes("failed in the host"))).toBe(false);
+    // Valid escapes still decode into route parameters.
+    expect(await (await fetch(url("/api/hello/Ada%20L%C3%B6w"))).text()).toBe("Hello, Ada Löw");
+  });
+
+  it("answers 400 to a Host header that names no host, and keeps `//x/...` a path", async () => {
+    const port = Number(new URL(fx.host.baseUrl).port);
+    expect(await rawRequest(port, "GET /api/hello HTTP/1.1\r\nHost: not a host\r\nConnection: close\r\n\r\n")).toBe("HTTP/1.1 400 Bad Request");
+    expect(await rawRequest(port, "GET /api/hello HTTP/1.1\r\nHost: 127.0.0.1/api\r\nConnection: close\r\n\r\n")).toBe("HTTP/1.1 400 Bad Request");
+    expect(await rawRequest(port, `GET //elsewhere/api/hello HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`)).toBe("HTTP/1.1 404 Not Found");
+    expect(await rawRequest(port, `GET /api/hello HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`)).toBe("HTTP/1.1 200 OK");
   });
 });

@@ -59,6 +59,28 @@ describe("replay", () => {
     expect(replay(h3, [retry], config).decisions).toEqual([{ kind: "timer", id: 3, fireAt: t1 + 6000, canceled: false }]);
   });
 
+  it("after the last failed attempt creates a timer due at once, not after another backoff (DTFx's back-compat timer)", () => {
+    const retry: ActionJson = { actionType: ActionType.CallActivityWithRetry, functionName: "a", retryOptions: { firstRetryIntervalInMilliseconds: 1000, maxNumberOfAttempts: 2, backoffCoefficient: 2 } };
+    const t1 = T + 7;
+    const h1 = [...started(), scheduled(0, "a"), event(EventType.OrchestratorStarted, t1), failed(0), event(EventType.TimerCreated, T, {}, 1)];
+    const t2 = t1 + 1000;
+    const h2 = [...h1, event(EventType.OrchestratorStarted, t2), event(EventType.TimerFired, T, { TimerId: 1 }), scheduled(2, "a")];
+    const t3 = t2 + 123;
+    const h3 = [...h2, event(EventType.OrchestratorStarted, t3), failed(2)];
+    expect(replay(h3, [retry, activity("next")], config).decisions).toEqual([{ kind: "timer", id: 3, fireAt: t3, canceled: false }]);
+    // Once it fired the retry task has failed, and the next action runs.
+    const h4 = [...h3, event(EventType.TimerCreated, T, {}, 3), event(EventType.OrchestratorStarted, t3), event(EventType.TimerFired, T, { TimerId: 3 })];
+    expect(replay(h4, [retry, activity("next")], config).decisions).toEqual([{ kind: "activity", id: 4, name: "next", input: undefined }]);
+  });
+
+  it("creates the back-compat timer after the last attempt even when retryTimeout has passed", () => {
+    const retry: ActionJson = { actionType: ActionType.CallActivityWithRetry, functionName: "a", retryOptions: { firstRetryIntervalInMilliseconds: 1000, maxNumberOfAttempts: 1, retryTimeoutInMilliseconds: 500 } };
+    const history = [...started(), scheduled(0, "a"), event(EventType.OrchestratorStarted, T + 600), failed(0)];
+    const result = replay(history, [retry], config);
+    expect(result.decisions).toEqual([{ kind: "timer", id: 1, fireAt: T + 600, canceled: false }]);
+    expect(result.warnings).toEqual([]);
+  });
+
   it("creates no retry timer once retryTimeout has passed", () => {
     const retry: ActionJson = { actionType: ActionType.CallActivityWithRetry, functionName: "a", retryOptions: { firstRetryIntervalInMilliseconds: 1000, maxNumberOfAttempts: 3, retryTimeoutInMilliseconds: 500 } };
     const history = [...started(), scheduled(0, "a"), event(EventType.OrchestratorStarted, T + 600), failed(0)];

@@ -1,16 +1,22 @@
 // The Durable extension's HTTP API (HttpApiHandler), served twice like the real host does:
-//  - behind `rpcBaseUrl` (`/durabletask/`, loopback, no key): what `df.getClient(context)` calls;
+//  - behind `rpcBaseUrl`, what `df.getClient(context)` calls: in Azure the extension's LocalHttpListener
+//    (`http://127.0.0.1:17071/durabletask/`, a listener of its own, no key). Here too a listener of its
+//    own on 127.0.0.1, never the public port, under a per-host secret path prefix: durable-functions
+//    sends rpc calls to `new URL(path, rpcBaseUrl)` with no key (it appends requiredQueryStringParameters
+//    only to entity webhook URLs when there is no rpcBaseUrl), so the path is the only secret it carries;
 //  - as the public webhook `/runtime/webhooks/durabletask/` (system key `durabletask_extension` or the
 //    master key): what `createCheckStatusResponse` links point to.
 // Routes: POST orchestrators/{name}/{id?}; GET instances/, GET|DELETE instances/{id};
 // POST instances/{id}/terminate|suspend|resume|rewind|restart; POST instances/{id}/raiseEvent/{event}.
-import { jsonResponse, textResponse, type HostRequest, type HostResponse } from "../httpServer";
+import { jsonResponse, jsonTextResponse, textResponse, type HostRequest, type HostResponse } from "../httpServer";
+import { jsonValueText, stringifyWithRawMembers } from "../jsonText";
 import { keyMatches, presentedKey, type HostKeys } from "../keys";
 import type { DurableRuntime } from "./runtime";
 import { FunctionNotFoundError, InstanceAlreadyExistsError } from "./runtime";
 import { parseJsonText, statusTime, TERMINAL_STATUSES, type InstanceRecord } from "./store";
 import { eventTypeName } from "./history";
 
+/** The extension's rpc path (under the per-host secret prefix on the rpc listener). */
 export const RPC_PATH = "/durabletask/";
 export const WEBHOOK_PATH = "/runtime/webhooks/durabletask";
 const CONNECTION_NAME = "Storage";
@@ -18,7 +24,10 @@ const CONNECTION_NAME = "Storage";
 export interface ClientContext {
   runtime: DurableRuntime;
   keys: HostKeys;
+  /** The public listener's origin (webhook and management links). */
   origin: () => string;
+  /** `rpcBaseUrl` of the durable client binding: the rpc listener's origin, secret prefix and RPC_PATH. */
+  rpcBaseUrl: () => string;
 }
 
 /** Query suffix of management links: taskHub, connection and the system key, as the extension builds it. */
@@ -68,18 +77,17 @@ export function durableClientBindingData(ctx: ClientContext): Record<string, unk
     managementUrls: managementPayload(ctx, "INSTANCEID", origin),
     baseUrl: base,
     requiredQueryStringParameters: code,
-    rpcBaseUrl: `${origin}${RPC_PATH}`,
+    rpcBaseUrl: ctx.rpcBaseUrl(),
   };
 }
 
-function statusPayload(rec: InstanceRecord, showInput: boolean, showHistory: boolean, showHistoryOutput: boolean): Record<string, unknown> {
+/** The status JSON text. Input and output are spliced in as stored (JSON text), not re-serialized: a deeply nested input would make JSON.stringify throw. */
+function statusPayload(rec: InstanceRecord, showInput: boolean, showHistory: boolean, showHistoryOutput: boolean): string {
   const payload: Record<string, unknown> = {
     name: rec.name,
     instanceId: rec.instanceId,
     runtimeStatus: rec.status,
-    input: showInput ? parseJsonText(rec.input) : null,
     customStatus: rec.customStatus ?? null,
-    output: parseJsonText(rec.output),
     createdTime: statusTime(rec.createdTime),
     lastUpdatedTime: statusTime(rec.lastUpdatedTime),
   };
@@ -97,7 +105,7 @@ function statusPayload(rec: InstanceRecord, showInput: boolean, showHistory: boo
       return entry;
     });
   }
-  return payload;
+  return stringifyWithRawMembers(payload, { input: showInput ? jsonValueText(rec.input) : "null", output: jsonValueText(rec.output) });
 }
 
 function boolParam(req: HostRequest, name: string, fallback: boolean): boolean {
@@ -141,7 +149,8 @@ async function handleApi(ctx: ClientContext, req: HostRequest, path: string): Pr
       const id = runtime.startNew(first, second, inputJson);
       return checkStatusResponse(ctx, id);
     } catch (err) {
-      if (err instanceof InstanceAlreadyExistsError) return jsonResponse(409, { Message: err.message });
+      // DTFx throws OrchestrationAlreadyExistsException, which HttpApiHandler's catch-all answers with 500.
+      if (err instanceof InstanceAlreadyExistsError) return jsonResponse(500, { Message: "Something went wrong while processing your request", ExceptionMessage: err.message });
       if (err instanceof FunctionNotFoundError) return jsonResponse(400, { Message: err.message });
       throw err;
     }
@@ -158,7 +167,7 @@ async function handleApi(ctx: ClientContext, req: HostRequest, path: string): Pr
           .filter((r) => statuses.length === 0 || statuses.includes(r.status))
           .filter((r) => prefix === null || r.instanceId.startsWith(prefix))
           .map((r) => statusPayload(r, showInput, false, false));
-        return jsonResponse(200, list);
+        return jsonTextResponse(200, `[${list.join(",")}]`);
       }
       if (req.method === "DELETE") {
         let deleted = 0;
@@ -183,10 +192,10 @@ async function handleApi(ctx: ClientContext, req: HostRequest, path: string): Pr
         if (!rec) return { status: 404 };
         const body = statusPayload(rec, boolParam(req, "showInput", true), boolParam(req, "showHistory", false), boolParam(req, "showHistoryOutput", false));
         if (rec.status === "Pending" || rec.status === "Running" || rec.status === "ContinuedAsNew") {
-          return jsonResponse(202, body, { location: req.url.href, "retry-after": "5" });
+          return jsonTextResponse(202, body, { location: req.url.href, "retry-after": "5" });
         }
         const failStatus = rec.status === "Failed" && boolParam(req, "returnInternalServerErrorOnFailure", false) ? 500 : 200;
-        return jsonResponse(failStatus, body);
+        return jsonTextResponse(failStatus, body);
       }
       if (req.method === "DELETE") {
         const outcome = runtime.purge(instanceId);
@@ -230,18 +239,26 @@ async function handleApi(ctx: ClientContext, req: HostRequest, path: string): Pr
   return { status: 404 };
 }
 
-/** Route handler for the rpc endpoint and the public webhook. */
-export function durableApiHandler(ctx: ClientContext) {
+/** The public listener's part: the webhook (system key or master key), and nothing of the rpc API. */
+export function durableWebhookHandler(ctx: ClientContext) {
   return async (req: HostRequest): Promise<HostResponse | undefined> => {
     const pathname = req.url.pathname;
-    if (pathname.startsWith(RPC_PATH)) {
-      return handleApi(ctx, req, pathname.slice(RPC_PATH.length));
-    }
     const lower = pathname.toLowerCase();
-    if (lower === WEBHOOK_PATH || lower.startsWith(`${WEBHOOK_PATH}/`)) {
-      if (!keyMatches(presentedKey(req), ctx.keys.systemKeys.durabletask_extension, ctx.keys.masterKey)) return { status: 401 };
-      return handleApi(ctx, req, pathname.slice(WEBHOOK_PATH.length));
-    }
-    return undefined;
+    const webhook = lower === WEBHOOK_PATH || lower.startsWith(`${WEBHOOK_PATH}/`);
+    // The rpc API lives on its own listener; on the public port its path is only an unknown route, and
+    // without a key that is all a caller learns: 401, as for any durable API request without a key.
+    if (!webhook && !lower.startsWith(RPC_PATH)) return undefined;
+    if (!keyMatches(presentedKey(req), ctx.keys.systemKeys.durabletask_extension, ctx.keys.masterKey)) return { status: 401 };
+    if (!webhook) return { status: 404 };
+    return handleApi(ctx, req, pathname.slice(WEBHOOK_PATH.length));
+  };
+}
+
+/** The rpc listener's handler: the API under `prefix` (the secret path prefix followed by RPC_PATH); anything else 404. */
+export function durableRpcHandler(ctx: ClientContext, prefix: string) {
+  return async (req: HostRequest): Promise<HostResponse> => {
+    const pathname = req.url.pathname;
+    if (!pathname.startsWith(prefix)) return { status: 404 };
+    return handleApi(ctx, req, pathname.slice(prefix.length));
   };
 }

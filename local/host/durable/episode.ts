@@ -3,6 +3,7 @@
 // OrchestrationFailureError whose message carries the state after "$OutOfProcData$:").
 import type { Registration } from "../core";
 import { invoke, returnValueOf, stringTypedData, type HostLog } from "../invoke";
+import { jsonValueText, stringifyWithRawMembers } from "../jsonText";
 import type { HistoryEvent } from "./history";
 import { timeSpan } from "./history";
 import type { ActionJson } from "./replay";
@@ -38,13 +39,9 @@ export const UPPER_SCHEMA_VERSION_NEW = 3;
 
 const OUT_OF_PROC_MARKER = "$OutOfProcData$:";
 
-function parseInput(text: string | undefined | null): unknown {
-  if (text === undefined || text === null || text === "") return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
+/** ExecutionStarted.Input as the payload's `input` value, as JSON text (no input: null; not JSON: a string). */
+function inputText(text: string | undefined | null): string {
+  return text === "" ? "null" : jsonValueText(text);
 }
 
 export function isOrchestratorState(value: unknown): value is OrchestratorStateJson {
@@ -54,7 +51,6 @@ export function isOrchestratorState(value: unknown): value is OrchestratorStateJ
 export async function runEpisode(registration: Registration, input: EpisodeInput, log: HostLog): Promise<EpisodeOutcome> {
   const payload = {
     history: input.history,
-    input: parseInput(input.input),
     instanceId: input.instanceId,
     isReplaying: input.isReplaying,
     parentInstanceId: input.parentInstanceId ?? null,
@@ -64,8 +60,10 @@ export async function runEpisode(registration: Registration, input: EpisodeInput
     maximumShortTimerDuration: timeSpan(input.maximumShortTimerMs),
     defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
   };
+  // The input is spliced in as the text it arrived as: re-serializing a parsed input would recurse,
+  // and a deeply nested one would fail in the host instead of reaching the orchestrator.
   const outcome = await invoke(registration, {
-    trigger: stringTypedData(JSON.stringify(payload)),
+    trigger: stringTypedData(stringifyWithRawMembers(payload, { input: inputText(input.input) })),
     triggerMetadata: { instanceId: stringTypedData(input.instanceId) },
     log,
   });

@@ -5,11 +5,11 @@
 // (ProcessAsyncActionsV2: one action after the other, each awaited, exceptions swallowed; WhenAll/WhenAny
 // as Task.WhenAll/Task.WhenAny), against the instance's history. That context numbers every scheduled
 // task, timer and sub-orchestration with `idCounter++` in scheduling order, runs retries host-side
-// (RetryInterceptor: attempt, then a retry timer after every failed attempt, also the last), splits long
-// timers (DurableOrchestrationContext.CreateTimer), and checks each TaskScheduled / TimerCreated /
-// SubOrchestrationInstanceCreated in history against what the replay scheduled with that id: a different
-// type or name is a non-deterministic orchestration. Whatever the replay scheduled that history does not
-// have yet are the episode's new decisions.
+// (RetryInterceptor: attempt, then a retry timer after every failed attempt; after the last one a timer
+// due at once), splits long timers (DurableOrchestrationContext.CreateTimer), and checks each
+// TaskScheduled / TimerCreated / SubOrchestrationInstanceCreated in history against what the replay
+// scheduled with that id: a different type or name is a non-deterministic orchestration. Whatever the
+// replay scheduled that history does not have yet are the episode's new decisions.
 //
 // This module reproduces that walk without .NET: a small single-threaded task model whose continuations
 // run synchronously as history events complete them.
@@ -216,22 +216,26 @@ export function replay(history: readonly HistoryEvent[], actions: readonly Actio
     const firstAttempt = now;
     const outer = new HostTask();
     const run = (retryCount: number): void => {
-      if (retryCount >= maxAttempts) return outer.complete(false);
       const t = attempt();
       t.then(() => {
         if (t.ok) return outer.complete(true);
+        if (retryCount + 1 >= maxAttempts) {
+          // After the last attempt DTFx still creates the timer older versions created ("Dummy timer
+          // for back-compat"), due at once: the failure reaches the orchestrator without another delay.
+          const dummy = scheduleTimerPiece(now, false);
+          dummy.then(() => outer.complete(false));
+          return;
+        }
         let delay = 0;
         if (now < firstAttempt + timeout) {
           const next = options.firstRetryIntervalInMilliseconds * Math.pow(backoff, retryCount);
           delay = next < maxInterval ? next : maxInterval;
         }
         if (!(delay > 0)) {
-          if (retryCount + 1 < maxAttempts) {
-            warnings.push(
-              "retryTimeoutInMilliseconds expired before the last attempt: like the real host, no retry timer is created, " +
-                "but durable-functions 3.x waits for one after every failed attempt, so the orchestration will not resume (avoid retryTimeoutInMilliseconds)",
-            );
-          }
+          warnings.push(
+            "retryTimeoutInMilliseconds expired before the last attempt: like the real host, no retry timer is created, " +
+              "but durable-functions 3.x waits for one after every failed attempt, so the orchestration will not resume (avoid retryTimeoutInMilliseconds)",
+          );
           return outer.complete(false);
         }
         const timer = scheduleTimerPiece(now + Math.round(delay), false);

@@ -82,6 +82,28 @@ function errorDetails(error: Error): string {
   }
 }
 
+/** DurableOrchestrationContext.SetCustomStatus's limit, in KB of UTF-16. */
+export const MAX_CUSTOM_STATUS_KB = 16;
+
+/**
+ * The ArgumentException message of MessagePayloadDataConverter.Serialize(status, 16) when the custom
+ * status is too large, else undefined. Its test: `(int)(UTF-16 bytes / 1024.0) > 16`, i.e. whole KB, so
+ * 17,408 bytes (8,704 UTF-16 code units of JSON) is the smallest size that fails. The text measured is
+ * JSON.stringify's, where the extension measures Newtonsoft's re-serialization of the same value.
+ */
+export function customStatusSizeError(customStatus: unknown): string | undefined {
+  if (customStatus === null || customStatus === undefined) return undefined;
+  let json: string;
+  try {
+    json = JSON.stringify(customStatus);
+  } catch {
+    return undefined; // not serializable here: the SDK could not have sent it either
+  }
+  const kb = Math.trunc((json.length * 2) / 1024);
+  if (kb <= MAX_CUSTOM_STATUS_KB) return undefined;
+  return `The UTF-16 size of the JSON-serialized payload must not exceed ${MAX_CUSTOM_STATUS_KB.toLocaleString("en-US")} KB. The current payload size is ${kb.toLocaleString("en-US")} KB.`;
+}
+
 /** The SDK puts a FailureDetails JSON into the error message when an ExceptionPropertiesProvider is registered. */
 function failureDetailsFromMessage(message: string): FailureDetailsPayload | undefined {
   if (!message.startsWith("{")) return undefined;
@@ -396,7 +418,20 @@ export class DurableRuntime {
     if (this.store.get(rec.instanceId) !== rec || rec.executionId !== executionId || TERMINAL_STATUSES.includes(rec.status)) return;
 
     const state: OrchestratorStateJson | undefined = outcome.state;
-    if (state && state.customStatus !== undefined) rec.customStatus = state.customStatus;
+    if (state && state.customStatus !== undefined) {
+      // The extension applies the custom status first (DurableOrchestrationContext.SetCustomStatus), and
+      // that throws when it is over 16 KB: the episode goes no further, the status keeps its old value.
+      const tooLarge = customStatusSizeError(state.customStatus);
+      if (tooLarge) {
+        this.commit(rec, newEvents, [], now);
+        // Returned state: the shim wraps the exception as the orchestrator's failure. Thrown state: the
+        // ArgumentException escapes the shim unwrapped (and the orchestrator's own error is lost).
+        const message = outcome.kind === "failed" ? tooLarge : `Orchestrator function '${rec.name}' failed: ${tooLarge}`;
+        this.finishFailed(rec, message, JSON.stringify({ errorType: "System.ArgumentException", message: tooLarge }), false, now);
+        return;
+      }
+      rec.customStatus = state.customStatus;
+    }
     const outer = state?.actions ?? [];
     if (outer.length > 1) {
       this.commit(rec, newEvents, [], now);
