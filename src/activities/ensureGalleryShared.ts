@@ -47,6 +47,6 @@ export function createEnsureGalleryShared(services: Services) {
  * The SDK's deserializer reading `operationType` of a missing final body, and nothing else: a
  * dropped connection is a TypeError too ("fetch failed", with a cause), and must stay an error.
  */
-function endedWithEmptyBody(err: unknown): boolean {
+export function endedWithEmptyBody(err: unknown): boolean {
   return err instanceof TypeError && err.cause === undefined && /^Cannot read properties of (?:undefined|null) \(reading 'operationType'\)$/.test(err.message);
 }

@@ -46,10 +46,12 @@ export function createAuditTrail(config: AppConfig, credentials: CredentialProvi
     if (client) return client;
     const { TableClient } = tablesSdk();
     const { audit } = config;
+    // Retries are the orchestration's, on durable timers: the SDK's own retry would sleep in the activity.
+    const retryOptions = { maxRetries: 0 };
     client =
       "connectionString" in audit
-        ? TableClient.fromConnectionString(audit.connectionString, audit.tableName, { allowInsecureConnection: isLocalStorage(audit.connectionString) })
-        : new TableClient(audit.tableServiceUri, audit.tableName, credentials.publisher());
+        ? TableClient.fromConnectionString(audit.connectionString, audit.tableName, { allowInsecureConnection: isLocalStorage(audit.connectionString), retryOptions })
+        : new TableClient(audit.tableServiceUri, audit.tableName, credentials.publisher(), { retryOptions });
     return client;
   };
 

@@ -304,3 +304,76 @@ describe("publish -> share", () => {
     expect(armLog(w).filter(isShareCall)).toHaveLength(1);
   });
 });
+
+describe("publish -> share when Entra has a bad moment", () => {
+  for (const fault of [
+    { what: "503 temporarily_unavailable", spec: { status: 503, code: "temporarily_unavailable", message: "AADSTS50000: There was an error issuing a token." } },
+    { what: "a dropped connection", spec: { drop: true } },
+  ]) {
+    it(`rides out 4 token-endpoint failures (${fault.what}) and completes`, async () => {
+      const w = await start({ ACTIVITY_RETRY_FIRST_SECONDS: "5", ACTIVITY_RETRY_ATTEMPTS: "8" });
+      // Whichever token endpoint the app's credential uses (managed identity or Entra's token endpoint) fails 4 times.
+      const tokenPath = /\/msi\/token|\/oauth2\/v2\.0\/token/;
+      w.emulator.control.fault({ path: tokenPath, count: 4, ...fault.spec });
+      const { instanceId } = await publishAndDeliver(w, "6.0.0", { westeurope: 20, northeurope: 20, eastus: 20 });
+      const status = await w.host.durable.waitFor(instanceId, undefined, { timeoutMs: 50_000 });
+      expect(status.runtimeStatus, JSON.stringify(status.customStatus)).toBe("Completed");
+      const tokenRequests = armLog(w).filter((x) => tokenPath.test(x.url));
+      expect(tokenRequests.length).toBeGreaterThanOrEqual(5);
+      expect(tokenRequests.slice(0, 4).every((x) => x.status === 0 || x.status >= 500 || x.status === undefined)).toBe(true);
+      expect(armLog(w).filter((x) => isShareCall(x) && x.status < 300)).toHaveLength(1);
+    });
+  }
+});
+
+describe("publish -> share: what the workflow trusts and what it records", () => {
+  it("stamps the audit rows with the time the share was confirmed, not when replication was detected", async () => {
+    const w = await start({ AUDIT_TABLE_NAME: "auditsharetime" });
+    // The share call is refused once with Retry-After 10 minutes: the share is confirmed that much later.
+    w.emulator.control.fault({ method: "POST", path: "/share", status: 503, count: 1, retryAfterSeconds: 600 });
+    const { instanceId } = await publishAndDeliver(w, "7.0.0", { westeurope: 20, northeurope: 20, eastus: 20 });
+    const status = await w.host.durable.waitFor(instanceId, undefined, { timeoutMs: 50_000 });
+    expect(status.runtimeStatus, JSON.stringify(status.customStatus)).toBe("Completed");
+    const output = status.output as { replicationDetectedAt: string; sharedAt: string };
+    expect(Date.parse(output.sharedAt) - Date.parse(output.replicationDetectedAt)).toBeGreaterThanOrEqual(600_000);
+    const rows = await readAuditRows(w.settings, GALLERY_ID);
+    expect(rows.length).toBe(CONSUMERS.length);
+    expect(new Set(rows.map((r) => r.at))).toEqual(new Set([output.sharedAt]));
+  });
+
+  it("refuses an orchestration started for a gallery the app does not manage, before touching it", async () => {
+    const w = await start();
+    const foreign = imageVersionId("1.0.0").replace(PUBLISHER.gallery, "someone_elses");
+    const input = { imageVersionId: foreign, polling: { minSeconds: 30, maxSeconds: 900, timeoutMinutes: 60 }, retry: { attempts: 3, firstSeconds: 5 }, trigger: { eventId: "forged" } };
+    // The durable HTTP API accepts any input from a caller with the system key: the workflow checks it.
+    const id = await w.host.durable.startNew("publishImageVersion", { instanceId: "forged-start", input });
+    const status = await w.host.durable.waitFor(id);
+    expect(status.runtimeStatus).toBe("Failed");
+    expect(JSON.stringify(status.customStatus)).toMatch(/GalleryNotManaged.*someone_elses.*is not one this app manages/);
+    expect(armLog(w).filter((x) => x.url.includes("/providers/Microsoft.Compute/"))).toEqual([]);
+
+    const malformed = await w.host.durable.startNew("publishImageVersion", { instanceId: "forged-input", input: { imageVersionId: "../../etc", retry: { attempts: 1e9 } } });
+    const refused = await w.host.durable.waitFor(malformed);
+    expect(refused.runtimeStatus).toBe("Failed");
+    expect(String(refused.output)).toMatch(/InvalidInput: imageVersionId must be .*; polling must .*; retry must .*; trigger\.eventId is required/);
+    expect(armLog(w).filter((x) => x.url.includes("/providers/Microsoft.Compute/"))).toEqual([]);
+  });
+
+  it("bounds caller-supplied ids and strips control characters before they reach logs, the status and the outcome event", async () => {
+    const lines: string[] = [];
+    const w = await worlds.start({ log: (line) => lines.push(line) });
+    const versionId = w.publishVersion("8.0.0", { regionMinutes: { westeurope: 10, northeurope: 10, eastus: 10 } });
+    const hostileId = `evt\nFORGED LOG LINE ${"x".repeat(1_000_000)}`;
+    const event = versionWriteEvent(versionId, { id: hostileId, correlationId: "c\r\nFORGED" });
+    expect((await w.deliver([event])).status).toBe(202);
+    const status = await w.host.durable.waitFor(publishInstanceId(versionId));
+    expect(status.runtimeStatus).toBe("Completed");
+    const [sent] = w.emulator.control.receivedEvents(OUTCOME_TOPIC) as Array<{ data: { trigger: { eventId: string; correlationId: string } } }>;
+    expect(sent!.data.trigger.eventId.length).toBeLessThanOrEqual(129);
+    expect(sent!.data.trigger.eventId).not.toMatch(/[\r\n]/);
+    expect(sent!.data.trigger.correlationId).toBe("c  FORGED");
+    expect(JSON.stringify(status.input).length).toBeLessThan(2_000);
+    expect(lines.some((l) => l.startsWith("FORGED"))).toBe(false);
+    expect(lines.join("\n").length).toBeLessThan(200_000);
+  });
+});
