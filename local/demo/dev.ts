@@ -18,6 +18,9 @@ async function main(): Promise<void> {
   local Functions host : ${world.host.baseUrl}   (function key: ${key})
   emulator (ARM, Entra): ${world.emulator.url}   (CA file: ${world.emulator.caFile})
   Azurite tables       : ${world.azurite.tableEndpoint}
+  app identity         : managed identity ${world.identity.clientId} (object id ${world.identity.objectId})
+                         from ${world.settings.IDENTITY_ENDPOINT}; in other tenants app ${world.appId}
+                         through its federated identity credential (no secret)
   functions            : ${world.host.registeredFunctions().map((f) => `${f.name} (${f.trigger})`).join(", ")}
 
 A version ${version} of ${PUBLISHER.image} is replicating now. Try:

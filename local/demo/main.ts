@@ -29,6 +29,7 @@ async function main(): Promise<number> {
     console.log(`  local Functions host   ${world.host.baseUrl}`);
     console.log(`  Azurite (audit table)  ${world.azurite.tableEndpoint}`);
     console.log(`  publisher: gallery ${PUBLISHER.gallery} in ${PUBLISHER.resourceGroup} (tenant ${PUBLISHER.tenantId})`);
+    console.log(`  app identity: managed identity ${world.identity.clientId} (IDENTITY_ENDPOINT ${world.settings.IDENTITY_ENDPOINT}); elsewhere app ${world.appId} via its federated credential, no secret`);
     console.log(`  consumers: ${CONSUMERS.map((c) => `${c.name} (${c.tenantId})`).join(", ")}\n`);
 
     const simStart = clock.now();

@@ -2,10 +2,15 @@
 // with `permissions: Groups`, an image definition, the app's identity with the roles it needs) and
 // consumer tenants, plus the local Functions host running the app against it. The demo, `npm run dev`
 // and the end-to-end tests all start this same world.
-import { randomBytes } from "node:crypto";
+//
+// No secret anywhere, as in Azure: the app's identity is a user-assigned managed identity whose
+// tokens come from the App Service identity endpoint (IDENTITY_ENDPOINT / IDENTITY_HEADER, as
+// Functions sets them), and in other tenants the app acts as the multi-tenant app registration
+// "gallery-share" (CROSS_TENANT_APP_ID), whose federated identity credential trusts that identity.
 import { startAzurite, type Azurite } from "../azurite";
 import { VirtualClock, type Clock } from "../clock";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../emulator";
+import { hashGuid } from "../emulator/util/rng";
 import { startLocalHost, type LocalHost } from "../host";
 import type { SettingName } from "../../src/config";
 
@@ -43,6 +48,16 @@ export interface WorldOptions {
   /** The roles the app's identity holds on the gallery. Default, as infra/app/gallery-rbac.bicep grants:
    *  Reader (to read versions and the sharing profile) and Compute Gallery Sharing Admin (share/action only). */
   readonly publisherRoles?: ReadonlyArray<"Compute Gallery Sharing Admin" | "Owner" | "Reader">;
+  /** Consumer tenants whose admin has consented to the multi-tenant app (it has a service principal
+   *  there). Default: every consumer in CONSUMERS. */
+  readonly consentedTenants?: readonly string[];
+}
+
+export interface WorldIdentity {
+  /** AZURE_CLIENT_ID. */
+  readonly clientId: string;
+  /** The principal the gallery's role assignments name, and the subject of the app's federated credential. */
+  readonly objectId: string;
 }
 
 export interface World {
@@ -51,6 +66,10 @@ export interface World {
   readonly azurite: Azurite;
   readonly host: LocalHost;
   readonly settings: Record<string, string>;
+  /** The app's user-assigned managed identity in the publisher tenant. */
+  readonly identity: WorldIdentity;
+  /** The multi-tenant app registration (CROSS_TENANT_APP_ID = PUBLISHER.appId) trusting `identity`. */
+  readonly appId: string;
   /** Publishes a version (as an image-version PUT does) and returns its resource id. */
   publishVersion(version: string, options?: { regions?: readonly string[]; regionMinutes?: Record<string, number>; failRegions?: Record<string, string>; encrypted?: boolean }): string;
   /** POSTs events to the imageVersionEvents webhook as Event Grid would. */
@@ -86,6 +105,9 @@ export function versionWriteEvent(versionId: string, options: { id?: string; sta
   };
 }
 
+/** Worlds started in this process so far (see the identity below). */
+let worldsStarted = 0;
+
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const clock = options.clock ?? new VirtualClock();
   const azurite = options.azurite ?? (await startAzurite());
@@ -93,22 +115,41 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const control = emulator.control;
 
   // Publisher side: the tenant, its subscription and resource group, the app's identity with the
-  // role direct sharing needs (Compute Gallery Sharing Admin on the gallery), and the gallery itself.
-  const secret = randomBytes(24).toString("base64url");
+  // roles direct sharing needs (on the gallery), the multi-tenant app trusting that identity, and the
+  // gallery itself.
   control.addTenant(PUBLISHER.tenantId, "Contoso (publisher)");
   control.addSubscription(PUBLISHER.subscriptionId, PUBLISHER.tenantId);
   control.addResourceGroup(PUBLISHER.subscriptionId, PUBLISHER.resourceGroup, PUBLISHER.location);
-  const { servicePrincipalId } = control.addApp({ appId: PUBLISHER.appId, homeTenantId: PUBLISHER.tenantId, secret, multiTenant: true, displayName: "gallery-share" });
+  // A new identity per world, as each deployment creates one: msal-node caches managed-identity
+  // tokens process-wide by client id, so a later world in this process reusing an id would be handed
+  // the previous emulator's tokens. Seeded, so the same worlds in the same order repeat exactly.
+  const worldNumber = String(++worldsStarted);
+  const seed = options.seed ?? 1;
+  const identity = control.addManagedIdentity({
+    tenantId: PUBLISHER.tenantId,
+    displayName: "id-gallery-share",
+    clientId: hashGuid(seed, "world-identity-client", worldNumber),
+    objectId: hashGuid(seed, "world-identity-object", worldNumber),
+  });
+  control.addApp({ appId: PUBLISHER.appId, homeTenantId: PUBLISHER.tenantId, multiTenant: true, displayName: "gallery-share" });
+  // The identity's token for api://AzureADTokenExchange carries exactly this issuer and subject.
+  control.addFederatedCredential(PUBLISHER.appId, {
+    name: "gallery-share-identity",
+    issuer: `${emulator.authorityHost}/${PUBLISHER.tenantId}/v2.0`,
+    subject: identity.objectId,
+    audiences: ["api://AzureADTokenExchange"],
+  });
   control.createGallery({ subscriptionId: PUBLISHER.subscriptionId, resourceGroup: PUBLISHER.resourceGroup, gallery: PUBLISHER.gallery, location: PUBLISHER.location, permissions: "Groups" });
   control.createImageDefinition({ subscriptionId: PUBLISHER.subscriptionId, resourceGroup: PUBLISHER.resourceGroup, gallery: PUBLISHER.gallery, image: PUBLISHER.image, location: PUBLISHER.location, osType: "Linux", publisher: "contoso", offer: "ubuntu", sku: "2404-hardened" });
   for (const role of options.publisherRoles ?? ["Reader", "Compute Gallery Sharing Admin"]) {
-    control.addRoleAssignment({ scope: GALLERY_ID, principalId: servicePrincipalId, role });
+    control.addRoleAssignment({ scope: GALLERY_ID, principalId: identity.objectId, role });
   }
 
   for (const consumer of CONSUMERS) {
     control.addTenant(consumer.tenantId, consumer.name);
     control.addSubscription(consumer.subscriptionId, consumer.tenantId);
   }
+  for (const tenantId of options.consentedTenants ?? CONSUMERS.map((c) => c.tenantId)) control.consent(PUBLISHER.appId, tenantId);
 
   const settings: Record<string, string> = {
     AzureWebJobsStorage: azurite.connectionString,
@@ -116,8 +157,11 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     TASK_HUB_NAME: "gallerysharelocal",
     GALLERY_IDS: GALLERY_ID,
     AZURE_TENANT_ID: PUBLISHER.tenantId,
-    AZURE_CLIENT_ID: PUBLISHER.appId,
-    AZURE_CLIENT_SECRET: secret,
+    AZURE_CLIENT_ID: identity.clientId,
+    // What Functions sets for the platform's identity endpoint; one endpoint and header per process.
+    IDENTITY_ENDPOINT: emulator.identityEndpoint,
+    IDENTITY_HEADER: emulator.identityHeader,
+    CROSS_TENANT_APP_ID: PUBLISHER.appId,
     ARM_ENDPOINT: emulator.armEndpoint,
     AUTHORITY_HOST: emulator.authorityHost,
     SHARE_TENANT_IDS: CONSUMERS.map((c) => c.tenantId).join(","),
@@ -138,6 +182,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     azurite,
     host,
     settings,
+    identity,
+    appId: PUBLISHER.appId,
     publishVersion(version, publishOptions = {}) {
       control.publishVersion({
         subscriptionId: PUBLISHER.subscriptionId,

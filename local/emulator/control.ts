@@ -81,8 +81,11 @@ export interface EmulatorControl {
   addSubscription(subscriptionId: string, tenantId: string, displayName?: string): void;
   addResourceGroup(subscriptionId: string, resourceGroup: string, location: string): void;
   addApp(app: { appId: string; homeTenantId: string; secret?: string; multiTenant?: boolean; displayName?: string; redirectUris?: string[] }): { servicePrincipalId: string };
-  /** Lets the app authenticate with a client assertion whose iss/sub/aud match. */
-  addFederatedCredential(appId: string, credential: { issuer: string; subject: string; audiences?: string[]; name?: string }): void;
+  /**
+   * Lets the app authenticate with a client assertion whose iss/sub/aud match (at most 20 per app,
+   * issuer + subject unique). `propagationDelayMs` (emulator clock) keeps it invisible for a while.
+   */
+  addFederatedCredential(appId: string, credential: directory.NewFederatedCredential): void;
   /** A user-assigned managed identity (tokens from `/msi/token` or `issueToken`). */
   addManagedIdentity(identity: { tenantId: string; clientId?: string; objectId?: string; displayName?: string }): { clientId: string; objectId: string };
   addUser(user: { tenantId: string; objectId?: string; displayName?: string }): { objectId: string };

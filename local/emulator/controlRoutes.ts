@@ -11,6 +11,7 @@ export interface ControlInfo {
   url: string;
   authorityHost: string;
   caFile: string;
+  identityEndpoint: string;
   identityHeader: string;
 }
 

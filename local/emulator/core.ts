@@ -2,6 +2,7 @@
 import type { Clock } from "../clock";
 import { createSigningKey, type SigningKey } from "./entra/jwt";
 import { Faults } from "./faults";
+import { PROCESS_IDENTITY_HEADER } from "./identityEndpoint";
 import { Operations } from "./lro";
 import { Recorder } from "./record";
 import { World } from "./store";
@@ -33,7 +34,7 @@ export class Core {
   readonly faults: Faults;
   readonly recorder: Recorder;
   readonly signingKey: SigningKey = createSigningKey();
-  /** Secret for the App Service style managed-identity endpoint (`X-IDENTITY-HEADER`). */
+  /** Secret for the App Service style managed-identity endpoint (`X-IDENTITY-HEADER`), one per process (see identityEndpoint.ts). */
   readonly identityHeader: string;
   /** Set once the server listens: https://127.0.0.1:PORT */
   baseUrl = "";
@@ -57,7 +58,7 @@ export class Core {
     this.windows = config.throttling && config.throttling.computeWindows ? new ComputeWindows(clock) : undefined;
     this.faults = new Faults(config.seed);
     this.recorder = new Recorder(recordPath);
-    this.identityHeader = hashGuid(config.seed, "identity-header");
+    this.identityHeader = PROCESS_IDENTITY_HEADER;
   }
 
   /** Deterministic GUID for a named thing (same seed + same parts = same id). */

@@ -2,7 +2,7 @@
 // A multi-tenant app has a service principal in its home tenant from the start and in another
 // tenant only after admin consent there, as in Entra.
 import type { Core } from "./core";
-import { key, type App, type FederatedCredential, type Principal } from "./store";
+import { key, type App, type Principal } from "./store";
 
 export class DirectoryError extends Error {}
 
@@ -70,16 +70,37 @@ export function consent(core: Core, appId: string, tenantId: string): { serviceP
   return { servicePrincipalId: ensureServicePrincipal(core, app, tenantId) };
 }
 
-export function addFederatedCredential(core: Core, appId: string, fc: { name?: string; issuer: string; subject: string; audiences?: string[] }): void {
+/** Graph refuses a 21st federated identity credential on one app. */
+export const MAX_FEDERATED_CREDENTIALS = 20;
+
+export interface NewFederatedCredential {
+  name?: string;
+  issuer: string;
+  subject: string;
+  audiences?: string[];
+  /** Entra takes a while to see a new credential (AADSTS70021 until then); emulator-clock ms, default 0. */
+  propagationDelayMs?: number;
+}
+
+export function addFederatedCredential(core: Core, appId: string, fc: NewFederatedCredential): void {
   const app = core.world.apps.get(appId.toLowerCase());
   if (!app) throw new DirectoryError(`unknown app ${appId}`);
-  const credential: FederatedCredential = {
-    name: fc.name ?? `fic-${app.federatedCredentials.length + 1}`,
+  if (app.federatedCredentials.length >= MAX_FEDERATED_CREDENTIALS) {
+    throw new DirectoryError(`app ${appId} already has ${MAX_FEDERATED_CREDENTIALS} federated identity credentials, the most an application can have`);
+  }
+  // Graph's rule: the combination of issuer and subject must be unique on the app.
+  if (app.federatedCredentials.some((f) => f.issuer === fc.issuer && f.subject === fc.subject)) {
+    throw new DirectoryError(`app ${appId} already has a federated identity credential for issuer '${fc.issuer}' and subject '${fc.subject}'`);
+  }
+  const name = fc.name ?? `fic-${app.federatedCredentials.length + 1}`;
+  if (app.federatedCredentials.some((f) => f.name === name)) throw new DirectoryError(`app ${appId} already has a federated identity credential named '${name}'`);
+  app.federatedCredentials.push({
+    name,
     issuer: fc.issuer,
     subject: fc.subject,
     audiences: fc.audiences ?? ["api://AzureADTokenExchange"],
-  };
-  app.federatedCredentials.push(credential);
+    activeFrom: core.clock.now() + Math.max(0, fc.propagationDelayMs ?? 0),
+  });
 }
 
 export interface NewManagedIdentity {

@@ -17,6 +17,7 @@ import { controlRoutes } from "./controlRoutes";
 import { Core, type CoreConfig } from "./core";
 import { entraRoutes } from "./entra/routes";
 import { eventGridRoutes } from "./eventgrid";
+import { registerIdentityHolder, sharedIdentityEndpoint } from "./identityEndpoint";
 import { Router } from "./router";
 import { startServer } from "./server";
 import { DEFAULT_THROTTLE, type BucketConfig } from "./throttle";
@@ -69,7 +70,12 @@ export interface Emulator {
   readonly caCertPem: string;
   /** PEM file of the CA, for NODE_EXTRA_CA_CERTS in other processes. */
   readonly caFile: string;
-  /** App Service managed identity: IDENTITY_ENDPOINT=`${url}/msi/token`, IDENTITY_HEADER=this. */
+  /**
+   * App Service style IDENTITY_ENDPOINT, shared by every emulator in this process (plain http on
+   * loopback, as the platform serves it; see identityEndpoint.ts). `${url}/msi/token` answers the same.
+   */
+  readonly identityEndpoint: string;
+  /** IDENTITY_HEADER for either endpoint (one value per process). */
   readonly identityHeader: string;
   readonly clock: Clock;
   readonly control: EmulatorControl;
@@ -106,7 +112,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const router = new Router<Ctx>();
   const virtualClock = clock instanceof VirtualClock ? clock : undefined;
-  router.addAll(controlRoutes(control, () => ({ url: core.baseUrl, authorityHost: core.baseUrl, caFile: tlsMaterial.caFile, identityHeader: core.identityHeader }), virtualClock));
+  const identityEndpoint = await sharedIdentityEndpoint();
+  router.addAll(
+    controlRoutes(control, () => ({ url: core.baseUrl, authorityHost: core.baseUrl, caFile: tlsMaterial.caFile, identityEndpoint, identityHeader: core.identityHeader }), virtualClock),
+  );
   router.addAll(eventGridRoutes());
   router.addAll(operationRoutes());
   router.addAll(sharingRoutes());
@@ -123,6 +132,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   core.baseUrl = `https://127.0.0.1:${server.port}`;
   const untrust = options.trustInProcess === false ? undefined : trustInProcess(tlsMaterial.caCertPem);
   seedWorld(control);
+  const unregisterIdentities = registerIdentityHolder({ core, caCertPem: tlsMaterial.caCertPem });
 
   let closed = false;
   return {
@@ -131,12 +141,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     authorityHost: core.baseUrl,
     caCertPem: tlsMaterial.caCertPem,
     caFile: tlsMaterial.caFile,
+    identityEndpoint,
     identityHeader: core.identityHeader,
     clock,
     control,
     async close() {
       if (closed) return;
       closed = true;
+      unregisterIdentities();
       await server.close();
       untrust?.();
       tlsMaterial.cleanup();

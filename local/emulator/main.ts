@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     authorityHost: emulator.authorityHost,
     caFile: emulator.caFile,
     controlApi: `${emulator.url}/_emulator`,
-    identityEndpoint: `${emulator.url}/msi/token`,
+    identityEndpoint: emulator.identityEndpoint,
     identityHeader: emulator.identityHeader,
     demo: DEMO,
   };

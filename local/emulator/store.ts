@@ -30,6 +30,8 @@ export interface FederatedCredential {
   issuer: string;
   subject: string;
   audiences: string[];
+  /** Emulator-clock time (ms) from which token requests see it; earlier it is still propagating. */
+  activeFrom: number;
 }
 
 export interface App {

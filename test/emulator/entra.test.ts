@@ -73,27 +73,38 @@ describe("secretless: ClientAssertionCredential backed by a managed identity", (
     c.consent(PUB.appId, k.tenantId);
     const mi = c.addManagedIdentity({ tenantId: PUB.tenantId, displayName: "id-gallery-share" });
     c.addFederatedCredential(PUB.appId, { issuer: `${w.emu.authorityHost}/${PUB.tenantId}/v2.0`, subject: mi.objectId, audiences: ["api://AzureADTokenExchange"] });
-    // App Service managed-identity protocol, served by the emulator.
+    // App Service managed-identity protocol, served by the emulator (managedIdentityFic.test.ts has the details).
+    const saved = { endpoint: process.env.IDENTITY_ENDPOINT, header: process.env.IDENTITY_HEADER };
     process.env.IDENTITY_ENDPOINT = `${w.emu.url}/msi/token`;
     process.env.IDENTITY_HEADER = w.emu.identityHeader;
-    const managedIdentity = new ManagedIdentityCredential({ clientId: mi.clientId });
-    const assertion = new ClientAssertionCredential(k.tenantId, PUB.appId, async () => (await managedIdentity.getToken("api://AzureADTokenExchange/.default")).token, {
-      authorityHost: w.emu.authorityHost,
-      disableInstanceDiscovery: true,
-    });
-    const token = await assertion.getToken(ARM_SCOPE);
-    expect(claimsOf(token.token)).toMatchObject({ tid: k.tenantId, appid: PUB.appId, oid: c.servicePrincipalId(PUB.appId, k.tenantId) });
+    try {
+      const managedIdentity = new ManagedIdentityCredential({ clientId: mi.clientId });
+      const assertion = new ClientAssertionCredential(k.tenantId, PUB.appId, async () => (await managedIdentity.getToken("api://AzureADTokenExchange/.default")).token, {
+        authorityHost: w.emu.authorityHost,
+        disableInstanceDiscovery: true,
+      });
+      const token = await assertion.getToken(ARM_SCOPE);
+      expect(claimsOf(token.token)).toMatchObject({ tid: k.tenantId, appid: PUB.appId, oid: c.servicePrincipalId(PUB.appId, k.tenantId) });
+    } finally {
+      for (const [name, value] of [["IDENTITY_ENDPOINT", saved.endpoint], ["IDENTITY_HEADER", saved.header]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
   });
 
-  it("an assertion no federated credential matches fails with AADSTS70021", async () => {
-    const other = w.emu.control.addManagedIdentity({ tenantId: PUB.tenantId, displayName: "id-other" });
-    const assertionToken = w.emu.control.issueToken({ tenantId: PUB.tenantId, objectId: other.objectId, scope: "api://AzureADTokenExchange/.default" });
+  it("an assertion whose subject no federated credential names fails with AADSTS700213", async () => {
+    const c = w.emu.control;
+    const trusted = c.addManagedIdentity({ tenantId: PUB.tenantId, displayName: "id-trusted" });
+    const other = c.addManagedIdentity({ tenantId: PUB.tenantId, displayName: "id-other" });
+    c.addFederatedCredential(PUB.appId, { issuer: `${w.emu.authorityHost}/${PUB.tenantId}/v2.0`, subject: trusted.objectId });
+    const assertionToken = c.issueToken({ tenantId: PUB.tenantId, objectId: other.objectId, scope: "api://AzureADTokenExchange/.default" });
     const r = await fetch(`${w.emu.authorityHost}/${PUB.tenantId}/oauth2/v2.0/token`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams({ grant_type: "client_credentials", client_id: PUB.appId, client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: assertionToken, scope: ARM_SCOPE }),
     });
-    expect(((await r.json()) as { error_codes: number[] }).error_codes).toEqual([70021]);
+    expect(((await r.json()) as { error_codes: number[] }).error_codes).toEqual([700213]);
   });
 });
 

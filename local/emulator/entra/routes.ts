@@ -1,10 +1,11 @@
 // Entra ID (login.microsoftonline.com) as far as the SDKs need it: OpenID metadata, keys,
 // instance discovery, the v2.0 token endpoint (client credentials with a secret or a client
-// assertion), admin consent, and an App Service style managed-identity endpoint.
+// assertion, e.g. a managed identity's token through a federated identity credential), admin
+// consent, and an App Service style managed-identity endpoint.
 import type { Ctx } from "../context";
 import type { Core } from "../core";
 import { consent, DirectoryError } from "../directory";
-import { header, isObject, queryParam, str, type EmuRequest, type EmuResponse } from "../http";
+import { header, isObject, num, queryParam, str, type EmuRequest, type EmuResponse } from "../http";
 import type { Route } from "../router";
 import type { App, Tenant } from "../store";
 import { decodeJwt, verifySignature } from "./jwt";
@@ -132,17 +133,13 @@ function token(ctx: Ctx, req: EmuRequest): EmuResponse {
       `The provided value for scope ${scopeParam} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
     );
   }
+  // The application is resolved in the requested tenant first, whatever the credential. Entra answers
+  // AADSTS700016 alike for an unknown app id, a single-tenant app asked for in another tenant and a
+  // multi-tenant app without a service principal there (not consented / provisioned yet): its text
+  // names all three. (AADSTS65001 is the delegated flows' consent error, not client credentials'.)
   const app = core.world.apps.get(clientId.toLowerCase());
   const spId = app ? core.world.servicePrincipalId(app.appId, tenant.id) : undefined;
-  if (!app || !spId) {
-    return entraError(
-      core,
-      400,
-      "unauthorized_client",
-      700016,
-      `Application with identifier '${clientId}' was not found in the directory '${tenant.displayName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
-    );
-  }
+  if (!app || !spId) return applicationNotFound(core, clientId, tenant);
   const secret = formField(req, "client_secret") ?? basic?.secret;
   const assertion = formField(req, "client_assertion");
   if (secret !== undefined) {
@@ -172,6 +169,16 @@ function token(ctx: Ctx, req: EmuRequest): EmuResponse {
   };
 }
 
+function applicationNotFound(core: Core, clientId: string, tenant: Tenant): EmuResponse {
+  return entraError(
+    core,
+    400,
+    "unauthorized_client",
+    700016,
+    `Application with identifier '${clientId}' was not found in the directory '${tenant.displayName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+  );
+}
+
 function parseBasicAuth(value: string | undefined): { id: string; secret: string } | undefined {
   if (!value || !/^basic\s/i.test(value)) return undefined;
   const decoded = Buffer.from(value.slice(6).trim(), "base64").toString("utf8");
@@ -180,10 +187,26 @@ function parseBasicAuth(value: string | undefined): { id: string; secret: string
   return { id: decodeURIComponent(decoded.slice(0, i)), secret: decodeURIComponent(decoded.slice(i + 1)) };
 }
 
+const FIC_DOCS = "https://learn.microsoft.com/entra/workload-id/workload-identity-federation";
+const FIC_DOCS_2022 = "https://docs.microsoft.com/en-us/azure/active-directory/develop/workload-identity-federation";
+
+/** The tenant of an issuer this Entra uses (`{authorityHost}/{tenant}/v2.0`), else undefined. */
+function ownIssuerTenant(core: Core, iss: string): string | undefined {
+  const prefix = `${core.baseUrl}/`;
+  if (!iss.startsWith(prefix) || !iss.endsWith("/v2.0")) return undefined;
+  const tenant = iss.slice(prefix.length, -"/v2.0".length);
+  return tenant && !tenant.includes("/") ? tenant.toLowerCase() : undefined;
+}
+
 /**
- * A client assertion is accepted when it matches one of the app's federated identity credentials
- * (issuer + subject + audience). Assertions this emulator signed (managed-identity tokens) must also
- * pass signature and lifetime checks; foreign ones cannot be verified here and are judged on claims.
+ * A client assertion (workload identity federation) in the order Entra reports problems:
+ * assertions this Entra issued must verify and be unexpired, come from a managed identity
+ * (AADSTS700226) of the app's own tenant (AADSTS700236); then the app's federated identity
+ * credentials are matched on issuer (AADSTS700211), subject, case-sensitively (AADSTS700213, or
+ * AADSTS7002138 when only the case differs), and audience (AADSTS7002121 for Entra-issued
+ * assertions, AADSTS700212 for others). An app with no federated credential yet (or only ones still
+ * propagating) gets the generic AADSTS70021 Microsoft's docs tell to retry. Foreign assertions
+ * (GitHub, Kubernetes, ...) cannot be verified here and are judged on their claims.
  */
 function checkAssertion(core: Core, app: App, assertion: string): EmuResponse | undefined {
   const decoded = decodeJwt(assertion);
@@ -193,27 +216,87 @@ function checkAssertion(core: Core, app: App, assertion: string): EmuResponse | 
   const sub = str(c.sub) ?? "";
   const audClaim = c.aud;
   const auds = Array.isArray(audClaim) ? audClaim.filter((a): a is string => typeof a === "string") : [str(audClaim) ?? ""];
-  if (decoded.header.kid === core.signingKey.kid) {
-    if (!verifySignature(decoded, core.signingKey.publicKey)) {
+  const aud = auds.join(",");
+  const issuerTenant = ownIssuerTenant(core, iss);
+  if (issuerTenant !== undefined || decoded.header.kid === core.signingKey.kid) {
+    if (decoded.header.kid !== core.signingKey.kid || !verifySignature(decoded, core.signingKey.publicKey)) {
       return entraError(core, 401, "invalid_client", 700027, "Client assertion failed signature validation.");
     }
     const check = checkToken(core, assertion);
     if (!check.ok && check.reason === "expired") {
-      return entraError(core, 400, "invalid_client", 700024, "Client assertion is not within its valid time range.");
+      const at = (claim: unknown): string => new Date((num(claim) ?? 0) * 1000).toISOString();
+      return entraError(
+        core,
+        401,
+        "invalid_client",
+        700024,
+        `Client assertion is not within its valid time range. Current time: ${new Date(core.clock.now()).toISOString()}, assertion valid from ${at(c.nbf)}, expiry time of assertion ${at(c.exp)}. Review the documentation at https://docs.microsoft.com/azure/active-directory/develop/active-directory-certificate-credentials .`,
+      );
     }
   }
-  const sameIssuerSubject = app.federatedCredentials.filter((f) => f.issuer === iss && f.subject === sub);
-  if (sameIssuerSubject.length === 0) {
+  if (issuerTenant !== undefined) {
+    const principal = core.world.principals.get((str(c.oid) ?? "").toLowerCase());
+    if (!principal?.managedIdentity) {
+      return entraError(core, 401, "invalid_client", 700226, "Only MSI tokens may be used as Federated Identity Credentials for AAD issuer.");
+    }
+    if (issuerTenant !== app.homeTenantId) {
+      return entraError(
+        core,
+        401,
+        "invalid_client",
+        700236,
+        `Entra ID tokens issued by issuer '${iss}' may not be used for federated identity credential flows for applications or managed identities registered in this tenant.`,
+      );
+    }
+  }
+  const now = core.clock.now();
+  const visible = app.federatedCredentials.filter((f) => f.activeFrom <= now);
+  if (visible.length === 0) {
     return entraError(
       core,
       400,
       "invalid_request",
       70021,
-      `No matching federated identity record found for presented assertion. Assertion Issuer: '${iss}'. Assertion Subject: '${sub}'. Assertion Audience: '${auds.join(",")}'.`,
+      `No matching federated identity record found for presented assertion. Assertion Issuer: '${iss}'. Assertion Subject: '${sub}'. Assertion Audience: '${aud}'. ${FIC_DOCS_2022}`,
     );
   }
-  if (!sameIssuerSubject.some((f) => f.audiences.some((a) => auds.includes(a)))) {
-    return entraError(core, 400, "invalid_request", 700212, `No matching federated identity record found for presented assertion audience '${auds.join(",")}'.`);
+  const byIssuer = visible.filter((f) => f.issuer === iss);
+  if (byIssuer.length === 0) {
+    return entraError(
+      core,
+      401,
+      "invalid_client",
+      700211,
+      `No matching federated identity record found for presented assertion issuer '${iss}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. ${FIC_DOCS_2022}`,
+    );
+  }
+  const bySubject = byIssuer.filter((f) => f.subject === sub);
+  if (bySubject.length === 0) {
+    if (byIssuer.some((f) => f.subject.toLowerCase() === sub.toLowerCase())) {
+      return entraError(
+        core,
+        401,
+        "invalid_client",
+        7002138,
+        `No matching federated identity record found for presented assertion subject '${sub}'. The subject matches with case-insensitive comparison, but not with case-sensitive comparison. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. See documentation at: ${FIC_DOCS}. See breaking change notification and remediation at: https://learn.microsoft.com/en-us/entra/identity-platform/reference-breaking-changes#august-2024.`,
+      );
+    }
+    return entraError(
+      core,
+      401,
+      "invalid_client",
+      700213,
+      `No matching federated identity record found for presented assertion subject '${sub}'. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. ${FIC_DOCS}`,
+    );
+  }
+  if (!bySubject.some((f) => f.audiences.some((a) => auds.includes(a)))) {
+    return entraError(
+      core,
+      401,
+      "invalid_client",
+      issuerTenant !== undefined ? 7002121 : 700212,
+      `No matching federated identity record found for presented assertion audience '${aud}'. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. ${FIC_DOCS}`,
+    );
   }
   return undefined;
 }
@@ -278,25 +361,42 @@ function escapeHtml(s: string): string {
 }
 
 /**
- * App Service managed-identity protocol (api-version 2019-08-01): point IDENTITY_ENDPOINT at
- * `${url}/msi/token` and IDENTITY_HEADER at `emulator.identityHeader`, and ManagedIdentityCredential
- * gets tokens for identities registered with `addManagedIdentity`.
+ * App Service managed-identity protocol, api-version 2019-08-01: `GET ?resource=…&api-version=…
+ * [&client_id=… | &principal_id=… (object_id) | &mi_res_id=…]` with `X-IDENTITY-HEADER`. Reached
+ * at `${url}/msi/token` or through the process's shared endpoint (`emulator.identityEndpoint`,
+ * identityEndpoint.ts); identities are those registered with `addManagedIdentity`. Refusals use
+ * App Service's JSON shape `{statusCode, message, correlationId}`.
  */
 function managedIdentityToken(ctx: Ctx, req: EmuRequest): EmuResponse {
   const core = ctx.core;
+  const refuse = (status: number, message: string): EmuResponse => {
+    const correlationId = core.nextGuid("msi-correlation");
+    return { status, headers: { "x-correlation-id": correlationId }, body: { statusCode: status, message, correlationId } };
+  };
+  // The platform's defence against server-side request forgery: no secret header, no token.
   if (header(req, "x-identity-header") !== core.identityHeader) {
-    return { status: 401, body: { statusCode: 401, message: "Unauthorized: X-IDENTITY-HEADER is missing or wrong." } };
+    return refuse(401, "The request must carry the X-IDENTITY-HEADER header with the value of IDENTITY_HEADER.");
+  }
+  const apiVersion = queryParam(req, "api-version");
+  if (apiVersion !== "2019-08-01") {
+    return refuse(400, `api-version '${apiVersion ?? ""}' is not supported with X-IDENTITY-HEADER; use 2019-08-01.`);
   }
   const resource = queryParam(req, "resource");
-  if (!resource) return { status: 400, body: { statusCode: 400, message: "The 'resource' query parameter is required." } };
+  if (!resource) return refuse(400, "The 'resource' query parameter is required.");
   const clientId = queryParam(req, "client_id")?.toLowerCase();
-  const principalId = queryParam(req, "principal_id")?.toLowerCase() ?? queryParam(req, "object_id")?.toLowerCase();
+  const objectId = (queryParam(req, "principal_id") ?? queryParam(req, "object_id"))?.toLowerCase();
+  const resourceId = queryParam(req, "mi_res_id");
+  const given = [clientId, objectId, resourceId].filter((v) => v !== undefined).length;
+  if (given > 1) return refuse(400, "Only one of client_id, principal_id (object_id) and mi_res_id may be given.");
   const identities = [...core.world.principals.values()].filter((p) => p.managedIdentity);
-  const matches = identities.filter((p) => (clientId ? p.appId === clientId : principalId ? p.objectId === principalId : true));
-  const identity = matches.length === 1 || clientId || principalId ? matches[0] : undefined;
-  if (!identity) {
-    return { status: 400, body: { statusCode: 400, message: "No managed identity matches the request (register one with addManagedIdentity, or pass client_id)." } };
-  }
+  // A resource id ends in /userAssignedIdentities/{name}: the emulator knows identities by name only.
+  const name = resourceId?.split("/").pop()?.toLowerCase();
+  const matches = identities.filter((p) =>
+    clientId !== undefined ? p.appId === clientId : objectId !== undefined ? p.objectId === objectId : name !== undefined ? p.displayName.toLowerCase() === name : true,
+  );
+  // Without an id App Service uses the system-assigned identity; the lone registered identity stands in for it.
+  const identity = given > 0 || matches.length === 1 ? matches[0] : undefined;
+  if (!identity) return refuse(400, "Unable to load the proper Managed Identity.");
   const audience = resource.endsWith("/.default") ? audienceFromScope(resource) : resource;
   const issued = issueToken(core, { tenantId: identity.tenantId, objectId: identity.objectId, ...(identity.appId ? { appId: identity.appId } : {}), audience });
   return {
