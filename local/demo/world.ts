@@ -111,7 +111,19 @@ let worldsStarted = 0;
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const clock = options.clock ?? new VirtualClock();
   const azurite = options.azurite ?? (await startAzurite());
-  const emulator = await startEmulator({ ...options.emulator, clock, ...(options.seed === undefined ? {} : { seed: options.seed }) });
+  let emulator: Emulator | undefined;
+  try {
+    emulator = await startEmulator({ ...options.emulator, clock, ...(options.seed === undefined ? {} : { seed: options.seed }) });
+    return await buildWorld(options, clock, azurite, emulator);
+  } catch (err) {
+    // A world that fails to start leaves nothing running: what it started, it stops.
+    await emulator?.close();
+    if (!options.azurite) await azurite.stop();
+    throw err;
+  }
+}
+
+async function buildWorld(options: WorldOptions, clock: Clock, azurite: Azurite, emulator: Emulator): Promise<World> {
   const control = emulator.control;
 
   // Publisher side: the tenant, its subscription and resource group, the app's identity with the
