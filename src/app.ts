@@ -15,8 +15,10 @@ import { createCredentialProvider, type CredentialProvider } from "./azure/crede
 import { createOutcomePublisher, type OutcomePublisher } from "./azure/outcomePublisher";
 import { loadConfig, type AppConfig } from "./config";
 import { getStatus, GET_STATUS } from "./functions/getStatus";
-import { createImageVersionEventHandler, IMAGE_VERSION_EVENTS } from "./functions/imageVersionEvents";
+import type * as ImageVersionEvents from "./functions/imageVersionEvents";
 import { publishImageVersion, PUBLISH_IMAGE_VERSION } from "./orchestrations/publishImageVersion";
+
+export const IMAGE_VERSION_EVENTS = "imageVersionEvents";
 
 /** What activities and triggers are given: everything that talks to Azure. */
 export interface Services {
@@ -50,6 +52,8 @@ function registerFunctions(services: CurrentServices): void {
   app.eventGrid(IMAGE_VERSION_EVENTS, {
     extraInputs: [df.input.durableClient()],
     handler: async (event, context) => {
+      // The event parser (and zod with it) loads with the first event, not at cold start.
+      const { createImageVersionEventHandler }: typeof ImageVersionEvents = await import("./functions/imageVersionEvents.js");
       await createImageVersionEventHandler(services().config)(event, context);
     },
   });

@@ -10,8 +10,6 @@ import { formatGalleryId, sameResourceId } from "../domain/resourceIds";
 import { PUBLISH_IMAGE_VERSION, type PublishImageVersionInput } from "../orchestrations/publishImageVersion";
 import { blocksRestart, findInstance } from "./durableStatus";
 
-export const IMAGE_VERSION_EVENTS = "imageVersionEvents";
-
 export type ImageVersionEventResult =
   | { readonly action: "ignored"; readonly reason: string }
   | { readonly action: "started" | "duplicate"; readonly instanceId: string };

@@ -91,7 +91,8 @@ describe("the deployment package", () => {
     const script = [
       `require(${JSON.stringify("./" + pkg.main)});`,
       `for (const name of ${JSON.stringify(Object.keys(pkg.dependencies))}) require(name);`,
-      `process.stdout.write("loaded");`,
+      // The event handler is imported with the first event; it must resolve from the package too.
+      `import("./dist/src/functions/imageVersionEvents.js").then((m) => { if (typeof m.createImageVersionEventHandler !== "function") throw new Error("no handler"); process.stdout.write("loaded"); });`,
     ].join("\n");
     const env = {
       PATH: process.env.PATH ?? "",
