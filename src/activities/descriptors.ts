@@ -34,9 +34,6 @@ function activity<I, O>(name: string): ActivityDescriptor<I, O> {
   return { name };
 }
 
-export type ActivityInput<D> = D extends ActivityDescriptor<infer I, unknown> ? I : never;
-export type ActivityOutput<D> = D extends ActivityDescriptor<unknown, infer O> ? O : never;
-
 export interface ReadImageVersionInput {
   readonly imageVersionId: string;
 }
@@ -79,6 +76,3 @@ export const readImageVersion = activity<ReadImageVersionInput, ImageVersionRead
 export const ensureGalleryShared = activity<EnsureGallerySharedInput, GallerySharingResult>("ensureGalleryShared");
 export const recordShareAudit = activity<RecordShareAuditInput, { readonly rows: number }>("recordShareAudit");
 export const sendOutcomeEvent = activity<OutcomeEvent, { readonly sent: boolean }>("sendOutcomeEvent");
-
-/** Every activity, for registration and for the checks in test/infra. */
-export const ACTIVITIES = [readImageVersion, ensureGalleryShared, recordShareAudit, sendOutcomeEvent] as const;
