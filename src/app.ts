@@ -16,9 +16,13 @@ import { createOutcomePublisher, type OutcomePublisher } from "./azure/outcomePu
 import { loadConfig, type AppConfig } from "./config";
 import { getStatus, GET_STATUS } from "./functions/getStatus";
 import type * as ImageVersionEvents from "./functions/imageVersionEvents";
+import type * as TenantRequests from "./functions/tenantRequests";
+import { createTenantRequestQueue, type TenantRequestQueue } from "./azure/tenantRequestQueue";
 import { publishImageVersion, PUBLISH_IMAGE_VERSION } from "./orchestrations/publishImageVersion";
 
 export const IMAGE_VERSION_EVENTS = "imageVersionEvents";
+export const SUBMIT_ONBOARDING = "submitOnboarding";
+export const SUBMIT_OFFBOARDING = "submitOffboarding";
 
 /** What activities and triggers are given: everything that talks to Azure. */
 export interface Services {
@@ -27,6 +31,7 @@ export interface Services {
   readonly arm: ArmClients;
   readonly audit: AuditTrail;
   readonly outcomes: OutcomePublisher;
+  readonly tenantRequests: TenantRequestQueue;
 }
 
 export function createServices(config: AppConfig): Services {
@@ -37,6 +42,7 @@ export function createServices(config: AppConfig): Services {
     arm: createArmClients(config, credentials),
     audit: createAuditTrail(config, credentials),
     outcomes: createOutcomePublisher(config, credentials),
+    tenantRequests: createTenantRequestQueue(config, credentials),
   };
 }
 
@@ -64,6 +70,22 @@ function registerFunctions(services: CurrentServices): void {
     extraInputs: [df.input.durableClient()],
     handler: getStatus,
   });
+
+  for (const [name, route, schema] of [
+    [SUBMIT_ONBOARDING, "onboarding", "onboarding/v1"],
+    [SUBMIT_OFFBOARDING, "offboarding", "offboarding/v1"],
+  ] as const) {
+    app.http(name, {
+      route,
+      methods: ["POST"],
+      authLevel: "function",
+      handler: async (request, context) => {
+        // Like the event parser, the request schemas (zod) load with the first request.
+        const { createSubmitTenantRequest }: typeof TenantRequests = await import("./functions/tenantRequests.js");
+        return createSubmitTenantRequest(services().tenantRequests, schema)(request, context);
+      },
+    });
+  }
 
   df.app.orchestration(PUBLISH_IMAGE_VERSION, publishImageVersion);
 

@@ -36,6 +36,8 @@ export const SETTINGS = [
   { name: "ACTIVITY_RETRY_ATTEMPTS", default: "6", meaning: "Attempts for an activity whose error is retryable (throttling, 5xx, connection errors)." },
   { name: "ACTIVITY_RETRY_FIRST_SECONDS", default: "5", meaning: "First retry delay; later ones double, capped at five minutes." },
   { name: "AzureWebJobsStorage", default: "", secret: true, meaning: "Storage of the host, the task hub and the audit table. Locally a connection string; in Azure identity-based: AzureWebJobsStorage__accountName (or __tableServiceUri) with __credential=managedidentity and __clientId." },
+  { name: "ONBOARDING_QUEUE_NAME", default: "onboarding", meaning: "Service Bus queue that receives onboarding and offboarding requests (POST /api/onboarding and /api/offboarding send to it)." },
+  { name: "ServiceBusConnection", default: "", secret: true, meaning: "The Service Bus namespace of that queue. Locally a connection string (npm run demo points it at the local broker); in Azure identity-based: ServiceBusConnection__fullyQualifiedNamespace with __credential=managedidentity and __clientId. Empty: the onboarding endpoints answer 503." },
   { name: "AUDIT_TABLE_NAME", default: "shareaudit", meaning: "Table (in AzureWebJobsStorage) that records which target got access to which version, and when." },
 ] as const satisfies readonly SettingSpec[];
 
@@ -45,10 +47,8 @@ export const HOST_SETTINGS = [
   { name: "TASK_HUB_NAME", meaning: "Durable task hub name (host.json `extensions.durableTask.hubName`)." },
 ] as const;
 
-/** Settings reserved for parts not built yet (tenant onboarding over Service Bus, the table registry). */
+/** Settings reserved for parts not built yet (the table registry of tenants and requests). */
 export const RESERVED_SETTINGS = [
-  { name: "ONBOARDING_QUEUE_NAME", meaning: "Service Bus queue of onboarding/offboarding messages." },
-  { name: "ServiceBusConnection__fullyQualifiedNamespace", meaning: "Service Bus namespace host name (identity-based connection)." },
   { name: "REGISTRY_TABLE_NAME", meaning: "Table storage table of registered consumer tenants." },
 ] as const;
 
@@ -74,6 +74,8 @@ export interface AppConfig {
   readonly outcomeTopicEndpoint: string | undefined;
   readonly polling: { readonly minSeconds: number; readonly maxSeconds: number; readonly timeoutMinutes: number };
   readonly retry: { readonly attempts: number; readonly firstSeconds: number };
+  /** The onboarding queue and its namespace: a connection string (never log it) or a host name used with the app's identity. */
+  readonly onboardingQueue: { readonly queueName: string; readonly connection: { readonly connectionString: string } | { readonly fullyQualifiedNamespace: string } | undefined };
   /** Where the audit table lives: a connection string (never log it) or a Table service URI used with the app's identity. */
   readonly audit: { readonly tableName: string } & ({ readonly connectionString: string } | { readonly tableServiceUri: string });
 }
@@ -158,6 +160,25 @@ export function loadConfig(env: Env): AppConfig {
     return { appId, credential: "federated" };
   };
 
+  const onboardingQueue = (): AppConfig["onboardingQueue"] => {
+    const queueName = raw("ONBOARDING_QUEUE_NAME");
+    // Service Bus entity names: letters, digits, '.', '-', '_' (and '/'), starting and ending with a letter or digit.
+    if (!/^[A-Za-z0-9](?:[A-Za-z0-9._/-]{0,258}[A-Za-z0-9])?$/.test(queueName)) {
+      problems.push(`ONBOARDING_QUEUE_NAME must be 1-260 letters, digits, '.', '-', '_' or '/', starting and ending with a letter or digit; got ${quoteForError(queueName)}`);
+    }
+    const connectionString = raw("ServiceBusConnection");
+    if (connectionString) {
+      if (!/(^|;)\s*Endpoint=sb:\/\//i.test(connectionString)) problems.push("ServiceBusConnection must be a Service Bus connection string (Endpoint=sb://...;SharedAccessKeyName=...;SharedAccessKey=...)");
+      return { queueName, connection: { connectionString } };
+    }
+    const namespace = env["ServiceBusConnection__fullyQualifiedNamespace"]?.trim();
+    if (namespace) {
+      if (!/^[A-Za-z0-9.-]+$/.test(namespace)) problems.push(`ServiceBusConnection__fullyQualifiedNamespace must be a host name like mynamespace.servicebus.windows.net; got ${quoteForError(namespace)}`);
+      return { queueName, connection: { fullyQualifiedNamespace: namespace } };
+    }
+    return { queueName, connection: undefined };
+  };
+
   const audit = (): AppConfig["audit"] => {
     const tableName = raw("AUDIT_TABLE_NAME");
     if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(tableName)) {
@@ -203,6 +224,7 @@ export function loadConfig(env: Env): AppConfig {
       timeoutMinutes: int("REPLICATION_TIMEOUT_MINUTES", 1, 7 * 24 * 60),
     },
     retry: { attempts: int("ACTIVITY_RETRY_ATTEMPTS", 1, 20), firstSeconds: int("ACTIVITY_RETRY_FIRST_SECONDS", 1, 3600) },
+    onboardingQueue: onboardingQueue(),
     audit: audit(),
   };
   if (config.clientSecret && !config.clientId) problems.push("AZURE_CLIENT_SECRET is set but AZURE_CLIENT_ID is empty: a secret needs the app's client id");

@@ -129,15 +129,15 @@ var codeSettings = {
   ACTIVITY_RETRY_ATTEMPTS: '6'
   ACTIVITY_RETRY_FIRST_SECONDS: '5'
   AUDIT_TABLE_NAME: auditTableName
-}
-
-// Settings reserved for parts not built yet (RESERVED_SETTINGS): the onboarding queue trigger
-// (identity-based Service Bus connection) and the table registry.
-var reservedSettings = {
+  // The onboarding queue (POST /api/onboarding sends to it), identity-based.
   ONBOARDING_QUEUE_NAME: onboardingQueueName
   ServiceBusConnection__fullyQualifiedNamespace: serviceBusFullyQualifiedNamespace
   ServiceBusConnection__credential: 'managedidentity'
   ServiceBusConnection__clientId: identityClientId
+}
+
+// Settings reserved for parts not built yet (RESERVED_SETTINGS): the table registry.
+var reservedSettings = {
   REGISTRY_TABLE_NAME: registryTableName
 }
 

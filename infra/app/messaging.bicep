@@ -31,33 +31,28 @@ resource serviceBus 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
   }
 }
 
+// The queue's properties live in ../servicebus-queue.json, which the local broker
+// (local/servicebus) reads too, so local runs lock, redeliver, dead-letter and de-duplicate with
+// exactly what is deployed. Why each value:
+// - lockDuration PT2M: the trigger only parses, validates and starts (or signals) an orchestration:
+//   seconds of work. Two minutes cover a Flex cold start plus that work without relying on lock
+//   renewal (host.json renews up to 10 minutes anyway), and a message held by a crashed instance
+//   is offered again within two minutes.
+// - maxDeliveryCount 5: processing is idempotent (the orchestration instance id derives from
+//   requestId). Five deliveries ride out transient faults (storage throttling, a cold start timing
+//   out); a message that can never be processed is recorded as rejected and completed on its first
+//   delivery (docs/decisions/0001-service-bus-settlement.md).
+// - requiresDuplicateDetection with a P1D window: senders set MessageId = requestId, so a request
+//   re-sent by a client that retried after an outage is dropped; a genuinely new request carries a
+//   new requestId. (Cannot be changed after the queue exists.)
+// - defaultMessageTimeToLive P14D with deadLetteringOnMessageExpiration: a request nobody
+//   processed for 14 days (app stopped) goes to the dead-letter queue, where an operator sees it,
+//   instead of vanishing.
+// - maxSizeInMegabytes 1024, no sessions, no partitioning, batched operations on.
 resource onboardingQueue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
   parent: serviceBus
   name: queueName
-  properties: {
-    // The trigger only parses, validates and starts (or signals) an orchestration: seconds of work.
-    // Two minutes cover a Flex cold start plus that work without relying on lock renewal
-    // (host.json renews up to 10 minutes anyway), and a message held by a crashed instance is
-    // offered again within two minutes.
-    lockDuration: 'PT2M'
-    // Processing is idempotent (the orchestration instance id derives from requestId). Five
-    // deliveries ride out transient faults (storage throttling, a cold start timing out); a message
-    // that is malformed is dead-lettered by the trigger itself, with a reason, on its first delivery.
-    maxDeliveryCount: 5
-    // Senders set MessageId = requestId. A one-day window drops a request re-sent by a client that
-    // retried after an outage; a genuinely new request carries a new requestId. (Cannot be changed
-    // after the queue exists.)
-    requiresDuplicateDetection: true
-    duplicateDetectionHistoryTimeWindow: 'P1D'
-    // A request nobody processed for 14 days (app stopped) goes to the dead-letter queue, where an
-    // operator sees it, instead of vanishing.
-    defaultMessageTimeToLive: 'P14D'
-    deadLetteringOnMessageExpiration: true
-    maxSizeInMegabytes: 1024
-    requiresSession: false
-    enablePartitioning: false
-    enableBatchedOperations: true
-  }
+  properties: loadJsonContent('../servicebus-queue.json')
 }
 
 output namespaceName string = serviceBus.name

@@ -7,6 +7,7 @@ import type * as Pipeline from "@azure/core-rest-pipeline";
 import type * as Tables from "@azure/data-tables";
 import type * as EventGrid from "@azure/eventgrid";
 import type * as IdentitySdk from "@azure/identity";
+import type * as ServiceBus from "@azure/service-bus";
 
 export type Identity = typeof IdentitySdk;
 
@@ -15,3 +16,4 @@ export const computeSdk = (): typeof Compute => require("@azure/arm-compute") as
 export const pipelineSdk = (): typeof Pipeline => require("@azure/core-rest-pipeline") as typeof Pipeline;
 export const tablesSdk = (): typeof Tables => require("@azure/data-tables") as typeof Tables;
 export const eventGridSdk = (): typeof EventGrid => require("@azure/eventgrid") as typeof EventGrid;
+export const serviceBusSdk = (): typeof ServiceBus => require("@azure/service-bus") as typeof ServiceBus;
