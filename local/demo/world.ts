@@ -12,6 +12,7 @@ import { VirtualClock, type Clock } from "../clock";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../emulator";
 import { hashGuid } from "../emulator/util/rng";
 import { startLocalHost, type LocalHost } from "../host";
+import { startServiceBusBroker, type ServiceBusBroker } from "../servicebus";
 import type { SettingName } from "../../src/config";
 
 export const PUBLISHER = {
@@ -34,6 +35,7 @@ export const DEFAULT_REGIONS = ["westeurope", "northeurope", "eastus"] as const;
 
 export const GALLERY_ID = `/subscriptions/${PUBLISHER.subscriptionId}/resourceGroups/${PUBLISHER.resourceGroup}/providers/Microsoft.Compute/galleries/${PUBLISHER.gallery}`;
 export const OUTCOME_TOPIC = "gallery-share-outcomes";
+export const ONBOARDING_QUEUE = "onboarding";
 
 export interface WorldOptions {
   /** Shared by the emulator (replication progress) and the host (durable timers). Default: a VirtualClock. */
@@ -64,6 +66,8 @@ export interface World {
   readonly clock: Clock;
   readonly emulator: Emulator;
   readonly azurite: Azurite;
+  /** The local Service Bus broker with the onboarding queue (ONBOARDING_QUEUE). */
+  readonly serviceBus: ServiceBusBroker;
   readonly host: LocalHost;
   readonly settings: Record<string, string>;
   /** The app's user-assigned managed identity in the publisher tenant. */
@@ -112,18 +116,22 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const clock = options.clock ?? new VirtualClock();
   const azurite = options.azurite ?? (await startAzurite());
   let emulator: Emulator | undefined;
+  let serviceBus: ServiceBusBroker | undefined;
   try {
     emulator = await startEmulator({ ...options.emulator, clock, ...(options.seed === undefined ? {} : { seed: options.seed }) });
-    return await buildWorld(options, clock, azurite, emulator);
+    // The onboarding queue with the settings infra/ deploys, on the world's clock.
+    serviceBus = await startServiceBusBroker({ clock, queues: [ONBOARDING_QUEUE] });
+    return await buildWorld(options, clock, azurite, emulator, serviceBus);
   } catch (err) {
     // A world that fails to start leaves nothing running: what it started, it stops.
+    await serviceBus?.close();
     await emulator?.close();
     if (!options.azurite) await azurite.stop();
     throw err;
   }
 }
 
-async function buildWorld(options: WorldOptions, clock: Clock, azurite: Azurite, emulator: Emulator): Promise<World> {
+async function buildWorld(options: WorldOptions, clock: Clock, azurite: Azurite, emulator: Emulator, serviceBus: ServiceBusBroker): Promise<World> {
   const control = emulator.control;
 
   // Publisher side: the tenant, its subscription and resource group, the app's identity with the
@@ -179,6 +187,8 @@ async function buildWorld(options: WorldOptions, clock: Clock, azurite: Azurite,
     SHARE_TENANT_IDS: CONSUMERS.map((c) => c.tenantId).join(","),
     OUTCOME_TOPIC_ENDPOINT: `${emulator.url}/_eventgrid/topics/${OUTCOME_TOPIC}/api/events`,
     ACTIVITY_RETRY_FIRST_SECONDS: "5",
+    ONBOARDING_QUEUE_NAME: ONBOARDING_QUEUE,
+    ServiceBusConnection: serviceBus.connectionString,
     ...options.settings,
   };
   const host = await startLocalHost({
@@ -192,6 +202,7 @@ async function buildWorld(options: WorldOptions, clock: Clock, azurite: Azurite,
     clock,
     emulator,
     azurite,
+    serviceBus,
     host,
     settings,
     identity,
@@ -221,6 +232,7 @@ async function buildWorld(options: WorldOptions, clock: Clock, azurite: Azurite,
     async close() {
       await host.close();
       await emulator.close();
+      await serviceBus.close();
       if (!options.azurite) await azurite.stop();
     },
   };

@@ -4,9 +4,9 @@
 // Retrying a 403 only burns the share call's tight throttling budget, while giving up on a 429
 // or a "another operation is in progress" conflict fails work that would have succeeded.
 
-export type ErrorKind = "throttled" | "transient" | "conflict-retry" | "auth" | "not-found" | "bad-request" | "conflict" | "unknown";
+type ErrorKind = "throttled" | "transient" | "conflict-retry" | "auth" | "not-found" | "bad-request" | "conflict" | "unknown";
 
-export interface ClassifiedError {
+interface ClassifiedError {
   retryable: boolean;
   kind: ErrorKind;
   status?: number;
@@ -62,7 +62,7 @@ const TRANSIENT_CREDENTIAL_TEXT = new RegExp(
 const MAX_MESSAGE_LENGTH = 1000;
 
 /** Removes bearer tokens and JWTs from text that may reach a log. */
-export function redactSecrets(text: string): string {
+function redactSecrets(text: string): string {
   return text
     .replace(/\bBearer\s+[A-Za-z0-9\-._~+/]+=*/gi, "Bearer [redacted]")
     .replace(/\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, "[redacted token]");

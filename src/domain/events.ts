@@ -8,12 +8,12 @@
 
 import { z } from "zod";
 import { formatImageVersionId, parseImageVersionId, resourceIdIssue, type ImageVersionRef } from "./resourceIds";
-import { boundedText, DomainValidationError, quoteForError, type FieldError } from "./validation";
+import { boundedText, isObject, quoteForError, type FieldError } from "./validation";
 import { parseWithSchema, type Parsed } from "./zodIssues";
 
-export type EventSchema = "EventGrid" | "CloudEvents";
+type EventSchema = "EventGrid" | "CloudEvents";
 
-export type EventClassification =
+type EventClassification =
   | {
       kind: "imageVersionWritten";
       schema: EventSchema;
@@ -28,10 +28,10 @@ export type EventClassification =
   | { kind: "invalid"; errors: FieldError[] };
 
 /** Longest event id, correlation id or event time kept from an event: they reach logs, statuses and outcome events. */
-export const MAX_CALLER_TEXT = 128;
+const MAX_CALLER_TEXT = 128;
 
-export const RESOURCE_WRITE_SUCCESS = "Microsoft.Resources.ResourceWriteSuccess";
-export const IMAGE_VERSION_WRITE = "Microsoft.Compute/galleries/images/versions/write";
+const RESOURCE_WRITE_SUCCESS = "Microsoft.Resources.ResourceWriteSuccess";
+const IMAGE_VERSION_WRITE = "Microsoft.Compute/galleries/images/versions/write";
 
 const required = z.string().min(1, { error: "must not be empty" });
 
@@ -62,10 +62,6 @@ const resourceWriteData = z.object({
 });
 
 interface Envelope { schema: EventSchema; id: string; type: string; time?: string }
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function equalsIgnoreCase(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
@@ -144,11 +140,4 @@ export function classifyEvent(raw: unknown): EventClassification {
     imageVersionId: formatImageVersionId(write.ref),
     ref: write.ref,
   };
-}
-
-/** An Event Grid delivery is a batch array, or one event for a single-event subscription. */
-export function toEventArray(body: unknown): unknown[] {
-  if (Array.isArray(body)) return body;
-  if (isObject(body)) return [body];
-  throw new DomainValidationError("invalid event delivery", [{ path: "", rule: "must be an event object or an array of events" }]);
 }

@@ -5,6 +5,8 @@
 // case-insensitive, so the id is a hash of the normalised resource id (two 64-bit FNV-1a lanes; a
 // collision needs ~2^64 versions) behind a readable prefix.
 
+import { normalizeResourceId } from "./resourceIds";
+
 const FNV_PRIME = 0x100000001b3n;
 const MASK_64 = 0xffffffffffffffffn;
 
@@ -26,5 +28,5 @@ export function stableHash(text: string): string {
 
 /** The instance id of the publish orchestration for an image version (its id in any casing). */
 export function publishInstanceId(imageVersionId: string): string {
-  return `publish-${stableHash(imageVersionId.trim().replace(/\/+$/, "").toLowerCase())}`;
+  return `publish-${stableHash(normalizeResourceId(imageVersionId))}`;
 }

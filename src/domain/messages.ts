@@ -14,15 +14,15 @@ import {
   resourceIdIssue,
   type ResourceIdKind,
 } from "./resourceIds";
-import { DomainValidationError, GUID_PATTERN, quoteForError, type FieldError } from "./validation";
+import { GUID_PATTERN, isObject, quoteForError, type FieldError } from "./validation";
 import { parseWithSchema } from "./zodIssues";
 
-export type SharingMode = "direct" | "rbac";
+type SharingMode = "direct" | "rbac";
 
 /** Where the consumer deploys: needed for rbac mode (the app's Contributor scope) and for any VM. */
-export interface ConsumerTarget { subscriptionId: string; resourceGroup: string; location: string }
+interface ConsumerTarget { subscriptionId: string; resourceGroup: string; location: string }
 
-export interface VmRequest {
+interface VmRequest {
   /** Image definition name in the shared gallery. */
   image: string;
   /** "latest" or major.minor.patch. */
@@ -82,7 +82,7 @@ export interface OffboardingV1 {
 
 export type TenantMessage = OnboardingV1 | OffboardingV1;
 
-export const TENANT_MESSAGE_SCHEMAS = ["onboarding/v1", "offboarding/v1"] as const;
+const TENANT_MESSAGE_SCHEMAS = ["onboarding/v1", "offboarding/v1"] as const;
 
 const guid = (rule: string) =>
   z
@@ -180,11 +180,7 @@ function onboardingCrossFieldErrors(raw: Record<string, unknown>): FieldError[] 
   return errors;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-export type ParseResult<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
+type ParseResult<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
 
 const NOT_AN_OBJECT: FieldError[] = [{ path: "", rule: "must be a JSON object" }];
 
@@ -216,16 +212,4 @@ export function parseTenantMessage(raw: unknown): ParseResult<TenantMessage> {
       return { ok: false, errors: [{ path: "schema", rule: `must be one of ${supported} (got ${got})` }] };
     }
   }
-}
-
-export function parseOnboarding(raw: unknown): OnboardingV1 {
-  const result = checkOnboarding(raw);
-  if (!result.ok) throw new DomainValidationError("invalid onboarding message", result.errors);
-  return result.value;
-}
-
-export function parseOffboarding(raw: unknown): OffboardingV1 {
-  const result = checkOffboarding(raw);
-  if (!result.ok) throw new DomainValidationError("invalid offboarding message", result.errors);
-  return result.value;
 }

@@ -13,7 +13,7 @@ export interface PollingSettings {
   readonly maxSeconds: number;
 }
 
-export interface RegionSample {
+interface RegionSample {
   readonly region: string;
   /** 0-100. */
   readonly progress: number;
@@ -36,16 +36,11 @@ export interface PollPlanInput {
 }
 
 /** Wait used before any rate can be measured: long enough for progress to show, short next to a 30-minute replication. */
-export const NO_ESTIMATE_SECONDS = 300;
+const NO_ESTIMATE_SECONDS = 300;
 /** Below this many seconds left, aim the read at the estimated completion itself. */
 const FINAL_APPROACH_SECONDS = 600;
 /** Far from the end, cover this share of the estimate: rates drift, so approach in shrinking steps. */
 const APPROACH_SHARE = 0.75;
-
-/** Seconds until the slowest region is estimated to complete, or undefined when no rate can be measured. */
-export function estimateRemainingSeconds(input: Omit<PollPlanInput, "settings">): number | undefined {
-  return slowestRegion(input)?.remaining;
-}
 
 /** Whole seconds to wait before the next read, within the configured bounds. */
 export function nextPollDelaySeconds(input: PollPlanInput): number {

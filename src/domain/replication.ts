@@ -3,7 +3,7 @@
 // errs on the side of "not yet": a target region missing from the summary, an unknown state or an
 // aggregated state other than Completed never reads as complete. Failures win over everything.
 
-export interface RegionReplicationStatus { region?: string; state?: string; details?: string; progress?: number }
+interface RegionReplicationStatus { region?: string; state?: string; details?: string; progress?: number }
 
 export interface ImageVersionSnapshot {
   provisioningState?: string;
@@ -27,7 +27,7 @@ export type ReplicationVerdict =
   | { state: "Failed"; regions: RegionProgress[]; failedRegions: { region: string; details: string }[]; details: string };
 
 /** ARM mixes display names and programmatic names: "East US 2" == "eastus2". */
-export function sameRegion(a: string, b: string): boolean {
+function sameRegion(a: string, b: string): boolean {
   return regionKey(a) === regionKey(b);
 }
 
@@ -63,7 +63,7 @@ function toProgress(region: string, status: RegionReplicationStatus | undefined)
 }
 
 /** One entry per target region in targetRegions order, then any region only the summary names. */
-export function regionProgress(v: ImageVersionSnapshot): RegionProgress[] {
+function regionProgress(v: ImageVersionSnapshot): RegionProgress[] {
   const summary = v.replicationStatus?.summary ?? [];
   const targets = v.targetRegions.map((region) =>
     toProgress(region, summary.find((s) => s.region !== undefined && sameRegion(s.region, region))),

@@ -6,20 +6,12 @@
 
 import { DomainValidationError, GUID_PATTERN, quoteForError, type FieldError } from "./validation";
 
-export interface SubscriptionRef { subscriptionId: string }
-export interface ResourceGroupRef extends SubscriptionRef { resourceGroup: string }
-export interface GalleryRef extends ResourceGroupRef { gallery: string }
-export interface ImageDefinitionRef extends GalleryRef { image: string }
-export interface ImageVersionRef extends ImageDefinitionRef { version: string }
-export interface VirtualMachineRef extends ResourceGroupRef { vm: string }
-export interface NetworkInterfaceRef extends ResourceGroupRef { nic: string }
-export interface SubnetRef extends ResourceGroupRef { virtualNetwork: string; subnet: string }
-/** What a consumer puts in `imageReference.sharedGalleryImageId` (direct sharing). */
-export interface SharedGalleryImageVersionRef { uniqueName: string; image: string; version: string }
+interface ResourceGroupRef { subscriptionId: string; resourceGroup: string }
+interface GalleryRef extends ResourceGroupRef { gallery: string }
+export interface ImageVersionRef extends GalleryRef { image: string; version: string }
+interface SubnetRef extends ResourceGroupRef { virtualNetwork: string; subnet: string }
 
-type Field =
-  | "subscriptionId" | "resourceGroup" | "gallery" | "image" | "version"
-  | "vm" | "nic" | "virtualNetwork" | "subnet" | "uniqueName";
+type Field = "subscriptionId" | "resourceGroup" | "gallery" | "image" | "version" | "virtualNetwork" | "subnet";
 
 interface NameRule { test(value: string): boolean; rule: string }
 
@@ -52,14 +44,6 @@ export const NAME_RULES: Readonly<Record<Field, NameRule>> = {
     },
     rule: "must be major.minor.patch: three whole numbers from 0 to 2147483647",
   },
-  vm: pattern(
-    /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9_])?$/,
-    "must be 1-64 letters, digits, '-', '.' or '_', starting with a letter or digit and not ending in '.' or '-'",
-  ),
-  nic: pattern(
-    /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,78}[A-Za-z0-9_])?$/,
-    "must be 1-80 letters, digits, '-', '.' or '_', starting with a letter or digit and ending with a letter, digit or '_'",
-  ),
   virtualNetwork: pattern(
     /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}[A-Za-z0-9_]$/,
     "must be 2-64 letters, digits, '-', '.' or '_', starting with a letter or digit and ending with a letter, digit or '_'",
@@ -68,8 +52,6 @@ export const NAME_RULES: Readonly<Record<Field, NameRule>> = {
     /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,78}[A-Za-z0-9_])?$/,
     "must be 1-80 letters, digits, '-', '.' or '_', starting with a letter or digit and ending with a letter, digit or '_'",
   ),
-  // `<subscriptionId>-<GALLERY NAME>` in real traffic; only the character set is relied on.
-  uniqueName: pattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "must be 1-128 letters, digits, '-', '.' or '_'"),
 };
 
 type Token<F extends Field> = string | { field: F };
@@ -84,28 +66,13 @@ interface Template<F extends Field> {
 const f = <F extends Field>(field: F): { field: F } => ({ field });
 const template = <F extends Field>(noun: string, tokens: readonly Token<F>[]): Template<F> => ({ noun, tokens });
 
-const SUBSCRIPTION = template("subscription id", ["subscriptions", f("subscriptionId")]);
 type RgF = "subscriptionId" | "resourceGroup";
-const RESOURCE_GROUP = template<RgF>("resource group id", [...SUBSCRIPTION.tokens, "resourceGroups", f("resourceGroup")]);
-const GALLERY = template<RgF | "gallery">("gallery resource id", [...RESOURCE_GROUP.tokens, "providers", "Microsoft.Compute", "galleries", f("gallery")]);
-const IMAGE_DEFINITION = template<RgF | "gallery" | "image">("image definition id", [...GALLERY.tokens, "images", f("image")]);
-const IMAGE_VERSION = template<RgF | "gallery" | "image" | "version">("image version id", [...IMAGE_DEFINITION.tokens, "versions", f("version")]);
-const VIRTUAL_MACHINE = template<RgF | "vm">("virtual machine id", [...RESOURCE_GROUP.tokens, "providers", "Microsoft.Compute", "virtualMachines", f("vm")]);
-const NETWORK_INTERFACE = template<RgF | "nic">("network interface id", [...RESOURCE_GROUP.tokens, "providers", "Microsoft.Network", "networkInterfaces", f("nic")]);
-const SUBNET = template<RgF | "virtualNetwork" | "subnet">("subnet id", [...RESOURCE_GROUP.tokens, "providers", "Microsoft.Network", "virtualNetworks", f("virtualNetwork"), "subnets", f("subnet")]);
-const SHARED_GALLERY_IMAGE_VERSION = template("shared gallery image version id", ["SharedGalleries", f("uniqueName"), "Images", f("image"), "Versions", f("version")]);
+const RESOURCE_GROUP_TOKENS: readonly Token<RgF>[] = ["subscriptions", f("subscriptionId"), "resourceGroups", f("resourceGroup")];
+const GALLERY = template<RgF | "gallery">("gallery resource id", [...RESOURCE_GROUP_TOKENS, "providers", "Microsoft.Compute", "galleries", f("gallery")]);
+const IMAGE_VERSION = template<RgF | "gallery" | "image" | "version">("image version id", [...GALLERY.tokens, "images", f("image"), "versions", f("version")]);
+const SUBNET = template<RgF | "virtualNetwork" | "subnet">("subnet id", [...RESOURCE_GROUP_TOKENS, "providers", "Microsoft.Network", "virtualNetworks", f("virtualNetwork"), "subnets", f("subnet")]);
 
-const TEMPLATES = {
-  subscription: SUBSCRIPTION,
-  resourceGroup: RESOURCE_GROUP,
-  gallery: GALLERY,
-  imageDefinition: IMAGE_DEFINITION,
-  imageVersion: IMAGE_VERSION,
-  virtualMachine: VIRTUAL_MACHINE,
-  networkInterface: NETWORK_INTERFACE,
-  subnet: SUBNET,
-  sharedGalleryImageVersion: SHARED_GALLERY_IMAGE_VERSION,
-} as const;
+const TEMPLATES = { gallery: GALLERY, imageVersion: IMAGE_VERSION, subnet: SUBNET } as const;
 
 export type ResourceIdKind = keyof typeof TEMPLATES;
 
@@ -185,24 +152,9 @@ export function resourceIdIssue(kind: ResourceIdKind, id: unknown): string | und
   return `must be ${withArticle(t.noun)}: ${m.errors.map((e) => `${e.path} ${e.rule}`).join("; ")}`;
 }
 
-export function parseSubscriptionId(id: string): SubscriptionRef {
-  const v = parseWith(SUBSCRIPTION, id);
-  return { subscriptionId: v.subscriptionId };
-}
-
-export function parseResourceGroupId(id: string): ResourceGroupRef {
-  const v = parseWith(RESOURCE_GROUP, id);
-  return { subscriptionId: v.subscriptionId, resourceGroup: v.resourceGroup };
-}
-
 export function parseGalleryId(id: string): GalleryRef {
   const v = parseWith(GALLERY, id);
   return { subscriptionId: v.subscriptionId, resourceGroup: v.resourceGroup, gallery: v.gallery };
-}
-
-export function parseImageDefinitionId(id: string): ImageDefinitionRef {
-  const v = parseWith(IMAGE_DEFINITION, id);
-  return { subscriptionId: v.subscriptionId, resourceGroup: v.resourceGroup, gallery: v.gallery, image: v.image };
 }
 
 export function parseImageVersionId(id: string): ImageVersionRef {
@@ -210,36 +162,14 @@ export function parseImageVersionId(id: string): ImageVersionRef {
   return { subscriptionId: v.subscriptionId, resourceGroup: v.resourceGroup, gallery: v.gallery, image: v.image, version: v.version };
 }
 
-export function parseVirtualMachineId(id: string): VirtualMachineRef {
-  const v = parseWith(VIRTUAL_MACHINE, id);
-  return { subscriptionId: v.subscriptionId, resourceGroup: v.resourceGroup, vm: v.vm };
-}
-
-export function parseNetworkInterfaceId(id: string): NetworkInterfaceRef {
-  const v = parseWith(NETWORK_INTERFACE, id);
-  return { subscriptionId: v.subscriptionId, resourceGroup: v.resourceGroup, nic: v.nic };
-}
-
 export function parseSubnetId(id: string): SubnetRef {
   const v = parseWith(SUBNET, id);
   return { subscriptionId: v.subscriptionId, resourceGroup: v.resourceGroup, virtualNetwork: v.virtualNetwork, subnet: v.subnet };
 }
 
-export function parseSharedGalleryImageVersionId(id: string): SharedGalleryImageVersionRef {
-  const v = parseWith(SHARED_GALLERY_IMAGE_VERSION, id);
-  return { uniqueName: v.uniqueName, image: v.image, version: v.version };
-}
-
-export const formatSubscriptionId = (ref: SubscriptionRef): string => formatWith(SUBSCRIPTION, ref);
-export const formatResourceGroupId = (ref: ResourceGroupRef): string => formatWith(RESOURCE_GROUP, ref);
 export const formatGalleryId = (ref: GalleryRef): string => formatWith(GALLERY, ref);
-export const formatImageDefinitionId = (ref: ImageDefinitionRef): string => formatWith(IMAGE_DEFINITION, ref);
 export const formatImageVersionId = (ref: ImageVersionRef): string => formatWith(IMAGE_VERSION, ref);
-export const formatVirtualMachineId = (ref: VirtualMachineRef): string => formatWith(VIRTUAL_MACHINE, ref);
-export const formatNetworkInterfaceId = (ref: NetworkInterfaceRef): string => formatWith(NETWORK_INTERFACE, ref);
 export const formatSubnetId = (ref: SubnetRef): string => formatWith(SUBNET, ref);
-export const formatSharedGalleryImageVersionId = (ref: SharedGalleryImageVersionRef): string =>
-  formatWith(SHARED_GALLERY_IMAGE_VERSION, ref);
 
 /** Lower-case, no trailing slash: the form to compare ids and derive deterministic instance ids from. */
 export function normalizeResourceId(id: string): string {
@@ -248,81 +178,4 @@ export function normalizeResourceId(id: string): string {
 
 export function sameResourceId(a: string, b: string): boolean {
   return normalizeResourceId(a) === normalizeResourceId(b);
-}
-
-/**
- * A role assignment scope. For a nested resource, `resourceType` and `name` join the levels
- * with "/" as ARM templates do: `galleries/images` and `myGallery/myImage`.
- */
-export interface RoleAssignmentScope {
-  kind: "subscription" | "resourceGroup" | "resource";
-  subscriptionId: string;
-  resourceGroup?: string;
-  /** Resource provider namespace, e.g. `Microsoft.Compute`. */
-  provider?: string;
-  resourceType?: string;
-  name?: string;
-}
-
-const SCOPE_SHAPE =
-  "must be a subscription, resource group or resource scope like /subscriptions/{subscriptionId}[/resourceGroups/{resourceGroup}][/providers/{namespace}/{type}/{name}...]";
-const PROVIDER_NAMESPACE = /^[A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z][A-Za-z0-9]*)+$/;
-const RESOURCE_TYPE = /^[A-Za-z][A-Za-z0-9]*$/;
-// ARM resource names never contain these; anything else is left to the provider to judge.
-const RESOURCE_NAME = /^[^<>%&:\\?/*#]{1,260}$/;
-
-/** Parses any ARM scope at or below a subscription; management-group and extension scopes are rejected. */
-export function parseRoleAssignmentScope(scope: string): RoleAssignmentScope {
-  const fail = (errors: FieldError[]): never => {
-    throw new DomainValidationError(`invalid role assignment scope ${quoteForError(String(scope))}`, errors);
-  };
-  const segments = typeof scope === "string" ? segmentsOf(scope) : undefined;
-  if (segments === undefined || segments.length < 2 || segments[0]?.toLowerCase() !== "subscriptions") {
-    return fail([{ path: "", rule: SCOPE_SHAPE }]);
-  }
-  const errors: FieldError[] = [];
-  const subscriptionId = (segments[1] ?? "").toLowerCase();
-  if (!NAME_RULES.subscriptionId.test(subscriptionId)) errors.push({ path: "subscriptionId", rule: NAME_RULES.subscriptionId.rule });
-
-  let rest = segments.slice(2);
-  let resourceGroup: string | undefined;
-  if (rest[0]?.toLowerCase() === "resourcegroups") {
-    resourceGroup = rest[1] ?? "";
-    if (!NAME_RULES.resourceGroup.test(resourceGroup)) errors.push({ path: "resourceGroup", rule: NAME_RULES.resourceGroup.rule });
-    rest = rest.slice(2);
-  }
-  if (rest.length === 0) {
-    if (errors.length > 0) return fail(errors);
-    return resourceGroup === undefined ? { kind: "subscription", subscriptionId } : { kind: "resourceGroup", subscriptionId, resourceGroup };
-  }
-
-  // providers/{namespace} followed by one or more {type}/{name} pairs.
-  const [providersKeyword, provider = "", ...pairs] = rest;
-  if (providersKeyword?.toLowerCase() !== "providers" || pairs.length === 0 || pairs.length % 2 !== 0) {
-    return fail([{ path: "", rule: SCOPE_SHAPE }]);
-  }
-  if (!PROVIDER_NAMESPACE.test(provider)) errors.push({ path: "provider", rule: "must be a resource provider namespace like Microsoft.Compute" });
-  const types: string[] = [];
-  const names: string[] = [];
-  for (let i = 0; i < pairs.length; i += 2) {
-    const type = pairs[i] ?? "";
-    const name = pairs[i + 1] ?? "";
-    if (type.toLowerCase() === "providers") {
-      errors.push({ path: "", rule: "extension resource scopes (a second /providers/ segment) are not supported" });
-      break;
-    }
-    if (!RESOURCE_TYPE.test(type)) errors.push({ path: "resourceType", rule: `${quoteForError(type)} must be letters and digits starting with a letter` });
-    if (!RESOURCE_NAME.test(name)) errors.push({ path: "name", rule: `${quoteForError(name)} must be 1-260 characters without < > % & : \\ ? * #` });
-    types.push(type);
-    names.push(name);
-  }
-  if (errors.length > 0) return fail(errors);
-  return {
-    kind: "resource",
-    subscriptionId,
-    ...(resourceGroup === undefined ? {} : { resourceGroup }),
-    provider,
-    resourceType: types.join("/"),
-    name: names.join("/"),
-  };
 }

@@ -11,7 +11,7 @@ export interface RetryPolicy {
 }
 
 /** The longest Retry-After honoured; a larger value (a misbehaving proxy, a typo) is cut to this. */
-export const MAX_RETRY_AFTER_SECONDS = 3600;
+const MAX_RETRY_AFTER_SECONDS = 3600;
 
 export const DEFAULT_MAX_BACKOFF_SECONDS = 300;
 

@@ -7,7 +7,7 @@ import { isGuid, quoteForError } from "./validation";
 
 export interface ShareTargets { subscriptionIds: string[]; tenantIds: string[] }
 export interface SharingProfileState { permissions?: string; groups?: readonly { type?: string; ids?: readonly string[] }[] }
-export interface ShareLimits { maxSubscriptions: number; maxTenants: number }
+interface ShareLimits { maxSubscriptions: number; maxTenants: number }
 
 /** Azure's preview limits for direct sharing, per gallery. */
 export const DEFAULT_SHARE_LIMITS: ShareLimits = { maxSubscriptions: 30, maxTenants: 5 };
@@ -15,12 +15,12 @@ export const DEFAULT_SHARE_LIMITS: ShareLimits = { maxSubscriptions: 30, maxTena
 /** `unchanged` holds what is shared now and stays shared. All ids are lower-case. */
 export interface SharePlan { add: ShareTargets; remove: ShareTargets; unchanged: ShareTargets }
 
-export interface ShareGroupOperation {
+interface ShareGroupOperation {
   operationType: "Add" | "Remove";
   groups: { type: "Subscriptions" | "AADTenants"; ids: string[] }[];
 }
 
-export type ShareRule = "permissions-not-groups" | "encrypted-version" | "subscription-limit" | "tenant-limit" | "invalid-id";
+type ShareRule = "permissions-not-groups" | "encrypted-version" | "subscription-limit" | "tenant-limit" | "invalid-id";
 
 export class ShareRuleError extends Error {
   constructor(
@@ -33,7 +33,7 @@ export class ShareRuleError extends Error {
   }
 }
 
-export interface PlanShareOptions {
+interface PlanShareOptions {
   limits: ShareLimits;
   /** "ensure" only adds what is missing; "reconcile" also removes what is shared but not desired. */
   mode: "ensure" | "reconcile";

@@ -20,7 +20,7 @@ export class DomainValidationError extends Error {
 }
 
 /** `tenantId: must be a GUID; galleries[0]: must be a gallery resource id`. */
-export function describeFieldErrors(errors: readonly FieldError[]): string {
+function describeFieldErrors(errors: readonly FieldError[]): string {
   if (errors.length === 0) return "no details";
   return errors.map((e) => (e.path === "" ? e.rule : `${e.path}: ${e.rule}`)).join("; ");
 }
@@ -30,6 +30,11 @@ export const GUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0
 
 export function isGuid(s: unknown): s is string {
   return typeof s === "string" && GUID_PATTERN.test(s);
+}
+
+/** A JSON object: not null, not an array. */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Joins a path the way people write it: `galleries[0].id`. */
@@ -43,7 +48,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /** Longest echo of a caller's value in an error message: long values may be tokens or whole documents. */
-export const MAX_ECHO_LENGTH = 80;
+const MAX_ECHO_LENGTH = 80;
 
 /** Quotes a value for an error message, cut to MAX_ECHO_LENGTH characters. */
 export function quoteForError(value: string): string {

@@ -33,7 +33,7 @@ const errorMap: z.core.$ZodErrorMap = (issue) => {
   }
 };
 
-export function issuesToFieldErrors(issues: readonly z.core.$ZodIssue[]): FieldError[] {
+function issuesToFieldErrors(issues: readonly z.core.$ZodIssue[]): FieldError[] {
   return issues.flatMap((issue): FieldError[] =>
     issue.code === "unrecognized_keys"
       ? issue.keys.map((key) => ({ path: formatPath([...issue.path, key.length > 80 ? quoteForError(key) : key]), rule: "is not a known field" }))

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { classifyError, describeError, redactSecrets } from "../../src/domain/errors";
+import { classifyError, describeError } from "../../src/domain/errors";
 
 /** The shape @azure/core-rest-pipeline's RestError has, without importing it. */
 function restError(statusCode: number | undefined, options: { code?: string; message?: string; headers?: Record<string, string>; body?: unknown } = {}) {
@@ -192,7 +192,7 @@ describe("secrets and formatting", () => {
     const c = classifyError(restError(401, { message: `Request had header Authorization: Bearer ${jwt} and x-ms-authorization-auxiliary: ${jwt}` }));
     expect(c.message).not.toContain("eyJ");
     expect(c.message).toBe("Request had header Authorization: Bearer [redacted] and x-ms-authorization-auxiliary: [redacted token]");
-    expect(redactSecrets("bearer abc.def-ghi")).toBe("Bearer [redacted]");
+    expect(classifyError(new Error("bearer abc.def-ghi")).message).toBe("Bearer [redacted]");
   });
 
   it("keeps messages on one line and bounded", () => {

@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { classifyEvent, toEventArray } from "../../src/domain/events";
-import { DomainValidationError } from "../../src/domain/validation";
+import { classifyEvent } from "../../src/domain/events";
 
 // Microsoft's official samples, unmodified, vendored in specs/eventgrid.
 const EXAMPLES = path.resolve(__dirname, "../../specs/eventgrid/specification/eventgrid/data-plane");
@@ -189,21 +188,5 @@ describe("classifyEvent on edge cases", () => {
   it("never echoes a long type name whole", () => {
     const classified = classifyEvent({ ...notificationSample(), eventType: "T".repeat(500) });
     expect(classified.kind === "ignore" && classified.reason.length).toBeLessThan(200);
-  });
-});
-
-describe("toEventArray", () => {
-  it("passes a batch through and wraps a single event", () => {
-    const event = eventGridSample();
-    expect(toEventArray([event, event])).toHaveLength(2);
-    expect(toEventArray(event)).toEqual([event]);
-    expect(toEventArray([])).toEqual([]);
-  });
-
-  it("rejects anything else", () => {
-    for (const body of [null, "[]", 3, undefined]) {
-      expect(() => toEventArray(body)).toThrow(DomainValidationError);
-    }
-    expect(() => toEventArray("x")).toThrow("invalid event delivery: must be an event object or an array of events");
   });
 });

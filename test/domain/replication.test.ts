@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { regionProgress, replicationVerdict, sameRegion, type ImageVersionSnapshot } from "../../src/domain/replication";
+import { replicationVerdict, type ImageVersionSnapshot } from "../../src/domain/replication";
 
 // The official example, vendored unmodified in specs/compute-gallery.
 const EXAMPLE = path.resolve(
@@ -31,14 +31,6 @@ const twoRegions = (summary: NonNullable<ImageVersionSnapshot["replicationStatus
   provisioningState: "Creating",
   targetRegions: ["East US", "West Europe"],
   replicationStatus: { aggregatedState, ...(summary === undefined ? {} : { summary }) },
-});
-
-describe("sameRegion", () => {
-  it("matches display names and programmatic names", () => {
-    expect(sameRegion("East US 2", "eastus2")).toBe(true);
-    expect(sameRegion("eastus", "EASTUS")).toBe(true);
-    expect(sameRegion("East US", "East US 2")).toBe(false);
-  });
 });
 
 describe("replicationVerdict", () => {
@@ -188,9 +180,34 @@ describe("replicationVerdict", () => {
   });
 });
 
-describe("regionProgress", () => {
+describe("per-region progress in the verdict", () => {
+  it("matches summary regions to targets by display or programmatic name, in any case", () => {
+    const matched = replicationVerdict({
+      targetRegions: ["East US 2", "eastus"],
+      replicationStatus: { summary: [{ region: "eastus2", state: "Completed" }, { region: "EASTUS", state: "Replicating", progress: 7 }] },
+    });
+    // Matched entries take the target's name; unmatched ones would be listed again after the targets.
+    expect(matched.regions).toEqual([
+      { region: "East US 2", state: "Completed", progress: 100 },
+      { region: "eastus", state: "Replicating", progress: 7 },
+    ]);
+    // "East US" is not "East US 2": the target stays Unknown, so the version is not Completed.
+    const unmatched = replicationVerdict({
+      provisioningState: "Succeeded",
+      targetRegions: ["East US"],
+      replicationStatus: { aggregatedState: "Completed", summary: [{ region: "East US 2", state: "Completed" }] },
+    });
+    expect(unmatched).toEqual({
+      state: "Replicating",
+      regions: [
+        { region: "East US", state: "Unknown", progress: 0 },
+        { region: "East US 2", state: "Completed", progress: 100 },
+      ],
+    });
+  });
+
   it("clamps progress to 0-100 and treats a missing or non-finite value as 0", () => {
-    const regions = regionProgress({
+    const { regions } = replicationVerdict({
       targetRegions: ["a", "b", "c", "d"],
       replicationStatus: {
         summary: [
@@ -205,7 +222,7 @@ describe("regionProgress", () => {
   });
 
   it("keeps a summary entry without a region name, and uses the first entry for a region", () => {
-    const regions = regionProgress({
+    const { regions } = replicationVerdict({
       targetRegions: ["East US"],
       replicationStatus: {
         summary: [

@@ -1,25 +1,12 @@
 import { describe, expect, it } from "vitest";
 import {
   formatGalleryId,
-  formatImageDefinitionId,
   formatImageVersionId,
-  formatNetworkInterfaceId,
-  formatResourceGroupId,
-  formatSharedGalleryImageVersionId,
   formatSubnetId,
-  formatSubscriptionId,
-  formatVirtualMachineId,
   normalizeResourceId,
   parseGalleryId,
-  parseImageDefinitionId,
   parseImageVersionId,
-  parseNetworkInterfaceId,
-  parseResourceGroupId,
-  parseRoleAssignmentScope,
-  parseSharedGalleryImageVersionId,
   parseSubnetId,
-  parseSubscriptionId,
-  parseVirtualMachineId,
   resourceIdIssue,
   sameResourceId,
 } from "../../src/domain/resourceIds";
@@ -42,16 +29,8 @@ function validationErrorOf(fn: () => unknown): DomainValidationError {
 }
 
 describe("parsing ARM ids", () => {
-  it("parses every level of a gallery image version id", () => {
-    expect(parseSubscriptionId(`/subscriptions/${SUB}`)).toEqual({ subscriptionId: SUB });
-    expect(parseResourceGroupId(RG_ID)).toEqual({ subscriptionId: SUB, resourceGroup: "Publisher-RG" });
+  it("parses gallery and image version ids", () => {
     expect(parseGalleryId(GALLERY_ID)).toEqual({ subscriptionId: SUB, resourceGroup: "Publisher-RG", gallery: "Golden_Images.v2" });
-    expect(parseImageDefinitionId(`${GALLERY_ID}/images/ubuntu-22.04`)).toEqual({
-      subscriptionId: SUB,
-      resourceGroup: "Publisher-RG",
-      gallery: "Golden_Images.v2",
-      image: "ubuntu-22.04",
-    });
     expect(parseImageVersionId(VERSION_ID)).toEqual({
       subscriptionId: SUB,
       resourceGroup: "Publisher-RG",
@@ -72,27 +51,12 @@ describe("parsing ARM ids", () => {
     expect(parseGalleryId(`${GALLERY_ID}/`).gallery).toBe("Golden_Images.v2");
   });
 
-  it("parses VM, NIC, subnet and shared gallery ids", () => {
-    expect(parseVirtualMachineId(`${RG_ID}/providers/Microsoft.Compute/virtualMachines/vm-01`)).toEqual({
-      subscriptionId: SUB,
-      resourceGroup: "Publisher-RG",
-      vm: "vm-01",
-    });
-    expect(parseNetworkInterfaceId(`${RG_ID}/providers/Microsoft.Network/networkInterfaces/vm-01-nic_`)).toEqual({
-      subscriptionId: SUB,
-      resourceGroup: "Publisher-RG",
-      nic: "vm-01-nic_",
-    });
+  it("parses subnet ids", () => {
     expect(parseSubnetId(`${RG_ID}/providers/Microsoft.Network/virtualNetworks/vnet1/subnets/default`)).toEqual({
       subscriptionId: SUB,
       resourceGroup: "Publisher-RG",
       virtualNetwork: "vnet1",
       subnet: "default",
-    });
-    expect(parseSharedGalleryImageVersionId(`/sharedgalleries/${SUB}-GALLERY_LTXIULCOH5AK/images/img/versions/1.1.2`)).toEqual({
-      uniqueName: `${SUB}-GALLERY_LTXIULCOH5AK`,
-      image: "img",
-      version: "1.1.2",
     });
   });
 
@@ -110,8 +74,10 @@ describe("parsing ARM ids", () => {
   });
 
   it("rejects a value that is not a string", () => {
-    const err = validationErrorOf(() => parseSubscriptionId(42 as unknown as string));
-    expect(err.message).toBe("invalid subscription id: must be a subscription id like /subscriptions/{subscriptionId}");
+    const err = validationErrorOf(() => parseGalleryId(42 as unknown as string));
+    expect(err.message).toBe(
+      "invalid gallery resource id: must be a gallery resource id like /subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}/providers/Microsoft.Compute/galleries/{gallery}",
+    );
   });
 
   it("names every bad segment and its rule", () => {
@@ -134,18 +100,16 @@ describe("parsing ARM ids", () => {
     expect(() => parseGalleryId(gallery("a".repeat(81)))).toThrow(/gallery: must be 1-80/);
     expect(() => parseGalleryId(gallery("g_"))).toThrow(/gallery: /);
     expect(() => parseGalleryId(gallery(".g"))).toThrow(/gallery: /);
-    expect(parseResourceGroupId(`/subscriptions/${SUB}/resourceGroups/${"r".repeat(90)}`).resourceGroup).toHaveLength(90);
-    expect(() => parseResourceGroupId(`/subscriptions/${SUB}/resourceGroups/${"r".repeat(91)}`)).toThrow(/resourceGroup: /);
-    expect(parseResourceGroupId(`/subscriptions/${SUB}/resourceGroups/rg_(prod)-ß`).resourceGroup).toBe("rg_(prod)-ß");
+    const inGroup = (rg: string) => `/subscriptions/${SUB}/resourceGroups/${rg}/providers/Microsoft.Compute/galleries/g`;
+    expect(parseGalleryId(inGroup("r".repeat(90))).resourceGroup).toHaveLength(90);
+    expect(() => parseGalleryId(inGroup("r".repeat(91)))).toThrow(/resourceGroup: /);
+    expect(parseGalleryId(inGroup("rg_(prod)-ß")).resourceGroup).toBe("rg_(prod)-ß");
     expect(() => parseGalleryId(`/subscriptions/${SUB}/resourceGroups//providers/Microsoft.Compute/galleries/g`)).toThrow(/resourceGroup: must be 1-90/);
     const version = (v: string) => `${GALLERY_ID}/images/img/versions/${v}`;
     expect(parseImageVersionId(version("2147483647.0.0")).version).toBe("2147483647.0.0");
     expect(() => parseImageVersionId(version("2147483648.0.0"))).toThrow(/version: must be major.minor.patch/);
     expect(() => parseImageVersionId(version("1.0.0-beta"))).toThrow(/version: /);
-    expect(() => parseVirtualMachineId(`${RG_ID}/providers/Microsoft.Compute/virtualMachines/vm-`)).toThrow(/vm: must be 1-64/);
-    expect(() => parseNetworkInterfaceId(`${RG_ID}/providers/Microsoft.Network/networkInterfaces/nic.`)).toThrow(/nic: /);
     expect(() => parseSubnetId(`${RG_ID}/providers/Microsoft.Network/virtualNetworks/v/subnets/s`)).toThrow(/virtualNetwork: must be 2-64/);
-    expect(() => parseSharedGalleryImageVersionId("/SharedGalleries/-x/Images/i/Versions/1.0.0")).toThrow(/uniqueName: /);
   });
 });
 
@@ -153,24 +117,12 @@ describe("formatting ARM ids", () => {
   const version = { subscriptionId: SUB_UPPER, resourceGroup: "rg", gallery: "g", image: "i", version: "1.0.0" };
 
   it("writes canonical segment casing and a lower-case subscription", () => {
-    expect(formatSubscriptionId(version)).toBe(`/subscriptions/${SUB}`);
-    expect(formatResourceGroupId(version)).toBe(`/subscriptions/${SUB}/resourceGroups/rg`);
     expect(formatGalleryId(version)).toBe(`/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Compute/galleries/g`);
-    expect(formatImageDefinitionId(version)).toBe(`/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/i`);
     expect(formatImageVersionId(version)).toBe(
       `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/i/versions/1.0.0`,
     );
-    expect(formatVirtualMachineId({ subscriptionId: SUB, resourceGroup: "rg", vm: "vm1" })).toBe(
-      `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1`,
-    );
-    expect(formatNetworkInterfaceId({ subscriptionId: SUB, resourceGroup: "rg", nic: "nic1" })).toBe(
-      `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Network/networkInterfaces/nic1`,
-    );
     expect(formatSubnetId({ subscriptionId: SUB, resourceGroup: "rg", virtualNetwork: "vnet", subnet: "default" })).toBe(
       `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/default`,
-    );
-    expect(formatSharedGalleryImageVersionId({ uniqueName: `${SUB}-G`, image: "i", version: "1.0.0" })).toBe(
-      `/SharedGalleries/${SUB}-G/Images/i/Versions/1.0.0`,
     );
   });
 
@@ -181,9 +133,9 @@ describe("formatting ARM ids", () => {
   });
 
   it("refuses to build an id from a missing name", () => {
-    expect(() => formatImageDefinitionId({ subscriptionId: SUB, resourceGroup: "rg", gallery: "g", image: undefined as unknown as string })).toThrow(
-      "cannot format an image definition id: image: must be 1-80",
-    );
+    expect(() =>
+      formatImageVersionId({ subscriptionId: SUB, resourceGroup: "rg", gallery: "g", image: undefined as unknown as string, version: "1.0.0" }),
+    ).toThrow("cannot format an image version id: image: must be 1-80");
   });
 
   it("refuses to build an id from names that break the rules", () => {
@@ -217,65 +169,5 @@ describe("comparing ids", () => {
     expect(normalizeResourceId(` ${GALLERY_ID}// `)).toBe(GALLERY_ID.toLowerCase());
     expect(sameResourceId(GALLERY_ID, GALLERY_ID.toUpperCase() + "/")).toBe(true);
     expect(sameResourceId(GALLERY_ID, `${GALLERY_ID}2`)).toBe(false);
-  });
-});
-
-describe("parseRoleAssignmentScope", () => {
-  it("parses subscription and resource group scopes", () => {
-    expect(parseRoleAssignmentScope(`/subscriptions/${SUB_UPPER}`)).toEqual({ kind: "subscription", subscriptionId: SUB });
-    expect(parseRoleAssignmentScope(`/subscriptions/${SUB}/resourcegroups/Consumer-RG/`)).toEqual({
-      kind: "resourceGroup",
-      subscriptionId: SUB,
-      resourceGroup: "Consumer-RG",
-    });
-  });
-
-  it("parses a resource scope and a nested resource scope", () => {
-    expect(parseRoleAssignmentScope(GALLERY_ID)).toEqual({
-      kind: "resource",
-      subscriptionId: SUB,
-      resourceGroup: "Publisher-RG",
-      provider: "Microsoft.Compute",
-      resourceType: "galleries",
-      name: "Golden_Images.v2",
-    });
-    expect(parseRoleAssignmentScope(`${GALLERY_ID}/images/ubuntu`)).toMatchObject({ resourceType: "galleries/images", name: "Golden_Images.v2/ubuntu" });
-  });
-
-  it("parses a subscription-level resource without a resource group", () => {
-    const scope = parseRoleAssignmentScope(`/subscriptions/${SUB}/providers/Microsoft.Network/networkWatchers/nw1`);
-    expect(scope).toEqual({ kind: "resource", subscriptionId: SUB, provider: "Microsoft.Network", resourceType: "networkWatchers", name: "nw1" });
-    expect("resourceGroup" in scope).toBe(false);
-  });
-
-  it("rejects scopes outside a subscription and malformed scopes", () => {
-    const shape = /must be a subscription, resource group or resource scope like/;
-    expect(() => parseRoleAssignmentScope("/providers/Microsoft.Management/managementGroups/mg1")).toThrow(shape);
-    expect(() => parseRoleAssignmentScope("/")).toThrow(shape);
-    expect(() => parseRoleAssignmentScope("subscriptions/x")).toThrow(shape);
-    expect(() => parseRoleAssignmentScope(`/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Compute`)).toThrow(shape);
-    expect(() => parseRoleAssignmentScope(`/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Compute/galleries`)).toThrow(shape);
-    expect(() => parseRoleAssignmentScope(`/subscriptions/${SUB}/resourceGroups/rg/things/x`)).toThrow(shape);
-    expect(() => parseRoleAssignmentScope(7 as unknown as string)).toThrow(shape);
-  });
-
-  it("names bad subscription, resource group, namespace, type and name", () => {
-    expect(validationErrorOf(() => parseRoleAssignmentScope("/subscriptions/nope/resourceGroups/rg.")).errors).toEqual([
-      { path: "subscriptionId", rule: "must be a GUID" },
-      { path: "resourceGroup", rule: "must be 1-90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.'" },
-    ]);
-    const err = validationErrorOf(() => parseRoleAssignmentScope(`/subscriptions/${SUB}/resourceGroups/rg/providers/Compute/gal-leries/a*b`));
-    expect(err.errors).toEqual([
-      { path: "provider", rule: "must be a resource provider namespace like Microsoft.Compute" },
-      { path: "resourceType", rule: '"gal-leries" must be letters and digits starting with a letter' },
-      { path: "name", rule: '"a*b" must be 1-260 characters without < > % & : \\ ? * #' },
-    ]);
-    expect(err.message).toMatch(/^invalid role assignment scope "\/subscriptions\//);
-  });
-
-  it("rejects extension resource scopes", () => {
-    expect(() =>
-      parseRoleAssignmentScope(`${GALLERY_ID}/providers/Microsoft.Authorization/roleAssignments/${SUB}`),
-    ).toThrow(/extension resource scopes \(a second \/providers\/ segment\) are not supported/);
   });
 });

@@ -2,8 +2,6 @@ import { describe, expect, it } from "vitest";
 import {
   DomainValidationError,
   GUID_PATTERN,
-  MAX_ECHO_LENGTH,
-  describeFieldErrors,
   formatPath,
   isGuid,
   quoteForError,
@@ -28,7 +26,7 @@ describe("DomainValidationError", () => {
   });
 
   it("still says something when given no errors", () => {
-    expect(describeFieldErrors([])).toBe("no details");
+    expect(new DomainValidationError("invalid event", []).message).toBe("invalid event: no details");
   });
 });
 
@@ -60,6 +58,7 @@ describe("quoteForError", () => {
   it("cuts long values so tokens and documents never reach a log whole", () => {
     const long = "x".repeat(500);
     const quoted = quoteForError(long);
-    expect(quoted).toBe(JSON.stringify("x".repeat(MAX_ECHO_LENGTH) + "…"));
+    expect(quoted).toBe(JSON.stringify("x".repeat(80) + "…"));
+    expect(quoteForError("y".repeat(80))).toBe(JSON.stringify("y".repeat(80)));
   });
 });

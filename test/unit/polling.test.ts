@@ -1,41 +1,49 @@
 import { describe, expect, it } from "vitest";
-import { estimateRemainingSeconds, nextPollDelaySeconds, NO_ESTIMATE_SECONDS, type ProgressSample } from "../../src/domain/polling";
+import { nextPollDelaySeconds, type ProgressSample } from "../../src/domain/polling";
 
 const settings = { minSeconds: 30, maxSeconds: 900 };
+// A maximum above the waits below, so each shows its estimate (three quarters of it, far from the end).
+const wide = { minSeconds: 30, maxSeconds: 3600 };
 const MIN = 60_000;
 
 describe("nextPollDelaySeconds", () => {
   it("waits the no-estimate delay when no progress has been measured yet", () => {
     const latest: ProgressSample = { at: 0, regions: [{ region: "eastus", progress: 0 }] };
-    expect(estimateRemainingSeconds({ now: 0, latest })).toBeUndefined();
-    expect(nextPollDelaySeconds({ now: 0, latest, settings })).toBe(NO_ESTIMATE_SECONDS);
+    expect(nextPollDelaySeconds({ now: 0, latest, settings })).toBe(300);
   });
 
-  it("estimates from publishedDate: 50% after 10 minutes leaves 10 minutes", () => {
-    const latest: ProgressSample = { at: 10 * MIN, regions: [{ region: "eastus", progress: 50 }] };
-    expect(estimateRemainingSeconds({ now: latest.at, startedAt: 0, latest })).toBeCloseTo(600);
+  it("estimates from publishedDate: 50% after 20 minutes leaves 20 minutes", () => {
+    const latest: ProgressSample = { at: 20 * MIN, regions: [{ region: "eastus", progress: 50 }] };
+    expect(nextPollDelaySeconds({ now: latest.at, startedAt: 0, latest, settings: wide })).toBe(900);
+    // Without publishedDate one read gives no rate.
+    expect(nextPollDelaySeconds({ now: latest.at, latest, settings: wide })).toBe(300);
   });
 
   it("estimates from the previous read, using the slowest region", () => {
     const previous: ProgressSample = { at: 0, regions: [{ region: "a", progress: 10 }, { region: "b", progress: 0 }] };
     const latest: ProgressSample = { at: 5 * MIN, regions: [{ region: "a", progress: 60 }, { region: "b", progress: 10 }] };
-    // a: 50%/5min -> 5 min left; b: 10%/5min -> 45 min left.
-    expect(estimateRemainingSeconds({ now: latest.at, previous, latest })).toBeCloseTo(45 * 60);
+    // a: 50%/5min -> 5 min left; b: 10%/5min -> 45 min left -> 33.75 min.
+    expect(nextPollDelaySeconds({ now: latest.at, previous, latest, settings: wide })).toBe(2025);
   });
 
   it("prefers the latest rate to the rate since publishing (a region that started late)", () => {
     const previous: ProgressSample = { at: 30 * MIN, regions: [{ region: "b", progress: 0 }] };
-    const latest: ProgressSample = { at: 40 * MIN, regions: [{ region: "b", progress: 50 }] };
-    expect(estimateRemainingSeconds({ now: latest.at, startedAt: 0, previous, latest })).toBeCloseTo(10 * 60);
-    // Without movement since the previous read, it falls back to the rate since publishing.
-    const still: ProgressSample = { at: 50 * MIN, regions: [{ region: "b", progress: 50 }] };
-    expect(estimateRemainingSeconds({ now: still.at, startedAt: 0, previous: latest, latest: still })).toBeCloseTo(50 * 60);
+    const latest: ProgressSample = { at: 40 * MIN, regions: [{ region: "b", progress: 40 }] };
+    // 40%/10min -> 15 min left -> 11.25 min (the rate since publishing would give 60 min left).
+    expect(nextPollDelaySeconds({ now: latest.at, startedAt: 0, previous, latest, settings: wide })).toBe(675);
+    // Without movement since the previous read, it falls back to the rate since publishing: 40%/50min -> 75 min left.
+    const still: ProgressSample = { at: 50 * MIN, regions: [{ region: "b", progress: 40 }] };
+    expect(nextPollDelaySeconds({ now: still.at, startedAt: 0, previous: latest, latest: still, settings: wide })).toBe(3375);
   });
 
-  it("ignores completed regions and returns 0 when all are complete", () => {
+  it("ignores completed regions and waits the minimum when all are complete", () => {
     const latest: ProgressSample = { at: MIN, regions: [{ region: "a", progress: 100 }] };
-    expect(estimateRemainingSeconds({ now: MIN, latest })).toBe(0);
     expect(nextPollDelaySeconds({ now: MIN, latest, settings })).toBe(30);
+    // a has no rate (no publishedDate, no movement) but is complete, so it does not hide b's estimate:
+    // 40%/10min -> 15 min left -> 11.25 min, not the no-estimate delay.
+    const before: ProgressSample = { at: 0, regions: [{ region: "a", progress: 100 }, { region: "b", progress: 0 }] };
+    const mixed: ProgressSample = { at: 10 * MIN, regions: [{ region: "a", progress: 100 }, { region: "b", progress: 40 }] };
+    expect(nextPollDelaySeconds({ now: mixed.at, previous: before, latest: mixed, settings: wide })).toBe(675);
   });
 
   it("covers three quarters of a long estimate, capped by the maximum", () => {

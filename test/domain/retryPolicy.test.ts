@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { retryDelaySeconds } from "../../src/domain/retryPolicy";
+
+const policy = { attempts: 6, firstSeconds: 5, maxSeconds: 300 };
+
+describe("retryDelaySeconds", () => {
+  it("doubles from the first retry up to the cap", () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 8].map((n) => retryDelaySeconds(policy, n))).toEqual([5, 10, 20, 40, 80, 160, 300, 300]);
+  });
+
+  it("waits at least as long as Retry-After asks, never less than the backoff", () => {
+    expect(retryDelaySeconds(policy, 1, 120)).toBe(120);
+    expect(retryDelaySeconds(policy, 5, 1)).toBe(80);
+    expect(retryDelaySeconds(policy, 1, 900)).toBe(900);
+  });
+
+  it("cuts an absurd Retry-After to an hour and ignores one that is not a positive number", () => {
+    expect(retryDelaySeconds(policy, 1, 86_400 * 30)).toBe(3600);
+    expect(retryDelaySeconds(policy, 2, Number.NaN)).toBe(10);
+    expect(retryDelaySeconds(policy, 2, -5)).toBe(10);
+    expect(retryDelaySeconds(policy, 2, 0)).toBe(10);
+  });
+
+  it("stays finite for any attempt number", () => {
+    expect(retryDelaySeconds(policy, 10_000)).toBe(300);
+    expect(retryDelaySeconds({ ...policy, maxSeconds: 1e12 }, 10_000)).toBe(5 * 2 ** 30);
+  });
+});
