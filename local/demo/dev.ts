@@ -3,7 +3,7 @@
 // DEV_SPEED (default 60) is simulated seconds per real second.
 import { publishInstanceId } from "../../src/domain/instanceIds";
 import { WallClock } from "../clock";
-import { PUBLISHER, imageVersionId, startWorld, versionWriteEvent } from "./world";
+import { CONSUMERS, GALLERY_ID, ONBOARDING_QUEUE, PUBLISHER, imageVersionId, startWorld, versionWriteEvent } from "./world";
 
 const SPEED = Number(process.env.DEV_SPEED ?? "60");
 
@@ -14,10 +14,13 @@ async function main(): Promise<void> {
   const versionId = world.publishVersion(version);
   const event = JSON.stringify([versionWriteEvent(versionId)]);
   const key = world.host.functionKey;
+  const consumer = CONSUMERS[0];
+  const onboarding = JSON.stringify({ schema: "onboarding/v1", requestId: "6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7", tenantId: consumer.tenantId, displayName: consumer.name, mode: "direct", galleries: [GALLERY_ID] });
   console.log(`gallery-share dev world (simulated time ${SPEED}x)
   local Functions host : ${world.host.baseUrl}   (function key: ${key})
   emulator (ARM, Entra): ${world.emulator.url}   (CA file: ${world.emulator.caFile})
   Azurite tables       : ${world.azurite.tableEndpoint}
+  Service Bus broker   : ${world.serviceBus.endpoint}   (queue ${ONBOARDING_QUEUE}; connection string in the ServiceBusConnection setting)
   app identity         : managed identity ${world.identity.clientId} (object id ${world.identity.objectId})
                          from ${world.settings.IDENTITY_ENDPOINT}; in other tenants app ${world.appId}
                          through its federated identity credential (no secret)
@@ -30,6 +33,9 @@ A version ${version} of ${PUBLISHER.image} is replicating now. Try:
 
   # follow the orchestration
   curl -s '${world.host.baseUrl}/api/status/${publishInstanceId(versionId)}?code=${key}'
+
+  # ask for a tenant to be onboarded (validated, then put on the ${ONBOARDING_QUEUE} queue)
+  curl -s -X POST '${world.host.baseUrl}/api/onboarding?code=${key}' -H 'content-type: application/json' -d '${onboarding}'
 
   # publish another version through the emulator's control API (see local/emulator/README.md), then deliver its event as above
   # version ids look like ${imageVersionId("1.0.1")}
