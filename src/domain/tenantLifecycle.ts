@@ -1,0 +1,149 @@
+// A consumer tenant's lifecycle, as the tenant registry records it:
+//
+//   requested → consent-pending → active → offboarding → offboarded
+//   requested → active               modes without consent (direct, principal)
+//   active → requested               a new onboarding request (more galleries, subscriptions)
+//   offboarded, failed → requested   onboarded again
+//   any other state → failed         with a reason
+//
+// The table is the one place that says which step may follow which, so a late or repeated message
+// cannot, say, reactivate an offboarded tenant without a new onboarding request.
+
+import { DomainValidationError, boundedText, isGuid, quoteForError, type FieldError } from "./validation";
+
+export type TenantState = "requested" | "consent-pending" | "active" | "offboarding" | "offboarded" | "failed";
+
+/** Onboarding modes; only rbac needs the tenant's admin to consent to the multi-tenant app. */
+type OnboardingMode = "direct" | "principal" | "rbac";
+
+const NEXT: Record<TenantState, readonly TenantState[]> = {
+  requested: ["consent-pending", "active", "failed"],
+  "consent-pending": ["active", "failed"],
+  // requested: a new onboarding request for an active tenant (more galleries, subscriptions).
+  active: ["offboarding", "requested", "failed"],
+  offboarding: ["offboarded", "failed"],
+  offboarded: ["requested"],
+  failed: ["requested"],
+};
+
+const MODES_WITHOUT_CONSENT: ReadonlySet<OnboardingMode> = new Set(["direct", "principal"]);
+
+/** Entries kept in `history`: enough to explain the recent past, bounded so a table row stays small. */
+const HISTORY_LIMIT = 50;
+
+/** Longest reason kept: reasons are often error messages, which can be whole documents. */
+const MAX_REASON_LENGTH = 1024;
+
+interface TenantHistoryEntry {
+  state: TenantState;
+  /** ISO 8601. */
+  at: string;
+  requestId: string;
+  reason?: string;
+}
+
+export interface TenantRecord {
+  /** Lower-case GUID. */
+  tenantId: string;
+  state: TenantState;
+  /** ISO 8601: when the tenant entered `state`. */
+  since: string;
+  /** Why the tenant is in `state`; always set when it is `failed`. */
+  reason?: string;
+  /** The request that caused the latest transition. */
+  lastRequestId: string;
+  /** Oldest first, the current state last; at most HISTORY_LIMIT entries. */
+  history: TenantHistoryEntry[];
+}
+
+interface TransitionOptions {
+  /** ISO 8601 time of the transition. */
+  at: string;
+  /** Required for `failed`. */
+  reason?: string;
+  requestId: string;
+  /** When given, `requested → active` is allowed only for a mode that needs no consent. */
+  mode?: OnboardingMode;
+}
+
+const STATES = Object.keys(NEXT) as TenantState[];
+
+function isTenantState(value: unknown): value is TenantState {
+  return typeof value === "string" && (STATES as string[]).includes(value);
+}
+
+function allowedNext(from: TenantState, mode: OnboardingMode | undefined): TenantState[] {
+  const next = NEXT[from];
+  if (from === "requested" && mode !== undefined && !MODES_WITHOUT_CONSENT.has(mode)) return next.filter((s) => s !== "active");
+  return [...next];
+}
+
+/** Whether `to` may follow `from`; with `mode`, `requested → active` only when the mode needs no consent. */
+export function canTransition(from: TenantState, to: TenantState, mode?: OnboardingMode): boolean {
+  return isTenantState(from) && allowedNext(from, mode).includes(to);
+}
+
+/** An onboarding or offboarding is in flight: a second one for the tenant must wait. */
+export function isLifecycleOperationRunning(state: TenantState): boolean {
+  return state === "requested" || state === "consent-pending" || state === "offboarding";
+}
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/;
+
+function optionErrors(options: TransitionOptions, to: TenantState): FieldError[] {
+  const errors: FieldError[] = [];
+  if (typeof options.at !== "string" || !ISO_TIME.test(options.at) || Number.isNaN(Date.parse(options.at))) {
+    const got = typeof options.at === "string" ? quoteForError(options.at) : `a ${typeof options.at}`;
+    errors.push({ path: "at", rule: `must be an ISO 8601 date and time with a time zone, like 2026-11-23T10:00:00Z (got ${got})` });
+  }
+  if (typeof options.requestId !== "string" || options.requestId.trim() === "") errors.push({ path: "requestId", rule: "must be a non-empty string" });
+  if (to === "failed" && (typeof options.reason !== "string" || options.reason.trim() === "")) {
+    errors.push({ path: "reason", rule: 'is required when the tenant goes to "failed"' });
+  }
+  return errors;
+}
+
+function entry(state: TenantState, options: TransitionOptions): TenantHistoryEntry {
+  const reason = options.reason === undefined || options.reason.trim() === "" ? undefined : boundedText(options.reason, MAX_REASON_LENGTH);
+  return reason === undefined ? { state, at: options.at, requestId: options.requestId } : { state, at: options.at, requestId: options.requestId, reason };
+}
+
+function recordOf(tenantId: string, history: TenantHistoryEntry[]): TenantRecord {
+  const last = history[history.length - 1] as TenantHistoryEntry;
+  const record: TenantRecord = { tenantId, state: last.state, since: last.at, lastRequestId: last.requestId, history };
+  if (last.reason !== undefined) record.reason = last.reason;
+  return record;
+}
+
+/** A tenant's first record: an onboarding request has arrived. */
+export function newTenantRecord(tenantId: string, options: Omit<TransitionOptions, "reason" | "mode">): TenantRecord {
+  const errors = optionErrors(options, "requested");
+  if (!isGuid(tenantId)) {
+    const got = typeof tenantId === "string" ? quoteForError(tenantId) : `a ${typeof tenantId}`;
+    errors.unshift({ path: "tenantId", rule: `must be a GUID (got ${got})` });
+  }
+  if (errors.length > 0) throw new DomainValidationError("cannot create tenant record", errors);
+  return recordOf(tenantId.toLowerCase(), [entry("requested", options)]);
+}
+
+/**
+ * The record after moving to `to`; the given record is not changed. The same transition again
+ * (same state, same request: a redelivered message) returns the record as it is. Throws a
+ * DomainValidationError naming the current state and the allowed next states otherwise.
+ */
+export function transition(record: TenantRecord, to: TenantState, options: TransitionOptions): TenantRecord {
+  if (record.state === to && record.lastRequestId === options.requestId) return record;
+  const errors: FieldError[] = [];
+  if (!isTenantState(record.state)) {
+    errors.push({ path: "state", rule: `is not a lifecycle state (got ${quoteForError(String(record.state))}); expected one of ${STATES.map((s) => JSON.stringify(s)).join(", ")}` });
+  } else if (!isTenantState(to)) {
+    errors.push({ path: "to", rule: `is not a lifecycle state (got ${quoteForError(String(to))}); expected one of ${STATES.map((s) => JSON.stringify(s)).join(", ")}` });
+  } else if (!allowedNext(record.state, options.mode).includes(to)) {
+    const allowed = allowedNext(record.state, options.mode).map((s) => JSON.stringify(s)).join(", ");
+    const consent = record.state === "requested" && to === "active" ? ` (mode ${JSON.stringify(options.mode)} needs consent first)` : "";
+    errors.push({ path: "state", rule: `is ${JSON.stringify(record.state)}, which cannot go to ${JSON.stringify(to)}${consent}; allowed next: ${allowed}` });
+  }
+  errors.push(...optionErrors(options, to));
+  if (errors.length > 0) throw new DomainValidationError(`tenant ${record.tenantId}: cannot go to ${JSON.stringify(to)}`, errors);
+  return recordOf(record.tenantId, [...record.history, entry(to, options)].slice(-HISTORY_LIMIT));
+}
