@@ -75,7 +75,7 @@ var functionAppName = '${abbrs.webSitesFunctions}api-${resourceToken}'
 // Flex Consumption runs the app from a package in this blob container.
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(toLower(uniqueString(functionAppName, resourceToken)), 7)}'
 var deadLetterContainerName = 'eventgrid-deadletter'
-var registryTableName = 'consumertenants'
+var registryTableName = 'registry'
 var auditTableName = 'shareaudit'
 var onboardingQueueName = 'onboarding'
 // Alphanumeric, starts with a letter: valid for both Durable backends (Azure Storage allows 3-45

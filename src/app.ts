@@ -13,6 +13,7 @@ import { createArmClients, type ArmClients } from "./azure/armClients";
 import { createAuditTrail, type AuditTrail } from "./azure/auditTable";
 import { createCredentialProvider, type CredentialProvider } from "./azure/credentials";
 import { createOutcomePublisher, type OutcomePublisher } from "./azure/outcomePublisher";
+import { createRegistry, type Registry } from "./azure/registry";
 import { loadConfig, type AppConfig } from "./config";
 import { getStatus, GET_STATUS } from "./functions/getStatus";
 import type * as ImageVersionEvents from "./functions/imageVersionEvents";
@@ -32,6 +33,8 @@ export interface Services {
   readonly audit: AuditTrail;
   readonly outcomes: OutcomePublisher;
   readonly tenantRequests: TenantRequestQueue;
+  /** Who should have what: tenants, what the app granted them, every request. */
+  readonly registry: Registry;
 }
 
 export function createServices(config: AppConfig): Services {
@@ -43,6 +46,13 @@ export function createServices(config: AppConfig): Services {
     audit: createAuditTrail(config, credentials),
     outcomes: createOutcomePublisher(config, credentials),
     tenantRequests: createTenantRequestQueue(config, credentials),
+    registry: createRegistry({
+      tableName: config.registry.tableName,
+      connection:
+        "connectionString" in config.registry
+          ? { connectionString: config.registry.connectionString }
+          : { tableServiceUri: config.registry.tableServiceUri, credential: credentials.publisher() },
+    }),
   };
 }
 

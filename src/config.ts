@@ -39,6 +39,7 @@ export const SETTINGS = [
   { name: "ONBOARDING_QUEUE_NAME", default: "onboarding", meaning: "Service Bus queue that receives onboarding and offboarding requests (POST /api/onboarding and /api/offboarding send to it)." },
   { name: "ServiceBusConnection", default: "", secret: true, meaning: "The Service Bus namespace of that queue. Locally a connection string (npm run demo points it at the local broker); in Azure identity-based: ServiceBusConnection__fullyQualifiedNamespace with __credential=managedidentity and __clientId. Empty: the onboarding endpoints answer 503." },
   { name: "AUDIT_TABLE_NAME", default: "shareaudit", meaning: "Table (in AzureWebJobsStorage) that records which target got access to which version, and when." },
+  { name: "REGISTRY_TABLE_NAME", default: "registry", meaning: "Table (in AzureWebJobsStorage) of consumer tenants, what the app granted them and every request: who should have what." },
 ] as const satisfies readonly SettingSpec[];
 
 /** Settings the Functions host itself reads (host.json, bindings); the code never reads them. */
@@ -47,10 +48,8 @@ export const HOST_SETTINGS = [
   { name: "TASK_HUB_NAME", meaning: "Durable task hub name (host.json `extensions.durableTask.hubName`)." },
 ] as const;
 
-/** Settings reserved for parts not built yet (the table registry of tenants and requests). */
-export const RESERVED_SETTINGS = [
-  { name: "REGISTRY_TABLE_NAME", meaning: "Table storage table of registered consumer tenants." },
-] as const;
+/** Settings reserved for parts not built yet (none at the moment; test/infra checks them like SETTINGS). */
+export const RESERVED_SETTINGS: readonly { readonly name: string; readonly meaning: string }[] = [];
 
 export type SettingName = (typeof SETTINGS)[number]["name"];
 
@@ -77,8 +76,13 @@ export interface AppConfig {
   /** The onboarding queue and its namespace: a connection string (never log it) or a host name used with the app's identity. */
   readonly onboardingQueue: { readonly queueName: string; readonly connection: { readonly connectionString: string } | { readonly fullyQualifiedNamespace: string } | undefined };
   /** Where the audit table lives: a connection string (never log it) or a Table service URI used with the app's identity. */
-  readonly audit: { readonly tableName: string } & ({ readonly connectionString: string } | { readonly tableServiceUri: string });
+  readonly audit: { readonly tableName: string } & TableStorage;
+  /** The registry of tenants, grants and requests, in the same storage. */
+  readonly registry: { readonly tableName: string } & TableStorage;
 }
+
+/** Where the app's tables live: a connection string (never log it) or a Table service URI used with the app's identity. */
+export type TableStorage = { readonly connectionString: string } | { readonly tableServiceUri: string };
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -179,19 +183,20 @@ export function loadConfig(env: Env): AppConfig {
     return { queueName, connection: undefined };
   };
 
-  const audit = (): AppConfig["audit"] => {
-    const tableName = raw("AUDIT_TABLE_NAME");
-    if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(tableName)) {
-      problems.push(`AUDIT_TABLE_NAME must be 3-63 letters and digits, starting with a letter; got ${quoteForError(tableName)}`);
-    }
+  const storage = (): TableStorage => {
     const connectionString = raw("AzureWebJobsStorage");
-    if (connectionString) return { tableName, connectionString };
+    if (connectionString) return { connectionString };
     const serviceUri = env["AzureWebJobsStorage__tableServiceUri"]?.trim();
     const account = env["AzureWebJobsStorage__accountName"]?.trim();
-    if (serviceUri) return { tableName, tableServiceUri: serviceUri.replace(/\/+$/, "") };
-    if (account) return { tableName, tableServiceUri: `https://${account}.table.core.windows.net` };
+    if (serviceUri) return { tableServiceUri: serviceUri.replace(/\/+$/, "") };
+    if (account) return { tableServiceUri: `https://${account}.table.core.windows.net` };
     problems.push("AzureWebJobsStorage is required: a connection string, or AzureWebJobsStorage__accountName (identity-based)");
-    return { tableName, connectionString: "" };
+    return { connectionString: "" };
+  };
+  const tableName = (name: "AUDIT_TABLE_NAME" | "REGISTRY_TABLE_NAME"): string => {
+    const value = raw(name);
+    if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(value)) problems.push(`${name} must be 3-63 letters and digits, starting with a letter; got ${quoteForError(value)}`);
+    return value;
   };
 
   const galleryIds = list("GALLERY_IDS", (id) => resourceIdIssue("gallery", id), "gallery resource ids (/subscriptions/{guid}/resourceGroups/{rg}/providers/Microsoft.Compute/galleries/{name})");
@@ -205,6 +210,7 @@ export function loadConfig(env: Env): AppConfig {
   if (shareTenantIds.length > shareLimits.maxTenants) {
     problems.push(`SHARE_TENANT_IDS lists ${shareTenantIds.length} tenants; a gallery can be shared directly with at most ${shareLimits.maxTenants} (SHARE_MAX_TENANTS); use rbac mode for more`);
   }
+  const tables = storage();
   const config: AppConfig = {
     // Canonical casing, so ids compare and print the same way everywhere.
     galleryIds: galleryIds.filter((id) => resourceIdIssue("gallery", id) === undefined).map((id) => formatGalleryId(parseGalleryId(id))),
@@ -225,8 +231,10 @@ export function loadConfig(env: Env): AppConfig {
     },
     retry: { attempts: int("ACTIVITY_RETRY_ATTEMPTS", 1, 20), firstSeconds: int("ACTIVITY_RETRY_FIRST_SECONDS", 1, 3600) },
     onboardingQueue: onboardingQueue(),
-    audit: audit(),
+    audit: { tableName: tableName("AUDIT_TABLE_NAME"), ...tables },
+    registry: { tableName: tableName("REGISTRY_TABLE_NAME"), ...tables },
   };
+  if (config.audit.tableName.toLowerCase() === config.registry.tableName.toLowerCase()) problems.push("AUDIT_TABLE_NAME and REGISTRY_TABLE_NAME must name different tables");
   if (config.clientSecret && !config.clientId) problems.push("AZURE_CLIENT_SECRET is set but AZURE_CLIENT_ID is empty: a secret needs the app's client id");
   if (config.polling.minSeconds > config.polling.maxSeconds) {
     problems.push("REPLICATION_POLL_MIN_SECONDS must not exceed REPLICATION_POLL_MAX_SECONDS");

@@ -129,6 +129,7 @@ var codeSettings = {
   ACTIVITY_RETRY_ATTEMPTS: '6'
   ACTIVITY_RETRY_FIRST_SECONDS: '5'
   AUDIT_TABLE_NAME: auditTableName
+  REGISTRY_TABLE_NAME: registryTableName
   // The onboarding queue (POST /api/onboarding sends to it), identity-based.
   ONBOARDING_QUEUE_NAME: onboardingQueueName
   ServiceBusConnection__fullyQualifiedNamespace: serviceBusFullyQualifiedNamespace
@@ -136,10 +137,8 @@ var codeSettings = {
   ServiceBusConnection__clientId: identityClientId
 }
 
-// Settings reserved for parts not built yet (RESERVED_SETTINGS): the table registry.
-var reservedSettings = {
-  REGISTRY_TABLE_NAME: registryTableName
-}
+// Settings reserved for parts not built yet (RESERVED_SETTINGS): none at the moment.
+var reservedSettings = {}
 
 // Durable Task Scheduler backend: host.json names the Azure Storage provider by default; these
 // app settings override host.json (AzureFunctionsJobHost__path__to__setting) so that one package
