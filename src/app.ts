@@ -2,13 +2,23 @@
 // function, orchestration and activity with the Functions runtime. Nothing else constructs an SDK
 // client or calls app.* / df.app.*. The SDK clients are built (and their packages loaded) on first
 // use, so a cold start pays only for what the first invocation needs.
-import { app } from "@azure/functions";
+import { app, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { createReadImageVersion } from "./activities/readImageVersion";
-import { createEnsureGalleryShared } from "./activities/ensureGalleryShared";
+import { createApplyShareChanges } from "./activities/applyShareChanges";
+import { createNotifyShareResults, createSubmitShareChange } from "./activities/shareCoordinatorClient";
 import { createRecordShareAudit } from "./activities/recordShareAudit";
 import { createSendOutcomeEvent } from "./activities/sendOutcomeEvent";
-import { ensureGalleryShared, readImageVersion, recordShareAudit, sendOutcomeEvent, type ActivityDescriptor, type ActivityResult } from "./activities/descriptors";
+import {
+  applyShareChanges,
+  notifyShareResults,
+  readImageVersion,
+  recordShareAudit,
+  sendOutcomeEvent,
+  submitShareChange,
+  type ActivityDescriptor,
+  type ActivityResult,
+} from "./activities/descriptors";
 import { createArmClients, type ArmClients } from "./azure/armClients";
 import { createAuditTrail, type AuditTrail } from "./azure/auditTable";
 import { createCredentialProvider, type CredentialProvider } from "./azure/credentials";
@@ -16,10 +26,12 @@ import { createOutcomePublisher, type OutcomePublisher } from "./azure/outcomePu
 import { createRegistry, type Registry } from "./azure/registry";
 import { loadConfig, type AppConfig } from "./config";
 import { getStatus, GET_STATUS } from "./functions/getStatus";
+import { createGetRequest, createGetTenant, createListTenants } from "./functions/registryQueries";
 import type * as ImageVersionEvents from "./functions/imageVersionEvents";
 import type * as TenantRequests from "./functions/tenantRequests";
 import { createTenantRequestQueue, type TenantRequestQueue } from "./azure/tenantRequestQueue";
 import { publishImageVersion, PUBLISH_IMAGE_VERSION } from "./orchestrations/publishImageVersion";
+import { shareCoordinator, SHARE_COORDINATOR } from "./orchestrations/shareCoordinator";
 
 export const IMAGE_VERSION_EVENTS = "imageVersionEvents";
 export const SUBMIT_ONBOARDING = "submitOnboarding";
@@ -59,9 +71,20 @@ export function createServices(config: AppConfig): Services {
 /** The services of the running app; they exist from the appStart hook until appTerminate. */
 type CurrentServices = () => Services;
 
-/** Registers an activity under its descriptor's name; the handler is made from the running app's services. */
-function registerActivity<I, O>(services: CurrentServices, activity: ActivityDescriptor<I, O>, create: (services: Services) => (input: I) => Promise<ActivityResult<O>>): void {
-  df.app.activity(activity.name, { handler: (input: I) => create(services())(input) });
+/**
+ * Registers an activity under its descriptor's name; the handler is made from the running app's
+ * services. `withClient`: the activity gets the durable client (to start or signal orchestrations).
+ */
+function registerActivity<I, O>(
+  services: CurrentServices,
+  activity: ActivityDescriptor<I, O>,
+  create: (services: Services) => (input: I, context: InvocationContext) => Promise<ActivityResult<O>>,
+  options: { withClient?: boolean } = {},
+): void {
+  df.app.activity(activity.name, {
+    ...(options.withClient ? { extraInputs: [df.input.durableClient()] } : {}),
+    handler: (input: I, context: InvocationContext) => create(services())(input, context),
+  });
 }
 
 function registerFunctions(services: CurrentServices): void {
@@ -97,10 +120,22 @@ function registerFunctions(services: CurrentServices): void {
     });
   }
 
+  // What the registry knows: tenants, their grants, and every request.
+  for (const [name, route, create] of [
+    ["listTenants", "tenants", createListTenants],
+    ["getTenant", "tenants/{tenantId}", createGetTenant],
+    ["getRequest", "requests/{requestId}", createGetRequest],
+  ] as const) {
+    app.http(name, { route, methods: ["GET"], authLevel: "function", handler: (request, context) => create(services().registry)(request, context) });
+  }
+
   df.app.orchestration(PUBLISH_IMAGE_VERSION, publishImageVersion);
+  df.app.orchestration(SHARE_COORDINATOR, shareCoordinator);
 
   registerActivity(services, readImageVersion, createReadImageVersion);
-  registerActivity(services, ensureGalleryShared, createEnsureGalleryShared);
+  registerActivity(services, applyShareChanges, createApplyShareChanges);
+  registerActivity(services, submitShareChange, createSubmitShareChange, { withClient: true });
+  registerActivity(services, notifyShareResults, createNotifyShareResults, { withClient: true });
   registerActivity(services, recordShareAudit, createRecordShareAudit);
   registerActivity(services, sendOutcomeEvent, createSendOutcomeEvent);
 }

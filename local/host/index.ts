@@ -134,6 +134,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     longRunningTimerIntervalMs: options.durable?.longRunningTimerIntervalMs,
     maxConcurrentActivities: options.durable?.maxConcurrentActivities,
     maxConcurrentOrchestrations: options.durable?.maxConcurrentOrchestrations,
+    // Activities that declare the durable client get it, as the extension gives them.
+    bindings: { extraInput: (name, binding) => extraInput(name, binding), applyOutputs: (registration, response) => applyOutputs(registration, response) },
     otherWork: {
       isIdle: () => broker.isIdle() && timerRuns.size === 0,
       settle: async () => {

@@ -48,20 +48,6 @@ export interface ImageVersionReading {
   readonly encrypted: boolean;
 }
 
-export interface EnsureGallerySharedInput {
-  readonly galleryId: string;
-  readonly encrypted: boolean;
-}
-
-export interface GallerySharingResult {
-  /** The targets the gallery had to be shared with, read from the app's settings when the share ran. */
-  readonly targets: ShareTargets;
-  readonly added: ShareTargets;
-  readonly alreadyShared: ShareTargets;
-  /** Share calls made: 0 when every target already had access, else 1. */
-  readonly shareCalls: number;
-}
-
 export interface RecordShareAuditInput {
   readonly galleryId: string;
   readonly imageVersionId: string;
@@ -72,7 +58,70 @@ export interface RecordShareAuditInput {
   readonly at: string;
 }
 
+/** The targets (subscriptions and tenants) one change adds or removes. */
+export interface ShareIds {
+  readonly subscriptionIds?: readonly string[];
+  readonly tenantIds?: readonly string[];
+}
+
+/** A change to one gallery's direct-sharing groups, sent to the share coordinator of its subscription. */
+export interface ShareChange {
+  /** Unique per change: the coordinator answers a repeat with the first answer. */
+  readonly requestId: string;
+  readonly galleryId: string;
+  readonly add?: ShareIds;
+  readonly remove?: ShareIds;
+  /** Also add every target registered for the gallery when the change is applied (a publish). */
+  readonly ensureRegistered?: boolean;
+  /** A publish of an encrypted version: refused while the gallery is (or would be) directly shared. */
+  readonly encrypted?: boolean;
+  /** Whom to tell the result: an orchestration waiting for an external event. */
+  readonly replyTo: { readonly instanceId: string; readonly eventName: string };
+}
+
+export interface ShareChangeResult {
+  readonly requestId: string;
+  /** rejected: the change breaks a rule (`reason` names it); failed: Azure refused the batch (`error`). */
+  readonly result: "applied" | "rejected" | "failed";
+  readonly reason?: string;
+  readonly error?: ActivityError;
+  /** What the change needed added, and what was there already. */
+  readonly added: ShareTargets;
+  readonly alreadyShared: ShareTargets;
+  readonly removed: ShareTargets;
+  /** Share calls the batch this change was part of made (0 when nothing was missing). */
+  readonly shareCalls: number;
+  /** Time the coordinator confirmed the change (ISO). */
+  readonly at: string;
+}
+
+export interface SubmitShareChangeInput {
+  readonly coordinatorId: string;
+  readonly subscriptionId: string;
+  readonly change: ShareChange;
+}
+
+export interface ApplyShareChangesInput {
+  readonly galleryId: string;
+  readonly changes: readonly ShareChange[];
+}
+
+export interface AppliedShareChanges {
+  readonly results: readonly Omit<ShareChangeResult, "shareCalls" | "at">[];
+  readonly shareCalls: number;
+  /** What Compute said remained of its share budget (x-ms-ratelimit-remaining-resource), when it said. */
+  readonly remainingHeader?: string;
+}
+
+export interface ShareNotice {
+  readonly instanceId: string;
+  readonly eventName: string;
+  readonly result: ShareChangeResult;
+}
+
 export const readImageVersion = activity<ReadImageVersionInput, ImageVersionReading>("readImageVersion");
-export const ensureGalleryShared = activity<EnsureGallerySharedInput, GallerySharingResult>("ensureGalleryShared");
 export const recordShareAudit = activity<RecordShareAuditInput, { readonly rows: number }>("recordShareAudit");
 export const sendOutcomeEvent = activity<OutcomeEvent, { readonly sent: boolean }>("sendOutcomeEvent");
+export const submitShareChange = activity<SubmitShareChangeInput, { readonly via: "started" | "raised" }>("submitShareChange");
+export const applyShareChanges = activity<ApplyShareChangesInput, AppliedShareChanges>("applyShareChanges");
+export const notifyShareResults = activity<{ readonly notices: readonly ShareNotice[] }, { readonly delivered: number; readonly gone: number }>("notifyShareResults");

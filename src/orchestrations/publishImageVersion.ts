@@ -7,15 +7,7 @@
 // version belongs to a gallery this app manages, and the share targets are read when the share runs.
 import type * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
-import {
-  ensureGalleryShared,
-  readImageVersion,
-  recordShareAudit,
-  sendOutcomeEvent,
-  type ActivityError,
-  type GallerySharingResult,
-  type ImageVersionReading,
-} from "../activities/descriptors";
+import { readImageVersion, recordShareAudit, sendOutcomeEvent, type ActivityError, type ImageVersionReading, type ShareChangeResult } from "../activities/descriptors";
 import { IMAGE_VERSION_SHARE_FAILED, IMAGE_VERSION_SHARED, type OutcomeEvent, type OutcomeEventType } from "../domain/outcomeEvents";
 import { nextPollDelaySeconds, type ProgressSample } from "../domain/polling";
 import { replicationVerdict, type RegionProgress, type ReplicationVerdict } from "../domain/replication";
@@ -23,6 +15,7 @@ import { resourceIdIssue } from "../domain/resourceIds";
 import { DEFAULT_MAX_BACKOFF_SECONDS, type RetryPolicy } from "../domain/retryPolicy";
 import type { ShareTargets } from "../domain/sharePlan";
 import { callActivity, type Outcome } from "./callActivity";
+import { rejectionCode, requestShareChange } from "./requestShareChange";
 
 export const PUBLISH_IMAGE_VERSION = "publishImageVersion";
 
@@ -137,11 +130,19 @@ export const publishImageVersion: OrchestrationHandler = function* (context: Orc
     yield context.df.createTimer(new Date(nextReadAt));
   }
 
-  // 2. Share: one activity per gallery reads the registered targets and the sharing profile, and adds only what is missing.
+  // 2. Share: the gallery's share coordinator adds every registered target that is missing, merging
+  //    this publish with whatever else changes the gallery's sharing at the same moment.
   const galleryId = reading.galleryId;
-  const shared = yield* callActivity(context, ensureGalleryShared, { galleryId, encrypted: reading.encrypted }, retry);
+  const shared = yield* requestShareChange(
+    context,
+    { requestId: `${context.df.instanceId}:ensure`, galleryId, ensureRegistered: true, ...(reading.encrypted ? { encrypted: true } : {}) },
+    "ShareResult",
+    retry,
+  );
   if (!shared.ok) return yield* fail(shared.error, status);
-  const sharedAt = iso(context.df.currentUtcDateTime.getTime());
+  if (shared.value.result === "failed") return yield* fail(shared.value.error ?? { code: "ShareFailed", message: "the share coordinator could not apply the change" }, status);
+  if (shared.value.result === "rejected") return yield* fail({ code: rejectionCode(shared.value.reason), message: shared.value.reason ?? "the share change was rejected" }, status);
+  const sharedAt = shared.value.at;
 
   const outcome: PublishResult = {
     result: "Shared",
@@ -189,7 +190,7 @@ function outcomeEvent(context: OrchestrationContext, type: OutcomeEventType, inp
   };
 }
 
-function targetResults(result: GallerySharingResult): TargetStatus[] {
+function targetResults(result: ShareChangeResult): TargetStatus[] {
   return [
     ...result.added.subscriptionIds.map((id) => ({ kind: "subscription" as const, id, result: "added" as const })),
     ...result.added.tenantIds.map((id) => ({ kind: "tenant" as const, id, result: "added" as const })),

@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import type { Clock } from "../../clock";
 import { isVirtualClock, type Alarms } from "../alarms";
 import { findRegistration, type Registration } from "../core";
-import { invoke, returnValueOf, stringTypedData, triggerTypeOf, typedDataToJsonText, type HostLog } from "../invoke";
+import { invoke, returnValueOf, stringTypedData, triggerTypeOf, typedDataToJsonText, type BindingServices, type HostLog } from "../invoke";
 import { runEpisode, type OrchestratorStateJson } from "./episode";
 import { event, EventType, iso, type FailureDetailsPayload, type HistoryEvent } from "./history";
 import { replay, type ActionJson, type Decision } from "./replay";
@@ -24,6 +24,8 @@ export interface DurableRuntimeOptions {
   maxConcurrentOrchestrations?: number;
   /** Other background work (Service Bus deliveries, timer-trigger runs) runUntilIdle also waits for. */
   otherWork?: { isIdle(): boolean; settle(): Promise<void> };
+  /** Input bindings for activities (the durable client, as the extension gives activities that declare it). */
+  bindings?: BindingServices;
 }
 
 export interface WaitForOptions {
@@ -130,6 +132,7 @@ export class DurableRuntime {
   private readonly maxActivities: number;
   private readonly maxOrchestrations: number;
   private readonly otherWork: DurableRuntimeOptions["otherWork"];
+  private readonly bindings: BindingServices | undefined;
 
   private readonly runnable = new Set<string>();
   private readonly runningEpisodes = new Set<string>();
@@ -144,6 +147,7 @@ export class DurableRuntime {
     this.alarms = options.alarms;
     this.log = options.log;
     this.taskHubName = options.taskHubName;
+    this.bindings = options.bindings;
     this.maximumShortTimerMs = options.maximumShortTimerMs ?? 6 * DAY;
     this.longRunningTimerIntervalMs = options.longRunningTimerIntervalMs ?? 3 * DAY;
     this.maxActivities = options.maxConcurrentActivities ?? 10;
@@ -592,6 +596,7 @@ export class DurableRuntime {
         trigger: item.input === undefined ? undefined : stringTypedData(item.input),
         triggerMetadata: { instanceId: stringTypedData(item.instanceId) },
         log: this.log,
+        ...(this.bindings ? { bindings: this.bindings } : {}),
       });
       const now = this.clock.now();
       if (outcome.ok) {

@@ -1,7 +1,7 @@
 // Which share-call failures the activity confirms by reading the sharing profile back: only the
 // SDK's failure to deserialize an empty final body. Any other TypeError is an error like any other.
 import { describe, expect, it } from "vitest";
-import { endedWithEmptyBody } from "../../src/activities/ensureGalleryShared";
+import { endedWithEmptyBody } from "../../src/activities/shareLro";
 
 describe("endedWithEmptyBody", () => {
   it("recognises the deserializer reading operationType of a missing body", () => {

@@ -1,0 +1,42 @@
+// Sends a share change to the coordinator of the gallery's subscription and waits for its answer
+// (an external event). The coordinator may be busy for a while (it paces share calls to Compute's
+// budget), so the wait is long; a change that was lost (a coordinator that continued as new just
+// then) is sent again, and the coordinator answers a repeat with its first answer.
+import type * as df from "durable-functions";
+import type { OrchestrationContext } from "durable-functions";
+import { submitShareChange, type ShareChange, type ShareChangeResult } from "../activities/descriptors";
+import { parseGalleryId } from "../domain/resourceIds";
+import type { RetryPolicy } from "../domain/retryPolicy";
+import { callActivity, type Outcome } from "./callActivity";
+import { coordinatorInstanceId } from "./shareCoordinator";
+
+/** Long enough for the coordinator to work through a full 30-minute budget window ahead of us. */
+const ANSWER_WAIT_MS = 45 * 60_000;
+const SENDS = 3;
+
+export function* requestShareChange(
+  context: OrchestrationContext,
+  change: Omit<ShareChange, "replyTo">,
+  eventName: string,
+  retry: RetryPolicy,
+): Generator<df.Task, Outcome<ShareChangeResult>, unknown> {
+  const { subscriptionId } = parseGalleryId(change.galleryId);
+  const full: ShareChange = { ...change, replyTo: { instanceId: context.df.instanceId, eventName } };
+  for (let send = 1; send <= SENDS; send++) {
+    const sent = yield* callActivity(context, submitShareChange, { coordinatorId: coordinatorInstanceId(subscriptionId), subscriptionId, change: full }, retry);
+    if (!sent.ok) return sent;
+    const answer = context.df.waitForExternalEvent(eventName);
+    const timeout = context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + ANSWER_WAIT_MS));
+    const winner: unknown = yield context.df.Task.any([answer, timeout]);
+    if (winner === answer) {
+      timeout.cancel();
+      return { ok: true, value: answer.result as ShareChangeResult };
+    }
+  }
+  return { ok: false, error: { code: "ShareCoordinatorTimeout", message: `the share coordinator of subscription ${subscriptionId} did not answer change ${change.requestId} within ${SENDS} x ${ANSWER_WAIT_MS / 60_000} minutes` } };
+}
+
+/** The rule a rejection names first ("tenant-limit: ..."), for error codes. */
+export function rejectionCode(reason: string | undefined): string {
+  return /^([a-z][a-z-]*):/.exec(reason ?? "")?.[1] ?? "ShareRejected";
+}

@@ -1,0 +1,154 @@
+// shareCoordinator: the one place that changes the direct-sharing groups of the galleries in one
+// subscription. Onboardings, offboardings and publishes send it changes (external events); it
+// collects what arrives close together, merges the changes for a gallery into at most one Remove
+// and one Add call, and paces the calls to Compute's budget for the share API (about 10 per 3
+// minutes and 60 per 30 minutes per subscription, src/domain/shareBudget.ts), then tells each
+// sender its result. One instance per subscription, because the budget is per subscription: every
+// gallery of a subscription therefore has exactly one coordinator.
+//
+// It continues as new after a bounded number of batches (its history stays small) and ends after a
+// day without work; submitShareChange starts it again when a change arrives. A change that is lost
+// in a continue-as-new is sent again by its sender (who waits with a timeout), and a repeat of a
+// change already answered gets the same answer.
+import type * as df from "durable-functions";
+import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
+import { applyShareChanges, notifyShareResults, type ShareChange, type ShareChangeResult, type ShareNotice } from "../activities/descriptors";
+import { SHARE_BUDGET, nextCallAt, pruneCallTimes } from "../domain/shareBudget";
+import { DEFAULT_MAX_BACKOFF_SECONDS, type RetryPolicy } from "../domain/retryPolicy";
+import { callActivity } from "./callActivity";
+
+export const SHARE_COORDINATOR = "shareCoordinator";
+export const SHARE_CHANGE_EVENT = "ShareChange";
+
+export function coordinatorInstanceId(subscriptionId: string): string {
+  return `share-coordinator-${subscriptionId.trim().toLowerCase()}`;
+}
+
+export interface ShareCoordinatorState {
+  readonly subscriptionId: string;
+  readonly pending: readonly ShareChange[];
+  /** Times (epoch ms) of the share calls made, pruned to what the budget's windows still see. */
+  readonly callTimes: readonly number[];
+  /** The latest answers, so a change sent again is answered the same way. */
+  readonly recent: readonly ShareChangeResult[];
+  readonly retry: { readonly attempts: number; readonly firstSeconds: number };
+  /** How long to keep collecting after a change arrives before calling (default 5 s). */
+  readonly collectSeconds?: number;
+}
+
+/** What GET /api/status shows of a coordinator. */
+export interface ShareCoordinatorStatus {
+  readonly pending: number;
+  readonly callsInLast3Minutes: number;
+  readonly callsInLast30Minutes: number;
+  readonly nextCallAt?: string;
+  readonly batches: number;
+}
+
+const BATCHES_PER_EXECUTION = 20;
+const EVENTS_PER_COLLECT = 500;
+const RECENT_ANSWERS = 200;
+const IDLE_MS = 24 * 3600_000;
+const DEFAULT_COLLECT_SECONDS = 5;
+
+export const shareCoordinator: OrchestrationHandler = function* (context: OrchestrationContext) {
+  const state = context.df.getInput<ShareCoordinatorState>();
+  const retry: RetryPolicy = { attempts: state.retry.attempts, firstSeconds: state.retry.firstSeconds, maxSeconds: DEFAULT_MAX_BACKOFF_SECONDS };
+  const collectMs = (state.collectSeconds ?? DEFAULT_COLLECT_SECONDS) * 1000;
+  const pending: ShareChange[] = [...state.pending];
+  let callTimes: number[] = [...state.callTimes];
+  let recent: ShareChangeResult[] = [...state.recent];
+  const now = (): number => context.df.currentUtcDateTime.getTime();
+  const repeats: ShareNotice[] = [];
+
+  /** Takes a change in: a repeat of an answered change is answered again, a repeat of a pending one is dropped. */
+  const receive = (value: unknown): void => {
+    const change = asChange(value);
+    if (!change) {
+      context.log(`${SHARE_COORDINATOR}: ignored an event that is not a share change`);
+      return;
+    }
+    const answered = recent.find((r) => r.requestId === change.requestId);
+    if (answered) repeats.push({ ...change.replyTo, result: answered });
+    else if (!pending.some((p) => p.requestId === change.requestId)) pending.push(change);
+  };
+  const show = (batches: number): void => {
+    const t = now();
+    const status: ShareCoordinatorStatus = {
+      pending: pending.length,
+      callsInLast3Minutes: callTimes.filter((c) => c > t - 180_000).length,
+      callsInLast30Minutes: callTimes.filter((c) => c > t - 1_800_000).length,
+      ...(pending.length > 0 ? { nextCallAt: new Date(nextCallAt(SHARE_BUDGET, callTimes, t)).toISOString() } : {}),
+      batches,
+    };
+    context.df.setCustomStatus(status);
+  };
+
+  for (let batch = 0; batch < BATCHES_PER_EXECUTION; batch++) {
+    show(batch);
+    if (pending.length === 0) {
+      const event = context.df.waitForExternalEvent(SHARE_CHANGE_EVENT);
+      const idle = context.df.createTimer(new Date(now() + IDLE_MS));
+      const winner: unknown = yield context.df.Task.any([event, idle]);
+      if (winner === idle) return { ended: "idle", batches: batch };
+      idle.cancel();
+      receive(event.result);
+    }
+    // Keep collecting for a moment, and for as long as the budget makes us wait anyway.
+    yield* collectUntil(Math.max(now() + collectMs, nextCallAt(SHARE_BUDGET, callTimes, now())));
+    yield* answerRepeats();
+    const first = pending[0];
+    if (!first) continue;
+    const galleryKey = first.galleryId.toLowerCase();
+    const batchChanges = pending.filter((c) => c.galleryId.toLowerCase() === galleryKey);
+    for (const c of batchChanges) pending.splice(pending.indexOf(c), 1);
+
+    const applied = yield* callActivity(context, applyShareChanges, { galleryId: first.galleryId, changes: batchChanges }, retry);
+    const at = now();
+    const shareCalls = applied.ok ? applied.value.shareCalls : 0;
+    for (let i = 0; i < shareCalls; i++) callTimes.push(at);
+    callTimes = pruneCallTimes(SHARE_BUDGET, callTimes, at);
+    const results: ShareChangeResult[] = batchChanges.map((change) => {
+      const none = { subscriptionIds: [], tenantIds: [] };
+      if (!applied.ok) return { requestId: change.requestId, result: "failed", error: applied.error, added: none, alreadyShared: none, removed: none, shareCalls, at: new Date(at).toISOString() };
+      const r = applied.value.results.find((x) => x.requestId === change.requestId);
+      return r
+        ? { ...r, shareCalls, at: new Date(at).toISOString() }
+        : { requestId: change.requestId, result: "rejected", reason: "internal: the batch returned no result for this change", added: none, alreadyShared: none, removed: none, shareCalls, at: new Date(at).toISOString() };
+    });
+    recent = [...recent, ...results].slice(-RECENT_ANSWERS);
+    const notices = batchChanges.map((change, i) => ({ ...change.replyTo, result: results[i]! }));
+    yield* callActivity(context, notifyShareResults, { notices }, retry);
+  }
+  show(BATCHES_PER_EXECUTION);
+  context.df.continueAsNew({ ...state, pending, callTimes, recent } satisfies ShareCoordinatorState);
+  return undefined;
+
+  /** Receives changes until `until`, then returns. */
+  function* collectUntil(until: number): Generator<df.Task, void, unknown> {
+    for (let n = 0; n < EVENTS_PER_COLLECT && now() < until; n++) {
+      const event = context.df.waitForExternalEvent(SHARE_CHANGE_EVENT);
+      const timer = context.df.createTimer(new Date(until));
+      const winner: unknown = yield context.df.Task.any([event, timer]);
+      if (winner === timer) return;
+      timer.cancel();
+      receive(event.result);
+    }
+  }
+
+  /** Answers changes that were sent again after their answer. */
+  function* answerRepeats(): Generator<df.Task, void, unknown> {
+    if (repeats.length === 0) return;
+    const notices = repeats.splice(0, repeats.length);
+    yield* callActivity(context, notifyShareResults, { notices }, retry);
+  }
+};
+
+/** An external event's payload, checked to be a share change (anyone with the system key can raise events). */
+function asChange(value: unknown): ShareChange | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const v = value as Partial<Record<keyof ShareChange, unknown>>;
+  const reply = v.replyTo as Partial<Record<"instanceId" | "eventName", unknown>> | undefined;
+  if (typeof v.requestId !== "string" || typeof v.galleryId !== "string" || typeof reply?.instanceId !== "string" || typeof reply.eventName !== "string") return undefined;
+  return value as ShareChange;
+}
