@@ -17,7 +17,10 @@ import {
 import { GUID_PATTERN, isObject, quoteForError, type FieldError } from "./validation";
 import { parseWithSchema } from "./zodIssues";
 
-type SharingMode = "direct" | "rbac";
+type SharingMode = "direct" | "rbac" | "principal";
+
+/** principal mode: Reader on each gallery for a person, a group or a service principal (B2B guests included). */
+interface PrincipalTarget { objectId: string; type: "User" | "Group" | "ServicePrincipal" }
 
 /** Where the consumer deploys: needed for rbac mode (the app's Contributor scope) and for any VM. */
 interface ConsumerTarget { subscriptionId: string; resourceGroup: string; location: string }
@@ -53,7 +56,8 @@ interface VmRequest {
  *   }
  * }
  * ```
- * `subscriptionIds` only in direct mode; `consumer` is required in rbac mode and whenever `vm` is given.
+ * `subscriptionIds` only in direct mode; `consumer` is required in rbac mode and whenever `vm` is given;
+ * `principal` (`{ objectId, type: "User" | "Group" | "ServicePrincipal" }`) is required in principal mode and only there.
  */
 export interface OnboardingV1 {
   schema: "onboarding/v1";
@@ -62,6 +66,7 @@ export interface OnboardingV1 {
   displayName: string;
   mode: SharingMode;
   subscriptionIds?: string[];
+  principal?: PrincipalTarget;
   galleries: string[];
   consumer?: ConsumerTarget;
   vm?: VmRequest;
@@ -150,7 +155,8 @@ const onboardingV1Schema: z.ZodType<OnboardingV1> = z.strictObject({
   requestId: guid("must be a UUID"),
   tenantId: guid("must be a GUID"),
   displayName: z.string().trim().min(1, { error: "must not be empty" }).max(256, { error: "must be at most 256 characters" }),
-  mode: z.enum(["direct", "rbac"]),
+  mode: z.enum(["direct", "rbac", "principal"]),
+  principal: z.strictObject({ objectId: guid("must be a GUID (the object id of the user, group or service principal)"), type: z.enum(["User", "Group", "ServicePrincipal"]) }).optional(),
   subscriptionIds: z.array(guid("must be a GUID")).min(1, { error: "must list at least one subscription when given" }).superRefine(noRepeats).optional(),
   galleries: galleryList,
   consumer: consumerSchema.optional(),
@@ -170,9 +176,12 @@ const offboardingV1Schema: z.ZodType<OffboardingV1> = z.strictObject({
  */
 function onboardingCrossFieldErrors(raw: Record<string, unknown>): FieldError[] {
   const errors: FieldError[] = [];
-  if (raw.mode === "rbac" && raw.subscriptionIds !== undefined) {
-    errors.push({ path: "subscriptionIds", rule: 'is only allowed when mode is "direct" (rbac mode grants access through the consumer resource group)' });
+  const through: Record<string, string> = { rbac: "the consumer resource group", principal: "Reader on the gallery for the principal" };
+  if (typeof raw.mode === "string" && raw.mode in through && raw.subscriptionIds !== undefined) {
+    errors.push({ path: "subscriptionIds", rule: `is only allowed when mode is "direct" (${raw.mode} mode grants access through ${through[raw.mode]})` });
   }
+  if (raw.mode === "principal" && raw.principal === undefined) errors.push({ path: "principal", rule: 'is required when mode is "principal"' });
+  if (raw.mode !== "principal" && raw.principal !== undefined) errors.push({ path: "principal", rule: 'is only allowed when mode is "principal"' });
   if (raw.consumer === undefined) {
     if (raw.mode === "rbac") errors.push({ path: "consumer", rule: 'is required when mode is "rbac"' });
     else if (raw.vm !== undefined) errors.push({ path: "consumer", rule: "is required when vm is given" });

@@ -83,7 +83,7 @@ describe("onboarding/v1", () => {
       { path: "requestId", rule: "must be a string" },
       { path: "tenantId", rule: "must be a GUID" },
       { path: "displayName", rule: "must not be empty" },
-      { path: "mode", rule: 'must be one of "direct", "rbac"' },
+      { path: "mode", rule: 'must be one of "direct", "rbac", "principal"' },
       {
         path: "galleries[0]",
         rule: "must be a gallery resource id like /subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}/providers/Microsoft.Compute/galleries/{gallery}",
@@ -129,6 +129,18 @@ describe("onboarding/v1", () => {
   it("allows subscriptionIds in direct mode only", () => {
     expect(errorsOf(onboarding({ mode: "rbac", consumer }))).toEqual([
       { path: "subscriptionIds", rule: 'is only allowed when mode is "direct" (rbac mode grants access through the consumer resource group)' },
+    ]);
+  });
+
+  it("takes a principal in principal mode, and only there", () => {
+    const { subscriptionIds: _s, ...base } = onboarding({ mode: "principal" });
+    const objectId = "5C2D3E4F-6A7B-4C8D-9E0F-1A2B3C4D5E6F";
+    expect(parseOnboarding({ ...base, principal: { objectId, type: "Group" } }).principal).toEqual({ objectId: objectId.toLowerCase(), type: "Group" });
+    expect(errorsOf(base)).toEqual([{ path: "principal", rule: 'is required when mode is "principal"' }]);
+    expect(errorsOf({ ...base, principal: { objectId: "x", type: "Robot" } }).map((e) => e.path)).toEqual(["principal.objectId", "principal.type"]);
+    expect(errorsOf(onboarding({ principal: { objectId, type: "User" } }))).toEqual([{ path: "principal", rule: 'is only allowed when mode is "principal"' }]);
+    expect(errorsOf({ ...base, principal: { objectId, type: "User" }, subscriptionIds: [SUB] })).toEqual([
+      { path: "subscriptionIds", rule: 'is only allowed when mode is "direct" (principal mode grants access through Reader on the gallery for the principal)' },
     ]);
   });
 
