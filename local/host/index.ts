@@ -14,14 +14,13 @@ import { httpFunctionOf, httpTriggerHandler, ROUTE_PREFIX, type HttpFunction } f
 import { jsonResponse, startServer, textResponse, type HostRequest, type HostResponse, type StartedServer } from "./httpServer";
 import { invoke, jsonTypedData, runAppStartHooks, runAppTerminateHooks, stringTypedData, triggerTypeOf, type BindingServices, type HostLog } from "./invoke";
 import { createKeys, keyMatches, newKey, presentedKey } from "./keys";
-import { ServiceBusBroker, serviceBusQueueOf, type DeadLetteredMessage, type ServiceBusQueueOptions, type ServiceBusSendMessage } from "./serviceBus";
+import { readHostJson, serviceBusOptionsOf, ServiceBusTriggers, type HostJson, type ServiceBusExtensionOptions, type ServiceBusListenerInfo } from "./serviceBus";
 import { startTimerTriggers, timerFunctionOf, type TimerFunction } from "./timerTriggers";
 
 export type { OrchestrationStatus, RuntimeStatus } from "./durable/store";
 export type { WaitForOptions } from "./durable/runtime";
-export type { ServiceBusSendMessage, ServiceBusQueueOptions } from "./serviceBus";
+export type { HostJson, ServiceBusExtensionOptions, ServiceBusListenerInfo } from "./serviceBus";
 export type { HistoryEvent } from "./durable/history";
-export { MESSAGE_ACTIONS_INPUT, type ServiceBusMessageActions, type DeadLetteredMessage } from "./serviceBus";
 export { installFunctionsCore } from "./core";
 
 // Importing the host installs the @azure/functions-core stand-in at once, so app modules imported
@@ -51,8 +50,10 @@ export interface LocalHostOptions {
     maxConcurrentActivities?: number;
     maxConcurrentOrchestrations?: number;
   };
-  /** Service Bus queue settings (defaults: maxDeliveryCount 10, duplicate detection window 10 minutes). */
-  serviceBus?: ServiceBusQueueOptions & { queues?: Record<string, ServiceBusQueueOptions> };
+  /** The function app's directory: its host.json configures the Service Bus extension. Default process.cwd(). */
+  appRoot?: string;
+  /** host.json content to use instead of `<appRoot>/host.json` (`extensions.serviceBus` is read). */
+  hostJson?: HostJson;
 }
 
 export interface LocalHost {
@@ -80,12 +81,14 @@ export interface LocalHost {
     /** Drives work until the instance reaches one of `statuses` (default: Completed, Failed, Terminated). With a VirtualClock and autoAdvance (default true), whenever idle it moves the clock to the next durable timer; fails if idle with no timer, or after maxSimulatedMs. With another clock it waits (timeoutMs of real time, default 30 s). */
     waitFor(instanceId: string, statuses?: string[], options?: WaitForOptions): Promise<OrchestrationStatus>;
   };
+  /** Service Bus queue triggers, fed by the broker their `connection` setting names (send with @azure/service-bus; read dead letters from the broker). */
   readonly serviceBus: {
-    send(queueName: string, message: ServiceBusSendMessage): void;
-    deadLetters(queueName: string): DeadLetteredMessage[];
-    activeCount(queueName: string): number;
-    /** Delivers until the queues with a listening function are empty (messages completed, deferred or dead-lettered). */
-    drain(): Promise<void>;
+    /** Waits until no listening trigger's queue has a message available and no invocation, settlement or output is in flight; fails after timeoutMs of real time (default 30 s). */
+    drain(options?: { timeoutMs?: number }): Promise<void>;
+    /** One entry per Service Bus trigger: queue, state (listening or the error that stopped it), settings and counters. */
+    listeners(): ServiceBusListenerInfo[];
+    /** The extension's options in effect (host.json extensions.serviceBus, with the extension's defaults). */
+    readonly options: ServiceBusExtensionOptions;
   };
   /** Every registered function: name, trigger type, and for HTTP triggers the path template ("/api/..."). */
   registeredFunctions(): Array<{ name: string; trigger: string; route?: string }>;
@@ -117,12 +120,12 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
 
   const alarms = new Alarms(clock);
   const timerRuns = new Set<Promise<unknown>>();
-  const broker = new ServiceBusBroker({
+  const serviceBus = new ServiceBusTriggers({
     clock,
+    alarms,
     log,
-    functionsFor: (queueName) => functionsOfType((r) => (serviceBusQueueOf(r, env)?.toLowerCase() === queueName.toLowerCase() ? r : undefined)),
-    defaults: options.serviceBus,
-    queues: options.serviceBus?.queues,
+    env,
+    options: serviceBusOptionsOf(options.hostJson ?? readHostJson(options.appRoot ?? process.cwd())),
     bindings: { extraInput: (name, binding) => extraInput(name, binding), applyOutputs: (registration, response) => applyOutputs(registration, response) },
   });
   const runtime = new DurableRuntime({
@@ -137,9 +140,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     // Activities that declare the durable client get it, as the extension gives them.
     bindings: { extraInput: (name, binding) => extraInput(name, binding), applyOutputs: (registration, response) => applyOutputs(registration, response) },
     otherWork: {
-      isIdle: () => broker.isIdle() && timerRuns.size === 0,
+      isIdle: () => serviceBus.isIdle() && timerRuns.size === 0,
       settle: async () => {
-        await broker.drain();
+        await serviceBus.drain();
         await Promise.allSettled([...timerRuns]);
       },
     },
@@ -152,22 +155,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     return undefined;
   }
 
-  /** Output bindings the host can honour: Service Bus queue outputs go to the in-process broker. */
+  /** Output bindings the host can honour: Service Bus queue outputs are sent to the queue through their connection. */
   function applyOutputs(registration: Registration, response: RpcInvocationResponse): void {
-    for (const out of response.outputData ?? []) {
-      const binding = out.name ? registration.metadata.bindings[out.name] : undefined;
-      if (!binding || String(binding.type).toLowerCase() !== "servicebus" || typeof binding.queueName !== "string") continue;
-      const text = out.data?.json ?? out.data?.string;
-      if (text === undefined || text === null) continue;
-      let value: unknown = text;
-      try {
-        value = JSON.parse(text);
-      } catch {
-        value = text;
-      }
-      const queue = binding.queueName.replace(/^%([^%]+)%$/, (_m, name: string) => env[name] ?? name);
-      for (const body of Array.isArray(value) ? value : [value]) broker.send(queue, { body });
-    }
+    serviceBus.applyOutputs(registration, response);
   }
 
   const bindings: BindingServices = { extraInput, applyOutputs };
@@ -241,7 +231,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   let timerFunctions: TimerFunction[] = [];
   try {
     timerFunctions = functionsOfType((r) => timerFunctionOf(r, env));
+    // Service Bus listeners start with the host, as the extension's listeners do.
+    await serviceBus.start(registrations());
   } catch (err) {
+    await serviceBus.close();
     await closeServers();
     alarms.close();
     restoreEnv();
@@ -301,15 +294,23 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         const outcome = runtime.terminate(id, reason);
         if (outcome === "notFound") throw new Error(`No instance with ID '${id}' found.`);
       },
-      runUntilIdle: () => runtime.runUntilIdle(),
+      // A message may have been sent since the last look at the queues: look again.
+      runUntilIdle: () => {
+        serviceBus.invalidate();
+        return runtime.runUntilIdle();
+      },
       nextTimerAt: () => runtime.nextTimerAt(),
-      waitFor: (id, statuses, opts) => runtime.waitFor(id, statuses, opts),
+      waitFor: (id, statuses, opts) => {
+        serviceBus.invalidate();
+        return runtime.waitFor(id, statuses, opts);
+      },
     },
     serviceBus: {
-      send: (queueName, message) => broker.send(queueName, message),
-      deadLetters: (queueName) => broker.deadLetters(queueName),
-      activeCount: (queueName) => broker.activeCount(queueName),
-      drain: () => broker.drain(),
+      drain: (opts) => serviceBus.drain(opts),
+      listeners: () => serviceBus.info(),
+      get options() {
+        return serviceBus.options;
+      },
     },
     registeredFunctions: () =>
       registrations().map((r) => {
@@ -323,7 +324,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       closed = true;
       stopTimers();
       runtime.close();
-      broker.close();
+      await serviceBus.close();
       alarms.close();
       await closeServers();
       await runAppTerminateHooks();

@@ -16,9 +16,10 @@ export async function startFixtureHost(options: Partial<LocalHostOptions> = {}):
   const logs: string[] = [];
   const host = await startLocalHost({
     load: () => import("../fixtures/host-app/index.js"),
-    settings: { JOBS_QUEUE: "jobs", TASK_HUB_NAME: "TestHub", ...(options.settings ?? {}) },
     log: (line) => logs.push(line),
     ...options,
+    // After the spread: settings given by a test add to the fixture's, they do not replace them.
+    settings: { JOBS_QUEUE: "jobs", TASK_HUB_NAME: "TestHub", ...(options.settings ?? {}) },
     clock,
   });
   return { host, clock, logs };
