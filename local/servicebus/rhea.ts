@@ -138,7 +138,7 @@ export function peerOutcome(delivery: Delivery): PeerOutcome {
  */
 export function settleDelivery(delivery: Delivery, error?: { condition: string; description: string }): void {
   if (error) {
-    delivery.update(true, outcomes.rejected({ error }).described());
+    answer(delivery, outcomes.rejected({ error }).described(), true);
     return;
   }
   const peer = peerOutcome(delivery);
@@ -150,7 +150,7 @@ export function settleDelivery(delivery: Delivery, error?: { condition: string; 
         : peer.kind === "rejected"
           ? outcomes.rejected({})
           : outcomes.accepted();
-  delivery.update(true, state.described());
+  answer(delivery, state.described(), true);
 }
 
 interface Outcome {
@@ -165,10 +165,82 @@ const outcomes = rhea.message as unknown as {
   modified(fields: { delivery_failed: boolean; undeliverable_here: boolean }): Outcome;
 };
 
-/** Accepts or rejects a transfer the peer sent us. */
+/** Accepts or rejects a transfer the peer sent us (settled unless the peer's link settles second). */
 export function answerTransfer(delivery: Delivery, error?: { condition: string; description: string }): void {
-  if (error) delivery.reject(error);
-  else delivery.accept();
+  answer(delivery, (error ? outcomes.rejected({ error }) : outcomes.accepted()).described());
+}
+
+// --- dispositions ------------------------------------------------------------------------------
+//
+// rhea answers deliveries lazily: `delivery.update` queues the delivery on its session (outgoing
+// `pending_dispositions` for our sends, incoming `updated` for the peer's) and the connection's
+// next `_process` (a process.nextTick) writes the queue with session.js `write_dispositions`. That
+// function coalesces deliveries with consecutive ids into one disposition frame (first..last)
+// carrying the *first* delivery's state, and compares states (only accepted+accepted may share a
+// frame, message.js are_outcomes_equivalent) only once a range already holds two deliveries. So a
+// delivery queued right after one with another outcome is told that one's outcome: a lock-lost
+// completion followed by a good one answers both "lock lost", a good one followed by a lock-lost
+// one answers both "accepted" (likewise a refused send next to an accepted one). Everything one
+// socket read brings (e.g. the SDK's one disposition frame for two completions made in the same
+// tick) is answered before rhea writes, so concurrent settlements and sends hit this.
+//
+// `answer` therefore writes what is queued, through rhea's own writer, before it queues a delivery
+// whose outcome is not equivalent to the one queued last. Accepted after accepted (the usual case)
+// still queues up and goes out as one frame; a frame never carries two different outcomes.
+
+interface QueuedDelivery {
+  readonly state?: unknown;
+}
+
+interface SessionInternals {
+  outgoing: { pending_dispositions: QueuedDelivery[]; updated: unknown[]; process(): void };
+  incoming: { updated: QueuedDelivery[]; process(session: SessionInternals): void };
+}
+
+/** rhea's outcome equivalence (message.js: both accepted), not in its typings' message type. */
+const equivalent = (rhea.message as unknown as { are_outcomes_equivalent(a: unknown, b: unknown): boolean }).are_outcomes_equivalent;
+
+function sessionOf(delivery: Delivery): SessionInternals {
+  return delivery.link.session as unknown as SessionInternals;
+}
+
+/**
+ * Settles `delivery` with `state`; `settled` undefined lets rhea decide as `accept()` does (an
+ * incoming delivery stays unsettled when the peer's link settles second).
+ */
+function answer(delivery: Delivery, state: unknown, settled?: boolean): void {
+  const ours = delivery.link.is_sender();
+  const session = sessionOf(delivery);
+  const queue = ours ? session.outgoing.pending_dispositions : session.incoming.updated;
+  const last = queue[queue.length - 1];
+  if (last && !equivalent(last.state, state)) writeQueued(session, ours);
+  (delivery as unknown as UpdatableDelivery).update(settled, state);
+}
+
+/** rhea's typings want a boolean; its incoming deliveries resolve undefined from the settle mode. */
+interface UpdatableDelivery {
+  update(settled: boolean | undefined, state: unknown): void;
+}
+
+/** Writes the session's queued dispositions now, as its next `_process` would. */
+function writeQueued(session: SessionInternals, ours: boolean): void {
+  if (!ours) {
+    // Incoming.process: write_dispositions(updated), drop settled deliveries, maybe a session flow.
+    session.incoming.process(session);
+    return;
+  }
+  // Outgoing.process also sends transfers that have credit (as it would anyway), then tells the
+  // application about deliveries the peer updated and then writes the queued dispositions. The
+  // broker settles from inside that notification loop (outcome handlers), so the peer's updates
+  // are held aside: the nested call writes and cleans up, and notifies nothing a second time.
+  const outgoing = session.outgoing;
+  const notifying = outgoing.updated;
+  outgoing.updated = [];
+  try {
+    outgoing.process();
+  } finally {
+    outgoing.updated = notifying;
+  }
 }
 
 /**

@@ -35,15 +35,22 @@ describe("POST /api/onboarding and /api/offboarding", () => {
     expect(first.headers.get("location")).toBe(`/api/requests/${requestId}`);
     expect((await post(w, "onboarding", onboarding(requestId.toUpperCase()))).status).toBe(202);
 
-    const queued = w.serviceBus.queues.peek(ONBOARDING_QUEUE);
-    expect(queued).toHaveLength(1);
-    expect(queued[0]).toMatchObject({ messageId: requestId, contentType: "application/json", applicationProperties: { schema: "onboarding/v1" } });
-    expect(queued[0]!.body).toMatchObject({ requestId, tenantId: CONSUMERS[0].tenantId, galleries: [GALLERY_ID] });
+    // The broker took the message once and dropped the repeat (duplicate detection on messageId = requestId).
+    const sends = w.serviceBus.records().filter((r) => r.event === "send" && r.entity === ONBOARDING_QUEUE);
+    expect(sends.map((r) => [r.messageId, r.duplicate])).toEqual([
+      [requestId, false],
+      [requestId, true],
+    ]);
+    expect(sends[0]!.body).toMatchObject({ requestId, tenantId: CONSUMERS[0].tenantId, galleries: [GALLERY_ID] });
     expect(w.serviceBus.queues.get(ONBOARDING_QUEUE)?.duplicatesDropped).toBe(1);
+    // ... and the app's queue trigger started exactly one onboarding for it.
+    await w.host.durable.runUntilIdle();
+    expect(w.host.durable.listInstances().filter((i) => i.name === "onboardTenant").map((i) => i.instanceId)).toEqual([`onboard-${requestId}`]);
 
     const off = await post(w, "offboarding", { requestId: "7a2d3b4c-5e6f-4a70-9b81-a3c4d5e6f708", tenantId: CONSUMERS[0].tenantId });
     expect(off.status).toBe(202);
-    expect(w.serviceBus.queues.peek(ONBOARDING_QUEUE).map((m) => m.applicationProperties.schema)).toEqual(["onboarding/v1", "offboarding/v1"]);
+    const schemas = w.serviceBus.records().filter((r) => r.event === "send" && !r.duplicate).map((r) => (r.body as { schema?: string }).schema);
+    expect(schemas).toEqual(["onboarding/v1", "offboarding/v1"]);
   });
 
   it("answers 400 naming every failing field, and queues nothing", async () => {
@@ -61,7 +68,7 @@ describe("POST /api/onboarding and /api/offboarding", () => {
     expect(JSON.stringify(await wrongSchema.json())).toContain('must be \\"offboarding/v1\\" on this endpoint');
     expect((await post(w, "onboarding", onboarding("6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7"), null)).status).toBe(401);
     expect((await post(w, "onboarding", "x".repeat(70_000))).status).toBe(413);
-    expect(w.serviceBus.queues.peek(ONBOARDING_QUEUE)).toEqual([]);
+    expect(w.serviceBus.records().filter((r) => r.event === "send")).toEqual([]);
   });
 
   it("answers 503 with Retry-After when the broker cannot be reached, with nothing of the connection in it", async () => {
