@@ -7,11 +7,21 @@ import * as df from "durable-functions";
 import { createReadImageVersion } from "./activities/readImageVersion";
 import { createApplyShareChanges } from "./activities/applyShareChanges";
 import { createNotifyShareResults, createSubmitShareChange } from "./activities/shareCoordinatorClient";
+import { createEnsureGalleryReader, createRemoveRoleAssignment } from "./activities/galleryReader";
+import { createFinishTenantRequest, createReadTenantGrants, createRecordTenantGrants, createRemoveTenantGrants } from "./activities/tenantRegistry";
+import { createVerifyDirectShare } from "./activities/verifyDirectShare";
 import { createRecordShareAudit } from "./activities/recordShareAudit";
 import { createSendOutcomeEvent } from "./activities/sendOutcomeEvent";
 import {
   applyShareChanges,
+  ensureGalleryReader,
+  finishTenantRequest,
   notifyShareResults,
+  readTenantGrants,
+  recordTenantGrants,
+  removeRoleAssignment,
+  removeTenantGrants,
+  verifyDirectShare,
   readImageVersion,
   recordShareAudit,
   sendOutcomeEvent,
@@ -29,6 +39,9 @@ import { getStatus, GET_STATUS } from "./functions/getStatus";
 import { createGetRequest, createGetTenant, createListTenants } from "./functions/registryQueries";
 import type * as ImageVersionEvents from "./functions/imageVersionEvents";
 import type * as TenantRequests from "./functions/tenantRequests";
+import type * as TenantRequestTrigger from "./functions/tenantRequestTrigger";
+import { offboardTenant, OFFBOARD_TENANT } from "./orchestrations/offboardTenant";
+import { onboardTenant, ONBOARD_TENANT } from "./orchestrations/onboardTenant";
 import { createTenantRequestQueue, type TenantRequestQueue } from "./azure/tenantRequestQueue";
 import { publishImageVersion, PUBLISH_IMAGE_VERSION } from "./orchestrations/publishImageVersion";
 import { shareCoordinator, SHARE_COORDINATOR } from "./orchestrations/shareCoordinator";
@@ -36,6 +49,7 @@ import { shareCoordinator, SHARE_COORDINATOR } from "./orchestrations/shareCoord
 export const IMAGE_VERSION_EVENTS = "imageVersionEvents";
 export const SUBMIT_ONBOARDING = "submitOnboarding";
 export const SUBMIT_OFFBOARDING = "submitOffboarding";
+export const TENANT_REQUESTS = "tenantRequests";
 
 /** What activities and triggers are given: everything that talks to Azure. */
 export interface Services {
@@ -129,13 +143,33 @@ function registerFunctions(services: CurrentServices): void {
     app.http(name, { route, methods: ["GET"], authLevel: "function", handler: (request, context) => create(services().registry)(request, context) });
   }
 
+  // Onboarding and offboarding requests from the queue (POST /api/onboarding puts them there).
+  app.serviceBusQueue(TENANT_REQUESTS, {
+    connection: "ServiceBusConnection",
+    queueName: "%ONBOARDING_QUEUE_NAME%",
+    extraInputs: [df.input.durableClient()],
+    handler: async (message, context) => {
+      const { createTenantRequestHandler }: typeof TenantRequestTrigger = await import("./functions/tenantRequestTrigger.js");
+      await createTenantRequestHandler(services)(message, context);
+    },
+  });
+
   df.app.orchestration(PUBLISH_IMAGE_VERSION, publishImageVersion);
+  df.app.orchestration(ONBOARD_TENANT, onboardTenant);
+  df.app.orchestration(OFFBOARD_TENANT, offboardTenant);
   df.app.orchestration(SHARE_COORDINATOR, shareCoordinator);
 
   registerActivity(services, readImageVersion, createReadImageVersion);
   registerActivity(services, applyShareChanges, createApplyShareChanges);
   registerActivity(services, submitShareChange, createSubmitShareChange, { withClient: true });
   registerActivity(services, notifyShareResults, createNotifyShareResults, { withClient: true });
+  registerActivity(services, ensureGalleryReader, createEnsureGalleryReader);
+  registerActivity(services, removeRoleAssignment, createRemoveRoleAssignment);
+  registerActivity(services, verifyDirectShare, createVerifyDirectShare);
+  registerActivity(services, recordTenantGrants, createRecordTenantGrants);
+  registerActivity(services, removeTenantGrants, createRemoveTenantGrants);
+  registerActivity(services, readTenantGrants, createReadTenantGrants);
+  registerActivity(services, finishTenantRequest, createFinishTenantRequest);
   registerActivity(services, recordShareAudit, createRecordShareAudit);
   registerActivity(services, sendOutcomeEvent, createSendOutcomeEvent);
 }

@@ -49,7 +49,7 @@ export interface WorldOptions {
   readonly log?: (line: string) => void;
   /** The roles the app's identity holds on the gallery. Default, as infra/app/gallery-rbac.bicep grants:
    *  Reader (to read versions and the sharing profile) and Compute Gallery Sharing Admin (share/action only). */
-  readonly publisherRoles?: ReadonlyArray<"Compute Gallery Sharing Admin" | "Owner" | "Reader">;
+  readonly publisherRoles?: ReadonlyArray<"Compute Gallery Sharing Admin" | "Owner" | "Reader" | "User Access Administrator">;
   /** Consumer tenants whose admin has consented to the multi-tenant app (it has a service principal
    *  there). Default: every consumer in CONSUMERS. */
   readonly consentedTenants?: readonly string[];

@@ -125,3 +125,61 @@ export const sendOutcomeEvent = activity<OutcomeEvent, { readonly sent: boolean 
 export const submitShareChange = activity<SubmitShareChangeInput, { readonly via: "started" | "raised" }>("submitShareChange");
 export const applyShareChanges = activity<ApplyShareChangesInput, AppliedShareChanges>("applyShareChanges");
 export const notifyShareResults = activity<{ readonly notices: readonly ShareNotice[] }, { readonly delivered: number; readonly gone: number }>("notifyShareResults");
+
+// ------------------------------------------------------------------------------ tenant onboarding
+
+export interface GalleryReaderInput {
+  readonly galleryId: string;
+  readonly principalId: string;
+  readonly principalType: "User" | "Group" | "ServicePrincipal";
+}
+
+export interface GalleryReaderResult {
+  /** The role assignment's resource id (deterministic: the same principal and gallery give the same id). */
+  readonly roleAssignmentId: string;
+  /** False when it already existed (RoleAssignmentExists counts as done). */
+  readonly created: boolean;
+}
+
+export interface VerifyDirectShareInput {
+  readonly tenantId: string;
+  readonly galleryId: string;
+  /** A subscription of the consumer to look from, and the location to look in. */
+  readonly subscriptionId: string;
+  readonly location: string;
+}
+
+export interface DirectShareVisibility {
+  /** The consumer tenant lists the gallery among those shared with it. */
+  readonly visible: boolean;
+  readonly uniqueName?: string;
+  /** The newest version the consumer can read in that location, when there is one. */
+  readonly newestVersion?: string;
+  /** A note for the record: e.g. the newest version has not replicated to the consumer's location yet. */
+  readonly note?: string;
+}
+
+export interface TenantGrantsInput {
+  readonly tenantId: string;
+  readonly requestId: string;
+  readonly at: string;
+  readonly grants: readonly { readonly galleryId: string; readonly kind: "subscription" | "tenant" | "roleAssignment"; readonly targetId: string; readonly roleAssignmentId?: string }[];
+}
+
+export interface FinishTenantRequestInput {
+  readonly tenantId: string;
+  readonly requestId: string;
+  readonly at: string;
+  /** The tenant's next state, and the request's end. */
+  readonly tenantState: "active" | "offboarded" | "failed";
+  readonly requestState: "succeeded" | "failed";
+  readonly reason?: string;
+}
+
+export const ensureGalleryReader = activity<GalleryReaderInput, GalleryReaderResult>("ensureGalleryReader");
+export const removeRoleAssignment = activity<{ readonly roleAssignmentId: string }, { readonly removed: boolean }>("removeRoleAssignment");
+export const verifyDirectShare = activity<VerifyDirectShareInput, DirectShareVisibility>("verifyDirectShare");
+export const recordTenantGrants = activity<TenantGrantsInput, { readonly recorded: number }>("recordTenantGrants");
+export const removeTenantGrants = activity<TenantGrantsInput, { readonly removed: number }>("removeTenantGrants");
+export const readTenantGrants = activity<{ readonly tenantId: string }, { readonly grants: TenantGrantsInput["grants"] }>("readTenantGrants");
+export const finishTenantRequest = activity<FinishTenantRequestInput, { readonly state: string }>("finishTenantRequest");

@@ -6,10 +6,12 @@
 //   tenants) to every request from the first one: a header added only after a
 //   LinkedAuthorizationFailed is the most reported cross-tenant failure.
 // The SDK packages are loaded when the first client is built, not when the app starts.
+import type { AuthorizationManagementClient } from "@azure/arm-authorization";
 import type { ComputeManagementClient } from "@azure/arm-compute";
+import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import type { AppConfig } from "../config";
 import type { CredentialProvider } from "./credentials";
-import { computeSdk, pipelineSdk } from "./sdk";
+import { authorizationSdk, computeSdk, pipelineSdk } from "./sdk";
 
 const ARM_SCOPE_SUFFIX = "/.default";
 
@@ -20,35 +22,44 @@ export interface ArmClientOptions {
   readonly auxiliaryTenantIds?: readonly string[];
 }
 
+/** What every ARM client is built with: the endpoint, no SDK retries, the auxiliary-token policy when asked for. */
+interface ArmPipelineOptions {
+  readonly endpoint: string;
+  readonly retryOptions: { readonly maxRetries: number };
+  readonly additionalPolicies: { policy: PipelinePolicy; position: "perRetry" }[];
+}
+
 export interface ArmClients {
   compute(subscriptionId: string, options?: ArmClientOptions): ComputeManagementClient;
+  authorization(subscriptionId: string, options?: ArmClientOptions): AuthorizationManagementClient;
 }
 
 export function createArmClients(config: AppConfig, credentials: CredentialProvider): ArmClients {
-  const clients = new Map<string, ComputeManagementClient>();
+  const clients = new Map<string, unknown>();
   const scope = `${config.armEndpoint}${ARM_SCOPE_SUFFIX}`;
 
   const credentialFor = (tenantId: string | undefined) =>
     tenantId === undefined || tenantId.toLowerCase() === config.tenantId ? credentials.publisher() : credentials.crossTenant(tenantId);
 
+  /** One client per (kind, tenant, subscription, auxiliary tenants), built on first use. */
+  function client<C>(kind: string, subscriptionId: string, options: ArmClientOptions, build: (credential: ReturnType<typeof credentialFor>, pipeline: ArmPipelineOptions) => C): C {
+    const auxiliary = [...new Set((options.auxiliaryTenantIds ?? []).map((t) => t.toLowerCase()))].sort();
+    if (auxiliary.length > 3) throw new Error(`at most 3 auxiliary tenants can be sent with one ARM request; got ${auxiliary.length}`);
+    const key = [kind, options.tenantId?.toLowerCase() ?? config.tenantId, subscriptionId.toLowerCase(), ...auxiliary].join("|");
+    const existing = clients.get(key);
+    if (existing) return existing as C;
+    const additionalPolicies =
+      auxiliary.length === 0
+        ? []
+        : [{ policy: pipelineSdk().auxiliaryAuthenticationHeaderPolicy({ credentials: auxiliary.map((t) => credentials.crossTenant(t)), scopes: scope }), position: "perRetry" as const }];
+    const built = build(credentialFor(options.tenantId), { endpoint: config.armEndpoint, retryOptions: { maxRetries: 0 }, additionalPolicies });
+    clients.set(key, built);
+    return built;
+  }
+
   return {
-    compute(subscriptionId, options = {}) {
-      const auxiliary = [...new Set((options.auxiliaryTenantIds ?? []).map((t) => t.toLowerCase()))].sort();
-      if (auxiliary.length > 3) throw new Error(`at most 3 auxiliary tenants can be sent with one ARM request; got ${auxiliary.length}`);
-      const key = [options.tenantId?.toLowerCase() ?? config.tenantId, subscriptionId.toLowerCase(), ...auxiliary].join("|");
-      const existing = clients.get(key);
-      if (existing) return existing;
-      const additionalPolicies =
-        auxiliary.length === 0
-          ? []
-          : [{ policy: pipelineSdk().auxiliaryAuthenticationHeaderPolicy({ credentials: auxiliary.map((t) => credentials.crossTenant(t)), scopes: scope }), position: "perRetry" as const }];
-      const client = new (computeSdk().ComputeManagementClient)(credentialFor(options.tenantId), subscriptionId, {
-        endpoint: config.armEndpoint,
-        retryOptions: { maxRetries: 0 },
-        additionalPolicies,
-      });
-      clients.set(key, client);
-      return client;
-    },
+    compute: (subscriptionId, options = {}) => client("compute", subscriptionId, options, (credential, pipeline) => new (computeSdk().ComputeManagementClient)(credential, subscriptionId, pipeline)),
+    authorization: (subscriptionId, options = {}) =>
+      client("authorization", subscriptionId, options, (credential, pipeline) => new (authorizationSdk().AuthorizationManagementClient)(credential, subscriptionId, { ...pipeline, credentialScopes: [scope] })),
   };
 }

@@ -2,6 +2,7 @@
 // a Flex Consumption cold start then pays only for what the first invocation uses. `require` (not
 // `import()`) keeps every package on its CommonJS build, the one `import type` describes.
 /* eslint-disable @typescript-eslint/no-require-imports -- deferred loading is the point of this module */
+import type * as Authorization from "@azure/arm-authorization";
 import type * as Compute from "@azure/arm-compute";
 import type * as Pipeline from "@azure/core-rest-pipeline";
 import type * as Tables from "@azure/data-tables";
@@ -17,3 +18,4 @@ export const pipelineSdk = (): typeof Pipeline => require("@azure/core-rest-pipe
 export const tablesSdk = (): typeof Tables => require("@azure/data-tables") as typeof Tables;
 export const eventGridSdk = (): typeof EventGrid => require("@azure/eventgrid") as typeof EventGrid;
 export const serviceBusSdk = (): typeof ServiceBus => require("@azure/service-bus") as typeof ServiceBus;
+export const authorizationSdk = (): typeof Authorization => require("@azure/arm-authorization") as typeof Authorization;

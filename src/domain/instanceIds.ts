@@ -30,3 +30,9 @@ export function stableHash(text: string): string {
 export function publishInstanceId(imageVersionId: string): string {
   return `publish-${stableHash(normalizeResourceId(imageVersionId))}`;
 }
+
+/** A GUID that always comes out the same for the same text (role assignment names must be GUIDs). */
+export function stableGuid(text: string): string {
+  const h = stableHash(text);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}

@@ -5,13 +5,27 @@
 export const IMAGE_VERSION_SHARED = "GalleryShare.ImageVersionShared";
 export const IMAGE_VERSION_SHARE_FAILED = "GalleryShare.ImageVersionShareFailed";
 
-export type OutcomeEventType = typeof IMAGE_VERSION_SHARED | typeof IMAGE_VERSION_SHARE_FAILED;
+export const TENANT_ONBOARDED = "GalleryShare.TenantOnboarded";
+export const TENANT_ONBOARDING_FAILED = "GalleryShare.TenantOnboardingFailed";
+export const TENANT_OFFBOARDED = "GalleryShare.TenantOffboarded";
+export const TENANT_OFFBOARDING_FAILED = "GalleryShare.TenantOffboardingFailed";
+/** A request that can never be processed (invalid, or in conflict with the tenant's running request). */
+export const REQUEST_REJECTED = "GalleryShare.RequestRejected";
+
+export type OutcomeEventType =
+  | typeof IMAGE_VERSION_SHARED
+  | typeof IMAGE_VERSION_SHARE_FAILED
+  | typeof TENANT_ONBOARDED
+  | typeof TENANT_ONBOARDING_FAILED
+  | typeof TENANT_OFFBOARDED
+  | typeof TENANT_OFFBOARDING_FAILED
+  | typeof REQUEST_REJECTED;
 
 export const OUTCOME_EVENT_SOURCE = "/gallery-share";
 
 export interface OutcomeEvent {
   readonly type: OutcomeEventType;
-  /** The resource the event is about (an image version id). */
+  /** What the event is about: an image version id, `/tenants/{tenantId}` or `/requests/{requestId}`. */
   readonly subject: string;
   readonly id: string;
   /** ISO time. */

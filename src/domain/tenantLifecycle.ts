@@ -23,7 +23,8 @@ const NEXT: Record<TenantState, readonly TenantState[]> = {
   active: ["offboarding", "requested", "failed"],
   offboarding: ["offboarded", "failed"],
   offboarded: ["requested"],
-  failed: ["requested"],
+  // offboarding: a failed onboarding may have granted some galleries before it failed; they can be taken back.
+  failed: ["requested", "offboarding"],
 };
 
 const MODES_WITHOUT_CONSENT: ReadonlySet<OnboardingMode> = new Set(["direct", "principal"]);
@@ -53,7 +54,7 @@ export interface TenantRecord {
   /** The request that caused the latest transition. */
   lastRequestId: string;
   /** Oldest first, the current state last; at most HISTORY_LIMIT entries. */
-  history: TenantHistoryEntry[];
+  history: readonly TenantHistoryEntry[];
 }
 
 interface TransitionOptions {

@@ -30,6 +30,7 @@ const ALLOWED = new Set([
   "offboarding>failed",
   "offboarded>requested",
   "failed>requested",
+  "failed>offboarding",
 ]);
 
 function validationErrorOf(fn: () => unknown): DomainValidationError {

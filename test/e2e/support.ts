@@ -32,6 +32,7 @@ export interface LoggedExchange {
   readonly url: string;
   readonly status: number;
   readonly responseBody?: unknown;
+  readonly requestBody?: unknown;
   readonly time?: number | string;
   /** Wall-clock arrival (epoch ms): SDK retry waits are real time even when the emulator's clock is virtual. */
   readonly realTime?: number;

@@ -1,0 +1,59 @@
+// Reader on a gallery for a principal (principal mode: a user, B2B guest, group or service
+// principal), and taking it away again. The role assignment's name is a GUID derived from the
+// scope, the principal and the role, so running twice makes one assignment; 409
+// RoleAssignmentExists counts as done. principalType is always sent: a principal created moments
+// ago is not found otherwise (replication delay, 400 PrincipalNotFound).
+import type { Services } from "../app";
+import { stableGuid } from "../domain/instanceIds";
+import { normalizeResourceId, parseGalleryId } from "../domain/resourceIds";
+import { runActivity } from "./activityResult";
+import type { ActivityResult, GalleryReaderInput, GalleryReaderResult } from "./descriptors";
+import { managedGalleryId } from "./managedGallery";
+
+/** Azure's built-in Reader role. */
+export const READER_ROLE_ID = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
+
+export function readerAssignmentName(galleryId: string, principalId: string): string {
+  return stableGuid(`${normalizeResourceId(galleryId)}|${principalId.toLowerCase()}|${READER_ROLE_ID}`);
+}
+
+function isCode(err: unknown, code: string): boolean {
+  if (typeof err !== "object" || err === null) return false;
+  const e = err as { code?: unknown; statusCode?: unknown };
+  return e.code === code;
+}
+
+export function createEnsureGalleryReader(services: Services) {
+  return (input: GalleryReaderInput): Promise<ActivityResult<GalleryReaderResult>> =>
+    runActivity(async () => {
+      const galleryId = managedGalleryId(services.config, input.galleryId);
+      const { subscriptionId } = parseGalleryId(galleryId);
+      const name = readerAssignmentName(galleryId, input.principalId);
+      const roleAssignmentId = `${galleryId}/providers/Microsoft.Authorization/roleAssignments/${name}`;
+      const client = services.arm.authorization(subscriptionId);
+      try {
+        await client.roleAssignments.create(galleryId, name, {
+          roleDefinitionId: `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${READER_ROLE_ID}`,
+          principalId: input.principalId.toLowerCase(),
+          principalType: input.principalType,
+        });
+        return { roleAssignmentId, created: true };
+      } catch (err) {
+        // The same role for the same principal at this scope exists (ours from an earlier run, or someone's).
+        if (isCode(err, "RoleAssignmentExists")) return { roleAssignmentId, created: false };
+        throw err;
+      }
+    });
+}
+
+/** Deletes one role assignment this app made, by the id the registry recorded; a missing one is fine (204). */
+export function createRemoveRoleAssignment(services: Services) {
+  return (input: { roleAssignmentId: string }): Promise<ActivityResult<{ removed: boolean }>> =>
+    runActivity(async () => {
+      const galleryId = input.roleAssignmentId.split("/providers/Microsoft.Authorization/")[0] ?? "";
+      managedGalleryId(services.config, galleryId);
+      const { subscriptionId } = parseGalleryId(galleryId);
+      const deleted = await services.arm.authorization(subscriptionId).roleAssignments.deleteById(input.roleAssignmentId);
+      return { removed: deleted !== undefined && Object.keys(deleted).length > 0 };
+    });
+}

@@ -1,0 +1,42 @@
+// Checks a direct share from the consumer's side, as the multi-tenant app in the consumer tenant:
+// the gallery is listed among those shared with the tenant, and its newest version is readable in
+// the consumer's location. A version not yet replicated there is reported as such, not as a failure
+// to share.
+import type { Services } from "../app";
+import { parseGalleryId } from "../domain/resourceIds";
+import { runActivity } from "./activityResult";
+import type { ActivityResult, DirectShareVisibility, VerifyDirectShareInput } from "./descriptors";
+import { managedGalleryId } from "./managedGallery";
+
+const MAX_LISTED = 1000;
+
+export function createVerifyDirectShare(services: Services) {
+  return (input: VerifyDirectShareInput): Promise<ActivityResult<DirectShareVisibility>> =>
+    runActivity(async () => {
+      const galleryId = managedGalleryId(services.config, input.galleryId);
+      const { gallery } = parseGalleryId(galleryId);
+      const consumer = services.arm.compute(input.subscriptionId, { tenantId: input.tenantId });
+      let uniqueName: string | undefined;
+      let listed = 0;
+      for await (const shared of consumer.sharedGalleries.list(input.location, { sharedTo: "tenant" })) {
+        // A shared gallery's unique name is "<publisher subscription>-<GALLERY NAME>" in upper case.
+        const candidate = shared.uniqueId?.split("/").pop() ?? shared.name;
+        if (candidate && candidate.toUpperCase().endsWith(`-${gallery.toUpperCase()}`)) uniqueName = candidate;
+        if (uniqueName || ++listed >= MAX_LISTED) break;
+      }
+      if (!uniqueName) return { visible: false, note: `the consumer tenant does not list ${gallery} among the galleries shared with it in ${input.location}` };
+      let newest: { name: string; published: number } | undefined;
+      let images = 0;
+      for await (const image of consumer.sharedGalleryImages.list(input.location, uniqueName)) {
+        if (!image.name || ++images > MAX_LISTED) break;
+        let versions = 0;
+        for await (const version of consumer.sharedGalleryImageVersions.list(input.location, uniqueName, image.name)) {
+          if (++versions > MAX_LISTED) break;
+          const published = version.publishedDate ? new Date(version.publishedDate).getTime() : 0;
+          if (version.name && (!newest || published > newest.published)) newest = { name: `${image.name}/${version.name}`, published };
+        }
+      }
+      if (!newest) return { visible: true, uniqueName, note: `no version of the gallery's images is readable in ${input.location} yet (not replicated there, or none published)` };
+      return { visible: true, uniqueName, newestVersion: newest.name };
+    });
+}

@@ -1,0 +1,87 @@
+// offboardTenant: takes away what this app granted a consumer tenant (the grants the registry
+// recorded, none other), through each gallery's share coordinator for direct shares and by the
+// recorded role assignment ids for Reader grants, then marks the tenant `offboarded` (history kept).
+// It first reports the impact: VMs and scale sets in the consumer tenant built from these images
+// keep running, but scaling or reimaging them fails once access is gone. Consumer VMs are never
+// deleted.
+import type * as df from "durable-functions";
+import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
+import {
+  finishTenantRequest,
+  readTenantGrants,
+  removeRoleAssignment,
+  removeTenantGrants,
+  sendOutcomeEvent,
+  type TenantGrantsInput,
+} from "../activities/descriptors";
+import type { OffboardingV1 } from "../domain/messages";
+import { TENANT_OFFBOARDED, TENANT_OFFBOARDING_FAILED } from "../domain/outcomeEvents";
+import { sameResourceId } from "../domain/resourceIds";
+import { DEFAULT_MAX_BACKOFF_SECONDS, type RetryPolicy } from "../domain/retryPolicy";
+import { callActivity } from "./callActivity";
+import { rejectionCode, requestShareChange } from "./requestShareChange";
+
+export const OFFBOARD_TENANT = "offboardTenant";
+
+export interface OffboardTenantInput {
+  readonly message: OffboardingV1;
+  readonly retry: { readonly attempts: number; readonly firstSeconds: number };
+}
+
+type GrantRecord = TenantGrantsInput["grants"][number];
+
+export const offboardTenant: OrchestrationHandler = function* (context: OrchestrationContext) {
+  const { message, retry: r } = context.df.getInput<OffboardTenantInput>();
+  const retry: RetryPolicy = { attempts: r.attempts, firstSeconds: r.firstSeconds, maxSeconds: DEFAULT_MAX_BACKOFF_SECONDS };
+  const at = (): string => context.df.currentUtcDateTime.toISOString();
+
+  const note = "VMs and scale sets built from these images keep running; scaling or reimaging them fails once access is gone. Consumer VMs are never deleted.";
+  let impact: { galleries: string[]; vms: string[]; note: string } = { galleries: [], vms: [], note };
+  const read = yield* callActivity(context, readTenantGrants, { tenantId: message.tenantId }, retry);
+  if (!read.ok) return yield* finish([], [`${read.error.code}: ${read.error.message}`]);
+  const wanted = (g: GrantRecord): boolean => !message.galleries || message.galleries.some((id) => sameResourceId(id, g.galleryId));
+  const grants = read.value.grants.filter(wanted);
+  // The registry records no VMs or scale sets yet (provisioning comes later): the impact is what the grants cover.
+  impact = { galleries: [...new Set(grants.map((g) => g.galleryId))], vms: [], note };
+  context.df.setCustomStatus({ step: "revoking", tenantId: message.tenantId, impact });
+
+  const removed: GrantRecord[] = [];
+  const problems: string[] = [];
+  const galleries = [...new Set(grants.filter((g) => g.kind !== "roleAssignment").map((g) => g.galleryId))];
+  for (const [i, galleryId] of galleries.entries()) {
+    const mine = grants.filter((g) => g.galleryId === galleryId && g.kind !== "roleAssignment");
+    const remove = { subscriptionIds: mine.filter((g) => g.kind === "subscription").map((g) => g.targetId), tenantIds: mine.filter((g) => g.kind === "tenant").map((g) => g.targetId) };
+    const shared = yield* requestShareChange(context, { requestId: `${message.requestId}:${i}`, galleryId, remove }, `ShareResult.${i}`, retry);
+    if (!shared.ok) problems.push(`${galleryId}: ${shared.error.code}: ${shared.error.message}`);
+    else if (shared.value.result === "failed") problems.push(`${galleryId}: ${shared.value.error?.code}: ${shared.value.error?.message}`);
+    else if (shared.value.result === "rejected") problems.push(`${galleryId}: ${rejectionCode(shared.value.reason)}: ${shared.value.reason}`);
+    else removed.push(...mine);
+  }
+  for (const g of grants.filter((x) => x.kind === "roleAssignment" && x.roleAssignmentId)) {
+    const gone = yield* callActivity(context, removeRoleAssignment, { roleAssignmentId: g.roleAssignmentId ?? "" }, retry);
+    if (gone.ok) removed.push(g);
+    else problems.push(`${g.galleryId}: ${gone.error.code}: ${gone.error.message}`);
+  }
+  if (removed.length > 0) {
+    const cleaned = yield* callActivity(context, removeTenantGrants, { tenantId: message.tenantId, requestId: message.requestId, at: at(), grants: removed }, retry);
+    if (!cleaned.ok) problems.push(`registry: ${cleaned.error.code}: ${cleaned.error.message}`);
+  }
+  return yield* finish(removed, problems);
+
+  function* finish(done: readonly GrantRecord[], failures: readonly string[]): Generator<df.Task, unknown, unknown> {
+    const ok = failures.length === 0;
+    const reason = ok ? undefined : failures.join("; ").slice(0, 1000);
+    const finished = yield* callActivity(
+      context,
+      finishTenantRequest,
+      { tenantId: message.tenantId, requestId: message.requestId, at: at(), tenantState: ok ? "offboarded" : "failed", requestState: ok ? "succeeded" : "failed", ...(reason ? { reason } : {}) },
+      retry,
+    );
+    const type = ok ? TENANT_OFFBOARDED : TENANT_OFFBOARDING_FAILED;
+    const result = { tenantId: message.tenantId, requestId: message.requestId, state: ok ? "offboarded" : "failed", revoked: done, impact, ...(reason ? { reason } : {}) };
+    yield* callActivity(context, sendOutcomeEvent, { type, subject: `/tenants/${message.tenantId}`, id: `${context.df.instanceId}:${type}`, time: at(), data: result }, retry);
+    context.df.setCustomStatus({ step: "done", ...result });
+    if (!finished.ok) throw new Error(`${finished.error.code}: ${finished.error.message}`);
+    return result;
+  }
+};

@@ -1,0 +1,134 @@
+// onboardTenant: gives a consumer tenant access to the galleries its onboarding request names, in
+// the request's sharing mode, checks that the access works, and records the outcome.
+//   direct    — each gallery's share coordinator adds the tenant (or its subscriptions); a gallery
+//               whose direct-sharing limits are full fails on its own, the others go on; then the
+//               share is checked from the consumer's side (when the request names where it deploys).
+//   principal — Reader on each gallery for the given user, group or service principal.
+//   rbac      — needs admin consent in the consumer tenant; not built yet: the request fails saying so.
+// The queue trigger has already moved the tenant to `requested`; this ends it `active` (at least one
+// gallery granted) or `failed`, with the request `succeeded` or `failed`, and an outcome event.
+import type * as df from "durable-functions";
+import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
+import {
+  ensureGalleryReader,
+  finishTenantRequest,
+  recordTenantGrants,
+  sendOutcomeEvent,
+  verifyDirectShare,
+  type DirectShareVisibility,
+  type TenantGrantsInput,
+} from "../activities/descriptors";
+import type { OnboardingV1 } from "../domain/messages";
+import { TENANT_ONBOARDED, TENANT_ONBOARDING_FAILED } from "../domain/outcomeEvents";
+import { DEFAULT_MAX_BACKOFF_SECONDS, type RetryPolicy } from "../domain/retryPolicy";
+import { callActivity } from "./callActivity";
+import { rejectionCode, requestShareChange } from "./requestShareChange";
+
+export const ONBOARD_TENANT = "onboardTenant";
+
+export interface OnboardTenantInput {
+  readonly message: OnboardingV1;
+  readonly retry: { readonly attempts: number; readonly firstSeconds: number };
+}
+
+export interface GalleryOnboarding {
+  readonly galleryId: string;
+  readonly result: "granted" | "failed";
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly verification?: DirectShareVisibility;
+}
+
+/** The orchestration's output, and the custom status while it runs. */
+export interface OnboardTenantResult {
+  readonly tenantId: string;
+  readonly requestId: string;
+  readonly mode: OnboardingV1["mode"];
+  readonly state: "active" | "failed";
+  readonly galleries: readonly GalleryOnboarding[];
+}
+
+export const onboardTenant: OrchestrationHandler = function* (context: OrchestrationContext) {
+  const { message, retry: r } = context.df.getInput<OnboardTenantInput>();
+  const retry: RetryPolicy = { attempts: r.attempts, firstSeconds: r.firstSeconds, maxSeconds: DEFAULT_MAX_BACKOFF_SECONDS };
+  const at = (): string => context.df.currentUtcDateTime.toISOString();
+  const galleries: GalleryOnboarding[] = [];
+  const grants: TenantGrantsInput["grants"][number][] = [];
+  context.df.setCustomStatus({ step: "granting", tenantId: message.tenantId, mode: message.mode, galleries });
+
+  if (message.mode === "rbac") {
+    for (const galleryId of message.galleries) {
+      galleries.push({ galleryId, result: "failed", error: { code: "NotSupported", message: "rbac mode (admin consent and Reader for the multi-tenant app) is not available yet; use direct or principal mode" } });
+    }
+  }
+
+  if (message.mode === "direct") {
+    const add = message.subscriptionIds?.length ? { subscriptionIds: message.subscriptionIds } : { tenantIds: [message.tenantId] };
+    for (const [i, galleryId] of message.galleries.entries()) {
+      const shared = yield* requestShareChange(context, { requestId: `${message.requestId}:${i}`, galleryId, add }, `ShareResult.${i}`, retry);
+      if (!shared.ok) galleries.push({ galleryId, result: "failed", error: shared.error });
+      else if (shared.value.result === "failed") galleries.push({ galleryId, result: "failed", error: shared.value.error ?? { code: "ShareFailed", message: "the share failed" } });
+      else if (shared.value.result === "rejected") galleries.push({ galleryId, result: "failed", error: { code: rejectionCode(shared.value.reason), message: shared.value.reason ?? "rejected" } });
+      else {
+        galleries.push({ galleryId, result: "granted" });
+        for (const id of add.subscriptionIds ?? []) grants.push({ galleryId, kind: "subscription", targetId: id });
+        for (const id of add.tenantIds ?? []) grants.push({ galleryId, kind: "tenant", targetId: id });
+      }
+    }
+  }
+
+  if (message.mode === "principal" && message.principal) {
+    const { objectId, type } = message.principal;
+    for (const galleryId of message.galleries) {
+      const reader = yield* callActivity(context, ensureGalleryReader, { galleryId, principalId: objectId, principalType: type }, retry);
+      if (!reader.ok) galleries.push({ galleryId, result: "failed", error: reader.error });
+      else {
+        galleries.push({ galleryId, result: "granted" });
+        grants.push({ galleryId, kind: "roleAssignment", targetId: objectId, roleAssignmentId: reader.value.roleAssignmentId });
+      }
+    }
+  }
+
+  if (grants.length > 0) {
+    const recorded = yield* callActivity(context, recordTenantGrants, { tenantId: message.tenantId, requestId: message.requestId, at: at(), grants }, retry);
+    if (!recorded.ok) context.log(`${ONBOARD_TENANT}: grants of ${message.tenantId} not recorded: ${recorded.error.message}`);
+  }
+
+  // Check from the consumer's side, where the request says where it deploys.
+  const lookFrom = message.consumer;
+  if (message.mode === "direct" && lookFrom) {
+    context.df.setCustomStatus({ step: "verifying", tenantId: message.tenantId, mode: message.mode, galleries });
+    for (const [i, g] of galleries.entries()) {
+      if (g.result !== "granted") continue;
+      const seen = yield* callActivity(context, verifyDirectShare, { tenantId: message.tenantId, galleryId: g.galleryId, subscriptionId: lookFrom.subscriptionId, location: lookFrom.location }, retry);
+      galleries[i] = seen.ok
+        ? { ...g, verification: seen.value, ...(seen.value.visible ? {} : { result: "failed" as const, error: { code: "NotVisibleToConsumer", message: seen.value.note ?? "the consumer does not see the gallery" } }) }
+        : { ...g, verification: { visible: false, note: `${seen.error.code}: ${seen.error.message}` } };
+    }
+  }
+
+  const granted = galleries.filter((g) => g.result === "granted").length;
+  const failedOnes = galleries.filter((g) => g.result === "failed");
+  const reason = failedOnes.length === 0 ? undefined : failedOnes.map((g) => `${g.galleryId.split("/").pop()}: ${g.error?.code}: ${g.error?.message}`).join("; ").slice(0, 1000);
+  const state = granted > 0 ? "active" : "failed";
+  const result: OnboardTenantResult = { tenantId: message.tenantId, requestId: message.requestId, mode: message.mode, state, galleries };
+  const finished = yield* callActivity(
+    context,
+    finishTenantRequest,
+    { tenantId: message.tenantId, requestId: message.requestId, at: at(), tenantState: state, requestState: failedOnes.length === 0 ? "succeeded" : "failed", ...(reason ? { reason } : {}) },
+    retry,
+  );
+  yield* report(state === "active" ? TENANT_ONBOARDED : TENANT_ONBOARDING_FAILED);
+  context.df.setCustomStatus({ step: "done", ...result });
+  if (!finished.ok) throw new Error(`${finished.error.code}: ${finished.error.message}`);
+  return result;
+
+  function* report(type: typeof TENANT_ONBOARDED | typeof TENANT_ONBOARDING_FAILED): Generator<df.Task, void, unknown> {
+    const sent = yield* callActivity(
+      context,
+      sendOutcomeEvent,
+      { type, subject: `/tenants/${message.tenantId}`, id: `${context.df.instanceId}:${type}`, time: at(), data: { tenantId: message.tenantId, requestId: message.requestId, mode: message.mode, galleries, ...(reason ? { reason } : {}) } },
+      retry,
+    );
+    if (!sent.ok) context.log(`${ONBOARD_TENANT}: outcome event not sent: ${sent.error.message}`);
+  }
+};
