@@ -186,6 +186,7 @@ module api 'app/api.bicep' = {
     shareSubscriptionIds: shareSubscriptionIds
     shareTenantIds: shareTenantIds
     crossTenantAppId: crossTenantAppId
+    consentStateKeyReference: enableKeyVault ? '@Microsoft.KeyVault(VaultName=${keyVault!.outputs.name};SecretName=consent-state-key)' : ''
     outcomeTopicEndpoint: outcomeTopic.outputs.endpoint
     serviceBusFullyQualifiedNamespace: messaging.outputs.fullyQualifiedNamespace
     onboardingQueueName: messaging.outputs.queueName

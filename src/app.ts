@@ -10,22 +10,27 @@ import { createNotifyShareResults, createSubmitShareChange } from "./activities/
 import { createEnsureGalleryReader, createRemoveRoleAssignment } from "./activities/galleryReader";
 import { createFinishTenantRequest, createReadTenantGrants, createRecordTenantGrants, createRemoveTenantGrants } from "./activities/tenantRegistry";
 import { createVerifyDirectShare } from "./activities/verifyDirectShare";
+import { createCreateConsentRequest, createVerifyRbacAccess } from "./activities/rbacOnboarding";
+import { createConsentCallback, createConsentPage } from "./functions/consentPages";
+import { createConsentVerifier, markConsentUsed } from "./functions/consentVerifier";
 import { createRecordShareAudit } from "./activities/recordShareAudit";
 import { createSendOutcomeEvent } from "./activities/sendOutcomeEvent";
 import {
   applyShareChanges,
+  createConsentRequest,
   ensureGalleryReader,
   finishTenantRequest,
   notifyShareResults,
+  readImageVersion,
   readTenantGrants,
+  recordShareAudit,
   recordTenantGrants,
   removeRoleAssignment,
   removeTenantGrants,
-  verifyDirectShare,
-  readImageVersion,
-  recordShareAudit,
   sendOutcomeEvent,
   submitShareChange,
+  verifyDirectShare,
+  verifyRbacAccess,
   type ActivityDescriptor,
   type ActivityResult,
 } from "./activities/descriptors";
@@ -143,6 +148,40 @@ function registerFunctions(services: CurrentServices): void {
     app.http(name, { route, methods: ["GET"], authLevel: "function", handler: (request, context) => create(services().registry)(request, context) });
   }
 
+  // Admin consent (rbac mode): anonymous, because a customer's administrator's browser lands here.
+  app.http("consentPage", {
+    route: "consent/{requestId:guid}",
+    methods: ["GET"],
+    authLevel: "anonymous",
+    handler: (request, context) => {
+      const { config, registry } = services();
+      return createConsentPage({ registry, publisherName: config.consent.publisherName, appName: "gallery-share", appId: config.crossTenant?.appId ?? "", consentUrlFor: (t) => t.consent?.url })(request, context);
+    },
+  });
+  app.http("consentCallback", {
+    route: "consent/callback",
+    methods: ["GET"],
+    authLevel: "anonymous",
+    extraInputs: [df.input.durableClient()],
+    handler: (request, context) => {
+      const client = df.getClient(context);
+      const verify = createConsentVerifier(services);
+      let verified: { tenantId: string; requestId: string } | undefined;
+      return createConsentCallback({
+        verify: async (query) => {
+          const verdict = await verify(query);
+          if (verdict.ok) verified = { tenantId: verdict.tenantId, requestId: verdict.requestId };
+          return verdict;
+        },
+        // Tell the orchestration, then mark the consent used: a failure in between repeats it, never loses it.
+        raise: async (instanceId, eventName, data) => {
+          await client.raiseEvent(instanceId, eventName, data);
+          if (verified) await markConsentUsed(services(), verified.tenantId, verified.requestId);
+        },
+      })(request, context);
+    },
+  });
+
   // Onboarding and offboarding requests from the queue (POST /api/onboarding puts them there).
   app.serviceBusQueue(TENANT_REQUESTS, {
     connection: "ServiceBusConnection",
@@ -170,6 +209,8 @@ function registerFunctions(services: CurrentServices): void {
   registerActivity(services, removeTenantGrants, createRemoveTenantGrants);
   registerActivity(services, readTenantGrants, createReadTenantGrants);
   registerActivity(services, finishTenantRequest, createFinishTenantRequest);
+  registerActivity(services, createConsentRequest, createCreateConsentRequest);
+  registerActivity(services, verifyRbacAccess, createVerifyRbacAccess);
   registerActivity(services, recordShareAudit, createRecordShareAudit);
   registerActivity(services, sendOutcomeEvent, createSendOutcomeEvent);
 }

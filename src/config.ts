@@ -23,6 +23,11 @@ export const SETTINGS = [
   { name: "CROSS_TENANT_APP_ID", default: "", meaning: "Client id of the multi-tenant app registration the app acts as in consumer tenants; its credential is a federated identity credential backed by the managed identity. Empty: no consumer-tenant access." },
   { name: "CROSS_TENANT_CLIENT_SECRET", default: "", secret: true, meaning: "Fallback only, where a federated credential cannot be used: a client secret of CROSS_TENANT_APP_ID (in Azure a Key Vault reference)." },
   { name: "CROSS_TENANT_CERTIFICATE_PATH", default: "", meaning: "Fallback only: path of a PEM file holding a certificate and private key of CROSS_TENANT_APP_ID." },
+  { name: "CONSENT_STATE_KEY", default: "", secret: true, meaning: "Key (at least 32 characters) that signs the state of admin-consent links (rbac mode); in Azure a Key Vault reference. Empty: rbac onboarding fails, naming this setting." },
+  { name: "CONSENT_EXPIRY_HOURS", default: "168", meaning: "How long an admin-consent link stays valid (rbac mode)." },
+  { name: "CONSENT_REMINDER_HOURS", default: "48", meaning: "How often a GalleryShare.ConsentReminder event repeats while consent is pending." },
+  { name: "PUBLIC_BASE_URL", default: "", meaning: "Where people's browsers reach this app (consent pages and the consent callback). Empty: https://{WEBSITE_HOSTNAME}, as Functions sets it." },
+  { name: "PUBLISHER_DISPLAY_NAME", default: "", meaning: "The publisher's name, as the consent page shows it to a customer's administrator. Empty: the app registration's name." },
   { name: "ARM_ENDPOINT", default: "https://management.azure.com", meaning: "Azure Resource Manager endpoint (https URL)." },
   { name: "AUTHORITY_HOST", default: "https://login.microsoftonline.com", meaning: "Microsoft Entra authority host (https URL)." },
   { name: "SHARE_SUBSCRIPTION_IDS", default: "", meaning: "Comma-separated subscription ids (GUIDs) every managed gallery is shared with (direct mode)." },
@@ -65,6 +70,16 @@ export interface AppConfig {
     | { readonly appId: string; readonly credential: "secret"; /** Never log this. */ readonly secret: string }
     | { readonly appId: string; readonly credential: "certificate"; readonly certificatePath: string }
     | undefined;
+  /** Admin consent (rbac mode). */
+  readonly consent: {
+    /** Never log this. */
+    readonly stateKey: string | undefined;
+    readonly expiryHours: number;
+    readonly reminderHours: number;
+    /** The app's public origin, no trailing slash. */
+    readonly publicBaseUrl: string | undefined;
+    readonly publisherName: string;
+  };
   readonly armEndpoint: string;
   readonly authorityHost: string;
   readonly shareSubscriptionIds: readonly string[];
@@ -164,6 +179,28 @@ export function loadConfig(env: Env): AppConfig {
     return { appId, credential: "federated" };
   };
 
+  const consent = (): AppConfig["consent"] => {
+    const stateKey = raw("CONSENT_STATE_KEY") || undefined;
+    if (stateKey !== undefined && stateKey.length < 32) problems.push("CONSENT_STATE_KEY must be at least 32 characters (a random key; in Azure a Key Vault reference)");
+    const given = raw("PUBLIC_BASE_URL");
+    const host = env["WEBSITE_HOSTNAME"]?.trim();
+    let publicBaseUrl: string | undefined;
+    if (given) {
+      try {
+        const u = new URL(given);
+        const loopback = u.hostname === "127.0.0.1" || u.hostname === "localhost";
+        if (u.protocol !== "https:" && !(loopback && u.protocol === "http:")) throw new Error("not https");
+        publicBaseUrl = given.replace(/\/+$/, "");
+      } catch {
+        problems.push(`PUBLIC_BASE_URL must be an https URL (http only for localhost); got ${quoteForError(given)}`);
+      }
+    } else if (host) {
+      // Functions sets WEBSITE_HOSTNAME; the local host sets it to its loopback address, served over http.
+      publicBaseUrl = /^(127\.0\.0\.1|localhost)(:\d+)?$/.test(host) ? `http://${host}` : `https://${host}`;
+    }
+    return { stateKey, expiryHours: int("CONSENT_EXPIRY_HOURS", 1, 24 * 90), reminderHours: int("CONSENT_REMINDER_HOURS", 1, 24 * 30), publicBaseUrl, publisherName: raw("PUBLISHER_DISPLAY_NAME") };
+  };
+
   const onboardingQueue = (): AppConfig["onboardingQueue"] => {
     const queueName = raw("ONBOARDING_QUEUE_NAME");
     // Service Bus entity names: letters, digits, '.', '-', '_' (and '/'), starting and ending with a letter or digit.
@@ -218,6 +255,7 @@ export function loadConfig(env: Env): AppConfig {
     clientId: raw("AZURE_CLIENT_ID") || undefined,
     clientSecret: raw("AZURE_CLIENT_SECRET") || undefined,
     crossTenant: crossTenant(),
+    consent: consent(),
     armEndpoint: url("ARM_ENDPOINT", false) ?? "",
     authorityHost: url("AUTHORITY_HOST", false) ?? "",
     shareSubscriptionIds,

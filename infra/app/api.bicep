@@ -65,6 +65,12 @@ param shareTenantIds string
 @description('Client id of the multi-tenant app used in consumer tenants (CROSS_TENANT_APP_ID); may be empty.')
 param crossTenantAppId string
 
+@description('Key Vault reference of the key that signs consent links (CONSENT_STATE_KEY), e.g. @Microsoft.KeyVault(VaultName=...;SecretName=consent-state-key); empty: rbac onboarding is off.')
+param consentStateKeyReference string = ''
+
+@description('The publisher name the consent page shows (PUBLISHER_DISPLAY_NAME).')
+param publisherDisplayName string = ''
+
 @description('Endpoint of the outcome-event topic (OUTCOME_TOPIC_ENDPOINT).')
 param outcomeTopicEndpoint string
 
@@ -116,6 +122,12 @@ var codeSettings = {
   AZURE_TENANT_ID: tenant().tenantId
   AZURE_CLIENT_ID: identityClientId
   CROSS_TENANT_APP_ID: crossTenantAppId
+  // Admin consent (rbac mode): the signing key comes from Key Vault, never as a value here.
+  CONSENT_STATE_KEY: consentStateKeyReference
+  CONSENT_EXPIRY_HOURS: '168'
+  CONSENT_REMINDER_HOURS: '48'
+  PUBLIC_BASE_URL: ''
+  PUBLISHER_DISPLAY_NAME: publisherDisplayName
   ARM_ENDPOINT: environment().resourceManager
   AUTHORITY_HOST: environment().authentication.loginEndpoint
   SHARE_SUBSCRIPTION_IDS: shareSubscriptionIds

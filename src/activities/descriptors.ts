@@ -183,3 +183,36 @@ export const recordTenantGrants = activity<TenantGrantsInput, { readonly recorde
 export const removeTenantGrants = activity<TenantGrantsInput, { readonly removed: number }>("removeTenantGrants");
 export const readTenantGrants = activity<{ readonly tenantId: string }, { readonly grants: TenantGrantsInput["grants"] }>("readTenantGrants");
 export const finishTenantRequest = activity<FinishTenantRequestInput, { readonly state: string }>("finishTenantRequest");
+
+export interface ConsentRequestInput {
+  readonly tenantId: string;
+  readonly requestId: string;
+  readonly instanceId: string;
+  /** ISO times: when the link was made (orchestration time) and when it stops working. */
+  readonly issuedAt: string;
+  readonly expiresAt: string;
+}
+
+export interface ConsentRequestResult {
+  /** The page that explains who asks for what, with the button to Microsoft's consent page. */
+  readonly consentPageUrl: string;
+  /** Microsoft's admin-consent link itself (v2.0, scope https://management.azure.com/.default). */
+  readonly adminConsentUrl: string;
+}
+
+export interface RbacAccessInput {
+  readonly tenantId: string;
+  readonly galleryId: string;
+  readonly consumer: { readonly subscriptionId: string; readonly resourceGroup: string };
+}
+
+export interface RbacAccess {
+  /** Actions creating a VM from the image needs that the app does not hold on the consumer resource group, named exactly. */
+  readonly missingActions: readonly string[];
+  /** The newest version of the gallery's images, read with the app's publisher-tenant token (the auxiliary token VM creation sends). */
+  readonly newestVersion?: string;
+  readonly note?: string;
+}
+
+export const createConsentRequest = activity<ConsentRequestInput, ConsentRequestResult>("createConsentRequest");
+export const verifyRbacAccess = activity<RbacAccessInput, RbacAccess>("verifyRbacAccess");

@@ -18,6 +18,8 @@ const ARM_SCOPE_SUFFIX = "/.default";
 export interface ArmClientOptions {
   /** The tenant to act in; default the publisher tenant (AZURE_TENANT_ID). */
   readonly tenantId?: string;
+  /** Act as the multi-tenant app even in the publisher tenant (its token there is the auxiliary one VM creation sends). */
+  readonly asApp?: boolean;
   /** Tenants whose tokens (for the same app) go in x-ms-authorization-auxiliary; at most 3. */
   readonly auxiliaryTenantIds?: readonly string[];
 }
@@ -38,21 +40,21 @@ export function createArmClients(config: AppConfig, credentials: CredentialProvi
   const clients = new Map<string, unknown>();
   const scope = `${config.armEndpoint}${ARM_SCOPE_SUFFIX}`;
 
-  const credentialFor = (tenantId: string | undefined) =>
-    tenantId === undefined || tenantId.toLowerCase() === config.tenantId ? credentials.publisher() : credentials.crossTenant(tenantId);
+  const credentialFor = (tenantId: string | undefined, asApp: boolean | undefined) =>
+    asApp ? credentials.crossTenant(tenantId ?? config.tenantId) : tenantId === undefined || tenantId.toLowerCase() === config.tenantId ? credentials.publisher() : credentials.crossTenant(tenantId);
 
   /** One client per (kind, tenant, subscription, auxiliary tenants), built on first use. */
   function client<C>(kind: string, subscriptionId: string, options: ArmClientOptions, build: (credential: ReturnType<typeof credentialFor>, pipeline: ArmPipelineOptions) => C): C {
     const auxiliary = [...new Set((options.auxiliaryTenantIds ?? []).map((t) => t.toLowerCase()))].sort();
     if (auxiliary.length > 3) throw new Error(`at most 3 auxiliary tenants can be sent with one ARM request; got ${auxiliary.length}`);
-    const key = [kind, options.tenantId?.toLowerCase() ?? config.tenantId, subscriptionId.toLowerCase(), ...auxiliary].join("|");
+    const key = [kind, options.asApp ? "app" : "", options.tenantId?.toLowerCase() ?? config.tenantId, subscriptionId.toLowerCase(), ...auxiliary].join("|");
     const existing = clients.get(key);
     if (existing) return existing as C;
     const additionalPolicies =
       auxiliary.length === 0
         ? []
         : [{ policy: pipelineSdk().auxiliaryAuthenticationHeaderPolicy({ credentials: auxiliary.map((t) => credentials.crossTenant(t)), scopes: scope }), position: "perRetry" as const }];
-    const built = build(credentialFor(options.tenantId), { endpoint: config.armEndpoint, retryOptions: { maxRetries: 0 }, additionalPolicies });
+    const built = build(credentialFor(options.tenantId, options.asApp), { endpoint: config.armEndpoint, retryOptions: { maxRetries: 0 }, additionalPolicies });
     clients.set(key, built);
     return built;
   }

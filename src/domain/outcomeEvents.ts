@@ -9,6 +9,9 @@ export const TENANT_ONBOARDED = "GalleryShare.TenantOnboarded";
 export const TENANT_ONBOARDING_FAILED = "GalleryShare.TenantOnboardingFailed";
 export const TENANT_OFFBOARDED = "GalleryShare.TenantOffboarded";
 export const TENANT_OFFBOARDING_FAILED = "GalleryShare.TenantOffboardingFailed";
+export const CONSENT_REQUESTED = "GalleryShare.ConsentRequested";
+export const CONSENT_REMINDER = "GalleryShare.ConsentReminder";
+export const CONSENT_EXPIRED = "GalleryShare.ConsentExpired";
 /** A request that can never be processed (invalid, or in conflict with the tenant's running request). */
 export const REQUEST_REJECTED = "GalleryShare.RequestRejected";
 
@@ -19,7 +22,10 @@ export type OutcomeEventType =
   | typeof TENANT_ONBOARDING_FAILED
   | typeof TENANT_OFFBOARDED
   | typeof TENANT_OFFBOARDING_FAILED
-  | typeof REQUEST_REJECTED;
+  | typeof REQUEST_REJECTED
+  | typeof CONSENT_REQUESTED
+  | typeof CONSENT_REMINDER
+  | typeof CONSENT_EXPIRED;
 
 export const OUTCOME_EVENT_SOURCE = "/gallery-share";
 

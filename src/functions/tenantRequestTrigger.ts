@@ -56,7 +56,8 @@ export function createTenantRequestHandler(services: () => Services) {
     await registry.recordRequest({ requestId: message.requestId, schema: message.schema, tenantId: message.tenantId, state: "running", receivedAt: now, updatedAt: now, instanceId, ...(messageId ? { messageId: boundedText(messageId, 128) } : {}) });
     const retry = config.retry;
     if (message.schema === "onboarding/v1") {
-      await client.startNew(ONBOARD_TENANT, { instanceId, input: { message, retry } satisfies OnboardTenantInput });
+      const consent = { expiryHours: config.consent.expiryHours, reminderHours: config.consent.reminderHours };
+      await client.startNew(ONBOARD_TENANT, { instanceId, input: { message, retry, consent } satisfies OnboardTenantInput });
     } else {
       await client.startNew(OFFBOARD_TENANT, { instanceId, input: { message, retry } satisfies OffboardTenantInput });
     }

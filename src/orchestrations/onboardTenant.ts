@@ -4,30 +4,38 @@
 //               whose direct-sharing limits are full fails on its own, the others go on; then the
 //               share is checked from the consumer's side (when the request names where it deploys).
 //   principal — Reader on each gallery for the given user, group or service principal.
-//   rbac      — needs admin consent in the consumer tenant; not built yet: the request fails saying so.
+//   rbac      — admin consent in the consumer tenant (a signed, expiring link, reminders), then from the
+//               consumer tenant: the app may create VMs in the consumer resource group (missing actions
+//               named) and can read the images with its publisher-tenant token.
 // The queue trigger has already moved the tenant to `requested`; this ends it `active` (at least one
 // gallery granted) or `failed`, with the request `succeeded` or `failed`, and an outcome event.
 import type * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
 import {
+  createConsentRequest,
   ensureGalleryReader,
   finishTenantRequest,
   recordTenantGrants,
   sendOutcomeEvent,
   verifyDirectShare,
+  verifyRbacAccess,
   type DirectShareVisibility,
   type TenantGrantsInput,
 } from "../activities/descriptors";
+import { CONSENT_DENIED_EVENT, CONSENT_GRANTED_EVENT } from "../domain/adminConsent";
 import type { OnboardingV1 } from "../domain/messages";
-import { TENANT_ONBOARDED, TENANT_ONBOARDING_FAILED } from "../domain/outcomeEvents";
+import { CONSENT_EXPIRED, CONSENT_REMINDER, CONSENT_REQUESTED, TENANT_ONBOARDED, TENANT_ONBOARDING_FAILED, type OutcomeEventType } from "../domain/outcomeEvents";
 import { DEFAULT_MAX_BACKOFF_SECONDS, type RetryPolicy } from "../domain/retryPolicy";
 import { callActivity } from "./callActivity";
 import { rejectionCode, requestShareChange } from "./requestShareChange";
 
 export const ONBOARD_TENANT = "onboardTenant";
 
+
 export interface OnboardTenantInput {
   readonly message: OnboardingV1;
+  /** How long a consent link lives and how often reminders go out (rbac mode). */
+  readonly consent: { readonly expiryHours: number; readonly reminderHours: number };
   readonly retry: { readonly attempts: number; readonly firstSeconds: number };
 }
 
@@ -48,16 +56,27 @@ export interface OnboardTenantResult {
 }
 
 export const onboardTenant: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const { message, retry: r } = context.df.getInput<OnboardTenantInput>();
+  const { message, retry: r, consent: consentTiming } = context.df.getInput<OnboardTenantInput>();
   const retry: RetryPolicy = { attempts: r.attempts, firstSeconds: r.firstSeconds, maxSeconds: DEFAULT_MAX_BACKOFF_SECONDS };
   const at = (): string => context.df.currentUtcDateTime.toISOString();
   const galleries: GalleryOnboarding[] = [];
   const grants: TenantGrantsInput["grants"][number][] = [];
   context.df.setCustomStatus({ step: "granting", tenantId: message.tenantId, mode: message.mode, galleries });
 
-  if (message.mode === "rbac") {
-    for (const galleryId of message.galleries) {
-      galleries.push({ galleryId, result: "failed", error: { code: "NotSupported", message: "rbac mode (admin consent and Reader for the multi-tenant app) is not available yet; use direct or principal mode" } });
+  if (message.mode === "rbac" && message.consumer) {
+    const consent = yield* obtainConsent();
+    if (!consent.ok) {
+      for (const galleryId of message.galleries) galleries.push({ galleryId, result: "failed", error: consent.error });
+    } else {
+      context.df.setCustomStatus({ step: "verifying", tenantId: message.tenantId, mode: message.mode, galleries });
+      for (const galleryId of message.galleries) {
+        const access = yield* callActivity(context, verifyRbacAccess, { tenantId: message.tenantId, galleryId, consumer: message.consumer }, retry);
+        if (!access.ok) galleries.push({ galleryId, result: "failed", error: access.error });
+        else if (access.value.missingActions.length > 0) {
+          const rg = `/subscriptions/${message.consumer.subscriptionId}/resourceGroups/${message.consumer.resourceGroup}`;
+          galleries.push({ galleryId, result: "failed", error: { code: "MissingPermissions", message: `the app lacks ${access.value.missingActions.join(", ")} on ${rg}: grant it Contributor (or a role with these actions) there` } });
+        } else galleries.push({ galleryId, result: "granted" });
+      }
     }
   }
 
@@ -121,6 +140,45 @@ export const onboardTenant: OrchestrationHandler = function* (context: Orchestra
   context.df.setCustomStatus({ step: "done", ...result });
   if (!finished.ok) throw new Error(`${finished.error.code}: ${finished.error.message}`);
   return result;
+
+  /** Admin consent: the link goes out (status, registry, event); then consent, a refusal, or the expiry, with reminders. */
+  function* obtainConsent(): Generator<df.Task, { ok: true } | { ok: false; error: { code: string; message: string } }, unknown> {
+    const issued = context.df.currentUtcDateTime.getTime();
+    const expiresAt = issued + consentTiming.expiryHours * 3600_000;
+    const link = yield* callActivity(context, createConsentRequest, { tenantId: message.tenantId, requestId: message.requestId, instanceId: context.df.instanceId, issuedAt: at(), expiresAt: new Date(expiresAt).toISOString() }, retry);
+    if (!link.ok) return link;
+    const consent = { ...link.value, expiresAt: new Date(expiresAt).toISOString() };
+    context.df.setCustomStatus({ step: "consent-pending", tenantId: message.tenantId, mode: message.mode, consent });
+    yield* event(CONSENT_REQUESTED, { consent });
+    // The event tasks are made once and raced again and again (a new one per round would leave the
+    // old one first in line for the event); the timer is new each round: the next reminder, or the expiry.
+    const granted = context.df.waitForExternalEvent(CONSENT_GRANTED_EVENT);
+    const denied = context.df.waitForExternalEvent(CONSENT_DENIED_EVENT);
+    for (let reminder = 1; reminder <= 1000; reminder++) {
+      const next = Math.min(issued + reminder * consentTiming.reminderHours * 3600_000, expiresAt);
+      const timer = context.df.createTimer(new Date(next));
+      const winner: unknown = yield context.df.Task.any([granted, denied, timer]);
+      if (winner === timer) {
+        if (next >= expiresAt) {
+          yield* event(CONSENT_EXPIRED, { consent });
+          return { ok: false, error: { code: "ConsentExpired", message: `nobody consented for ${message.tenantId} before ${consent.expiresAt}; send the onboarding request again for a new link` } };
+        }
+        yield* event(CONSENT_REMINDER, { consent, reminder });
+        continue;
+      }
+      timer.cancel();
+      if (winner === granted) return { ok: true };
+      const d = (denied.result ?? {}) as { error?: string; description?: string };
+      return { ok: false, error: { code: d.error ?? "ConsentDenied", message: `the administrator of ${message.tenantId} did not consent${d.description ? `: ${d.description}` : ""}` } };
+    }
+    return { ok: false, error: { code: "ConsentExpired", message: "too many reminders" } };
+  }
+
+  function* event(type: OutcomeEventType, data: Readonly<Record<string, unknown>>): Generator<df.Task, void, unknown> {
+    const n = context.df.currentUtcDateTime.getTime();
+    const sent = yield* callActivity(context, sendOutcomeEvent, { type, subject: `/tenants/${message.tenantId}`, id: `${context.df.instanceId}:${type}:${n}`, time: at(), data: { tenantId: message.tenantId, requestId: message.requestId, ...data } }, retry);
+    if (!sent.ok) context.log(`${ONBOARD_TENANT}: ${type} not sent: ${sent.error.message}`);
+  }
 
   function* report(type: typeof TENANT_ONBOARDED | typeof TENANT_ONBOARDING_FAILED): Generator<df.Task, void, unknown> {
     const sent = yield* callActivity(

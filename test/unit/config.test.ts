@@ -123,6 +123,6 @@ describe("loadConfig", () => {
   });
 
   it("marks the secret settings so nothing prints them", () => {
-    expect(SETTINGS.filter((s) => "secret" in s && s.secret).map((s) => s.name).sort()).toEqual(["AZURE_CLIENT_SECRET", "AzureWebJobsStorage", "CROSS_TENANT_CLIENT_SECRET", "ServiceBusConnection"]);
+    expect(SETTINGS.filter((s) => "secret" in s && s.secret).map((s) => s.name).sort()).toEqual(["AZURE_CLIENT_SECRET", "AzureWebJobsStorage", "CONSENT_STATE_KEY", "CROSS_TENANT_CLIENT_SECRET", "ServiceBusConnection"]);
   });
 });

@@ -1,0 +1,166 @@
+// rbac mode: the consumer's administrator consents to the multi-tenant app through the consent page
+// and Microsoft's admin-consent link (the test follows both, as a browser would), then the app checks
+// from the consumer tenant that it may create VMs in the resource group and can read the images.
+import { ServiceBusClient } from "@azure/service-bus";
+import { randomBytes } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { CONSUMERS, GALLERY_ID, ONBOARDING_QUEUE, PUBLISHER, type World } from "../../local/demo/world";
+import { VirtualClock } from "../../local/clock";
+import { useWorlds } from "./support";
+
+const worlds = useWorlds();
+const consumer = CONSUMERS[2];
+const RG = "rg-tailspin-apps";
+const RG_ID = `/subscriptions/${consumer.subscriptionId}/resourceGroups/${RG}`;
+const requestId = (n: number) => `abcdef01-0000-4000-8000-${String(n).padStart(12, "0")}`;
+
+async function start(): Promise<World> {
+  const w = await worlds.start({
+    // Functions read the wall clock, orchestrations the host's: start the virtual clock now, so the
+    // consent link's expiry (set in orchestration time) means the same to the consent page.
+    clock: new VirtualClock(Date.now()),
+    // Tailspin has not consented to the app yet: its administrator will.
+    consentedTenants: [CONSUMERS[0].tenantId, CONSUMERS[1].tenantId],
+    settings: { SHARE_TENANT_IDS: "", CONSENT_STATE_KEY: randomBytes(32).toString("base64"), PUBLISHER_DISPLAY_NAME: "Contoso Images" },
+  });
+  w.emulator.control.addResourceGroup(consumer.subscriptionId, RG, "westeurope");
+  // The app reads the images in the publisher tenant as itself (the auxiliary token VM creation sends).
+  const homeSp = w.emulator.control.servicePrincipalId(PUBLISHER.appId, PUBLISHER.tenantId);
+  if (homeSp) w.emulator.control.addRoleAssignment({ scope: GALLERY_ID, principalId: homeSp, role: "Reader" });
+  w.publishVersion("1.0.0", { regionMinutes: { westeurope: 1, northeurope: 1, eastus: 1 } });
+  return w;
+}
+
+async function send(w: World, body: Record<string, unknown>): Promise<void> {
+  const client = new ServiceBusClient(w.serviceBus.connectionString, { retryOptions: { maxRetries: 0 } });
+  try {
+    await client.createSender(ONBOARDING_QUEUE).sendMessages({ body, contentType: "application/json", messageId: String(body.requestId) });
+  } finally {
+    await client.close();
+  }
+}
+
+const rbacRequest = (n: number) => ({
+  schema: "onboarding/v1",
+  requestId: requestId(n),
+  tenantId: consumer.tenantId,
+  displayName: consumer.name,
+  mode: "rbac",
+  galleries: [GALLERY_ID],
+  consumer: { subscriptionId: consumer.subscriptionId, resourceGroup: RG, location: "westeurope" },
+});
+
+/** Waits (bounded) until the orchestration shows the consent link. */
+async function consentOf(w: World, instanceId: string): Promise<{ consentPageUrl: string; adminConsentUrl: string }> {
+  for (let i = 0; i < 50; i++) {
+    await w.host.durable.runUntilIdle();
+    const custom = w.host.durable.getStatus(instanceId)?.customStatus as { step?: string; consent?: { consentPageUrl: string; adminConsentUrl: string } } | undefined;
+    if (custom?.consent) return custom.consent;
+  }
+  throw new Error(`${instanceId} never asked for consent`);
+}
+
+/** What a browser does with a redirect: follows it, without sending anything it was not given. */
+async function follow(url: string): Promise<Response> {
+  let next = url;
+  for (let hop = 0; hop < 5; hop++) {
+    const response = await fetch(next, { redirect: "manual" });
+    const location = response.headers.get("location");
+    if (response.status < 300 || response.status >= 400 || !location) return response;
+    next = new URL(location, next).toString();
+  }
+  throw new Error("too many redirects");
+}
+
+describe("rbac onboarding with admin consent", () => {
+  it("goes through the consent page and Microsoft's link, then verifies from the consumer tenant", async () => {
+    const w = await start();
+    await send(w, rbacRequest(1));
+    const instanceId = `onboard-${requestId(1)}`;
+    const consent = await consentOf(w, instanceId);
+
+    // The page says who asks for what, and links to Microsoft's v2.0 admin-consent endpoint.
+    const page = await fetch(consent.consentPageUrl);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain("Contoso Images");
+    expect(html).toContain(RG);
+    const link = new URL(consent.adminConsentUrl);
+    expect(link.pathname).toBe(`/${consumer.tenantId}/v2.0/adminconsent`);
+    expect(link.searchParams.get("scope")).toBe("https://management.azure.com/.default");
+    expect(html).toContain(consent.adminConsentUrl.replace(/&/g, "&amp;"));
+    expect((await w.host.durable.getStatus(instanceId))?.runtimeStatus).toBe("Running");
+    expect((w.emulator.control.receivedEvents("gallery-share-outcomes") as { type: string }[]).map((e) => e.type)).toContain("GalleryShare.ConsentRequested");
+
+    // The customer's administrator consents, then grants the app Contributor on the resource group.
+    const landed = await follow(consent.adminConsentUrl);
+    expect(landed.status).toBe(200);
+    const sp = w.emulator.control.servicePrincipalId(PUBLISHER.appId, consumer.tenantId);
+    expect(sp).toBeDefined();
+    w.emulator.control.addRoleAssignment({ scope: RG_ID, principalId: sp!, role: "Contributor" });
+
+    const status = await w.host.durable.waitFor(instanceId);
+    expect(status.output, JSON.stringify(status.output)).toMatchObject({ state: "active", mode: "rbac", galleries: [{ galleryId: GALLERY_ID, result: "granted" }] });
+  });
+
+  it("names exactly what is missing when the app holds no role on the resource group", async () => {
+    const w = await start();
+    await send(w, rbacRequest(2));
+    const instanceId = `onboard-${requestId(2)}`;
+    const consent = await consentOf(w, instanceId);
+    expect((await follow(consent.adminConsentUrl)).status).toBe(200);
+    const status = await w.host.durable.waitFor(instanceId);
+    const output = status.output as { state: string; galleries: { error?: { code: string; message: string } }[] };
+    expect(output.state).toBe("failed");
+    expect(output.galleries[0]!.error).toMatchObject({ code: "MissingPermissions" });
+    expect(output.galleries[0]!.error!.message).toContain("Microsoft.Compute/virtualMachines/write");
+    expect(output.galleries[0]!.error!.message).toContain(RG_ID);
+  });
+
+  it("ends failed with Entra's error code when the administrator declines", async () => {
+    const w = await start();
+    w.emulator.control.setConsentDecision(consumer.tenantId, "decline");
+    await send(w, rbacRequest(3));
+    const instanceId = `onboard-${requestId(3)}`;
+    const consent = await consentOf(w, instanceId);
+    expect((await follow(consent.adminConsentUrl)).status).toBe(200);
+    const status = await w.host.durable.waitFor(instanceId);
+    expect(status.output).toMatchObject({ state: "failed", galleries: [{ error: { code: "access_denied" } }] });
+  });
+
+  it("refuses a forged, replayed or other-tenant state, and a callback with nothing valid, with one neutral 400", async () => {
+    const w = await start();
+    await send(w, rbacRequest(4));
+    const instanceId = `onboard-${requestId(4)}`;
+    const consent = await consentOf(w, instanceId);
+    const state = new URL(consent.adminConsentUrl).searchParams.get("state") ?? "";
+    const callback = (q: Record<string, string>) => fetch(`${w.host.baseUrl}/api/consent/callback?${new URLSearchParams(q).toString()}`);
+    const forged = `${state.split(".")[0]}.${Buffer.from("forged-signature-forged-signature").toString("base64url")}`;
+    const other = await callback({ admin_consent: "True", tenant: CONSUMERS[0].tenantId, state });
+    const bad = await callback({ admin_consent: "True", tenant: consumer.tenantId, state: forged });
+    const nothing = await callback({ hello: "<script>x</script>" });
+    for (const r of [other, bad, nothing]) expect(r.status).toBe(400);
+    const bodies = await Promise.all([other, bad, nothing].map((r) => r.text()));
+    expect(new Set(bodies).size).toBe(1);
+    expect(bodies[0]).not.toContain("<script>x");
+    // The real one works once; the same link again is refused.
+    expect((await follow(consent.adminConsentUrl)).status).toBe(200);
+    const replay = await callback({ admin_consent: "True", tenant: consumer.tenantId, state });
+    expect(replay.status).toBe(400);
+    await w.host.durable.waitFor(instanceId);
+  });
+
+  it("expires the consent after CONSENT_EXPIRY_HOURS, with reminders before", async () => {
+    const w = await worlds.start({ clock: new VirtualClock(Date.now()), consentedTenants: [], settings: { SHARE_TENANT_IDS: "", CONSENT_STATE_KEY: randomBytes(32).toString("base64"), CONSENT_EXPIRY_HOURS: "72", CONSENT_REMINDER_HOURS: "24" } });
+    w.emulator.control.addResourceGroup(consumer.subscriptionId, RG, "westeurope");
+    await send(w, rbacRequest(5));
+    const instanceId = `onboard-${requestId(5)}`;
+    const status = await w.host.durable.waitFor(instanceId);
+    expect(status.output).toMatchObject({ state: "failed", galleries: [{ error: { code: "ConsentExpired" } }] });
+    const types = (w.emulator.control.receivedEvents("gallery-share-outcomes") as { type: string }[]).map((e) => e.type);
+    expect(types.filter((t) => t === "GalleryShare.ConsentReminder"), JSON.stringify((w.emulator.control.receivedEvents("gallery-share-outcomes") as { type: string; time: string }[]).map((e) => [e.type, e.time]))).toHaveLength(2);
+    expect(types).toContain("GalleryShare.ConsentExpired");
+    const page = await fetch(`${w.host.baseUrl}/api/consent/${requestId(5)}`);
+    expect(page.status).toBe(404);
+  });
+});
