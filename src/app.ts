@@ -10,6 +10,7 @@ import { createNotifyShareResults, createSubmitShareChange } from "./activities/
 import { createEnsureGalleryReader, createRemoveRoleAssignment } from "./activities/galleryReader";
 import { createFinishTenantRequest, createReadTenantGrants, createRecordTenantGrants, createRemoveTenantGrants } from "./activities/tenantRegistry";
 import { createVerifyDirectShare } from "./activities/verifyDirectShare";
+import { createVerifyCommunityVersion } from "./activities/verifyCommunityVersion";
 import { createCreateConsentRequest, createVerifyRbacAccess } from "./activities/rbacOnboarding";
 import { createConsentCallback, createConsentPage } from "./functions/consentPages";
 import { createConsentVerifier, markConsentUsed } from "./functions/consentVerifier";
@@ -30,6 +31,7 @@ import {
   sendOutcomeEvent,
   submitShareChange,
   verifyDirectShare,
+  verifyCommunityVersion,
   verifyRbacAccess,
   type ActivityDescriptor,
   type ActivityResult,
@@ -211,6 +213,7 @@ function registerFunctions(services: CurrentServices): void {
   registerActivity(services, finishTenantRequest, createFinishTenantRequest);
   registerActivity(services, createConsentRequest, createCreateConsentRequest);
   registerActivity(services, verifyRbacAccess, createVerifyRbacAccess);
+  registerActivity(services, verifyCommunityVersion, createVerifyCommunityVersion);
   registerActivity(services, recordShareAudit, createRecordShareAudit);
   registerActivity(services, sendOutcomeEvent, createSendOutcomeEvent);
 }

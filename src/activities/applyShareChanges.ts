@@ -36,21 +36,28 @@ export function createApplyShareChanges(services: Services) {
       const galleryId = managedGalleryId(services.config, input.galleryId);
       const ref = parseGalleryId(galleryId);
       const client = services.arm.compute(ref.subscriptionId);
-      const read = async (): Promise<{ permissions?: string; current: ShareTargets }> => {
+      const read = async (): Promise<{ permissions?: string; current: ShareTargets; community?: { enabled: boolean; publicName?: string } }> => {
         const gallery = await client.galleries.get(ref.resourceGroup, ref.gallery, { expand: "SharingProfile/Groups" });
         const groups = gallery.sharingProfile?.groups ?? [];
         const ids = (type: string): string[] => lower(groups.filter((g) => g.type?.toLowerCase() === type.toLowerCase()).flatMap((g) => g.ids ?? []));
-        return { ...(gallery.sharingProfile?.permissions ? { permissions: gallery.sharingProfile.permissions } : {}), current: { subscriptionIds: ids("Subscriptions"), tenantIds: ids("AADTenants") } };
+        const info = gallery.sharingProfile?.communityGalleryInfo;
+        return {
+          ...(gallery.sharingProfile?.permissions ? { permissions: gallery.sharingProfile.permissions } : {}),
+          current: { subscriptionIds: ids("Subscriptions"), tenantIds: ids("AADTenants") },
+          ...(info ? { community: { enabled: info.communityGalleryEnabled === true, ...(info.publicNames?.[0] ? { publicName: info.publicNames[0] } : {}) } } : {}),
+        };
       };
       const registered = input.changes.some((c) => c.ensureRegistered) ? await registeredTargets(services, galleryId) : { subscriptionIds: [], tenantIds: [] };
       // Nothing asked of the gallery at all (say, a publish with no registered targets): do not touch it.
       const asked = (c: ShareChange): number =>
         [c.add?.subscriptionIds, c.add?.tenantIds, c.remove?.subscriptionIds, c.remove?.tenantIds].reduce((n, ids) => n + (ids?.length ?? 0), 0) +
         (c.ensureRegistered ? registered.subscriptionIds.length + registered.tenantIds.length : 0);
-      if (input.changes.every((c) => asked(c) === 0)) {
+      // (A publish always looks at the gallery: a community gallery needs publishing even with no targets.)
+      if (input.changes.every((c) => asked(c) === 0 && !c.ensureRegistered)) {
         return { results: input.changes.map((c) => ({ requestId: c.requestId, result: "applied" as const, added: EMPTY, alreadyShared: EMPTY, removed: EMPTY })), shareCalls: 0 };
       }
       const { permissions, current } = await read();
+      if (permissions?.toLowerCase() === "community") return applyToCommunityGallery();
       // An encrypted version cannot be directly shared: its publish is refused while the gallery has
       // (or its registry says it should have) any direct-sharing target.
       const sharedAtAll = [current, registered].some((t) => t.subscriptionIds.length + t.tenantIds.length > 0);
@@ -60,6 +67,29 @@ export function createApplyShareChanges(services: Services) {
       }
       const requests: ShareChangeRequest[] = input.changes.filter((c) => !refused.has(c.requestId)).map((c) => toRequest(c, registered));
 
+      /**
+       * A community gallery is public to all of Azure: a publish makes sure it is published to the
+       * community (EnableCommunity, once); a change for a tenant is refused, naming the rule.
+       */
+      async function applyToCommunityGallery(): Promise<AppliedShareChanges> {
+        const before = await read();
+        let shareCalls = 0;
+        if (input.changes.some((c) => c.ensureRegistered) && !before.community?.enabled) {
+          try {
+            await client.gallerySharingProfile.update(ref.resourceGroup, ref.gallery, { operationType: "EnableCommunity" });
+          } catch (err) {
+            if (!endedWithEmptyBody(err)) throw err;
+          }
+          shareCalls = 1;
+        }
+        const after = shareCalls > 0 ? await read() : before;
+        const results = input.changes.map((c) =>
+          c.ensureRegistered && asked({ ...c, ensureRegistered: false }) === 0
+            ? { requestId: c.requestId, result: "applied" as const, added: EMPTY, alreadyShared: EMPTY, removed: EMPTY }
+            : rejected(c.requestId, `community-gallery: ${ref.gallery} is a community gallery, public to all of Azure; direct and rbac onboarding do not apply to it`),
+        );
+        return { results, shareCalls, ...(after.community?.publicName ? { communityPublicName: after.community.publicName } : {}) };
+      }
       const merged = mergeShareRequests(current, requests, services.config.shareLimits);
       const operations = merged.operations;
       // Nothing to change: no call, whatever the gallery's settings (a publish with no targets).

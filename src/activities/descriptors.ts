@@ -93,6 +93,8 @@ export interface ShareChangeResult {
   readonly shareCalls: number;
   /** Time the coordinator confirmed the change (ISO). */
   readonly at: string;
+  /** A community gallery: its public name (public to all of Azure, nothing to share per tenant). */
+  readonly communityPublicName?: string;
 }
 
 export interface SubmitShareChangeInput {
@@ -108,6 +110,7 @@ export interface ApplyShareChangesInput {
 
 export interface AppliedShareChanges {
   readonly results: readonly Omit<ShareChangeResult, "shareCalls" | "at">[];
+  readonly communityPublicName?: string;
   readonly shareCalls: number;
   /** What Compute said remained of its share budget (x-ms-ratelimit-remaining-resource), when it said. */
   readonly remainingHeader?: string;
@@ -216,3 +219,11 @@ export interface RbacAccess {
 
 export const createConsentRequest = activity<ConsentRequestInput, ConsentRequestResult>("createConsentRequest");
 export const verifyRbacAccess = activity<RbacAccessInput, RbacAccess>("verifyRbacAccess");
+
+export interface CommunityVersionInput {
+  readonly imageVersionId: string;
+  readonly publicName: string;
+  readonly location: string;
+}
+
+export const verifyCommunityVersion = activity<CommunityVersionInput, { readonly visible: boolean; readonly note?: string }>("verifyCommunityVersion");

@@ -68,6 +68,10 @@ export function createVerifyRbacAccess(services: Services) {
     runActivity(async () => {
       const galleryId = managedGalleryId(services.config, input.galleryId);
       const ref = parseGalleryId(galleryId);
+      const gallery = await services.arm.compute(ref.subscriptionId).galleries.get(ref.resourceGroup, ref.gallery, { expand: "SharingProfile/Groups" });
+      if (gallery.sharingProfile?.permissions?.toLowerCase() === "community") {
+        throw new ActivityRuleError("community-gallery", `${ref.gallery} is a community gallery, public to all of Azure; direct and rbac onboarding do not apply to it`);
+      }
       // From the consumer tenant, as the multi-tenant app: what may it do in the resource group?
       const consumer = services.arm.authorization(input.consumer.subscriptionId, { tenantId: input.tenantId });
       const actions: string[] = [];

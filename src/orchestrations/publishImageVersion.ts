@@ -7,7 +7,7 @@
 // version belongs to a gallery this app manages, and the share targets are read when the share runs.
 import type * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
-import { readImageVersion, recordShareAudit, sendOutcomeEvent, type ActivityError, type ImageVersionReading, type ShareChangeResult } from "../activities/descriptors";
+import { readImageVersion, recordShareAudit, sendOutcomeEvent, verifyCommunityVersion, type ActivityError, type ImageVersionReading, type ShareChangeResult } from "../activities/descriptors";
 import { IMAGE_VERSION_SHARE_FAILED, IMAGE_VERSION_SHARED, type OutcomeEvent, type OutcomeEventType } from "../domain/outcomeEvents";
 import { nextPollDelaySeconds, type ProgressSample } from "../domain/polling";
 import { replicationVerdict, type RegionProgress, type ReplicationVerdict } from "../domain/replication";
@@ -64,6 +64,8 @@ export interface PublishResult {
   readonly replicationDetectedAt: string;
   /** When the share was confirmed: the time the audit rows carry. */
   readonly sharedAt: string;
+  /** A community gallery's public name, when the version was published to the community. */
+  readonly communityPublicName?: string;
 }
 
 export const publishImageVersion: OrchestrationHandler = function* (context: OrchestrationContext) {
@@ -143,6 +145,14 @@ export const publishImageVersion: OrchestrationHandler = function* (context: Orc
   if (shared.value.result === "failed") return yield* fail(shared.value.error ?? { code: "ShareFailed", message: "the share coordinator could not apply the change" }, status);
   if (shared.value.result === "rejected") return yield* fail({ code: rejectionCode(shared.value.reason), message: shared.value.reason ?? "the share change was rejected" }, status);
   const sharedAt = shared.value.at;
+  // A community gallery: the version must be visible to all of Azure under the gallery's public name.
+  const publicName = shared.value.communityPublicName;
+  if (publicName) {
+    const location = reading.snapshot.targetRegions[0] ?? "";
+    const seen = yield* callActivity(context, verifyCommunityVersion, { imageVersionId: input.imageVersionId, publicName, location }, retry);
+    if (!seen.ok) return yield* fail(seen.error, status);
+    if (!seen.value.visible) return yield* fail({ code: "NotVisibleInCommunity", message: seen.value.note ?? `not visible in community gallery ${publicName}` }, status);
+  }
 
   const outcome: PublishResult = {
     result: "Shared",
@@ -154,6 +164,7 @@ export const publishImageVersion: OrchestrationHandler = function* (context: Orc
     replicationReads: status.replication.reads,
     replicationDetectedAt: status.replication.completedDetectedAt ?? sharedAt,
     sharedAt,
+    ...(publicName ? { communityPublicName: publicName } : {}),
   };
   show({ ...status, step: "reporting", targets: targetResults(shared.value), sharedAt });
 

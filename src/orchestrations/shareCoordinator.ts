@@ -112,8 +112,9 @@ export const shareCoordinator: OrchestrationHandler = function* (context: Orches
       const none = { subscriptionIds: [], tenantIds: [] };
       if (!applied.ok) return { requestId: change.requestId, result: "failed", error: applied.error, added: none, alreadyShared: none, removed: none, shareCalls, at: new Date(at).toISOString() };
       const r = applied.value.results.find((x) => x.requestId === change.requestId);
+      const community = applied.value.communityPublicName ? { communityPublicName: applied.value.communityPublicName } : {};
       return r
-        ? { ...r, shareCalls, at: new Date(at).toISOString() }
+        ? { ...r, ...community, shareCalls, at: new Date(at).toISOString() }
         : { requestId: change.requestId, result: "rejected", reason: "internal: the batch returned no result for this change", added: none, alreadyShared: none, removed: none, shareCalls, at: new Date(at).toISOString() };
     });
     recent = [...recent, ...results].slice(-RECENT_ANSWERS);
