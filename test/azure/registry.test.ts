@@ -216,8 +216,9 @@ describe("registry (Azurite)", () => {
       const [a, b] = await Promise.all([registry.updateTenant(TENANT, addGallery(GALLERY_2)), registry.updateTenant(TENANT, addGallery(GALLERY_3))]);
       const stored = await registry.getTenant(TENANT);
       expect([...(stored?.record.galleries ?? [])].sort()).toEqual([GALLERY, GALLERY_2, GALLERY_3].sort());
-      // Both read the same ETag: the second write was refused, re-read and re-applied.
-      expect(calls).toBeGreaterThanOrEqual(3);
+      // Whether both read the same ETag depends on timing; when they did, the refused one was re-read
+      // and re-applied (the proxy test below forces that case). Either way no update is lost.
+      expect(calls).toBeGreaterThanOrEqual(2);
       expect([a.etag, b.etag]).toContain(stored?.etag);
     });
 
