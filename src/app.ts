@@ -7,7 +7,7 @@ import * as df from "durable-functions";
 import { createReadImageVersion } from "./activities/readImageVersion";
 import { createApplyShareChanges } from "./activities/applyShareChanges";
 import { createNotifyShareResults, createSubmitShareChange } from "./activities/shareCoordinatorClient";
-import { createEnsureGalleryReader, createRemoveRoleAssignment } from "./activities/galleryReader";
+import { createEnsureAppReader, createEnsureGalleryReader, createRemoveRoleAssignment } from "./activities/galleryReader";
 import { createFinishTenantRequest, createReadTenantGrants, createRecordTenantGrants, createRemoveTenantGrants } from "./activities/tenantRegistry";
 import { createVerifyDirectShare } from "./activities/verifyDirectShare";
 import { createVerifyCommunityVersion } from "./activities/verifyCommunityVersion";
@@ -19,6 +19,7 @@ import { createSendOutcomeEvent } from "./activities/sendOutcomeEvent";
 import {
   applyShareChanges,
   createConsentRequest,
+  ensureAppReader,
   ensureGalleryReader,
   finishTenantRequest,
   notifyShareResults,
@@ -205,6 +206,7 @@ function registerFunctions(services: CurrentServices): void {
   registerActivity(services, submitShareChange, createSubmitShareChange, { withClient: true });
   registerActivity(services, notifyShareResults, createNotifyShareResults, { withClient: true });
   registerActivity(services, ensureGalleryReader, createEnsureGalleryReader);
+  registerActivity(services, ensureAppReader, createEnsureAppReader);
   registerActivity(services, removeRoleAssignment, createRemoveRoleAssignment);
   registerActivity(services, verifyDirectShare, createVerifyDirectShare);
   registerActivity(services, recordTenantGrants, createRecordTenantGrants);

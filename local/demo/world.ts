@@ -188,6 +188,8 @@ async function buildWorld(options: WorldOptions, clock: Clock, azurite: Azurite,
     OUTCOME_TOPIC_ENDPOINT: `${emulator.url}/_eventgrid/topics/${OUTCOME_TOPIC}/api/events`,
     ACTIVITY_RETRY_FIRST_SECONDS: "5",
     ONBOARDING_QUEUE_NAME: ONBOARDING_QUEUE,
+    // A registry table per world: worlds of one test file share an Azurite, and tenants must not leak between them.
+    REGISTRY_TABLE_NAME: `registry${worldNumber}`,
     ServiceBusConnection: serviceBus.connectionString,
     ...options.settings,
   };

@@ -227,3 +227,4 @@ export interface CommunityVersionInput {
 }
 
 export const verifyCommunityVersion = activity<CommunityVersionInput, { readonly visible: boolean; readonly note?: string }>("verifyCommunityVersion");
+export const ensureAppReader = activity<{ readonly galleryId: string }, GalleryReaderResult>("ensureAppReader");

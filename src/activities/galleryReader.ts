@@ -46,6 +46,35 @@ export function createEnsureGalleryReader(services: Services) {
     });
 }
 
+/**
+ * Reader on a gallery for the multi-tenant app's own service principal in the publisher tenant (rbac
+ * mode: VM creation in a consumer tenant reads the image with that principal's token). Its object id
+ * is the `oid` of the app's own token there: no directory lookup needed.
+ */
+export function createEnsureAppReader(services: Services) {
+  const ensure = createEnsureGalleryReader(services);
+  return async (input: { galleryId: string }): Promise<ActivityResult<GalleryReaderResult>> => {
+    const who = await runActivity(async () => {
+      const token = await services.credentials.crossTenant(services.config.tenantId).getToken(`${services.config.armEndpoint}/.default`);
+      const oid = token ? objectIdOf(token.token) : undefined;
+      if (!oid) throw new Error("the app's token in the publisher tenant carries no object id");
+      return oid;
+    });
+    if (!who.ok) return who;
+    return ensure({ galleryId: input.galleryId, principalId: who.value, principalType: "ServicePrincipal" });
+  };
+}
+
+/** The `oid` claim of a JWT (read, not verified: it is our own token, just issued to us). */
+function objectIdOf(jwt: string): string | undefined {
+  try {
+    const payload = JSON.parse(Buffer.from(jwt.split(".")[1] ?? "", "base64url").toString("utf8")) as { oid?: unknown };
+    return typeof payload.oid === "string" ? payload.oid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Deletes one role assignment this app made, by the id the registry recorded; a missing one is fine (204). */
 export function createRemoveRoleAssignment(services: Services) {
   return (input: { roleAssignmentId: string }): Promise<ActivityResult<{ removed: boolean }>> =>

@@ -16,15 +16,25 @@ export function createVerifyDirectShare(services: Services) {
       const galleryId = managedGalleryId(services.config, input.galleryId);
       const { gallery } = parseGalleryId(galleryId);
       const consumer = services.arm.compute(input.subscriptionId, { tenantId: input.tenantId });
-      let uniqueName: string | undefined;
-      let listed = 0;
-      for await (const shared of consumer.sharedGalleries.list(input.location, { sharedTo: "tenant" })) {
-        // A shared gallery's unique name is "<publisher subscription>-<GALLERY NAME>" in upper case.
-        const candidate = shared.uniqueId?.split("/").pop() ?? shared.name;
-        if (candidate && candidate.toUpperCase().endsWith(`-${gallery.toUpperCase()}`)) uniqueName = candidate;
-        if (uniqueName || ++listed >= MAX_LISTED) break;
+      const find = async (location: string): Promise<string | undefined> => {
+        let listed = 0;
+        for await (const shared of consumer.sharedGalleries.list(location, { sharedTo: "tenant" })) {
+          // A shared gallery's unique name is "<publisher subscription>-<GALLERY NAME>" in upper case.
+          const candidate = shared.uniqueId?.split("/").pop() ?? shared.name;
+          if (candidate && candidate.toUpperCase().endsWith(`-${gallery.toUpperCase()}`)) return candidate;
+          if (++listed >= MAX_LISTED) break;
+        }
+        return undefined;
+      };
+      const uniqueName = await find(input.location);
+      if (!uniqueName) {
+        // Not listed in the consumer's region: shared, but nothing replicated there yet? Look in the gallery's own region.
+        const { subscriptionId, resourceGroup } = parseGalleryId(galleryId);
+        const home = (await services.arm.compute(subscriptionId).galleries.get(resourceGroup, gallery)).location;
+        const there = home && home.toLowerCase() !== input.location.toLowerCase() ? await find(home) : undefined;
+        if (there) return { visible: true, uniqueName: there, note: `shared with the tenant, but no version of it is replicated to ${input.location} yet (the gallery is in ${home})` };
+        return { visible: false, note: `the consumer tenant does not list ${gallery} among the galleries shared with it in ${input.location}` };
       }
-      if (!uniqueName) return { visible: false, note: `the consumer tenant does not list ${gallery} among the galleries shared with it in ${input.location}` };
       let newest: { name: string; published: number } | undefined;
       let images = 0;
       for await (const image of consumer.sharedGalleryImages.list(input.location, uniqueName)) {

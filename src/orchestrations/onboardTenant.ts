@@ -13,6 +13,7 @@ import type * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
 import {
   createConsentRequest,
+  ensureAppReader,
   ensureGalleryReader,
   finishTenantRequest,
   recordTenantGrants,
@@ -70,6 +71,12 @@ export const onboardTenant: OrchestrationHandler = function* (context: Orchestra
     } else {
       context.df.setCustomStatus({ step: "verifying", tenantId: message.tenantId, mode: message.mode, galleries });
       for (const galleryId of message.galleries) {
+        // The app's own service principal reads the image when VMs are made: Reader on the gallery.
+        const reader = yield* callActivity(context, ensureAppReader, { galleryId }, retry);
+        if (!reader.ok) {
+          galleries.push({ galleryId, result: "failed", error: reader.error });
+          continue;
+        }
         const access = yield* callActivity(context, verifyRbacAccess, { tenantId: message.tenantId, galleryId, consumer: message.consumer }, retry);
         if (!access.ok) galleries.push({ galleryId, result: "failed", error: access.error });
         else if (access.value.missingActions.length > 0) {

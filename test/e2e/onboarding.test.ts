@@ -91,6 +91,32 @@ describe("tenant onboarding over the queue", () => {
     expect(((await get(w, "tenants")).body.tenants as unknown[]).length).toBe(2);
   });
 
+  it("verifies a direct share from the consumer's side, and says when the newest version has not reached the consumer's region", async () => {
+    const w = await start();
+    const version = w.publishVersion("2.0.0", { regions: ["westeurope"], regionMinutes: { westeurope: 5 } });
+    w.emulator.control.advance(10 * 60_000);
+    expect(version).toContain("/versions/2.0.0");
+    const consumer = CONSUMERS[0];
+    // The customer lets the app look around in its subscription (Reader), as rbac mode has it grant a role.
+    const sp = w.emulator.control.servicePrincipalId(PUBLISHER.appId, consumer.tenantId);
+    w.emulator.control.addRoleAssignment({ scope: `/subscriptions/${consumer.subscriptionId}`, principalId: sp!, role: "Reader" });
+    await send(w, [
+      onboarding(20, consumer.tenantId, { consumer: { subscriptionId: consumer.subscriptionId, resourceGroup: "rg-apps", location: "westeurope" } }),
+    ]);
+    await w.host.durable.runUntilIdle();
+    const here = await w.host.durable.waitFor(`onboard-${id("aaaaaaaa", 20)}`);
+    expect(here.output).toMatchObject({ state: "active", galleries: [{ result: "granted", verification: { visible: true, newestVersion: `${PUBLISHER.image}/2.0.0` } }] });
+    await send(w, [
+      onboarding(21, consumer.tenantId, { consumer: { subscriptionId: consumer.subscriptionId, resourceGroup: "rg-apps", location: "eastus" } }),
+    ]);
+    await w.host.durable.runUntilIdle();
+    const there = await w.host.durable.waitFor(`onboard-${id("aaaaaaaa", 21)}`);
+    const gallery = (there.output as { galleries: { result: string; verification?: { visible: boolean; newestVersion?: string; note?: string } }[] }).galleries[0]!;
+    expect(gallery.result).toBe("granted");
+    expect(gallery.verification?.newestVersion).toBeUndefined();
+    expect(gallery.verification).toMatchObject({ visible: true, note: expect.stringMatching(/no version of it is replicated to eastus yet/) });
+  });
+
   it("fails only the gallery whose tenant limit is full, naming the limit, and grants the others", async () => {
     const w = await start();
     const full = [1, 2, 3, 4, 5].map((n) => id("cccccccc", n));

@@ -69,11 +69,11 @@ describe("onboarding at scale", () => {
       consentedTenants: [],
       log: (line) => lines.push(line),
       settings: { SHARE_TENANT_IDS: "", CONSENT_STATE_KEY: key },
+      publisherRoles: ["Reader", "Compute Gallery Sharing Admin", "User Access Administrator"],
     });
     const consumer = CONSUMERS[2];
     const control = w.emulator.control;
     control.addResourceGroup(consumer.subscriptionId, "rg-apps", "westeurope");
-    control.addRoleAssignment({ scope: GALLERY_ID, principalId: control.servicePrincipalId(PUBLISHER.appId, PUBLISHER.tenantId)!, role: "Reader" });
     const client = new ServiceBusClient(w.serviceBus.connectionString, { retryOptions: { maxRetries: 0 } });
     const requestId = guid("0badf00d", 1);
     try {

@@ -6,12 +6,14 @@ import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { CONSUMERS, GALLERY_ID, ONBOARDING_QUEUE, PUBLISHER, type World } from "../../local/demo/world";
 import { VirtualClock } from "../../local/clock";
+import { createConsentState } from "../../src/domain/consentState";
 import { useWorlds } from "./support";
 
 const worlds = useWorlds();
 const consumer = CONSUMERS[2];
 const RG = "rg-tailspin-apps";
 const RG_ID = `/subscriptions/${consumer.subscriptionId}/resourceGroups/${RG}`;
+const KEY = randomBytes(32).toString("base64");
 const requestId = (n: number) => `abcdef01-0000-4000-8000-${String(n).padStart(12, "0")}`;
 
 async function start(): Promise<World> {
@@ -21,12 +23,11 @@ async function start(): Promise<World> {
     clock: new VirtualClock(Date.now()),
     // Tailspin has not consented to the app yet: its administrator will.
     consentedTenants: [CONSUMERS[0].tenantId, CONSUMERS[1].tenantId],
-    settings: { SHARE_TENANT_IDS: "", CONSENT_STATE_KEY: randomBytes(32).toString("base64"), PUBLISHER_DISPLAY_NAME: "Contoso Images" },
+    settings: { SHARE_TENANT_IDS: "", CONSENT_STATE_KEY: KEY, PUBLISHER_DISPLAY_NAME: "Contoso Images" },
+    // As infra/app/gallery-rbac.bicep grants: the identity may assign Reader on the gallery.
+    publisherRoles: ["Reader", "Compute Gallery Sharing Admin", "User Access Administrator"],
   });
   w.emulator.control.addResourceGroup(consumer.subscriptionId, RG, "westeurope");
-  // The app reads the images in the publisher tenant as itself (the auxiliary token VM creation sends).
-  const homeSp = w.emulator.control.servicePrincipalId(PUBLISHER.appId, PUBLISHER.tenantId);
-  if (homeSp) w.emulator.control.addRoleAssignment({ scope: GALLERY_ID, principalId: homeSp, role: "Reader" });
   w.publishVersion("1.0.0", { regionMinutes: { westeurope: 1, northeurope: 1, eastus: 1 } });
   return w;
 }
@@ -101,6 +102,10 @@ describe("rbac onboarding with admin consent", () => {
 
     const status = await w.host.durable.waitFor(instanceId);
     expect(status.output, JSON.stringify(status.output)).toMatchObject({ state: "active", mode: "rbac", galleries: [{ galleryId: GALLERY_ID, result: "granted" }] });
+    // The app's own service principal got Reader on the gallery (it reads the image when VMs are made).
+    const homeSp = w.emulator.control.servicePrincipalId(PUBLISHER.appId, PUBLISHER.tenantId);
+    const assigned = w.emulator.control.requestLog().filter((x) => x.method === "PUT" && x.url.includes("/roleAssignments/") && JSON.stringify(x.requestBody ?? {}).includes(homeSp ?? "?"));
+    expect(assigned.map((x) => x.status)).toEqual([201]);
   });
 
   it("names exactly what is missing when the app holds no role on the resource group", async () => {
@@ -143,6 +148,9 @@ describe("rbac onboarding with admin consent", () => {
     const bodies = await Promise.all([other, bad, nothing].map((r) => r.text()));
     expect(new Set(bodies).size).toBe(1);
     expect(bodies[0]).not.toContain("<script>x");
+    // A state that expired (signed with the right key, for this instance and tenant, in the past): refused.
+    const expired = await createConsentState({ key: KEY, instanceId, requestId: requestId(4), tenantId: consumer.tenantId, nonce: "00000000-1111-4222-8333-444444444444", issuedAt: Date.now() - 7_200_000, expiresAt: Date.now() - 3_600_000 });
+    expect((await callback({ admin_consent: "True", tenant: consumer.tenantId, state: expired })).status).toBe(400);
     // The real one works once; the same link again is refused.
     expect((await follow(consent.adminConsentUrl)).status).toBe(200);
     const replay = await callback({ admin_consent: "True", tenant: consumer.tenantId, state });
@@ -150,11 +158,27 @@ describe("rbac onboarding with admin consent", () => {
     await w.host.durable.waitFor(instanceId);
   });
 
+  it("refuses an offboarding while the tenant's onboarding waits for consent, naming the request it waits for", async () => {
+    const w = await start();
+    await send(w, rbacRequest(6));
+    await consentOf(w, `onboard-${requestId(6)}`);
+    const offboardingId = "0ffb0a2d-0000-4000-8000-000000000006";
+    await send(w, { schema: "offboarding/v1", requestId: offboardingId, tenantId: consumer.tenantId });
+    await w.host.durable.runUntilIdle();
+    const response = await fetch(`${w.host.baseUrl}/api/requests/${offboardingId}`, { headers: { "x-functions-key": w.host.functionKey } });
+    const body = (await response.json()) as { state: string; reason: string };
+    expect(body.state).toBe("rejected");
+    expect(body.reason).toContain(`busy with request ${requestId(6)} (consent-pending)`);
+    expect(w.host.durable.listInstances().filter((i) => i.name === "offboardTenant")).toEqual([]);
+    expect(w.host.durable.getStatus(`onboard-${requestId(6)}`)?.runtimeStatus).toBe("Running");
+  });
+
   it("expires the consent after CONSENT_EXPIRY_HOURS, with reminders before", async () => {
     const w = await worlds.start({ clock: new VirtualClock(Date.now()), consentedTenants: [], settings: { SHARE_TENANT_IDS: "", CONSENT_STATE_KEY: randomBytes(32).toString("base64"), CONSENT_EXPIRY_HOURS: "72", CONSENT_REMINDER_HOURS: "24" } });
     w.emulator.control.addResourceGroup(consumer.subscriptionId, RG, "westeurope");
     await send(w, rbacRequest(5));
     const instanceId = `onboard-${requestId(5)}`;
+    await consentOf(w, instanceId);
     const status = await w.host.durable.waitFor(instanceId);
     expect(status.output).toMatchObject({ state: "failed", galleries: [{ error: { code: "ConsentExpired" } }] });
     const types = (w.emulator.control.receivedEvents("gallery-share-outcomes") as { type: string }[]).map((e) => e.type);
