@@ -27,7 +27,7 @@ export const SETTINGS = [
   { name: "CONSENT_EXPIRY_HOURS", default: "168", meaning: "How long an admin-consent link stays valid (rbac mode)." },
   { name: "CONSENT_REMINDER_HOURS", default: "48", meaning: "How often a GalleryShare.ConsentReminder event repeats while consent is pending." },
   { name: "PUBLIC_BASE_URL", default: "", meaning: "Where people's browsers reach this app (consent pages and the consent callback). Empty: https://{WEBSITE_HOSTNAME}, as Functions sets it." },
-  { name: "PUBLISHER_DISPLAY_NAME", default: "", meaning: "The publisher's name, as the consent page shows it to a customer's administrator. Empty: the app registration's name." },
+  { name: "PUBLISHER_DISPLAY_NAME", default: "", meaning: "The publisher's name, as the consent page shows it to a customer's administrator. Empty: the page names the app instead (gallery-share)." },
   { name: "ARM_ENDPOINT", default: "https://management.azure.com", meaning: "Azure Resource Manager endpoint (https URL)." },
   { name: "AUTHORITY_HOST", default: "https://login.microsoftonline.com", meaning: "Microsoft Entra authority host (https URL)." },
   { name: "SHARE_SUBSCRIPTION_IDS", default: "", meaning: "Comma-separated subscription ids (GUIDs) every managed gallery is shared with (direct mode)." },

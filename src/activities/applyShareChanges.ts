@@ -17,15 +17,19 @@ import { managedGalleryId } from "./managedGallery";
 const EMPTY: ShareTargets = { subscriptionIds: [], tenantIds: [] };
 const lower = (ids: readonly string[] | undefined): string[] => [...new Set((ids ?? []).map((id) => id.trim().toLowerCase()))];
 
-/** What every publish makes sure of: the seed settings and the registry's active direct-mode tenants of the gallery. */
+/**
+ * What every publish makes sure of: the seed settings, and what the registry says this app granted
+ * on the gallery to tenants that are active (a gallery a tenant asked for but was refused, and a
+ * tenant being offboarded, are not targets).
+ */
 async function registeredTargets(services: Services, galleryId: string): Promise<ShareTargets> {
   const subscriptionIds = new Set(services.config.shareSubscriptionIds);
   const tenantIds = new Set(services.config.shareTenantIds);
-  for (const { record } of await services.registry.listTenants()) {
-    if (record.mode !== "direct" || record.state !== "active" || !record.galleries.some((g) => sameResourceId(g, galleryId))) continue;
-    // A direct-mode tenant is shared through its subscriptions when it named some, else as a tenant.
-    if (record.subscriptionIds.length > 0) for (const s of record.subscriptionIds) subscriptionIds.add(s.toLowerCase());
-    else tenantIds.add(record.tenantId.toLowerCase());
+  const active = new Set((await services.registry.listTenants()).filter(({ record }) => record.state === "active").map(({ record }) => record.tenantId.toLowerCase()));
+  for (const grant of await services.registry.listGrants(galleryId)) {
+    if (!active.has(grant.tenantId.toLowerCase()) || !sameResourceId(grant.galleryId, galleryId)) continue;
+    if (grant.kind === "subscription") subscriptionIds.add(grant.targetId.toLowerCase());
+    if (grant.kind === "tenant") tenantIds.add(grant.targetId.toLowerCase());
   }
   return { subscriptionIds: [...subscriptionIds], tenantIds: [...tenantIds] };
 }

@@ -21,7 +21,8 @@ const NEXT: Record<TenantState, readonly TenantState[]> = {
   "consent-pending": ["active", "failed"],
   // requested: a new onboarding request for an active tenant (more galleries, subscriptions).
   active: ["offboarding", "requested", "failed"],
-  offboarding: ["offboarded", "failed"],
+  // active: an offboarding from some of the tenant's galleries leaves it active on the others.
+  offboarding: ["offboarded", "active", "failed"],
   offboarded: ["requested"],
   // offboarding: a failed onboarding may have granted some galleries before it failed; they can be taken back.
   failed: ["requested", "offboarding"],

@@ -37,10 +37,13 @@ export const offboardTenant: OrchestrationHandler = function* (context: Orchestr
 
   const note = "VMs and scale sets built from these images keep running; scaling or reimaging them fails once access is gone. Consumer VMs are never deleted.";
   let impact: { galleries: string[]; vms: string[]; note: string } = { galleries: [], vms: [], note };
+  let keepsOthers = false;
   const read = yield* callActivity(context, readTenantGrants, { tenantId: message.tenantId }, retry);
   if (!read.ok) return yield* finish([], [`${read.error.code}: ${read.error.message}`]);
   const wanted = (g: GrantRecord): boolean => !message.galleries || message.galleries.some((id) => sameResourceId(id, g.galleryId));
   const grants = read.value.grants.filter(wanted);
+  // Offboarding from some galleries only: the tenant stays active on the others.
+  keepsOthers = read.value.grants.some((g) => !wanted(g));
   // The registry records no VMs or scale sets yet (provisioning comes later): the impact is what the grants cover.
   impact = { galleries: [...new Set(grants.map((g) => g.galleryId))], vms: [], note };
   context.df.setCustomStatus({ step: "revoking", tenantId: message.tenantId, impact });
@@ -74,11 +77,11 @@ export const offboardTenant: OrchestrationHandler = function* (context: Orchestr
     const finished = yield* callActivity(
       context,
       finishTenantRequest,
-      { tenantId: message.tenantId, requestId: message.requestId, at: at(), tenantState: ok ? "offboarded" : "failed", requestState: ok ? "succeeded" : "failed", ...(reason ? { reason } : {}) },
+      { tenantId: message.tenantId, requestId: message.requestId, at: at(), tenantState: !ok ? "failed" : keepsOthers ? "active" : "offboarded", requestState: ok ? "succeeded" : "failed", ...(reason ? { reason } : {}) },
       retry,
     );
     const type = ok ? TENANT_OFFBOARDED : TENANT_OFFBOARDING_FAILED;
-    const result = { tenantId: message.tenantId, requestId: message.requestId, state: ok ? "offboarded" : "failed", revoked: done, impact, ...(reason ? { reason } : {}) };
+    const result = { tenantId: message.tenantId, requestId: message.requestId, state: !ok ? "failed" : keepsOthers ? "active" : "offboarded", revoked: done, impact, ...(reason ? { reason } : {}) };
     yield* callActivity(context, sendOutcomeEvent, { type, subject: `/tenants/${message.tenantId}`, id: `${context.df.instanceId}:${type}`, time: at(), data: result }, retry);
     context.df.setCustomStatus({ step: "done", ...result });
     if (!finished.ok) throw new Error(`${finished.error.code}: ${finished.error.message}`);

@@ -33,6 +33,10 @@ import { rejectionCode, requestShareChange } from "./requestShareChange";
 export const ONBOARD_TENANT = "onboardTenant";
 
 
+/** After consent, how often and how long to wait for the customer to grant the role (24 hours). */
+const ROLE_CHECK_MINUTES = 15;
+const ROLE_CHECKS = 96;
+
 export interface OnboardTenantInput {
   readonly message: OnboardingV1;
   /** How long a consent link lives and how often reminders go out (rbac mode). */
@@ -77,7 +81,14 @@ export const onboardTenant: OrchestrationHandler = function* (context: Orchestra
           galleries.push({ galleryId, result: "failed", error: reader.error });
           continue;
         }
-        const access = yield* callActivity(context, verifyRbacAccess, { tenantId: message.tenantId, galleryId, consumer: message.consumer }, retry);
+        // The administrator grants the role on the resource group after consenting: give them time,
+        // looking again every ROLE_CHECK_MINUTES, before naming what is missing.
+        let access = yield* callActivity(context, verifyRbacAccess, { tenantId: message.tenantId, galleryId, consumer: message.consumer }, retry);
+        for (let check = 1; access.ok && access.value.missingActions.length > 0 && check <= ROLE_CHECKS; check++) {
+          context.df.setCustomStatus({ step: "waiting-for-role", tenantId: message.tenantId, mode: message.mode, galleryId, missingActions: access.value.missingActions, galleries });
+          yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + ROLE_CHECK_MINUTES * 60_000));
+          access = yield* callActivity(context, verifyRbacAccess, { tenantId: message.tenantId, galleryId, consumer: message.consumer }, retry);
+        }
         if (!access.ok) galleries.push({ galleryId, result: "failed", error: access.error });
         else if (access.value.missingActions.length > 0) {
           const rg = `/subscriptions/${message.consumer.subscriptionId}/resourceGroups/${message.consumer.resourceGroup}`;

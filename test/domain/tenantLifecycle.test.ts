@@ -28,6 +28,7 @@ const ALLOWED = new Set([
   "active>failed",
   "offboarding>offboarded",
   "offboarding>failed",
+  "offboarding>active",
   "offboarded>requested",
   "failed>requested",
   "failed>offboarding",

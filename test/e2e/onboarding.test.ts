@@ -195,6 +195,26 @@ describe("tenant onboarding over the queue", () => {
     expect((await get(w, `tenants/${CONSUMERS[0].tenantId}`)).body).toMatchObject({ state: "offboarded", grants: [] });
   });
 
+  it("offboarding from one gallery keeps the tenant active on its other, and later publishes share only where it still is", async () => {
+    const w = await start();
+    await send(w, [onboarding(30, CONSUMERS[1].tenantId, { galleries: [GALLERY_ID, GALLERY_2] })]);
+    await w.host.durable.runUntilIdle();
+    expect((await w.host.durable.waitFor(`onboard-${id("aaaaaaaa", 30)}`)).output).toMatchObject({ state: "active" });
+    await send(w, [{ schema: "offboarding/v1", requestId: id("ffffffff", 30), tenantId: CONSUMERS[1].tenantId, galleries: [GALLERY_ID] }]);
+    await w.host.durable.runUntilIdle();
+    expect((await w.host.durable.waitFor(`offboard-${id("ffffffff", 30)}`)).output).toMatchObject({ state: "active" });
+    const tenant = (await get(w, `tenants/${CONSUMERS[1].tenantId}`)).body as { state: string; grants: { galleryId: string }[] };
+    expect(tenant.state).toBe("active");
+    expect(tenant.grants.map((g) => g.galleryId)).toEqual([GALLERY_2]);
+    expect(await sharingOf(PUBLISHER.gallery)).toEqual({ subscriptionIds: [], tenantIds: [] });
+    // A new version of the first gallery does not give the tenant its access back.
+    const versionId = w.publishVersion("12.0.0", { regionMinutes: { westeurope: 5, northeurope: 5, eastus: 5 } });
+    await w.deliver([versionWriteEvent(versionId)]);
+    expect((await w.host.durable.waitFor(publishInstanceId(versionId))).runtimeStatus).toBe("Completed");
+    expect(await sharingOf(PUBLISHER.gallery)).toEqual({ subscriptionIds: [], tenantIds: [] });
+    expect(await sharingOf("contoso_extras")).toEqual({ subscriptionIds: [], tenantIds: [CONSUMERS[1].tenantId] });
+  });
+
   it("a publish that was waiting for replication while a tenant was onboarded shares to that tenant too", async () => {
     const w = await start();
     const versionId = w.publishVersion("11.0.0", { regionMinutes: { westeurope: 60, northeurope: 60, eastus: 60 } });
