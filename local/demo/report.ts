@@ -16,18 +16,30 @@ export function progressBar(percent: number, width = 30): string {
 const KINDS: Array<[RegExp, string]> = [
   [/\/oauth2\/v2\.0\/token/i, "Entra token"],
   [/\/(\.well-known|discovery)\//i, "Entra discovery"],
+  [/\/adminconsent\?/i, "Entra admin consent (the customer's browser)"],
   [/\/versions\/[^/?]+\?.*expand=ReplicationStatus/i, "image version read (replication status)"],
+  [/\/sharedGalleries\/[^/]+\/images\/[^/]+\/versions\/[^/?]+\?/i, "shared image version read (consumer side)"],
+  [/\/sharedGalleries\/[^/]+\/images\/[^/]+\/versions\?/i, "shared image versions list (consumer side)"],
+  [/\/sharedGalleries\/[^/]+\/images\?/i, "shared images list (consumer side)"],
+  [/\/sharedGalleries\?/i, "shared galleries list (consumer side)"],
+  [/\/galleries\/[^/]+\/images\/[^/]+\/versions\/[^/?]+\?/i, "image version read"],
+  [/\/galleries\/[^/]+\/images\/[^/]+\/versions\?/i, "image versions list"],
+  [/\/galleries\/[^/]+\/images\?/i, "images list"],
   [/\/galleries\/[^/?]+\/share\?/i, "gallery share (POST)"],
   [/\/galleries\/[^/?]+\?/i, "gallery read"],
+  [/\/providers\/Microsoft\.Authorization\/roleAssignments\//i, "role assignment"],
+  [/\/providers\/Microsoft\.Authorization\/permissions\?/i, "permissions list (consumer resource group)"],
+  [/\/msi\/token\?/i, "managed identity token"],
   [/\/(capsOperations|operations)\//i, "long-running operation poll"],
   [/\/_eventgrid\//i, "outcome event publish"],
 ];
 
-/** Counts logged exchanges by kind, most frequent first. */
+/** Counts logged exchanges by kind, most frequent first (role assignments by method: PUT creates, DELETE removes). */
 export function callsByKind(log: ReadonlyArray<{ method: string; url: string; status: number }>): Array<[string, number]> {
   const counts = new Map<string, number>();
   for (const x of log) {
-    const kind = KINDS.find(([re]) => re.test(x.url))?.[1] ?? `${x.method} ${new URL(x.url, "https://x").pathname.split("/").slice(-2).join("/")}`;
+    const known = KINDS.find(([re]) => re.test(x.url))?.[1];
+    const kind = known === "role assignment" ? `role assignment ${x.method}` : known ?? `${x.method} ${new URL(x.url, "https://x").pathname.split("/").slice(-2).join("/")}`;
     const label = x.status >= 400 ? `${kind} -> ${x.status}` : kind;
     counts.set(label, (counts.get(label) ?? 0) + 1);
   }

@@ -1,5 +1,7 @@
 // `npm run demo` as a user runs it: exit code 0, the summary, and ARM traffic (recorded through
-// EMULATOR_RECORD) that passes the contract test against the official GalleryRP spec.
+// EMULATOR_RECORD) that passes the contract test against the official GalleryRP spec. Besides the
+// first publish, the demo onboards a tenant per sharing mode through POST /api/onboarding (rbac
+// through the consent pages), publishes a version that reaches them, and offboards the direct one.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,13 +14,13 @@ const dir = mkdtempSync(path.join(tmpdir(), "demo-recording-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("npm run demo", () => {
-  it("shares the published version with every consumer tenant, and its recorded traffic meets the contract", async () => {
+  it("shares the published version with every consumer tenant, onboards and offboards tenants, and its recorded traffic meets the contract", async () => {
     const recording = path.join(dir, "demo.jsonl");
     const run = spawnSync("npm", ["run", "--silent", "demo"], {
       cwd: root,
       env: { ...process.env, EMULATOR_RECORD: recording, DEMO_SPEED: "480" },
       encoding: "utf8",
-      timeout: 180_000,
+      timeout: 240_000,
     });
     const output = `${run.stdout}\n${run.stderr}`;
     expect(run.status, output).toBe(0);
@@ -28,9 +30,49 @@ describe("npm run demo", () => {
     expect(output).toMatch(/Share calls: 1\b/);
     expect(output).not.toMatch(/client_secret=|Bearer ey/);
 
+    // Onboarding, one tenant per mode, through the API and the queue; rbac through the consent pages.
+    for (const name of ["Woodgrove", "Adatum", "Litware"]) expect(output).toMatch(new RegExp(`${name}\\s+\\S+\\s+POST /api/onboarding: 202`));
+    expect(output).toMatch(/Adatum\s+consent page \/api\/consent\/[0-9a-f-]{36}: 200, "Contoso Images asks for admin consent"/);
+    expect(output).toMatch(/Adatum\s+\/[0-9a-f-]{36}\/v2\.0\/adminconsent: 302 -> \/api\/consent\/callback \(admin_consent=True\)/);
+    expect(output).toMatch(/Adatum\s+\/api\/consent\/callback: 200 "consent recorded"/);
+    for (const name of ["Woodgrove", "Adatum", "Litware"]) expect(output).toMatch(new RegExp(`${name}\\s+onboardTenant Completed: active, request succeeded`));
+    const afterOnboarding = section(output, "Tenants after onboarding", "Published ubuntu-2404-hardened 1.5.0");
+    expect(afterOnboarding).toMatch(/^Tenants after onboarding \(GET \/api\/tenants\): 3 active$/m);
+    expect(afterOnboarding).toMatch(/^ {2}Adatum\s+rbac\s+active\s+[0-9a-f-]{36}\s+admin consent; the app holds Contributor on rg-adatum-apps/m);
+    expect(afterOnboarding).toMatch(/^ {2}Litware\s+principal\s+active\s+[0-9a-f-]{36}\s+Reader on contoso_golden for the guest user/m);
+    expect(afterOnboarding).toMatch(/^ {2}Woodgrove\s+direct\s+active\s+[0-9a-f-]{36}\s+contoso_golden shared with the tenant$/m);
+
+    // The next version reaches them: the direct tenant among its share targets, the others by their roles.
+    expect(output).toMatch(/Orchestration publish-[0-9a-f]{32}: Completed\nShare targets of 1\.5\.0: tenants [^\n]*\bWoodgrove\b/);
+    expect(output).toMatch(/tenant Woodgrove\s+\S+\s+contoso_golden\/ubuntu-2404-hardened 1\.5\.0/);
+    for (const name of ["Woodgrove", "Adatum", "Litware"]) expect(output).toMatch(new RegExp(`${name}\\s+\\S+\\s+.*reads 1\\.5\\.0.*: 200$`, "m"));
+
+    // Offboarding the direct tenant: its record, its grants, the gallery's sharing profile, its reads.
+    expect(output).toMatch(/Woodgrove\s+POST \/api\/offboarding: 202/);
+    expect(output).toMatch(/Woodgrove\s+offboardTenant Completed: offboarded/);
+    expect(output).toMatch(/Woodgrove\s+GET \/api\/tenants\/[0-9a-f-]{36}: offboarded, 0 grants/);
+    expect(output).toContain("contoso_golden sharing profile (real SDK): tenants Fabrikam, Northwind, Tailspin; Woodgrove no longer listed");
+    expect(output).toMatch(/Woodgrove\s+reads 1\.5\.0 as itself again: 40[34] \(access gone\)/);
+    const summary = section(output, "Summary", "Outcome events in all");
+    expect(summary).toMatch(/^Tenants at the end \(GET \/api\/tenants\): 2 active, 1 offboarded$/m);
+    expect(summary).toMatch(/^ {2}Woodgrove\s+direct\s+offboarded\s+[0-9a-f-]{36}\s+no grants$/m);
+    expect(summary).toMatch(/^ {2}Adatum\s+rbac\s+active\b/m);
+    expect(summary).toMatch(/^ {2}Litware\s+principal\s+active\b/m);
+    expect(output).toMatch(/Outcome events in all: .*GalleryShare\.ConsentRequested.*GalleryShare\.TenantOnboarded x3.*GalleryShare\.TenantOffboarded/);
+    expect(output).toContain("Demo OK: every step did what it should.");
+
     const { verdicts } = await validateRecording(recording);
     expect(verdicts.length).toBeGreaterThan(5);
     const failures = verdicts.filter((v) => v.isSuccessful !== true).map((v) => `${v.exchange.method} ${v.exchange.url}: ${v.errors.join("; ")}`);
     expect(failures).toEqual([]);
-  });
+  }, 300_000);
 });
+
+/** The output from the line starting with `from` up to (not including) the line starting with `to`. */
+function section(output: string, from: string, to: string): string {
+  const start = output.search(new RegExp(`^${from}`, "m"));
+  expect(start, `no line starting with "${from}" in:\n${output}`).toBeGreaterThanOrEqual(0);
+  const rest = output.slice(start);
+  const end = rest.search(new RegExp(`^${to}`, "m"));
+  return end < 0 ? rest : rest.slice(0, end);
+}
