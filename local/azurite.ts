@@ -15,7 +15,8 @@ export interface Azurite {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+/** A free loopback port (nothing listens on it once this returns). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);

@@ -7,6 +7,7 @@ import { writeFileSync } from "node:fs";
 import { VirtualClock, WallClock, type Clock } from "../clock";
 import { DEMO, describeDemoWorld, seedDemoWorld } from "./demo";
 import { startEmulator } from "./index";
+import { stopOnSignal } from "../stopOnSignal";
 
 function numberEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -47,21 +48,7 @@ async function main(): Promise<void> {
   ];
   process.stdout.write(lines.join("\n") + "\n");
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write(`${signal}: stopping the emulator\n`);
-    emulator.close().then(
-      () => process.exit(0),
-      (e: unknown) => {
-        console.error(e);
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("SIGTERM", () => stop("SIGTERM"));
+  stopOnSignal("emulator", () => emulator.close());
 }
 
 main().catch((e: unknown) => {

@@ -8,6 +8,7 @@
 import { writeFileSync } from "node:fs";
 import { WallClock } from "../clock";
 import { startServiceBusBroker } from "./index";
+import { stopOnSignal } from "../stopOnSignal";
 
 function numberSetting(raw: string | undefined, name: string, fallback: number): number {
   if (raw === undefined || raw === "") return fallback;
@@ -44,21 +45,7 @@ async function main(): Promise<void> {
   ];
   process.stdout.write(lines.join("\n") + "\n");
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write(`${signal}: stopping the broker\n`);
-    broker.close().then(
-      () => process.exit(0),
-      (e: unknown) => {
-        console.error(e);
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("SIGTERM", () => stop("SIGTERM"));
+  stopOnSignal("broker", () => broker.close());
 }
 
 main().catch((e: unknown) => {

@@ -10,7 +10,7 @@ import {
   resourceIdIssue,
   sameResourceId,
 } from "../../src/domain/resourceIds";
-import { DomainValidationError } from "../../src/domain/validation";
+import { validationErrorOf } from "../support/validation";
 
 const SUB = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
 const SUB_UPPER = SUB.toUpperCase();
@@ -18,15 +18,6 @@ const RG_ID = `/subscriptions/${SUB}/resourceGroups/Publisher-RG`;
 const GALLERY_ID = `${RG_ID}/providers/Microsoft.Compute/galleries/Golden_Images.v2`;
 const VERSION_ID = `${GALLERY_ID}/images/ubuntu-22.04/versions/1.0.3`;
 
-function validationErrorOf(fn: () => unknown): DomainValidationError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof DomainValidationError) return err;
-    throw err;
-  }
-  throw new Error("expected a DomainValidationError");
-}
 
 describe("parsing ARM ids", () => {
   it("parses gallery and image version ids", () => {

@@ -7,7 +7,7 @@ import {
   remainingFromHeader,
   type CallBudget,
 } from "../../src/domain/shareBudget";
-import { DomainValidationError } from "../../src/domain/validation";
+import { validationErrorOf } from "../support/validation";
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
 const S = 1000;
@@ -36,15 +36,6 @@ function shuffled<T>(random: () => number, items: readonly T[]): T[] {
 /** `count` calls `stepMs` apart from `from`. */
 const calls = (from: number, count: number, stepMs: number): number[] => Array.from({ length: count }, (_, i) => from + i * stepMs);
 
-function validationErrorOf(fn: () => unknown): DomainValidationError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof DomainValidationError) return err;
-    throw err;
-  }
-  throw new Error("expected a DomainValidationError");
-}
 
 describe("SHARE_BUDGET", () => {
   it("is Compute's PostShareGallery policy: 10 calls per 3 minutes and 60 per 30 minutes", () => {

@@ -8,6 +8,7 @@ import {
   type TenantState,
 } from "../../src/domain/tenantLifecycle";
 import { DomainValidationError } from "../../src/domain/validation";
+import { validationErrorOf } from "../support/validation";
 
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const R1 = "0f8fad5b-d9cb-469f-a165-70867728950e";
@@ -34,15 +35,6 @@ const ALLOWED = new Set([
   "failed>offboarding",
 ]);
 
-function validationErrorOf(fn: () => unknown): DomainValidationError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof DomainValidationError) return err;
-    throw err;
-  }
-  throw new Error("expected a DomainValidationError");
-}
 
 /** Walks a new record through `steps`, one minute apart. */
 function walk(steps: readonly (TenantState | [TenantState, string])[]): TenantRecord {

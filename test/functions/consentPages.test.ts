@@ -5,9 +5,8 @@
 // (parameters of the handler): the events it raises, one byte-identical 400 for everything refused,
 // and nothing from the query ever shown in a page.
 import { HttpRequest, InvocationContext, type HttpResponse, type LogLevel } from "@azure/functions";
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AZURITE_KEY, startAzurite, type Azurite } from "../../local/azurite";
+import { AZURITE_KEY, freePort, startAzurite, type Azurite } from "../../local/azurite";
 import { createRegistry, type Registry, type RequestRecord, type TenantRecord } from "../../src/azure/registry";
 import { CONSENT_CALLBACK_PARAMETERS, type ConsentDeniedEvent, type ConsentGrantedEvent } from "../../src/domain/adminConsent";
 import {
@@ -123,17 +122,7 @@ function expectSecurityHeaders(response: HttpResponse): void {
 }
 
 /** A loopback port nothing listens on. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+const closedPort = freePort;
 
 describe("GET /api/consent/{requestId} (Azurite)", () => {
   let azurite: Azurite;

@@ -4,9 +4,8 @@
 // row and field, never its value) and an unreachable registry (503 with Retry-After, reason logged).
 import { TableClient } from "@azure/data-tables";
 import { HttpRequest, InvocationContext, type HttpResponse, type LogLevel } from "@azure/functions";
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AZURITE_KEY, startAzurite, type Azurite } from "../../local/azurite";
+import { AZURITE_KEY, freePort, startAzurite, type Azurite } from "../../local/azurite";
 import { createRegistry, type Grant, type Registry, type RequestRecord, type TenantRecord } from "../../src/azure/registry";
 import {
   REGISTRY_RETRY_AFTER_SECONDS,
@@ -138,17 +137,7 @@ async function bodyOf<T>(response: HttpResponse): Promise<T> {
 }
 
 /** A loopback port nothing listens on. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+const closedPort = freePort;
 
 describe("registry query endpoints (Azurite)", () => {
   let azurite: Azurite;
