@@ -4,8 +4,9 @@
 import { errors } from "./arm/errors";
 import type { Caller, Ctx } from "./context";
 import type { Core } from "./core";
+import { decodeJwt } from "./entra/jwt";
 import { checkToken } from "./entra/tokens";
-import { header, type EmuRequest } from "./http";
+import { header, str, type EmuRequest } from "./http";
 
 export interface RoleDefinition {
   guid: string;
@@ -110,7 +111,7 @@ function verify(core: Core, token: string, where: string): Caller {
   if (check.ok) return check.caller;
   switch (check.reason) {
     case "expired":
-      throw errors.expiredToken();
+      throw where === "" ? errors.expiredToken() : errors.expiredAuxiliaryToken(where);
     case "signature":
       throw errors.invalidToken(`${where}The signature of the token could not be verified.`);
     default:
@@ -118,7 +119,19 @@ function verify(core: Core, token: string, where: string): Caller {
   }
 }
 
-/** Tokens in `x-ms-authorization-auxiliary: Bearer t1, Bearer t2` (up to 3). */
+/** "Auxiliary token of client '…' in tenant '…': " (ARM's answer names the client and tenant of the bad token). */
+function auxiliaryLabel(token: string): string {
+  const claims = decodeJwt(token)?.claims;
+  const client = str(claims?.appid) ?? str(claims?.azp) ?? str(claims?.oid) ?? "unknown";
+  const tenant = str(claims?.tid) ?? "unknown";
+  return `Auxiliary token of client '${client}' in tenant '${tenant}': `;
+}
+
+/**
+ * Tokens in `x-ms-authorization-auxiliary: Bearer t1, Bearer t2` (up to 3). ARM checks every one on
+ * every request that carries the header: any invalid or expired token is a 401 naming its client
+ * and tenant (Microsoft's "Authenticate requests across tenants").
+ */
 export function auxiliaryCallers(core: Core, req: EmuRequest): Caller[] {
   const value = header(req, "x-ms-authorization-auxiliary");
   if (!value) return [];
@@ -127,6 +140,6 @@ export function auxiliaryCallers(core: Core, req: EmuRequest): Caller[] {
   return tokens.map((t) => {
     const m = /^bearer\s+(\S+)$/i.exec(t);
     if (!m?.[1]) throw errors.invalidToken("The 'x-ms-authorization-auxiliary' header is not in the format 'Bearer <token>'.");
-    return verify(core, m[1], "Auxiliary token: ");
+    return verify(core, m[1], auxiliaryLabel(m[1]));
   });
 }

@@ -16,6 +16,8 @@ export interface Ctx {
   core: Core;
   /** Set by the ARM pipeline after authentication. */
   caller?: Caller;
+  /** Verified tokens of `x-ms-authorization-auxiliary` (ARM routes; empty without the header). */
+  auxiliary?: Caller[];
   /** The request's api-version (ARM routes). */
   apiVersion?: string;
   /** A scripted fault asked that this request's long-running operation end badly. */

@@ -7,6 +7,7 @@ import { createAssignment } from "./arm/roleAssignments";
 import { findRole } from "./authz";
 import type { Ctx } from "./context";
 import type { Core } from "./core";
+import type { CreationStats } from "./creations";
 import * as directory from "./directory";
 import { audienceFromScope, issueToken } from "./entra/tokens";
 import type { FaultSpec } from "./faults";
@@ -115,6 +116,13 @@ export interface EmulatorControl {
   clearFaults(): void;
   requestLog(): RequestLogEntry[];
   clearRequestLog(): void;
+  /**
+   * VM and scale-set creations in flight: a create counts from its 201 until its operation ends
+   * (polled to completion, or its simulated duration passed). `maxInFlight` is the most at once.
+   */
+  creations(): CreationStats;
+  /** Restarts the maximum and the totals from what is in flight now. */
+  resetCreations(): void;
   receivedEvents(topic?: string): unknown[];
   /** Emulator clock time (ms). */
   now(): number;
@@ -248,6 +256,11 @@ export function createControl(core: Core, reseed: (control: EmulatorControl) => 
     clearFaults: () => core.faults.clear(),
     requestLog: () => core.recorder.all(),
     clearRequestLog: () => core.recorder.clear(),
+    creations: () => {
+      core.ops.settle();
+      return core.creations.stats();
+    },
+    resetCreations: () => core.creations.resetStats(),
     receivedEvents(topic) {
       if (topic !== undefined) return [...(core.world.events.get(topic.toLowerCase()) ?? [])];
       return [...core.world.events.values()].flat();

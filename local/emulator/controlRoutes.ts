@@ -97,6 +97,8 @@ export function controlRoutes(control: EmulatorControl, info: () => ControlInfo,
     route("DELETE", "/faults/{id}", (_b, req) => ({ removed: control.removeFault(req.params.id ?? "") })),
     route("GET", "/log", () => control.requestLog()),
     route("DELETE", "/log", () => control.clearRequestLog()),
+    route("GET", "/creations", () => control.creations()),
+    route("DELETE", "/creations", () => control.resetCreations()),
     route("GET", "/events", (_b, req) => control.receivedEvents(queryParam(req, "topic"))),
     route("POST", "/reset", () => control.reset()),
   ];

@@ -1,5 +1,6 @@
 // The emulator's state and services, shared by every route module.
 import type { Clock } from "../clock";
+import { CreationCounter } from "./creations";
 import { createSigningKey, type SigningKey } from "./entra/jwt";
 import { Faults } from "./faults";
 import { PROCESS_IDENTITY_HEADER } from "./identityEndpoint";
@@ -33,6 +34,8 @@ export class Core {
   readonly windows: ComputeWindows | undefined;
   readonly faults: Faults;
   readonly recorder: Recorder;
+  /** VM and scale-set creations whose operation is still running (see creations.ts). */
+  readonly creations = new CreationCounter();
   readonly signingKey: SigningKey = createSigningKey();
   /** Secret for the App Service style managed-identity endpoint (`X-IDENTITY-HEADER`), one per process (see identityEndpoint.ts). */
   readonly identityHeader: string;
@@ -83,6 +86,7 @@ export class Core {
     this.windows?.clear();
     this.faults.clear();
     this.recorder.clear();
+    this.creations.clear();
     this.replicationScripts = [];
   }
 }

@@ -1,5 +1,5 @@
-// Azure double for gallery-share: ARM (Microsoft.Compute galleries, shared galleries, VMs,
-// Microsoft.Network NICs, Microsoft.Authorization role assignments) and Entra ID on one loopback
+// Azure double for gallery-share: ARM (Microsoft.Compute galleries, shared galleries, VMs, scale
+// sets, Microsoft.Network NICs, Microsoft.Authorization role assignments) and Entra ID on one loopback
 // HTTPS server, driven by the real Azure SDKs. See README.md beside this file.
 import { VirtualClock, WallClock, type Clock } from "../clock";
 import { communityGalleryRoutes } from "./arm/communityGalleries";
@@ -11,6 +11,7 @@ import { roleAssignmentRoutes } from "./arm/roleAssignments";
 import { sharedGalleryRoutes } from "./arm/sharedGalleries";
 import { sharingRoutes } from "./arm/sharing";
 import { vmRoutes } from "./arm/vms";
+import { vmssRoutes } from "./arm/vmss";
 import type { Ctx } from "./context";
 import { createControl, type EmulatorControl } from "./control";
 import { controlRoutes } from "./controlRoutes";
@@ -25,6 +26,7 @@ import { createTlsMaterial, trustInProcess } from "./tls";
 
 export type { EmulatorControl, GallerySpec, ImageDefinitionSpec, PublishSpec, ShareSpec, VirtualNetworkSpec, BuiltInRoleName } from "./control";
 export type { FaultSpec } from "./faults";
+export type { CreationInFlight, CreationKind, CreationStats } from "./creations";
 export type { RequestLogEntry } from "./record";
 export { BUILT_IN_ROLES } from "./authz";
 
@@ -123,6 +125,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   router.addAll(communityGalleryRoutes());
   router.addAll(galleryRoutes());
   router.addAll(vmRoutes());
+  router.addAll(vmssRoutes());
   router.addAll(networkRoutes());
   router.addAll(roleAssignmentRoutes());
   router.addAll(resourceRoutes());

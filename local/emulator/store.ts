@@ -164,6 +164,45 @@ export interface VirtualMachine {
   vmId: string;
   timeCreated: number;
   provisioning: Provisioning;
+  /** For an instance of a Flexible scale set: key(subscription, resource group, scale set). */
+  scaleSet?: string;
+}
+
+export type OrchestrationMode = "Uniform" | "Flexible";
+export type UpgradeMode = "Automatic" | "Rolling" | "Manual";
+
+/** One VM of a scale set (Uniform: only reachable through the scale set; Flexible: also a VM resource). */
+export interface ScaleSetInstance {
+  /** Uniform: "0", "1", ...; Flexible: the VM's name. */
+  instanceId: string;
+  name: string;
+  vmId: string;
+  /** The scale set model version this instance runs (latestModelApplied = this equals the set's modelVersion). */
+  modelVersion: number;
+  /** What the instance was built from: the model's reference plus `exactVersion`. */
+  imageReference: JsonObject;
+  osType: string;
+  timeCreated: number;
+  provisioning: Provisioning;
+}
+
+export interface VirtualMachineScaleSet {
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  location: string;
+  tags?: Record<string, string>;
+  sku: { name?: string; tier?: string; capacity: number };
+  orchestrationMode: OrchestrationMode;
+  /** Stored request properties (upgradePolicy, virtualMachineProfile, overprovision, ...). */
+  properties: JsonObject;
+  /** Incremented on every change of virtualMachineProfile. */
+  modelVersion: number;
+  uniqueId: string;
+  timeCreated: number;
+  provisioning: Provisioning;
+  instances: ScaleSetInstance[];
+  nextInstanceId: number;
 }
 
 export function key(...parts: string[]): string {
@@ -186,6 +225,7 @@ export class World {
   readonly virtualNetworks = new Map<string, VirtualNetwork>();
   readonly networkInterfaces = new Map<string, NetworkInterface>();
   readonly virtualMachines = new Map<string, VirtualMachine>();
+  readonly virtualMachineScaleSets = new Map<string, VirtualMachineScaleSet>();
   /** Outcome events received on the Event Grid stand-in, by lower-cased topic. */
   readonly events = new Map<string, unknown[]>();
 

@@ -22,6 +22,7 @@ export const API_FAMILIES: Record<string, ApiFamily> = {
   sharedGalleries: { type: "locations/sharedGalleries", versions: GALLERY },
   capsOperations: { type: "locations/capsOperations", versions: GALLERY },
   virtualMachines: { type: "virtualMachines", versions: VM },
+  virtualMachineScaleSets: { type: "virtualMachineScaleSets", versions: VM },
   computeOperations: { type: "locations/operations", versions: [...new Set([...VM, ...GALLERY])] },
   networkInterfaces: { type: "networkInterfaces", versions: NETWORK },
   virtualNetworks: { type: "virtualNetworks", versions: NETWORK },

@@ -37,6 +37,8 @@ export const errors = {
     new ArmError(401, "InvalidAuthenticationToken", `The access token is invalid. ${why}`),
   expiredToken: () =>
     new ArmError(401, "ExpiredAuthenticationToken", "The access token expiry UTC time is earlier than current UTC time."),
+  expiredAuxiliaryToken: (label: string) =>
+    new ArmError(401, "ExpiredAuthenticationToken", `${label}The access token expiry UTC time is earlier than current UTC time.`),
   wrongTenant: (issuer: string, expectedIssuer: string, authority: string) =>
     new ArmError(
       401,
@@ -54,6 +56,16 @@ export const errors = {
       403,
       "LinkedAuthorizationFailed",
       `The client has permission to perform action '${action}' on scope '${scope}', however the current tenant '${tenantId}' is not authorized to access linked subscription '${linkedSubscriptionId}'.`,
+    ),
+  /**
+   * The linked read check on an image, as recorded (MicrosoftDocs/azure-docs#114801, a VM created from
+   * a gallery image of another tenant): the generic action 'read' on the linked scope.
+   */
+  linkedReadDenied: (objectId: string, appId: string | undefined, action: string, scope: string, linkedScope: string) =>
+    new ArmError(
+      403,
+      "LinkedAuthorizationFailed",
+      `The client '${appId ?? objectId}' with object id '${objectId}' has permission to perform action '${action}' on scope '${scope}'; however, it does not have permission to perform action 'read' on the linked scope(s) '${linkedScope}' or the linked scope(s) are invalid.`,
     ),
   linkedPermissionMissing: (objectId: string, appId: string | undefined, action: string, scope: string, linkedAction: string, linkedScope: string) =>
     new ArmError(
@@ -81,6 +93,14 @@ export const errors = {
       "GalleryImageNotFound",
       `The gallery image ${id} is not available in ${region} region. Please contact image owner to replicate to this region, or change your requested region.`,
     ),
+  linkedInvalidPropertyId: (id: string, path: string) =>
+    new ArmError(
+      400,
+      "LinkedInvalidPropertyId",
+      `Property id '${id}' at path '${path}' is invalid. Expect fully qualified resource Id that start with '/subscriptions/{subscriptionId}' or '/providers/{resourceProviderNamespace}/'.`,
+    ),
+  propertyChangeNotAllowed: (property: string) =>
+    new ArmError(409, "PropertyChangeNotAllowed", `Changing property '${property}' is not allowed.`, { target: property }),
   invalidParameter: (message: string, target?: string) =>
     new ArmError(400, "InvalidParameter", message, target === undefined ? {} : { target }),
   missingApiVersion: () =>

@@ -1,7 +1,7 @@
 // Microsoft.Network: virtual networks (with inline subnets) and network interfaces, the minimum a
 // VM needs. A NIC's subnet must exist and be in the NIC's region, as the Network RP requires.
-import { requireAction } from "../authz";
-import { callerOf, type Ctx } from "../context";
+import { isAllowed, requireAction } from "../authz";
+import { callerOf, type Caller, type Ctx } from "../context";
 import { arr, at, obj, str, type EmuRequest, type EmuResponse, type JsonObject } from "../http";
 import type { Route } from "../router";
 import { key, type NetworkInterface, type VirtualNetwork } from "../store";
@@ -112,7 +112,7 @@ function getSubnet(req: EmuRequest, ctx: Ctx): EmuResponse {
 }
 
 /** Finds the subnet an id points at, or undefined. */
-function resolveSubnet(ctx: Ctx, subnetId: string): { vnet: VirtualNetwork; name: string } | undefined {
+export function resolveSubnet(ctx: Ctx, subnetId: string): { vnet: VirtualNetwork; name: string } | undefined {
   const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Network\/virtualNetworks\/([^/]+)\/subnets\/([^/]+)$/i.exec(subnetId);
   if (!m) return undefined;
   const vnet = vnetStore(ctx).get(key(m[1] ?? "", m[2] ?? "", m[3] ?? ""));
@@ -191,7 +191,7 @@ function putNic(req: EmuRequest, ctx: Ctx): EmuResponse {
         `Resource ${subnetId ?? "(no subnet id)"} referenced by resource ${id} was not found. Please make sure that the referenced resource exists, and that both resources are in the same region.`,
       );
     }
-    requireAction(ctx, callerOf(ctx), "Microsoft.Network/virtualNetworks/subnets/join/action", subnetId);
+    requireSubnetJoin(ctx, callerOf(ctx), "Microsoft.Network/networkInterfaces/write", id, subnetId);
   }
   const k = key(sub, rgName, name);
   const existing = ctx.core.world.networkInterfaces.get(k);
@@ -244,6 +244,42 @@ function deleteNic(req: EmuRequest, ctx: Ctx): EmuResponse {
   ctx.core.world.networkInterfaces.delete(k);
   const op = startOperation(ctx, { family: "network", subscriptionId: n.subscriptionId, location: n.location, durationMs: 1_000 });
   return lroResponse(ctx, op, 202, undefined, { location: true });
+}
+
+const SUBNET_JOIN = "Microsoft.Network/virtualNetworks/subnets/join/action";
+
+/**
+ * Joining a subnet is a linked action: without `…/subnets/join/action` on the subnet, ARM answers
+ * 403 LinkedAuthorizationFailed naming the write and the subnet (as for NSG / route-table joins).
+ */
+function requireSubnetJoin(ctx: Ctx, caller: Caller, writeAction: string, resourceId: string, subnetId: string): void {
+  if (!isAllowed(ctx.core, caller.objectId, SUBNET_JOIN, subnetId)) throw errors.linkedPermissionMissing(caller.objectId, caller.appId, writeAction, resourceId, SUBNET_JOIN, subnetId);
+}
+
+/**
+ * NIC configurations a VM or scale set creates its own NICs from
+ * (`networkProfile.networkInterfaceConfigurations[].properties.ipConfigurations[].properties.subnet.id`):
+ * every subnet must exist in the resource's region and be joinable by the caller.
+ */
+export function checkNicConfigurations(ctx: Ctx, caller: Caller, configs: unknown[], region: string, resourceId: string, writeAction: string): void {
+  for (const cfg of configs) {
+    const ipConfigs = arr(at(cfg, "properties", "ipConfigurations")) ?? [];
+    if (ipConfigs.length === 0) {
+      throw errors.invalidParameter(`Network interface configuration '${str(at(cfg, "name")) ?? ""}' must have at least one IP configuration.`, "networkInterfaceConfigurations.ipConfigurations");
+    }
+    for (const ip of ipConfigs) {
+      const subnetId = str(at(ip, "properties", "subnet", "id"));
+      const subnet = subnetId ? resolveSubnet(ctx, subnetId) : undefined;
+      if (!subnetId || !subnet || subnet.vnet.location !== region) {
+        throw new ArmError(
+          400,
+          "InvalidResourceReference",
+          `Resource ${subnetId ?? "(no subnet id)"} referenced by resource ${resourceId} was not found. Please make sure that the referenced resource exists, and that both resources are in the same region.`,
+        );
+      }
+      requireSubnetJoin(ctx, caller, writeAction, resourceId, subnetId);
+    }
+  }
 }
 
 export function findNicById(ctx: Ctx, id: string): NetworkInterface | undefined {

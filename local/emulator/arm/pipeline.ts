@@ -1,7 +1,7 @@
 // What ARM's front door does before a resource provider sees a request: authenticate the bearer
 // token, check the subscription exists and belongs to the token's tenant, check the api-version,
 // and take a token from the caller's throttling bucket.
-import { authenticate } from "../authz";
+import { auxiliaryCallers, authenticate } from "../authz";
 import type { Ctx } from "../context";
 import { issuerFor } from "../entra/tokens";
 import { queryParam, type EmuRequest, type EmuResponse } from "../http";
@@ -14,6 +14,8 @@ import { resourceGroupOfScope, subscriptionOfScope } from "./roleAssignments";
 export async function runArm(route: Route<Ctx>, req: EmuRequest, ctx: Ctx): Promise<EmuResponse> {
   const core = ctx.core;
   const caller = authenticate(core, req);
+  // Every auxiliary token must be valid and unexpired, whatever the request needs them for.
+  const auxiliary = auxiliaryCallers(core, req);
   const subscriptionId = (req.params.subscriptionId ?? (req.params.scope !== undefined ? subscriptionOfScope(req.params.scope) : undefined))?.toLowerCase();
   if (subscriptionId !== undefined) {
     const sub = core.world.subscriptions.get(subscriptionId);
@@ -42,6 +44,7 @@ export async function runArm(route: Route<Ctx>, req: EmuRequest, ctx: Ctx): Prom
     remaining = taken.remaining;
   }
   ctx.caller = caller;
+  ctx.auxiliary = auxiliary;
   const rateHeader: Record<string, string> = remaining === undefined ? {} : { [headerName]: String(remaining) };
   try {
     const res = await route.handler(req, ctx);
