@@ -8,7 +8,8 @@ import { createReadImageVersion } from "./activities/readImageVersion";
 import { createApplyShareChanges } from "./activities/applyShareChanges";
 import { createNotifyShareResults, createSubmitShareChange } from "./activities/shareCoordinatorClient";
 import { createEnsureAppReader, createEnsureGalleryReader, createRemoveRoleAssignment } from "./activities/galleryReader";
-import { createFinishTenantRequest, createReadTenantGrants, createRecordTenantGrants, createRemoveTenantGrants } from "./activities/tenantRegistry";
+import { createFinishTenantRequest, createReadTenantGrants, createRecordTenantGrants, createRecordTenantVm, createRemoveTenantGrants } from "./activities/tenantRegistry";
+import { createProvisionVm } from "./activities/provisionVm";
 import { createVerifyDirectShare } from "./activities/verifyDirectShare";
 import { createVerifyCommunityVersion } from "./activities/verifyCommunityVersion";
 import { createCreateConsentRequest, createVerifyRbacAccess } from "./activities/rbacOnboarding";
@@ -26,7 +27,9 @@ import {
   readImageVersion,
   readTenantGrants,
   recordShareAudit,
+  provisionVm,
   recordTenantGrants,
+  recordTenantVm,
   removeRoleAssignment,
   removeTenantGrants,
   sendOutcomeEvent,
@@ -216,6 +219,8 @@ function registerFunctions(services: CurrentServices): void {
   registerActivity(services, createConsentRequest, createCreateConsentRequest);
   registerActivity(services, verifyRbacAccess, createVerifyRbacAccess);
   registerActivity(services, verifyCommunityVersion, createVerifyCommunityVersion);
+  registerActivity(services, provisionVm, createProvisionVm);
+  registerActivity(services, recordTenantVm, createRecordTenantVm);
   registerActivity(services, recordShareAudit, createRecordShareAudit);
   registerActivity(services, sendOutcomeEvent, createSendOutcomeEvent);
 }

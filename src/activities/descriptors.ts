@@ -184,7 +184,7 @@ export const removeRoleAssignment = activity<{ readonly roleAssignmentId: string
 export const verifyDirectShare = activity<VerifyDirectShareInput, DirectShareVisibility>("verifyDirectShare");
 export const recordTenantGrants = activity<TenantGrantsInput, { readonly recorded: number }>("recordTenantGrants");
 export const removeTenantGrants = activity<TenantGrantsInput, { readonly removed: number }>("removeTenantGrants");
-export const readTenantGrants = activity<{ readonly tenantId: string }, { readonly grants: TenantGrantsInput["grants"] }>("readTenantGrants");
+export const readTenantGrants = activity<{ readonly tenantId: string }, { readonly grants: TenantGrantsInput["grants"]; readonly vms: readonly { readonly resourceId: string; readonly imageVersion: string }[] }>("readTenantGrants");
 export const finishTenantRequest = activity<FinishTenantRequestInput, { readonly state: string }>("finishTenantRequest");
 
 export interface ConsentRequestInput {
@@ -228,3 +228,22 @@ export interface CommunityVersionInput {
 
 export const verifyCommunityVersion = activity<CommunityVersionInput, { readonly visible: boolean; readonly note?: string }>("verifyCommunityVersion");
 export const ensureAppReader = activity<{ readonly galleryId: string }, GalleryReaderResult>("ensureAppReader");
+
+export interface ProvisionVmInput {
+  readonly mode: "direct" | "rbac";
+  readonly tenantId: string;
+  readonly requestId: string;
+  readonly galleryId: string;
+  readonly consumer: { readonly subscriptionId: string; readonly resourceGroup: string; readonly location: string };
+  readonly vm: { readonly image: string; readonly version: string; readonly size: string; readonly subnetId: string; readonly adminUsername: string; readonly sshPublicKey: string };
+}
+
+export interface ProvisionedVm {
+  readonly resourceId: string;
+  /** The gallery image version the VM was built from (`latest` resolved). */
+  readonly imageVersion: string;
+  readonly provisioningState: string;
+}
+
+export const provisionVm = activity<ProvisionVmInput, ProvisionedVm>("provisionVm");
+export const recordTenantVm = activity<{ readonly tenantId: string; readonly requestId: string; readonly at: string; readonly vm: ProvisionedVm }, { readonly vms: number }>("recordTenantVm");

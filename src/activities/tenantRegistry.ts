@@ -5,7 +5,7 @@
 import type { Services } from "../app";
 import { transition } from "../domain/tenantLifecycle";
 import { runActivity } from "./activityResult";
-import type { ActivityResult, FinishTenantRequestInput, TenantGrantsInput } from "./descriptors";
+import type { ActivityResult, FinishTenantRequestInput, ProvisionedVm, TenantGrantsInput } from "./descriptors";
 
 export function createRecordTenantGrants(services: Services) {
   return (input: TenantGrantsInput): Promise<ActivityResult<{ recorded: number }>> =>
@@ -27,10 +27,14 @@ export function createRemoveTenantGrants(services: Services) {
 }
 
 export function createReadTenantGrants(services: Services) {
-  return (input: { tenantId: string }): Promise<ActivityResult<{ grants: TenantGrantsInput["grants"] }>> =>
+  return (input: { tenantId: string }): Promise<ActivityResult<{ grants: TenantGrantsInput["grants"]; vms: { resourceId: string; imageVersion: string }[] }>> =>
     runActivity(async () => {
       const grants = await services.registry.listGrantsOfTenant(input.tenantId);
-      return { grants: grants.map((g) => ({ galleryId: g.galleryId, kind: g.kind, targetId: g.targetId, ...(g.roleAssignmentId ? { roleAssignmentId: g.roleAssignmentId } : {}) })) };
+      const tenant = await services.registry.getTenant(input.tenantId);
+      return {
+        grants: grants.map((g) => ({ galleryId: g.galleryId, kind: g.kind, targetId: g.targetId, ...(g.roleAssignmentId ? { roleAssignmentId: g.roleAssignmentId } : {}) })),
+        vms: (tenant?.record.vms ?? []).map((v) => ({ resourceId: v.resourceId, imageVersion: v.imageVersion })),
+      };
     });
 }
 
@@ -44,5 +48,18 @@ export function createFinishTenantRequest(services: Services) {
       });
       await services.registry.updateRequest(input.requestId, { state: input.requestState, updatedAt: input.at, ...(input.reason ? { reason: input.reason } : { reason: undefined }) });
       return { state: stored.record.state };
+    });
+}
+
+/** Records (or updates) a VM this app made for the tenant, with the image version it runs. */
+export function createRecordTenantVm(services: Services) {
+  return (input: { tenantId: string; requestId: string; at: string; vm: ProvisionedVm }): Promise<ActivityResult<{ vms: number }>> =>
+    runActivity(async () => {
+      const stored = await services.registry.updateTenant(input.tenantId, (current) => {
+        if (!current) throw new Error(`tenant ${input.tenantId} is not in the registry`);
+        const others = (current.vms ?? []).filter((v) => v.resourceId.toLowerCase() !== input.vm.resourceId.toLowerCase());
+        return { ...current, vms: [...others, { ...input.vm, requestId: input.requestId, at: input.at }] };
+      });
+      return { vms: stored.record.vms?.length ?? 0 };
     });
 }

@@ -8,10 +8,11 @@
 // The SDK packages are loaded when the first client is built, not when the app starts.
 import type { AuthorizationManagementClient } from "@azure/arm-authorization";
 import type { ComputeManagementClient } from "@azure/arm-compute";
+import type { NetworkManagementClient } from "@azure/arm-network";
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import type { AppConfig } from "../config";
 import type { CredentialProvider } from "./credentials";
-import { authorizationSdk, computeSdk, pipelineSdk } from "./sdk";
+import { authorizationSdk, computeSdk, networkSdk, pipelineSdk } from "./sdk";
 
 const ARM_SCOPE_SUFFIX = "/.default";
 
@@ -34,6 +35,7 @@ interface ArmPipelineOptions {
 export interface ArmClients {
   compute(subscriptionId: string, options?: ArmClientOptions): ComputeManagementClient;
   authorization(subscriptionId: string, options?: ArmClientOptions): AuthorizationManagementClient;
+  network(subscriptionId: string, options?: ArmClientOptions): NetworkManagementClient;
 }
 
 export function createArmClients(config: AppConfig, credentials: CredentialProvider): ArmClients {
@@ -61,6 +63,7 @@ export function createArmClients(config: AppConfig, credentials: CredentialProvi
 
   return {
     compute: (subscriptionId, options = {}) => client("compute", subscriptionId, options, (credential, pipeline) => new (computeSdk().ComputeManagementClient)(credential, subscriptionId, pipeline)),
+    network: (subscriptionId, options = {}) => client("network", subscriptionId, options, (credential, pipeline) => new (networkSdk().NetworkManagementClient)(credential, subscriptionId, pipeline)),
     authorization: (subscriptionId, options = {}) =>
       client("authorization", subscriptionId, options, (credential, pipeline) => new (authorizationSdk().AuthorizationManagementClient)(credential, subscriptionId, { ...pipeline, credentialScopes: [scope] })),
   };

@@ -80,6 +80,16 @@ export interface TenantRecord {
   /** Oldest first; only the newest MAX_TENANT_HISTORY entries are kept. */
   readonly history: readonly TenantHistoryEntry[];
   readonly consent?: { readonly url: string; readonly expiresAt: string };
+  /** VMs this app made in the consumer tenant, each with the image version it was built from. */
+  readonly vms?: readonly TenantVm[];
+}
+
+export interface TenantVm {
+  readonly resourceId: string;
+  readonly imageVersion: string;
+  readonly provisioningState: string;
+  readonly requestId: string;
+  readonly at: string;
 }
 
 export interface Grant {
@@ -364,12 +374,13 @@ const tenantShape = {
   lastRequestId: guid,
   history: listOf(historyEntry),
   consent: optional(struct({ url: httpsUrl, expiresAt: timestamp })),
+  vms: optional(listOf(struct({ resourceId: text, imageVersion: text, provisioningState: text, requestId: guid, at: timestamp }))),
 };
 
 const TENANT: Codec<TenantRecord> = codec({
   what: "tenant",
   shape: tenantShape,
-  json: ["galleries", "subscriptionIds", "consumer", "principal", "history", "consent"],
+  json: ["galleries", "subscriptionIds", "consumer", "principal", "history", "consent", "vms"],
   keys: (r) => ({ partitionKey: TENANT_PARTITION, rowKey: r.tenantId }),
   normalize: (r) => ({ ...r, history: newestHistory(r.history) }),
 });

@@ -4,6 +4,7 @@
 /* eslint-disable @typescript-eslint/no-require-imports -- deferred loading is the point of this module */
 import type * as Authorization from "@azure/arm-authorization";
 import type * as Compute from "@azure/arm-compute";
+import type * as Network from "@azure/arm-network";
 import type * as Pipeline from "@azure/core-rest-pipeline";
 import type * as Tables from "@azure/data-tables";
 import type * as EventGrid from "@azure/eventgrid";
@@ -19,3 +20,4 @@ export const tablesSdk = (): typeof Tables => require("@azure/data-tables") as t
 export const eventGridSdk = (): typeof EventGrid => require("@azure/eventgrid") as typeof EventGrid;
 export const serviceBusSdk = (): typeof ServiceBus => require("@azure/service-bus") as typeof ServiceBus;
 export const authorizationSdk = (): typeof Authorization => require("@azure/arm-authorization") as typeof Authorization;
+export const networkSdk = (): typeof Network => require("@azure/arm-network") as typeof Network;

@@ -72,6 +72,8 @@ export interface TenantBody extends TenantSummaryBody {
   readonly principal?: TenantRecord["principal"];
   readonly consent?: TenantRecord["consent"];
   readonly history: TenantRecord["history"];
+  /** VMs the app made in the tenant, each with the image version it runs. */
+  readonly vms: NonNullable<TenantRecord["vms"]>;
   /** Sorted by galleryId, kind, targetId. */
   readonly grants: readonly GrantBody[];
   /** What the registry knows of lastRequestId: its record, or nothing when it is not recorded (yet). */
@@ -130,6 +132,7 @@ export function createGetTenant(registry: Registry): Handler {
         ...(tenant.principal === undefined ? {} : { principal: tenant.principal }),
         ...(tenant.consent === undefined ? {} : { consent: { url: tenant.consent.url, expiresAt: tenant.consent.expiresAt } }),
         history: tenant.history,
+        vms: tenant.vms ?? [],
         grants: grants.map(grantOf).sort(byGrantKey),
         requests: last ? [requestOf(last.record)] : [],
       };

@@ -16,11 +16,14 @@ import {
   ensureAppReader,
   ensureGalleryReader,
   finishTenantRequest,
+  provisionVm,
   recordTenantGrants,
+  recordTenantVm,
   sendOutcomeEvent,
   verifyDirectShare,
   verifyRbacAccess,
   type DirectShareVisibility,
+  type ProvisionedVm,
   type TenantGrantsInput,
 } from "../activities/descriptors";
 import { CONSENT_DENIED_EVENT, CONSENT_GRANTED_EVENT } from "../domain/adminConsent";
@@ -58,6 +61,8 @@ export interface OnboardTenantResult {
   readonly mode: OnboardingV1["mode"];
   readonly state: "active" | "failed";
   readonly galleries: readonly GalleryOnboarding[];
+  /** The VM the request asked for, or why it could not be made. */
+  readonly vm?: ProvisionedVm | { readonly error: { readonly code: string; readonly message: string } };
 }
 
 export const onboardTenant: OrchestrationHandler = function* (context: OrchestrationContext) {
@@ -143,15 +148,29 @@ export const onboardTenant: OrchestrationHandler = function* (context: Orchestra
     }
   }
 
+  // A VM in the consumer tenant from the first gallery granted, when the request asks for one.
+  let vm: OnboardTenantResult["vm"];
+  const firstGranted = galleries.find((g) => g.result === "granted");
+  if (message.vm && message.consumer && firstGranted && (message.mode === "direct" || message.mode === "rbac")) {
+    context.df.setCustomStatus({ step: "provisioning", tenantId: message.tenantId, mode: message.mode, galleries });
+    const made = yield* callActivity(context, provisionVm, { mode: message.mode, tenantId: message.tenantId, requestId: message.requestId, galleryId: firstGranted.galleryId, consumer: message.consumer, vm: message.vm }, retry);
+    vm = made.ok ? made.value : { error: made.error };
+    if (made.ok) {
+      const kept = yield* callActivity(context, recordTenantVm, { tenantId: message.tenantId, requestId: message.requestId, at: at(), vm: made.value }, retry);
+      if (!kept.ok) context.log(`${ONBOARD_TENANT}: VM of ${message.tenantId} not recorded: ${kept.error.message}`);
+    }
+  }
+
   const granted = galleries.filter((g) => g.result === "granted").length;
   const failedOnes = galleries.filter((g) => g.result === "failed");
-  const reason = failedOnes.length === 0 ? undefined : failedOnes.map((g) => `${g.galleryId.split("/").pop()}: ${g.error?.code}: ${g.error?.message}`).join("; ").slice(0, 1000);
+  const problems = [...failedOnes.map((g) => `${g.galleryId.split("/").pop()}: ${g.error?.code}: ${g.error?.message}`), ...(vm && "error" in vm ? [`vm: ${vm.error.code}: ${vm.error.message}`] : [])];
+  const reason = problems.length === 0 ? undefined : problems.join("; ").slice(0, 1000);
   const state = granted > 0 ? "active" : "failed";
-  const result: OnboardTenantResult = { tenantId: message.tenantId, requestId: message.requestId, mode: message.mode, state, galleries };
+  const result: OnboardTenantResult = { tenantId: message.tenantId, requestId: message.requestId, mode: message.mode, state, galleries, ...(vm ? { vm } : {}) };
   const finished = yield* callActivity(
     context,
     finishTenantRequest,
-    { tenantId: message.tenantId, requestId: message.requestId, at: at(), tenantState: state, requestState: failedOnes.length === 0 ? "succeeded" : "failed", ...(reason ? { reason } : {}) },
+    { tenantId: message.tenantId, requestId: message.requestId, at: at(), tenantState: state, requestState: problems.length === 0 ? "succeeded" : "failed", ...(reason ? { reason } : {}) },
     retry,
   );
   yield* report(state === "active" ? TENANT_ONBOARDED : TENANT_ONBOARDING_FAILED);

@@ -33,6 +33,7 @@ export interface LoggedExchange {
   readonly status: number;
   readonly responseBody?: unknown;
   readonly requestBody?: unknown;
+  readonly requestHeaders: Record<string, string>;
   readonly time?: number | string;
   /** Wall-clock arrival (epoch ms): SDK retry waits are real time even when the emulator's clock is virtual. */
   readonly realTime?: number;

@@ -235,6 +235,7 @@ describe("registry query endpoints (Azurite)", () => {
         principal: { objectId: PRINCIPAL, type: "ServicePrincipal" },
         consent: contoso.consent,
         history: contoso.history,
+        vms: [],
         grants: [
           { galleryId: GALLERY, kind: "roleAssignment", targetId: PRINCIPAL, requestId: REQUEST_ID, at: T1, roleAssignmentId: ROLE_ASSIGNMENT },
           { galleryId: GALLERY, kind: "subscription", targetId: CONSUMER_SUB, requestId: REQUEST_ID, at: T1 },
