@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { VirtualClock } from "../../local/clock";
 import { CONSUMERS, GALLERY_ID, ONBOARDING_QUEUE, PUBLISHER } from "../../local/demo/world";
-import { armLog, isShareCall, timeOf, useWorlds } from "./support";
+import { armLog, consentLinksOf, followLikeBrowser, isShareCall, timeOf, useWorlds } from "./support";
 
 const worlds = useWorlds();
 const guid = (prefix: string, n: number): string => `${prefix}-0000-4000-8000-${String(n).padStart(12, "0")}`;
@@ -84,19 +84,8 @@ describe("onboarding at scale", () => {
     } finally {
       await client.close();
     }
-    let link: string | undefined;
-    for (let i = 0; i < 50 && !link; i++) {
-      await w.host.durable.runUntilIdle();
-      link = (w.host.durable.getStatus(`onboard-${requestId}`)?.customStatus as { consent?: { adminConsentUrl: string } } | undefined)?.consent?.adminConsentUrl;
-    }
-    expect(link).toBeDefined();
-    let next = link!;
-    for (let hop = 0; hop < 5; hop++) {
-      const r = await fetch(next, { redirect: "manual" });
-      const location = r.headers.get("location");
-      if (!location) break;
-      next = new URL(location, next).toString();
-    }
+    const { adminConsentUrl } = await consentLinksOf(w, `onboard-${requestId}`);
+    expect((await followLikeBrowser(adminConsentUrl)).status).toBe(200);
     const sp = control.servicePrincipalId(PUBLISHER.appId, consumer.tenantId);
     control.addRoleAssignment({ scope: `/subscriptions/${consumer.subscriptionId}/resourceGroups/rg-apps`, principalId: sp!, role: "Contributor" });
     expect((await w.host.durable.waitFor(`onboard-${requestId}`)).output).toMatchObject({ state: "active" });

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { VirtualClock } from "../../local/clock";
 import { CONSUMERS, GALLERY_ID, ONBOARDING_QUEUE, PUBLISHER, type World } from "../../local/demo/world";
-import { armLog, useWorlds } from "./support";
+import { armLog, consentLinksOf, followLikeBrowser, useWorlds } from "./support";
 
 const worlds = useWorlds();
 const consumer = CONSUMERS[0];
@@ -95,19 +95,11 @@ describe("VMs in consumer tenants", () => {
     const w = await start({ consented: false });
     await send(w, request(3, "rbac"));
     const instanceId = `onboard-${rid(3)}`;
-    let link: string | undefined;
-    for (let i = 0; i < 50 && !link; i++) {
-      await w.host.durable.runUntilIdle();
-      link = (w.host.durable.getStatus(instanceId)?.customStatus as { consent?: { adminConsentUrl: string } } | undefined)?.consent?.adminConsentUrl;
-    }
-    let next = link!;
-    for (let hop = 0; hop < 5; hop++) {
-      const r = await fetch(next, { redirect: "manual" });
-      const location = r.headers.get("location");
-      if (!location) break;
-      next = new URL(location, next).toString();
-      if (next.includes("/api/consent/callback")) grantApp(w); // the admin grants the role as the browser comes back
-    }
+    const { adminConsentUrl } = await consentLinksOf(w, instanceId);
+    // The admin grants the role as the browser comes back from Microsoft.
+    await followLikeBrowser(adminConsentUrl, (next) => {
+      if (next.includes("/api/consent/callback")) grantApp(w);
+    });
     const output = await settle(w, instanceId);
     expect(output.state, JSON.stringify(output)).toBe("active");
     expect(output.vm).toMatchObject({ imageVersion: expect.stringMatching(/\/versions\/1\.0\.0$/), provisioningState: "Succeeded" });

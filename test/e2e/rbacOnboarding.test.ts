@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { CONSUMERS, GALLERY_ID, ONBOARDING_QUEUE, PUBLISHER, type World } from "../../local/demo/world";
 import { VirtualClock } from "../../local/clock";
 import { createConsentState } from "../../src/domain/consentState";
-import { useWorlds } from "./support";
+import { consentLinksOf, followLikeBrowser, useWorlds } from "./support";
 
 const worlds = useWorlds();
 const consumer = CONSUMERS[2];
@@ -51,27 +51,8 @@ const rbacRequest = (n: number) => ({
   consumer: { subscriptionId: consumer.subscriptionId, resourceGroup: RG, location: "westeurope" },
 });
 
-/** Waits (bounded) until the orchestration shows the consent link. */
-async function consentOf(w: World, instanceId: string): Promise<{ consentPageUrl: string; adminConsentUrl: string }> {
-  for (let i = 0; i < 50; i++) {
-    await w.host.durable.runUntilIdle();
-    const custom = w.host.durable.getStatus(instanceId)?.customStatus as { step?: string; consent?: { consentPageUrl: string; adminConsentUrl: string } } | undefined;
-    if (custom?.consent) return custom.consent;
-  }
-  throw new Error(`${instanceId} never asked for consent`);
-}
-
-/** What a browser does with a redirect: follows it, without sending anything it was not given. */
-async function follow(url: string): Promise<Response> {
-  let next = url;
-  for (let hop = 0; hop < 5; hop++) {
-    const response = await fetch(next, { redirect: "manual" });
-    const location = response.headers.get("location");
-    if (response.status < 300 || response.status >= 400 || !location) return response;
-    next = new URL(location, next).toString();
-  }
-  throw new Error("too many redirects");
-}
+const consentOf = consentLinksOf;
+const follow = (url: string): Promise<Response> => followLikeBrowser(url);
 
 describe("rbac onboarding with admin consent", () => {
   it("goes through the consent page and Microsoft's link, then verifies from the consumer tenant", async () => {

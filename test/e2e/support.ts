@@ -56,3 +56,26 @@ export function aggregatedState(x: LoggedExchange): string | undefined {
 export function timeOf(x: LoggedExchange): number {
   return typeof x.time === "number" ? x.time : Date.parse(String(x.time));
 }
+
+/** What a browser does with redirects: follows them (bounded), sending nothing it was not given. `onHop` sees each next address. */
+export async function followLikeBrowser(url: string, onHop?: (next: string) => void): Promise<Response> {
+  let next = url;
+  for (let hop = 0; hop < 5; hop++) {
+    const response = await fetch(next, { redirect: "manual" });
+    const location = response.headers.get("location");
+    if (response.status < 300 || response.status >= 400 || !location) return response;
+    next = new URL(location, next).toString();
+    onHop?.(next);
+  }
+  throw new Error("too many redirects");
+}
+
+/** Runs the world until the onboarding shows its consent links (bounded). */
+export async function consentLinksOf(w: World, instanceId: string): Promise<{ consentPageUrl: string; adminConsentUrl: string }> {
+  for (let i = 0; i < 50; i++) {
+    await w.host.durable.runUntilIdle();
+    const custom = w.host.durable.getStatus(instanceId)?.customStatus as { consent?: { consentPageUrl: string; adminConsentUrl: string } } | undefined;
+    if (custom?.consent) return custom.consent;
+  }
+  throw new Error(`${instanceId} never asked for consent`);
+}
