@@ -60,8 +60,9 @@ export function createApplyShareChanges(services: Services) {
       if (input.changes.every((c) => asked(c) === 0 && !c.ensureRegistered)) {
         return { results: input.changes.map((c) => ({ requestId: c.requestId, result: "applied" as const, added: EMPTY, alreadyShared: EMPTY, removed: EMPTY })), shareCalls: 0 };
       }
-      const { permissions, current } = await read();
-      if (permissions?.toLowerCase() === "community") return applyToCommunityGallery();
+      const profile = await read();
+      const { permissions, current } = profile;
+      if (permissions?.toLowerCase() === "community") return applyToCommunityGallery(profile);
       // An encrypted version cannot be directly shared: its publish is refused while the gallery has
       // (or its registry says it should have) any direct-sharing target.
       const sharedAtAll = [current, registered].some((t) => t.subscriptionIds.length + t.tenantIds.length > 0);
@@ -75,8 +76,7 @@ export function createApplyShareChanges(services: Services) {
        * A community gallery is public to all of Azure: a publish makes sure it is published to the
        * community (EnableCommunity, once); a change for a tenant is refused, naming the rule.
        */
-      async function applyToCommunityGallery(): Promise<AppliedShareChanges> {
-        const before = await read();
+      async function applyToCommunityGallery(before: Awaited<ReturnType<typeof read>>): Promise<AppliedShareChanges> {
         let shareCalls = 0;
         if (input.changes.some((c) => c.ensureRegistered) && !before.community?.enabled) {
           try {

@@ -15,8 +15,7 @@ import { formatImageVersionId, parseGalleryId, parseSubnetId } from "../domain/r
 import { ActivityRuleError, runActivity } from "./activityResult";
 import type { ActivityResult, ProvisionVmInput, ProvisionedVm } from "./descriptors";
 import { managedGalleryId } from "./managedGallery";
-
-const MAX_LISTED = 500;
+import { MAX_LISTED, sharedUniqueName } from "./sharedGalleries";
 
 export function vmNames(tenantId: string, image: string): { vm: string; nic: string } {
   const vm = `gs-${stableHash(`${tenantId.toLowerCase()}|${image.toLowerCase()}`).slice(0, 12)}`;
@@ -38,6 +37,7 @@ export function createProvisionVm(services: Services) {
       let imageReference: { sharedGalleryImageId: string } | { id: string };
       if (input.mode === "direct") {
         const uniqueName = await sharedUniqueName(compute, consumer.location, ref.gallery);
+        if (!uniqueName) throw new ActivityRuleError("GalleryNotShared", `the consumer tenant does not see ${ref.gallery} among the galleries shared with it in ${consumer.location}`);
         version = vm.version === "latest" ? await newestShared(compute, consumer.location, uniqueName, vm.image) : vm.version;
         imageReference = { sharedGalleryImageId: `/SharedGalleries/${uniqueName}/Images/${vm.image}/Versions/${version}` };
       } else {
@@ -71,15 +71,6 @@ export function createProvisionVm(services: Services) {
 
 type Compute = ReturnType<Services["arm"]["compute"]>;
 
-async function sharedUniqueName(compute: Compute, location: string, gallery: string): Promise<string> {
-  let n = 0;
-  for await (const shared of compute.sharedGalleries.list(location, { sharedTo: "tenant" })) {
-    const name = shared.uniqueId?.split("/").pop() ?? shared.name;
-    if (name && name.toUpperCase().endsWith(`-${gallery.toUpperCase()}`)) return name;
-    if (++n >= MAX_LISTED) break;
-  }
-  throw new ActivityRuleError("GalleryNotShared", `the consumer tenant does not see ${gallery} among the galleries shared with it in ${location}`);
-}
 
 /** The newest version the consumer can use in its region (the shared view lists only replicated ones), not excluded from latest. */
 async function newestShared(compute: Compute, location: string, uniqueName: string, image: string): Promise<string> {

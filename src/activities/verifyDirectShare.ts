@@ -7,8 +7,7 @@ import { parseGalleryId } from "../domain/resourceIds";
 import { runActivity } from "./activityResult";
 import type { ActivityResult, DirectShareVisibility, VerifyDirectShareInput } from "./descriptors";
 import { managedGalleryId } from "./managedGallery";
-
-const MAX_LISTED = 1000;
+import { MAX_LISTED, sharedUniqueName } from "./sharedGalleries";
 
 export function createVerifyDirectShare(services: Services) {
   return (input: VerifyDirectShareInput): Promise<ActivityResult<DirectShareVisibility>> =>
@@ -16,16 +15,7 @@ export function createVerifyDirectShare(services: Services) {
       const galleryId = managedGalleryId(services.config, input.galleryId);
       const { gallery } = parseGalleryId(galleryId);
       const consumer = services.arm.compute(input.subscriptionId, { tenantId: input.tenantId });
-      const find = async (location: string): Promise<string | undefined> => {
-        let listed = 0;
-        for await (const shared of consumer.sharedGalleries.list(location, { sharedTo: "tenant" })) {
-          // A shared gallery's unique name is "<publisher subscription>-<GALLERY NAME>" in upper case.
-          const candidate = shared.uniqueId?.split("/").pop() ?? shared.name;
-          if (candidate && candidate.toUpperCase().endsWith(`-${gallery.toUpperCase()}`)) return candidate;
-          if (++listed >= MAX_LISTED) break;
-        }
-        return undefined;
-      };
+      const find = (location: string): Promise<string | undefined> => sharedUniqueName(consumer, location, gallery);
       const uniqueName = await find(input.location);
       if (!uniqueName) {
         // Not listed in the consumer's region: shared, but nothing replicated there yet? Look in the gallery's own region.

@@ -1,11 +1,10 @@
 // Community galleries: public to all of Azure. A publish makes sure the gallery is published to the
 // community (EnableCommunity, once) and that the new version is visible under its public name; a
 // tenant onboarding for such a gallery is refused, naming the rule.
-import { ServiceBusClient } from "@azure/service-bus";
 import { describe, expect, it } from "vitest";
-import { CONSUMERS, GALLERY_ID, ONBOARDING_QUEUE, PUBLISHER, versionWriteEvent, type World } from "../../local/demo/world";
+import { CONSUMERS, GALLERY_ID, PUBLISHER, versionWriteEvent, type World } from "../../local/demo/world";
 import { publishInstanceId } from "../../src/domain/instanceIds";
-import { armLog, isShareCall, useWorlds } from "./support";
+import { armLog, isShareCall, sendRequests, useWorlds } from "./support";
 
 const worlds = useWorlds();
 const NAME = "contoso_community";
@@ -51,16 +50,8 @@ describe("community galleries", () => {
 
   it("refuses a direct or rbac onboarding for a community gallery, naming the rule, while the tenant's other gallery is granted", async () => {
     const w = await start();
-    const client = new ServiceBusClient(w.serviceBus.connectionString, { retryOptions: { maxRetries: 0 } });
     const requestId = "c0ffee00-0000-4000-8000-000000000001";
-    try {
-      await client.createSender(ONBOARDING_QUEUE).sendMessages({
-        body: { schema: "onboarding/v1", requestId, tenantId: CONSUMERS[0].tenantId, displayName: CONSUMERS[0].name, mode: "direct", galleries: [COMMUNITY_ID, GALLERY_ID] },
-        messageId: requestId,
-      });
-    } finally {
-      await client.close();
-    }
+    await sendRequests(w, [{ schema: "onboarding/v1", requestId, tenantId: CONSUMERS[0].tenantId, displayName: CONSUMERS[0].name, mode: "direct", galleries: [COMMUNITY_ID, GALLERY_ID] }]);
     await w.host.durable.runUntilIdle();
     const status = await w.host.durable.waitFor(`onboard-${requestId}`);
     expect(status.output).toMatchObject({

@@ -1,13 +1,12 @@
 // Tenant onboarding and offboarding through the queue: the real ServiceBusSender puts requests on
 // the local broker, the app's queue trigger takes them, onboardTenant / offboardTenant do the work
 // through the share coordinator and ARM, and the registry (Azurite) records it.
-import { ServiceBusClient } from "@azure/service-bus";
 import { describe, expect, it } from "vitest";
 import { CONSUMERS, GALLERY_ID, ONBOARDING_QUEUE, PUBLISHER, versionWriteEvent, type World } from "../../local/demo/world";
 import { createServices } from "../../src/app";
 import { loadConfig } from "../../src/config";
 import { publishInstanceId } from "../../src/domain/instanceIds";
-import { armLog, isShareCall, useWorlds } from "./support";
+import { armLog, isShareCall, sendRequests, useWorlds } from "./support";
 
 const worlds = useWorlds();
 const GALLERY_2 = GALLERY_ID.replace(PUBLISHER.gallery, "contoso_extras");
@@ -24,15 +23,7 @@ async function start(): Promise<World> {
   return w;
 }
 
-async function send(w: World, messages: readonly Record<string, unknown>[], messageIds?: readonly string[]): Promise<void> {
-  const client = new ServiceBusClient(w.serviceBus.connectionString, { retryOptions: { maxRetries: 0 } });
-  try {
-    const sender = client.createSender(ONBOARDING_QUEUE);
-    await sender.sendMessages(messages.map((body, i) => ({ body, contentType: "application/json", messageId: messageIds?.[i] ?? String(body.requestId ?? `m-${i}`) })));
-  } finally {
-    await client.close();
-  }
-}
+const send = sendRequests;
 
 async function get(w: World, path: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${w.host.baseUrl}/api/${path}`, { headers: { "x-functions-key": w.host.functionKey } });

@@ -1,11 +1,10 @@
 // Many onboardings at once, and what an rbac onboarding leaves behind.
 import { TableClient } from "@azure/data-tables";
-import { ServiceBusClient } from "@azure/service-bus";
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { VirtualClock } from "../../local/clock";
-import { CONSUMERS, GALLERY_ID, ONBOARDING_QUEUE, PUBLISHER } from "../../local/demo/world";
-import { armLog, consentLinksOf, followLikeBrowser, isShareCall, timeOf, useWorlds } from "./support";
+import { CONSUMERS, GALLERY_ID, PUBLISHER } from "../../local/demo/world";
+import { armLog, consentLinksOf, followLikeBrowser, isShareCall, sendRequests, timeOf, useWorlds } from "./support";
 
 const worlds = useWorlds();
 const guid = (prefix: string, n: number): string => `${prefix}-0000-4000-8000-${String(n).padStart(12, "0")}`;
@@ -23,22 +22,14 @@ describe("onboarding at scale", () => {
     // 100 tenants, five per gallery (Azure's direct-sharing limit), sent in three bursts a minute apart.
     const tenants = Array.from({ length: 100 }, (_, n) => guid("12345678", n + 1));
     for (const t of tenants) control.addTenant(t);
-    const client = new ServiceBusClient(w.serviceBus.connectionString, { retryOptions: { maxRetries: 0 } });
-    try {
-      const sender = client.createSender(ONBOARDING_QUEUE);
-      for (const burst of [0, 1, 2]) {
-        const mine = tenants.map((t, n) => ({ t, n })).filter(({ n }) => n % 3 === burst);
-        await sender.sendMessages(
-          mine.map(({ t, n }) => ({
-            body: { schema: "onboarding/v1", requestId: guid("87654321", n + 1), tenantId: t, displayName: `Bulk ${n + 1}`, mode: "direct", galleries: [ids[Math.floor(n / 5)]] },
-            messageId: guid("87654321", n + 1),
-          })),
-        );
-        if (burst < 2) control.advance(60_000);
-        await w.host.durable.runUntilIdle();
-      }
-    } finally {
-      await client.close();
+    for (const burst of [0, 1, 2]) {
+      const mine = tenants.map((t, n) => ({ t, n })).filter(({ n }) => n % 3 === burst);
+      await sendRequests(
+        w,
+        mine.map(({ t, n }) => ({ schema: "onboarding/v1", requestId: guid("87654321", n + 1), tenantId: t, displayName: `Bulk ${n + 1}`, mode: "direct", galleries: [ids[Math.floor(n / 5)]] })),
+      );
+      if (burst < 2) control.advance(60_000);
+      await w.host.durable.runUntilIdle();
     }
     for (let n = 0; n < 100; n++) {
       const status = await w.host.durable.waitFor(`onboard-${guid("87654321", n + 1)}`, undefined, { maxSimulatedMs: 3 * 3600_000 });
@@ -74,16 +65,8 @@ describe("onboarding at scale", () => {
     const consumer = CONSUMERS[2];
     const control = w.emulator.control;
     control.addResourceGroup(consumer.subscriptionId, "rg-apps", "westeurope");
-    const client = new ServiceBusClient(w.serviceBus.connectionString, { retryOptions: { maxRetries: 0 } });
     const requestId = guid("0badf00d", 1);
-    try {
-      await client.createSender(ONBOARDING_QUEUE).sendMessages({
-        body: { schema: "onboarding/v1", requestId, tenantId: consumer.tenantId, displayName: consumer.name, mode: "rbac", galleries: [GALLERY_ID], consumer: { subscriptionId: consumer.subscriptionId, resourceGroup: "rg-apps", location: "westeurope" } },
-        messageId: requestId,
-      });
-    } finally {
-      await client.close();
-    }
+    await sendRequests(w, [{ schema: "onboarding/v1", requestId, tenantId: consumer.tenantId, displayName: consumer.name, mode: "rbac", galleries: [GALLERY_ID], consumer: { subscriptionId: consumer.subscriptionId, resourceGroup: "rg-apps", location: "westeurope" } }]);
     const { adminConsentUrl } = await consentLinksOf(w, `onboard-${requestId}`);
     expect((await followLikeBrowser(adminConsentUrl)).status).toBe(200);
     const sp = control.servicePrincipalId(PUBLISHER.appId, consumer.tenantId);

@@ -1,12 +1,11 @@
 // A VM in a consumer tenant, made by the onboarding when the request asks for one: in direct mode
 // from sharedGalleryImageId with the consumer's credential only; in rbac mode from the gallery
 // version's id with the publisher-tenant token in x-ms-authorization-auxiliary from the first request.
-import { ServiceBusClient } from "@azure/service-bus";
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { VirtualClock } from "../../local/clock";
-import { CONSUMERS, GALLERY_ID, ONBOARDING_QUEUE, PUBLISHER, type World } from "../../local/demo/world";
-import { armLog, consentLinksOf, followLikeBrowser, useWorlds } from "./support";
+import { CONSUMERS, GALLERY_ID, PUBLISHER, type World } from "../../local/demo/world";
+import { armLog, consentLinksOf, followLikeBrowser, sendRequests, useWorlds } from "./support";
 
 const worlds = useWorlds();
 const consumer = CONSUMERS[0];
@@ -40,14 +39,7 @@ function grantApp(w: World): void {
   w.emulator.control.addRoleAssignment({ scope: `/subscriptions/${consumer.subscriptionId}`, principalId: sp!, role: "Reader" });
 }
 
-async function send(w: World, body: Record<string, unknown>): Promise<void> {
-  const client = new ServiceBusClient(w.serviceBus.connectionString, { retryOptions: { maxRetries: 0 } });
-  try {
-    await client.createSender(ONBOARDING_QUEUE).sendMessages({ body, contentType: "application/json", messageId: String(body.requestId) });
-  } finally {
-    await client.close();
-  }
-}
+const send = (w: World, body: Record<string, unknown>): Promise<void> => sendRequests(w, [body]);
 
 const request = (n: number, mode: "direct" | "rbac") => ({
   schema: "onboarding/v1",

@@ -1,13 +1,12 @@
 // rbac mode: the consumer's administrator consents to the multi-tenant app through the consent page
 // and Microsoft's admin-consent link (the test follows both, as a browser would), then the app checks
 // from the consumer tenant that it may create VMs in the resource group and can read the images.
-import { ServiceBusClient } from "@azure/service-bus";
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { CONSUMERS, GALLERY_ID, ONBOARDING_QUEUE, PUBLISHER, type World } from "../../local/demo/world";
+import { CONSUMERS, GALLERY_ID, PUBLISHER, type World } from "../../local/demo/world";
 import { VirtualClock } from "../../local/clock";
 import { createConsentState } from "../../src/domain/consentState";
-import { consentLinksOf, followLikeBrowser, useWorlds } from "./support";
+import { consentLinksOf, followLikeBrowser, sendRequests, useWorlds } from "./support";
 
 const worlds = useWorlds();
 const consumer = CONSUMERS[2];
@@ -32,14 +31,7 @@ async function start(): Promise<World> {
   return w;
 }
 
-async function send(w: World, body: Record<string, unknown>): Promise<void> {
-  const client = new ServiceBusClient(w.serviceBus.connectionString, { retryOptions: { maxRetries: 0 } });
-  try {
-    await client.createSender(ONBOARDING_QUEUE).sendMessages({ body, contentType: "application/json", messageId: String(body.requestId) });
-  } finally {
-    await client.close();
-  }
-}
+const send = (w: World, body: Record<string, unknown>): Promise<void> => sendRequests(w, [body]);
 
 const rbacRequest = (n: number) => ({
   schema: "onboarding/v1",

@@ -1,9 +1,10 @@
 // Helpers for the end-to-end tests: one Azurite per test file, a fresh world per test on a virtual
 // clock, and reading the emulator's request log the way the assertions need it.
+import { ServiceBusClient } from "@azure/service-bus";
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { startAzurite, type Azurite } from "../../local/azurite";
 import { VirtualClock } from "../../local/clock";
-import { startWorld, type World, type WorldOptions } from "../../local/demo/world";
+import { ONBOARDING_QUEUE, startWorld, type World, type WorldOptions } from "../../local/demo/world";
 
 /** Registers the hooks; `start` gives a world (closed after the test) with exact, jitter-free replication. */
 export function useWorlds(): { start(options?: WorldOptions): Promise<World> } {
@@ -78,4 +79,17 @@ export async function consentLinksOf(w: World, instanceId: string): Promise<{ co
     if (custom?.consent) return custom.consent;
   }
   throw new Error(`${instanceId} never asked for consent`);
+}
+
+/**
+ * Puts requests on the world's onboarding queue with the real ServiceBusSender, as any sender may:
+ * JSON bodies, messageId = the request's requestId unless `messageIds` names others.
+ */
+export async function sendRequests(w: World, bodies: readonly Record<string, unknown>[], messageIds?: readonly string[]): Promise<void> {
+  const client = new ServiceBusClient(w.serviceBus.connectionString, { retryOptions: { maxRetries: 0 } });
+  try {
+    await client.createSender(ONBOARDING_QUEUE).sendMessages(bodies.map((body, i) => ({ body, contentType: "application/json", messageId: messageIds?.[i] ?? String(body.requestId ?? `m-${i}`) })));
+  } finally {
+    await client.close();
+  }
 }

@@ -1,0 +1,19 @@
+// What a consumer sees of a direct share: the shared gallery's unique name, found among the
+// galleries shared with its tenant in a location ("<publisher subscription>-<GALLERY NAME>").
+import type { Services } from "../app";
+
+type Compute = ReturnType<Services["arm"]["compute"]>;
+
+/** Enough for any consumer: direct sharing allows a handful of galleries per tenant. */
+export const MAX_LISTED = 500;
+
+/** The unique name of `gallery` as the consumer tenant sees it in `location`, or undefined when it is not listed there. */
+export async function sharedUniqueName(consumer: Compute, location: string, gallery: string): Promise<string | undefined> {
+  let listed = 0;
+  for await (const shared of consumer.sharedGalleries.list(location, { sharedTo: "tenant" })) {
+    const name = shared.uniqueId?.split("/").pop() ?? shared.name;
+    if (name && name.toUpperCase().endsWith(`-${gallery.toUpperCase()}`)) return name;
+    if (++listed >= MAX_LISTED) break;
+  }
+  return undefined;
+}
