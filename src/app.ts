@@ -8,8 +8,8 @@ import { createReadImageVersion } from "./activities/readImageVersion";
 import { createApplyShareChanges } from "./activities/applyShareChanges";
 import { createNotifyShareResults, createSubmitShareChange } from "./activities/shareCoordinatorClient";
 import { createEnsureAppReader, createEnsureGalleryReader, createRemoveRoleAssignment } from "./activities/galleryReader";
-import { createFinishTenantRequest, createReadTenantGrants, createRecordTenantGrants, createRecordTenantVm, createRemoveTenantGrants } from "./activities/tenantRegistry";
-import { createProvisionVm } from "./activities/provisionVm";
+import { createFinishTenantRequest, createReadTenantGrants, createListWorkloadsToUpdate, createRecordTenantGrants, createRecordTenantWorkload, createRemoveTenantGrants } from "./activities/tenantRegistry";
+import { createReadWorkload, createResolveWorkloadImage, createStartWorkload } from "./activities/provisionVm";
 import { createVerifyDirectShare } from "./activities/verifyDirectShare";
 import { createVerifyCommunityVersion } from "./activities/verifyCommunityVersion";
 import { createCreateConsentRequest, createVerifyRbacAccess } from "./activities/rbacOnboarding";
@@ -27,9 +27,12 @@ import {
   readImageVersion,
   readTenantGrants,
   recordShareAudit,
-  provisionVm,
+  listWorkloadsToUpdate,
+  readWorkload,
+  resolveWorkloadImage,
+  startWorkload,
   recordTenantGrants,
-  recordTenantVm,
+  recordTenantWorkload,
   removeRoleAssignment,
   removeTenantGrants,
   sendOutcomeEvent,
@@ -53,6 +56,7 @@ import type * as TenantRequests from "./functions/tenantRequests";
 import type * as TenantRequestTrigger from "./functions/tenantRequestTrigger";
 import { offboardTenant, OFFBOARD_TENANT } from "./orchestrations/offboardTenant";
 import { onboardTenant, ONBOARD_TENANT } from "./orchestrations/onboardTenant";
+import { provisionVm, PROVISION_VM } from "./orchestrations/provisionVm";
 import { createTenantRequestQueue, type TenantRequestQueue } from "./azure/tenantRequestQueue";
 import { publishImageVersion, PUBLISH_IMAGE_VERSION } from "./orchestrations/publishImageVersion";
 import { shareCoordinator, SHARE_COORDINATOR } from "./orchestrations/shareCoordinator";
@@ -203,6 +207,7 @@ function registerFunctions(services: CurrentServices): void {
   df.app.orchestration(ONBOARD_TENANT, onboardTenant);
   df.app.orchestration(OFFBOARD_TENANT, offboardTenant);
   df.app.orchestration(SHARE_COORDINATOR, shareCoordinator);
+  df.app.orchestration(PROVISION_VM, provisionVm);
 
   registerActivity(services, readImageVersion, createReadImageVersion);
   registerActivity(services, applyShareChanges, createApplyShareChanges);
@@ -219,8 +224,11 @@ function registerFunctions(services: CurrentServices): void {
   registerActivity(services, createConsentRequest, createCreateConsentRequest);
   registerActivity(services, verifyRbacAccess, createVerifyRbacAccess);
   registerActivity(services, verifyCommunityVersion, createVerifyCommunityVersion);
-  registerActivity(services, provisionVm, createProvisionVm);
-  registerActivity(services, recordTenantVm, createRecordTenantVm);
+  registerActivity(services, resolveWorkloadImage, createResolveWorkloadImage);
+  registerActivity(services, startWorkload, createStartWorkload);
+  registerActivity(services, readWorkload, createReadWorkload);
+  registerActivity(services, recordTenantWorkload, createRecordTenantWorkload);
+  registerActivity(services, listWorkloadsToUpdate, createListWorkloadsToUpdate);
   registerActivity(services, recordShareAudit, createRecordShareAudit);
   registerActivity(services, sendOutcomeEvent, createSendOutcomeEvent);
 }

@@ -38,6 +38,7 @@ export const SETTINGS = [
   { name: "REPLICATION_POLL_MIN_SECONDS", default: "30", meaning: "Shortest wait between two replication reads of one version." },
   { name: "REPLICATION_POLL_MAX_SECONDS", default: "900", meaning: "Longest wait between two replication reads of one version." },
   { name: "REPLICATION_TIMEOUT_MINUTES", default: "720", meaning: "How long to wait for replication before the orchestration fails." },
+  { name: "VM_CREATIONS_IN_FLIGHT", default: "10", meaning: "Most consumer VMs and scale sets one publish creates or updates at once (1-100). 10 keeps inside Microsoft's guidance of one gallery replica per 20 VMs created at once." },
   { name: "ACTIVITY_RETRY_ATTEMPTS", default: "6", meaning: "Attempts for an activity whose error is retryable (throttling, 5xx, connection errors)." },
   { name: "ACTIVITY_RETRY_FIRST_SECONDS", default: "5", meaning: "First retry delay; later ones double, capped at five minutes." },
   { name: "AzureWebJobsStorage", default: "", secret: true, meaning: "Storage of the host, the task hub and the audit table. Locally a connection string; in Azure identity-based: AzureWebJobsStorage__accountName (or __tableServiceUri) with __credential=managedidentity and __clientId." },
@@ -88,6 +89,8 @@ export interface AppConfig {
   readonly outcomeTopicEndpoint: string | undefined;
   readonly polling: { readonly minSeconds: number; readonly maxSeconds: number; readonly timeoutMinutes: number };
   readonly retry: { readonly attempts: number; readonly firstSeconds: number };
+  /** Consumer VMs and scale sets a publish moves to the new version at once. */
+  readonly creationsInFlight: number;
   /** The onboarding queue and its namespace: a connection string (never log it) or a host name used with the app's identity. */
   readonly onboardingQueue: { readonly queueName: string; readonly connection: { readonly connectionString: string } | { readonly fullyQualifiedNamespace: string } | undefined };
   /** Where the audit table lives: a connection string (never log it) or a Table service URI used with the app's identity. */
@@ -268,6 +271,7 @@ export function loadConfig(env: Env): AppConfig {
       timeoutMinutes: int("REPLICATION_TIMEOUT_MINUTES", 1, 7 * 24 * 60),
     },
     retry: { attempts: int("ACTIVITY_RETRY_ATTEMPTS", 1, 20), firstSeconds: int("ACTIVITY_RETRY_FIRST_SECONDS", 1, 3600) },
+    creationsInFlight: int("VM_CREATIONS_IN_FLIGHT", 1, 100),
     onboardingQueue: onboardingQueue(),
     audit: { tableName: tableName("AUDIT_TABLE_NAME"), ...tables },
     registry: { tableName: tableName("REGISTRY_TABLE_NAME"), ...tables },

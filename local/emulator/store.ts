@@ -73,6 +73,8 @@ export interface Provisioning {
   state: ProvisioningState;
   /** Operation currently changing the resource. */
   opId?: string;
+  /** Why the last operation failed: a VM's instance view reports it (`ProvisioningState/failed/{code}`). */
+  error?: { code: string; message: string };
 }
 
 export interface Gallery {

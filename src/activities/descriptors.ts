@@ -5,6 +5,7 @@
 import type { OutcomeEvent } from "../domain/outcomeEvents";
 import type { ImageVersionSnapshot } from "../domain/replication";
 import type { ShareTargets } from "../domain/sharePlan";
+import type { TenantWorkload, WorkloadKind, WorkloadSpec } from "../domain/workloads";
 
 /** A permanent failure, or the last of a retryable one, as the orchestration sees it. */
 export interface ActivityError {
@@ -46,6 +47,8 @@ export interface ImageVersionReading {
   readonly publishedDate?: string;
   /** Encrypted versions cannot be direct-shared. */
   readonly encrypted: boolean;
+  /** Kept out of `latest`: VMs and scale sets that follow new versions are not moved to it. */
+  readonly excludeFromLatest?: boolean;
 }
 
 export interface RecordShareAuditInput {
@@ -184,7 +187,7 @@ export const removeRoleAssignment = activity<{ readonly roleAssignmentId: string
 export const verifyDirectShare = activity<VerifyDirectShareInput, DirectShareVisibility>("verifyDirectShare");
 export const recordTenantGrants = activity<TenantGrantsInput, { readonly recorded: number }>("recordTenantGrants");
 export const removeTenantGrants = activity<TenantGrantsInput, { readonly removed: number }>("removeTenantGrants");
-export const readTenantGrants = activity<{ readonly tenantId: string }, { readonly grants: TenantGrantsInput["grants"]; readonly vms: readonly { readonly resourceId: string; readonly imageVersion: string }[] }>("readTenantGrants");
+export const readTenantGrants = activity<{ readonly tenantId: string }, { readonly grants: TenantGrantsInput["grants"]; readonly workloads: readonly { readonly kind: WorkloadKind; readonly resourceId: string; readonly imageVersion: string }[] }>("readTenantGrants");
 export const finishTenantRequest = activity<FinishTenantRequestInput, { readonly state: string }>("finishTenantRequest");
 
 export interface ConsentRequestInput {
@@ -229,21 +232,53 @@ export interface CommunityVersionInput {
 export const verifyCommunityVersion = activity<CommunityVersionInput, { readonly visible: boolean; readonly note?: string }>("verifyCommunityVersion");
 export const ensureAppReader = activity<{ readonly galleryId: string }, GalleryReaderResult>("ensureAppReader");
 
-export interface ProvisionVmInput {
+// ------------------------------------------------------------------ VMs and scale sets in consumer tenants
+
+/** A VM or scale set of one consumer tenant, and how the app reaches it. */
+export interface WorkloadTarget {
   readonly mode: "direct" | "rbac";
   readonly tenantId: string;
-  readonly requestId: string;
   readonly galleryId: string;
   readonly consumer: { readonly subscriptionId: string; readonly resourceGroup: string; readonly location: string };
-  readonly vm: { readonly image: string; readonly version: string; readonly size: string; readonly subnetId: string; readonly adminUsername: string; readonly sshPublicKey: string };
+  readonly spec: WorkloadSpec;
 }
 
-export interface ProvisionedVm {
-  readonly resourceId: string;
-  /** The gallery image version the VM was built from (`latest` resolved). */
+export interface ResolvedImage {
+  /** The version number (`latest` resolved). */
+  readonly version: string;
+  /** The gallery image version's resource id. */
   readonly imageVersion: string;
-  readonly provisioningState: string;
+  /** How the VM names it: sharedGalleryImageId in direct mode, the version's id in rbac mode. */
+  readonly imageReference: { readonly sharedGalleryImageId: string } | { readonly id: string };
 }
 
-export const provisionVm = activity<ProvisionVmInput, ProvisionedVm>("provisionVm");
-export const recordTenantVm = activity<{ readonly tenantId: string; readonly requestId: string; readonly at: string; readonly vm: ProvisionedVm }, { readonly vms: number }>("recordTenantVm");
+export interface StartWorkloadInput extends WorkloadTarget {
+  readonly changedBy: string;
+  readonly image: ResolvedImage;
+}
+
+export interface StartedWorkload {
+  /** deleting: a VM built from another version is removed first (a VM's image cannot change); start again when it is gone. */
+  readonly phase: "creating" | "updating" | "deleting";
+  readonly resourceId: string;
+}
+
+export interface WorkloadState {
+  readonly exists: boolean;
+  /** ARM's provisioningState: Creating, Updating, Deleting, Succeeded, Failed, Canceled. */
+  readonly provisioningState?: string;
+  /** Why a create or update failed, from the VM's instance view. */
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+export interface WorkloadToUpdate extends WorkloadTarget {
+  /** The version it runs now. */
+  readonly imageVersion: string;
+}
+
+export const resolveWorkloadImage = activity<WorkloadTarget, ResolvedImage>("resolveWorkloadImage");
+export const startWorkload = activity<StartWorkloadInput, StartedWorkload>("startWorkload");
+export const readWorkload = activity<WorkloadTarget, WorkloadState>("readWorkload");
+export const recordTenantWorkload = activity<{ readonly workload: TenantWorkload; readonly tenantId: string }, { readonly workloads: number }>("recordTenantWorkload");
+/** Active tenants' VMs and scale sets that follow new versions of `image` and run an older one. */
+export const listWorkloadsToUpdate = activity<{ readonly galleryId: string; readonly image: string; readonly version: string }, { readonly workloads: readonly WorkloadToUpdate[] }>("listWorkloadsToUpdate");

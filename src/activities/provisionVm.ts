@@ -1,106 +1,180 @@
-// Creates (or makes sure of) a VM in a consumer tenant from a shared image, as Microsoft's
-// cross-tenant docs describe it, without the two logins and `az vm create` they have a person do:
+// The activities of the provisionVm orchestration: a VM or scale set in a consumer tenant from a
+// shared image, as Microsoft's cross-tenant docs describe it, without the two logins and
+// `az vm create` they have a person do:
 // - direct mode: the consumer tenant's credential only; imageReference.sharedGalleryImageId
 //   (/SharedGalleries/{uniqueName}/Images/{image}/Versions/{version});
 // - rbac mode: imageReference.id = the gallery version's resource id, with the publisher tenant's
 //   token for the same app in x-ms-authorization-auxiliary on every request from the first one
 //   (a header added only after LinkedAuthorizationFailed is the most reported failure here).
-// `latest` is resolved here to the newest version replicated to the VM's region and not excluded
-// from latest, so the record says which version the VM runs. Names are deterministic (one canary
-// VM per tenant and image), PUTs idempotent, SSH keys only, and tags link the VM to its tenant,
-// request and image version.
+// Each activity does one short step (resolve the version, send the PUT, read the state); the
+// orchestration waits between reads on durable timers, so nothing sleeps here. Names are
+// deterministic, PUTs idempotent, SSH keys only, and tags link each resource to its tenant, the
+// request or publish that made it, and its image version.
 import type { Services } from "../app";
-import { stableHash } from "../domain/instanceIds";
 import { formatImageVersionId, parseGalleryId, parseSubnetId } from "../domain/resourceIds";
+import { compareImageVersions, workloadNames, workloadResourceId } from "../domain/workloads";
 import { ActivityRuleError, runActivity } from "./activityResult";
-import type { ActivityResult, ProvisionVmInput, ProvisionedVm } from "./descriptors";
+import type { ActivityResult, ResolvedImage, StartWorkloadInput, StartedWorkload, WorkloadState, WorkloadTarget } from "./descriptors";
 import { managedGalleryId } from "./managedGallery";
 import { MAX_LISTED, sharedUniqueName } from "./sharedGalleries";
 
-export function vmNames(tenantId: string, image: string): { vm: string; nic: string } {
-  const vm = `gs-${stableHash(`${tenantId.toLowerCase()}|${image.toLowerCase()}`).slice(0, 12)}`;
-  return { vm, nic: `${vm}-nic` };
+type Compute = ReturnType<Services["arm"]["compute"]>;
+
+/** The consumer tenant's clients; in rbac mode every request carries the publisher tenant's token as auxiliary. */
+function consumerClients(services: Services, target: WorkloadTarget): { compute: Compute; network: ReturnType<Services["arm"]["network"]> } {
+  const aux = target.mode === "rbac" ? { auxiliaryTenantIds: [services.config.tenantId] } : {};
+  return {
+    compute: services.arm.compute(target.consumer.subscriptionId, { tenantId: target.tenantId, ...aux }),
+    network: services.arm.network(parseSubnetId(target.spec.subnetId).subscriptionId, { tenantId: target.tenantId, ...aux }),
+  };
 }
 
-export function createProvisionVm(services: Services) {
-  return (input: ProvisionVmInput): Promise<ActivityResult<ProvisionedVm>> =>
+export function createResolveWorkloadImage(services: Services) {
+  return (target: WorkloadTarget): Promise<ActivityResult<ResolvedImage>> =>
     runActivity(async () => {
-      const galleryId = managedGalleryId(services.config, input.galleryId);
-      const ref = parseGalleryId(galleryId);
-      const { consumer, vm } = input;
-      const aux = input.mode === "rbac" ? { auxiliaryTenantIds: [services.config.tenantId] } : {};
-      const compute = services.arm.compute(consumer.subscriptionId, { tenantId: input.tenantId, ...aux });
-      const network = services.arm.network(parseSubnetId(vm.subnetId).subscriptionId, { tenantId: input.tenantId, ...aux });
-
-      // Which version, and how the VM names it.
-      let version: string;
-      let imageReference: { sharedGalleryImageId: string } | { id: string };
-      if (input.mode === "direct") {
-        const uniqueName = await sharedUniqueName(compute, consumer.location, ref.gallery);
-        if (!uniqueName) throw new ActivityRuleError("GalleryNotShared", `the consumer tenant does not see ${ref.gallery} among the galleries shared with it in ${consumer.location}`);
-        version = vm.version === "latest" ? await newestShared(compute, consumer.location, uniqueName, vm.image) : vm.version;
-        imageReference = { sharedGalleryImageId: `/SharedGalleries/${uniqueName}/Images/${vm.image}/Versions/${version}` };
-      } else {
-        version = vm.version === "latest" ? await newestReplicated(services, ref, vm.image, consumer.location) : vm.version;
-        imageReference = { id: formatImageVersionId({ ...ref, image: vm.image, version }) };
+      const ref = parseGalleryId(managedGalleryId(services.config, target.galleryId));
+      const { image, version: asked } = target.spec;
+      const { location } = target.consumer;
+      if (target.mode === "direct") {
+        const { compute } = consumerClients(services, target);
+        const uniqueName = await sharedUniqueName(compute, location, ref.gallery);
+        if (!uniqueName) throw new ActivityRuleError("GalleryNotShared", `the consumer tenant does not see ${ref.gallery} among the galleries shared with it in ${location}`);
+        const version = asked === "latest" ? await newestShared(compute, location, uniqueName, image) : asked;
+        return { version, imageVersion: formatImageVersionId({ ...ref, image, version }), imageReference: { sharedGalleryImageId: `/SharedGalleries/${uniqueName}/Images/${image}/Versions/${version}` } };
       }
-      const imageVersion = formatImageVersionId({ ...ref, image: vm.image, version });
-      const names = vmNames(input.tenantId, vm.image);
-      const tags = { "gallery-share-tenant": input.tenantId, "gallery-share-request": input.requestId, "gallery-share-image-version": `${vm.image}/${version}` };
-
-      const nic = await network.networkInterfaces.createOrUpdate(consumer.resourceGroup, names.nic, {
-        location: consumer.location,
-        tags,
-        ipConfigurations: [{ name: "ipconfig1", subnet: { id: vm.subnetId } }],
-      });
-      const created = await compute.virtualMachines.createOrUpdate(consumer.resourceGroup, names.vm, {
-        location: consumer.location,
-        tags,
-        hardwareProfile: { vmSize: vm.size },
-        storageProfile: { imageReference, osDisk: { createOption: "FromImage" } },
-        osProfile: {
-          computerName: names.vm,
-          adminUsername: vm.adminUsername,
-          linuxConfiguration: { disablePasswordAuthentication: true, ssh: { publicKeys: [{ path: `/home/${vm.adminUsername}/.ssh/authorized_keys`, keyData: vm.sshPublicKey }] } },
-        },
-        networkProfile: { networkInterfaces: [{ id: nic.id ?? "", primary: true }] },
-      });
-      return { resourceId: created.id ?? "", imageVersion, provisioningState: created.provisioningState ?? "Unknown" };
+      const version = asked === "latest" ? await newestReplicated(services, ref, image, location) : asked;
+      const imageVersion = formatImageVersionId({ ...ref, image, version });
+      return { version, imageVersion, imageReference: { id: imageVersion } };
     });
 }
 
-type Compute = ReturnType<Services["arm"]["compute"]>;
+export function createStartWorkload(services: Services) {
+  return (input: StartWorkloadInput): Promise<ActivityResult<StartedWorkload>> =>
+    runActivity(async () => {
+      const { compute, network } = consumerClients(services, input);
+      const { consumer, spec } = input;
+      const names = workloadNames(spec.kind, input.tenantId, spec.image);
+      const resourceId = workloadResourceId(spec.kind, consumer, names.name);
+      const tags = { "gallery-share-tenant": input.tenantId, "gallery-share-changed-by": input.changedBy, "gallery-share-image-version": `${spec.image}/${input.image.version}` };
+      const linux = {
+        adminUsername: spec.adminUsername,
+        linuxConfiguration: { disablePasswordAuthentication: true, ssh: { publicKeys: [{ path: `/home/${spec.adminUsername}/.ssh/authorized_keys`, keyData: spec.sshPublicKey }] } },
+      };
 
+      if (spec.kind === "vmss") {
+        const existed = await exists(() => compute.virtualMachineScaleSets.get(consumer.resourceGroup, names.name));
+        const flexible = spec.orchestrationMode === "Flexible";
+        // A PUT of the whole model: on an existing scale set a new image makes a new model, which the
+        // instances take as the scale set's upgrade policy says.
+        await compute.virtualMachineScaleSets.beginCreateOrUpdate(consumer.resourceGroup, names.name, {
+          location: consumer.location,
+          tags,
+          sku: { name: spec.size, capacity: spec.instanceCount ?? 2 },
+          orchestrationMode: flexible ? "Flexible" : "Uniform",
+          ...(flexible ? { platformFaultDomainCount: 1 } : {}),
+          upgradePolicy: { mode: spec.upgradePolicy ?? "Automatic" },
+          virtualMachineProfile: {
+            storageProfile: { imageReference: input.image.imageReference, osDisk: { createOption: "FromImage", managedDisk: { storageAccountType: "Premium_LRS" } } },
+            osProfile: { computerNamePrefix: names.name, ...linux },
+            networkProfile: {
+              ...(flexible ? { networkApiVersion: "2020-11-01" } : {}),
+              networkInterfaceConfigurations: [{ name: names.nic, primary: true, ipConfigurations: [{ name: "ipconfig1", subnet: { id: spec.subnetId } }] }],
+            },
+          },
+        });
+        return { phase: existed ? "updating" : "creating", resourceId };
+      }
 
-/** The newest version the consumer can use in its region (the shared view lists only replicated ones), not excluded from latest. */
+      // A VM's image cannot change in place (ARM: PropertyChangeNotAllowed): one built from another
+      // version is deleted, with its OS disk, and made again under the same name.
+      const current = await exists(() => compute.virtualMachines.get(consumer.resourceGroup, names.name));
+      if (current) {
+        const ref = current.storageProfile?.imageReference;
+        const wanted = input.image.imageReference;
+        const same = "id" in wanted ? sameText(ref?.id, wanted.id) : sameText(ref?.sharedGalleryImageId, wanted.sharedGalleryImageId);
+        if (!same) {
+          await compute.virtualMachines.beginDelete(consumer.resourceGroup, names.name);
+          return { phase: "deleting", resourceId };
+        }
+      }
+      const nic = await network.networkInterfaces.createOrUpdate(consumer.resourceGroup, names.nic, {
+        location: consumer.location,
+        tags,
+        ipConfigurations: [{ name: "ipconfig1", subnet: { id: spec.subnetId } }],
+      });
+      await compute.virtualMachines.beginCreateOrUpdate(consumer.resourceGroup, names.name, {
+        location: consumer.location,
+        tags,
+        hardwareProfile: { vmSize: spec.size },
+        storageProfile: { imageReference: input.image.imageReference, osDisk: { createOption: "FromImage", deleteOption: "Delete" } },
+        osProfile: { computerName: names.name, ...linux },
+        networkProfile: { networkInterfaces: [{ id: nic.id ?? "", primary: true }] },
+      });
+      return { phase: current ? "updating" : "creating", resourceId };
+    });
+}
+
+export function createReadWorkload(services: Services) {
+  return (target: WorkloadTarget): Promise<ActivityResult<WorkloadState>> =>
+    runActivity(async () => {
+      const { compute } = consumerClients(services, target);
+      const { name } = workloadNames(target.spec.kind, target.tenantId, target.spec.image);
+      const rg = target.consumer.resourceGroup;
+      if (target.spec.kind === "vmss") {
+        const set = await exists(() => compute.virtualMachineScaleSets.get(rg, name));
+        return set ? { exists: true, provisioningState: set.provisioningState ?? "Unknown" } : { exists: false };
+      }
+      const vm = await exists(() => compute.virtualMachines.get(rg, name, { expand: "instanceView" }));
+      if (!vm) return { exists: false };
+      const state = vm.provisioningState ?? "Unknown";
+      // A failed create names its reason in the instance view: ProvisioningState/failed/{code}.
+      const failed = vm.instanceView?.statuses?.find((s) => s.code?.startsWith("ProvisioningState/failed/"));
+      const error = state === "Failed" ? { code: failed?.code?.split("/")[2] ?? "ProvisioningFailed", message: failed?.message ?? "the VM's provisioning failed" } : undefined;
+      return { exists: true, provisioningState: state, ...(error ? { error } : {}) };
+    });
+}
+
+/** The resource, or undefined when ARM answers 404. */
+async function exists<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+    throw err;
+  }
+}
+
+const sameText = (a: string | undefined, b: string): boolean => (a ?? "").toLowerCase() === b.toLowerCase();
+
+/** Azure's `latest`: the highest version the consumer can use in its region (the shared view lists only replicated ones), not excluded from latest. */
 async function newestShared(compute: Compute, location: string, uniqueName: string, image: string): Promise<string> {
-  let best: { name: string; published: number } | undefined;
+  let best: string | undefined;
   let n = 0;
   for await (const v of compute.sharedGalleryImageVersions.list(location, uniqueName, image)) {
     if (++n > MAX_LISTED) break;
     if (!v.name || v.excludeFromLatest) continue;
-    const published = v.publishedDate ? new Date(v.publishedDate).getTime() : 0;
-    if (!best || published > best.published) best = { name: v.name, published };
+    if (best === undefined || compareImageVersions(v.name, best) > 0) best = v.name;
   }
-  if (!best) throw new ActivityRuleError("NoVersionInRegion", `no version of ${image} is replicated to ${location} yet`);
-  return best.name;
+  if (best === undefined) throw new ActivityRuleError("NoVersionInRegion", `no version of ${image} is replicated to ${location} yet: the publisher adds ${location} to a version's target regions`);
+  return best;
 }
 
-/** The newest version replicated to the region (read as the app in the publisher tenant), not excluded from latest there. */
+/** The same, read as the app in the publisher tenant: replicated to the region, not excluded from latest there. */
 async function newestReplicated(services: Services, ref: ReturnType<typeof parseGalleryId>, image: string, location: string): Promise<string> {
   const publisher = services.arm.compute(ref.subscriptionId, { asApp: true });
   const sameRegion = (a: string | undefined): boolean => (a ?? "").replace(/\s/g, "").toLowerCase() === location.replace(/\s/g, "").toLowerCase();
-  let best: { name: string; published: number } | undefined;
+  let best: string | undefined;
   let n = 0;
   for await (const listed of publisher.galleryImageVersions.listByGalleryImage(ref.resourceGroup, ref.gallery, image)) {
     if (!listed.name || ++n > MAX_LISTED) break;
+    if (best !== undefined && compareImageVersions(listed.name, best) <= 0) continue;
     const v = await publisher.galleryImageVersions.get(ref.resourceGroup, ref.gallery, image, listed.name, { expand: "ReplicationStatus" });
     const target = v.publishingProfile?.targetRegions?.find((t) => sameRegion(t.name));
     const done = v.replicationStatus?.summary?.some((s) => sameRegion(s.region) && s.state === "Completed");
     if (!target || !done || v.publishingProfile?.excludeFromLatest || target.excludeFromLatest) continue;
-    const published = v.publishingProfile?.publishedDate ? new Date(v.publishingProfile.publishedDate).getTime() : 0;
-    if (!best || published > best.published) best = { name: listed.name, published };
+    best = listed.name;
   }
-  if (!best) throw new ActivityRuleError("NoVersionInRegion", `no version of ${image} is replicated to ${location} yet`);
-  return best.name;
+  if (best === undefined) throw new ActivityRuleError("NoVersionInRegion", `no version of ${image} is replicated to ${location} yet: the publisher adds ${location} to a version's target regions`);
+  return best;
 }
+

@@ -37,6 +37,7 @@ export function createReadImageVersion(services: Services) {
         },
         ...(profile?.publishedDate ? { publishedDate: new Date(profile.publishedDate).toISOString() } : {}),
         encrypted: regions.some((r) => r.encryption !== undefined),
+        excludeFromLatest: profile?.excludeFromLatest === true,
       };
     });
 }

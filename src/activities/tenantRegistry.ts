@@ -5,7 +5,9 @@
 import type { Services } from "../app";
 import { transition } from "../domain/tenantLifecycle";
 import { runActivity } from "./activityResult";
-import type { ActivityResult, FinishTenantRequestInput, ProvisionedVm, TenantGrantsInput } from "./descriptors";
+import { compareImageVersions, type TenantWorkload, type WorkloadKind } from "../domain/workloads";
+import { sameResourceId } from "../domain/resourceIds";
+import type { ActivityResult, FinishTenantRequestInput, TenantGrantsInput, WorkloadToUpdate } from "./descriptors";
 
 export function createRecordTenantGrants(services: Services) {
   return (input: TenantGrantsInput): Promise<ActivityResult<{ recorded: number }>> =>
@@ -27,13 +29,13 @@ export function createRemoveTenantGrants(services: Services) {
 }
 
 export function createReadTenantGrants(services: Services) {
-  return (input: { tenantId: string }): Promise<ActivityResult<{ grants: TenantGrantsInput["grants"]; vms: { resourceId: string; imageVersion: string }[] }>> =>
+  return (input: { tenantId: string }): Promise<ActivityResult<{ grants: TenantGrantsInput["grants"]; workloads: { kind: WorkloadKind; resourceId: string; imageVersion: string }[] }>> =>
     runActivity(async () => {
       const grants = await services.registry.listGrantsOfTenant(input.tenantId);
       const tenant = await services.registry.getTenant(input.tenantId);
       return {
         grants: grants.map((g) => ({ galleryId: g.galleryId, kind: g.kind, targetId: g.targetId, ...(g.roleAssignmentId ? { roleAssignmentId: g.roleAssignmentId } : {}) })),
-        vms: (tenant?.record.vms ?? []).map((v) => ({ resourceId: v.resourceId, imageVersion: v.imageVersion })),
+        workloads: (tenant?.record.workloads ?? []).map((w) => ({ kind: w.kind, resourceId: w.resourceId, imageVersion: w.imageVersion })),
       };
     });
 }
@@ -51,15 +53,36 @@ export function createFinishTenantRequest(services: Services) {
     });
 }
 
-/** Records (or updates) a VM this app made for the tenant, with the image version it runs. */
-export function createRecordTenantVm(services: Services) {
-  return (input: { tenantId: string; requestId: string; at: string; vm: ProvisionedVm }): Promise<ActivityResult<{ vms: number }>> =>
+/** Records (or updates) a VM or scale set of the tenant: what it runs, or why the last attempt failed. */
+export function createRecordTenantWorkload(services: Services) {
+  return (input: { tenantId: string; workload: TenantWorkload }): Promise<ActivityResult<{ workloads: number }>> =>
     runActivity(async () => {
       const stored = await services.registry.updateTenant(input.tenantId, (current) => {
         if (!current) throw new Error(`tenant ${input.tenantId} is not in the registry`);
-        const others = (current.vms ?? []).filter((v) => v.resourceId.toLowerCase() !== input.vm.resourceId.toLowerCase());
-        return { ...current, vms: [...others, { ...input.vm, requestId: input.requestId, at: input.at }] };
+        const others = (current.workloads ?? []).filter((w) => !sameResourceId(w.resourceId, input.workload.resourceId));
+        return { ...current, workloads: [...others, input.workload] };
       });
-      return { vms: stored.record.vms?.length ?? 0 };
+      return { workloads: stored.record.workloads?.length ?? 0 };
+    });
+}
+
+/**
+ * Active tenants' VMs and scale sets that follow new versions of the image and do not run this one
+ * or a higher one yet (a failed earlier attempt is tried again).
+ */
+export function createListWorkloadsToUpdate(services: Services) {
+  return (input: { galleryId: string; image: string; version: string }): Promise<ActivityResult<{ workloads: WorkloadToUpdate[] }>> =>
+    runActivity(async () => {
+      const out: WorkloadToUpdate[] = [];
+      for (const { record: tenant } of await services.registry.listTenants()) {
+        if (tenant.state !== "active" || !tenant.consumer || (tenant.mode !== "direct" && tenant.mode !== "rbac")) continue;
+        for (const w of tenant.workloads ?? []) {
+          if (!w.spec.updateOnPublish || !sameResourceId(w.galleryId, input.galleryId) || w.spec.image.toLowerCase() !== input.image.toLowerCase()) continue;
+          const order = compareImageVersions(w.imageVersion.split("/").pop() ?? "", input.version);
+          if (order > 0 || (order === 0 && w.error === undefined)) continue;
+          out.push({ mode: tenant.mode, tenantId: tenant.tenantId, galleryId: w.galleryId, consumer: tenant.consumer, spec: w.spec, imageVersion: w.imageVersion });
+        }
+      }
+      return { workloads: out };
     });
 }

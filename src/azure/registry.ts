@@ -24,6 +24,9 @@ import {
 } from "../domain/registryKeys";
 import { NAME_RULES, formatGalleryId, parseGalleryId, resourceIdIssue } from "../domain/resourceIds";
 import { DomainValidationError, isGuid, isObject, type FieldError } from "../domain/validation";
+import type { TenantWorkload, WorkloadKind } from "../domain/workloads";
+
+export type { TenantWorkload } from "../domain/workloads";
 import { isLocalStorage } from "./auditTable";
 import { tablesSdk } from "./sdk";
 
@@ -37,6 +40,7 @@ const REQUEST_STATES = ["accepted", "rejected", "running", "succeeded", "failed"
 const TENANT_MODES = ["direct", "rbac", "principal"] as const;
 const TENANT_STATES = ["requested", "consent-pending", "active", "offboarding", "offboarded", "failed"] as const;
 const PRINCIPAL_TYPES = ["User", "Group", "ServicePrincipal"] as const;
+const WORKLOAD_KINDS = ["vm", "vmss"] as const satisfies readonly WorkloadKind[];
 
 export type RequestState = (typeof REQUEST_STATES)[number];
 export type TenantState = (typeof TENANT_STATES)[number];
@@ -80,17 +84,10 @@ export interface TenantRecord {
   /** Oldest first; only the newest MAX_TENANT_HISTORY entries are kept. */
   readonly history: readonly TenantHistoryEntry[];
   readonly consent?: { readonly url: string; readonly expiresAt: string };
-  /** VMs this app made in the consumer tenant, each with the image version it was built from. */
-  readonly vms?: readonly TenantVm[];
+  /** VMs and scale sets this app made (or tried to make) in the consumer tenant, each with the image version it runs. */
+  readonly workloads?: readonly TenantWorkload[];
 }
 
-export interface TenantVm {
-  readonly resourceId: string;
-  readonly imageVersion: string;
-  readonly provisioningState: string;
-  readonly requestId: string;
-  readonly at: string;
-}
 
 export interface Grant {
   readonly galleryId: string;
@@ -208,6 +205,8 @@ function fail(errors: FieldError[], path: string, rule: string): typeof INVALID 
 
 const anyText: Check<string> = (v, path, errors) => (typeof v === "string" ? v : fail(errors, path, "must be a string"));
 const text: Check<string> = (v, path, errors) => (typeof v === "string" && v.trim() !== "" ? v : fail(errors, path, "must be a non-empty string"));
+const bool: Check<boolean> = (v, path, errors) => (typeof v === "boolean" ? v : fail(errors, path, "must be true or false"));
+const wholeNumber: Check<number> = (v, path, errors) => (typeof v === "number" && Number.isInteger(v) && v >= 0 ? v : fail(errors, path, "must be a whole number, 0 or more"));
 const guid: Check<string> = (v, path, errors) => (isGuid(v) ? v.toLowerCase() : fail(errors, path, "must be a GUID"));
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
@@ -374,13 +373,35 @@ const tenantShape = {
   lastRequestId: guid,
   history: listOf(historyEntry),
   consent: optional(struct({ url: httpsUrl, expiresAt: timestamp })),
-  vms: optional(listOf(struct({ resourceId: text, imageVersion: text, provisioningState: text, requestId: guid, at: timestamp }))),
+  workloads: optional(listOf(struct({
+    kind: oneOf(WORKLOAD_KINDS),
+    resourceId: text,
+    galleryId,
+    imageVersion: text,
+    provisioningState: text,
+    error: optional(struct({ code: text, message: anyText })),
+    changedBy: text,
+    at: timestamp,
+    spec: struct({
+      kind: oneOf(WORKLOAD_KINDS),
+      image: text,
+      version: text,
+      size: text,
+      subnetId: text,
+      adminUsername: text,
+      sshPublicKey: text,
+      updateOnPublish: bool,
+      orchestrationMode: optional(oneOf(["Uniform", "Flexible"] as const)),
+      instanceCount: optional(wholeNumber),
+      upgradePolicy: optional(oneOf(["Automatic", "Manual"] as const)),
+    }),
+  }))),
 };
 
 const TENANT: Codec<TenantRecord> = codec({
   what: "tenant",
   shape: tenantShape,
-  json: ["galleries", "subscriptionIds", "consumer", "principal", "history", "consent", "vms"],
+  json: ["galleries", "subscriptionIds", "consumer", "principal", "history", "consent", "workloads"],
   keys: (r) => ({ partitionKey: TENANT_PARTITION, rowKey: r.tenantId }),
   normalize: (r) => ({ ...r, history: newestHistory(r.history) }),
 });

@@ -35,6 +35,18 @@ interface VmRequest {
   adminUsername: string;
   /** An OpenSSH public key: not a secret. */
   sshPublicKey: string;
+  /** Rebuild this VM on each newly shared version of the image (a canary); needs version "latest". Default false. */
+  updateOnPublish?: boolean;
+}
+
+/** A scale set: the VM fields, plus how it is orchestrated and how many instances it runs. */
+interface VmssRequest extends VmRequest {
+  /** Default "Uniform", as in ARM; fixed once the scale set exists. */
+  orchestrationMode?: "Uniform" | "Flexible";
+  /** Default 2. */
+  instanceCount?: number;
+  /** How instances move to a new model: Automatic (all at once, default) or Manual (when you upgrade them). */
+  upgradePolicy?: "Automatic" | "Manual";
 }
 
 /**
@@ -56,7 +68,10 @@ interface VmRequest {
  *   }
  * }
  * ```
- * `subscriptionIds` only in direct mode; `consumer` is required in rbac mode and whenever `vm` is given;
+ * `vmss` takes the `vm` fields plus `orchestrationMode` ("Uniform" | "Flexible"), `instanceCount` (0-1000, default 2)
+ * and `upgradePolicy` ("Automatic" | "Manual"). `updateOnPublish: true` (version "latest" only) moves the VM or
+ * scale set to each newly shared version of its image.
+ * `subscriptionIds` only in direct mode; `consumer` is required in rbac mode and whenever `vm` or `vmss` is given;
  * `principal` (`{ objectId, type: "User" | "Group" | "ServicePrincipal" }`) is required in principal mode and only there.
  */
 export interface OnboardingV1 {
@@ -70,6 +85,7 @@ export interface OnboardingV1 {
   galleries: string[];
   consumer?: ConsumerTarget;
   vm?: VmRequest;
+  vmss?: VmssRequest;
 }
 
 /**
@@ -126,7 +142,7 @@ const RESERVED_USER_NAMES = new Set([
   "support_388945a0", "sys", "test2", "test3", "user4", "user5",
 ]);
 
-const vmSchema = z.strictObject({
+const vmFields = {
   image: named(NAME_RULES.image),
   version: z.string().refine((v) => v === "latest" || NAME_RULES.version.test(v), {
     error: 'must be "latest" or major.minor.patch: three whole numbers from 0 to 2147483647',
@@ -142,6 +158,16 @@ const vmSchema = z.strictObject({
     .trim()
     .max(8192, { error: "must be at most 8192 characters" })
     .regex(/^ssh-[A-Za-z0-9-]+ [A-Za-z0-9+/]+={0,3}(?: [^\r\n]*)?$/, { error: "must be an OpenSSH public key starting with ssh- (one line: type, base64 key, optional comment)" }),
+  updateOnPublish: z.boolean().optional(),
+};
+
+const vmSchema = z.strictObject(vmFields);
+
+const vmssSchema = z.strictObject({
+  ...vmFields,
+  orchestrationMode: z.enum(["Uniform", "Flexible"]).optional(),
+  instanceCount: z.number().int({ error: "must be a whole number" }).min(0, { error: "must be at least 0" }).max(1000, { error: "must be at most 1000 (a scale set's limit with gallery images)" }).optional(),
+  upgradePolicy: z.enum(["Automatic", "Manual"]).optional(),
 });
 
 const consumerSchema = z.strictObject({
@@ -161,6 +187,7 @@ const onboardingV1Schema: z.ZodType<OnboardingV1> = z.strictObject({
   galleries: galleryList,
   consumer: consumerSchema.optional(),
   vm: vmSchema.optional(),
+  vmss: vmssSchema.optional(),
 });
 
 const offboardingV1Schema: z.ZodType<OffboardingV1> = z.strictObject({
@@ -184,7 +211,13 @@ function onboardingCrossFieldErrors(raw: Record<string, unknown>): FieldError[] 
   if (raw.mode !== "principal" && raw.principal !== undefined) errors.push({ path: "principal", rule: 'is only allowed when mode is "principal"' });
   if (raw.consumer === undefined) {
     if (raw.mode === "rbac") errors.push({ path: "consumer", rule: 'is required when mode is "rbac"' });
-    else if (raw.vm !== undefined) errors.push({ path: "consumer", rule: "is required when vm is given" });
+    else if (raw.vm !== undefined || raw.vmss !== undefined) errors.push({ path: "consumer", rule: `is required when ${raw.vm !== undefined ? "vm" : "vmss"} is given` });
+  }
+  for (const field of ["vm", "vmss"] as const) {
+    const w = raw[field];
+    if (!isObject(w)) continue;
+    if (raw.mode === "principal") errors.push({ path: field, rule: 'is only allowed when mode is "direct" or "rbac" (principal mode grants a person or group Reader, nothing is deployed)' });
+    if (w.updateOnPublish === true && w.version !== "latest") errors.push({ path: `${field}.updateOnPublish`, rule: 'needs version "latest": a pinned version is never moved' });
   }
   return errors;
 }

@@ -46,6 +46,7 @@ export function createImageVersionEventHandler(config: AppConfig) {
       imageVersionId: classified.imageVersionId,
       polling: config.polling,
       retry: config.retry,
+      workloads: { creationsInFlight: config.creationsInFlight },
       trigger: {
         eventId: classified.eventId,
         ...(classified.eventTime === undefined ? {} : { eventTime: classified.eventTime }),

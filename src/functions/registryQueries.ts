@@ -67,13 +67,31 @@ export interface RequestBody {
   readonly fields?: readonly FieldError[];
 }
 
+export interface WorkloadBody {
+  readonly resourceId: string;
+  readonly imageVersion: string;
+  readonly provisioningState: string;
+  /** The last attempt's ARM error code, with what to fix. */
+  readonly error?: { readonly code: string; readonly message: string };
+  /** Moved to each newly shared version of its image. */
+  readonly updateOnPublish: boolean;
+  readonly size: string;
+  readonly instanceCount?: number;
+  readonly orchestrationMode?: string;
+  readonly upgradePolicy?: string;
+  /** The request or publish that last changed it, and when. */
+  readonly changedBy: string;
+  readonly at: string;
+}
+
 export interface TenantBody extends TenantSummaryBody {
   readonly consumer?: TenantRecord["consumer"];
   readonly principal?: TenantRecord["principal"];
   readonly consent?: TenantRecord["consent"];
   readonly history: TenantRecord["history"];
-  /** VMs the app made in the tenant, each with the image version it runs. */
-  readonly vms: NonNullable<TenantRecord["vms"]>;
+  /** VMs and scale sets the app made (or tried to make) in the tenant, each with the image version it runs. */
+  readonly vms: readonly WorkloadBody[];
+  readonly scaleSets: readonly WorkloadBody[];
   /** Sorted by galleryId, kind, targetId. */
   readonly grants: readonly GrantBody[];
   /** What the registry knows of lastRequestId: its record, or nothing when it is not recorded (yet). */
@@ -132,7 +150,8 @@ export function createGetTenant(registry: Registry): Handler {
         ...(tenant.principal === undefined ? {} : { principal: tenant.principal }),
         ...(tenant.consent === undefined ? {} : { consent: { url: tenant.consent.url, expiresAt: tenant.consent.expiresAt } }),
         history: tenant.history,
-        vms: tenant.vms ?? [],
+        vms: (tenant.workloads ?? []).filter((w) => w.kind === "vm").map(workloadOf),
+        scaleSets: (tenant.workloads ?? []).filter((w) => w.kind === "vmss").map(workloadOf),
         grants: grants.map(grantOf).sort(byGrantKey),
         requests: last ? [requestOf(last.record)] : [],
       };
@@ -243,4 +262,19 @@ function json<T>(status: number, body: T): HttpResponse {
 
 function error(status: number, code: string, message: string): HttpResponse {
   return json<ErrorBody>(status, { error: { code, message } });
+}
+
+function workloadOf(w: NonNullable<TenantRecord["workloads"]>[number]): WorkloadBody {
+  const { spec } = w;
+  return {
+    resourceId: w.resourceId,
+    imageVersion: w.imageVersion,
+    provisioningState: w.provisioningState,
+    ...(w.error ? { error: w.error } : {}),
+    updateOnPublish: spec.updateOnPublish,
+    size: spec.size,
+    ...(spec.kind === "vmss" ? { instanceCount: spec.instanceCount ?? 2, orchestrationMode: spec.orchestrationMode ?? "Uniform", upgradePolicy: spec.upgradePolicy ?? "Automatic" } : {}),
+    changedBy: w.changedBy,
+    at: w.at,
+  };
 }

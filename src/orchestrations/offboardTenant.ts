@@ -36,7 +36,7 @@ export const offboardTenant: OrchestrationHandler = function* (context: Orchestr
   const at = (): string => context.df.currentUtcDateTime.toISOString();
 
   const note = "VMs and scale sets built from these images keep running; scaling or reimaging them fails once access is gone. Consumer VMs are never deleted.";
-  let impact: { galleries: string[]; vms: { resourceId: string; imageVersion: string }[]; note: string } = { galleries: [], vms: [], note };
+  let impact: { galleries: string[]; workloads: { kind: string; resourceId: string; imageVersion: string }[]; note: string } = { galleries: [], workloads: [], note };
   let keepsOthers = false;
   const read = yield* callActivity(context, readTenantGrants, { tenantId: message.tenantId }, retry);
   if (!read.ok) return yield* finish([], [`${read.error.code}: ${read.error.message}`]);
@@ -46,8 +46,8 @@ export const offboardTenant: OrchestrationHandler = function* (context: Orchestr
   keepsOthers = read.value.grants.some((g) => !wanted(g));
   // The VMs the app made from these galleries' images keep running; they are named so the publisher sees them.
   const galleriesLosing = [...new Set(grants.map((g) => g.galleryId))];
-  const vms = read.value.vms.filter((v) => galleriesLosing.some((g) => v.imageVersion.toLowerCase().startsWith(`${g.toLowerCase()}/`)));
-  impact = { galleries: galleriesLosing, vms: vms.map((v) => ({ resourceId: v.resourceId, imageVersion: v.imageVersion })), note };
+  const affected = read.value.workloads.filter((w) => galleriesLosing.some((g) => w.imageVersion.toLowerCase().startsWith(`${g.toLowerCase()}/`)));
+  impact = { galleries: galleriesLosing, workloads: affected.map((w) => ({ kind: w.kind, resourceId: w.resourceId, imageVersion: w.imageVersion })), note };
   context.df.setCustomStatus({ step: "revoking", tenantId: message.tenantId, impact });
 
   const removed: GrantRecord[] = [];

@@ -16,21 +16,20 @@ import {
   ensureAppReader,
   ensureGalleryReader,
   finishTenantRequest,
-  provisionVm,
   recordTenantGrants,
-  recordTenantVm,
   sendOutcomeEvent,
   verifyDirectShare,
   verifyRbacAccess,
   type DirectShareVisibility,
-  type ProvisionedVm,
   type TenantGrantsInput,
 } from "../activities/descriptors";
 import { CONSENT_DENIED_EVENT, CONSENT_GRANTED_EVENT } from "../domain/adminConsent";
 import type { OnboardingV1 } from "../domain/messages";
 import { CONSENT_EXPIRED, CONSENT_REMINDER, CONSENT_REQUESTED, TENANT_ONBOARDED, TENANT_ONBOARDING_FAILED, type OutcomeEventType } from "../domain/outcomeEvents";
 import { DEFAULT_MAX_BACKOFF_SECONDS, type RetryPolicy } from "../domain/retryPolicy";
+import type { WorkloadOutcome, WorkloadSpec } from "../domain/workloads";
 import { callActivity } from "./callActivity";
+import { PROVISION_VM, type ProvisionVmInput } from "./provisionVm";
 import { rejectionCode, requestShareChange } from "./requestShareChange";
 
 export const ONBOARD_TENANT = "onboardTenant";
@@ -61,8 +60,8 @@ export interface OnboardTenantResult {
   readonly mode: OnboardingV1["mode"];
   readonly state: "active" | "failed";
   readonly galleries: readonly GalleryOnboarding[];
-  /** The VM the request asked for, or why it could not be made. */
-  readonly vm?: ProvisionedVm | { readonly error: { readonly code: string; readonly message: string } };
+  /** The VM and scale set the request asked for: what each runs, or why it could not be made. */
+  readonly workloads?: readonly WorkloadOutcome[];
 }
 
 export const onboardTenant: OrchestrationHandler = function* (context: OrchestrationContext) {
@@ -148,25 +147,33 @@ export const onboardTenant: OrchestrationHandler = function* (context: Orchestra
     }
   }
 
-  // A VM in the consumer tenant from the first gallery granted, when the request asks for one.
-  let vm: OnboardTenantResult["vm"];
+  // The VM and scale set the request asks for, from the first gallery granted, each made (and
+  // recorded on the tenant) by the provisionVm sub-orchestration.
+  const workloads: WorkloadOutcome[] = [];
   const firstGranted = galleries.find((g) => g.result === "granted");
-  if (message.vm && message.consumer && firstGranted && (message.mode === "direct" || message.mode === "rbac")) {
+  const asked: WorkloadSpec[] = [
+    ...(message.vm ? [{ ...message.vm, kind: "vm" as const, updateOnPublish: message.vm.updateOnPublish ?? false }] : []),
+    ...(message.vmss ? [{ ...message.vmss, kind: "vmss" as const, updateOnPublish: message.vmss.updateOnPublish ?? false }] : []),
+  ];
+  if (asked.length > 0 && message.consumer && firstGranted && (message.mode === "direct" || message.mode === "rbac")) {
     context.df.setCustomStatus({ step: "provisioning", tenantId: message.tenantId, mode: message.mode, galleries });
-    const made = yield* callActivity(context, provisionVm, { mode: message.mode, tenantId: message.tenantId, requestId: message.requestId, galleryId: firstGranted.galleryId, consumer: message.consumer, vm: message.vm }, retry);
-    vm = made.ok ? made.value : { error: made.error };
-    if (made.ok) {
-      const kept = yield* callActivity(context, recordTenantVm, { tenantId: message.tenantId, requestId: message.requestId, at: at(), vm: made.value }, retry);
-      if (!kept.ok) context.log(`${ONBOARD_TENANT}: VM of ${message.tenantId} not recorded: ${kept.error.message}`);
+    for (const spec of asked) {
+      const provision: ProvisionVmInput = { mode: message.mode, tenantId: message.tenantId, galleryId: firstGranted.galleryId, consumer: message.consumer, spec, changedBy: message.requestId, retry: r };
+      try {
+        workloads.push((yield context.df.callSubOrchestrator(PROVISION_VM, provision, `${context.df.instanceId}:${spec.kind}`)) as WorkloadOutcome);
+      } catch (err) {
+        // Azure's answers come back as outcomes; only a crash of the sub-orchestration lands here.
+        workloads.push({ tenantId: message.tenantId, kind: spec.kind, resourceId: "", imageVersion: "", provisioningState: "Unknown", error: { code: "ProvisioningCrashed", message: String(err instanceof Error ? err.message : err).slice(0, 300) } });
+      }
     }
   }
 
   const granted = galleries.filter((g) => g.result === "granted").length;
   const failedOnes = galleries.filter((g) => g.result === "failed");
-  const problems = [...failedOnes.map((g) => `${g.galleryId.split("/").pop()}: ${g.error?.code}: ${g.error?.message}`), ...(vm && "error" in vm ? [`vm: ${vm.error.code}: ${vm.error.message}`] : [])];
+  const problems = [...failedOnes.map((g) => `${g.galleryId.split("/").pop()}: ${g.error?.code}: ${g.error?.message}`), ...workloads.flatMap((w) => (w.error ? [`${w.kind}: ${w.error.code}: ${w.error.message}`] : []))];
   const reason = problems.length === 0 ? undefined : problems.join("; ").slice(0, 1000);
   const state = granted > 0 ? "active" : "failed";
-  const result: OnboardTenantResult = { tenantId: message.tenantId, requestId: message.requestId, mode: message.mode, state, galleries, ...(vm ? { vm } : {}) };
+  const result: OnboardTenantResult = { tenantId: message.tenantId, requestId: message.requestId, mode: message.mode, state, galleries, ...(workloads.length > 0 ? { workloads } : {}) };
   const finished = yield* callActivity(
     context,
     finishTenantRequest,

@@ -7,15 +7,17 @@
 // version belongs to a gallery this app manages, and the share targets are read when the share runs.
 import type * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
-import { readImageVersion, recordShareAudit, sendOutcomeEvent, verifyCommunityVersion, type ActivityError, type ImageVersionReading, type ShareChangeResult } from "../activities/descriptors";
+import { listWorkloadsToUpdate, readImageVersion, recordShareAudit, sendOutcomeEvent, verifyCommunityVersion, type ActivityError, type ImageVersionReading, type ShareChangeResult } from "../activities/descriptors";
 import { IMAGE_VERSION_SHARE_FAILED, IMAGE_VERSION_SHARED, type OutcomeEvent, type OutcomeEventType } from "../domain/outcomeEvents";
 import { nextPollDelaySeconds, type ProgressSample } from "../domain/polling";
 import { replicationVerdict, type RegionProgress, type ReplicationVerdict } from "../domain/replication";
-import { resourceIdIssue } from "../domain/resourceIds";
+import { parseImageVersionId, resourceIdIssue } from "../domain/resourceIds";
 import { DEFAULT_MAX_BACKOFF_SECONDS, type RetryPolicy } from "../domain/retryPolicy";
 import type { ShareTargets } from "../domain/sharePlan";
 import { callActivity, type Outcome } from "./callActivity";
+import type { FanOutSummary } from "../domain/workloads";
 import { rejectionCode, requestShareChange } from "./requestShareChange";
+import { DEFAULT_CREATIONS_IN_FLIGHT, MAX_CREATIONS_IN_FLIGHT, fanOutProvisioning } from "./workloadFanOut";
 
 export const PUBLISH_IMAGE_VERSION = "publishImageVersion";
 
@@ -25,9 +27,11 @@ export interface PublishImageVersionInput {
   readonly retry: { readonly attempts: number; readonly firstSeconds: number };
   /** The event that started this orchestration, for the outcome event and for support (bounded, control characters removed). */
   readonly trigger: { readonly eventId: string; readonly eventTime?: string; readonly correlationId?: string };
+  /** Consumer VMs and scale sets that follow new versions: how many may be made at once (default 10). */
+  readonly workloads?: { readonly creationsInFlight: number };
 }
 
-export type PublishStep = "waiting-for-replication" | "sharing" | "reporting" | "done" | "failed";
+export type PublishStep = "waiting-for-replication" | "sharing" | "updating-workloads" | "reporting" | "done" | "failed";
 
 export interface TargetStatus {
   readonly kind: "subscription" | "tenant";
@@ -49,6 +53,8 @@ export interface PublishStatus {
   /** Filled once the share has run: the targets registered then, and what each needed. */
   readonly targets: readonly TargetStatus[];
   readonly sharedAt?: string;
+  /** Consumer VMs and scale sets moved to this version: counts and the first failures (each one's record is on its tenant). */
+  readonly workloads?: FanOutSummary;
   readonly error?: ActivityError & { readonly failedRegions?: readonly { region: string; details: string }[] };
 }
 
@@ -66,6 +72,7 @@ export interface PublishResult {
   readonly sharedAt: string;
   /** A community gallery's public name, when the version was published to the community. */
   readonly communityPublicName?: string;
+  readonly workloads?: FanOutSummary;
 }
 
 export const publishImageVersion: OrchestrationHandler = function* (context: OrchestrationContext) {
@@ -154,6 +161,11 @@ export const publishImageVersion: OrchestrationHandler = function* (context: Orc
     if (!seen.value.visible) return yield* fail({ code: "NotVisibleInCommunity", message: seen.value.note ?? `not visible in community gallery ${publicName}` }, status);
   }
 
+  // 3. Consumer VMs and scale sets that follow new versions move to this one, a bounded number at a
+  //    time. The share stands whatever happens here; failures show in the summary and on each tenant.
+  show({ ...status, step: "updating-workloads", targets: targetResults(shared.value), sharedAt });
+  const workloads = reading.excludeFromLatest ? undefined : yield* updateWorkloads(galleryId);
+
   const outcome: PublishResult = {
     result: "Shared",
     imageVersionId: input.imageVersionId,
@@ -165,10 +177,11 @@ export const publishImageVersion: OrchestrationHandler = function* (context: Orc
     replicationDetectedAt: status.replication.completedDetectedAt ?? sharedAt,
     sharedAt,
     ...(publicName ? { communityPublicName: publicName } : {}),
+    ...(workloads ? { workloads } : {}),
   };
   show({ ...status, step: "reporting", targets: targetResults(shared.value), sharedAt });
 
-  // 3. Record and report. Neither undoes the share when it fails: the failure shows in the status instead.
+  // 4. Record and report. Neither undoes the share when it fails: the failure shows in the status instead.
   const audited = yield* report(
     callActivity(context, recordShareAudit, { galleryId, imageVersionId: input.imageVersionId, instanceId: context.df.instanceId, added: shared.value.added, alreadyShared: shared.value.alreadyShared, at: sharedAt }, retry),
   );
@@ -176,6 +189,18 @@ export const publishImageVersion: OrchestrationHandler = function* (context: Orc
   const reportError = audited ?? published;
   show({ ...status, step: "done", ...(reportError ? { error: reportError } : {}) });
   return outcome;
+
+  function* updateWorkloads(galleryId: string): Generator<df.Task, FanOutSummary | undefined, unknown> {
+    const { image, version } = parseImageVersionId(input.imageVersionId);
+    const listed = yield* callActivity(context, listWorkloadsToUpdate, { galleryId, image, version }, retry);
+    if (!listed.ok) {
+      context.log(`${PUBLISH_IMAGE_VERSION}: consumer VMs and scale sets not listed: ${listed.error.code}: ${listed.error.message}`);
+      return { total: 0, succeeded: 0, failed: 0, running: 0, maxInFlight: 0, failures: [{ tenantId: "", kind: "vm", code: listed.error.code, message: listed.error.message.slice(0, 300) }], moreFailures: 0 };
+    }
+    if (listed.value.workloads.length === 0) return undefined;
+    const items = listed.value.workloads.map((w) => ({ mode: w.mode, tenantId: w.tenantId, galleryId: w.galleryId, consumer: w.consumer, spec: w.spec, version, changedBy: context.df.instanceId, retry: input.retry }));
+    return yield* fanOutProvisioning(context, items, input.workloads?.creationsInFlight ?? DEFAULT_CREATIONS_IN_FLIGHT, (summary) => show({ ...status, workloads: summary }));
+  }
 
   /** Runs a reporting activity: its failure is returned for the status, never thrown. */
   function* report(call: Generator<df.Task, Outcome<unknown>, unknown>): Generator<df.Task, ActivityError | undefined, unknown> {
@@ -223,6 +248,8 @@ function checkedInput(raw: unknown): PublishImageVersionInput {
     problems.push("polling must have whole minSeconds and maxSeconds from 5 to 86400 and timeoutMinutes from 1 to 10080");
   }
   if (!whole(retry.attempts, 1, 20) || !whole(retry.firstSeconds, 1, 3600)) problems.push("retry must have whole attempts from 1 to 20 and firstSeconds from 1 to 3600");
+  const workloads = obj.workloads as { creationsInFlight?: unknown } | undefined;
+  if (workloads !== undefined && !whole(workloads.creationsInFlight, 1, MAX_CREATIONS_IN_FLIGHT)) problems.push(`workloads.creationsInFlight must be a whole number from 1 to ${MAX_CREATIONS_IN_FLIGHT}`);
   const trigger = obj.trigger as PublishImageVersionInput["trigger"] | undefined;
   if (typeof trigger?.eventId !== "string") problems.push("trigger.eventId is required");
   if (problems.length > 0) throw new Error(`InvalidInput: ${problems.join("; ")}`);

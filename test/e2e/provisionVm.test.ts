@@ -57,6 +57,8 @@ async function settle(w: World, instanceId: string): Promise<Record<string, unkn
   return (await w.host.durable.waitFor(instanceId)).output as Record<string, unknown>;
 }
 
+const firstWorkload = (output: Record<string, unknown>) => (output.workloads as unknown[] | undefined)?.[0];
+
 const vmPuts = (w: World) => armLog(w).filter((x) => x.method === "PUT" && /\/virtualMachines\/[^/?]+\?/.test(x.url));
 const nicPuts = (w: World) => armLog(w).filter((x) => x.method === "PUT" && /\/networkInterfaces\/[^/?]+\?/.test(x.url));
 
@@ -67,7 +69,7 @@ describe("VMs in consumer tenants", () => {
     await send(w, request(1, "direct"));
     const output = await settle(w, `onboard-${rid(1)}`);
     expect(output.state).toBe("active");
-    expect(output.vm).toMatchObject({ imageVersion: expect.stringMatching(/\/versions\/1\.0\.0$/), provisioningState: "Succeeded" });
+    expect(firstWorkload(output)).toMatchObject({ imageVersion: expect.stringMatching(/\/versions\/1\.0\.0$/), provisioningState: "Succeeded" });
     const put = vmPuts(w)[0]!;
     const body = put.requestBody as { properties: { storageProfile: { imageReference: Record<string, string> }; osProfile: { linuxConfiguration: { disablePasswordAuthentication: boolean } } } };
     expect(body.properties.storageProfile.imageReference).toEqual({ sharedGalleryImageId: expect.stringMatching(/^\/SharedGalleries\/[^/]+\/Images\/ubuntu-2404-hardened\/Versions\/1\.0\.0$/) });
@@ -94,7 +96,7 @@ describe("VMs in consumer tenants", () => {
     });
     const output = await settle(w, instanceId);
     expect(output.state, JSON.stringify(output)).toBe("active");
-    expect(output.vm).toMatchObject({ imageVersion: expect.stringMatching(/\/versions\/1\.0\.0$/), provisioningState: "Succeeded" });
+    expect(firstWorkload(output)).toMatchObject({ imageVersion: expect.stringMatching(/\/versions\/1\.0\.0$/), provisioningState: "Succeeded" });
     const [firstVm] = vmPuts(w);
     const [firstNic] = nicPuts(w);
     for (const first of [firstVm!, firstNic!]) expect(Object.keys(first.requestHeaders).map((h) => h.toLowerCase())).toContain("x-ms-authorization-auxiliary");
@@ -111,7 +113,7 @@ describe("VMs in consumer tenants", () => {
     w.emulator.control.addRoleAssignment({ scope: `/subscriptions/${consumer.subscriptionId}`, principalId: sp!, role: "Reader" });
     await send(w, request(4, "direct"));
     const output = await settle(w, `onboard-${rid(4)}`);
-    expect(output.vm).toMatchObject({ error: { code: "AuthorizationFailed" } });
-    expect(JSON.stringify(output.vm)).toMatch(/Microsoft\.Network\/networkInterfaces\/write|Microsoft\.Compute\/virtualMachines\/write/);
+    expect(firstWorkload(output)).toMatchObject({ error: { code: "AuthorizationFailed" } });
+    expect(JSON.stringify(firstWorkload(output))).toMatch(/Microsoft\.Network\/networkInterfaces\/write|Microsoft\.Compute\/virtualMachines\/write/);
   });
 });

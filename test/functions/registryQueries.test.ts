@@ -236,6 +236,7 @@ describe("registry query endpoints (Azurite)", () => {
         consent: contoso.consent,
         history: contoso.history,
         vms: [],
+        scaleSets: [],
         grants: [
           { galleryId: GALLERY, kind: "roleAssignment", targetId: PRINCIPAL, requestId: REQUEST_ID, at: T1, roleAssignmentId: ROLE_ASSIGNMENT },
           { galleryId: GALLERY, kind: "subscription", targetId: CONSUMER_SUB, requestId: REQUEST_ID, at: T1 },

@@ -55,10 +55,13 @@ function vmView(ctx: Ctx, vm: VirtualMachine, instanceView: boolean): JsonObject
   if (instanceView) {
     properties.instanceView = {
       computerName: str(at(vm.properties, "osProfile", "computerName")) ?? vm.name,
-      statuses: [
-        { code: `ProvisioningState/${vm.provisioning.state.toLowerCase()}`, level: "Info", displayStatus: `Provisioning ${vm.provisioning.state.toLowerCase()}` },
-        { code: "PowerState/running", level: "Info", displayStatus: "VM running" },
-      ],
+      // A failed create names its error in the provisioning status, as Azure's instance view does.
+      statuses: vm.provisioning.state === "Failed" && vm.provisioning.error
+        ? [{ code: `ProvisioningState/failed/${vm.provisioning.error.code}`, level: "Error", displayStatus: "Provisioning failed", message: vm.provisioning.error.message }]
+        : [
+            { code: `ProvisioningState/${vm.provisioning.state.toLowerCase()}`, level: "Info", displayStatus: `Provisioning ${vm.provisioning.state.toLowerCase()}` },
+            { code: "PowerState/running", level: "Info", displayStatus: "VM running" },
+          ],
     };
   }
   return { name: vm.name, id: vmIdOf(vm), type: "Microsoft.Compute/virtualMachines", location: vm.location, ...(vm.tags ? { tags: vm.tags } : {}), properties };
@@ -165,6 +168,8 @@ function putVm(req: EmuRequest, ctx: Ctx): EmuResponse {
   op.onComplete = (done) => {
     if (vm.provisioning.opId !== done.id) return;
     vm.provisioning.state = done.status === "Succeeded" ? "Succeeded" : "Failed";
+    if (done.error) vm.provisioning.error = { ...done.error };
+    else delete vm.provisioning.error;
     delete vm.provisioning.opId;
   };
   if (!existing) ctx.core.creations.begin(op, "virtualMachine", vmIdOf(vm), ctx.core.clock.now());

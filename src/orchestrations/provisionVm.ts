@@ -1,0 +1,90 @@
+// provisionVm: makes sure one VM or scale set of a consumer tenant runs the image version asked for,
+// and records the result on the tenant in the registry. Used by onboarding (a request with `vm` or
+// `vmss`) and by publish (VMs and scale sets that follow new versions), always as a sub-orchestration.
+//   1. resolve the version (`latest` = the highest replicated to the consumer's region) and how the
+//      VM names it (sharedGalleryImageId in direct mode, the version's id in rbac mode);
+//   2. send the PUT (a VM built from another version is deleted first: its image cannot change);
+//   3. follow the operation to its end, reading the resource on durable timers;
+//   4. record the VM or scale set, or ARM's error with what to fix, and return the outcome.
+// It never throws for Azure's answers: the caller counts outcomes, and one tenant's failure does
+// not stop the others.
+import type * as df from "durable-functions";
+import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
+import { readWorkload, recordTenantWorkload, resolveWorkloadImage, startWorkload, type ActivityError, type WorkloadState, type WorkloadTarget } from "../activities/descriptors";
+import { DEFAULT_MAX_BACKOFF_SECONDS, type RetryPolicy } from "../domain/retryPolicy";
+import { explainWorkloadError, workloadNames, workloadResourceId, type WorkloadOutcome } from "../domain/workloads";
+import { callActivity } from "./callActivity";
+
+export const PROVISION_VM = "provisionVm";
+
+/** VM and scale-set creates take one to a few minutes: the first read after 30 s, then every 15 s, for at most an hour. */
+const FIRST_READ_SECONDS = 30;
+const READ_EVERY_SECONDS = 15;
+const MAX_READS = 240;
+/** Delete then create (a VM moving to a new version) is two rounds; one more covers a create that raced a delete. */
+const MAX_ROUNDS = 3;
+
+export interface ProvisionVmInput extends WorkloadTarget {
+  /** The onboarding request or the publish orchestration that asks: recorded and tagged. */
+  readonly changedBy: string;
+  /** A publish names the version it shared; the recorded spec keeps what the request asked for ("latest"). */
+  readonly version?: string;
+  readonly retry: { readonly attempts: number; readonly firstSeconds: number };
+}
+
+const TERMINAL = new Set(["succeeded", "failed", "canceled"]);
+
+export const provisionVm: OrchestrationHandler = function* (context: OrchestrationContext) {
+  const input = context.df.getInput<ProvisionVmInput>();
+  const retry: RetryPolicy = { attempts: input.retry.attempts, firstSeconds: input.retry.firstSeconds, maxSeconds: DEFAULT_MAX_BACKOFF_SECONDS };
+  const spec = input.version === undefined ? input.spec : { ...input.spec, version: input.version };
+  const target: WorkloadTarget = { mode: input.mode, tenantId: input.tenantId, galleryId: input.galleryId, consumer: input.consumer, spec };
+  const { kind } = spec;
+  const resourceId = workloadResourceId(kind, input.consumer, workloadNames(kind, input.tenantId, input.spec.image).name);
+  // What was asked for, "latest" included (a failure before the version is known is recorded against it).
+  const asked = `${input.galleryId}/images/${spec.image}/versions/${spec.version}`;
+
+  const image = yield* callActivity(context, resolveWorkloadImage, target, retry);
+  if (!image.ok) return yield* finish(asked, "NotStarted", image.error);
+  const version = image.value.imageVersion;
+
+  for (let round = 1; round <= MAX_ROUNDS; round++) {
+    context.df.setCustomStatus({ step: "starting", resourceId, imageVersion: version, round });
+    const started = yield* callActivity(context, startWorkload, { ...target, changedBy: input.changedBy, image: image.value }, retry);
+    if (!started.ok) return yield* finish(version, "NotStarted", started.error);
+    context.df.setCustomStatus({ step: started.value.phase, resourceId, imageVersion: version, round });
+
+    const state = yield* followToEnd(started.value.phase === "deleting");
+    if (!state.ok) return yield* finish(version, "Unknown", state.error);
+    if (started.value.phase === "deleting") continue;
+    const end = state.value.provisioningState ?? "Unknown";
+    if (end.toLowerCase() === "succeeded") return yield* finish(version, end);
+    return yield* finish(version, end, state.value.error ?? { code: `Provisioning${end}`, message: `ARM ended the ${started.value.phase === "creating" ? "create" : "update"} of ${resourceId} ${end}` });
+  }
+  return yield* finish(version, "Unknown", { code: "ProvisioningIncomplete", message: `${resourceId} was deleted and made again ${MAX_ROUNDS} times without settling` });
+
+  /** Reads the resource on durable timers until its operation ends (or, after a delete, until it is gone). */
+  function* followToEnd(untilGone: boolean): Generator<df.Task, { ok: true; value: WorkloadState } | { ok: false; error: ActivityError }, unknown> {
+    for (let read = 0; read < MAX_READS; read++) {
+      const wait = read === 0 ? FIRST_READ_SECONDS : READ_EVERY_SECONDS;
+      yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + wait * 1000));
+      const seen = yield* callActivity(context, readWorkload, target, retry);
+      if (!seen.ok) return seen;
+      if (untilGone ? !seen.value.exists : TERMINAL.has((seen.value.provisioningState ?? "").toLowerCase())) return { ok: true, value: seen.value };
+      if (!untilGone && !seen.value.exists) return { ok: false, error: { code: "ResourceNotFound", message: `${resourceId} disappeared while it was being made` } };
+    }
+    return { ok: false, error: { code: "ProvisioningTimeout", message: `${resourceId} did not finish within ${Math.round((FIRST_READ_SECONDS + READ_EVERY_SECONDS * MAX_READS) / 60)} minutes` } };
+  }
+
+  /** Records the result on the tenant and returns it; the error is said in the request's terms. */
+  function* finish(imageVersion: string, provisioningState: string, error?: ActivityError): Generator<df.Task, WorkloadOutcome, unknown> {
+    const where = { tenantId: input.tenantId, ...input.consumer, version: imageVersion.split("/").pop() ?? "" };
+    const explained = error ? explainWorkloadError(error, where) : undefined;
+    const outcome: WorkloadOutcome = { tenantId: input.tenantId, kind, resourceId, imageVersion, provisioningState, ...(explained ? { error: explained } : {}) };
+    const workload = { kind, resourceId, galleryId: input.galleryId, imageVersion, provisioningState, changedBy: input.changedBy, at: context.df.currentUtcDateTime.toISOString(), spec: input.spec, ...(explained ? { error: explained } : {}) };
+    const recorded = yield* callActivity(context, recordTenantWorkload, { tenantId: input.tenantId, workload }, retry);
+    if (!recorded.ok) context.log(`${PROVISION_VM}: ${resourceId} not recorded: ${recorded.error.message}`);
+    context.df.setCustomStatus({ step: "done", ...outcome });
+    return outcome;
+  }
+};
