@@ -10,6 +10,7 @@ import { createNotifyShareResults, createSubmitShareChange } from "./activities/
 import { createEnsureAppReader, createEnsureGalleryReader, createRemoveRoleAssignment } from "./activities/galleryReader";
 import { createFinishTenantRequest, createReadTenantGrants, createListWorkloadsToUpdate, createRecordTenantGrants, createRecordTenantWorkload, createRemoveTenantGrants } from "./activities/tenantRegistry";
 import { createReadWorkload, createResolveWorkloadImage, createStartWorkload } from "./activities/provisionVm";
+import { createNotifyWorkloadDone, createStartProvisioning } from "./activities/workloadClient";
 import { createVerifyDirectShare } from "./activities/verifyDirectShare";
 import { createVerifyCommunityVersion } from "./activities/verifyCommunityVersion";
 import { createCreateConsentRequest, createVerifyRbacAccess } from "./activities/rbacOnboarding";
@@ -28,6 +29,8 @@ import {
   readTenantGrants,
   recordShareAudit,
   listWorkloadsToUpdate,
+  notifyWorkloadDone,
+  startProvisioning,
   readWorkload,
   resolveWorkloadImage,
   startWorkload,
@@ -229,6 +232,8 @@ function registerFunctions(services: CurrentServices): void {
   registerActivity(services, readWorkload, createReadWorkload);
   registerActivity(services, recordTenantWorkload, createRecordTenantWorkload);
   registerActivity(services, listWorkloadsToUpdate, createListWorkloadsToUpdate);
+  registerActivity(services, startProvisioning, createStartProvisioning, { withClient: true });
+  registerActivity(services, notifyWorkloadDone, createNotifyWorkloadDone, { withClient: true });
   registerActivity(services, recordShareAudit, createRecordShareAudit);
   registerActivity(services, sendOutcomeEvent, createSendOutcomeEvent);
 }

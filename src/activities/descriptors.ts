@@ -5,7 +5,7 @@
 import type { OutcomeEvent } from "../domain/outcomeEvents";
 import type { ImageVersionSnapshot } from "../domain/replication";
 import type { ShareTargets } from "../domain/sharePlan";
-import type { TenantWorkload, WorkloadKind, WorkloadSpec } from "../domain/workloads";
+import type { TenantWorkload, WorkloadKind, WorkloadOutcome, WorkloadSpec } from "../domain/workloads";
 
 /** A permanent failure, or the last of a retryable one, as the orchestration sees it. */
 export interface ActivityError {
@@ -282,3 +282,32 @@ export const readWorkload = activity<WorkloadTarget, WorkloadState>("readWorkloa
 export const recordTenantWorkload = activity<{ readonly workload: TenantWorkload; readonly tenantId: string }, { readonly workloads: number }>("recordTenantWorkload");
 /** Active tenants' VMs and scale sets that follow new versions of `image` and run an older one. */
 export const listWorkloadsToUpdate = activity<{ readonly galleryId: string; readonly image: string; readonly version: string }, { readonly workloads: readonly WorkloadToUpdate[] }>("listWorkloadsToUpdate");
+
+export interface ProvisionVmInput extends WorkloadTarget {
+  /** The onboarding request or the publish orchestration that asks: recorded and tagged. */
+  readonly changedBy: string;
+  /** A publish names the version it shared; the recorded spec keeps what the request asked for ("latest"). */
+  readonly version?: string;
+  readonly retry: { readonly attempts: number; readonly firstSeconds: number };
+  /** Started by a publish: tell it the outcome (a sub-orchestration of onboarding returns it instead). */
+  readonly notify?: WorkloadNotify;
+}
+
+/** Where a provisionVm started by a publish reports its end: an external event on the publish. */
+export interface WorkloadNotify {
+  readonly instanceId: string;
+  readonly eventName: string;
+  /** The workload's place in the publish's list. */
+  readonly index: number;
+}
+
+export interface WorkloadNotice extends WorkloadNotify {
+  readonly outcome: WorkloadOutcome;
+}
+
+export interface StartProvisioningInput {
+  readonly starts: readonly { readonly instanceId: string; readonly input: ProvisionVmInput }[];
+}
+
+export const startProvisioning = activity<StartProvisioningInput, { readonly started: number; readonly existing: number }>("startProvisioning");
+export const notifyWorkloadDone = activity<WorkloadNotice, { readonly delivered: boolean }>("notifyWorkloadDone");

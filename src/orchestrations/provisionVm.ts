@@ -10,12 +10,23 @@
 // not stop the others.
 import type * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
-import { readWorkload, recordTenantWorkload, resolveWorkloadImage, startWorkload, type ActivityError, type WorkloadState, type WorkloadTarget } from "../activities/descriptors";
+import {
+  notifyWorkloadDone,
+  readWorkload,
+  recordTenantWorkload,
+  resolveWorkloadImage,
+  startWorkload,
+  type ActivityError,
+  type ProvisionVmInput,
+  type WorkloadState,
+  type WorkloadTarget,
+} from "../activities/descriptors";
 import { DEFAULT_MAX_BACKOFF_SECONDS, type RetryPolicy } from "../domain/retryPolicy";
 import { explainWorkloadError, workloadNames, workloadResourceId, type WorkloadOutcome } from "../domain/workloads";
 import { callActivity } from "./callActivity";
 
 export const PROVISION_VM = "provisionVm";
+export type { ProvisionVmInput } from "../activities/descriptors";
 
 /** VM and scale-set creates take one to a few minutes: the first read after 30 s, then every 15 s, for at most an hour. */
 const FIRST_READ_SECONDS = 30;
@@ -23,14 +34,6 @@ const READ_EVERY_SECONDS = 15;
 const MAX_READS = 240;
 /** Delete then create (a VM moving to a new version) is two rounds; one more covers a create that raced a delete. */
 const MAX_ROUNDS = 3;
-
-export interface ProvisionVmInput extends WorkloadTarget {
-  /** The onboarding request or the publish orchestration that asks: recorded and tagged. */
-  readonly changedBy: string;
-  /** A publish names the version it shared; the recorded spec keeps what the request asked for ("latest"). */
-  readonly version?: string;
-  readonly retry: { readonly attempts: number; readonly firstSeconds: number };
-}
 
 const TERMINAL = new Set(["succeeded", "failed", "canceled"]);
 
@@ -84,6 +87,10 @@ export const provisionVm: OrchestrationHandler = function* (context: Orchestrati
     const workload = { kind, resourceId, galleryId: input.galleryId, imageVersion, provisioningState, changedBy: input.changedBy, at: context.df.currentUtcDateTime.toISOString(), spec: input.spec, ...(explained ? { error: explained } : {}) };
     const recorded = yield* callActivity(context, recordTenantWorkload, { tenantId: input.tenantId, workload }, retry);
     if (!recorded.ok) context.log(`${PROVISION_VM}: ${resourceId} not recorded: ${recorded.error.message}`);
+    if (input.notify) {
+      const told = yield* callActivity(context, notifyWorkloadDone, { ...input.notify, outcome }, retry);
+      if (!told.ok) context.log(`${PROVISION_VM}: ${input.notify.instanceId} not told of ${resourceId}: ${told.error.message}`);
+    }
     context.df.setCustomStatus({ step: "done", ...outcome });
     return outcome;
   }

@@ -1,10 +1,15 @@
-// Runs provisionVm for many tenants with at most `cap` of them in flight: a window of
-// sub-orchestrations, refilled as each one ends. One tenant's failure is an outcome like any other
+// Runs provisionVm for many tenants with at most `cap` of them in flight: a window refilled as each
+// one ends. The instances are started by an activity and each tells the orchestration its outcome
+// with an external event, because durable-functions re-sends an already scheduled task that appears
+// in a second Task.any (azure-functions-durable-js#574), so a window of sub-orchestration tasks
+// raced again and again would start them twice. One tenant's failure is an outcome like any other
 // and does not stop the rest; a 429 inside one is waited out by its own durable retry.
 import type * as df from "durable-functions";
 import type { OrchestrationContext } from "durable-functions";
+import { startProvisioning, type ProvisionVmInput } from "../activities/descriptors";
+import type { RetryPolicy } from "../domain/retryPolicy";
 import { summarizeFanOut, type FanOutSummary, type WorkloadOutcome } from "../domain/workloads";
-import { PROVISION_VM, type ProvisionVmInput } from "./provisionVm";
+import { callActivity } from "./callActivity";
 
 /**
  * Default creations in flight. Microsoft's gallery guidance is one replica for every 20 VMs created
@@ -16,40 +21,65 @@ import { PROVISION_VM, type ProvisionVmInput } from "./provisionVm";
 export const DEFAULT_CREATIONS_IN_FLIGHT = 10;
 export const MAX_CREATIONS_IN_FLIGHT = 100;
 
+export const WORKLOAD_DONE_EVENT = "WorkloadDone";
+/** Longer than one provisioning can take (three rounds of at most an hour, plus retries): then the rest is reported as unanswered. */
+const ANSWER_WAIT_MS = 4 * 3600_000;
+
 export function* fanOutProvisioning(
   context: OrchestrationContext,
-  items: readonly ProvisionVmInput[],
+  items: readonly Omit<ProvisionVmInput, "notify">[],
   cap: number,
+  retry: RetryPolicy,
   onProgress: (summary: FanOutSummary) => void,
 ): Generator<df.Task, FanOutSummary, unknown> {
   const limit = Math.min(Math.max(1, Math.floor(cap)), MAX_CREATIONS_IN_FLIGHT);
-  const outcomes: WorkloadOutcome[] = [];
-  const running = new Map<df.Task, ProvisionVmInput>();
+  const outcomes = new Map<number, WorkloadOutcome>();
+  const running = new Set<number>();
   let next = 0;
   let maxInFlight = 0;
-  // Each round ends one sub-orchestration, so items.length rounds are enough.
-  for (let round = 0; round < items.length && (next < items.length || running.size > 0); round++) {
-    while (running.size < limit && next < items.length) {
-      const item = items[next]!;
-      running.set(context.df.callSubOrchestrator(PROVISION_VM, item, `${context.df.instanceId}:workload:${next}`), item);
+  const progress = (): FanOutSummary => summarizeFanOut(items.length, [...outcomes.values()], running.size, maxInFlight);
+
+  // Each round takes one answer (or ends on the wait's timeout); a repeated answer also takes a round.
+  for (let round = 0; round < 2 * items.length + 1 && outcomes.size < items.length; round++) {
+    const starts: { instanceId: string; input: ProvisionVmInput }[] = [];
+    while (running.size + starts.length < limit && next < items.length) {
+      const input: ProvisionVmInput = { ...items[next]!, notify: { instanceId: context.df.instanceId, eventName: WORKLOAD_DONE_EVENT, index: next } };
+      starts.push({ instanceId: `${context.df.instanceId}:workload:${next}`, input });
       next++;
     }
-    maxInFlight = Math.max(maxInFlight, running.size);
-    onProgress(summarizeFanOut(items.length, outcomes, running.size, maxInFlight));
-    const winner = (yield context.df.Task.any([...running.keys()])) as df.Task;
-    const item = running.get(winner);
-    running.delete(winner);
-    if (item) outcomes.push(outcomeOf(winner, item));
+    if (starts.length > 0) {
+      const started = yield* callActivity(context, startProvisioning, { starts }, retry);
+      for (const s of starts) {
+        const index = s.input.notify?.index ?? -1;
+        if (started.ok) running.add(index);
+        else outcomes.set(index, failed(s.input, started.error.code, `not started: ${started.error.message}`));
+      }
+      maxInFlight = Math.max(maxInFlight, running.size);
+    }
+    onProgress(progress());
+    if (running.size === 0) continue;
+
+    // A fresh event task and timer each round: an event task is only made again once it has its answer.
+    const answer = context.df.waitForExternalEvent(WORKLOAD_DONE_EVENT);
+    const timeout = context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + ANSWER_WAIT_MS));
+    const winner: unknown = yield context.df.Task.any([answer, timeout]);
+    if (winner !== answer) {
+      for (const index of running) outcomes.set(index, failed(items[index]!, "NoAnswer", `provisioning did not report within ${ANSWER_WAIT_MS / 3600_000} hours: see the tenant's record for its state`));
+      running.clear();
+      break;
+    }
+    timeout.cancel();
+    const notice = answer.result as { index?: unknown; outcome?: WorkloadOutcome } | undefined;
+    const index = typeof notice?.index === "number" ? notice.index : -1;
+    if (!running.has(index) || !notice?.outcome) continue; // a repeated answer
+    running.delete(index);
+    outcomes.set(index, notice.outcome);
   }
-  const summary = summarizeFanOut(items.length, outcomes, running.size, maxInFlight);
+  const summary = progress();
   onProgress(summary);
   return summary;
 }
 
-/** The sub-orchestration's outcome; one that crashed (a bug, not an Azure answer) is a failure too. */
-function outcomeOf(task: df.Task, item: ProvisionVmInput): WorkloadOutcome {
-  const result = task.result as WorkloadOutcome | undefined;
-  if (!task.isFaulted && result && typeof result === "object" && typeof result.resourceId === "string") return result;
-  const message = task.result instanceof Error ? task.result.message : "the provisioning orchestration failed";
-  return { tenantId: item.tenantId, kind: item.spec.kind, resourceId: "", imageVersion: "", provisioningState: "Unknown", error: { code: "ProvisioningCrashed", message: message.slice(0, 300) } };
+function failed(item: Omit<ProvisionVmInput, "notify">, code: string, message: string): WorkloadOutcome {
+  return { tenantId: item.tenantId, kind: item.spec.kind, resourceId: "", imageVersion: "", provisioningState: "Unknown", error: { code, message: message.slice(0, 300) } };
 }
