@@ -4,7 +4,9 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { VirtualClock } from "../../local/clock";
-import { CONSUMERS, GALLERY_ID, PUBLISHER, type World } from "../../local/demo/world";
+import { ComputeManagementClient } from "@azure/arm-compute";
+import { CONSUMERS, GALLERY_ID, PUBLISHER, versionWriteEvent, type World } from "../../local/demo/world";
+import { publishInstanceId } from "../../src/domain/instanceIds";
 import { armLog, consentLinksOf, followLikeBrowser, sendRequests, useWorlds } from "./support";
 
 const worlds = useWorlds();
@@ -113,7 +115,94 @@ describe("VMs in consumer tenants", () => {
     w.emulator.control.addRoleAssignment({ scope: `/subscriptions/${consumer.subscriptionId}`, principalId: sp!, role: "Reader" });
     await send(w, request(4, "direct"));
     const output = await settle(w, `onboard-${rid(4)}`);
-    expect(firstWorkload(output)).toMatchObject({ error: { code: "AuthorizationFailed" } });
+    expect(firstWorkload(output)).toMatchObject({ error: { code: "AuthorizationFailed", message: expect.stringContaining(`the customer grants it Contributor (or a role with that action) on ${RG_ID}`) } });
     expect(JSON.stringify(firstWorkload(output))).toMatch(/Microsoft\.Network\/networkInterfaces\/write|Microsoft\.Compute\/virtualMachines\/write/);
+    // The failure is on the tenant's record too, for the next look.
+    expect((await tenantView(w, consumer.tenantId)).vms).toEqual([expect.objectContaining({ provisioningState: "NotStarted", error: expect.objectContaining({ code: "AuthorizationFailed" }) })]);
+  });
+
+  it("says which tenant owns the subscription when the request pairs a tenant with another tenant's subscription", async () => {
+    const w = await start({ consented: true });
+    grantApp(w);
+    const other = CONSUMERS[1];
+    const body = request(5, "direct");
+    // Fabrikam's tenant, Northwind's subscription: every token the app gets is for the wrong issuer.
+    await send(w, { ...body, consumer: { ...body.consumer, subscriptionId: other.subscriptionId } });
+    const output = await settle(w, `onboard-${rid(5)}`);
+    expect(firstWorkload(output)).toMatchObject({
+      error: { code: "InvalidAuthenticationTokenTenant", message: expect.stringContaining(`subscription ${other.subscriptionId} does not belong to tenant ${consumer.tenantId}`) },
+    });
+    // ARM's own text ("The access token is from the wrong issuer …") is lost by the SDK on a paged list; the code and the fix are not.
+  });
+
+  it("says to replicate the version when a pinned version is not in the VM's region yet", async () => {
+    const w = await start({ consented: true });
+    grantApp(w);
+    const body = request(6, "direct");
+    await send(w, { ...body, vm: { ...body.vm, version: "1.1.0" } });
+    const output = await settle(w, `onboard-${rid(6)}`);
+    expect(firstWorkload(output)).toMatchObject({
+      error: { code: "GalleryImageNotFound", message: expect.stringContaining("version 1.1.0 is not replicated to westeurope: the publisher adds westeurope to the version's target regions") },
+    });
+    expect(JSON.stringify(firstWorkload(output))).toContain("is not available in westeurope region");
   });
 });
+
+describe("scale sets in consumer tenants", () => {
+  it("makes one in each mode and moves both to a newly shared version, instances following the upgrade policy", async () => {
+    const w = await start({ consented: false });
+    const rbac = CONSUMERS[1];
+    const rbacRg = `/subscriptions/${rbac.subscriptionId}/resourceGroups/${RG}`;
+    w.emulator.control.addResourceGroup(rbac.subscriptionId, RG, "westeurope");
+    w.emulator.control.createVirtualNetwork({ subscriptionId: rbac.subscriptionId, resourceGroup: RG, name: "vnet-apps", location: "westeurope" });
+    const vmss = (subnetId: string, more: Record<string, unknown>) => ({ image: PUBLISHER.image, version: "latest", size: "Standard_B2s", subnetId, adminUsername: "azureuser", sshPublicKey: SSH, updateOnPublish: true, ...more });
+
+    // Direct mode, Uniform, two instances.
+    w.emulator.control.consent(PUBLISHER.appId, consumer.tenantId);
+    grantApp(w);
+    const direct = request(7, "direct");
+    await send(w, { ...direct, vm: undefined, vmss: vmss(SUBNET, { instanceCount: 2 }) });
+    expect(firstWorkload(await settle(w, `onboard-${rid(7)}`))).toMatchObject({ kind: "vmss", provisioningState: "Succeeded", imageVersion: expect.stringMatching(/\/versions\/1\.0\.0$/) });
+
+    // rbac mode, Flexible, one instance.
+    const rbacRequest = { ...request(8, "rbac"), tenantId: rbac.tenantId, displayName: rbac.name, consumer: { subscriptionId: rbac.subscriptionId, resourceGroup: RG, location: "westeurope" } };
+    await send(w, { ...rbacRequest, vm: undefined, vmss: vmss(`${rbacRg}/providers/Microsoft.Network/virtualNetworks/vnet-apps/subnets/default`, { orchestrationMode: "Flexible", instanceCount: 1 }) });
+    const { adminConsentUrl } = await consentLinksOf(w, `onboard-${rid(8)}`);
+    await followLikeBrowser(adminConsentUrl, (next) => {
+      if (!next.includes("/api/consent/callback")) return;
+      const sp = w.emulator.control.servicePrincipalId(PUBLISHER.appId, rbac.tenantId);
+      w.emulator.control.addRoleAssignment({ scope: rbacRg, principalId: sp!, role: "Contributor" });
+    });
+    expect(firstWorkload(await settle(w, `onboard-${rid(8)}`))).toMatchObject({ kind: "vmss", provisioningState: "Succeeded", imageVersion: expect.stringMatching(/\/versions\/1\.0\.0$/) });
+    const firstRbacPut = armLog(w).find((x) => x.method === "PUT" && x.url.includes(`/subscriptions/${rbac.subscriptionId}/`) && x.url.includes("/virtualMachineScaleSets/"));
+    expect(Object.keys(firstRbacPut!.requestHeaders).map((h) => h.toLowerCase())).toContain("x-ms-authorization-auxiliary");
+
+    // 1.1.0 finishes replicating and is published: both scale sets get the new model.
+    const v2 = GALLERY_ID + `/images/${PUBLISHER.image}/versions/1.1.0`;
+    expect((await w.deliver([versionWriteEvent(v2)])).status).toBe(202);
+    const published = await w.host.durable.waitFor(publishInstanceId(v2), undefined, { maxSimulatedMs: 24 * 3600_000 });
+    expect(published.output, JSON.stringify(published.customStatus)).toMatchObject({ workloads: { total: 2, succeeded: 2, failed: 0 } });
+    for (const [tenantId, sub] of [[consumer.tenantId, consumer.subscriptionId], [rbac.tenantId, rbac.subscriptionId]] as const) {
+      const [set] = (await tenantView(w, tenantId)).scaleSets;
+      expect(set).toMatchObject({ provisioningState: "Succeeded", imageVersion: expect.stringMatching(/\/versions\/1\.1\.0$/), updateOnPublish: true, upgradePolicy: "Automatic" });
+      // The instances run 1.1.0 (Automatic upgrade policy), as the consumer's own ARM view shows.
+      const compute = consumerCompute(w, tenantId, sub);
+      const name = set!.resourceId.split("/").pop()!;
+      const instances: string[] = [];
+      for await (const i of compute.virtualMachineScaleSetVMs.list(RG, name)) instances.push(i.storageProfile?.imageReference?.exactVersion ?? (await compute.virtualMachines.get(RG, i.name!)).storageProfile?.imageReference?.exactVersion ?? "?");
+      expect(instances, tenantId).toEqual(tenantId === consumer.tenantId ? ["1.1.0", "1.1.0"] : ["1.1.0"]);
+    }
+    expect(JSON.stringify(armLog(w))).not.toContain("LinkedAuthorizationFailed");
+  });
+});
+
+async function tenantView(w: World, tenantId: string) {
+  const response = await fetch(`${w.host.baseUrl}/api/tenants/${tenantId}`, { headers: { "x-functions-key": w.host.functionKey } });
+  return (await response.json()) as { vms: { imageVersion: string; provisioningState: string }[]; scaleSets: { resourceId: string; imageVersion: string; provisioningState: string }[] };
+}
+
+/** The consumer's own view of its subscription, through the real SDK, as the app in that tenant. */
+function consumerCompute(w: World, tenantId: string, subscriptionId: string): ComputeManagementClient {
+  const token = w.emulator.control.issueToken({ tenantId, appId: PUBLISHER.appId });
+  return new ComputeManagementClient({ getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3600_000 }) }, subscriptionId, { endpoint: w.emulator.armEndpoint });
+}
