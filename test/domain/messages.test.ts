@@ -189,6 +189,24 @@ describe("onboarding/v1", () => {
     ]);
   });
 
+  it("parses a scale set with its orchestration, instance count and upgrade policy", () => {
+    const parsed = parseOnboarding(onboarding({ consumer, vmss: vm({ orchestrationMode: "Flexible", instanceCount: 3, upgradePolicy: "Manual", updateOnPublish: true }) }));
+    expect(parsed.vmss).toEqual(vm({ orchestrationMode: "Flexible", instanceCount: 3, upgradePolicy: "Manual", updateOnPublish: true }));
+  });
+
+  it("names every bad scale-set field, and the rules that tie vm and vmss to the rest of the message", () => {
+    expect(errorsOf(onboarding({ consumer, vmss: vm({ orchestrationMode: "flex", instanceCount: 1.5, upgradePolicy: "Rolling" }) }))).toEqual([
+      { path: "vmss.orchestrationMode", rule: 'must be one of "Uniform", "Flexible"' },
+      { path: "vmss.instanceCount", rule: "must be a whole number" },
+      { path: "vmss.upgradePolicy", rule: 'must be one of "Automatic", "Manual"' },
+    ]);
+    expect(errorsOf(onboarding({ consumer, vmss: vm({ instanceCount: 1001 }) }))).toEqual([{ path: "vmss.instanceCount", rule: "must be at most 1000 (a scale set's limit with gallery images)" }]);
+    expect(errorsOf(onboarding({ vmss: vm() }))).toEqual([{ path: "consumer", rule: "is required when vmss is given" }]);
+    expect(errorsOf(onboarding({ consumer, vm: vm({ version: "1.2.3", updateOnPublish: true }) }))).toEqual([{ path: "vm.updateOnPublish", rule: 'needs version "latest": a pinned version is never moved' }]);
+    const { subscriptionIds: _s, ...principal } = onboarding({ mode: "principal", principal: { objectId: SUB, type: "Group" }, consumer, vm: vm() });
+    expect(errorsOf(principal)).toEqual([{ path: "vm", rule: 'is only allowed when mode is "direct" or "rbac" (principal mode grants a person or group Reader, nothing is deployed)' }]);
+  });
+
   it("limits displayName to 256 characters", () => {
     expect(errorsOf(onboarding({ displayName: "x".repeat(257) }))).toEqual([{ path: "displayName", rule: "must be at most 256 characters" }]);
     expect(parseOnboarding(onboarding({ displayName: ` ${"x".repeat(256)} ` })).displayName).toHaveLength(256);

@@ -73,6 +73,22 @@ describe("cross-tenant imageReference.id and x-ms-authorization-auxiliary", () =
     expect(again.storageProfile?.osDisk?.name).toBe(before.storageProfile?.osDisk?.name);
   });
 
+  it("a create whose operation fails leaves the VM Failed, its instance view naming the error as ProvisioningState/failed/{code}", async () => {
+    const fault = w.emu.control.fault({ method: "PUT", path: "/virtualMachines/vm-fails?", lro: "fail", code: "OSProvisioningTimedOut", message: "OS Provisioning for VM 'vm-fails' did not finish in the allotted time." });
+    const client = w.client(true);
+    await expect(client.virtualMachines.createOrUpdate(RG, "vm-fails", vm({ id: versionId("1.0.0") }))).rejects.toThrow(/did not finish in the allotted time/);
+    w.emu.control.removeFault(fault);
+    const failed = await client.virtualMachines.get(RG, "vm-fails", { expand: "instanceView" });
+    expect(failed.provisioningState).toBe("Failed");
+    expect(failed.instanceView?.statuses).toEqual([
+      { code: "ProvisioningState/failed/OSProvisioningTimedOut", level: "Error", displayStatus: "Provisioning failed", message: "OS Provisioning for VM 'vm-fails' did not finish in the allotted time." },
+    ]);
+    // PUT again (what a retry does): it succeeds, and the instance view is back to normal.
+    await client.virtualMachines.createOrUpdate(RG, "vm-fails", vm({ id: versionId("1.0.0") }));
+    const fixed = await client.virtualMachines.get(RG, "vm-fails", { expand: "instanceView" });
+    expect(fixed.instanceView?.statuses?.map((x) => x.code)).toEqual(["ProvisioningState/succeeded", "PowerState/running"]);
+  });
+
   it("the same PUT on the existing VM without the auxiliary token: LinkedAuthorizationFailed, the tenant not authorized to access the linked subscription", async () => {
     const err = await restError(w.client(false).virtualMachines.createOrUpdate(RG, "vm1", vm({ id: versionId("1.0.0") })));
     expect(err.code).toBe("LinkedAuthorizationFailed");
