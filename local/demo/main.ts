@@ -14,7 +14,7 @@ import type { PublishResult, PublishStatus } from "../../src/orchestrations/publ
 import { WallClock } from "../clock";
 import { CONSUMERS, GALLERY_ID, OUTCOME_TOPIC, PUBLISHER, startWorld, versionWriteEvent, type World } from "./world";
 import { callsByKind, formatDuration, progressBar } from "./report";
-import { DemoFailure, NEW_TENANTS, checkReach, offboardDirectTenant, onboardNewTenants, onboardingWorldOptions, seedNewTenants, showTenants } from "./onboardingDemo";
+import { DemoFailure, NEW_TENANTS, checkReach, offboardDirectTenant, onboardNewTenants, onboardingWorldOptions, seedNewTenants, showTenants, showWorkloads } from "./onboardingDemo";
 
 const SPEED = Number(process.env.DEMO_SPEED ?? "240");
 // Home region first, then the others in parallel: complete after 12 + 31 = 43 simulated minutes.
@@ -121,6 +121,8 @@ async function main(): Promise<number> {
     console.log("");
     const onboarded = await showTenants(world, "Tenants after onboarding", (line) => console.log(line));
     if (!(onboarded.length === NEW_TENANTS.length && onboarded.every((t) => t.state === "active"))) throw new DemoFailure(`expected ${NEW_TENANTS.length} active tenants, the registry has ${onboarded.map((t) => `${t.displayName} ${t.state}`).join(", ")}`);
+    const built = showWorkloads(onboarded, "VMs and scale sets the app built in the customers' tenants", (line) => console.log(line));
+    if (!built.every((x) => x.workload.imageVersion.endsWith(`/versions/${VERSION}`))) throw new DemoFailure(`not every VM and scale set runs ${VERSION}`);
 
     // 3. The next version reaches them too.
     console.log("");
@@ -136,6 +138,9 @@ async function main(): Promise<number> {
     if (!nextAudit.some((r) => r.targetId === direct.tenantId)) throw new DemoFailure(`the audit table has no row for ${direct.name} and ${NEXT_VERSION}`);
     console.log(`How the onboarded tenants get to ${NEXT_VERSION}:`);
     await checkReach(world, NEXT_VERSION, (line) => console.log(line));
+    const moved = nextOutcome.workloads;
+    console.log(`VMs and scale sets moved to ${NEXT_VERSION}: ${moved ? `${moved.succeeded} of ${moved.total} (${moved.failed} failed, at most ${moved.maxInFlight} at once)` : "none"}`);
+    if (!moved || moved.failed > 0 || moved.succeeded !== built.length) throw new DemoFailure(`expected all ${built.length} VMs and scale sets moved to ${NEXT_VERSION}: ${JSON.stringify(moved)}`);
 
     // 4. The direct tenant leaves.
     console.log(`\nOffboarding ${direct.name} (POST /api/offboarding -> Service Bus queue -> offboardTenant):`);
@@ -146,6 +151,8 @@ async function main(): Promise<number> {
     const expected = NEW_TENANTS.map((t) => `${t.name}:${t.mode === "direct" ? "offboarded" : "active"}`).sort();
     const actual = end.map((t) => `${t.displayName}:${t.state}`).sort();
     if (JSON.stringify(actual) !== JSON.stringify(expected)) throw new DemoFailure(`expected tenants ${expected.join(", ")} at the end, the registry has ${actual.join(", ")}`);
+    const running = showWorkloads(end, "VMs and scale sets in the customers' tenants", (line) => console.log(line));
+    if (!running.every((x) => x.workload.imageVersion.endsWith(`/versions/${NEXT_VERSION}`) && x.workload.provisioningState === "Succeeded")) throw new DemoFailure(`not every VM and scale set runs ${NEXT_VERSION}`);
     const allEvents = world.emulator.control.receivedEvents(OUTCOME_TOPIC) as Array<{ type: string }>;
     const eventCounts = new Map<string, number>();
     for (const e of allEvents) eventCounts.set(e.type, (eventCounts.get(e.type) ?? 0) + 1);

@@ -3,6 +3,8 @@
 // trigger -> onboardTenant), one per sharing mode; the rbac one goes through the consent page and
 // Microsoft's admin-consent link as the customer's administrator would; then what the registry shows
 // (GET /api/tenants[/{id}]), what a later version reaches, and the direct one offboarded again.
+// Woodgrove (direct) and Adatum (rbac) also ask for a canary VM that follows each new version, and
+// Adatum for a scale set too: the app builds them in the customers' own subscriptions.
 //
 // Everything here talks HTTP to the local Functions host (with its function key) or to the emulator
 // as a customer would; the emulator's control API stands in only for what happens in the customers'
@@ -20,7 +22,7 @@ import { GALLERY_ID, PUBLISHER, imageVersionId } from "./world";
 import { createServices } from "../../src/app";
 import { loadConfig } from "../../src/config";
 import type { OnboardTenantResult } from "../../src/orchestrations/onboardTenant";
-import type { GrantBody, RequestBody, TenantBody, TenantListBody } from "../../src/functions/registryQueries";
+import type { GrantBody, RequestBody, TenantBody, TenantListBody, WorkloadBody } from "../../src/functions/registryQueries";
 import type { StatusBody } from "../../src/functions/getStatus";
 
 /** A check of the demo failed: the message says which and what was seen. */
@@ -52,6 +54,9 @@ export const OFFBOARD_REQUEST_ID = "0a1b2c3d-0000-4000-8000-0000000000f1";
 /** The B2B guest of the publisher tenant that principal mode gives Reader (a user object there, as the invitation creates). */
 export const GUEST_OBJECT_ID = "0e1f2a3b-0000-4000-8000-00000000a001";
 export const PUBLISHER_DISPLAY_NAME = "Contoso Images";
+/** The customers' public SSH key for the VMs the app builds (a public key: not a secret). */
+const SSH_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHk4sZ1Xb7Dd1t5p3F5m0lqXQ7rJ1v6y0QwY0b7kq9Xs ops@customer";
+const subnetOf = (t: NewTenant): string => `/subscriptions/${t.subscriptionId}/resourceGroups/${t.resourceGroup}/providers/Microsoft.Network/virtualNetworks/vnet-apps/subnets/default`;
 
 /** World settings and roles onboarding needs: a key signing consent links, and the right to assign Reader (principal mode). */
 export function onboardingWorldOptions(): { settings: { CONSENT_STATE_KEY: string; PUBLISHER_DISPLAY_NAME: string }; publisherRoles: ["Reader", "Compute Gallery Sharing Admin", "User Access Administrator"] } {
@@ -81,10 +86,13 @@ export function seedNewTenants(world: World): void {
     c.addTenant(t.tenantId, t.name);
     c.addSubscription(t.subscriptionId, t.tenantId);
     c.addResourceGroup(t.subscriptionId, t.resourceGroup, t.location);
+    c.createVirtualNetwork({ subscriptionId: t.subscriptionId, resourceGroup: t.resourceGroup, name: "vnet-apps", location: t.location });
   }
   const direct = byMode("direct");
   const directSp = c.consent(PUBLISHER.appId, direct.tenantId).servicePrincipalId;
   c.addRoleAssignment({ scope: `/subscriptions/${direct.subscriptionId}`, principalId: directSp, role: "Reader" });
+  // Woodgrove lets the app build its canary VM in its resource group.
+  c.addRoleAssignment({ scope: `/subscriptions/${direct.subscriptionId}/resourceGroups/${direct.resourceGroup}`, principalId: directSp, role: "Contributor" });
   c.addUser({ tenantId: PUBLISHER.tenantId, objectId: GUEST_OBJECT_ID, displayName: "guest from Litware" });
 }
 
@@ -138,7 +146,9 @@ function onboardingRequest(t: NewTenant): Record<string, unknown> {
   const consumer = { subscriptionId: t.subscriptionId, resourceGroup: t.resourceGroup, location: t.location };
   if (t.mode === "principal") return { ...base, principal: { objectId: GUEST_OBJECT_ID, type: "User" } };
   // direct: shared with the whole tenant; `consumer` makes the app check the share from Woodgrove's side.
-  return { ...base, consumer };
+  // Both ask for a canary VM on the newest version; Adatum also for a scale set of two.
+  const vm = { image: PUBLISHER.image, version: "latest", size: "Standard_B2s", subnetId: subnetOf(t), adminUsername: "azureuser", sshPublicKey: SSH_PUBLIC_KEY, updateOnPublish: true };
+  return { ...base, consumer, vm, ...(t.mode === "rbac" ? { vmss: { ...vm, size: "Standard_D2s_v5", instanceCount: 2, orchestrationMode: "Uniform", upgradePolicy: "Automatic" } } : {}) };
 }
 
 /** What a browser does with a link: GETs it and follows redirects, sending nothing it was not given. `onRedirect` sees each hop. */
@@ -225,6 +235,8 @@ export async function onboardNewTenants(world: World, say: (line: string) => voi
     check(status.runtimeStatus === "Completed" && output?.state === "active" && request.body.state === "succeeded", `${t.name} (${t.mode}) was not onboarded: ${JSON.stringify(status.output)}`);
     check(output.galleries.every((g) => g.result === "granted"), `${t.name} (${t.mode}): not every gallery was granted`);
     if (t.mode === "direct") check(output.galleries.every((g) => g.verification?.visible === true), `${t.name} does not see the gallery from its own tenant: ${JSON.stringify(output.galleries)}`);
+    const expected = t.mode === "rbac" ? 2 : t.mode === "direct" ? 1 : 0;
+    check((output.workloads ?? []).length === expected && (output.workloads ?? []).every((w) => w.provisioningState === "Succeeded"), `${t.name} (${t.mode}): expected ${expected} VMs and scale sets built, got ${JSON.stringify(output.workloads ?? [])}`);
     results.set(t.tenantId, output);
   }
   return results;
@@ -261,6 +273,22 @@ export async function showTenants(world: World, title: string, say: (line: strin
   say(`${title} (GET /api/tenants): ${[...counts].map(([state, n]) => `${n} ${state}`).join(", ") || "none"}`);
   for (const t of tenants) say(`  ${pad(t.displayName, 10)} ${pad(t.mode, 9)} ${pad(t.state, 10)} ${t.tenantId}  ${grantedText(t)}`);
   return tenants;
+}
+
+/** The VMs and scale sets the app built in the customers' tenants, with the image version each runs (GET /api/tenants/{id}). */
+export function showWorkloads(tenants: readonly TenantBody[], title: string, say: (line: string) => void): { kind: "VM" | "scale set"; tenant: string; workload: WorkloadBody }[] {
+  const all = tenants.flatMap((t) => [...t.vms.map((w) => ({ kind: "VM" as const, tenant: t.displayName, workload: w })), ...t.scaleSets.map((w) => ({ kind: "scale set" as const, tenant: t.displayName, workload: w }))]);
+  const count = (kind: string, one: string, many: string): string => {
+    const n = all.filter((x) => x.kind === kind).length;
+    return `${n} ${n === 1 ? one : many}`;
+  };
+  say(`${title}: ${count("VM", "VM", "VMs")}, ${count("scale set", "scale set", "scale sets")}`);
+  for (const { kind, tenant, workload: w } of all) {
+    const shape = kind === "scale set" ? ` (${w.orchestrationMode}, ${w.instanceCount} instances, ${w.upgradePolicy} upgrades)` : "";
+    const image = w.imageVersion.split("/").slice(-3).filter((_, i) => i !== 1).join(" ");
+    say(`  ${pad(tenant, 10)} ${pad(kind, 9)} ${pad(w.resourceId.split("/").pop() ?? "", 17)} ${image}  ${w.provisioningState}${w.error ? ` (${w.error.code}: ${w.error.message})` : ""}${shape}${w.updateOnPublish ? ", follows new versions" : ""}`);
+  }
+  return all;
 }
 
 // ---------------------------------------------------------------------------------------------

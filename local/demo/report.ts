@@ -29,17 +29,21 @@ const KINDS: Array<[RegExp, string]> = [
   [/\/galleries\/[^/?]+\?/i, "gallery read"],
   [/\/providers\/Microsoft\.Authorization\/roleAssignments\//i, "role assignment"],
   [/\/providers\/Microsoft\.Authorization\/permissions\?/i, "permissions list (consumer resource group)"],
+  [/\/virtualMachineScaleSets\/[^/?]+\?/i, "scale set"],
+  [/\/virtualMachines\/[^/?]+\?/i, "virtual machine"],
+  [/\/networkInterfaces\/[^/?]+\?/i, "network interface"],
   [/\/msi\/token\?/i, "managed identity token"],
   [/\/(capsOperations|operations)\//i, "long-running operation poll"],
   [/\/_eventgrid\//i, "outcome event publish"],
 ];
 
-/** Counts logged exchanges by kind, most frequent first (role assignments by method: PUT creates, DELETE removes). */
+/** Counts logged exchanges by kind, most frequent first (role assignments, VMs, NICs and scale sets by method: PUT creates, GET reads, DELETE removes). */
 export function callsByKind(log: ReadonlyArray<{ method: string; url: string; status: number }>): Array<[string, number]> {
   const counts = new Map<string, number>();
   for (const x of log) {
     const known = KINDS.find(([re]) => re.test(x.url))?.[1];
-    const kind = known === "role assignment" ? `role assignment ${x.method}` : known ?? `${x.method} ${new URL(x.url, "https://x").pathname.split("/").slice(-2).join("/")}`;
+    const byMethod = known === "role assignment" || known === "scale set" || known === "virtual machine" || known === "network interface";
+    const kind = byMethod ? `${known} ${x.method}` : known ?? `${x.method} ${new URL(x.url, "https://x").pathname.split("/").slice(-2).join("/")}`;
     const label = x.status >= 400 ? `${kind} -> ${x.status}` : kind;
     counts.set(label, (counts.get(label) ?? 0) + 1);
   }

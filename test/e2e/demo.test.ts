@@ -41,11 +41,17 @@ describe("npm run demo", () => {
     expect(afterOnboarding).toMatch(/^ {2}Adatum\s+rbac\s+active\s+[0-9a-f-]{36}\s+admin consent; the app holds Contributor on rg-adatum-apps/m);
     expect(afterOnboarding).toMatch(/^ {2}Litware\s+principal\s+active\s+[0-9a-f-]{36}\s+Reader on contoso_golden for the guest user/m);
     expect(afterOnboarding).toMatch(/^ {2}Woodgrove\s+direct\s+active\s+[0-9a-f-]{36}\s+contoso_golden shared with the tenant$/m);
+    // A canary VM in the direct and the rbac tenant, and a scale set in the rbac one, built by the app.
+    expect(afterOnboarding).toMatch(/^VMs and scale sets the app built in the customers' tenants: 2 VMs, 1 scale set$/m);
+    expect(afterOnboarding).toMatch(/^ {2}Woodgrove\s+VM\s+gs-[0-9a-f]{12}\s+ubuntu-2404-hardened 1\.4\.0 {2}Succeeded, follows new versions$/m);
+    expect(afterOnboarding).toMatch(/^ {2}Adatum\s+VM\s+gs-[0-9a-f]{12}\s+ubuntu-2404-hardened 1\.4\.0 {2}Succeeded, follows new versions$/m);
+    expect(afterOnboarding).toMatch(/^ {2}Adatum\s+scale set\s+gss-[0-9a-f]{12}\s+ubuntu-2404-hardened 1\.4\.0 {2}Succeeded \(Uniform, 2 instances, Automatic upgrades\)/m);
 
     // The next version reaches them: the direct tenant among its share targets, the others by their roles.
     expect(output).toMatch(/Orchestration publish-[0-9a-f]{32}: Completed\nShare targets of 1\.5\.0: tenants [^\n]*\bWoodgrove\b/);
     expect(output).toMatch(/tenant Woodgrove\s+\S+\s+contoso_golden\/ubuntu-2404-hardened 1\.5\.0/);
     for (const name of ["Woodgrove", "Adatum", "Litware"]) expect(output).toMatch(new RegExp(`${name}\\s+\\S+\\s+.*reads 1\\.5\\.0.*: 200$`, "m"));
+    expect(output).toMatch(/^VMs and scale sets moved to 1\.5\.0: 3 of 3 \(0 failed, at most 3 at once\)$/m);
 
     // Offboarding the direct tenant: its record, its grants, the gallery's sharing profile, its reads.
     expect(output).toMatch(/Woodgrove\s+POST \/api\/offboarding: 202/);
@@ -58,6 +64,8 @@ describe("npm run demo", () => {
     expect(summary).toMatch(/^ {2}Woodgrove\s+direct\s+offboarded\s+[0-9a-f-]{36}\s+no grants$/m);
     expect(summary).toMatch(/^ {2}Adatum\s+rbac\s+active\b/m);
     expect(summary).toMatch(/^ {2}Litware\s+principal\s+active\b/m);
+    expect(summary).toMatch(/^VMs and scale sets in the customers' tenants: 2 VMs, 1 scale set$/m);
+    expect(summary.match(/^ {2}\S+\s+(?:VM|scale set)\s+gss?-[0-9a-f]{12}\s+ubuntu-2404-hardened 1\.5\.0 {2}Succeeded/gm)).toHaveLength(3);
     expect(output).toMatch(/Outcome events in all: .*GalleryShare\.ConsentRequested.*GalleryShare\.TenantOnboarded x3.*GalleryShare\.TenantOffboarded/);
     expect(output).toContain("Demo OK: every step did what it should.");
 
