@@ -210,6 +210,8 @@ export interface RbacAccessInput {
   readonly tenantId: string;
   readonly galleryId: string;
   readonly consumer: { readonly subscriptionId: string; readonly resourceGroup: string };
+  /** The request asks for a scale set: the app must be able to make one too. */
+  readonly scaleSets?: boolean;
 }
 
 export interface RbacAccess {

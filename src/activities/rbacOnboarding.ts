@@ -26,6 +26,9 @@ export const VM_CREATE_ACTIONS = [
   "Microsoft.Network/networkInterfaces/join/action",
 ] as const;
 
+/** What a scale set needs on top (its NICs are its own). */
+export const VMSS_CREATE_ACTIONS = ["Microsoft.Compute/virtualMachineScaleSets/write", "Microsoft.Compute/virtualMachineScaleSets/read"] as const;
+
 export function createCreateConsentRequest(services: Services) {
   return (input: ConsentRequestInput): Promise<ActivityResult<ConsentRequestResult>> =>
     runActivity(async () => {
@@ -80,7 +83,8 @@ export function createVerifyRbacAccess(services: Services) {
         actions.push(...(p.actions ?? []));
         notActions.push(...(p.notActions ?? []));
       }
-      const missingActions = VM_CREATE_ACTIONS.filter((a) => !allows(actions, a) || allows(notActions, a));
+      const needed = [...VM_CREATE_ACTIONS, ...(input.scaleSets ? VMSS_CREATE_ACTIONS : [])];
+      const missingActions = needed.filter((a) => !allows(actions, a) || allows(notActions, a));
       // In the publisher tenant, as the same app: can it read the images (what the auxiliary token proves)?
       const publisher = services.arm.compute(ref.subscriptionId, { asApp: true });
       let newestVersion: string | undefined;

@@ -87,11 +87,11 @@ export const onboardTenant: OrchestrationHandler = function* (context: Orchestra
         }
         // The administrator grants the role on the resource group after consenting: give them time,
         // looking again every ROLE_CHECK_MINUTES, before naming what is missing.
-        let access = yield* callActivity(context, verifyRbacAccess, { tenantId: message.tenantId, galleryId, consumer: message.consumer }, retry);
+        let access = yield* callActivity(context, verifyRbacAccess, { tenantId: message.tenantId, galleryId, consumer: message.consumer, ...(message.vmss ? { scaleSets: true } : {}) }, retry);
         for (let check = 1; access.ok && access.value.missingActions.length > 0 && check <= ROLE_CHECKS; check++) {
           context.df.setCustomStatus({ step: "waiting-for-role", tenantId: message.tenantId, mode: message.mode, galleryId, missingActions: access.value.missingActions, galleries });
           yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + ROLE_CHECK_MINUTES * 60_000));
-          access = yield* callActivity(context, verifyRbacAccess, { tenantId: message.tenantId, galleryId, consumer: message.consumer }, retry);
+          access = yield* callActivity(context, verifyRbacAccess, { tenantId: message.tenantId, galleryId, consumer: message.consumer, ...(message.vmss ? { scaleSets: true } : {}) }, retry);
         }
         if (!access.ok) galleries.push({ galleryId, result: "failed", error: access.error });
         else if (access.value.missingActions.length > 0) {
