@@ -25,10 +25,10 @@ import {
 import { NAME_RULES, formatGalleryId, parseGalleryId, resourceIdIssue } from "../domain/resourceIds";
 import { DomainValidationError, isGuid, isObject, type FieldError } from "../domain/validation";
 import type { TenantWorkload, WorkloadKind } from "../domain/workloads";
-
-export type { TenantWorkload } from "../domain/workloads";
 import { isLocalStorage } from "./auditTable";
 import { tablesSdk } from "./sdk";
+
+export type { TenantWorkload } from "../domain/workloads";
 
 export type { GrantKind } from "../domain/registryKeys";
 
@@ -87,7 +87,6 @@ export interface TenantRecord {
   /** VMs and scale sets this app made (or tried to make) in the consumer tenant, each with the image version it runs. */
   readonly workloads?: readonly TenantWorkload[];
 }
-
 
 export interface Grant {
   readonly galleryId: string;

@@ -199,7 +199,8 @@ export const publishImageVersion: OrchestrationHandler = function* (context: Orc
     }
     if (listed.value.workloads.length === 0) return undefined;
     const items = listed.value.workloads.map((w) => ({ mode: w.mode, tenantId: w.tenantId, galleryId: w.galleryId, consumer: w.consumer, spec: w.spec, version, changedBy: context.df.instanceId, retry: input.retry }));
-    return yield* fanOutProvisioning(context, items, input.workloads?.creationsInFlight ?? DEFAULT_CREATIONS_IN_FLIGHT, retry, (summary) => show({ ...status, workloads: summary }));
+    // The run's start time (replayed unchanged) names this run's instances.
+    return yield* fanOutProvisioning(context, startedAt.toString(36), items, input.workloads?.creationsInFlight ?? DEFAULT_CREATIONS_IN_FLIGHT, retry, (summary) => show({ ...status, workloads: summary }));
   }
 
   /** Runs a reporting activity: its failure is returned for the status, never thrown. */

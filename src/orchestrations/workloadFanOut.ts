@@ -25,8 +25,13 @@ export const WORKLOAD_DONE_EVENT = "WorkloadDone";
 /** Longer than one provisioning can take (three rounds of at most an hour, plus retries): then the rest is reported as unanswered. */
 const ANSWER_WAIT_MS = 4 * 3600_000;
 
+/**
+ * `runId` tells this run's instances from those of an earlier run of the same orchestration (a
+ * failed publish is started again under the same instance id).
+ */
 export function* fanOutProvisioning(
   context: OrchestrationContext,
+  runId: string,
   items: readonly Omit<ProvisionVmInput, "notify">[],
   cap: number,
   retry: RetryPolicy,
@@ -44,7 +49,7 @@ export function* fanOutProvisioning(
     const starts: { instanceId: string; input: ProvisionVmInput }[] = [];
     while (running.size + starts.length < limit && next < items.length) {
       const input: ProvisionVmInput = { ...items[next]!, notify: { instanceId: context.df.instanceId, eventName: WORKLOAD_DONE_EVENT, index: next } };
-      starts.push({ instanceId: `${context.df.instanceId}:workload:${next}`, input });
+      starts.push({ instanceId: `${context.df.instanceId}:${runId}:workload:${next}`, input });
       next++;
     }
     if (starts.length > 0) {
