@@ -1,6 +1,7 @@
 // provisionVm: makes sure one VM or scale set of a consumer tenant runs the image version asked for,
-// and records the result on the tenant in the registry. Used by onboarding (a request with `vm` or
-// `vmss`) and by publish (VMs and scale sets that follow new versions), always as a sub-orchestration.
+// and records the result on the tenant in the registry. Onboarding (a request with `vm` or `vmss`)
+// calls it as a sub-orchestration; a publish starts one per VM or scale set that follows new
+// versions, and each tells the publish its outcome (`notify`).
 //   1. resolve the version (`latest` = the highest replicated to the consumer's region) and how the
 //      VM names it (sharedGalleryImageId in direct mode, the version's id in rbac mode);
 //   2. send the PUT (a VM built from another version is deleted first: its image cannot change);

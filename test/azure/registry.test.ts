@@ -188,6 +188,30 @@ describe("registry (Azurite)", () => {
       expect((await registry.listTenants()).map((t) => t.record.displayName).sort()).toEqual(["Contoso", "Fabrikam"]);
     });
 
+    it("round-trips the VMs and scale sets of a tenant, and names each bad field of one", async () => {
+      const { registry, raw } = fresh();
+      const spec = { kind: "vmss" as const, image: "ubuntu", version: "latest", size: "Standard_D2s_v5", subnetId: "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s", adminUsername: "azureuser", sshPublicKey: "ssh-ed25519 AAAA op@host", updateOnPublish: true, orchestrationMode: "Flexible" as const, instanceCount: 3, upgradePolicy: "Manual" as const };
+      const workload = {
+        kind: "vmss" as const,
+        resourceId: `/subscriptions/${CONSUMER_SUB}/resourceGroups/contoso-vms/providers/Microsoft.Compute/virtualMachineScaleSets/gss-1`,
+        galleryId: GALLERY,
+        imageVersion: `${GALLERY}/images/ubuntu/versions/1.2.0`,
+        provisioningState: "Failed",
+        error: { code: "OSProvisioningTimedOut", message: "did not finish" },
+        changedBy: "publish-abc",
+        at: "2026-01-08T09:00:00.000Z",
+        spec,
+      };
+      const put = await registry.putTenant(tenant({ workloads: [workload] }));
+      expect((await registry.getTenant(TENANT))?.record.workloads).toEqual([workload]);
+      expect(put.record.workloads).toEqual([workload]);
+      expect(typeof (await raw.getEntity<Record<string, unknown>>("tenant", TENANT)).workloads).toBe("string");
+
+      const bad = tenant({ workloads: [{ ...workload, kind: "vmx", spec: { ...spec, updateOnPublish: "yes", instanceCount: -1 } }] } as unknown as Partial<TenantRecord>);
+      const err = await rejection(registry.putTenant(bad));
+      expect((err as DomainValidationError).errors.map((e) => e.path)).toEqual(["workloads[0].kind", "workloads[0].spec.updateOnPublish", "workloads[0].spec.instanceCount"]);
+    });
+
     it("create-only put fails when the row exists; a put with a stale ETag fails", async () => {
       const { registry } = fresh();
       const first = await registry.putTenant(tenant());

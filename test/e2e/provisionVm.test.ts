@@ -7,7 +7,7 @@ import { VirtualClock } from "../../local/clock";
 import { ComputeManagementClient } from "@azure/arm-compute";
 import { CONSUMERS, GALLERY_ID, PUBLISHER, versionWriteEvent, type World } from "../../local/demo/world";
 import { publishInstanceId } from "../../src/domain/instanceIds";
-import { armLog, consentLinksOf, followLikeBrowser, sendRequests, useWorlds } from "./support";
+import { armLog, consentLinksOf, followLikeBrowser, sendRequests, timeOf, useWorlds } from "./support";
 
 const worlds = useWorlds();
 const consumer = CONSUMERS[0];
@@ -106,6 +106,18 @@ describe("VMs in consumer tenants", () => {
       id: expect.stringMatching(/\/galleries\/contoso_golden\/images\/ubuntu-2404-hardened\/versions\/1\.0\.0$/),
     });
     expect(JSON.stringify(armLog(w))).not.toContain("LinkedAuthorizationFailed");
+  });
+
+  it("waits out a throttled VM create on a durable timer, as long as Retry-After says, then makes the VM", async () => {
+    const w = await start({ consented: true });
+    grantApp(w);
+    w.emulator.control.fault({ method: "PUT", path: /\/virtualMachines\/[^/?]+\?/, status: 429, code: "OperationNotAllowed", message: "The server rejected the request because too many requests have been received for this subscription.", retryAfterSeconds: 120 });
+    await send(w, request(9, "direct"));
+    const output = await settle(w, `onboard-${rid(9)}`);
+    expect(firstWorkload(output)).toMatchObject({ provisioningState: "Succeeded" });
+    const [throttled, created] = vmPuts(w);
+    expect([throttled!.status, created!.status]).toEqual([429, 201]);
+    expect(timeOf(created!) - timeOf(throttled!)).toBeGreaterThanOrEqual(120_000);
   });
 
   it("says what to fix when the app holds no role in the consumer's resource group", async () => {
