@@ -11,6 +11,7 @@ import { createEnsureAppReader, createEnsureGalleryReader, createRemoveRoleAssig
 import { createFinishTenantRequest, createReadTenantGrants, createListWorkloadsToUpdate, createRecordTenantGrants, createRecordTenantWorkload, createRemoveTenantGrants } from "./activities/tenantRegistry";
 import { createReadWorkload, createResolveWorkloadImage, createStartWorkload } from "./activities/provisionVm";
 import { createNotifyWorkloadDone, createStartProvisioning } from "./activities/workloadClient";
+import { createAcquireCreationSlot, createReleaseCreationSlot } from "./activities/creationSlots";
 import { createVerifyDirectShare } from "./activities/verifyDirectShare";
 import { createVerifyCommunityVersion } from "./activities/verifyCommunityVersion";
 import { createCreateConsentRequest, createVerifyRbacAccess } from "./activities/rbacOnboarding";
@@ -28,7 +29,9 @@ import {
   readImageVersion,
   readTenantGrants,
   recordShareAudit,
+  acquireCreationSlot,
   listWorkloadsToUpdate,
+  releaseCreationSlot,
   notifyWorkloadDone,
   startProvisioning,
   readWorkload,
@@ -233,6 +236,8 @@ function registerFunctions(services: CurrentServices): void {
   registerActivity(services, recordTenantWorkload, createRecordTenantWorkload);
   registerActivity(services, listWorkloadsToUpdate, createListWorkloadsToUpdate);
   registerActivity(services, startProvisioning, createStartProvisioning, { withClient: true });
+  registerActivity(services, acquireCreationSlot, createAcquireCreationSlot);
+  registerActivity(services, releaseCreationSlot, createReleaseCreationSlot);
   registerActivity(services, notifyWorkloadDone, createNotifyWorkloadDone, { withClient: true });
   registerActivity(services, recordShareAudit, createRecordShareAudit);
   registerActivity(services, sendOutcomeEvent, createSendOutcomeEvent);

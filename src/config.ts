@@ -38,7 +38,7 @@ export const SETTINGS = [
   { name: "REPLICATION_POLL_MIN_SECONDS", default: "30", meaning: "Shortest wait between two replication reads of one version." },
   { name: "REPLICATION_POLL_MAX_SECONDS", default: "900", meaning: "Longest wait between two replication reads of one version." },
   { name: "REPLICATION_TIMEOUT_MINUTES", default: "720", meaning: "How long to wait for replication before the orchestration fails." },
-  { name: "VM_CREATIONS_IN_FLIGHT", default: "10", meaning: "Most consumer VMs and scale sets one publish creates or updates at once (1-100). 10 keeps inside Microsoft's guidance of one gallery replica per 20 VMs created at once." },
+  { name: "VM_CREATIONS_IN_FLIGHT", default: "10", meaning: "Most consumer VMs and scale sets the app creates or updates at once, onboardings and publishes together (1-100). 10 keeps inside Microsoft's guidance of one gallery replica per 20 VMs created at once." },
   { name: "ACTIVITY_RETRY_ATTEMPTS", default: "6", meaning: "Attempts for an activity whose error is retryable (throttling, 5xx, connection errors)." },
   { name: "ACTIVITY_RETRY_FIRST_SECONDS", default: "5", meaning: "First retry delay; later ones double, capped at five minutes." },
   { name: "AzureWebJobsStorage", default: "", secret: true, meaning: "Storage of the host, the task hub and the audit table. Locally a connection string; in Azure identity-based: AzureWebJobsStorage__accountName (or __tableServiceUri) with __credential=managedidentity and __clientId." },

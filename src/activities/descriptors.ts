@@ -291,6 +291,8 @@ export interface ProvisionVmInput extends WorkloadTarget {
   /** A publish names the version it shared; the recorded spec keeps what the request asked for ("latest"). */
   readonly version?: string;
   readonly retry: { readonly attempts: number; readonly firstSeconds: number };
+  /** VM_CREATIONS_IN_FLIGHT: how many creations the whole app runs at once (default 10). */
+  readonly slots?: number;
   /** Started by a publish: tell it the outcome (a sub-orchestration of onboarding returns it instead). */
   readonly notify?: WorkloadNotify;
 }
@@ -313,3 +315,15 @@ export interface StartProvisioningInput {
 
 export const startProvisioning = activity<StartProvisioningInput, { readonly started: number; readonly existing: number }>("startProvisioning");
 export const notifyWorkloadDone = activity<WorkloadNotice, { readonly delivered: boolean }>("notifyWorkloadDone");
+
+export interface CreationSlotInput {
+  /** The provisionVm instance that holds the slot. */
+  readonly holder: string;
+  /** Orchestration time (ISO), and when the lease runs out unless renewed. */
+  readonly now: string;
+  readonly until: string;
+  readonly slots: number;
+}
+
+export const acquireCreationSlot = activity<CreationSlotInput, { readonly granted: boolean }>("acquireCreationSlot");
+export const releaseCreationSlot = activity<{ readonly holder: string }, { readonly released: boolean }>("releaseCreationSlot");

@@ -11,6 +11,7 @@
 import type { TableClient } from "@azure/data-tables";
 import type { TokenCredential } from "@azure/identity";
 import {
+  CREATION_SLOT_PARTITION,
   GRANT_KINDS,
   GRANT_PARTITION_END,
   GRANT_PARTITION_PREFIX,
@@ -125,6 +126,16 @@ export interface Registry {
   removeGrant(galleryId: string, kind: GrantKind, targetId: string): Promise<boolean>;
   listGrants(galleryId: string): Promise<Grant[]>;
   listGrantsOfTenant(tenantId: string): Promise<Grant[]>;
+
+  /**
+   * One of `slots` places for a VM or scale-set creation, held by `holder` until `until` (ISO): true
+   * when it got one (or holds one already, whose lease it renews), false when all are held. A lease
+   * that ran out (a holder that crashed) is free again. ETag-checked writes: two callers never get
+   * the same slot.
+   */
+  acquireCreationSlot(holder: string, now: string, until: string, slots: number): Promise<boolean>;
+  /** Frees the slot `holder` holds; false when it held none. */
+  releaseCreationSlot(holder: string): Promise<boolean>;
 }
 
 export interface RegistryOptions {
@@ -414,6 +425,23 @@ const grantShape = {
   at: timestamp,
   roleAssignmentId: optional(text),
 };
+
+/** A slot row: who holds it, until when ("" when free). */
+interface CreationSlot {
+  /** Its number, zero-padded (the row key). */
+  readonly slot: string;
+  readonly holder: string;
+  readonly until: string;
+}
+
+const slotKey = (index: number): string => String(index).padStart(4, "0");
+
+const SLOT: Codec<CreationSlot> = codec({
+  what: "creation slot",
+  shape: { slot: text, holder: anyText, until: timestamp },
+  json: [],
+  keys: (r) => ({ partitionKey: CREATION_SLOT_PARTITION, rowKey: r.slot }),
+});
 
 const GRANT: Codec<Grant> = codec({
   what: "grant",
@@ -709,6 +737,46 @@ export function createRegistry(options: RegistryOptions): Registry {
       const tenant = guidKey("tenantId", tenantId);
       const filter = odata`PartitionKey ge ${GRANT_PARTITION_PREFIX} and PartitionKey lt ${GRANT_PARTITION_END} and tenantId eq ${tenant}`;
       return (await rows.list(GRANT, filter)).map((s) => s.record);
+    },
+
+    async acquireCreationSlot(holder, now, until, slots) {
+      if (holder === "") throw new RangeError("a creation slot's holder must not be empty");
+      const held = await rows.list(SLOT, odata`PartitionKey eq ${CREATION_SLOT_PARTITION}`);
+      const take = async (row: Stored<CreationSlot> | undefined, slot: string): Promise<boolean> => {
+        const next = encode(SLOT, { slot, holder, until });
+        try {
+          if (row) await rows.replace(`creation slot ${slot}`, next, row.etag);
+          else await rows.create(`creation slot ${slot}`, next);
+          return true;
+        } catch (err) {
+          if (err instanceof RegistryConflictError) return false; // another caller was quicker
+          throw err;
+        }
+      };
+      const mine = held.find((s) => s.record.holder === holder);
+      if (mine && (await take(mine, mine.record.slot))) return true;
+      const bySlot = new Map(held.map((s) => [s.record.slot, s]));
+      for (let index = 0; index < slots; index++) {
+        const row = bySlot.get(slotKey(index));
+        const free = !row || row.record.holder === "" || Date.parse(row.record.until) <= Date.parse(now);
+        if (free && (await take(row, slotKey(index)))) return true;
+      }
+      return false;
+    },
+
+    async releaseCreationSlot(holder) {
+      const held = await rows.list(SLOT, odata`PartitionKey eq ${CREATION_SLOT_PARTITION}`);
+      let released = false;
+      for (const row of held.filter((s) => s.record.holder === holder)) {
+        try {
+          await rows.replace(`creation slot ${row.record.slot}`, encode(SLOT, { ...row.record, holder: "" }), row.etag);
+          released = true;
+        } catch (err) {
+          // Taken over after its lease ran out: it is not ours to free any more.
+          if (!(err instanceof RegistryConflictError)) throw err;
+        }
+      }
+      return released;
     },
   };
 }

@@ -9,6 +9,8 @@ import { DomainValidationError, isGuid } from "./validation";
 
 export const REQUEST_PARTITION = "request";
 export const TENANT_PARTITION = "tenant";
+/** The rows that count VM and scale-set creations in flight, one per slot. */
+export const CREATION_SLOT_PARTITION = "creation-slot";
 /** Every grant partition starts with this; "grant." is the first string after all of them. */
 export const GRANT_PARTITION_PREFIX = "grant-";
 export const GRANT_PARTITION_END = "grant.";

@@ -4,6 +4,17 @@ import { stableHash } from "./instanceIds";
 
 export type WorkloadKind = "vm" | "vmss";
 
+/**
+ * Default VM and scale-set creations in flight, across the app (VM_CREATIONS_IN_FLIGHT).
+ * Microsoft's gallery guidance is one replica for every 20 VMs created at once from an image
+ * version, and versions are published with one replica per region unless the publisher asks for
+ * more; 10 stays well inside that, leaving room for the publisher's own deployments. Compute's
+ * per-subscription create limits are far higher and, across tenants, each consumer subscription
+ * has its own.
+ */
+export const DEFAULT_CREATIONS_IN_FLIGHT = 10;
+export const MAX_CREATIONS_IN_FLIGHT = 100;
+
 /** What an onboarding request asked for: enough to make the VM or scale set again on a new version. */
 export interface WorkloadSpec {
   readonly kind: WorkloadKind;

@@ -57,7 +57,7 @@ export function createTenantRequestHandler(services: () => Services) {
     const retry = config.retry;
     if (message.schema === "onboarding/v1") {
       const consent = { expiryHours: config.consent.expiryHours, reminderHours: config.consent.reminderHours };
-      await client.startNew(ONBOARD_TENANT, { instanceId, input: { message, retry, consent } satisfies OnboardTenantInput });
+      await client.startNew(ONBOARD_TENANT, { instanceId, input: { message, retry, consent, creationsInFlight: config.creationsInFlight } satisfies OnboardTenantInput });
     } else {
       await client.startNew(OFFBOARD_TENANT, { instanceId, input: { message, retry } satisfies OffboardTenantInput });
     }

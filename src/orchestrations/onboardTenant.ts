@@ -44,6 +44,8 @@ export interface OnboardTenantInput {
   /** How long a consent link lives and how often reminders go out (rbac mode). */
   readonly consent: { readonly expiryHours: number; readonly reminderHours: number };
   readonly retry: { readonly attempts: number; readonly firstSeconds: number };
+  /** VM_CREATIONS_IN_FLIGHT: VM and scale-set creations the whole app runs at once. */
+  readonly creationsInFlight?: number;
 }
 
 export interface GalleryOnboarding {
@@ -65,7 +67,7 @@ export interface OnboardTenantResult {
 }
 
 export const onboardTenant: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const { message, retry: r, consent: consentTiming } = context.df.getInput<OnboardTenantInput>();
+  const { message, retry: r, consent: consentTiming, creationsInFlight } = context.df.getInput<OnboardTenantInput>();
   const retry: RetryPolicy = { attempts: r.attempts, firstSeconds: r.firstSeconds, maxSeconds: DEFAULT_MAX_BACKOFF_SECONDS };
   const at = (): string => context.df.currentUtcDateTime.toISOString();
   const galleries: GalleryOnboarding[] = [];
@@ -158,7 +160,7 @@ export const onboardTenant: OrchestrationHandler = function* (context: Orchestra
   if (asked.length > 0 && message.consumer && firstGranted && (message.mode === "direct" || message.mode === "rbac")) {
     context.df.setCustomStatus({ step: "provisioning", tenantId: message.tenantId, mode: message.mode, galleries });
     for (const spec of asked) {
-      const provision: ProvisionVmInput = { mode: message.mode, tenantId: message.tenantId, galleryId: firstGranted.galleryId, consumer: message.consumer, spec, changedBy: message.requestId, retry: r };
+      const provision: ProvisionVmInput = { mode: message.mode, tenantId: message.tenantId, galleryId: firstGranted.galleryId, consumer: message.consumer, spec, changedBy: message.requestId, retry: r, ...(creationsInFlight ? { slots: creationsInFlight } : {}) };
       try {
         workloads.push((yield context.df.callSubOrchestrator(PROVISION_VM, provision, `${context.df.instanceId}:${spec.kind}`)) as WorkloadOutcome);
       } catch (err) {

@@ -4,7 +4,8 @@
 // versions, and each tells the publish its outcome (`notify`).
 //   1. resolve the version (`latest` = the highest replicated to the consumer's region) and how the
 //      VM names it (sharedGalleryImageId in direct mode, the version's id in rbac mode);
-//   2. send the PUT (a VM built from another version is deleted first: its image cannot change);
+//   2. take one of VM_CREATIONS_IN_FLIGHT slots (shared by the whole app), then send the PUT (a VM
+//      built from another version is deleted first: its image cannot change);
 //   3. follow the operation to its end, reading the resource on durable timers;
 //   4. record the VM or scale set, or ARM's error with what to fix, and return the outcome.
 // It never throws for Azure's answers: the caller counts outcomes, and one tenant's failure does
@@ -12,9 +13,11 @@
 import type * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
 import {
+  acquireCreationSlot,
   notifyWorkloadDone,
   readWorkload,
   recordTenantWorkload,
+  releaseCreationSlot,
   resolveWorkloadImage,
   startWorkload,
   type ActivityError,
@@ -23,7 +26,7 @@ import {
   type WorkloadTarget,
 } from "../activities/descriptors";
 import { DEFAULT_MAX_BACKOFF_SECONDS, type RetryPolicy } from "../domain/retryPolicy";
-import { explainWorkloadError, workloadNames, workloadResourceId, type WorkloadOutcome } from "../domain/workloads";
+import { DEFAULT_CREATIONS_IN_FLIGHT, explainWorkloadError, workloadNames, workloadResourceId, type WorkloadOutcome } from "../domain/workloads";
 import { callActivity } from "./callActivity";
 
 export const PROVISION_VM = "provisionVm";
@@ -35,6 +38,11 @@ const READ_EVERY_SECONDS = 15;
 const MAX_READS = 240;
 /** Delete then create (a VM moving to a new version) is two rounds; one more covers a create that raced a delete. */
 const MAX_ROUNDS = 3;
+/** A slot's lease: longer than one round can take (an hour of reads, plus retries); renewed each round. */
+const SLOT_LEASE_MS = 90 * 60_000;
+/** While every slot is taken, look again every 30 s, for at most 6 hours. */
+const SLOT_WAIT_SECONDS = 30;
+const MAX_SLOT_WAITS = 720;
 
 const TERMINAL = new Set(["succeeded", "failed", "canceled"]);
 
@@ -53,6 +61,8 @@ export const provisionVm: OrchestrationHandler = function* (context: Orchestrati
   const version = image.value.imageVersion;
 
   for (let round = 1; round <= MAX_ROUNDS; round++) {
+    const slot = yield* takeSlot(version, round);
+    if (!slot.ok) return yield* finish(version, "NotStarted", slot.error);
     context.df.setCustomStatus({ step: "starting", resourceId, imageVersion: version, round });
     const started = yield* callActivity(context, startWorkload, { ...target, changedBy: input.changedBy, image: image.value }, retry);
     if (!started.ok) return yield* finish(version, "NotStarted", started.error);
@@ -66,6 +76,20 @@ export const provisionVm: OrchestrationHandler = function* (context: Orchestrati
     return yield* finish(version, end, state.value.error ?? { code: `Provisioning${end}`, message: `ARM ended the ${started.value.phase === "creating" ? "create" : "update"} of ${resourceId} ${end}` });
   }
   return yield* finish(version, "Unknown", { code: "ProvisioningIncomplete", message: `${resourceId} was deleted and made again ${MAX_ROUNDS} times without settling` });
+
+  /** A creation slot (VM_CREATIONS_IN_FLIGHT across the app), waited for on durable timers; holding one renews its lease. */
+  function* takeSlot(imageVersion: string, round: number): Generator<df.Task, { ok: true } | { ok: false; error: ActivityError }, unknown> {
+    const slots = input.slots ?? DEFAULT_CREATIONS_IN_FLIGHT;
+    for (let wait = 0; wait <= MAX_SLOT_WAITS; wait++) {
+      const now = context.df.currentUtcDateTime.getTime();
+      const got = yield* callActivity(context, acquireCreationSlot, { holder: context.df.instanceId, now: new Date(now).toISOString(), until: new Date(now + SLOT_LEASE_MS).toISOString(), slots }, retry);
+      if (!got.ok) return got;
+      if (got.value.granted) return { ok: true };
+      if (wait === 0) context.df.setCustomStatus({ step: "waiting-for-slot", resourceId, imageVersion, round, slots });
+      yield context.df.createTimer(new Date(now + SLOT_WAIT_SECONDS * 1000));
+    }
+    return { ok: false, error: { code: "NoCreationSlot", message: `all ${slots} creation slots (VM_CREATIONS_IN_FLIGHT) stayed busy for ${(SLOT_WAIT_SECONDS * MAX_SLOT_WAITS) / 3600} hours` } };
+  }
 
   /** Reads the resource on durable timers until its operation ends (or, after a delete, until it is gone). */
   function* followToEnd(untilGone: boolean): Generator<df.Task, { ok: true; value: WorkloadState } | { ok: false; error: ActivityError }, unknown> {
@@ -82,6 +106,9 @@ export const provisionVm: OrchestrationHandler = function* (context: Orchestrati
 
   /** Records the result on the tenant and returns it; the error is said in the request's terms. */
   function* finish(imageVersion: string, provisioningState: string, error?: ActivityError): Generator<df.Task, WorkloadOutcome, unknown> {
+    // The slot first: a failure to record must not keep another tenant waiting (an unfreed slot's lease runs out anyway).
+    const freed = yield* callActivity(context, releaseCreationSlot, { holder: context.df.instanceId }, retry);
+    if (!freed.ok) context.log(`${PROVISION_VM}: creation slot of ${resourceId} not freed: ${freed.error.message}`);
     const where = { tenantId: input.tenantId, ...input.consumer, version: imageVersion.split("/").pop() ?? "" };
     const explained = error ? explainWorkloadError(error, where) : undefined;
     const outcome: WorkloadOutcome = { tenantId: input.tenantId, kind, resourceId, imageVersion, provisioningState, ...(explained ? { error: explained } : {}) };

@@ -15,9 +15,9 @@ import { parseImageVersionId, resourceIdIssue } from "../domain/resourceIds";
 import { DEFAULT_MAX_BACKOFF_SECONDS, type RetryPolicy } from "../domain/retryPolicy";
 import type { ShareTargets } from "../domain/sharePlan";
 import { callActivity, type Outcome } from "./callActivity";
-import type { FanOutSummary } from "../domain/workloads";
+import { DEFAULT_CREATIONS_IN_FLIGHT, MAX_CREATIONS_IN_FLIGHT, type FanOutSummary } from "../domain/workloads";
 import { rejectionCode, requestShareChange } from "./requestShareChange";
-import { DEFAULT_CREATIONS_IN_FLIGHT, MAX_CREATIONS_IN_FLIGHT, fanOutProvisioning } from "./workloadFanOut";
+import { fanOutProvisioning } from "./workloadFanOut";
 
 export const PUBLISH_IMAGE_VERSION = "publishImageVersion";
 
@@ -198,9 +198,10 @@ export const publishImageVersion: OrchestrationHandler = function* (context: Orc
       return { total: 0, succeeded: 0, failed: 0, running: 0, maxInFlight: 0, failures: [{ tenantId: "", kind: "vm", code: listed.error.code, message: listed.error.message.slice(0, 300) }], moreFailures: 0 };
     }
     if (listed.value.workloads.length === 0) return undefined;
-    const items = listed.value.workloads.map((w) => ({ mode: w.mode, tenantId: w.tenantId, galleryId: w.galleryId, consumer: w.consumer, spec: w.spec, version, changedBy: context.df.instanceId, retry: input.retry }));
+    const slots = input.workloads?.creationsInFlight ?? DEFAULT_CREATIONS_IN_FLIGHT;
+    const items = listed.value.workloads.map((w) => ({ mode: w.mode, tenantId: w.tenantId, galleryId: w.galleryId, consumer: w.consumer, spec: w.spec, version, changedBy: context.df.instanceId, retry: input.retry, slots }));
     // The run's start time (replayed unchanged) names this run's instances.
-    return yield* fanOutProvisioning(context, startedAt.toString(36), items, input.workloads?.creationsInFlight ?? DEFAULT_CREATIONS_IN_FLIGHT, retry, (summary) => show({ ...status, workloads: summary }));
+    return yield* fanOutProvisioning(context, startedAt.toString(36), items, slots, retry, (summary) => show({ ...status, workloads: summary }));
   }
 
   /** Runs a reporting activity: its failure is returned for the status, never thrown. */

@@ -8,18 +8,8 @@ import type * as df from "durable-functions";
 import type { OrchestrationContext } from "durable-functions";
 import { startProvisioning, type ProvisionVmInput } from "../activities/descriptors";
 import type { RetryPolicy } from "../domain/retryPolicy";
-import { summarizeFanOut, type FanOutSummary, type WorkloadOutcome } from "../domain/workloads";
+import { MAX_CREATIONS_IN_FLIGHT, summarizeFanOut, type FanOutSummary, type WorkloadOutcome } from "../domain/workloads";
 import { callActivity } from "./callActivity";
-
-/**
- * Default creations in flight. Microsoft's gallery guidance is one replica for every 20 VMs created
- * at once from an image version, and versions are published with one replica per region unless
- * the publisher asks for more; 10 stays well inside that, leaving room for the publisher's own
- * deployments. Compute's per-subscription create limits are far higher and, across tenants, each
- * consumer subscription has its own.
- */
-export const DEFAULT_CREATIONS_IN_FLIGHT = 10;
-export const MAX_CREATIONS_IN_FLIGHT = 100;
 
 export const WORKLOAD_DONE_EVENT = "WorkloadDone";
 /** Longer than one provisioning can take (three rounds of at most an hour, plus retries): then the rest is reported as unanswered. */

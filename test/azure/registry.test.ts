@@ -418,6 +418,32 @@ describe("registry (Azurite)", () => {
     });
   });
 
+  describe("creation slots", () => {
+    const T = "2026-01-08T09:00:00.000Z";
+    const LATER = "2026-01-08T10:00:00.000Z";
+    const MUCH_LATER = "2026-01-08T12:00:00.000Z";
+
+    it("gives each holder one of the slots, renews a holder's own, refuses when all are held, and frees on release", async () => {
+      const { registry } = fresh();
+      const take = (holder: string, now = T) => registry.acquireCreationSlot(holder, now, LATER, 3);
+      expect([await take("a"), await take("b"), await take("c"), await take("d")]).toEqual([true, true, true, false]);
+      expect(await take("a")).toBe(true); // renews, takes no second slot
+      expect(await take("d")).toBe(false);
+      expect(await registry.releaseCreationSlot("b")).toBe(true);
+      expect(await registry.releaseCreationSlot("b")).toBe(false);
+      expect(await take("d")).toBe(true);
+      expect(await take("e")).toBe(false);
+      // Leases that ran out (holders that never freed them) are free again.
+      expect(await take("e", MUCH_LATER)).toBe(true);
+    });
+
+    it("never gives more slots than there are to callers racing for them", async () => {
+      const { registry } = fresh();
+      const results = await Promise.all(Array.from({ length: 12 }, (_, i) => registry.acquireCreationSlot(`h${i}`, T, LATER, 4)));
+      expect(results.filter(Boolean)).toHaveLength(4);
+    });
+  });
+
   it("creates the table on the next call after a failed creation", async () => {
     const { registry, proxy } = await behindProxy("registryretried", [{ method: "POST", path: /\/Tables(\?|$)/, status: 503, count: 1 }]);
     await expect(registry.putTenant(tenant())).rejects.toThrow();

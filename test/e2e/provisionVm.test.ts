@@ -185,7 +185,8 @@ describe("scale sets in consumer tenants", () => {
       const sp = w.emulator.control.servicePrincipalId(PUBLISHER.appId, rbac.tenantId);
       w.emulator.control.addRoleAssignment({ scope: rbacRg, principalId: sp!, role: "Contributor" });
     });
-    expect(firstWorkload(await settle(w, `onboard-${rid(8)}`))).toMatchObject({ kind: "vmss", provisioningState: "Succeeded", imageVersion: expect.stringMatching(/\/versions\/1\.0\.0$/) });
+    const rbacOut = await settle(w, `onboard-${rid(8)}`);
+    expect(firstWorkload(rbacOut), JSON.stringify(rbacOut)).toMatchObject({ kind: "vmss", provisioningState: "Succeeded", imageVersion: expect.stringMatching(/\/versions\/1\.0\.0$/) });
     const firstRbacPut = armLog(w).find((x) => x.method === "PUT" && x.url.includes(`/subscriptions/${rbac.subscriptionId}/`) && x.url.includes("/virtualMachineScaleSets/"));
     expect(Object.keys(firstRbacPut!.requestHeaders).map((h) => h.toLowerCase())).toContain("x-ms-authorization-auxiliary");
 

@@ -1,6 +1,6 @@
-// A publish moves the canary VMs of many tenants to the new version, a bounded number at a time:
-// 50 rbac tenants onboarded with `vm.updateOnPublish`, VM_CREATIONS_IN_FLIGHT=10, and one tenant
-// whose VM create is scripted to fail.
+// VM creations are held to VM_CREATIONS_IN_FLIGHT across the app: 50 rbac tenants onboarded at
+// once with `vm.updateOnPublish`, then a publish that moves all their canary VMs to the new
+// version, with a cap of 10 and one tenant whose VM create is scripted to fail.
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { VirtualClock } from "../../local/clock";
@@ -23,7 +23,7 @@ async function publish(w: World, version: string) {
 }
 
 describe("moving consumer VMs to a new version", () => {
-  it("keeps at most VM_CREATIONS_IN_FLIGHT creations in flight across 50 tenants, finishes all, and reports the one that failed", async () => {
+  it("keeps at most VM_CREATIONS_IN_FLIGHT creations in flight across 50 tenants, onboarding and publishing, finishes all, and reports the one that failed", async () => {
     const w = await worlds.start({
       clock: new VirtualClock(Date.now()),
       consentedTenants: [],
@@ -76,6 +76,10 @@ describe("moving consumer VMs to a new version", () => {
       const onboarded = await w.host.durable.waitFor(`onboard-${t.requestId}`, undefined, { maxSimulatedMs: 3600_000 });
       expect(onboarded.output, `tenant ${t.n}`).toMatchObject({ state: "active", workloads: [{ kind: "vm", provisioningState: "Succeeded", imageVersion: expect.stringMatching(/\/versions\/1\.0\.0$/) }] });
     }
+
+    // The 50 onboardings arrived together: their creations were held to the same cap.
+    expect(control.creations()).toMatchObject({ started: TENANTS, succeeded: TENANTS, inFlight: 0 });
+    expect(control.creations().maxInFlight).toBeLessThanOrEqual(CAP);
 
     // 1.1.0: every canary is rebuilt on it; tenant 7's new VM fails to provision.
     control.resetCreations();
