@@ -136,7 +136,7 @@ export function compareImageVersions(a: string, b: string): number {
  */
 export function explainWorkloadError(
   error: { readonly code: string; readonly message: string; readonly missingAction?: string },
-  where: { readonly tenantId: string; readonly subscriptionId: string; readonly resourceGroup: string; readonly location: string; readonly version: string },
+  where: { readonly tenantId: string; readonly subscriptionId: string; readonly resourceGroup: string; readonly location: string; readonly image: string; readonly version: string },
 ): { code: string; message: string } {
   const rg = `/subscriptions/${where.subscriptionId}/resourceGroups/${where.resourceGroup}`;
   const hints: Record<string, string> = {
@@ -145,7 +145,10 @@ export function explainWorkloadError(
     LinkedAuthorizationFailed: /join\/action/i.test(error.message)
       ? "the app may not use the subnet or NIC named in the request: the customer grants it Network Contributor (Microsoft.Network/virtualNetworks/subnets/join/action) on the subnet's virtual network"
       : "the image could not be read across tenants: the app needs Reader on the gallery in the publisher tenant and the auxiliary token of that tenant",
-    GalleryImageNotFound: `version ${where.version} is not replicated to ${where.location}: the publisher adds ${where.location} to the version's target regions, or the request names a version or location that has it`,
+    GalleryImageNotFound:
+      where.version === "latest"
+        ? `the gallery has no version of ${where.image} in ${where.location}: check the request's image name, or the publisher replicates a version there`
+        : `version ${where.version} is not replicated to ${where.location}: the publisher adds ${where.location} to the version's target regions, or the request names a version or location that has it`,
     LinkedInvalidPropertyId: "imageReference.id must be a gallery image version's resource id (/subscriptions/…); a /SharedGalleries/… path goes in sharedGalleryImageId",
   };
   const hint = hints[error.code];

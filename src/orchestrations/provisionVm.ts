@@ -99,6 +99,7 @@ export const provisionVm: OrchestrationHandler = function* (context: Orchestrati
       const seen = yield* callActivity(context, readWorkload, target, retry);
       if (!seen.ok) return seen;
       if (untilGone ? !seen.value.exists : TERMINAL.has((seen.value.provisioningState ?? "").toLowerCase())) return { ok: true, value: seen.value };
+      if (untilGone && seen.value.provisioningState?.toLowerCase() === "failed") return { ok: false, error: { code: "DeleteFailed", message: `ARM could not delete ${resourceId} to rebuild it on the new version` } };
       if (!untilGone && !seen.value.exists) return { ok: false, error: { code: "ResourceNotFound", message: `${resourceId} disappeared while it was being made` } };
     }
     return { ok: false, error: { code: "ProvisioningTimeout", message: `${resourceId} did not finish within ${Math.round((FIRST_READ_SECONDS + READ_EVERY_SECONDS * MAX_READS) / 60)} minutes` } };
@@ -109,7 +110,7 @@ export const provisionVm: OrchestrationHandler = function* (context: Orchestrati
     // The slot first: a failure to record must not keep another tenant waiting (an unfreed slot's lease runs out anyway).
     const freed = yield* callActivity(context, releaseCreationSlot, { holder: context.df.instanceId }, retry);
     if (!freed.ok) context.log(`${PROVISION_VM}: creation slot of ${resourceId} not freed: ${freed.error.message}`);
-    const where = { tenantId: input.tenantId, ...input.consumer, version: imageVersion.split("/").pop() ?? "" };
+    const where = { tenantId: input.tenantId, ...input.consumer, image: spec.image, version: imageVersion.split("/").pop() ?? "" };
     const explained = error ? explainWorkloadError(error, where) : undefined;
     const outcome: WorkloadOutcome = { tenantId: input.tenantId, kind, resourceId, imageVersion, provisioningState, ...(explained ? { error: explained } : {}) };
     const workload = { kind, resourceId, galleryId: input.galleryId, imageVersion, provisioningState, changedBy: input.changedBy, at: context.df.currentUtcDateTime.toISOString(), spec: input.spec, ...(explained ? { error: explained } : {}) };

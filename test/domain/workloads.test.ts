@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { compareImageVersions, explainWorkloadError, summarizeFanOut, workloadNames, workloadResourceId, type WorkloadOutcome } from "../../src/domain/workloads";
 
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-const where = { tenantId: TENANT, subscriptionId: "0b1f6471-1bf0-4dda-aec3-cb9272f09590", resourceGroup: "rg-apps", location: "westeurope", version: "1.2.0" };
+const where = { tenantId: TENANT, subscriptionId: "0b1f6471-1bf0-4dda-aec3-cb9272f09590", resourceGroup: "rg-apps", location: "westeurope", image: "ubuntu-2404", version: "1.2.0" };
 
 describe("workload names", () => {
   it("are the same for the same tenant and image in any casing, and differ between a VM and a scale set", () => {
@@ -47,6 +47,7 @@ describe("explainWorkloadError", () => {
     expect(explainWorkloadError({ code: "GalleryImageNotFound", message: "The gallery image X is not available in westeurope region." }, where).message).toBe(
       "version 1.2.0 is not replicated to westeurope: the publisher adds westeurope to the version's target regions, or the request names a version or location that has it. ARM said: The gallery image X is not available in westeurope region.",
     );
+    expect(explainWorkloadError({ code: "GalleryImageNotFound", message: "not found" }, { ...where, version: "latest" }).message).toMatch(/^the gallery has no version of ubuntu-2404 in westeurope: check the request's image name/);
     expect(explainWorkloadError({ code: "AuthorizationFailed", message: "no", missingAction: "Microsoft.Compute/virtualMachines/write" }, where).message).toContain(
       `the app lacks Microsoft.Compute/virtualMachines/write in the consumer tenant: the customer grants it Contributor (or a role with that action) on /subscriptions/${where.subscriptionId}/resourceGroups/rg-apps`,
     );
