@@ -12,8 +12,11 @@ import { MAX_CREATIONS_IN_FLIGHT, summarizeFanOut, type FanOutSummary, type Work
 import { callActivity } from "./callActivity";
 
 export const WORKLOAD_DONE_EVENT = "WorkloadDone";
-/** Longer than one provisioning can take (three rounds of at most an hour, plus retries): then the rest is reported as unanswered. */
-const ANSWER_WAIT_MS = 4 * 3600_000;
+/**
+ * Longer than one provisioning can take (up to 6 hours waiting for a creation slot, three rounds of
+ * at most an hour, retries): when no answer comes for that long, the rest is reported as unanswered.
+ */
+const ANSWER_WAIT_MS = 12 * 3600_000;
 
 /**
  * `runId` tells this run's instances from those of an earlier run of the same orchestration (a
