@@ -84,6 +84,13 @@ export interface WorkloadOutcome {
   readonly error?: { readonly code: string; readonly message: string };
 }
 
+const MAX_FAILURE_MESSAGE = 300;
+
+/** An outcome for a provisioning that never got to ARM's answer (not started, crashed, no answer). */
+export function failedOutcome(tenantId: string, kind: WorkloadKind, code: string, message: string): WorkloadOutcome {
+  return { tenantId, kind, resourceId: "", imageVersion: "", provisioningState: "Unknown", error: { code, message: message.slice(0, MAX_FAILURE_MESSAGE) } };
+}
+
 /** What a publish shows of its fan-out: counts, and the first failures only (custom status is capped at 16 KB). */
 export interface FanOutSummary {
   readonly total: number;
@@ -98,7 +105,6 @@ export interface FanOutSummary {
 }
 
 export const MAX_LISTED_FAILURES = 20;
-const MAX_FAILURE_MESSAGE = 300;
 
 export function summarizeFanOut(total: number, done: readonly WorkloadOutcome[], running: number, maxInFlight: number): FanOutSummary {
   const failed = done.filter((o) => o.error !== undefined);

@@ -27,7 +27,7 @@ import { CONSENT_DENIED_EVENT, CONSENT_GRANTED_EVENT } from "../domain/adminCons
 import type { OnboardingV1 } from "../domain/messages";
 import { CONSENT_EXPIRED, CONSENT_REMINDER, CONSENT_REQUESTED, TENANT_ONBOARDED, TENANT_ONBOARDING_FAILED, type OutcomeEventType } from "../domain/outcomeEvents";
 import { DEFAULT_MAX_BACKOFF_SECONDS, type RetryPolicy } from "../domain/retryPolicy";
-import type { WorkloadOutcome, WorkloadSpec } from "../domain/workloads";
+import { failedOutcome, type WorkloadOutcome, type WorkloadSpec } from "../domain/workloads";
 import { callActivity } from "./callActivity";
 import { PROVISION_VM, type ProvisionVmInput } from "./provisionVm";
 import { rejectionCode, requestShareChange } from "./requestShareChange";
@@ -165,7 +165,7 @@ export const onboardTenant: OrchestrationHandler = function* (context: Orchestra
         workloads.push((yield context.df.callSubOrchestrator(PROVISION_VM, provision, `${context.df.instanceId}:${spec.kind}`)) as WorkloadOutcome);
       } catch (err) {
         // Azure's answers come back as outcomes; only a crash of the sub-orchestration lands here.
-        workloads.push({ tenantId: message.tenantId, kind: spec.kind, resourceId: "", imageVersion: "", provisioningState: "Unknown", error: { code: "ProvisioningCrashed", message: String(err instanceof Error ? err.message : err).slice(0, 300) } });
+        workloads.push(failedOutcome(message.tenantId, spec.kind, "ProvisioningCrashed", String(err instanceof Error ? err.message : err)));
       }
     }
   }

@@ -8,7 +8,7 @@ import type * as df from "durable-functions";
 import type { OrchestrationContext } from "durable-functions";
 import { startProvisioning, type ProvisionVmInput } from "../activities/descriptors";
 import type { RetryPolicy } from "../domain/retryPolicy";
-import { MAX_CREATIONS_IN_FLIGHT, summarizeFanOut, type FanOutSummary, type WorkloadOutcome } from "../domain/workloads";
+import { MAX_CREATIONS_IN_FLIGHT, failedOutcome, summarizeFanOut, type FanOutSummary, type WorkloadOutcome } from "../domain/workloads";
 import { callActivity } from "./callActivity";
 
 export const WORKLOAD_DONE_EVENT = "WorkloadDone";
@@ -50,7 +50,7 @@ export function* fanOutProvisioning(
       for (const s of starts) {
         const index = s.input.notify?.index ?? -1;
         if (started.ok) running.add(index);
-        else outcomes.set(index, failed(s.input, started.error.code, `not started: ${started.error.message}`));
+        else outcomes.set(index, failedOutcome(s.input.tenantId, s.input.spec.kind, started.error.code, `not started: ${started.error.message}`));
       }
       maxInFlight = Math.max(maxInFlight, running.size);
     }
@@ -62,7 +62,10 @@ export function* fanOutProvisioning(
     const timeout = context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + ANSWER_WAIT_MS));
     const winner: unknown = yield context.df.Task.any([answer, timeout]);
     if (winner !== answer) {
-      for (const index of running) outcomes.set(index, failed(items[index]!, "NoAnswer", `provisioning did not report within ${ANSWER_WAIT_MS / 3600_000} hours: see the tenant's record for its state`));
+      for (const index of running) {
+        const item = items[index]!;
+        outcomes.set(index, failedOutcome(item.tenantId, item.spec.kind, "NoAnswer", `provisioning did not report within ${ANSWER_WAIT_MS / 3600_000} hours: see the tenant's record for its state`));
+      }
       running.clear();
       break;
     }
@@ -76,8 +79,4 @@ export function* fanOutProvisioning(
   const summary = progress();
   onProgress(summary);
   return summary;
-}
-
-function failed(item: Omit<ProvisionVmInput, "notify">, code: string, message: string): WorkloadOutcome {
-  return { tenantId: item.tenantId, kind: item.spec.kind, resourceId: "", imageVersion: "", provisioningState: "Unknown", error: { code, message: message.slice(0, 300) } };
 }
