@@ -1,5 +1,7 @@
-// Starts Azurite's Table service (from the azurite devDependency) on a free loopback port, in memory,
-// for the demo and the tests. The account and key are Azurite's published development defaults.
+// Starts Azurite (from the azurite devDependency) on free loopback ports, in memory, for the demo and
+// the tests: the Table service alone (all the app stores), or blobs, queues and tables for the real
+// Durable engine (DTFx's Azure Storage provider uses all three). The account and key are Azurite's
+// published development defaults.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import path from "node:path";
@@ -10,7 +12,7 @@ export const AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2U
 
 export interface Azurite {
   readonly tableEndpoint: string;
-  /** A connection string naming only the Table endpoint (all this app stores in Azurite). */
+  /** A connection string naming the endpoints started: Table only, or Blob, Queue and Table. */
   readonly connectionString: string;
   stop(): Promise<void>;
 }
@@ -28,12 +30,25 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startAzurite(): Promise<Azurite> {
+export interface AzuriteOptions {
+  /** "table" (default): the Table service only; "all": blobs, queues and tables. */
+  services?: "table" | "all";
+}
+
+export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
+  const all = options.services === "all";
   const port = await freePort();
-  const entry = path.join(path.dirname(require.resolve("azurite/package.json")), "dist/src/table/main.js");
+  const blobPort = all ? await freePort() : 0;
+  const queuePort = all ? await freePort() : 0;
+  const root = path.dirname(require.resolve("azurite/package.json"));
+  const entry = path.join(root, all ? "dist/src/azurite.js" : "dist/src/table/main.js");
+  const ports = all
+    ? ["--blobHost", "127.0.0.1", "--blobPort", String(blobPort), "--queueHost", "127.0.0.1", "--queuePort", String(queuePort)]
+    : [];
+  // --skipApiVersionCheck: newer storage SDKs (the .NET ones DTFx uses among them) ask for API versions Azurite does not list.
   const child: ChildProcess = spawn(
     process.execPath,
-    [entry, "--inMemoryPersistence", "--tableHost", "127.0.0.1", "--tablePort", String(port), "--skipApiVersionCheck", "--disableProductStyleUrl", "--silent"],
+    [entry, "--inMemoryPersistence", "--tableHost", "127.0.0.1", "--tablePort", String(port), ...ports, "--skipApiVersionCheck", "--disableProductStyleUrl", "--silent"],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let output = "";
@@ -41,7 +56,8 @@ export async function startAzurite(): Promise<Azurite> {
     const timer = setTimeout(() => reject(new Error(`Azurite did not start within 20 s:\n${output}`)), 20_000);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
-      if (/successfully (started|listening)/i.test(output)) {
+      // One line per service started.
+      if ((output.match(/successfully (started|listening)/gi)?.length ?? 0) >= (all ? 3 : 1)) {
         clearTimeout(timer);
         resolve();
       }
@@ -54,9 +70,10 @@ export async function startAzurite(): Promise<Azurite> {
     });
   });
   const tableEndpoint = `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
+  const others = all ? `BlobEndpoint=http://127.0.0.1:${blobPort}/${AZURITE_ACCOUNT};QueueEndpoint=http://127.0.0.1:${queuePort}/${AZURITE_ACCOUNT};` : "";
   return {
     tableEndpoint,
-    connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};TableEndpoint=${tableEndpoint};`,
+    connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};${others}TableEndpoint=${tableEndpoint};`,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
