@@ -83,7 +83,7 @@ var onboardingQueueName = 'onboarding'
 var taskHubName = 'galleryshare'
 var useDurableTaskScheduler = durableBackend == 'DurableTaskScheduler'
 
-resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
   name: !empty(resourceGroupName) ? resourceGroupName : '${abbrs.resourcesResourceGroups}${environmentName}'
   location: location
   tags: tags

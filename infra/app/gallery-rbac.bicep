@@ -36,7 +36,7 @@ var roles = {
 // when the assigned role is Reader.
 var readerOnlyCondition = '((!(ActionMatches{\'Microsoft.Authorization/roleAssignments/write\'})) OR (@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {${roles.reader}})) AND ((!(ActionMatches{\'Microsoft.Authorization/roleAssignments/delete\'})) OR (@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {${roles.reader}}))'
 
-resource gallery 'Microsoft.Compute/galleries@2024-03-03' existing = {
+resource gallery 'Microsoft.Compute/galleries@2026-03-03' existing = {
   name: galleryName
 }
 

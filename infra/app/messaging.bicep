@@ -16,7 +16,7 @@ param location string
 param tags object = {}
 
 // Standard, not Basic: duplicate detection needs it. SAS keys are disabled; clients use Entra ID.
-resource serviceBus 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
+resource serviceBus 'Microsoft.ServiceBus/namespaces@2026-01-01' = {
   name: namespaceName
   location: location
   tags: tags
@@ -49,7 +49,7 @@ resource serviceBus 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
 //   processed for 14 days (app stopped) goes to the dead-letter queue, where an operator sees it,
 //   instead of vanishing.
 // - maxSizeInMegabytes 1024, no sessions, no partitioning, batched operations on.
-resource onboardingQueue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
+resource onboardingQueue 'Microsoft.ServiceBus/namespaces/queues@2026-01-01' = {
   parent: serviceBus
   name: queueName
   properties: loadJsonContent('../servicebus-queue.json')

@@ -78,7 +78,7 @@ var roles = {
 var useKeyVault = !empty(keyVaultName)
 var useDurableTaskScheduler = !empty(durableTaskSchedulerName)
 
-resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+resource storage 'Microsoft.Storage/storageAccounts@2026-09-01' existing = {
   name: storageAccountName
 
   resource blobService 'blobServices' existing = {
@@ -90,7 +90,7 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   }
 }
 
-resource serviceBus 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = {
+resource serviceBus 'Microsoft.ServiceBus/namespaces@2026-01-01' existing = {
   name: serviceBusNamespaceName
 
   resource onboardingQueue 'queues' existing = {
@@ -108,11 +108,11 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
 
 // Placeholder names keep these references well-formed when the optional resources are off; the
 // assignments that use them are conditional.
-resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+resource vault 'Microsoft.KeyVault/vaults@2026-05-15' existing = {
   name: useKeyVault ? keyVaultName : 'unused'
 }
 
-resource taskHub 'Microsoft.DurableTask/schedulers/taskHubs@2025-11-01' existing = {
+resource taskHub 'Microsoft.DurableTask/schedulers/taskHubs@2026-02-01' existing = {
   name: useDurableTaskScheduler ? '${durableTaskSchedulerName}/${taskHubName}' : 'unused/unused'
 }
 

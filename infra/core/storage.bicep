@@ -24,7 +24,7 @@ param registryTableName string
 @description('Table of the share audit trail (AUDIT_TABLE_NAME).')
 param auditTableName string
 
-resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+resource storage 'Microsoft.Storage/storageAccounts@2026-09-01' = {
   name: name
   location: location
   tags: tags

@@ -79,9 +79,12 @@ public static class ClientFunction
 {
     public static string BindingJson = "";
 
+    // DF0203 wants a typed client; out-of-process languages bind the client as its JSON string, as here.
+#pragma warning disable DF0203
     [NoAutomaticTrigger]
     [FunctionName(nameof(DurableClientBinding))]
     public static void DurableClientBinding([DurableClient] string client) => BindingJson = client;
+#pragma warning restore DF0203
 }
 
 internal sealed class FixedTypeLocator(params Type[] types) : ITypeLocator

@@ -1,5 +1,7 @@
-// Every Bicep file under infra/ must parse with tree-sitter-bicep without ERROR or MISSING nodes
-// (no Bicep compiler can be installed here); a deliberately broken fixture proves the check fails
+// Every Bicep file under infra/ must parse with tree-sitter-bicep without ERROR or MISSING nodes.
+// The compiler checks the syntax itself (bicep.test.ts); this guards the grammar the wiring,
+// settings and functions checks read infra/ with: a construct it does not know would become an
+// ERROR node, and those checks would silently read less. A broken fixture proves the check fails
 // and names the position.
 import path from "node:path";
 import { describe, expect, it } from "vitest";

@@ -1,6 +1,7 @@
-// Bicep parsing for the infrastructure checks: tree-sitter-bicep's WebAssembly grammar loaded with
-// web-tree-sitter (no Bicep compiler can be installed here), plus a small model of each file's
-// declarations that the other checks read (params, variables, outputs, resources, modules).
+// Bicep parsing for the infrastructure checks the compiler cannot do (settings against the code,
+// the hooks against the templates, bindings, roles): tree-sitter-bicep's WebAssembly grammar loaded
+// with web-tree-sitter, plus a small model of each file's declarations that those checks read
+// (params, variables, outputs, resources, modules). The compiler itself runs in bicep.test.ts.
 import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";

@@ -1,5 +1,6 @@
-// Checks that stand in for part of what the Bicep compiler would catch (none can be installed here)
-// and for the conventions of this repository:
+// Checks of what the Bicep compiler does not see (the hooks' commands, main.parameters.json), of
+// module wiring (which test/infra/bicep.test.ts now also gets from the compiler) and of the
+// conventions of this repository:
 //   - module wiring: local module files exist, the params passed are declared, required params are
 //     passed, referenced outputs exist; the same for main.parameters.json and the hooks' commands;
 //   - role assignments: only in the RBAC modules, named guid(scope.id, principalId, roleId), no
