@@ -1,7 +1,7 @@
 // CLI: tsx local/contract/main.ts [--lenient-enums] <recording.jsonl> [more.jsonl ...]
-// Prints a verdict per gallery exchange; exits 1 on any failure (or a recording without gallery
-// exchanges), 2 on a usage error.
-import { CONTRACT_API_VERSION, validateRecording, type ExchangeVerdict } from "./validateTraffic";
+// Prints a verdict per covered exchange, the count of valid exchanges per spec and what was not
+// validated; exits 1 on any failure (or a recording without covered exchanges), 2 on a usage error.
+import { perSpecSummary, uncoveredSummary, validateRecording, type ExchangeVerdict } from "./validateTraffic";
 
 function pathOf(url: string): string {
   try {
@@ -15,8 +15,9 @@ function pathOf(url: string): string {
 function line(v: ExchangeVerdict): string {
   const mark = v.isSuccessful === true ? "PASS" : v.isSuccessful === false ? "FAIL" : "FAIL (not validated)";
   const op = v.operationId ?? "no matching operation";
-  const mapped = v.mappedApiVersion ? ` [api-version ${v.mappedApiVersion} validated as ${CONTRACT_API_VERSION}]` : "";
-  const head = `${mark} ${v.exchange.method.toUpperCase()} ${pathOf(v.exchange.url)} -> ${v.exchange.status} ${op}${mapped}`;
+  const spec = v.contract ? ` {${v.contract}}` : "";
+  const mapped = v.mappedApiVersion ? ` [api-version ${v.mappedApiVersion} validated as the contract's]` : "";
+  const head = `${mark} ${v.exchange.method.toUpperCase()} ${pathOf(v.exchange.url)} -> ${v.exchange.status} ${op}${spec}${mapped}`;
   return [head, ...v.errors.map((e) => `    ${e}`)].join("\n");
 }
 
@@ -30,16 +31,19 @@ export async function main(argv: string[]): Promise<number> {
   }
   let failed = 0;
   for (const file of files) {
-    const { verdicts, skipped } = await validateRecording(file, { strictEnums: !flags.includes("--lenient-enums") });
-    console.log(`# ${file}: ${verdicts.length} gallery exchanges, ${skipped} not covered by the contract`);
+    const report = await validateRecording(file, { strictEnums: !flags.includes("--lenient-enums") });
+    const { verdicts } = report;
+    console.log(`# ${file}: ${verdicts.length} exchanges covered by a contract`);
     for (const v of verdicts) console.log(line(v));
     const bad = verdicts.filter((v) => v.isSuccessful !== true).length;
     if (verdicts.length === 0) {
-      console.log(`FAIL ${file}: no gallery exchanges to validate`);
+      console.log(`FAIL ${file}: no exchanges a contract covers`);
       failed++;
     }
     failed += bad;
     console.log(`# ${file}: ${verdicts.length - bad} passed, ${bad} failed`);
+    console.log(perSpecSummary(report));
+    console.log(uncoveredSummary(report));
   }
   return failed === 0 ? 0 : 1;
 }

@@ -1,10 +1,22 @@
-// Contract check of recorded ARM gallery traffic against the official GalleryRP REST spec
-// (OpenAPI 2.0, api-version 2025-03-03) with oav's LiveValidator. See README.md beside this file.
-import { createHash } from "node:crypto";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
+// Contract check of recorded ARM traffic against the official Azure REST specs (OpenAPI 2.0) with
+// oav's LiveValidator: GalleryRP 2025-03-03, Authorization 2022-04-01, and ARM's common
+// OperationStatusResult for operation-status polls. Which spec covers which URL: contracts.ts.
+// See README.md beside this file.
 import { LiveValidator, type LiveValidationIssue, type LiveValidationResult, type RequestResponseLiveValidationResult } from "oav";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import {
+  GALLERY_API_VERSION,
+  defaultContracts,
+  galleryContract,
+  repoRoot,
+  splitUrl,
+  type ContractSet,
+  type SpecContract,
+} from "./contracts";
+import { strictEnumCopy } from "./strictEnums";
+
+export { GALLERY_SWAGGER, SDK_GALLERY_API_VERSION } from "./contracts";
 
 /** One HTTP exchange as the emulator records it (one JSON object per line of a .jsonl file). */
 export interface RecordedExchange {
@@ -19,12 +31,14 @@ export interface RecordedExchange {
 
 export interface ExchangeVerdict {
   exchange: RecordedExchange;
+  /** The contract the exchange was validated against, e.g. "GalleryRP 2025-03-03"; none when no contract covers it. */
+  contract?: string;
   /** The swagger operation the exchange matched, e.g. "GalleryImageVersions_Get". */
   operationId?: string;
   /** true: request and response both conform. false: a conformance error. undefined: not validated (unknown operation / api-version / runtime error). */
   isSuccessful: boolean | undefined;
   errors: string[];
-  /** The api-version the exchange was recorded with, when it was rewritten to the contract's before validating (see mapToContractApiVersion). */
+  /** The api-version the exchange was recorded with, when it was rewritten to the contract's before validating (see mapApiVersion). */
   mappedApiVersion?: string;
 }
 
@@ -33,10 +47,10 @@ export interface ContractValidator {
 }
 
 export interface ContractValidatorOptions {
-  /** Root of the spec tree (mirrors azure-rest-api-specs). Default: `<repo>/specs/compute-gallery`. */
+  /** Root of the GalleryRP spec tree (mirrors azure-rest-api-specs). Default: `<repo>/specs/compute-gallery`. */
   specRoot?: string;
   /**
-   * Treat every enum as closed (default true). The spec marks most enums `x-ms-enum.modelAsString: true`
+   * Treat every enum as closed (default true). The specs mark most enums `x-ms-enum.modelAsString: true`
    * (extensible), and oav then accepts any string except a case variant of a listed value, so
    * `aggregatedState: "Done"` would pass. Our traffic comes from the emulator, which must only produce
    * values the contract lists, so by default a value outside the list is an ENUM_MISMATCH.
@@ -45,90 +59,74 @@ export interface ContractValidatorOptions {
   strictEnums?: boolean;
 }
 
-/** The api-version of the stored contract (the GalleryRP swagger this module loads). */
-export const CONTRACT_API_VERSION = "2025-03-03";
-/** The api-version @azure/arm-compute 25.x sends for gallery operations. */
-export const SDK_GALLERY_API_VERSION = "2025-12-03";
+/** The api-version of the stored GalleryRP contract. */
+export const CONTRACT_API_VERSION = GALLERY_API_VERSION;
 
-/** The swagger loaded, relative to the spec root. Only this file (plus what it $refs) is loaded: fast. */
-export const GALLERY_SWAGGER =
-  "specification/compute/resource-manager/Microsoft.Compute/GalleryRP/stable/2025-03-03/GalleryRP.json";
-
-/** The repo root: the nearest directory above this module holding package.json (works from dist/ too). */
-function repoRoot(): string {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, "package.json"))) return dir;
-    if (path.dirname(dir) === dir) return path.resolve(__dirname, "..", "..");
-  }
-}
-
-/** `<repo>/specs/compute-gallery`: the vendored spec tree (see specs/README.md). */
+/** `<repo>/specs/compute-gallery`: the vendored GalleryRP spec tree (see specs/README.md). */
 export function defaultSpecRoot(): string {
   return path.resolve(repoRoot(), "specs", "compute-gallery");
 }
 
 // ---------------------------------------------------------------------------------------------
-// Which exchanges the contract covers
+// Which exchanges are covered
 
-const ARM_BASE = "https://management.azure.com";
+/** The contract covering an exchange, if any. */
+export function contractFor(x: RecordedExchange, set: ContractSet = defaultContracts()): SpecContract | undefined {
+  const { urlPath, query } = splitUrl(x.url);
+  return set.contracts.find((c) => c.covers(urlPath, query));
+}
 
-// Resource families of the GalleryRP swagger this project uses. Everything at or below them is
-// covered, so an operation the swagger does not define (a typo'd path, an unsupported verb) is
-// validated and fails instead of being skipped.
-const GALLERY_PATHS: readonly RegExp[] = [
-  // galleries (subscription and resource-group scope), images, versions, share, ...
-  /^\/subscriptions\/[^/]+(?:\/resourceGroups\/[^/]+)?\/providers\/Microsoft\.Compute\/galleries(?:\/.*)?$/i,
-  // consumer view: sharedGalleries, .../images, .../images/{i}/versions
-  /^\/subscriptions\/[^/]+\/providers\/Microsoft\.Compute\/locations\/[^/]+\/sharedGalleries(?:\/.*)?$/i,
-];
-
-function urlPath(url: string): string {
-  try {
-    return new URL(url, ARM_BASE).pathname.replace(/\/+$/, "");
-  } catch {
-    return "";
-  }
+/** The named family (served by the emulator, no spec vendored) an uncovered exchange belongs to, if any. */
+export function uncoveredFamilyOf(x: RecordedExchange, set: ContractSet = defaultContracts()): string | undefined {
+  if (contractFor(x, set)) return undefined;
+  const { urlPath, query } = splitUrl(x.url);
+  return set.uncovered.find((f) => f.matches(urlPath, query))?.name;
 }
 
 /**
- * Whether the contract covers this exchange: Microsoft.Compute galleries (list, get, put, patch,
- * delete), gallery images, image versions, `galleries/{g}/share`, and the consumer-side
- * `locations/{l}/sharedGalleries[/{u}/images[/{i}/versions[/{v}]]]`, all of which the 2025-03-03
- * GalleryRP swagger defines. Not covered: Entra (`/{tenant}/oauth2/...`, `/.well-known/...`),
- * role assignments (also those scoped to a gallery), virtual machines, network interfaces, `locations/{l}/capsOperations/{id}` LRO
- * polling (the swagger defines no operation-status path), and the emulator's own `/_emulator` and
- * `/_eventgrid` routes.
+ * Whether the GalleryRP contract covers this exchange: Microsoft.Compute galleries (list, get, put,
+ * patch, delete), gallery images, image versions, `galleries/{g}/share`, and the consumer-side
+ * `locations/{l}/sharedGalleries[...]` and `locations/{l}/communityGalleries[...]`. A role assignment
+ * scoped to a gallery is an Authorization exchange, not a gallery one.
  */
 export function isGalleryExchange(x: RecordedExchange): boolean {
-  const p = urlPath(x.url);
-  // A second `/providers/` means an extension resource scoped to a gallery (a role assignment on it).
-  const providerSegments = p.match(/\/providers\//gi)?.length ?? 0;
-  return providerSegments === 1 && GALLERY_PATHS.some((re) => re.test(p));
+  const { urlPath, query } = splitUrl(x.url);
+  return galleryContract(defaultSpecRoot()).covers(urlPath, query);
 }
 
 // ---------------------------------------------------------------------------------------------
 // api-version mapping (the one place it is done)
 
+function withApiVersion(url: string, version: string): string {
+  return url.replace(/([?&]api-version=)([^&#]*)/i, `$1${version}`);
+}
+
+function recordedApiVersion(url: string): string | undefined {
+  const m = /[?&]api-version=([^&#]*)/i.exec(url);
+  return m ? decodeURIComponent(m[1] ?? "") : undefined;
+}
+
 /**
- * Rewrites `api-version=2025-12-03` in a request URL to `api-version=2025-03-03`; every other URL,
- * and every other part of the URL, is returned unchanged.
+ * Rewrites the api-version of a request URL to the contract's when the contract maps the recorded
+ * one; every other URL, and every other part of the URL, is returned unchanged. The verdict records
+ * the original version in `mappedApiVersion`, so the mapping is never silent.
  *
- * Why: `@azure/arm-compute` 25.x sends api-version 2025-12-03 for gallery operations, but the stored
- * contract (`specs/compute-gallery`) is the 2025-03-03 GalleryRP swagger; a verbatim copy of
- * the 2025-12-03 swagger could not be taken. For the operations this project uses (image version GET
- * with `$expand=ReplicationStatus`, gallery share POST, sharedGalleries list/get,
- * sharedGalleryImages/sharedGalleryImageVersions list/get, and the gallery / image / version CRUD that
- * sets them up) the two versions are unchanged (see `specs/compute-gallery/README.txt`), so
- * 2025-03-03 is the contract and traffic recorded with 2025-12-03 is validated as 2025-03-03.
- * Without the mapping oav finds no operation for 2025-12-03 and leaves `isSuccessful` undefined.
- * The verdict records the original version in `mappedApiVersion`, so the mapping is never silent.
+ * GalleryRP: `@azure/arm-compute` 25.x sends 2025-12-03, the stored contract is the 2025-03-03 swagger
+ * (a verbatim 2025-12-03 swagger could not be taken); for the operations this project uses the two are
+ * unchanged (see `specs/compute-gallery/README.txt`). Operation-status polls carry the originating
+ * operation's api-version; their contract (operationStatus.json) is version-less, so every one is mapped.
  * Any other api-version is left alone: it must match a loaded swagger or the exchange fails.
  */
+export function mapApiVersion(url: string, contract: SpecContract): { url: string; mappedApiVersion?: string } {
+  const recorded = recordedApiVersion(url);
+  if (recorded === undefined || recorded === contract.apiVersion) return { url };
+  const mapped = contract.mappedApiVersions === "any" || contract.mappedApiVersions.includes(recorded);
+  return mapped ? { url: withApiVersion(url, contract.apiVersion), mappedApiVersion: recorded } : { url };
+}
+
+/** The GalleryRP mapping: `api-version=2025-12-03` becomes `2025-03-03`, nothing else changes. */
 export function mapToContractApiVersion(url: string): { url: string; mappedApiVersion?: string } {
-  const re = /([?&]api-version=)([^&#]*)/i;
-  const m = re.exec(url);
-  if (!m || decodeURIComponent(m[2] ?? "") !== SDK_GALLERY_API_VERSION) return { url };
-  return { url: url.replace(re, `$1${CONTRACT_API_VERSION}`), mappedApiVersion: SDK_GALLERY_API_VERSION };
+  return mapApiVersion(url, galleryContract(defaultSpecRoot()));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -232,57 +230,27 @@ function combine(a: boolean | undefined, b: boolean | undefined): boolean | unde
   return true;
 }
 
-/**
- * A copy of the spec tree's JSON files with every x-ms-enum made closed, in a directory under the OS
- * temp dir named by a hash of the inputs: built once, reused by later processes (test workers are
- * killed without an exit hook, so a per-process copy could not be cleaned up reliably).
- */
-function strictEnumCopy(specRoot: string): string {
-  const files = new Map<string, string>();
-  const walk = (rel: string): void => {
-    for (const entry of fs.readdirSync(path.join(specRoot, rel), { withFileTypes: true })) {
-      const r = path.join(rel, entry.name);
-      // Examples are not needed: oav erases x-ms-examples before resolving $refs (see README).
-      if (entry.isDirectory()) {
-        if (entry.name !== "examples") walk(r);
-      } else if (entry.name.endsWith(".json")) {
-        // Same-line textual edit, so oav's source positions still point at the official file's lines.
-        const text = fs.readFileSync(path.join(specRoot, r), "utf8");
-        files.set(r, text.replace(/"modelAsString"(\s*):(\s*)true/g, '"modelAsString"$1:$2false'));
-      }
-    }
-  };
-  walk("specification");
-  const hash = createHash("sha256").update("strict-enums-v1");
-  for (const [r, text] of [...files].sort(([a], [b]) => a.localeCompare(b))) hash.update(`\0${r}\0${text}`);
-  const dir = path.join(os.tmpdir(), `gallery-share-contract-${hash.digest("hex").slice(0, 16)}`);
-  if (fs.existsSync(dir)) return dir;
-  const staging = fs.mkdtempSync(`${dir}.tmp-`);
-  for (const [r, text] of files) {
-    fs.mkdirSync(path.dirname(path.join(staging, r)), { recursive: true });
-    fs.writeFileSync(path.join(staging, r), text);
-  }
-  try {
-    fs.renameSync(staging, dir);
-  } catch (e) {
-    fs.rmSync(staging, { recursive: true, force: true });
-    if (!fs.existsSync(dir)) throw e; // else another process won the race with the same content
-  }
-  return dir;
+/** An ARM URL as oav matches it: duplicate slashes collapsed (SDKs send `//subscriptions/...` for a scope that starts with `/`). */
+function oavUrl(url: string): string {
+  return url.replace(/^(https?:\/\/[^/]+)?\/{2,}/i, "$1/");
 }
 
 class OavContractValidator implements ContractValidator {
-  constructor(private readonly live: LiveValidator) {}
+  constructor(
+    private readonly contract: SpecContract,
+    private readonly live: LiveValidator,
+  ) {}
 
   async validate(exchange: RecordedExchange): Promise<ExchangeVerdict> {
-    const { url, mappedApiVersion } = mapToContractApiVersion(exchange.url);
+    const { url, mappedApiVersion } = mapApiVersion(oavUrl(exchange.url), this.contract);
     const method = exchange.method.toUpperCase();
     const reqHeaders = lowerKeys(exchange.requestHeaders);
     const resHeaders = lowerKeys(exchange.responseHeaders);
     const reqBody = jsonBody(exchange.requestBody, reqHeaders);
     const resBody = jsonBody(exchange.responseBody, resHeaders);
-    const verdict = (v: Omit<ExchangeVerdict, "exchange" | "mappedApiVersion">): ExchangeVerdict => ({
+    const verdict = (v: Omit<ExchangeVerdict, "exchange" | "mappedApiVersion" | "contract">): ExchangeVerdict => ({
       exchange,
+      contract: this.contract.name,
       ...v,
       ...(mappedApiVersion ? { mappedApiVersion } : {}),
     });
@@ -320,16 +288,17 @@ class OavContractValidator implements ContractValidator {
   }
 }
 
-async function buildValidator(specRoot: string, strictEnums: boolean): Promise<ContractValidator> {
-  if (!fs.existsSync(path.join(specRoot, GALLERY_SWAGGER))) {
-    throw new Error(`GalleryRP swagger not found under spec root ${specRoot}`);
+/** Loads one contract's swaggers into a LiveValidator and checks oav really loaded them. */
+async function buildValidator(contract: SpecContract, strictEnums: boolean): Promise<ContractValidator> {
+  for (const s of contract.swaggers) {
+    if (!fs.existsSync(path.join(contract.specRoot, s))) throw new Error(`${contract.name}: swagger ${s} not found under spec root ${contract.specRoot}`);
   }
-  const directory = strictEnums ? strictEnumCopy(specRoot) : specRoot;
+  const directory = strictEnums ? strictEnumCopy(contract.specRoot, contract.swaggers) : contract.specRoot;
   const problems: string[] = [];
   const live = new LiveValidator(
     {
       directory,
-      swaggerPathsPattern: [GALLERY_SWAGGER],
+      swaggerPathsPattern: [...contract.swaggers],
       git: { shouldClone: false },
       isPathCaseSensitive: false, // ARM ids are case-insensitive (resourcegroups vs resourceGroups)
       isArmCall: true, // ARM rules: `id` on GET/PUT resources, LRO 202 needs Location or Azure-AsyncOperation
@@ -344,43 +313,120 @@ async function buildValidator(specRoot: string, strictEnums: boolean): Promise<C
   );
   await live.initialize();
   // oav logs and skips a swagger it cannot load; fail loudly instead.
-  const probe = live.getOperationInfo({
-    url: `/subscriptions/0/resourceGroups/rg/providers/Microsoft.Compute/galleries/g?api-version=${CONTRACT_API_VERSION}`,
-    method: "GET",
-  });
-  if (probe.error !== undefined || probe.info.operationId !== "Galleries_Get") {
-    throw new Error(`oav did not load ${GALLERY_SWAGGER} from ${directory}:\n${problems.join("\n")}`);
+  const probe = live.getOperationInfo({ url: contract.probe.url, method: "GET" });
+  if (probe.error !== undefined || probe.info.operationId !== contract.probe.operationId) {
+    throw new Error(`oav did not load ${contract.swaggers.join(", ")} from ${directory}:\n${problems.join("\n")}`);
   }
-  return new OavContractValidator(live);
+  return new OavContractValidator(contract, live);
 }
 
 const cache = new Map<string, Promise<ContractValidator>>();
 
-/** Builds oav's LiveValidator for the GalleryRP swagger once per process (per spec root and enum mode). */
-export function createContractValidator(options: ContractValidatorOptions = {}): Promise<ContractValidator> {
-  const specRoot = path.resolve(options.specRoot ?? defaultSpecRoot());
-  const strictEnums = options.strictEnums ?? true;
-  const key = `${specRoot}\0${strictEnums}`;
+/** One LiveValidator per contract, spec root and enum mode, built once per process on first use. */
+function validatorFor(contract: SpecContract, strictEnums: boolean): Promise<ContractValidator> {
+  const key = `${contract.name}\0${contract.specRoot}\0${strictEnums}`;
   let v = cache.get(key);
   if (!v) {
-    v = buildValidator(specRoot, strictEnums);
+    v = buildValidator(contract, strictEnums);
     cache.set(key, v);
     v.catch(() => cache.delete(key));
   }
   return v;
 }
 
+/** Sends each exchange to the validator of the contract covering it; an exchange no contract covers is not validated. */
+class ContractDispatcher implements ContractValidator {
+  constructor(
+    private readonly set: ContractSet,
+    private readonly strictEnums: boolean,
+  ) {}
+
+  async validate(exchange: RecordedExchange): Promise<ExchangeVerdict> {
+    const contract = contractFor(exchange, this.set);
+    if (!contract) return { exchange, isSuccessful: undefined, errors: ["no contract covers this exchange"] };
+    return (await validatorFor(contract, this.strictEnums)).validate(exchange);
+  }
+}
+
+/**
+ * The contract validator: GalleryRP (loaded eagerly, so a broken spec tree fails here), Authorization
+ * and operation status (loaded on first use).
+ */
+export async function createContractValidator(options: ContractValidatorOptions = {}): Promise<ContractValidator> {
+  const set = defaultContracts(options.specRoot ? path.resolve(options.specRoot) : undefined);
+  const strictEnums = options.strictEnums ?? true;
+  const gallery = set.contracts[0];
+  if (gallery) await validatorFor(gallery, strictEnums);
+  return new ContractDispatcher(set, strictEnums);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recordings, per-spec counts
+
+export interface SpecCount {
+  contract: string;
+  valid: number;
+  invalid: number;
+}
+
+export interface UncoveredCount {
+  family: string;
+  reason: string;
+  count: number;
+}
+
 export interface RecordingReport {
+  /** One verdict per exchange a contract covers, in recording order. */
   verdicts: ExchangeVerdict[];
-  /** Exchanges the contract does not cover (Entra, role assignments, VMs, LRO polls, emulator routes...). */
+  /** Per contract, in contract order (every contract listed, also with 0 exchanges). */
+  perSpec: SpecCount[];
+  /** Exchanges of families the emulator serves whose spec is not vendored (not validated), per family. */
+  uncovered: UncoveredCount[];
+  /** Exchanges neither covered nor in a named family (Entra, managed identity, resource groups, emulator routes...). */
   skipped: number;
 }
 
-/** Validates every gallery exchange of a JSONL recording. */
+/** Validates every covered exchange of a JSONL recording and counts the rest. */
 export async function validateRecording(file: string, options: ContractValidatorOptions = {}): Promise<RecordingReport> {
-  const exchanges = readRecording(file);
+  return validateExchanges(readRecording(file), options);
+}
+
+/** Like validateRecording, for exchanges already read. */
+export async function validateExchanges(exchanges: readonly RecordedExchange[], options: ContractValidatorOptions = {}): Promise<RecordingReport> {
+  const set = defaultContracts(options.specRoot ? path.resolve(options.specRoot) : undefined);
   const validator = await createContractValidator(options);
   const verdicts: ExchangeVerdict[] = [];
-  for (const x of exchanges.filter(isGalleryExchange)) verdicts.push(await validator.validate(x));
-  return { verdicts, skipped: exchanges.length - verdicts.length };
+  const uncovered = new Map(set.uncovered.map((f) => [f.name, { family: f.name, reason: f.reason, count: 0 }]));
+  let skipped = 0;
+  for (const x of exchanges) {
+    if (contractFor(x, set)) {
+      verdicts.push(await validator.validate(x));
+      continue;
+    }
+    const family = uncoveredFamilyOf(x, set);
+    const entry = family === undefined ? undefined : uncovered.get(family);
+    if (entry) entry.count++;
+    else skipped++;
+  }
+  const perSpec = set.contracts.map((c) => {
+    const mine = verdicts.filter((v) => v.contract === c.name);
+    const valid = mine.filter((v) => v.isSuccessful === true).length;
+    return { contract: c.name, valid, invalid: mine.length - valid };
+  });
+  return { verdicts, perSpec, uncovered: [...uncovered.values()], skipped };
+}
+
+/** `contract: GalleryRP 2025-03-03: 33 exchanges valid; Authorization 2022-04-01: 3; ...` (failures named per spec). */
+export function perSpecSummary(report: RecordingReport): string {
+  const parts = report.perSpec.map((s, i) => {
+    const count = i === 0 ? `${s.valid} exchanges valid` : String(s.valid);
+    return `${s.contract}: ${count}${s.invalid > 0 ? ` (${s.invalid} failed)` : ""}`;
+  });
+  return `contract: ${parts.join("; ")}`;
+}
+
+/** `not validated (no spec vendored): ComputeRP ...: 51; ...` */
+export function uncoveredSummary(report: RecordingReport): string {
+  const parts = report.uncovered.filter((u) => u.count > 0).map((u) => `${u.family}: ${u.count}`);
+  return `not validated (no spec vendored): ${parts.length > 0 ? parts.join("; ") : "none"}; outside every contract (Entra, identity, resource groups, emulator routes): ${report.skipped}`;
 }

@@ -1,4 +1,5 @@
-// Turns the official x-ms-example files stored beside the GalleryRP swagger into recorded exchanges.
+// Turns the official x-ms-example files stored beside a swagger (GalleryRP by default, or the
+// Authorization swaggers) into recorded exchanges.
 // An example file holds `parameters` (path/query/body values by parameter name) and `responses`
 // (status -> { headers?, body? }); the swagger's x-ms-examples $refs say which operation it belongs to.
 import * as fs from "node:fs";
@@ -7,6 +8,9 @@ import { CONTRACT_API_VERSION, GALLERY_SWAGGER, defaultSpecRoot, type RecordedEx
 
 export const SPEC_ROOT = defaultSpecRoot();
 export const SWAGGER_FILE = path.join(SPEC_ROOT, GALLERY_SWAGGER);
+const AUTHORIZATION_DIR = path.join(defaultSpecRoot(), "..", "authorization", "specification/authorization/resource-manager/Microsoft.Authorization/stable/2022-04-01");
+/** The two Authorization 2022-04-01 swaggers (role assignments; role definitions and permissions). */
+export const AUTHORIZATION_SWAGGERS = ["authorization-RoleAssignmentsCalls.json", "authorization-RoleDefinitionsCalls.json"].map((f) => path.join(AUTHORIZATION_DIR, f));
 export const SUBSCRIPTION = "11111111-2222-3333-4444-555555555555";
 const HOST = "https://management.azure.com";
 
@@ -36,16 +40,17 @@ function resolveRef(ref: string, fromFile: string): JsonObject {
 }
 
 export interface ExampleOperation {
+  swaggerFile: string;
   exampleFile: string; // relative to the swagger's folder, e.g. examples/galleryExamples/X.json
   operationId: string;
   method: string;
   pathTemplate: string;
-  parameters: { name: string; in: string }[];
+  parameters: { name: string; in: string; skipEncoding: boolean }[];
 }
 
 /** The operations of the swagger whose x-ms-examples point at a file that is present. */
-export function presentExamples(): ExampleOperation[] {
-  const swagger = readJson(SWAGGER_FILE);
+export function presentExamples(swaggerFile: string = SWAGGER_FILE): ExampleOperation[] {
+  const swagger = readJson(swaggerFile);
   const paths = swagger.paths;
   if (!isObject(paths)) throw new Error("swagger has no paths");
   const out: ExampleOperation[] = [];
@@ -55,14 +60,14 @@ export function presentExamples(): ExampleOperation[] {
       if (!isObject(op) || !isObject(op["x-ms-examples"])) continue;
       const params = Array.isArray(op.parameters) ? op.parameters : [];
       const parameters = params.filter(isObject).map((p) => {
-        const resolved = typeof p.$ref === "string" ? resolveRef(p.$ref, SWAGGER_FILE) : p;
-        return { name: String(resolved.name), in: String(resolved.in) };
+        const resolved = typeof p.$ref === "string" ? resolveRef(p.$ref, swaggerFile) : p;
+        return { name: String(resolved.name), in: String(resolved.in), skipEncoding: resolved["x-ms-skip-url-encoding"] === true };
       });
       for (const ex of Object.values(op["x-ms-examples"])) {
         if (!isObject(ex) || typeof ex.$ref !== "string") continue;
         const exampleFile = path.posix.normalize(ex.$ref);
-        if (!fs.existsSync(path.join(path.dirname(SWAGGER_FILE), exampleFile))) continue;
-        out.push({ exampleFile, operationId: String(op.operationId), method: method.toUpperCase(), pathTemplate, parameters });
+        if (!fs.existsSync(path.join(path.dirname(swaggerFile), exampleFile))) continue;
+        out.push({ swaggerFile, exampleFile, operationId: String(op.operationId), method: method.toUpperCase(), pathTemplate, parameters });
       }
     }
   }
@@ -84,8 +89,8 @@ function instantiate(v: Json): Json {
  * GalleryImageVersion_Get_WithReplicationStatus.json still says 2024-03-03 and SharedGallery_Get.json
  * names it `version` (both stored verbatim, see the spec README).
  */
-export function exchangesFromExample(op: ExampleOperation): { status: string; exchange: RecordedExchange }[] {
-  const example = instantiate(readJson(path.join(path.dirname(SWAGGER_FILE), op.exampleFile)));
+export function exchangesFromExample(op: ExampleOperation, apiVersion: string = CONTRACT_API_VERSION): { status: string; exchange: RecordedExchange }[] {
+  const example = instantiate(readJson(path.join(path.dirname(op.swaggerFile), op.exampleFile)));
   if (!isObject(example) || !isObject(example.parameters) || !isObject(example.responses)) {
     throw new Error(`${op.exampleFile}: not an x-ms-example`);
   }
@@ -93,9 +98,10 @@ export function exchangesFromExample(op: ExampleOperation): { status: string; ex
   const urlPath = op.pathTemplate.replace(/\{([^}]+)\}/g, (_, name: string) => {
     const v = values[name];
     if (typeof v !== "string") throw new Error(`${op.exampleFile}: no value for path parameter ${name}`);
-    return encodeURIComponent(v);
+    // A scope (x-ms-skip-url-encoding) is a path of its own: `subscriptions/{s}/...`.
+    return op.parameters.find((p) => p.name === name)?.skipEncoding ? v.replace(/^\//, "") : encodeURIComponent(v);
   });
-  const query = new URLSearchParams({ "api-version": CONTRACT_API_VERSION });
+  const query = new URLSearchParams({ "api-version": apiVersion });
   let requestBody: Json | undefined;
   for (const p of op.parameters) {
     const v = values[p.name];

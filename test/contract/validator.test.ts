@@ -300,6 +300,8 @@ describe("isGalleryExchange", () => {
     ["GET", `${sub}/providers/Microsoft.Compute/locations/westeurope/sharedGalleries/U-G1/images/img`],
     ["GET", `${sub}/providers/Microsoft.Compute/locations/westeurope/sharedGalleries/U-G1/images/img/versions/1.0.0?api-version=2025-12-03`],
     ["GET", `/subscriptions/${SUBSCRIPTION}/providers/Microsoft.Compute/locations/westeurope/sharedGalleries/U-G1`],
+    ["GET", `${sub}/providers/Microsoft.Compute/locations/westeurope/communityGalleries/pub`],
+    ["GET", `${sub}/providers/Microsoft.Compute/locations/westeurope/communityGalleries/pub/images/img/versions/1.0.0?api-version=2025-12-03`],
   ])("covers %s %s", (method, url) => {
     expect(isGalleryExchange(x(method, url))).toBe(true);
   });
@@ -314,7 +316,6 @@ describe("isGalleryExchange", () => {
     ["PUT", `${sub}/resourceGroups/rg/providers/Microsoft.Network/networkInterfaces/nic1?api-version=2024-05-01`],
     ["GET", `${sub}/providers/Microsoft.Compute/locations/westeurope/capsOperations/6a1f?api-version=2025-12-03`],
     ["GET", `${sub}/providers/Microsoft.Compute/locations/westeurope/capsOperations/6a1f?monitor=true&api-version=2025-12-03`],
-    ["GET", `${sub}/providers/Microsoft.Compute/locations/westeurope/communityGalleries/pub`],
     ["POST", "https://127.0.0.1:8443/_emulator/clock/advance"],
     ["POST", "https://127.0.0.1:8443/_eventgrid/topics/outcomes/api/events"],
   ])("does not cover %s %s", (method, url) => {

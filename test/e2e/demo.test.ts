@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { validateRecording } from "../../local/contract/validateTraffic";
+import { perSpecSummary, validateRecording } from "../../local/contract/validateTraffic";
 
 const root = path.resolve(__dirname, "../..");
 const dir = mkdtempSync(path.join(tmpdir(), "demo-recording-"));
@@ -69,8 +69,11 @@ describe("npm run demo", () => {
     expect(output).toMatch(/Outcome events in all: .*GalleryShare\.ConsentRequested.*GalleryShare\.TenantOnboarded x3.*GalleryShare\.TenantOffboarded/);
     expect(output).toContain("Demo OK: every step did what it should.");
 
-    const { verdicts } = await validateRecording(recording);
+    const report = await validateRecording(recording);
+    const { verdicts } = report;
+    console.log(perSpecSummary(report));
     expect(verdicts.length).toBeGreaterThan(5);
+    for (const s of report.perSpec) expect(s.valid, `${s.contract}: no demo exchange validated`).toBeGreaterThan(0);
     const failures = verdicts.filter((v) => v.isSuccessful !== true).map((v) => `${v.exchange.method} ${v.exchange.url}: ${v.errors.join("; ")}`);
     expect(failures).toEqual([]);
   }, 300_000);

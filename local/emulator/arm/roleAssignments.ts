@@ -182,7 +182,13 @@ function list(req: EmuRequest, ctx: Ctx): EmuResponse {
   return json(200, { value });
 }
 
-function definitionView(role: RoleDefinition, subscriptionId: string | undefined): JsonObject {
+/**
+ * The audit fields (createdOn, updatedOn, createdBy, updatedBy) are answered only where the requested
+ * api-version's swagger lists them: RoleDefinitionProperties of 2022-04-01 and older has no such
+ * properties (what @azure/arm-authorization 9 sends), so they are left out there.
+ */
+function definitionView(role: RoleDefinition, subscriptionId: string | undefined, apiVersion: string | undefined): JsonObject {
+  const audit = apiVersion !== undefined && apiVersion.toLowerCase() > "2022-04-01" ? { createdOn: "2015-02-02T21:55:09.8806423Z", updatedOn: "2024-01-01T00:00:00.0000000Z", createdBy: null, updatedBy: null } : {};
   return {
     properties: {
       roleName: role.roleName,
@@ -190,10 +196,7 @@ function definitionView(role: RoleDefinition, subscriptionId: string | undefined
       description: role.description,
       assignableScopes: ["/"],
       permissions: [{ actions: role.actions, notActions: role.notActions, dataActions: [], notDataActions: [] }],
-      createdOn: "2015-02-02T21:55:09.8806423Z",
-      updatedOn: "2024-01-01T00:00:00.0000000Z",
-      createdBy: null,
-      updatedBy: null,
+      ...audit,
     },
     id: roleDefinitionId(role.guid, subscriptionId),
     type: "Microsoft.Authorization/roleDefinitions",
@@ -201,19 +204,19 @@ function definitionView(role: RoleDefinition, subscriptionId: string | undefined
   };
 }
 
-function getDefinition(req: EmuRequest): EmuResponse {
+function getDefinition(req: EmuRequest, ctx: Ctx): EmuResponse {
   const scope = scopeOf(req);
   const id = req.params.roleDefinitionId ?? "";
   const role = findRole(id);
   if (!role || !GUID_RE.test(id)) throw new ArmError(404, "RoleDefinitionDoesNotExist", `The specified role definition with ID '${id}' does not exist.`);
-  return json(200, definitionView(role, subscriptionOfScope(scope)));
+  return json(200, definitionView(role, subscriptionOfScope(scope), ctx.apiVersion));
 }
 
-function listDefinitions(req: EmuRequest): EmuResponse {
+function listDefinitions(req: EmuRequest, ctx: Ctx): EmuResponse {
   const scope = scopeOf(req);
   const filter = queryParam(req, "$filter") ?? "";
   const roleName = /roleName\s+eq\s+'([^']+)'/i.exec(filter)?.[1];
-  const value = BUILT_IN_ROLES.filter((r) => roleName === undefined || r.roleName.toLowerCase() === roleName.toLowerCase()).map((r) => definitionView(r, subscriptionOfScope(scope)));
+  const value = BUILT_IN_ROLES.filter((r) => roleName === undefined || r.roleName.toLowerCase() === roleName.toLowerCase()).map((r) => definitionView(r, subscriptionOfScope(scope), ctx.apiVersion));
   return json(200, { value });
 }
 
