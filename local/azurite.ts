@@ -74,10 +74,16 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   return {
     tableEndpoint,
     connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};${others}TableEndpoint=${tableEndpoint};`,
+    // In memory, so nothing is lost by a kill: Azurite waits for open keep-alive connections (the
+    // .NET storage clients leave some) before it exits on SIGTERM, so it gets 3 s.
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
+        const timer = setTimeout(() => child.kill("SIGKILL"), 3_000);
+        child.once("exit", () => {
+          clearTimeout(timer);
+          resolve();
+        });
         child.kill("SIGTERM");
       }),
   };

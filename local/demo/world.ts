@@ -8,7 +8,7 @@
 // Functions sets them), and in other tenants the app acts as the multi-tenant app registration
 // "gallery-share" (CROSS_TENANT_APP_ID), whose federated identity credential trusts that identity.
 import { startAzurite, type Azurite } from "../azurite";
-import { VirtualClock, type Clock } from "../clock";
+import { VirtualClock, WallClock, type Clock } from "../clock";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../emulator";
 import { hashGuid } from "../emulator/util/rng";
 import { startLocalHost, type LocalHost } from "../host";
@@ -38,13 +38,17 @@ export const OUTCOME_TOPIC = "gallery-share-outcomes";
 export const ONBOARDING_QUEUE = "onboarding";
 
 export interface WorldOptions {
-  /** Shared by the emulator (replication progress) and the host (durable timers). Default: a VirtualClock. */
+  /** Shared by the emulator (replication progress) and the host (durable timers). Default: a VirtualClock (a real-time WallClock with the "dtfx" engine). */
   readonly clock?: Clock;
+  /** The durable engine of the local host: "node" (default) or "dtfx", the real Durable extension and DTFx (local/durable-engine). */
+  readonly durableEngine?: "node" | "dtfx";
+  /** "dtfx" only: settings merged over host.json's durableTask section. */
+  readonly durableEngineSettings?: Record<string, unknown>;
   readonly seed?: number;
   /** Overrides of the app settings the world derives. */
   readonly settings?: Partial<Record<SettingName, string>>;
   readonly emulator?: Omit<EmulatorOptions, "clock" | "seed">;
-  /** An Azurite to use (tests share one per file); by default the world starts its own. */
+  /** An Azurite to use (tests share one per file; with "dtfx" it must serve blobs and queues too); by default the world starts its own. */
   readonly azurite?: Azurite;
   readonly log?: (line: string) => void;
   /** The roles the app's identity holds on the gallery. Default, as infra/app/gallery-rbac.bicep grants:
@@ -113,8 +117,10 @@ export function versionWriteEvent(versionId: string, options: { id?: string; sta
 let worldsStarted = 0;
 
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
-  const clock = options.clock ?? new VirtualClock();
-  const azurite = options.azurite ?? (await startAzurite());
+  const dtfx = options.durableEngine === "dtfx";
+  // The real engine's timers are real time: the emulator must see the same time.
+  const clock = options.clock ?? (dtfx ? new WallClock(1) : new VirtualClock());
+  const azurite = options.azurite ?? (await startAzurite(dtfx ? { services: "all" } : {}));
   let emulator: Emulator | undefined;
   let serviceBus: ServiceBusBroker | undefined;
   try {
@@ -191,6 +197,7 @@ async function buildWorld(options: WorldOptions, clock: Clock, azurite: Azurite,
     // A registry table per world: worlds of one test file share an Azurite, and tenants must not leak between them.
     REGISTRY_TABLE_NAME: `registry${worldNumber}`,
     ServiceBusConnection: serviceBus.connectionString,
+    ...(options.durableEngine === "dtfx" ? { TASK_HUB_NAME: `gallerysharelocal${worldNumber}` } : {}),
     ...options.settings,
   };
   const host = await startLocalHost({
@@ -198,6 +205,7 @@ async function buildWorld(options: WorldOptions, clock: Clock, azurite: Azurite,
     settings,
     clock,
     ...(options.log ? { log: options.log } : {}),
+    ...(options.durableEngine === "dtfx" ? { durable: { engine: "dtfx" as const, ...(options.durableEngineSettings ? { engineSettings: options.durableEngineSettings } : {}) } } : {}),
   });
 
   return {

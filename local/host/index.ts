@@ -1,7 +1,10 @@
 // A local stand-in for the Azure Functions host (see README.md): loads the app's function modules
 // unchanged, serves HTTP triggers and the Event Grid webhook, feeds Service Bus queue and timer
 // triggers, and runs orchestrations and activities on the Durable host's wire protocol.
+import type * as df from "durable-functions";
 import { WallClock, type Clock } from "../clock";
+import { durableClientFor } from "../durable-engine/client";
+import { startHostEngine, type HostEngine } from "../durable-engine/hostEngine";
 import { Alarms } from "./alarms";
 import { findRegistration, installFunctionsCore, programmingModel, registrations, coreState, type Registration } from "./core";
 import type { RpcBindingInfo, RpcInvocationResponse, RpcTypedData } from "./coreTypes";
@@ -44,6 +47,15 @@ export interface LocalHostOptions {
   log?: (line: string) => void;
   /** Durable settings (defaults as the Azure Storage provider: 6 days / 3 days; task hub from settings.TASK_HUB_NAME or "LocalTaskHub"). */
   durable?: {
+    /**
+     * Which engine runs orchestrations and activities. "node" (default): this host's own runner, on
+     * `clock` (fast, virtual time in tests). "dtfx": the real Durable extension and DTFx with the Azure
+     * Storage provider (local/durable-engine; needs the .NET SDK, and AzureWebJobsStorage with blobs,
+     * queues and tables), on real time; host.json's durableTask section configures it.
+     */
+    engine?: "node" | "dtfx";
+    /** "dtfx" only: settings merged over host.json's durableTask section (e.g. { storageProvider: { ... } }). */
+    engineSettings?: Record<string, unknown>;
     taskHubName?: string;
     maximumShortTimerMs?: number;
     longRunningTimerIntervalMs?: number;
@@ -67,6 +79,12 @@ export interface LocalHost {
   /** A system key: "eventgrid_extension" or "durabletask_extension". */
   systemKey(name: "eventgrid_extension" | "durabletask_extension"): string;
   readonly durable: {
+    /** The engine in use ("dtfx": the calls that read the Node runner's store synchronously throw; use status, client). */
+    readonly engine: "node" | "dtfx";
+    /** A durable-functions client of this host's engine, as a trigger's `df.getClient(context)` gets it. */
+    client(): df.DurableClient;
+    /** The instance's status, from either engine (undefined: no such instance). */
+    status(instanceId: string): Promise<OrchestrationStatus | undefined>;
     startNew(name: string, options?: { instanceId?: string; input?: unknown }): Promise<string>;
     getStatus(instanceId: string): OrchestrationStatus | undefined;
     /** Host-format history events of the current execution. */
@@ -97,6 +115,40 @@ export interface LocalHost {
 
 let capabilitiesRequested = false;
 
+/**
+ * The host's durable calls on the real engine. It keeps its own time and store: the calls that read
+ * the Node runner's store synchronously, or drive it, have nothing to read or drive there and say so.
+ */
+function engineDurableApi(engine: HostEngine, serviceBus: ServiceBusTriggers): LocalHost["durable"] {
+  const unavailable = (call: string, instead: string) => (): never => {
+    throw new Error(`host.durable.${call} reads or drives the Node runner, but this host runs durable.engine "dtfx": use ${instead}`);
+  };
+  return {
+    engine: "dtfx",
+    client: () => engine.client,
+    status: (id) => engine.status(id),
+    startNew: (name, opts) => engine.client.startNew(name, { ...(opts?.instanceId ? { instanceId: opts.instanceId } : {}), ...(opts?.input === undefined ? {} : { input: opts.input }) }),
+    getStatus: unavailable("getStatus", "host.durable.status(id)"),
+    history: unavailable("history", "host.durable.client().getStatus(id, { showHistory: true })"),
+    listInstances: unavailable("listInstances", "host.durable.client().getStatusAll()"),
+    raiseEvent: (id, eventName, data) => engine.client.raiseEvent(id, eventName, data ?? null),
+    terminate: (id, reason) => engine.client.terminate(id, reason ?? ""),
+    runUntilIdle: unavailable("runUntilIdle", "host.durable.waitFor(id) (the engine runs by itself, on real time)"),
+    nextTimerAt: unavailable("nextTimerAt", "host.durable.status(id) (the engine's timers are real time)"),
+    // Real time: poll the engine's status API until the instance reaches one of the statuses.
+    waitFor: async (id, statuses = ["Completed", "Failed", "Terminated"], opts) => {
+      const deadline = Date.now() + (opts?.timeoutMs ?? 30_000);
+      for (;;) {
+        serviceBus.invalidate();
+        const status = await engine.status(id);
+        if (status && statuses.includes(status.runtimeStatus)) return status;
+        if (Date.now() > deadline) throw new Error(`instance '${id}' is ${status?.runtimeStatus ?? "unknown"}, not ${statuses.join(" or ")}, after ${opts?.timeoutMs ?? 30_000} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    },
+  };
+}
+
 function functionsOfType<T>(pick: (r: Registration) => T | undefined): T[] {
   const out: T[] = [];
   for (const r of registrations()) {
@@ -118,6 +170,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const rpcPrefix = `/${newKey()}${RPC_PATH}`;
   let rpcOrigin = "";
 
+  const hostJson = options.hostJson ?? readHostJson(options.appRoot ?? process.cwd());
+  const engineKind = options.durable?.engine ?? "node";
+  // Set once the app has loaded (the engine's stubs are made for its registered functions).
+  let hostEngine: HostEngine | undefined;
   const alarms = new Alarms(clock);
   const timerRuns = new Set<Promise<unknown>>();
   const serviceBus = new ServiceBusTriggers({
@@ -125,7 +181,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     alarms,
     log,
     env,
-    options: serviceBusOptionsOf(options.hostJson ?? readHostJson(options.appRoot ?? process.cwd())),
+    options: serviceBusOptionsOf(hostJson),
     bindings: { extraInput: (name, binding) => extraInput(name, binding), applyOutputs: (registration, response) => applyOutputs(registration, response) },
   });
   const runtime = new DurableRuntime({
@@ -151,7 +207,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
 
   function extraInput(_bindingName: string, binding: RpcBindingInfo): RpcTypedData | undefined {
     const type = String(binding.type).toLowerCase();
-    if (type === "durableclient" || type === "orchestrationclient") return stringTypedData(JSON.stringify(durableClientBindingData(clientContext)));
+    if (type === "durableclient" || type === "orchestrationclient") {
+      return stringTypedData(hostEngine ? hostEngine.bindingText : JSON.stringify(durableClientBindingData(clientContext)));
+    }
     return undefined;
   }
 
@@ -161,13 +219,14 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   }
 
   const bindings: BindingServices = { extraInput, applyOutputs };
+  const nodeWebhook = durableWebhookHandler(clientContext);
   const handlers = [
     adminHandler,
     eventGridHandler((name) => {
       const r = findRegistration(name);
       return r && r.metadata.name === name ? r : undefined;
     }, keys, log, bindings),
-    durableWebhookHandler(clientContext),
+    (req: HostRequest) => (hostEngine ? hostEngine.webhook(req) : nodeWebhook(req)),
     httpTriggerHandler(() => functionsOfType(httpFunctionOf), keys, log, bindings),
     rootHandler,
   ];
@@ -230,10 +289,24 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
 
   let timerFunctions: TimerFunction[] = [];
   try {
+    if (engineKind === "dtfx") {
+      const extensions = hostJson?.extensions ?? {};
+      const section = Object.entries(extensions).find(([k]) => k.toLowerCase() === "durabletask")?.[1];
+      hostEngine = await startHostEngine({
+        storageConnectionString: env.AzureWebJobsStorage ?? "",
+        durableTask: typeof section === "object" && section !== null ? (section as Record<string, unknown>) : undefined,
+        overrides: options.durable?.engineSettings,
+        origin,
+        keys,
+        bindings,
+        log,
+      });
+    }
     timerFunctions = functionsOfType((r) => timerFunctionOf(r, env));
     // Service Bus listeners start with the host, as the extension's listeners do.
     await serviceBus.start(registrations());
   } catch (err) {
+    await hostEngine?.close();
     await serviceBus.close();
     await closeServers();
     alarms.close();
@@ -281,7 +354,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     clock,
     eventGridUrl: (functionName) => `${origin}${EVENT_GRID_PATH}?functionName=${encodeURIComponent(functionName)}&code=${encodeURIComponent(keys.systemKeys.eventgrid_extension)}`,
     systemKey: (name) => keys.systemKeys[name],
-    durable: {
+    durable: hostEngine ? engineDurableApi(hostEngine, serviceBus) : {
+      engine: "node",
+      client: () => durableClientFor(durableClientBindingData(clientContext)),
+      status: async (id) => runtime.getStatus(id),
       startNew: async (name, opts) => runtime.startNew(name, opts?.instanceId, opts?.input === undefined ? undefined : JSON.stringify(opts.input)),
       getStatus: (id) => runtime.getStatus(id),
       history: (id) => runtime.history(id),
@@ -324,6 +400,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       closed = true;
       stopTimers();
       runtime.close();
+      await hostEngine?.close();
       await serviceBus.close();
       alarms.close();
       await closeServers();

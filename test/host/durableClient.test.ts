@@ -54,6 +54,27 @@ describe("durable client from an HTTP trigger", () => {
     expect(host.durable.getStatus("client-1")).toBeUndefined();
   });
 
+  it("shows the history as the extension does: a scheduled task folded into its completion, no OrchestratorStarted/Completed, no ids", async () => {
+    // Found by the conformance suite (test/durable-engine): the extension's status API rewrites DTFx's
+    // history (DurableClient.GetDurableOrchestrationStatusAsync); the runner used to list it raw.
+    const { host } = fx;
+    await api("orchestrators/activityThenTimer/client-history", { method: "POST", body: JSON.stringify("Ada") });
+    await host.durable.waitFor("client-history");
+    const systemKey = encodeURIComponent(host.systemKey("durabletask_extension"));
+    const res = await fetch(`${host.baseUrl}/runtime/webhooks/durabletask/instances/client-history?showHistory=true&showHistoryOutput=true&code=${systemKey}`);
+    const body = (await res.json()) as { historyEvents: Array<Record<string, unknown>> };
+    const types = body.historyEvents.map((e) => e.EventType);
+    expect(types).not.toContain("OrchestratorStarted");
+    expect(types).not.toContain("OrchestratorCompleted");
+    expect(types).not.toContain("TaskScheduled");
+    const completed = body.historyEvents.find((e) => e.EventType === "TaskCompleted");
+    expect(completed).toMatchObject({ FunctionName: expect.any(String), ScheduledTime: expect.any(String) });
+    expect(completed).not.toHaveProperty("TaskScheduledId");
+    expect(body.historyEvents.find((e) => e.EventType === "TimerFired")).not.toHaveProperty("TimerId");
+    expect(body.historyEvents.every((e) => !("EventId" in e) && !("IsPlayed" in e))).toBe(true);
+    expect(body.historyEvents[0]).toMatchObject({ EventType: "ExecutionStarted", FunctionName: "activityThenTimer" });
+  });
+
   it("getStatus through the client", async () => {
     const { host } = fx;
     await api("orchestrators/fanOut/client-2", { method: "POST", body: JSON.stringify(["x", "y"]) });

@@ -14,7 +14,7 @@ import { keyMatches, presentedKey, type HostKeys } from "../keys";
 import type { DurableRuntime } from "./runtime";
 import { FunctionNotFoundError, InstanceAlreadyExistsError } from "./runtime";
 import { parseJsonText, statusTime, TERMINAL_STATUSES, type InstanceRecord } from "./store";
-import { eventTypeName } from "./history";
+import { EventType, eventTypeName, type HistoryEvent } from "./history";
 
 /** The extension's rpc path (under the per-host secret prefix on the rpc listener). */
 export const RPC_PATH = "/durabletask/";
@@ -81,6 +81,70 @@ export function durableClientBindingData(ctx: ClientContext): Record<string, unk
   };
 }
 
+/**
+ * The history as the extension's status API shows it (DurableClient.GetDurableOrchestrationStatusAsync):
+ * EventType as its name; a TaskScheduled (or SubOrchestrationInstanceCreated) folded into its
+ * completion, which gains FunctionName and ScheduledTime (one still pending stays as it is);
+ * OrchestratorStarted/Completed left out; EventId, IsPlayed, TimerFired's TimerId and the
+ * scheduled id removed; results only with showHistoryOutput, inputs only with showInput.
+ */
+export function historyPayload(history: readonly HistoryEvent[], showInput: boolean, showHistoryOutput: boolean): Record<string, unknown>[] {
+  const scheduled = new Map<string, { index: number; name: string | undefined; time: string; input: string | null | undefined }>();
+  const folded = new Set<number>();
+  const out: Array<Record<string, unknown> | undefined> = history.map((e, index) => {
+    const item: Record<string, unknown> = { EventType: eventTypeName(e.EventType), Timestamp: e.Timestamp };
+    const fold = (prefix: string): void => {
+      const from = scheduled.get(`${prefix}_${e.TaskScheduledId}`);
+      if (!from) return;
+      item.ScheduledTime = from.time;
+      item.FunctionName = from.name;
+      if (showInput && from.input !== undefined) item.Input = from.input;
+      folded.add(from.index);
+    };
+    switch (e.EventType) {
+      case EventType.OrchestratorStarted:
+      case EventType.OrchestratorCompleted:
+        return undefined;
+      case EventType.ExecutionStarted:
+        if (e.Name !== undefined) item.FunctionName = e.Name;
+        if (showInput && e.Input !== undefined) item.Input = e.Input;
+        break;
+      case EventType.TaskScheduled:
+      case EventType.SubOrchestrationInstanceCreated: {
+        const kind = e.EventType === EventType.TaskScheduled ? "TaskScheduled" : "SubOrchestrationInstanceCreated";
+        scheduled.set(`${kind}_${e.EventId}`, { index, name: e.Name, time: e.Timestamp, input: e.Input });
+        if (e.Name !== undefined) item.Name = e.Name;
+        if (e.InstanceId !== undefined) item.InstanceId = e.InstanceId;
+        if (showInput && e.Input !== undefined) item.Input = e.Input;
+        break;
+      }
+      case EventType.TaskCompleted:
+      case EventType.TaskFailed:
+      case EventType.SubOrchestrationInstanceCompleted:
+      case EventType.SubOrchestrationInstanceFailed: {
+        const task = e.EventType === EventType.TaskCompleted || e.EventType === EventType.TaskFailed;
+        fold(task ? "TaskScheduled" : "SubOrchestrationInstanceCreated");
+        const completed = e.EventType === EventType.TaskCompleted || e.EventType === EventType.SubOrchestrationInstanceCompleted;
+        if (completed && showHistoryOutput && e.Result !== undefined) item.Result = parseJsonText(e.Result);
+        if (e.Reason !== undefined) item.Reason = e.Reason;
+        if (e.Details !== undefined) item.Details = e.Details;
+        break;
+      }
+      case EventType.ExecutionCompleted:
+        if (e.OrchestrationStatus !== undefined) item.OrchestrationStatus = e.OrchestrationStatus;
+        if (showHistoryOutput && e.Result !== undefined) item.Result = parseJsonText(e.Result);
+        break;
+      default:
+        if (e.Name !== undefined) item.Name = e.Name;
+        if (showInput && e.Input !== undefined) item.Input = e.Input;
+        if (e.Reason !== undefined) item.Reason = e.Reason;
+    }
+    if (e.FireAt !== undefined) item.FireAt = e.FireAt;
+    return item;
+  });
+  return out.filter((item, index): item is Record<string, unknown> => item !== undefined && !folded.has(index));
+}
+
 /** The status JSON text. Input and output are spliced in as stored (JSON text), not re-serialized: a deeply nested input would make JSON.stringify throw. */
 function statusPayload(rec: InstanceRecord, showInput: boolean, showHistory: boolean, showHistoryOutput: boolean): string {
   const payload: Record<string, unknown> = {
@@ -91,20 +155,7 @@ function statusPayload(rec: InstanceRecord, showInput: boolean, showHistory: boo
     createdTime: statusTime(rec.createdTime),
     lastUpdatedTime: statusTime(rec.lastUpdatedTime),
   };
-  if (showHistory) {
-    payload.historyEvents = rec.history.map((e) => {
-      const entry: Record<string, unknown> = { EventType: eventTypeName(e.EventType), Timestamp: e.Timestamp };
-      if (e.Name !== undefined) entry.FunctionName = e.Name;
-      if (e.EventId >= 0) entry.EventId = e.EventId;
-      if (e.TaskScheduledId !== undefined) entry.ScheduledId = e.TaskScheduledId;
-      if (e.TimerId !== undefined) entry.TimerId = e.TimerId;
-      if (e.FireAt !== undefined) entry.FireAt = e.FireAt;
-      if (e.Reason !== undefined) entry.Reason = e.Reason;
-      if (showHistoryOutput && e.Result !== undefined) entry.Result = parseJsonText(e.Result);
-      if (e.OrchestrationStatus !== undefined) entry.OrchestrationStatus = e.OrchestrationStatus;
-      return entry;
-    });
-  }
+  if (showHistory) payload.historyEvents = historyPayload(rec.history, showInput, showHistoryOutput);
   return stringifyWithRawMembers(payload, { input: showInput ? jsonValueText(rec.input) : "null", output: jsonValueText(rec.output) });
 }
 
