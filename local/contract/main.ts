@@ -18,7 +18,7 @@ function line(v: ExchangeVerdict): string {
   const spec = v.contract ? ` {${v.contract}}` : "";
   const mapped = v.mappedApiVersion ? ` [api-version ${v.mappedApiVersion} validated as the contract's]` : "";
   const head = `${mark} ${v.exchange.method.toUpperCase()} ${pathOf(v.exchange.url)} -> ${v.exchange.status} ${op}${spec}${mapped}`;
-  return [head, ...v.errors.map((e) => `    ${e}`)].join("\n");
+  return [head, ...v.errors.map((e) => `    ${e}`), ...(v.tolerated ?? []).map((t) => `    tolerated (local/contract/README.md): ${t}`)].join("\n");
 }
 
 export async function main(argv: string[]): Promise<number> {

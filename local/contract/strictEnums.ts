@@ -41,18 +41,27 @@ export function specClosure(root: string, swaggers: readonly string[]): string[]
 }
 
 /**
- * A copy of the contract's files with every x-ms-enum closed, in a directory under the OS temp dir
+ * Closes every x-ms-enum in a swagger's text (`modelAsString` true → false) except those named in
+ * `open`. Same-line edit, so oav's source positions still point at the official file's lines.
+ */
+export function closeEnums(text: string, open: readonly string[] = []): string {
+  return text.replace(/"modelAsString"(\s*):(\s*)true/g, (match: string, a: string, b: string, offset: number) => {
+    // The enum's name: the `"name"` between the nearest preceding "x-ms-enum" key and this flag.
+    const start = text.lastIndexOf('"x-ms-enum"', offset);
+    const name = start < 0 ? undefined : /"name"\s*:\s*"([^"]*)"/.exec(text.slice(start, offset))?.[1];
+    return name !== undefined && open.includes(name) ? match : `"modelAsString"${a}:${b}false`;
+  });
+}
+
+/**
+ * A copy of the contract's files with every x-ms-enum closed (except `open` ones), in a directory under the OS temp dir
  * named by a hash of the inputs: built once, reused by later processes (test workers are killed
  * without an exit hook, so a per-process copy could not be cleaned up reliably). The layout below the
  * copy mirrors `root`, so relative $refs still resolve.
  */
-export function strictEnumCopy(root: string, swaggers: readonly string[]): string {
+export function strictEnumCopy(root: string, swaggers: readonly string[], open: readonly string[] = []): string {
   const files = new Map<string, string>();
-  for (const rel of specClosure(root, swaggers)) {
-    // Same-line textual edit, so oav's source positions still point at the official file's lines.
-    const text = fs.readFileSync(path.join(root, rel), "utf8");
-    files.set(rel, text.replace(/"modelAsString"(\s*):(\s*)true/g, '"modelAsString"$1:$2false'));
-  }
+  for (const rel of specClosure(root, swaggers)) files.set(rel, closeEnums(fs.readFileSync(path.join(root, rel), "utf8"), open));
   const hash = createHash("sha256").update("strict-enums-v2");
   for (const [rel, text] of files) hash.update(`\0${rel}\0${text}`);
   const dir = path.join(os.tmpdir(), `gallery-share-contract-${hash.digest("hex").slice(0, 16)}`);

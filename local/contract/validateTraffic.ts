@@ -1,6 +1,7 @@
 // Contract check of recorded ARM traffic against the official Azure REST specs (OpenAPI 2.0) with
-// oav's LiveValidator: GalleryRP 2025-03-03, Authorization 2022-04-01, and ARM's common
-// OperationStatusResult for operation-status polls. Which spec covers which URL: contracts.ts.
+// oav's LiveValidator: GalleryRP 2025-03-03, Authorization 2022-04-01, ComputeRP 2023-07-01 (VMs,
+// scale sets), NetworkRP 2023-05-01 (NICs, virtual networks), and ARM's common OperationStatusResult
+// for operation-status polls. Which spec covers which URL: contracts.ts.
 // See README.md beside this file.
 import { LiveValidator, type LiveValidationIssue, type LiveValidationResult, type RequestResponseLiveValidationResult } from "oav";
 import * as fs from "node:fs";
@@ -13,6 +14,7 @@ import {
   splitUrl,
   type ContractSet,
   type SpecContract,
+  type ToleratedIssue,
 } from "./contracts";
 import { strictEnumCopy } from "./strictEnums";
 
@@ -40,6 +42,8 @@ export interface ExchangeVerdict {
   errors: string[];
   /** The api-version the exchange was recorded with, when it was rewritten to the contract's before validating (see mapApiVersion). */
   mappedApiVersion?: string;
+  /** Response issues the contract lets through (`toleratedResponseIssues`), described like errors. */
+  tolerated?: string[];
 }
 
 export interface ContractValidator {
@@ -53,8 +57,8 @@ export interface ContractValidatorOptions {
    * Treat every enum as closed (default true). The specs mark most enums `x-ms-enum.modelAsString: true`
    * (extensible), and oav then accepts any string except a case variant of a listed value, so
    * `aggregatedState: "Done"` would pass. Our traffic comes from the emulator, which must only produce
-   * values the contract lists, so by default a value outside the list is an ENUM_MISMATCH.
-   * `false` gives oav's stock behaviour.
+   * values the contract lists, so by default a value outside the list is an ENUM_MISMATCH (except a
+   * contract's `openEnums`). `false` gives oav's stock behaviour.
    */
   strictEnums?: boolean;
 }
@@ -70,8 +74,9 @@ export function defaultSpecRoot(): string {
 // ---------------------------------------------------------------------------------------------
 // Which exchanges are covered
 
-/** The contract covering an exchange, if any. */
+/** The contract covering an exchange, if any. A dropped connection (recorded with status 0) has no response to check: none. */
 export function contractFor(x: RecordedExchange, set: ContractSet = defaultContracts()): SpecContract | undefined {
+  if (x.status === 0) return undefined;
   const { urlPath, query } = splitUrl(x.url);
   return set.contracts.find((c) => c.covers(urlPath, query));
 }
@@ -230,6 +235,15 @@ function combine(a: boolean | undefined, b: boolean | undefined): boolean | unde
   return true;
 }
 
+function isTolerated(issue: LiveValidationIssue, tolerated: readonly ToleratedIssue[]): boolean {
+  return tolerated.some(
+    (t) =>
+      issue.code === t.code &&
+      (issue.source.jsonRef ?? "").endsWith(`#/definitions/${t.definition}`) &&
+      issue.pathsInPayload.some((p) => p.endsWith(`/${t.property}`)),
+  );
+}
+
 /** An ARM URL as oav matches it: duplicate slashes collapsed (SDKs send `//subscriptions/...` for a scope that starts with `/`). */
 function oavUrl(url: string): string {
   return url.replace(/^(https?:\/\/[^/]+)?\/{2,}/i, "$1/");
@@ -273,10 +287,12 @@ class OavContractValidator implements ContractValidator {
     // POST gives 202, content-length 0). With no body there is no content to type, so oav's
     // INVALID_CONTENT_TYPE (it assumes application/octet-stream when the header is absent) is dropped there.
     const emptyAccepted = exchange.status === 202 && resBody === undefined && resHeaders["content-type"] === undefined;
-    const res: SideOutcome =
-      result.responseValidationResult === result.requestValidationResult
-        ? { ok: req.ok, errors: [] } // oav skipped the response: the request matched no operation
-        : sideOutcome("response", result.responseValidationResult, (i) => !(emptyAccepted && i.code === "INVALID_CONTENT_TYPE"));
+    const skippedResponse = result.responseValidationResult === result.requestValidationResult; // the request matched no operation
+    const toleratedRules = this.contract.toleratedResponseIssues ?? [];
+    const tolerated = skippedResponse ? [] : result.responseValidationResult.errors.filter((i) => isTolerated(i, toleratedRules)).map((i) => describeIssue("response", i));
+    const res: SideOutcome = skippedResponse
+      ? { ok: req.ok, errors: [] }
+      : sideOutcome("response", result.responseValidationResult, (i) => !(emptyAccepted && i.code === "INVALID_CONTENT_TYPE") && !isTolerated(i, toleratedRules));
 
     const opId = result.requestValidationResult.operationInfo.operationId;
     const errors = [...new Set([...req.errors, ...res.errors])];
@@ -284,6 +300,7 @@ class OavContractValidator implements ContractValidator {
       ...(opId && opId !== "unknownOperationId" ? { operationId: opId } : {}),
       isSuccessful: combine(req.ok, res.ok),
       errors,
+      ...(tolerated.length > 0 ? { tolerated: [...new Set(tolerated)] } : {}),
     });
   }
 }
@@ -293,7 +310,7 @@ async function buildValidator(contract: SpecContract, strictEnums: boolean): Pro
   for (const s of contract.swaggers) {
     if (!fs.existsSync(path.join(contract.specRoot, s))) throw new Error(`${contract.name}: swagger ${s} not found under spec root ${contract.specRoot}`);
   }
-  const directory = strictEnums ? strictEnumCopy(contract.specRoot, contract.swaggers) : contract.specRoot;
+  const directory = strictEnums ? strictEnumCopy(contract.specRoot, contract.swaggers, contract.openEnums) : contract.specRoot;
   const problems: string[] = [];
   const live = new LiveValidator(
     {

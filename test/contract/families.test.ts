@@ -42,14 +42,14 @@ describe("which contract covers which URL", () => {
     ["GET", `${ARM}/providers/Microsoft.Compute/locations/westeurope/capsOperations/6a1f?api-version=2025-12-03`, "ARM operation status (common-types v3 OperationStatusResult)"],
     ["GET", `${ARM}/providers/Microsoft.Compute/locations/westeurope/operations/6a1f?p=6a1f&api-version=2026-04-01`, "ARM operation status (common-types v3 OperationStatusResult)"],
     ["GET", `${ARM}/providers/Microsoft.Network/locations/westeurope/operations/6a1f?api-version=2026-01-01`, "ARM operation status (common-types v3 OperationStatusResult)"],
+    ["PUT", `${ARM}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1?api-version=2026-04-01`, "ComputeRP 2023-07-01"],
+    ["POST", `${ARM}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/ss/manualupgrade?api-version=2026-04-01`, "ComputeRP 2023-07-01"],
+    ["GET", `${ARM}/resourceGroups/rg/providers/Microsoft.Network/networkInterfaces/nic1?api-version=2026-01-01`, "NetworkRP 2023-05-01"],
   ])("%s %s -> %s", (method, url, name) => {
     expect(contractFor(x(method, url))?.name).toBe(name);
   });
 
   it.each([
-    ["PUT", `${ARM}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1?api-version=2026-04-01`, /^ComputeRP 2026-04-01/],
-    ["POST", `${ARM}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/ss/manualupgrade?api-version=2026-04-01`, /^ComputeRP 2026-04-01/],
-    ["GET", `${ARM}/resourceGroups/rg/providers/Microsoft.Network/networkInterfaces/nic1?api-version=2026-01-01`, /^NetworkRP 2026-01-01/],
     ["GET", `${ARM}/providers/Microsoft.Compute/locations/westeurope/capsOperations/6a1f?monitor=true&api-version=2025-12-03`, /^Location polls/],
     ["GET", `${ARM}/providers/Microsoft.Network/locations/westeurope/operationResults/6a1f?api-version=2026-01-01`, /^Location polls/],
   ])("%s %s is a named family without a vendored spec", (method, url, family) => {
@@ -211,18 +211,20 @@ describe("per-spec counts", () => {
       put,
       broken,
       x("GET", `${ARM}/providers/Microsoft.Compute/locations/westeurope/capsOperations/1?api-version=2025-12-03`, { responseBody: { status: "InProgress", name: "1", startTime: "2026-01-01T08:00:00+00:00" } }),
-      x("GET", `${ARM}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1?api-version=2026-04-01`, { responseBody: {} }),
+      x("GET", `${ARM}/providers/Microsoft.Compute/locations/westeurope/capsOperations/1?monitor=true&api-version=2025-12-03`, { status: 202 }),
       x("POST", "https://127.0.0.1:8443/_emulator/clock/advance"),
     ]);
     expect(report.perSpec).toEqual([
       { contract: "GalleryRP 2025-03-03", valid: 0, invalid: 0 },
       { contract: "Authorization 2022-04-01", valid: 1, invalid: 1 },
+      { contract: "ComputeRP 2023-07-01", valid: 0, invalid: 0 },
+      { contract: "NetworkRP 2023-05-01", valid: 0, invalid: 0 },
       { contract: "ARM operation status (common-types v3 OperationStatusResult)", valid: 1, invalid: 0 },
     ]);
-    expect(report.uncovered.find((u) => u.family.startsWith("ComputeRP"))?.count).toBe(1);
+    expect(report.uncovered.find((u) => u.family.startsWith("Location polls"))?.count).toBe(1);
     expect(report.skipped).toBe(1);
     expect(perSpecSummary(report)).toBe(
-      "contract: GalleryRP 2025-03-03: 0 exchanges valid; Authorization 2022-04-01: 1 (1 failed); ARM operation status (common-types v3 OperationStatusResult): 1",
+      "contract: GalleryRP 2025-03-03: 0 exchanges valid; Authorization 2022-04-01: 1 (1 failed); ComputeRP 2023-07-01: 0; NetworkRP 2023-05-01: 0; ARM operation status (common-types v3 OperationStatusResult): 1",
     );
   });
 });
