@@ -23,7 +23,8 @@ export interface CoreConfig {
   throttling: ThrottleConfig | false;
   replication: { minutesPerRegion: number; jitter: number };
   shareLimits: { maxSubscriptions: number; maxTenants: number };
-  lro: { pollsToComplete: number; retryAfterSeconds?: number; emptyShareResult?: boolean };
+  /** durationScale multiplies every operation's simulated duration (real-time runs scale minutes to seconds). */
+  lro: { pollsToComplete: number; durationScale: number; retryAfterSeconds?: number; emptyShareResult?: boolean };
   tokenLifetimeSeconds: number;
 }
 
@@ -56,7 +57,7 @@ export class Core {
     readonly config: CoreConfig,
     recordPath: string | undefined,
   ) {
-    this.ops = new Operations(clock, config.seed, config.lro.pollsToComplete);
+    this.ops = new Operations(clock, config.seed, config.lro.pollsToComplete, config.lro.durationScale);
     this.buckets = config.throttling ? new TokenBuckets(config.throttling, clock) : undefined;
     this.windows = config.throttling && config.throttling.computeWindows ? new ComputeWindows(clock) : undefined;
     this.faults = new Faults(config.seed);

@@ -53,8 +53,10 @@ export interface EmulatorOptions {
    * Retry-After to LRO answers (default none: SDK pollers then wait their own interval).
    * `emptyShareResult` answers the share POST's final `location` poll with 200 and an empty body,
    * as Azure CLI's 2021 recordings show (the swagger declares a SharingUpdate body there).
+   * `durationScale` multiplies every simulated duration (a VM create's 90 s, say; default 1), for
+   * worlds on real time such as the real-engine conformance suite.
    */
-  lro?: { pollsToComplete?: number; retryAfterSeconds?: number; emptyShareResult?: boolean };
+  lro?: { pollsToComplete?: number; retryAfterSeconds?: number; emptyShareResult?: boolean; durationScale?: number };
   /** Access token lifetime in (real) seconds; default 3599. */
   tokenLifetimeSeconds?: number;
   /** Seeds the world at start and again after every reset(). */
@@ -101,6 +103,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     shareLimits: options.shareLimits ?? { maxSubscriptions: 30, maxTenants: 5 },
     lro: {
       pollsToComplete: options.lro?.pollsToComplete ?? 1,
+      durationScale: options.lro?.durationScale ?? 1,
       ...(options.lro?.retryAfterSeconds !== undefined ? { retryAfterSeconds: options.lro.retryAfterSeconds } : {}),
       ...(options.lro?.emptyShareResult ? { emptyShareResult: true } : {}),
     },

@@ -64,6 +64,7 @@ export class Operations {
     private readonly clock: Clock,
     seed: number,
     private readonly pollsToComplete: number,
+    private readonly durationScale = 1,
   ) {
     this.ids = new GuidSequence(seed, "operation");
   }
@@ -80,7 +81,7 @@ export class Operations {
       status: "InProgress",
       polls: 0,
       pollsToComplete: this.pollsToComplete,
-      completesAt: now + spec.durationMs,
+      completesAt: now + Math.round(spec.durationMs * this.durationScale),
       ...(spec.probe ? { probe: spec.probe } : {}),
       ...(spec.onComplete ? { onComplete: spec.onComplete } : {}),
       ...(spec.forced ? { forced: spec.forced } : {}),

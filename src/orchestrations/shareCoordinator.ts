@@ -34,6 +34,8 @@ export interface ShareCoordinatorState {
   readonly retry: { readonly attempts: number; readonly firstSeconds: number };
   /** How long to keep collecting after a change arrives before calling (default 5 s). */
   readonly collectSeconds?: number;
+  /** Batches before the coordinator continues as new, to keep its history short (default 20). */
+  readonly batchesPerExecution?: number;
 }
 
 /** What GET /api/status shows of a coordinator. */
@@ -84,7 +86,8 @@ export const shareCoordinator: OrchestrationHandler = function* (context: Orches
     context.df.setCustomStatus(status);
   };
 
-  for (let batch = 0; batch < BATCHES_PER_EXECUTION; batch++) {
+  const batches = state.batchesPerExecution ?? BATCHES_PER_EXECUTION;
+  for (let batch = 0; batch < batches; batch++) {
     show(batch);
     if (pending.length === 0) {
       const event = context.df.waitForExternalEvent(SHARE_CHANGE_EVENT);
@@ -121,7 +124,7 @@ export const shareCoordinator: OrchestrationHandler = function* (context: Orches
     const notices = batchChanges.map((change, i) => ({ ...change.replyTo, result: results[i]! }));
     yield* callActivity(context, notifyShareResults, { notices }, retry);
   }
-  show(BATCHES_PER_EXECUTION);
+  show(batches);
   context.df.continueAsNew({ ...state, pending, callTimes, recent } satisfies ShareCoordinatorState);
   return undefined;
 

@@ -4,6 +4,7 @@
 // instance, activity invocations, ARM requests and outcome events. Differences the Node runner cannot
 // reasonably follow are listed in local/host/README.md.
 import "../../local/host";
+import "./conformance/conformanceApp";
 import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAzurite, type Azurite } from "../../local/azurite";

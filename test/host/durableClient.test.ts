@@ -107,16 +107,16 @@ describe("durable client from an HTTP trigger", () => {
     expect(await host.durable.waitFor("client-4")).toMatchObject({ runtimeStatus: "Terminated", output: "stopped by test" });
   });
 
-  it("starting a running instance id again fails the client call (500 from the extension API, as its catch-all answers)", async () => {
+  it("starting a running instance id again fails the client call (409 from the extension API, as 3.19.0 answers)", async () => {
     const { host } = fx;
     await api("orchestrators/waitsForever/client-5", { method: "POST" });
     await host.durable.runUntilIdle();
     const again = await api("orchestrators/waitsForever/client-5", { method: "POST" });
     expect(again.status).toBe(500);
-    expect(fx.logs.some((l) => l.startsWith("[startOrchestration] failed") && l.includes("500"))).toBe(true);
+    expect(fx.logs.some((l) => l.startsWith("[startOrchestration] failed") && l.includes("409"))).toBe(true);
     const direct = await fetch(`${host.baseUrl}/runtime/webhooks/durabletask/orchestrators/waitsForever/client-5?code=${encodeURIComponent(host.systemKey("durabletask_extension"))}`, { method: "POST" });
-    expect(direct.status).toBe(500);
-    expect(await direct.json()).toMatchObject({ Message: "Something went wrong while processing your request" });
+    expect(direct.status).toBe(409);
+    expect(await direct.json()).toEqual({ Message: "An Orchestration instance with the status Running already exists." });
     await host.durable.terminate("client-5");
   });
 

@@ -200,8 +200,9 @@ async function handleApi(ctx: ClientContext, req: HostRequest, path: string): Pr
       const id = runtime.startNew(first, second, inputJson);
       return checkStatusResponse(ctx, id);
     } catch (err) {
-      // DTFx throws OrchestrationAlreadyExistsException, which HttpApiHandler's catch-all answers with 500.
-      if (err instanceof InstanceAlreadyExistsError) return jsonResponse(500, { Message: "Something went wrong while processing your request", ExceptionMessage: err.message });
+      // DTFx throws OrchestrationAlreadyExistsException; the extension (3.19.0) answers 409 Conflict with
+      // its message alone, as the conformance suite (test/durable-engine) saw it do.
+      if (err instanceof InstanceAlreadyExistsError) return jsonResponse(409, { Message: err.message });
       if (err instanceof FunctionNotFoundError) return jsonResponse(400, { Message: err.message });
       throw err;
     }

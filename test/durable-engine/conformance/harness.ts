@@ -18,6 +18,8 @@ export interface ScenarioContext {
   waitFor(instanceId: string, statuses?: string[]): Promise<OrchestrationStatus>;
   /** Waits until `check` holds for the instance's status (custom status, say). */
   waitUntil(instanceId: string, what: string, check: (s: OrchestrationStatus | undefined) => boolean): Promise<OrchestrationStatus | undefined>;
+  /** Adds something the scenario saw (an error message, say) to what is compared. */
+  note(name: string, value: unknown): void;
 }
 
 export interface Scenario {
@@ -48,6 +50,8 @@ export interface Observation {
   readonly armRequests: string[];
   /** Outcome event types, sorted. */
   readonly events: string[];
+  /** What the scenario noted. */
+  readonly notes: Record<string, unknown>;
 }
 
 // ---- activity invocations, from the app's own programming model (a preInvocation hook) ----
@@ -72,10 +76,19 @@ const HEX32 = /\b[0-9a-f]{32}\b/gi;
 const ISO_TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?/g;
 const COMPACT_TIME = /\b\d{8}T\d{6,9}Z?\b/g;
 const EPOCH_MS = /\b1[6-9]\d{11}\b/g;
+const LOOPBACK_PORT = /127\.0\.0\.1:\d+/g;
+/** The consent link's signed state carries times and a signature. */
+const SIGNED_STATE = /state=[A-Za-z0-9_.%-]+/g;
+/** Per-world values that differ by nature (each world makes a new identity), set for each run. */
+let RENAMES: ReadonlyMap<string, string> = new Map();
 
 /** Values that differ between runs by nature (generated ids, times) become placeholders. */
-export function normaliseText(text: string, keep: ReadonlySet<string>): string {
-  return text
+export function normaliseText(text: string, keep: ReadonlySet<string>, rename: ReadonlyMap<string, string> = RENAMES): string {
+  let out = text;
+  for (const [from, to] of rename) out = out.split(from).join(to);
+  return out
+    .replace(LOOPBACK_PORT, "127.0.0.1:<port>")
+    .replace(SIGNED_STATE, "state=<signed>")
     .replace(ISO_TIME, "<time>")
     .replace(COMPACT_TIME, "<time>")
     .replace(EPOCH_MS, "<time>")
@@ -95,9 +108,8 @@ export function normaliseValue(value: unknown, keep: ReadonlySet<string>): unkno
 }
 
 /** GUIDs the world fixed (tenants, subscriptions, the app): kept, so a wrong one shows. */
-function fixedGuids(world: World, extra: readonly string[]): Set<string> {
-  const text = JSON.stringify(world.settings) + extra.join(" ");
-  return new Set((text.match(GUID) ?? []).map((g) => g.toLowerCase()));
+function fixedGuids(world: World): Set<string> {
+  return new Set((JSON.stringify(world.settings).match(GUID) ?? []).map((g) => g.toLowerCase()));
 }
 
 // ---- running ----
@@ -125,7 +137,7 @@ function historyOf(status: Record<string, unknown>): string[] {
   return events.map((e) => `${String(e.EventType)}${e.FunctionName === undefined ? "" : ` ${String(e.FunctionName)}`}`).sort();
 }
 
-async function observe(world: World, keep: ReadonlySet<string>): Promise<Observation> {
+async function observe(world: World, keep: ReadonlySet<string>, notes: Record<string, unknown>): Promise<Observation> {
   const client = world.host.durable.client();
   const all = await client.getStatusAll();
   const instances: InstanceRecord[] = [];
@@ -154,7 +166,7 @@ async function observe(world: World, keep: ReadonlySet<string>): Promise<Observa
     })
     .sort();
   const events = (world.emulator.control.receivedEvents("gallery-share-outcomes") as Array<{ type: string }>).map((e) => e.type).sort();
-  return { instances, activityCalls, activityCallCount: invocations.length, armRequests, events };
+  return { instances, activityCalls, activityCallCount: invocations.length, armRequests, events, notes: normaliseValue(notes, keep) as Record<string, unknown> };
 }
 
 export async function runScenario(scenario: Scenario, engine: EngineName, azurite: Azurite, log?: (line: string) => void): Promise<Observation> {
@@ -170,10 +182,18 @@ export async function runScenario(scenario: Scenario, engine: EngineName, azurit
     settings: scenario.settings,
     ...(log ? { log } : {}),
   });
+  const notes: Record<string, unknown> = {};
+  RENAMES = new Map([
+    [world.identity.clientId, "<identity-client-id>"],
+    [world.identity.objectId, "<identity-object-id>"],
+  ]);
   try {
     const ctx: ScenarioContext = {
       world,
       engine,
+      note: (name, value) => {
+        notes[name] = value;
+      },
       // Virtual time may run as far as needed; real time is bounded by the scenario's scale (seconds).
       waitFor: (id, statuses = TERMINAL) => world.host.durable.waitFor(id, statuses, { timeoutMs: 90_000, maxSimulatedMs: 2 * 24 * 3600_000 }),
       async waitUntil(id, what, check) {
@@ -182,14 +202,24 @@ export async function runScenario(scenario: Scenario, engine: EngineName, azurit
           if (engine === "node") await world.host.durable.runUntilIdle();
           const status = await world.host.durable.status(id);
           if (check(status)) return status;
+          // Virtual time: idle until the next durable timer, so move the clock there (as waitFor does).
+          const next = engine === "node" ? world.host.durable.nextTimerAt() : undefined;
+          if (next !== undefined && world.clock instanceof VirtualClock && next > world.clock.now()) world.clock.setTime(next);
           if (Date.now() > deadline) throw new Error(`${id}: ${what} did not happen within 60 s (status ${JSON.stringify(status)})`);
           await new Promise((r) => setTimeout(r, engine === "node" ? 10 : 250));
         }
       },
     };
-    await scenario.run(ctx);
+    try {
+      await scenario.run(ctx);
+    } catch (err) {
+      // Say where every instance stood: the first thing to know when a scenario stalls on one engine.
+      const all = await world.host.durable.client().getStatusAll().catch(() => []);
+      const where = all.map((s) => `${s.instanceId} ${s.name} ${s.runtimeStatus} ${JSON.stringify(s.customStatus)}`).join("\n  ");
+      throw new Error(`${engine}: ${err instanceof Error ? err.message : String(err)}\n  ${where}`);
+    }
     if (engine === "node") await world.host.durable.runUntilIdle();
-    return await observe(world, fixedGuids(world, []));
+    return await observe(world, fixedGuids(world), notes);
   } finally {
     await world.close();
   }
