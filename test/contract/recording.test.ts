@@ -13,7 +13,7 @@ import { AuthorizationManagementClient } from "@azure/arm-authorization";
 import { ComputeManagementClient } from "@azure/arm-compute";
 import { afterAll, describe, expect, it } from "vitest";
 import { VirtualClock } from "../../local/clock";
-import { startEmulator } from "../../local/emulator";
+import { startEmulator, type Emulator } from "../../local/emulator";
 import {
   contractFor,
   createContractValidator,
@@ -44,6 +44,24 @@ async function validateRecordingFile(file: string): Promise<ExchangeVerdict[]> {
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "contract-recording-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const P = { tenantId: "7a1c0f4e-0b5d-4c36-9a51-2f3e8d6b1c01", subscriptionId: "5d2e9c1a-3f47-4b8e-a6d0-9c1b7e2f4a10", appId: "3c9e2f71-5a8b-4d06-b1e4-7f2a9c0d5e21" };
+const C = { tenantId: "1b4d7e0a-2c5f-4813-9e6a-0d3c8f1b2a41", subscriptionId: "9e0f1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a51", appId: "4d0f3a82-6b9c-4e17-82f5-8a3b0d1e6f32" };
+
+/** A publisher tenant (an app that is Owner of its subscription) and a consumer tenant (an app that is Reader of its own). */
+function seedTenants(control: Emulator["control"], rg: string, location: string) {
+  const secret = "contract-test-secret";
+  control.addTenant(P.tenantId, "Contoso (publisher)");
+  control.addSubscription(P.subscriptionId, P.tenantId);
+  control.addResourceGroup(P.subscriptionId, rg, location);
+  const publisherApp = control.addApp({ appId: P.appId, homeTenantId: P.tenantId, secret, multiTenant: true, displayName: "gallery-share" });
+  control.addRoleAssignment({ scope: `/subscriptions/${P.subscriptionId}`, principalId: publisherApp.servicePrincipalId, role: "Owner" });
+  control.addTenant(C.tenantId, "Fabrikam (consumer)");
+  control.addSubscription(C.subscriptionId, C.tenantId);
+  const consumerApp = control.addApp({ appId: C.appId, homeTenantId: C.tenantId, secret, multiTenant: false, displayName: "consumer" });
+  control.addRoleAssignment({ scope: `/subscriptions/${C.subscriptionId}`, principalId: consumerApp.servicePrincipalId, role: "Reader" });
+  return { secret };
+}
 
 describe("validateRecordingFile", () => {
   const sub = "5d2e9c1a-3f47-4b8e-a6d0-9c1b7e2f4a10";
@@ -86,8 +104,6 @@ describe("validateRecordingFile", () => {
 // Emulator session: the real SDK clients against local/emulator, recorded and validated.
 
 describe("emulator session with the real SDK clients", () => {
-  const P = { tenantId: "7a1c0f4e-0b5d-4c36-9a51-2f3e8d6b1c01", subscriptionId: "5d2e9c1a-3f47-4b8e-a6d0-9c1b7e2f4a10", appId: "3c9e2f71-5a8b-4d06-b1e4-7f2a9c0d5e21" };
-  const C = { tenantId: "1b4d7e0a-2c5f-4813-9e6a-0d3c8f1b2a41", subscriptionId: "9e0f1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a51", appId: "4d0f3a82-6b9c-4e17-82f5-8a3b0d1e6f32" };
   const rg = "rg-contract";
   const location = "westeurope";
   const galleryName = "contract_gallery";
@@ -103,16 +119,7 @@ describe("emulator session with the real SDK clients", () => {
     const emulator = await startEmulator({ recordPath, clock, seed: 1 });
     try {
       const { control } = emulator;
-      const secret = "contract-test-secret";
-      control.addTenant(P.tenantId, "Contoso (publisher)");
-      control.addSubscription(P.subscriptionId, P.tenantId);
-      control.addResourceGroup(P.subscriptionId, rg, location);
-      const publisherApp = control.addApp({ appId: P.appId, homeTenantId: P.tenantId, secret, multiTenant: true, displayName: "gallery-share" });
-      control.addRoleAssignment({ scope: `/subscriptions/${P.subscriptionId}`, principalId: publisherApp.servicePrincipalId, role: "Owner" });
-      control.addTenant(C.tenantId, "Fabrikam (consumer)");
-      control.addSubscription(C.subscriptionId, C.tenantId);
-      const consumerApp = control.addApp({ appId: C.appId, homeTenantId: C.tenantId, secret, multiTenant: false, displayName: "consumer" });
-      control.addRoleAssignment({ scope: `/subscriptions/${C.subscriptionId}`, principalId: consumerApp.servicePrincipalId, role: "Reader" });
+      const { secret } = seedTenants(control, rg, location);
 
       const credential = (tenantId: string, appId: string): ClientSecretCredential =>
         new ClientSecretCredential(tenantId, appId, secret, { authorityHost: emulator.authorityHost, disableInstanceDiscovery: true });
@@ -200,8 +207,6 @@ describe("emulator session with the real SDK clients", () => {
 // ARM error answers, with the real SDK clients; every exchange a contract covers must pass.
 
 describe("emulator session: community gallery, RBAC and error answers", () => {
-  const P = { tenantId: "7a1c0f4e-0b5d-4c36-9a51-2f3e8d6b1c01", subscriptionId: "5d2e9c1a-3f47-4b8e-a6d0-9c1b7e2f4a10", appId: "3c9e2f71-5a8b-4d06-b1e4-7f2a9c0d5e21" };
-  const C = { tenantId: "1b4d7e0a-2c5f-4813-9e6a-0d3c8f1b2a41", subscriptionId: "9e0f1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a51", appId: "4d0f3a82-6b9c-4e17-82f5-8a3b0d1e6f32" };
   const rg = "rg-contract";
   const location = "westeurope";
   const lro = { updateIntervalInMs: 20 };
@@ -213,17 +218,8 @@ describe("emulator session: community gallery, RBAC and error answers", () => {
     const emulator = await startEmulator({ recordPath, clock, seed: 2 });
     try {
       const { control } = emulator;
-      const secret = "contract-test-secret";
-      control.addTenant(P.tenantId, "Contoso (publisher)");
-      control.addSubscription(P.subscriptionId, P.tenantId);
-      control.addResourceGroup(P.subscriptionId, rg, location);
-      const publisherApp = control.addApp({ appId: P.appId, homeTenantId: P.tenantId, secret, multiTenant: true, displayName: "gallery-share" });
-      control.addRoleAssignment({ scope: `/subscriptions/${P.subscriptionId}`, principalId: publisherApp.servicePrincipalId, role: "Owner" });
-      control.addTenant(C.tenantId, "Fabrikam (consumer)");
-      control.addSubscription(C.subscriptionId, C.tenantId);
+      const { secret } = seedTenants(control, rg, location);
       control.addResourceGroup(C.subscriptionId, "rg-consumer", location);
-      const consumerApp = control.addApp({ appId: C.appId, homeTenantId: C.tenantId, secret, multiTenant: false, displayName: "consumer" });
-      control.addRoleAssignment({ scope: `/subscriptions/${C.subscriptionId}`, principalId: consumerApp.servicePrincipalId, role: "Reader" });
 
       const credential = (tenantId: string, appId: string): ClientSecretCredential =>
         new ClientSecretCredential(tenantId, appId, secret, { authorityHost: emulator.authorityHost, disableInstanceDiscovery: true });
