@@ -155,6 +155,24 @@ describe("orchestrations on the wire protocol", () => {
     expect(ofType(host.durable.history(id), EventType.EventRaised)[0]).toMatchObject({ Name: "approve", Input: '{"by":"ops"}' });
   });
 
+  it("a canceled timer of a running instance still fires into its history, and replay ignores it (DTFx's timer message is not canceled)", async () => {
+    // Found by the conformance suite (test/durable-engine): the runner dropped canceled timers.
+    const { host, clock } = fx;
+    const start = clock.now();
+    const id = await host.durable.startNew("approvalThenDone", { instanceId: "approval-canceled-timer" });
+    await host.durable.runUntilIdle();
+    await host.durable.raiseEvent(id, "approve", true);
+    await host.durable.runUntilIdle();
+    expect(ofType(host.durable.history(id), EventType.TimerFired)).toHaveLength(0);
+    expect(host.durable.nextTimerAt()).toBe(start + 3600_000);
+    clock.setTime(start + 3600_000);
+    await host.durable.runUntilIdle();
+    expect(ofType(host.durable.history(id), EventType.TimerFired)).toHaveLength(1);
+    expect(host.durable.getStatus(id)?.runtimeStatus).toBe("Running");
+    await host.durable.raiseEvent(id, "done", "yes");
+    expect((await host.durable.waitFor(id)).output).toEqual({ approved: true, done: "yes" });
+  });
+
   it("times out the same race when no event comes", async () => {
     const { host, clock } = fx;
     const start = clock.now();

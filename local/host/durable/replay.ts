@@ -72,8 +72,6 @@ export interface ReplayResult {
   /** Scheduled by this replay but not yet in history, in id order. */
   decisions: Decision[];
   continueAsNew?: { input: string | undefined };
-  /** Timer ids whose action the SDK marked canceled. */
-  canceledTimerIds: number[];
   /** Set when the replay itself failed: the instance fails with this message. */
   failure?: { message: string; nonDeterministic: boolean };
   /** Things the real host does that will leave the orchestration stuck (logged by the runtime). */
@@ -133,7 +131,6 @@ export function replay(history: readonly HistoryEvent[], actions: readonly Actio
   let now = Number.NEGATIVE_INFINITY;
   const open = new Map<number, HostTask>();
   const unconfirmed = new Map<number, Decision>();
-  const canceledTimerIds: number[] = [];
   const eventWaiters = new Map<string, HostTask[]>();
   const bufferedEvents = new Map<string, number>();
   let continueAsNew: { input: string | undefined } | undefined;
@@ -161,7 +158,6 @@ export function replay(history: readonly HistoryEvent[], actions: readonly Actio
     const task = new HostTask();
     unconfirmed.set(id, { kind: "timer", id, fireAt, canceled });
     if (canceled) {
-      canceledTimerIds.push(id);
       task.complete(false); // TaskCanceledException: the shim swallows it
     } else {
       open.set(id, task);
@@ -424,16 +420,16 @@ export function replay(history: readonly HistoryEvent[], actions: readonly Actio
     }
   } catch (err) {
     if (err instanceof NonDeterministicOrchestrationError) {
-      return { decisions: [], canceledTimerIds, warnings, failure: { message: err.message, nonDeterministic: true } };
+      return { decisions: [], warnings, failure: { message: err.message, nonDeterministic: true } };
     }
     if (err instanceof ReplayActionError) {
-      return { decisions: [], canceledTimerIds, warnings, failure: { message: err.message, nonDeterministic: false } };
+      return { decisions: [], warnings, failure: { message: err.message, nonDeterministic: false } };
     }
     throw err;
   }
 
   const decisions = [...unconfirmed.values()].sort((a, b) => a.id - b.id);
-  const result: ReplayResult = { decisions, canceledTimerIds, warnings };
+  const result: ReplayResult = { decisions, warnings };
   if (continueAsNew) result.continueAsNew = continueAsNew;
   return result;
 }

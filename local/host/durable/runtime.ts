@@ -460,10 +460,8 @@ export class DurableRuntime {
       if (result.failure.nonDeterministic) this.log(`[durable] ${rec.name} '${rec.instanceId}': ${result.failure.message}`);
       return;
     }
-    for (const id of result.canceledTimerIds) {
-      rec.timers.get(id)?.cancel();
-      rec.timers.delete(id);
-    }
+    // A timer the orchestrator canceled still fires, as DTFx's timer message does (the extension only
+    // cancels the .NET task): its TimerFired lands in the history and replay ignores it.
 
     if (outcome.kind === "failed") {
       this.commit(rec, newEvents, [], now);
@@ -511,7 +509,6 @@ export class DurableRuntime {
       return;
     }
     if (d.kind === "timer") {
-      if (d.canceled) return;
       const executionId = rec.executionId;
       const alarm = this.alarms.schedule(d.fireAt, "durable", () => {
         rec.timers.delete(d.id);
