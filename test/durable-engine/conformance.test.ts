@@ -33,6 +33,7 @@ describe("conformance: the Node runner against the real Durable engine", () => {
       console.log(`conformance: ${scenario.name}\n  ${summary("node", node)}\n  ${summary("dtfx", dtfx)}`);
       if (process.env.CONFORMANCE_DUMP) writeFileSync(`${process.env.CONFORMANCE_DUMP}-${SCENARIOS.indexOf(scenario)}.json`, JSON.stringify({ node, dtfx }, null, 2));
       expect(node).toEqual(dtfx);
+      console.log(`conformance: ${scenario.name}: the engines agree`);
     });
   }
 });

@@ -1,7 +1,8 @@
 // The app's workflows, scaled down to seconds so that each ends within about a minute on the real
-// engine (whose timers are real time): replication polls every 5 s, regions replicate in seconds,
-// retries start after 1 s. Replication times sit between two polls, with seconds to spare either
-// side, so both engines see the same number of reads.
+// engine (whose timers are real time): replication polls every 10 s, regions replicate in seconds,
+// retries start after 1 s. Replication ends between two polls with at least 3 s to spare either side
+// (the real engine starts a second or so late, more on a busy machine), so both engines see the same
+// number of reads.
 import { randomBytes } from "node:crypto";
 import { ServiceBusClient } from "@azure/service-bus";
 import { CONSUMERS, GALLERY_ID, ONBOARDING_QUEUE, PUBLISHER, versionWriteEvent, type World } from "../../../local/demo/world";
@@ -14,8 +15,8 @@ import type { Scenario, ScenarioContext } from "./harness";
 const seconds = (s: number): number => s / 60;
 
 export const FAST_SETTINGS: Record<string, string> = {
-  REPLICATION_POLL_MIN_SECONDS: "5",
-  REPLICATION_POLL_MAX_SECONDS: "5",
+  REPLICATION_POLL_MIN_SECONDS: "10",
+  REPLICATION_POLL_MAX_SECONDS: "10",
   REPLICATION_TIMEOUT_MINUTES: "5",
   ACTIVITY_RETRY_FIRST_SECONDS: "1",
   ACTIVITY_RETRY_ATTEMPTS: "3",
@@ -52,8 +53,8 @@ export const publishWaitsForReplication: Scenario = {
   name: "publish waits for replication, then shares",
   settings: FAST_SETTINGS,
   async run(ctx) {
-    // Home region 3 s, then the others 4 s: complete at 7 s, between the reads at 5 s and 10 s.
-    const versionId = ctx.world.publishVersion("1.0.0", { regionMinutes: { westeurope: seconds(3), northeurope: seconds(4), eastus: seconds(4) } });
+    // Home region 6 s, then the others 8 s: complete at 14 s, between the reads at about 1 s, 11 s and 21 s.
+    const versionId = ctx.world.publishVersion("1.0.0", { regionMinutes: { westeurope: seconds(6), northeurope: seconds(8), eastus: seconds(8) } });
     await ctx.waitFor(await deliverWrite(ctx.world, versionId));
   },
 };
@@ -62,9 +63,9 @@ export const throttledReadWaitsForRetryAfter: Scenario = {
   name: "a 429 with Retry-After is waited out on a durable timer, then the publish goes on",
   settings: FAST_SETTINGS,
   async run(ctx) {
-    // The first replication read is throttled for 2 s; replication completes at 9 s: reads at 2, 7, 12.
+    // The first replication read is throttled for 2 s; replication completes at 18 s: reads at about 3, 13 and 23 s.
     ctx.world.emulator.control.fault({ method: "GET", path: /\/versions\/1\.0\.0\?.*ReplicationStatus/i, status: 429, retryAfterSeconds: 2, count: 1 });
-    const versionId = ctx.world.publishVersion("1.0.0", { regionMinutes: { westeurope: seconds(4), northeurope: seconds(5), eastus: seconds(5) } });
+    const versionId = ctx.world.publishVersion("1.0.0", { regionMinutes: { westeurope: seconds(8), northeurope: seconds(10), eastus: seconds(10) } });
     await ctx.waitFor(await deliverWrite(ctx.world, versionId));
   },
 };
@@ -160,7 +161,7 @@ export const duplicateStartOfRunningInstance: Scenario = {
   name: "starting a running instance's id again is refused",
   settings: FAST_SETTINGS,
   async run(ctx) {
-    const versionId = ctx.world.publishVersion("1.0.0", { regionMinutes: { westeurope: seconds(3), northeurope: seconds(4), eastus: seconds(4) } });
+    const versionId = ctx.world.publishVersion("1.0.0", { regionMinutes: { westeurope: seconds(6), northeurope: seconds(8), eastus: seconds(8) } });
     const id = await deliverWrite(ctx.world, versionId);
     await ctx.waitUntil(id, "the publish to run", (s) => s?.runtimeStatus === "Running");
     let refused = "not refused";
@@ -216,7 +217,7 @@ export const vmOnOnboardingAndPublish: Scenario = {
       },
     ]);
     await onboarded(ctx, requestId);
-    // 1.1.0 replicates in 4 s (read again at 5 s); the VM on 1.0.0 is deleted and made again on it.
+    // 1.1.0 replicates in 4 s (read again at about 11 s); the VM on 1.0.0 is deleted and made again on it.
     const versionId = world.publishVersion("1.1.0", { regionMinutes: { westeurope: seconds(2), northeurope: seconds(2), eastus: seconds(2) } });
     await ctx.waitFor(await deliverWrite(world, versionId));
   },
