@@ -6,11 +6,11 @@ import { app, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { createReadImageVersion } from "./activities/readImageVersion";
 import { createApplyShareChanges } from "./activities/applyShareChanges";
-import { createNotifyShareResults, createSubmitShareChange } from "./activities/shareCoordinatorClient";
-import { createEnsureAppReader, createEnsureGalleryReader, createRemoveRoleAssignment } from "./activities/galleryReader";
+import { createNotifyShareResults, createSubmitShareChange } from "./activities/shareCoordinatorMessages";
+import { createEnsureAppReader, createEnsureGalleryReader, createRemoveRoleAssignment } from "./activities/readerRoles";
 import { createFinishTenantRequest, createReadTenantGrants, createListWorkloadsToUpdate, createRecordTenantGrants, createRecordTenantWorkload, createRemoveTenantGrants } from "./activities/tenantRegistry";
 import { createReadWorkload, createResolveWorkloadImage, createStartWorkload } from "./activities/provisionVm";
-import { createNotifyWorkloadDone, createStartProvisioning } from "./activities/workloadClient";
+import { createNotifyWorkloadDone, createStartProvisioning } from "./activities/workloadMessages";
 import { createAcquireCreationSlot, createReleaseCreationSlot } from "./activities/creationSlots";
 import { createVerifyDirectShare } from "./activities/verifyDirectShare";
 import { createVerifyCommunityVersion } from "./activities/verifyCommunityVersion";
@@ -58,8 +58,8 @@ import { loadConfig, type AppConfig } from "./config";
 import { getStatus, GET_STATUS } from "./functions/getStatus";
 import { createGetRequest, createGetTenant, createListTenants } from "./functions/registryQueries";
 import type * as ImageVersionEvents from "./functions/imageVersionEvents";
+import type * as SubmitTenantRequest from "./functions/submitTenantRequest";
 import type * as TenantRequests from "./functions/tenantRequests";
-import type * as TenantRequestTrigger from "./functions/tenantRequestTrigger";
 import { offboardTenant, OFFBOARD_TENANT } from "./orchestrations/offboardTenant";
 import { onboardTenant, ONBOARD_TENANT } from "./orchestrations/onboardTenant";
 import { provisionVm, PROVISION_VM } from "./orchestrations/provisionVm";
@@ -149,7 +149,7 @@ function registerFunctions(services: CurrentServices): void {
       authLevel: "function",
       handler: async (request, context) => {
         // Like the event parser, the request schemas (zod) load with the first request.
-        const { createSubmitTenantRequest }: typeof TenantRequests = await import("./functions/tenantRequests.js");
+        const { createSubmitTenantRequest }: typeof SubmitTenantRequest = await import("./functions/submitTenantRequest.js");
         return createSubmitTenantRequest(services().tenantRequests, schema)(request, context);
       },
     });
@@ -204,7 +204,7 @@ function registerFunctions(services: CurrentServices): void {
     queueName: "%ONBOARDING_QUEUE_NAME%",
     extraInputs: [df.input.durableClient()],
     handler: async (message, context) => {
-      const { createTenantRequestHandler }: typeof TenantRequestTrigger = await import("./functions/tenantRequestTrigger.js");
+      const { createTenantRequestHandler }: typeof TenantRequests = await import("./functions/tenantRequests.js");
       await createTenantRequestHandler(services)(message, context);
     },
   });

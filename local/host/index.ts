@@ -12,17 +12,17 @@ import { durableClientBindingData, durableRpcHandler, durableWebhookHandler, RPC
 import type { HistoryEvent } from "./durable/history";
 import { DurableRuntime, type WaitForOptions } from "./durable/runtime";
 import type { OrchestrationStatus } from "./durable/store";
-import { EVENT_GRID_PATH, eventGridHandler } from "./eventGrid";
+import { EVENT_GRID_PATH, eventGridHandler } from "./eventGridWebhook";
 import { httpFunctionOf, httpTriggerHandler, ROUTE_PREFIX, type HttpFunction } from "./httpTriggers";
 import { jsonResponse, startServer, textResponse, type HostRequest, type HostResponse, type StartedServer } from "./httpServer";
 import { invoke, jsonTypedData, runAppStartHooks, runAppTerminateHooks, stringTypedData, triggerTypeOf, type BindingServices, type HostLog } from "./invoke";
 import { createKeys, keyMatches, newKey, presentedKey } from "./keys";
-import { readHostJson, serviceBusOptionsOf, ServiceBusTriggers, type HostJson, type ServiceBusExtensionOptions, type ServiceBusListenerInfo } from "./serviceBus";
+import { readHostJson, serviceBusOptionsOf, ServiceBusTriggers, type HostJson, type ServiceBusExtensionOptions, type ServiceBusListenerInfo } from "./serviceBusTriggers";
 import { startTimerTriggers, timerFunctionOf, type TimerFunction } from "./timerTriggers";
 
 export type { OrchestrationStatus, RuntimeStatus } from "./durable/store";
 export type { WaitForOptions } from "./durable/runtime";
-export type { HostJson, ServiceBusExtensionOptions, ServiceBusListenerInfo } from "./serviceBus";
+export type { HostJson, ServiceBusExtensionOptions, ServiceBusListenerInfo } from "./serviceBusTriggers";
 export type { HistoryEvent } from "./durable/history";
 export { installFunctionsCore } from "./core";
 

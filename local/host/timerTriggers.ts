@@ -9,7 +9,7 @@ import type { Clock } from "../clock";
 import type { Alarms } from "./alarms";
 import type { Registration } from "./core";
 import { invoke, jsonTypedData, triggerBindingOf, type BindingServices, type HostLog } from "./invoke";
-import { resolveSetting } from "./serviceBus";
+import { resolveSetting } from "./serviceBusTriggers";
 
 interface Field {
   readonly values: ReadonlySet<number>;

@@ -1,74 +1,145 @@
-// POST /api/onboarding and POST /api/offboarding (function key): validate a v1 request and put it on
-// the onboarding queue. 400 names every failing field; 202 says where to follow the request; a queue
-// that cannot be reached is a 503 with Retry-After, never a 500 with a stack or a connection string.
-import { HttpResponse, type HttpRequest, type InvocationContext } from "@azure/functions";
-import type { TenantRequestQueue } from "../azure/tenantRequestQueue";
-import { classifyError, describeError } from "../domain/errors";
-import { parseTenantMessage, type TenantMessage } from "../domain/messages";
-import type { FieldError } from "../domain/validation";
+// tenantRequests: the Service Bus queue trigger for onboarding/v1 and offboarding/v1 messages.
+// Settlement follows docs/decisions/0001-service-bus-settlement.md: host.json completes the message
+// when this returns and abandons it when this throws. So:
+//   - a message that can never be processed (invalid, or in conflict with the tenant's running
+//     request) is recorded as a rejected request with every failing field, reported as an outcome
+//     event, and this returns: retrying could not help;
+//   - a valid one moves the tenant into its lifecycle operation (an ETag-checked registry write, so
+//     two messages for one tenant cannot both start) and starts onboardTenant or offboardTenant with
+//     an instance id derived from the requestId: a repeat starts nothing;
+//   - anything that may pass (storage, the durable client) throws: the message comes back, and after
+//     maxDeliveryCount Service Bus dead-letters it. Nothing is lost either way.
+import type { InvocationContext } from "@azure/functions";
+import * as df from "durable-functions";
+import type { Services } from "../app";
+import type { TenantRecord } from "../azure/registry";
+import { stableGuid } from "../domain/instanceIds";
+import { parseTenantMessage, type OffboardingV1, type OnboardingV1, type TenantMessage } from "../domain/messages";
+import { REQUEST_REJECTED } from "../domain/outcomeEvents";
+import { isLifecycleOperationRunning, newTenantRecord, transition } from "../domain/tenantLifecycle";
+import { boundedText, isGuid, isObject, type FieldError } from "../domain/validation";
+import { OFFBOARD_TENANT, type OffboardTenantInput } from "../orchestrations/offboardTenant";
+import { ONBOARD_TENANT, type OnboardTenantInput } from "../orchestrations/onboardTenant";
+import { findInstance } from "./durableStatus";
 
-/** Far above any valid request (a few KB), far below Service Bus's 256 KB message limit. */
-export const MAX_REQUEST_BYTES = 64 * 1024;
-/** What a client is told to wait before trying again when the queue cannot be reached. */
-export const QUEUE_RETRY_AFTER_SECONDS = 10;
+const MAX_RECORDED_FIELDS = 100;
 
-export interface AcceptedBody {
-  readonly requestId: string;
-  readonly schema: TenantMessage["schema"];
-  /** Where the request's progress will be shown (GET /api/requests/{requestId}). */
-  readonly statusUrl: string;
+/** Why a valid request is refused for the tenant's present state. */
+class LifecycleConflict extends Error {}
+
+export function instanceIdOf(message: TenantMessage): string {
+  return `${message.schema === "onboarding/v1" ? "onboard" : "offboard"}-${message.requestId}`;
 }
 
-type Schema = TenantMessage["schema"];
-
-export function createSubmitTenantRequest(queue: TenantRequestQueue, schema: Schema) {
-  return async function submitTenantRequest(request: HttpRequest, context: InvocationContext): Promise<HttpResponse> {
-    const text = await request.text();
-    if (Buffer.byteLength(text, "utf8") > MAX_REQUEST_BYTES) {
-      return error(413, "RequestTooLarge", `the request body must be at most ${MAX_REQUEST_BYTES} bytes`);
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return invalid([{ path: "", rule: "must be a JSON object (the body is not valid JSON)" }]);
-    }
-    // The route says which request this is; a body may omit `schema`, but may not contradict it.
-    if (typeof body === "object" && body !== null && !Array.isArray(body)) {
-      const given = (body as Record<string, unknown>).schema;
-      if (given === undefined) body = { ...body, schema };
-      else if (given !== schema) return invalid([{ path: "schema", rule: `must be "${schema}" on this endpoint` }]);
-    }
-    const parsed = parseTenantMessage(body);
-    if (!parsed.ok) return invalid(parsed.errors);
+export function createTenantRequestHandler(services: () => Services) {
+  return async function handleTenantRequest(body: unknown, context: InvocationContext): Promise<void> {
+    const { registry, config } = services();
+    const messageId = typeof context.triggerMetadata?.messageId === "string" ? context.triggerMetadata.messageId : undefined;
+    const now = new Date().toISOString();
+    const parsed = parseTenantMessage(typeof body === "string" ? tryJson(body) : body);
+    if (!parsed.ok) return reject(requestIdOf(body, messageId), parsed.errors, "the message is invalid");
     const message = parsed.value;
 
-    if (!queue.configured) {
-      context.warn(`${schema}: request ${message.requestId} refused: ServiceBusConnection is not configured`);
-      return error(503, "QueueNotConfigured", "the onboarding queue is not configured on this app");
+    const client = df.getClient(context);
+    const instanceId = instanceIdOf(message);
+    if (await findInstance(client, instanceId)) {
+      context.log(`tenantRequests: request ${message.requestId} already has orchestration ${instanceId}; this delivery starts nothing`);
+      return;
     }
+    // One lifecycle operation per tenant: claim the tenant with an ETag-checked write before starting.
     try {
-      await queue.send(message);
+      await registry.updateTenant(message.tenantId, (current) => claim(current, message, now));
     } catch (err) {
-      // The reason is logged (one line, tokens removed); the caller only learns that it may retry.
-      context.warn(`${schema}: request ${message.requestId} could not be queued: ${describeError(classifyError(err))}`);
-      return new HttpResponse({
-        status: 503,
-        headers: { "retry-after": String(QUEUE_RETRY_AFTER_SECONDS) },
-        jsonBody: { error: { code: "QueueUnavailable", message: "the onboarding queue cannot be reached right now; send the same request again later" } },
-      });
+      if (err instanceof LifecycleConflict) return reject(message.requestId, [{ path: "tenantId", rule: err.message }], err.message, message);
+      throw err;
     }
-    context.log(`${schema}: request ${message.requestId} for tenant ${message.tenantId} queued`);
-    const statusUrl = `/api/requests/${message.requestId}`;
-    const accepted: AcceptedBody = { requestId: message.requestId, schema, statusUrl };
-    return new HttpResponse({ status: 202, headers: { location: statusUrl }, jsonBody: accepted });
+    await registry.recordRequest({ requestId: message.requestId, schema: message.schema, tenantId: message.tenantId, state: "running", receivedAt: now, updatedAt: now, instanceId, ...(messageId ? { messageId: boundedText(messageId, 128) } : {}) });
+    const retry = config.retry;
+    if (message.schema === "onboarding/v1") {
+      const consent = { expiryHours: config.consent.expiryHours, reminderHours: config.consent.reminderHours };
+      await client.startNew(ONBOARD_TENANT, { instanceId, input: { message, retry, consent, creationsInFlight: config.creationsInFlight } satisfies OnboardTenantInput });
+    } else {
+      await client.startNew(OFFBOARD_TENANT, { instanceId, input: { message, retry } satisfies OffboardTenantInput });
+    }
+    context.log(`tenantRequests: ${message.schema} ${message.requestId} for tenant ${message.tenantId} started as ${instanceId}`);
+
+    async function reject(requestId: string, fields: readonly FieldError[], reason: string, valid?: TenantMessage): Promise<void> {
+      const kept = fields.slice(0, MAX_RECORDED_FIELDS);
+      const schema = valid?.schema ?? schemaOf(body);
+      const tenantId = valid?.tenantId ?? tenantIdOf(body);
+      await registry.recordRequest({
+        requestId,
+        schema,
+        ...(tenantId ? { tenantId } : {}),
+        state: "rejected",
+        receivedAt: now,
+        updatedAt: now,
+        reason: fields.length > kept.length ? `${reason} (${fields.length} failing fields; the first ${kept.length} are recorded)` : reason,
+        fields: kept,
+        ...(messageId ? { messageId: boundedText(messageId, 128) } : {}),
+      });
+      await services().outcomes.send({ type: REQUEST_REJECTED, subject: `/requests/${requestId}`, id: `${requestId}:${REQUEST_REJECTED}`, time: now, data: { requestId, schema, ...(tenantId ? { tenantId } : {}), reason, fields: kept } });
+      context.warn(`tenantRequests: request ${requestId} rejected: ${reason}: ${kept.map((f) => `${f.path || "(message)"} ${f.rule}`).join("; ").slice(0, 2000)}`);
+    }
   };
 }
 
-function invalid(errors: readonly FieldError[]): HttpResponse {
-  return new HttpResponse({ status: 400, jsonBody: { error: { code: "InvalidRequest", message: "the request has invalid fields", fields: errors } } });
+/** The tenant record once this request has it: a new onboarding claims it, an offboarding needs it. */
+function claim(current: TenantRecord | undefined, message: TenantMessage, at: string): TenantRecord {
+  if (current && current.lastRequestId === message.requestId) return current; // a redelivery of the request that holds it
+  if (current && isLifecycleOperationRunning(current.state)) {
+    throw new LifecycleConflict(`tenant ${message.tenantId} is busy with request ${current.lastRequestId} (${current.state}); send this request again once that one has finished (GET /api/requests/${current.lastRequestId})`);
+  }
+  if (message.schema === "offboarding/v1") return offboarding(current, message, at);
+  return onboarding(current, message, at);
 }
 
-function error(status: number, code: string, message: string): HttpResponse {
-  return new HttpResponse({ status, jsonBody: { error: { code, message } } });
+function onboarding(current: TenantRecord | undefined, message: OnboardingV1, at: string): TenantRecord {
+  const base = current ?? { ...newTenantRecord(message.tenantId, { at, requestId: message.requestId }), displayName: message.displayName, mode: message.mode, galleries: [], subscriptionIds: [] };
+  const next = current ? transition(current, "requested", { at, requestId: message.requestId }) : base;
+  // A later onboarding of an active tenant adds galleries and subscriptions; the mode is the latest request's.
+  const galleries = [...new Map([...(current?.galleries ?? []), ...message.galleries].map((g) => [g.toLowerCase(), g])).values()];
+  const subscriptionIds = [...new Set([...(current?.subscriptionIds ?? []), ...(message.subscriptionIds ?? [])])];
+  return {
+    ...base,
+    ...next,
+    displayName: message.displayName,
+    mode: message.mode,
+    galleries,
+    subscriptionIds,
+    ...(message.consumer ? { consumer: message.consumer } : {}),
+    ...(message.principal ? { principal: message.principal } : {}),
+  };
+}
+
+function offboarding(current: TenantRecord | undefined, message: OffboardingV1, at: string): TenantRecord {
+  if (!current) throw new LifecycleConflict(`tenant ${message.tenantId} is not registered: there is nothing to offboard`);
+  if (current.state !== "active" && current.state !== "failed") throw new LifecycleConflict(`tenant ${message.tenantId} is ${current.state}: only an active (or failed) tenant can be offboarded`);
+  return { ...current, ...transition(current, "offboarding", { at, requestId: message.requestId }) };
+}
+
+function tryJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** The request id a rejection is recorded under: the message's own when it is a GUID, else one derived from the Service Bus message id. */
+function requestIdOf(body: unknown, messageId: string | undefined): string {
+  const own = isObject(body) ? body.requestId : undefined;
+  if (isGuid(own)) return own.toLowerCase();
+  if (isGuid(messageId)) return messageId.toLowerCase();
+  return stableGuid(`rejected|${messageId ?? JSON.stringify(body)?.slice(0, 4096) ?? ""}`);
+}
+
+function schemaOf(body: unknown): "onboarding/v1" | "offboarding/v1" | "unknown" {
+  const s = isObject(body) ? body.schema : undefined;
+  return s === "onboarding/v1" || s === "offboarding/v1" ? s : "unknown";
+}
+
+function tenantIdOf(body: unknown): string | undefined {
+  const t = isObject(body) ? body.tenantId : undefined;
+  return isGuid(t) ? t.toLowerCase() : undefined;
 }

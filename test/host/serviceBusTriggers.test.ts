@@ -10,7 +10,7 @@ import { ServiceBusClient, type ServiceBusMessage, type ServiceBusSender } from 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { VirtualClock } from "../../local/clock";
 import { startLocalHost, type ServiceBusListenerInfo } from "../../local/host";
-import { newtonsoftDate, serviceBusOptionsOf } from "../../local/host/serviceBus";
+import { newtonsoftDate, serviceBusOptionsOf } from "../../local/host/serviceBusTriggers";
 import { startServiceBusBroker, type ServiceBusBroker } from "../../local/servicebus";
 import type * as HostApp from "../fixtures/host-app/index.js";
 import { fixtureState, startFixtureHost, T0, type FixtureHost } from "./support";
