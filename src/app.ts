@@ -49,12 +49,8 @@ import {
   type ActivityDescriptor,
   type ActivityResult,
 } from "./activities/descriptors";
-import { createArmClients, type ArmClients } from "./azure/armClients";
-import { createAuditTrail, type AuditTrail } from "./azure/auditTable";
-import { createCredentialProvider, type CredentialProvider } from "./azure/credentials";
-import { createOutcomePublisher, type OutcomePublisher } from "./azure/outcomePublisher";
-import { createRegistry, type Registry } from "./azure/registry";
-import { loadConfig, type AppConfig } from "./config";
+import { loadConfig } from "./config";
+import { createServices, type Services } from "./services";
 import { getStatus, GET_STATUS } from "./functions/getStatus";
 import { createGetRequest, createGetTenant, createListTenants } from "./functions/registryQueries";
 import type * as ImageVersionEvents from "./functions/imageVersionEvents";
@@ -63,7 +59,6 @@ import type * as TenantRequests from "./functions/tenantRequests";
 import { offboardTenant, OFFBOARD_TENANT } from "./orchestrations/offboardTenant";
 import { onboardTenant, ONBOARD_TENANT } from "./orchestrations/onboardTenant";
 import { provisionVm, PROVISION_VM } from "./orchestrations/provisionVm";
-import { createTenantRequestQueue, type TenantRequestQueue } from "./azure/tenantRequestQueue";
 import { publishImageVersion, PUBLISH_IMAGE_VERSION } from "./orchestrations/publishImageVersion";
 import { shareCoordinator, SHARE_COORDINATOR } from "./orchestrations/shareCoordinator";
 
@@ -71,37 +66,6 @@ export const IMAGE_VERSION_EVENTS = "imageVersionEvents";
 export const SUBMIT_ONBOARDING = "submitOnboarding";
 export const SUBMIT_OFFBOARDING = "submitOffboarding";
 export const TENANT_REQUESTS = "tenantRequests";
-
-/** What activities and triggers are given: everything that talks to Azure. */
-export interface Services {
-  readonly config: AppConfig;
-  readonly credentials: CredentialProvider;
-  readonly arm: ArmClients;
-  readonly audit: AuditTrail;
-  readonly outcomes: OutcomePublisher;
-  readonly tenantRequests: TenantRequestQueue;
-  /** Who should have what: tenants, what the app granted them, every request. */
-  readonly registry: Registry;
-}
-
-export function createServices(config: AppConfig): Services {
-  const credentials = createCredentialProvider(config);
-  return {
-    config,
-    credentials,
-    arm: createArmClients(config, credentials),
-    audit: createAuditTrail(config, credentials),
-    outcomes: createOutcomePublisher(config, credentials),
-    tenantRequests: createTenantRequestQueue(config, credentials),
-    registry: createRegistry({
-      tableName: config.registry.tableName,
-      connection:
-        "connectionString" in config.registry
-          ? { connectionString: config.registry.connectionString }
-          : { tableServiceUri: config.registry.tableServiceUri, credential: credentials.publisher() },
-    }),
-  };
-}
 
 /** The services of the running app; they exist from the appStart hook until appTerminate. */
 type CurrentServices = () => Services;

@@ -19,7 +19,7 @@ import { randomBytes } from "node:crypto";
 import type { World } from "./world";
 import { GALLERY_ID, PUBLISHER, imageVersionId } from "./world";
 // After ./world, which imports local/host: that installs what the app's modules need to load.
-import { createServices } from "../../src/app";
+import { createServices } from "../../src/services";
 import { loadConfig } from "../../src/config";
 import type { OnboardTenantResult } from "../../src/orchestrations/onboardTenant";
 import type { GrantBody, RequestBody, TenantBody, TenantListBody, WorkloadBody } from "../../src/functions/registryQueries";

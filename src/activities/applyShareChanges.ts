@@ -5,7 +5,7 @@
 // (`ensureRegistered`) are read here, when the share runs: the static SHARE_* settings plus every
 // active direct-mode tenant the registry has for the gallery.
 // Safe to run twice: the second run finds nothing missing and makes no call.
-import type { Services } from "../app";
+import type { Services } from "../services";
 import { parseGalleryId, sameResourceId } from "../domain/resourceIds";
 import { mergeShareRequests, type ShareChangeRequest } from "../domain/shareTargets";
 import type { ShareTargets } from "../domain/sharePlan";

@@ -2,7 +2,7 @@
 // slots (rows of the registry table, taken with ETag-checked writes) from before its PUT until its
 // VM or scale set is done, so onboardings and publishes together never run more at once. A slot's
 // lease runs out on its own when a holder never frees it.
-import type { Services } from "../app";
+import type { Services } from "../services";
 import { runActivity } from "./activityResult";
 import type { ActivityResult, CreationSlotInput } from "./descriptors";
 

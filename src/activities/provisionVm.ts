@@ -10,7 +10,7 @@
 // orchestration waits between reads on durable timers, so nothing sleeps here. Names are
 // deterministic, PUTs idempotent, SSH keys only, and tags link each resource to its tenant, the
 // request or publish that made it, and its image version.
-import type { Services } from "../app";
+import type { Services } from "../services";
 import { formatImageVersionId, parseGalleryId, parseSubnetId } from "../domain/resourceIds";
 import { compareImageVersions, workloadNames, workloadResourceId } from "../domain/workloads";
 import { ActivityRuleError, runActivity } from "./activityResult";

@@ -8,7 +8,7 @@
 //    image needs (any missing action named exactly: Contributor alone was not always enough), and the
 //    gallery's newest version is readable with the app's publisher-tenant token.
 import { randomUUID } from "node:crypto";
-import type { Services } from "../app";
+import type { Services } from "../services";
 import { adminConsentUrl } from "../domain/adminConsent";
 import { createConsentState } from "../domain/consentState";
 import { parseGalleryId } from "../domain/resourceIds";

@@ -1,6 +1,6 @@
 // Reads an image version with its replication status ($expand=ReplicationStatus), after checking
 // that it belongs to a gallery this app manages.
-import type { Services } from "../app";
+import type { Services } from "../services";
 import { parseImageVersionId } from "../domain/resourceIds";
 import { runActivity } from "./activityResult";
 import type { ActivityResult, ImageVersionReading, ReadImageVersionInput } from "./descriptors";

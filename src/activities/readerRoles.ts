@@ -3,7 +3,7 @@
 // scope, the principal and the role, so running twice makes one assignment; 409
 // RoleAssignmentExists counts as done. principalType is always sent: a principal created moments
 // ago is not found otherwise (replication delay, 400 PrincipalNotFound).
-import type { Services } from "../app";
+import type { Services } from "../services";
 import { stableGuid } from "../domain/instanceIds";
 import { normalizeResourceId, parseGalleryId } from "../domain/resourceIds";
 import { runActivity } from "./activityResult";

@@ -1,5 +1,5 @@
 // Records in the audit table which targets had access to a version once it was shared.
-import type { Services } from "../app";
+import type { Services } from "../services";
 import { auditPartition, type AuditRow } from "../azure/auditTable";
 import { parseImageVersionId } from "../domain/resourceIds";
 import { runActivity } from "./activityResult";

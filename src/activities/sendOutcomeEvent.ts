@@ -1,5 +1,5 @@
 // Sends an outcome event to the configured topic (a no-op when none is configured).
-import type { Services } from "../app";
+import type { Services } from "../services";
 import type { OutcomeEvent } from "../domain/outcomeEvents";
 import { runActivity } from "./activityResult";
 import type { ActivityResult } from "./descriptors";

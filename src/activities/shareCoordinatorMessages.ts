@@ -5,7 +5,7 @@
 // orchestration has already stopped listening for).
 import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
-import type { Services } from "../app";
+import type { Services } from "../services";
 import { findInstance } from "../functions/durableStatus";
 import { SHARE_CHANGE_EVENT, SHARE_COORDINATOR, type ShareCoordinatorState } from "../orchestrations/shareCoordinator";
 import { runActivity } from "./activityResult";

@@ -1,6 +1,6 @@
 // What a consumer sees of a direct share: the shared gallery's unique name, found among the
 // galleries shared with its tenant in a location ("<publisher subscription>-<GALLERY NAME>").
-import type { Services } from "../app";
+import type { Services } from "../services";
 
 type Compute = ReturnType<Services["arm"]["compute"]>;
 

@@ -2,7 +2,7 @@
 // tenant and its request end up. Each write is idempotent (grants are upserts keyed by gallery and
 // target; the lifecycle transition to the state the record is already in, by the same request, is
 // a no-op), so a retried activity changes nothing twice.
-import type { Services } from "../app";
+import type { Services } from "../services";
 import { transition } from "../domain/tenantLifecycle";
 import { runActivity } from "./activityResult";
 import { compareImageVersions, type TenantWorkload, type WorkloadKind } from "../domain/workloads";

@@ -1,6 +1,6 @@
 // Checks that a version of a community gallery is visible to all of Azure under its public name:
 // `communityGalleries/{publicName}/images/{image}/versions/{version}` in a region it replicated to.
-import type { Services } from "../app";
+import type { Services } from "../services";
 import { parseImageVersionId } from "../domain/resourceIds";
 import { runActivity } from "./activityResult";
 import type { ActivityResult, CommunityVersionInput } from "./descriptors";

@@ -2,7 +2,7 @@
 // the gallery is listed among those shared with the tenant, and its newest version is readable in
 // the consumer's location. A version not yet replicated there is reported as such, not as a failure
 // to share.
-import type { Services } from "../app";
+import type { Services } from "../services";
 import { parseGalleryId } from "../domain/resourceIds";
 import { runActivity } from "./activityResult";
 import type { ActivityResult, DirectShareVisibility, VerifyDirectShareInput } from "./descriptors";

@@ -3,7 +3,7 @@
 // that consent. The state is used once: after the orchestration has been told, the tenant's pending
 // consent is cleared with an ETag-checked write, so a replayed callback finds nothing to act on.
 // (Telling first, then clearing: a failure in between costs a harmless repeat, never a lost consent.)
-import type { Services } from "../app";
+import type { Services } from "../services";
 import { parseConsentCallback } from "../domain/adminConsent";
 import { verifyConsentState } from "../domain/consentState";
 

@@ -11,7 +11,7 @@
 //     maxDeliveryCount Service Bus dead-letters it. Nothing is lost either way.
 import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
-import type { Services } from "../app";
+import type { Services } from "../services";
 import type { TenantRecord } from "../azure/registry";
 import { stableGuid } from "../domain/instanceIds";
 import { parseTenantMessage, type OffboardingV1, type OnboardingV1, type TenantMessage } from "../domain/messages";

@@ -3,7 +3,7 @@
 // consumer tenant through the multi-tenant app's federated credential, and the auxiliary header.
 import { describe, expect, it } from "vitest";
 import { CONSUMERS, PUBLISHER } from "../../local/demo/world";
-import { createServices } from "../../src/app";
+import { createServices } from "../../src/services";
 import { loadConfig } from "../../src/config";
 import { useWorlds } from "../e2e/support";
 

@@ -3,7 +3,7 @@
 // through the share coordinator and ARM, and the registry (Azurite) records it.
 import { describe, expect, it } from "vitest";
 import { CONSUMERS, GALLERY_ID, ONBOARDING_QUEUE, PUBLISHER, versionWriteEvent, type World } from "../../local/demo/world";
-import { createServices } from "../../src/app";
+import { createServices } from "../../src/services";
 import { loadConfig } from "../../src/config";
 import { publishInstanceId } from "../../src/domain/instanceIds";
 import { armLog, isShareCall, sendRequests, useWorlds } from "./support";

@@ -1,0 +1,40 @@
+// The services activities and triggers are given: everything that talks to Azure, built once from
+// the validated settings. Their SDK clients are made (and their packages loaded) on first use.
+import { createArmClients, type ArmClients } from "./azure/armClients";
+import { createAuditTrail, type AuditTrail } from "./azure/auditTable";
+import { createCredentialProvider, type CredentialProvider } from "./azure/credentials";
+import { createOutcomePublisher, type OutcomePublisher } from "./azure/outcomePublisher";
+import { createRegistry, type Registry } from "./azure/registry";
+import { createTenantRequestQueue, type TenantRequestQueue } from "./azure/tenantRequestQueue";
+import type { AppConfig } from "./config";
+
+/** What activities and triggers are given: everything that talks to Azure. */
+export interface Services {
+  readonly config: AppConfig;
+  readonly credentials: CredentialProvider;
+  readonly arm: ArmClients;
+  readonly audit: AuditTrail;
+  readonly outcomes: OutcomePublisher;
+  readonly tenantRequests: TenantRequestQueue;
+  /** Who should have what: tenants, what the app granted them, every request. */
+  readonly registry: Registry;
+}
+
+export function createServices(config: AppConfig): Services {
+  const credentials = createCredentialProvider(config);
+  return {
+    config,
+    credentials,
+    arm: createArmClients(config, credentials),
+    audit: createAuditTrail(config, credentials),
+    outcomes: createOutcomePublisher(config, credentials),
+    tenantRequests: createTenantRequestQueue(config, credentials),
+    registry: createRegistry({
+      tableName: config.registry.tableName,
+      connection:
+        "connectionString" in config.registry
+          ? { connectionString: config.registry.connectionString }
+          : { tableServiceUri: config.registry.tableServiceUri, credential: credentials.publisher() },
+    }),
+  };
+}
