@@ -8,7 +8,7 @@
 import type { Services } from "../services";
 import { parseGalleryId, sameResourceId } from "../domain/resourceIds";
 import { mergeShareRequests, type ShareChangeRequest } from "../domain/shareTargets";
-import type { ShareTargets } from "../domain/sharePlan";
+import { permissionsNotGroupsReason, type ShareTargets } from "../domain/sharePlan";
 import { runActivity } from "./activityResult";
 import type { ActivityResult, AppliedShareChanges, ApplyShareChangesInput, ShareChange, ShareIds } from "./descriptors";
 import { endedWithEmptyBody } from "./shareLro";
@@ -98,7 +98,7 @@ export function createApplyShareChanges(services: Services) {
       const operations = merged.operations;
       // Nothing to change: no call, whatever the gallery's settings (a publish with no targets).
       if (operations.length > 0 && permissions?.toLowerCase() !== "groups") {
-        const reason = `permissions-not-groups: direct sharing needs the gallery's sharingProfile.permissions to be "Groups" (it is ${JSON.stringify(permissions ?? "not set")}); it can only be set when the gallery is created`;
+        const reason = permissionsNotGroupsReason(permissions);
         return { results: input.changes.map((c) => rejected(c.requestId, refused.get(c.requestId) ?? reason)), shareCalls: 0 };
       }
       let remainingHeader: string | undefined;

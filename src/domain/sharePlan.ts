@@ -61,13 +61,14 @@ function checkIds(desired: ShareTargets): void {
   }
 }
 
+/** Why a gallery whose sharingProfile.permissions is not "Groups" cannot be shared directly. */
+export function permissionsNotGroupsReason(permissions: string | undefined): string {
+  return `permissions-not-groups: direct sharing needs the gallery's sharingProfile.permissions to be "Groups" (it is ${JSON.stringify(permissions ?? "not set")}); it can only be set when the gallery is created`;
+}
+
 function checkPreconditions(current: SharingProfileState, encrypted: boolean | undefined): void {
   if (current.permissions?.toLowerCase() !== "groups") {
-    throw new ShareRuleError(
-      "permissions-not-groups",
-      [],
-      `permissions-not-groups: direct sharing needs the gallery's sharingProfile.permissions to be "Groups" (it is ${JSON.stringify(current.permissions ?? "not set")}); it can only be set when the gallery is created`,
-    );
+    throw new ShareRuleError("permissions-not-groups", [], permissionsNotGroupsReason(current.permissions));
   }
   if (encrypted === true) {
     throw new ShareRuleError("encrypted-version", [], "encrypted-version: an image version with encryption settings cannot be directly shared");
