@@ -24,6 +24,7 @@ import {
   type GrantKind,
 } from "../domain/registryKeys";
 import { NAME_RULES, formatGalleryId, parseGalleryId, resourceIdIssue } from "../domain/resourceIds";
+import { PRINCIPAL_TYPES, SHARING_MODES, TENANT_STATES, type PrincipalType, type SharingMode, type TenantState } from "../domain/tenantModel";
 import { DomainValidationError, isGuid, isObject, type FieldError } from "../domain/validation";
 import type { TenantWorkload, WorkloadKind } from "../domain/workloads";
 import { isLocalStorage } from "./auditTable";
@@ -32,19 +33,16 @@ import { tablesSdk } from "./sdk";
 export type { TenantWorkload } from "../domain/workloads";
 
 export type { GrantKind } from "../domain/registryKeys";
+export type { TenantState } from "../domain/tenantModel";
 
 // ---------------------------------------------------------------------------------------------
 // Records
 
 const REQUEST_SCHEMAS = ["onboarding/v1", "offboarding/v1", "unknown"] as const;
 const REQUEST_STATES = ["accepted", "rejected", "running", "succeeded", "failed"] as const;
-const TENANT_MODES = ["direct", "rbac", "principal"] as const;
-const TENANT_STATES = ["requested", "consent-pending", "active", "offboarding", "offboarded", "failed"] as const;
-const PRINCIPAL_TYPES = ["User", "Group", "ServicePrincipal"] as const;
 const WORKLOAD_KINDS = ["vm", "vmss"] as const satisfies readonly WorkloadKind[];
 
 export type RequestState = (typeof REQUEST_STATES)[number];
-export type TenantState = (typeof TENANT_STATES)[number];
 
 export interface RequestRecord {
   readonly requestId: string;
@@ -73,11 +71,11 @@ export interface TenantHistoryEntry {
 export interface TenantRecord {
   readonly tenantId: string;
   readonly displayName: string;
-  readonly mode: (typeof TENANT_MODES)[number];
+  readonly mode: SharingMode;
   readonly galleries: readonly string[];
   readonly subscriptionIds: readonly string[];
   readonly consumer?: { readonly subscriptionId: string; readonly resourceGroup: string; readonly location: string };
-  readonly principal?: { readonly objectId: string; readonly type: (typeof PRINCIPAL_TYPES)[number] };
+  readonly principal?: { readonly objectId: string; readonly type: PrincipalType };
   readonly state: TenantState;
   readonly since: string;
   readonly reason?: string;
@@ -372,7 +370,7 @@ function newestHistory<E extends { at: string }>(history: readonly E[]): readonl
 const tenantShape = {
   tenantId: guid,
   displayName: text,
-  mode: oneOf(TENANT_MODES),
+  mode: oneOf(SHARING_MODES),
   galleries: listOf(galleryId),
   subscriptionIds: listOf(guid),
   consumer: optional(struct({ subscriptionId: guid, resourceGroup, location: text })),

@@ -14,10 +14,10 @@ import {
   resourceIdIssue,
   type ResourceIdKind,
 } from "./resourceIds";
+import { PRINCIPAL_TYPES, SHARING_MODES, type SharingMode } from "./tenantModel";
 import { GUID_PATTERN, isObject, quoteForError, type FieldError } from "./validation";
 import { parseWithSchema } from "./zodIssues";
 
-type SharingMode = "direct" | "rbac" | "principal";
 
 /** principal mode: Reader on each gallery for a person, a group or a service principal (B2B guests included). */
 interface PrincipalTarget { objectId: string; type: "User" | "Group" | "ServicePrincipal" }
@@ -181,8 +181,8 @@ const onboardingV1Schema: z.ZodType<OnboardingV1> = z.strictObject({
   requestId: guid("must be a UUID"),
   tenantId: guid("must be a GUID"),
   displayName: z.string().trim().min(1, { error: "must not be empty" }).max(256, { error: "must be at most 256 characters" }),
-  mode: z.enum(["direct", "rbac", "principal"]),
-  principal: z.strictObject({ objectId: guid("must be a GUID (the object id of the user, group or service principal)"), type: z.enum(["User", "Group", "ServicePrincipal"]) }).optional(),
+  mode: z.enum(SHARING_MODES),
+  principal: z.strictObject({ objectId: guid("must be a GUID (the object id of the user, group or service principal)"), type: z.enum(PRINCIPAL_TYPES) }).optional(),
   subscriptionIds: z.array(guid("must be a GUID")).min(1, { error: "must list at least one subscription when given" }).superRefine(noRepeats).optional(),
   galleries: galleryList,
   consumer: consumerSchema.optional(),

@@ -9,12 +9,10 @@
 // The table is the one place that says which step may follow which, so a late or repeated message
 // cannot, say, reactivate an offboarded tenant without a new onboarding request.
 
+import type { SharingMode, TenantState } from "./tenantModel";
 import { DomainValidationError, boundedText, isGuid, quoteForError, type FieldError } from "./validation";
 
-export type TenantState = "requested" | "consent-pending" | "active" | "offboarding" | "offboarded" | "failed";
-
-/** Onboarding modes; only rbac needs the tenant's admin to consent to the multi-tenant app. */
-type OnboardingMode = "direct" | "principal" | "rbac";
+export type { TenantState } from "./tenantModel";
 
 const NEXT: Record<TenantState, readonly TenantState[]> = {
   requested: ["consent-pending", "active", "failed"],
@@ -28,7 +26,8 @@ const NEXT: Record<TenantState, readonly TenantState[]> = {
   failed: ["requested", "offboarding"],
 };
 
-const MODES_WITHOUT_CONSENT: ReadonlySet<OnboardingMode> = new Set(["direct", "principal"]);
+/** Only rbac needs the tenant's admin to consent to the multi-tenant app. */
+const MODES_WITHOUT_CONSENT: ReadonlySet<SharingMode> = new Set(["direct", "principal"]);
 
 /** Entries kept in `history`: enough to explain the recent past, bounded so a table row stays small. */
 const HISTORY_LIMIT = 50;
@@ -65,7 +64,7 @@ interface TransitionOptions {
   reason?: string;
   requestId: string;
   /** When given, `requested → active` is allowed only for a mode that needs no consent. */
-  mode?: OnboardingMode;
+  mode?: SharingMode;
 }
 
 const STATES = Object.keys(NEXT) as TenantState[];
@@ -74,14 +73,14 @@ function isTenantState(value: unknown): value is TenantState {
   return typeof value === "string" && (STATES as string[]).includes(value);
 }
 
-function allowedNext(from: TenantState, mode: OnboardingMode | undefined): TenantState[] {
+function allowedNext(from: TenantState, mode: SharingMode | undefined): TenantState[] {
   const next = NEXT[from];
   if (from === "requested" && mode !== undefined && !MODES_WITHOUT_CONSENT.has(mode)) return next.filter((s) => s !== "active");
   return [...next];
 }
 
 /** Whether `to` may follow `from`; with `mode`, `requested → active` only when the mode needs no consent. */
-export function canTransition(from: TenantState, to: TenantState, mode?: OnboardingMode): boolean {
+export function canTransition(from: TenantState, to: TenantState, mode?: SharingMode): boolean {
   return isTenantState(from) && allowedNext(from, mode).includes(to);
 }
 

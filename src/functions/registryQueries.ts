@@ -9,18 +9,16 @@
 import { HttpResponse, type HttpRequest, type InvocationContext } from "@azure/functions";
 import { RegistryCorruptRowError, type Grant, type Registry, type RequestRecord, type TenantRecord, type TenantState } from "../azure/registry";
 import { classifyError, describeError } from "../domain/errors";
+import { TENANT_STATES } from "../domain/tenantModel";
 import { isGuid, type FieldError } from "../domain/validation";
 
 /** What a client is told to wait before asking again when the registry cannot be read. */
 export const REGISTRY_RETRY_AFTER_SECONDS = 5;
 
 /**
- * The states `?state=` accepts. registry.ts does not export its list, so this one is checked
- * against TenantState both ways: a state added there fails the type check here until it is added.
+ * The states `?state=` accepts: every state of the tenant model (domain/tenantModel.ts).
  */
-export const TENANT_STATE_FILTERS = ["requested", "consent-pending", "active", "offboarding", "offboarded", "failed"] as const satisfies readonly TenantState[];
-type MissingStateFilter = Exclude<TenantState, (typeof TENANT_STATE_FILTERS)[number]>;
-const _everyStateFiltered: [MissingStateFilter] extends [never] ? true : MissingStateFilter = true;
+export const TENANT_STATE_FILTERS: readonly TenantState[] = TENANT_STATES;
 
 // ---------------------------------------------------------------------------------------------
 // Response bodies (see README, "Status API")
