@@ -59,8 +59,7 @@ export function createCreateConsentRequest(services: Services) {
       });
       await registry.updateTenant(input.tenantId, (current) => {
         if (!current) throw new Error(`tenant ${input.tenantId} is not in the registry`);
-        const next = transition(current, "consent-pending", { at: input.issuedAt, requestId: input.requestId });
-        return { ...current, ...next, consent: { url, expiresAt: input.expiresAt } };
+        return { ...transition(current, "consent-pending", { at: input.issuedAt, requestId: input.requestId }), consent: { url, expiresAt: input.expiresAt } };
       });
       return { consentPageUrl: `${config.consent.publicBaseUrl}/api/consent/${input.requestId}`, adminConsentUrl: url };
     });

@@ -45,8 +45,7 @@ export function createFinishTenantRequest(services: Services) {
     runActivity(async () => {
       const stored = await services.registry.updateTenant(input.tenantId, (current) => {
         if (!current) throw new Error(`tenant ${input.tenantId} is not in the registry`);
-        const next = transition(current, input.tenantState, { at: input.at, requestId: input.requestId, ...(input.reason ? { reason: input.reason } : {}) });
-        return { ...current, ...next };
+        return transition(current, input.tenantState, { at: input.at, requestId: input.requestId, ...(input.reason ? { reason: input.reason } : {}) });
       });
       await services.registry.updateRequest(input.requestId, { state: input.requestState, updatedAt: input.at, ...(input.reason ? { reason: input.reason } : { reason: undefined }) });
       return { state: stored.record.state };

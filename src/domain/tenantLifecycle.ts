@@ -43,7 +43,8 @@ interface TenantHistoryEntry {
   reason?: string;
 }
 
-export interface TenantRecord {
+/** The lifecycle part of a tenant's record (the registry's TenantRecord has these fields and more). */
+export interface TenantLifecycle {
   /** Lower-case GUID. */
   tenantId: string;
   state: TenantState;
@@ -109,15 +110,15 @@ function entry(state: TenantState, options: TransitionOptions): TenantHistoryEnt
   return reason === undefined ? { state, at: options.at, requestId: options.requestId } : { state, at: options.at, requestId: options.requestId, reason };
 }
 
-function recordOf(tenantId: string, history: TenantHistoryEntry[]): TenantRecord {
+function recordOf(tenantId: string, history: TenantHistoryEntry[]): TenantLifecycle {
   const last = history[history.length - 1] as TenantHistoryEntry;
-  const record: TenantRecord = { tenantId, state: last.state, since: last.at, lastRequestId: last.requestId, history };
+  const record: TenantLifecycle = { tenantId, state: last.state, since: last.at, lastRequestId: last.requestId, history };
   if (last.reason !== undefined) record.reason = last.reason;
   return record;
 }
 
 /** A tenant's first record: an onboarding request has arrived. */
-export function newTenantRecord(tenantId: string, options: Omit<TransitionOptions, "reason" | "mode">): TenantRecord {
+export function newTenantRecord(tenantId: string, options: Omit<TransitionOptions, "reason" | "mode">): TenantLifecycle {
   const errors = optionErrors(options, "requested");
   if (!isGuid(tenantId)) {
     const got = typeof tenantId === "string" ? quoteForError(tenantId) : `a ${typeof tenantId}`;
@@ -128,11 +129,13 @@ export function newTenantRecord(tenantId: string, options: Omit<TransitionOption
 }
 
 /**
- * The record after moving to `to`; the given record is not changed. The same transition again
- * (same state, same request: a redelivered message) returns the record as it is. Throws a
- * DomainValidationError naming the current state and the allowed next states otherwise.
+ * The record after moving to `to`, with every other field kept (the whole registry record may be
+ * given) and the previous state's reason gone unless the new one has its own; the given record is not
+ * changed. The same transition again (same state, same request: a redelivered message) returns the
+ * record as it is. Throws a DomainValidationError naming the current state and the allowed next
+ * states otherwise.
  */
-export function transition(record: TenantRecord, to: TenantState, options: TransitionOptions): TenantRecord {
+export function transition<T extends TenantLifecycle>(record: T, to: TenantState, options: TransitionOptions): T {
   if (record.state === to && record.lastRequestId === options.requestId) return record;
   const errors: FieldError[] = [];
   if (!isTenantState(record.state)) {
@@ -146,5 +149,6 @@ export function transition(record: TenantRecord, to: TenantState, options: Trans
   }
   errors.push(...optionErrors(options, to));
   if (errors.length > 0) throw new DomainValidationError(`tenant ${record.tenantId}: cannot go to ${JSON.stringify(to)}`, errors);
-  return recordOf(record.tenantId, [...record.history, entry(to, options)].slice(-HISTORY_LIMIT));
+  const { reason: _previousReason, ...kept } = record;
+  return { ...kept, ...recordOf(record.tenantId, [...record.history, entry(to, options)].slice(-HISTORY_LIMIT)) } as T;
 }

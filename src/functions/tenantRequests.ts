@@ -95,13 +95,11 @@ function claim(current: TenantRecord | undefined, message: TenantMessage, at: st
 }
 
 function onboarding(current: TenantRecord | undefined, message: OnboardingV1, at: string): TenantRecord {
-  const base = current ?? { ...newTenantRecord(message.tenantId, { at, requestId: message.requestId }), displayName: message.displayName, mode: message.mode, galleries: [], subscriptionIds: [] };
-  const next = current ? transition(current, "requested", { at, requestId: message.requestId }) : base;
+  const next = current ? transition(current, "requested", { at, requestId: message.requestId }) : { ...newTenantRecord(message.tenantId, { at, requestId: message.requestId }), displayName: message.displayName, mode: message.mode, galleries: [], subscriptionIds: [] };
   // A later onboarding of an active tenant adds galleries and subscriptions; the mode is the latest request's.
   const galleries = [...new Map([...(current?.galleries ?? []), ...message.galleries].map((g) => [g.toLowerCase(), g])).values()];
   const subscriptionIds = [...new Set([...(current?.subscriptionIds ?? []), ...(message.subscriptionIds ?? [])])];
   return {
-    ...base,
     ...next,
     displayName: message.displayName,
     mode: message.mode,
@@ -115,7 +113,7 @@ function onboarding(current: TenantRecord | undefined, message: OnboardingV1, at
 function offboarding(current: TenantRecord | undefined, message: OffboardingV1, at: string): TenantRecord {
   if (!current) throw new LifecycleConflict(`tenant ${message.tenantId} is not registered: there is nothing to offboard`);
   if (current.state !== "active" && current.state !== "failed") throw new LifecycleConflict(`tenant ${message.tenantId} is ${current.state}: only an active (or failed) tenant can be offboarded`);
-  return { ...current, ...transition(current, "offboarding", { at, requestId: message.requestId }) };
+  return transition(current, "offboarding", { at, requestId: message.requestId });
 }
 
 function tryJson(text: string): unknown {

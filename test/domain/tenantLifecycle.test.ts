@@ -4,7 +4,7 @@ import {
   isLifecycleOperationRunning,
   newTenantRecord,
   transition,
-  type TenantRecord,
+  type TenantLifecycle,
   type TenantState,
 } from "../../src/domain/tenantLifecycle";
 import { DomainValidationError } from "../../src/domain/validation";
@@ -37,7 +37,7 @@ const ALLOWED = new Set([
 
 
 /** Walks a new record through `steps`, one minute apart. */
-function walk(steps: readonly (TenantState | [TenantState, string])[]): TenantRecord {
+function walk(steps: readonly (TenantState | [TenantState, string])[]): TenantLifecycle {
   let record = newTenantRecord(TENANT, { at: at(0), requestId: R1 });
   steps.forEach((step, i) => {
     const [to, reason] = typeof step === "string" ? [step, undefined] : step;
@@ -47,7 +47,7 @@ function walk(steps: readonly (TenantState | [TenantState, string])[]): TenantRe
 }
 
 /** A record in `state`, reached by the shortest path. */
-function inState(state: TenantState): TenantRecord {
+function inState(state: TenantState): TenantLifecycle {
   const paths: Record<TenantState, (TenantState | [TenantState, string])[]> = {
     requested: [],
     "consent-pending": ["consent-pending"],
@@ -203,6 +203,17 @@ describe("transition", () => {
       path: "state",
       rule: 'is not a lifecycle state (got "suspended"); expected one of "requested", "consent-pending", "active", "offboarding", "offboarded", "failed"',
     });
+  });
+
+  it("keeps the registry record's other fields, and drops the previous state's reason when the new state has none", () => {
+    // The registry's record is wider than the lifecycle; callers used to spread the narrow result
+    // over it, which kept a failed tenant's reason after it was onboarded again.
+    const failed = { ...walk([["failed", "consent declined"]]), displayName: "Fabrikam", galleries: ["g1"] };
+    expect(failed.reason).toBe("consent declined");
+    const again = transition(failed, "requested", { at: at(5), requestId: R1.replace(/.$/, "9") });
+    expect(again.state).toBe("requested");
+    expect(again).not.toHaveProperty("reason");
+    expect(again).toMatchObject({ displayName: "Fabrikam", galleries: ["g1"] });
   });
 
   it("does not change the record it is given", () => {
