@@ -24,16 +24,17 @@ import {
   type GrantKind,
 } from "../domain/registryKeys";
 import { NAME_RULES, formatGalleryId, parseGalleryId, resourceIdIssue } from "../domain/resourceIds";
-import { PRINCIPAL_TYPES, SHARING_MODES, TENANT_STATES, type PrincipalType, type SharingMode, type TenantState } from "../domain/tenantModel";
+import { MAX_TENANT_HISTORY, PRINCIPAL_TYPES, SHARING_MODES, TENANT_STATES, type TenantRecord } from "../domain/tenantModel";
 import { DomainValidationError, isGuid, isObject, type FieldError } from "../domain/validation";
-import type { TenantWorkload, WorkloadKind } from "../domain/workloads";
+import type { WorkloadKind } from "../domain/workloads";
 import { isLocalStorage } from "./auditTable";
 import { tablesSdk } from "./sdk";
 
 export type { TenantWorkload } from "../domain/workloads";
 
 export type { GrantKind } from "../domain/registryKeys";
-export type { TenantState } from "../domain/tenantModel";
+export type { TenantHistoryEntry, TenantRecord, TenantState } from "../domain/tenantModel";
+export { MAX_TENANT_HISTORY } from "../domain/tenantModel";
 
 // ---------------------------------------------------------------------------------------------
 // Records
@@ -60,32 +61,6 @@ export interface RequestRecord {
 
 /** Fields to change; a field given as `undefined` is removed. */
 export type RequestPatch = Partial<Omit<RequestRecord, "requestId">>;
-
-export interface TenantHistoryEntry {
-  readonly state: TenantState;
-  readonly at: string;
-  readonly requestId: string;
-  readonly reason?: string;
-}
-
-export interface TenantRecord {
-  readonly tenantId: string;
-  readonly displayName: string;
-  readonly mode: SharingMode;
-  readonly galleries: readonly string[];
-  readonly subscriptionIds: readonly string[];
-  readonly consumer?: { readonly subscriptionId: string; readonly resourceGroup: string; readonly location: string };
-  readonly principal?: { readonly objectId: string; readonly type: PrincipalType };
-  readonly state: TenantState;
-  readonly since: string;
-  readonly reason?: string;
-  readonly lastRequestId: string;
-  /** Oldest first; only the newest MAX_TENANT_HISTORY entries are kept. */
-  readonly history: readonly TenantHistoryEntry[];
-  readonly consent?: { readonly url: string; readonly expiresAt: string };
-  /** VMs and scale sets this app made (or tried to make) in the consumer tenant, each with the image version it runs. */
-  readonly workloads?: readonly TenantWorkload[];
-}
 
 export interface Grant {
   readonly galleryId: string;
@@ -143,7 +118,6 @@ export interface RegistryOptions {
   readonly maxListRows?: number;
 }
 
-export const MAX_TENANT_HISTORY = 50;
 const DEFAULT_MAX_LIST_ROWS = 5000;
 const DEFAULT_ATTEMPTS = 5;
 const MAX_ATTEMPTS = 50;

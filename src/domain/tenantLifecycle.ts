@@ -9,7 +9,7 @@
 // The table is the one place that says which step may follow which, so a late or repeated message
 // cannot, say, reactivate an offboarded tenant without a new onboarding request.
 
-import type { SharingMode, TenantState } from "./tenantModel";
+import { MAX_TENANT_HISTORY, type SharingMode, type TenantHistoryEntry, type TenantRecord, type TenantState } from "./tenantModel";
 import { DomainValidationError, boundedText, isGuid, quoteForError, type FieldError } from "./validation";
 
 export type { TenantState } from "./tenantModel";
@@ -29,34 +29,12 @@ const NEXT: Record<TenantState, readonly TenantState[]> = {
 /** Only rbac needs the tenant's admin to consent to the multi-tenant app. */
 const MODES_WITHOUT_CONSENT: ReadonlySet<SharingMode> = new Set(["direct", "principal"]);
 
-/** Entries kept in `history`: enough to explain the recent past, bounded so a table row stays small. */
-const HISTORY_LIMIT = 50;
-
 /** Longest reason kept: reasons are often error messages, which can be whole documents. */
 const MAX_REASON_LENGTH = 1024;
 
-interface TenantHistoryEntry {
-  state: TenantState;
-  /** ISO 8601. */
-  at: string;
-  requestId: string;
-  reason?: string;
-}
 
-/** The lifecycle part of a tenant's record (the registry's TenantRecord has these fields and more). */
-export interface TenantLifecycle {
-  /** Lower-case GUID. */
-  tenantId: string;
-  state: TenantState;
-  /** ISO 8601: when the tenant entered `state`. */
-  since: string;
-  /** Why the tenant is in `state`; always set when it is `failed`. */
-  reason?: string;
-  /** The request that caused the latest transition. */
-  lastRequestId: string;
-  /** Oldest first, the current state last; at most HISTORY_LIMIT entries. */
-  history: readonly TenantHistoryEntry[];
-}
+/** The lifecycle part of a tenant's record: what the rules here read and write. */
+export type TenantLifecycle = Pick<TenantRecord, "tenantId" | "state" | "since" | "reason" | "lastRequestId" | "history">;
 
 interface TransitionOptions {
   /** ISO 8601 time of the transition. */
@@ -113,8 +91,7 @@ function entry(state: TenantState, options: TransitionOptions): TenantHistoryEnt
 function recordOf(tenantId: string, history: TenantHistoryEntry[]): TenantLifecycle {
   const last = history[history.length - 1] as TenantHistoryEntry;
   const record: TenantLifecycle = { tenantId, state: last.state, since: last.at, lastRequestId: last.requestId, history };
-  if (last.reason !== undefined) record.reason = last.reason;
-  return record;
+  return last.reason === undefined ? record : { ...record, reason: last.reason };
 }
 
 /** A tenant's first record: an onboarding request has arrived. */
@@ -150,5 +127,5 @@ export function transition<T extends TenantLifecycle>(record: T, to: TenantState
   errors.push(...optionErrors(options, to));
   if (errors.length > 0) throw new DomainValidationError(`tenant ${record.tenantId}: cannot go to ${JSON.stringify(to)}`, errors);
   const { reason: _previousReason, ...kept } = record;
-  return { ...kept, ...recordOf(record.tenantId, [...record.history, entry(to, options)].slice(-HISTORY_LIMIT)) } as T;
+  return { ...kept, ...recordOf(record.tenantId, [...record.history, entry(to, options)].slice(-MAX_TENANT_HISTORY)) } as T;
 }
