@@ -7,8 +7,10 @@
 //   any other state → failed         with a reason
 //
 // The table is the one place that says which step may follow which, so a late or repeated message
-// cannot, say, reactivate an offboarded tenant without a new onboarding request.
+// cannot, say, reactivate an offboarded tenant without a new onboarding request. claimTenant applies
+// them to an onboarding or offboarding request.
 
+import type { OffboardingV1, OnboardingV1, TenantMessage } from "./messages";
 import { MAX_TENANT_HISTORY, type SharingMode, type TenantHistoryEntry, type TenantRecord, type TenantState } from "./tenantModel";
 import { DomainValidationError, boundedText, isGuid, quoteForError, type FieldError } from "./validation";
 
@@ -128,4 +130,48 @@ export function transition<T extends TenantLifecycle>(record: T, to: TenantState
   if (errors.length > 0) throw new DomainValidationError(`tenant ${record.tenantId}: cannot go to ${JSON.stringify(to)}`, errors);
   const { reason: _previousReason, ...kept } = record;
   return { ...kept, ...recordOf(record.tenantId, [...record.history, entry(to, options)].slice(-MAX_TENANT_HISTORY)) } as T;
+}
+
+/** Why a valid onboarding or offboarding request is refused for the tenant's present state. */
+export class TenantRequestConflict extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TenantRequestConflict";
+  }
+}
+
+/**
+ * The tenant's record once this request holds it: a new onboarding claims it (adding galleries and
+ * subscriptions to what an active tenant has), an offboarding needs an active or failed tenant. Throws
+ * TenantRequestConflict, which names why, when the request cannot run in the tenant's present state.
+ */
+export function claimTenant(current: TenantRecord | undefined, message: TenantMessage, at: string): TenantRecord {
+  if (current && current.lastRequestId === message.requestId) return current; // a redelivery of the request that holds it
+  if (current && isLifecycleOperationRunning(current.state)) {
+    throw new TenantRequestConflict(`tenant ${message.tenantId} is busy with request ${current.lastRequestId} (${current.state}); send this request again once that one has finished (GET /api/requests/${current.lastRequestId})`);
+  }
+  if (message.schema === "offboarding/v1") return offboarding(current, message, at);
+  return onboarding(current, message, at);
+}
+
+function onboarding(current: TenantRecord | undefined, message: OnboardingV1, at: string): TenantRecord {
+  const next = current ? transition(current, "requested", { at, requestId: message.requestId }) : { ...newTenantRecord(message.tenantId, { at, requestId: message.requestId }), displayName: message.displayName, mode: message.mode, galleries: [], subscriptionIds: [] };
+  // A later onboarding of an active tenant adds galleries and subscriptions; the mode is the latest request's.
+  const galleries = [...new Map([...(current?.galleries ?? []), ...message.galleries].map((g) => [g.toLowerCase(), g])).values()];
+  const subscriptionIds = [...new Set([...(current?.subscriptionIds ?? []), ...(message.subscriptionIds ?? [])])];
+  return {
+    ...next,
+    displayName: message.displayName,
+    mode: message.mode,
+    galleries,
+    subscriptionIds,
+    ...(message.consumer ? { consumer: message.consumer } : {}),
+    ...(message.principal ? { principal: message.principal } : {}),
+  };
+}
+
+function offboarding(current: TenantRecord | undefined, message: OffboardingV1, at: string): TenantRecord {
+  if (!current) throw new TenantRequestConflict(`tenant ${message.tenantId} is not registered: there is nothing to offboard`);
+  if (current.state !== "active" && current.state !== "failed") throw new TenantRequestConflict(`tenant ${message.tenantId} is ${current.state}: only an active (or failed) tenant can be offboarded`);
+  return transition(current, "offboarding", { at, requestId: message.requestId });
 }

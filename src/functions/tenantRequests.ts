@@ -12,20 +12,16 @@
 import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import type { Services } from "../services";
-import type { TenantRecord } from "../azure/registry";
 import { stableGuid } from "../domain/instanceIds";
-import { parseTenantMessage, type OffboardingV1, type OnboardingV1, type TenantMessage } from "../domain/messages";
+import { parseTenantMessage, type TenantMessage } from "../domain/messages";
 import { REQUEST_REJECTED } from "../domain/outcomeEvents";
-import { isLifecycleOperationRunning, newTenantRecord, transition } from "../domain/tenantLifecycle";
+import { claimTenant, TenantRequestConflict } from "../domain/tenantLifecycle";
 import { boundedText, isGuid, isObject, type FieldError } from "../domain/validation";
 import { OFFBOARD_TENANT, type OffboardTenantInput } from "../orchestrations/offboardTenant";
 import { ONBOARD_TENANT, type OnboardTenantInput } from "../orchestrations/onboardTenant";
 import { findInstance } from "./durableStatus";
 
 const MAX_RECORDED_FIELDS = 100;
-
-/** Why a valid request is refused for the tenant's present state. */
-class LifecycleConflict extends Error {}
 
 export function instanceIdOf(message: TenantMessage): string {
   return `${message.schema === "onboarding/v1" ? "onboard" : "offboard"}-${message.requestId}`;
@@ -48,9 +44,9 @@ export function createTenantRequestHandler(services: () => Services) {
     }
     // One lifecycle operation per tenant: claim the tenant with an ETag-checked write before starting.
     try {
-      await registry.updateTenant(message.tenantId, (current) => claim(current, message, now));
+      await registry.updateTenant(message.tenantId, (current) => claimTenant(current, message, now));
     } catch (err) {
-      if (err instanceof LifecycleConflict) return reject(message.requestId, [{ path: "tenantId", rule: err.message }], err.message, message);
+      if (err instanceof TenantRequestConflict) return reject(message.requestId, [{ path: "tenantId", rule: err.message }], err.message, message);
       throw err;
     }
     await registry.recordRequest({ requestId: message.requestId, schema: message.schema, tenantId: message.tenantId, state: "running", receivedAt: now, updatedAt: now, instanceId, ...(messageId ? { messageId: boundedText(messageId, 128) } : {}) });
@@ -82,38 +78,6 @@ export function createTenantRequestHandler(services: () => Services) {
       context.warn(`tenantRequests: request ${requestId} rejected: ${reason}: ${kept.map((f) => `${f.path || "(message)"} ${f.rule}`).join("; ").slice(0, 2000)}`);
     }
   };
-}
-
-/** The tenant record once this request has it: a new onboarding claims it, an offboarding needs it. */
-function claim(current: TenantRecord | undefined, message: TenantMessage, at: string): TenantRecord {
-  if (current && current.lastRequestId === message.requestId) return current; // a redelivery of the request that holds it
-  if (current && isLifecycleOperationRunning(current.state)) {
-    throw new LifecycleConflict(`tenant ${message.tenantId} is busy with request ${current.lastRequestId} (${current.state}); send this request again once that one has finished (GET /api/requests/${current.lastRequestId})`);
-  }
-  if (message.schema === "offboarding/v1") return offboarding(current, message, at);
-  return onboarding(current, message, at);
-}
-
-function onboarding(current: TenantRecord | undefined, message: OnboardingV1, at: string): TenantRecord {
-  const next = current ? transition(current, "requested", { at, requestId: message.requestId }) : { ...newTenantRecord(message.tenantId, { at, requestId: message.requestId }), displayName: message.displayName, mode: message.mode, galleries: [], subscriptionIds: [] };
-  // A later onboarding of an active tenant adds galleries and subscriptions; the mode is the latest request's.
-  const galleries = [...new Map([...(current?.galleries ?? []), ...message.galleries].map((g) => [g.toLowerCase(), g])).values()];
-  const subscriptionIds = [...new Set([...(current?.subscriptionIds ?? []), ...(message.subscriptionIds ?? [])])];
-  return {
-    ...next,
-    displayName: message.displayName,
-    mode: message.mode,
-    galleries,
-    subscriptionIds,
-    ...(message.consumer ? { consumer: message.consumer } : {}),
-    ...(message.principal ? { principal: message.principal } : {}),
-  };
-}
-
-function offboarding(current: TenantRecord | undefined, message: OffboardingV1, at: string): TenantRecord {
-  if (!current) throw new LifecycleConflict(`tenant ${message.tenantId} is not registered: there is nothing to offboard`);
-  if (current.state !== "active" && current.state !== "failed") throw new LifecycleConflict(`tenant ${message.tenantId} is ${current.state}: only an active (or failed) tenant can be offboarded`);
-  return transition(current, "offboarding", { at, requestId: message.requestId });
 }
 
 function tryJson(text: string): unknown {

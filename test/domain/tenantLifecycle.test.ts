@@ -2,11 +2,14 @@ import { describe, expect, it } from "vitest";
 import {
   canTransition,
   isLifecycleOperationRunning,
+  claimTenant,
   newTenantRecord,
+  TenantRequestConflict,
   transition,
   type TenantLifecycle,
   type TenantState,
 } from "../../src/domain/tenantLifecycle";
+import type { OffboardingV1, OnboardingV1 } from "../../src/domain/messages";
 import { DomainValidationError } from "../../src/domain/validation";
 import { validationErrorOf } from "../support/validation";
 
@@ -241,5 +244,30 @@ describe("transition", () => {
     expect(failed.reason).toHaveLength(1025);
     expect(failed.reason?.endsWith("…")).toBe(true);
     expect(failed.history.at(-1)?.reason).toBe(failed.reason);
+  });
+});
+
+describe("claimTenant", () => {
+  const G1 = "/subscriptions/5d2e9c1a-3f47-4b8e-a6d0-9c1b7e2f4a10/resourceGroups/rg/providers/Microsoft.Compute/galleries/g1";
+  const onboard = (requestId: string, galleries: string[]): OnboardingV1 => ({ schema: "onboarding/v1", requestId, tenantId: TENANT, displayName: "Fabrikam", mode: "direct", galleries });
+  const offboard = (requestId: string): OffboardingV1 => ({ schema: "offboarding/v1", requestId, tenantId: TENANT });
+
+  it("makes a new tenant requested, then adds the galleries of a later onboarding once (ids compared without case)", () => {
+    const first = claimTenant(undefined, onboard(R1, [G1]), at(0));
+    expect(first).toMatchObject({ tenantId: TENANT, state: "requested", displayName: "Fabrikam", mode: "direct", galleries: [G1], subscriptionIds: [] });
+    const active = transition(first, "active", { at: at(1), requestId: R1, mode: "direct" });
+    const R2 = R1.replace(/.$/, "2");
+    const again = claimTenant(active, onboard(R2, [G1.toUpperCase(), `${G1}x`]), at(2));
+    expect(again.state).toBe("requested");
+    expect(again.galleries).toHaveLength(2);
+  });
+
+  it("refuses a request while another runs, an offboarding of an unknown tenant, and one of a tenant still onboarding", () => {
+    const first = claimTenant(undefined, onboard(R1, [G1]), at(0));
+    const R2 = R1.replace(/.$/, "2");
+    expect(() => claimTenant(first, onboard(R2, [G1]), at(1))).toThrow(TenantRequestConflict);
+    expect(() => claimTenant(undefined, offboard(R2), at(1))).toThrow(/not registered/);
+    // The same request again (a redelivery) gets the record it already holds.
+    expect(claimTenant(first, onboard(R1, [G1]), at(1))).toBe(first);
   });
 });
