@@ -237,10 +237,20 @@ function listOf<T>(item: Check<T>): Check<readonly T[]> {
 }
 
 /** Only the shape's fields come out: anything else on the input is not stored. */
-function struct<S extends Shape>(shape: S): Check<Parsed<S>> {
+/**
+ * An object of the shape's fields. `strict` (records being written) refuses a field the shape does
+ * not list: it would not be stored, and a field added to a record type but not to its shape must
+ * fail loudly instead of vanishing on write. Rows read back carry the table's own properties too.
+ */
+function struct<S extends Shape>(shape: S, strict = false): Check<Parsed<S>> {
   return (v, path, errors) => {
     if (!isObject(v)) return fail(errors, path, "must be an object");
     const before = errors.length;
+    if (strict) {
+      for (const key of Object.keys(v)) {
+        if (!(key in shape) && v[key] !== undefined) fail(errors, path === "" ? key : `${path}.${key}`, "is not a field the registry stores");
+      }
+    }
     const out: Record<string, unknown> = {};
     for (const [key, check] of Object.entries(shape)) {
       const parsed = check(v[key], path === "" ? key : `${path}.${key}`, errors);
@@ -302,7 +312,7 @@ function codec<S extends Shape>(spec: {
   }
   return {
     what: spec.what,
-    record: struct(spec.shape),
+    record: struct(spec.shape, true),
     // Same fields and output types as `shape`; only the input side differs.
     entity: struct(entityShape) as Check<Parsed<S>>,
     jsonFields: new Set(spec.json),

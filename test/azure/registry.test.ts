@@ -406,6 +406,14 @@ describe("registry (Azurite)", () => {
       expect((url as DomainValidationError).errors).toEqual([{ path: "consent.url", rule: "must be an https URL without user name or password" }]);
     });
 
+    it("refuses a field it would not store, naming it, instead of dropping it on write", async () => {
+      const { registry } = fresh();
+      const extra = { ...tenant(), ring: "canary" } as unknown as TenantRecord;
+      const err = await rejection(registry.putTenant(extra));
+      expect(err).toBeInstanceOf(DomainValidationError);
+      expect((err as DomainValidationError).errors).toEqual([{ path: "ring", rule: "is not a field the registry stores" }]);
+    });
+
     it("refuses a value larger than Table storage takes, naming the property", async () => {
       const { registry } = fresh();
       const err = await rejection(registry.putTenant(tenant({ displayName: "x".repeat(40_000) })));
