@@ -15,6 +15,11 @@ const MAX_RETRY_AFTER_SECONDS = 3600;
 
 export const DEFAULT_MAX_BACKOFF_SECONDS = 300;
 
+/** The policy an orchestration uses for the retry settings it was given (ACTIVITY_RETRY_*), backoff capped at five minutes. */
+export function retryPolicyOf(settings: { readonly attempts: number; readonly firstSeconds: number }): RetryPolicy {
+  return { attempts: settings.attempts, firstSeconds: settings.firstSeconds, maxSeconds: DEFAULT_MAX_BACKOFF_SECONDS };
+}
+
 /**
  * Seconds to wait after failed attempt number `attempt` (1-based): the exponential backoff, or the
  * server's Retry-After when that asks for longer.

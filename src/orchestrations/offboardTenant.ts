@@ -17,9 +17,9 @@ import {
 import type { OffboardingV1 } from "../domain/messages";
 import { TENANT_OFFBOARDED, TENANT_OFFBOARDING_FAILED } from "../domain/outcomeEvents";
 import { sameResourceId } from "../domain/resourceIds";
-import { DEFAULT_MAX_BACKOFF_SECONDS, type RetryPolicy } from "../domain/retryPolicy";
+import { retryPolicyOf } from "../domain/retryPolicy";
 import { callActivity } from "./callActivity";
-import { rejectionCode, requestShareChange } from "./requestShareChange";
+import { appliedShare, requestShareChange } from "./requestShareChange";
 
 export const OFFBOARD_TENANT = "offboardTenant";
 
@@ -32,7 +32,7 @@ type GrantRecord = TenantGrantsInput["grants"][number];
 
 export const offboardTenant: OrchestrationHandler = function* (context: OrchestrationContext) {
   const { message, retry: r } = context.df.getInput<OffboardTenantInput>();
-  const retry: RetryPolicy = { attempts: r.attempts, firstSeconds: r.firstSeconds, maxSeconds: DEFAULT_MAX_BACKOFF_SECONDS };
+  const retry = retryPolicyOf(r);
   const at = (): string => context.df.currentUtcDateTime.toISOString();
 
   const note = "VMs and scale sets built from these images keep running; scaling or reimaging them fails once access is gone. Consumer VMs are never deleted.";
@@ -56,10 +56,8 @@ export const offboardTenant: OrchestrationHandler = function* (context: Orchestr
   for (const [i, galleryId] of galleries.entries()) {
     const mine = grants.filter((g) => g.galleryId === galleryId && g.kind !== "roleAssignment");
     const remove = { subscriptionIds: mine.filter((g) => g.kind === "subscription").map((g) => g.targetId), tenantIds: mine.filter((g) => g.kind === "tenant").map((g) => g.targetId) };
-    const shared = yield* requestShareChange(context, { requestId: `${message.requestId}:${i}`, galleryId, remove }, `ShareResult.${i}`, retry);
+    const shared = appliedShare(yield* requestShareChange(context, { requestId: `${message.requestId}:${i}`, galleryId, remove }, `ShareResult.${i}`, retry));
     if (!shared.ok) problems.push(`${galleryId}: ${shared.error.code}: ${shared.error.message}`);
-    else if (shared.value.result === "failed") problems.push(`${galleryId}: ${shared.value.error?.code}: ${shared.value.error?.message}`);
-    else if (shared.value.result === "rejected") problems.push(`${galleryId}: ${rejectionCode(shared.value.reason)}: ${shared.value.reason}`);
     else removed.push(...mine);
   }
   for (const g of grants.filter((x) => x.kind === "roleAssignment" && x.roleAssignmentId)) {

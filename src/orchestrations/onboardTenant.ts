@@ -26,11 +26,11 @@ import {
 import { CONSENT_DENIED_EVENT, CONSENT_GRANTED_EVENT } from "../domain/adminConsent";
 import type { OnboardingV1 } from "../domain/messages";
 import { CONSENT_EXPIRED, CONSENT_REMINDER, CONSENT_REQUESTED, TENANT_ONBOARDED, TENANT_ONBOARDING_FAILED, type OutcomeEventType } from "../domain/outcomeEvents";
-import { DEFAULT_MAX_BACKOFF_SECONDS, type RetryPolicy } from "../domain/retryPolicy";
+import { retryPolicyOf } from "../domain/retryPolicy";
 import { failedOutcome, type WorkloadOutcome, type WorkloadSpec } from "../domain/workloads";
 import { callActivity } from "./callActivity";
 import { PROVISION_VM, type ProvisionVmInput } from "./provisionVm";
-import { rejectionCode, requestShareChange } from "./requestShareChange";
+import { appliedShare, requestShareChange } from "./requestShareChange";
 
 export const ONBOARD_TENANT = "onboardTenant";
 
@@ -68,7 +68,7 @@ export interface OnboardTenantResult {
 
 export const onboardTenant: OrchestrationHandler = function* (context: OrchestrationContext) {
   const { message, retry: r, consent: consentTiming, creationsInFlight } = context.df.getInput<OnboardTenantInput>();
-  const retry: RetryPolicy = { attempts: r.attempts, firstSeconds: r.firstSeconds, maxSeconds: DEFAULT_MAX_BACKOFF_SECONDS };
+  const retry = retryPolicyOf(r);
   const at = (): string => context.df.currentUtcDateTime.toISOString();
   const galleries: GalleryOnboarding[] = [];
   const grants: TenantGrantsInput["grants"][number][] = [];
@@ -107,10 +107,8 @@ export const onboardTenant: OrchestrationHandler = function* (context: Orchestra
   if (message.mode === "direct") {
     const add = message.subscriptionIds?.length ? { subscriptionIds: message.subscriptionIds } : { tenantIds: [message.tenantId] };
     for (const [i, galleryId] of message.galleries.entries()) {
-      const shared = yield* requestShareChange(context, { requestId: `${message.requestId}:${i}`, galleryId, add }, `ShareResult.${i}`, retry);
+      const shared = appliedShare(yield* requestShareChange(context, { requestId: `${message.requestId}:${i}`, galleryId, add }, `ShareResult.${i}`, retry));
       if (!shared.ok) galleries.push({ galleryId, result: "failed", error: shared.error });
-      else if (shared.value.result === "failed") galleries.push({ galleryId, result: "failed", error: shared.value.error ?? { code: "ShareFailed", message: "the share failed" } });
-      else if (shared.value.result === "rejected") galleries.push({ galleryId, result: "failed", error: { code: rejectionCode(shared.value.reason), message: shared.value.reason ?? "rejected" } });
       else {
         galleries.push({ galleryId, result: "granted" });
         for (const id of add.subscriptionIds ?? []) grants.push({ galleryId, kind: "subscription", targetId: id });

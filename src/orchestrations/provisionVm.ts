@@ -25,7 +25,7 @@ import {
   type WorkloadState,
   type WorkloadTarget,
 } from "../activities/descriptors";
-import { DEFAULT_MAX_BACKOFF_SECONDS, type RetryPolicy } from "../domain/retryPolicy";
+import { retryPolicyOf } from "../domain/retryPolicy";
 import { DEFAULT_CREATIONS_IN_FLIGHT, explainWorkloadError, workloadNames, workloadResourceId, type WorkloadOutcome } from "../domain/workloads";
 import { callActivity } from "./callActivity";
 
@@ -48,7 +48,7 @@ const TERMINAL = new Set(["succeeded", "failed", "canceled"]);
 
 export const provisionVm: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<ProvisionVmInput>();
-  const retry: RetryPolicy = { attempts: input.retry.attempts, firstSeconds: input.retry.firstSeconds, maxSeconds: DEFAULT_MAX_BACKOFF_SECONDS };
+  const retry = retryPolicyOf(input.retry);
   const spec = input.version === undefined ? input.spec : { ...input.spec, version: input.version };
   const target: WorkloadTarget = { mode: input.mode, tenantId: input.tenantId, galleryId: input.galleryId, consumer: input.consumer, spec };
   const { kind } = spec;

@@ -12,11 +12,11 @@ import { IMAGE_VERSION_SHARE_FAILED, IMAGE_VERSION_SHARED, type OutcomeEvent, ty
 import { nextPollDelaySeconds, type ProgressSample } from "../domain/polling";
 import { replicationVerdict, type RegionProgress, type ReplicationVerdict } from "../domain/replication";
 import { parseImageVersionId, resourceIdIssue } from "../domain/resourceIds";
-import { DEFAULT_MAX_BACKOFF_SECONDS, type RetryPolicy } from "../domain/retryPolicy";
+import { retryPolicyOf } from "../domain/retryPolicy";
 import type { ShareTargets } from "../domain/sharePlan";
 import { callActivity, type Outcome } from "./callActivity";
 import { DEFAULT_CREATIONS_IN_FLIGHT, MAX_CREATIONS_IN_FLIGHT, type FanOutSummary } from "../domain/workloads";
-import { rejectionCode, requestShareChange } from "./requestShareChange";
+import { appliedShare, requestShareChange } from "./requestShareChange";
 import { fanOutProvisioning } from "./workloadFanOut";
 
 export const PUBLISH_IMAGE_VERSION = "publishImageVersion";
@@ -77,7 +77,7 @@ export interface PublishResult {
 
 export const publishImageVersion: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = checkedInput(context.df.getInput<unknown>());
-  const retry: RetryPolicy = { attempts: input.retry.attempts, firstSeconds: input.retry.firstSeconds, maxSeconds: DEFAULT_MAX_BACKOFF_SECONDS };
+  const retry = retryPolicyOf(input.retry);
 
   const startedAt = context.df.currentUtcDateTime.getTime();
   const deadline = startedAt + input.polling.timeoutMinutes * 60_000;
@@ -142,15 +142,15 @@ export const publishImageVersion: OrchestrationHandler = function* (context: Orc
   // 2. Share: the gallery's share coordinator adds every registered target that is missing, merging
   //    this publish with whatever else changes the gallery's sharing at the same moment.
   const galleryId = reading.galleryId;
-  const shared = yield* requestShareChange(
-    context,
-    { requestId: `${context.df.instanceId}:ensure`, galleryId, ensureRegistered: true, ...(reading.encrypted ? { encrypted: true } : {}) },
-    "ShareResult",
-    retry,
+  const shared = appliedShare(
+    yield* requestShareChange(
+      context,
+      { requestId: `${context.df.instanceId}:ensure`, galleryId, ensureRegistered: true, ...(reading.encrypted ? { encrypted: true } : {}) },
+      "ShareResult",
+      retry,
+    ),
   );
   if (!shared.ok) return yield* fail(shared.error, status);
-  if (shared.value.result === "failed") return yield* fail(shared.value.error ?? { code: "ShareFailed", message: "the share coordinator could not apply the change" }, status);
-  if (shared.value.result === "rejected") return yield* fail({ code: rejectionCode(shared.value.reason), message: shared.value.reason ?? "the share change was rejected" }, status);
   const sharedAt = shared.value.at;
   // A community gallery: the version must be visible to all of Azure under the gallery's public name.
   const publicName = shared.value.communityPublicName;

@@ -36,7 +36,18 @@ export function* requestShareChange(
   return { ok: false, error: { code: "ShareCoordinatorTimeout", message: `the share coordinator of subscription ${subscriptionId} did not answer change ${change.requestId} within ${SENDS} x ${ANSWER_WAIT_MS / 60_000} minutes` } };
 }
 
+/**
+ * The coordinator's answer as applied, or as one error: not sent or not answered, failed in Azure
+ * (ARM's error), or rejected by a rule (the rule's name as the code, e.g. tenant-limit).
+ */
+export function appliedShare(shared: Outcome<ShareChangeResult>): Outcome<ShareChangeResult> {
+  if (!shared.ok) return shared;
+  if (shared.value.result === "failed") return { ok: false, error: shared.value.error ?? { code: "ShareFailed", message: "the share coordinator could not apply the change" } };
+  if (shared.value.result === "rejected") return { ok: false, error: { code: rejectionCode(shared.value.reason), message: shared.value.reason ?? "the share change was rejected" } };
+  return shared;
+}
+
 /** The rule a rejection names first ("tenant-limit: ..."), for error codes. */
-export function rejectionCode(reason: string | undefined): string {
+function rejectionCode(reason: string | undefined): string {
   return /^([a-z][a-z-]*):/.exec(reason ?? "")?.[1] ?? "ShareRejected";
 }

@@ -14,7 +14,7 @@ import type * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
 import { applyShareChanges, notifyShareResults, type ShareChange, type ShareChangeResult, type ShareNotice } from "../activities/descriptors";
 import { SHARE_BUDGET, nextCallAt, pruneCallTimes } from "../domain/shareBudget";
-import { DEFAULT_MAX_BACKOFF_SECONDS, type RetryPolicy } from "../domain/retryPolicy";
+import { retryPolicyOf } from "../domain/retryPolicy";
 import { callActivity } from "./callActivity";
 
 export const SHARE_COORDINATOR = "shareCoordinator";
@@ -55,7 +55,7 @@ const DEFAULT_COLLECT_SECONDS = 5;
 
 export const shareCoordinator: OrchestrationHandler = function* (context: OrchestrationContext) {
   const state = context.df.getInput<ShareCoordinatorState>();
-  const retry: RetryPolicy = { attempts: state.retry.attempts, firstSeconds: state.retry.firstSeconds, maxSeconds: DEFAULT_MAX_BACKOFF_SECONDS };
+  const retry = retryPolicyOf(state.retry);
   const collectMs = (state.collectSeconds ?? DEFAULT_COLLECT_SECONDS) * 1000;
   const pending: ShareChange[] = [...state.pending];
   let callTimes: number[] = [...state.callTimes];

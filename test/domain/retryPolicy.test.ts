@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { retryDelaySeconds } from "../../src/domain/retryPolicy";
+import { DEFAULT_MAX_BACKOFF_SECONDS, retryDelaySeconds, retryPolicyOf } from "../../src/domain/retryPolicy";
 
 const policy = { attempts: 6, firstSeconds: 5, maxSeconds: 300 };
 
@@ -24,5 +24,13 @@ describe("retryDelaySeconds", () => {
   it("stays finite for any attempt number", () => {
     expect(retryDelaySeconds(policy, 10_000)).toBe(300);
     expect(retryDelaySeconds({ ...policy, maxSeconds: 1e12 }, 10_000)).toBe(5 * 2 ** 30);
+  });
+});
+
+describe("retryPolicyOf", () => {
+  it("takes the attempts and first delay given and caps the backoff at five minutes", () => {
+    expect(retryPolicyOf({ attempts: 6, firstSeconds: 5 })).toEqual({ attempts: 6, firstSeconds: 5, maxSeconds: 300 });
+    expect(DEFAULT_MAX_BACKOFF_SECONDS).toBe(300);
+    expect(retryDelaySeconds(retryPolicyOf({ attempts: 20, firstSeconds: 5 }), 10)).toBe(300);
   });
 });
