@@ -30,10 +30,22 @@ export function* requestShareChange(
     const winner: unknown = yield context.df.Task.any([answer, timeout]);
     if (winner === answer) {
       timeout.cancel();
-      return { ok: true, value: answer.result as ShareChangeResult };
+      const result = asShareChangeResult(answer.result, change.requestId);
+      if (result) return { ok: true, value: result };
+      return { ok: false, error: { code: "InvalidShareAnswer", message: `the share coordinator's answer to change ${change.requestId} is not a share change result` } };
     }
   }
   return { ok: false, error: { code: "ShareCoordinatorTimeout", message: `the share coordinator of subscription ${subscriptionId} did not answer change ${change.requestId} within ${SENDS} x ${ANSWER_WAIT_MS / 60_000} minutes` } };
+}
+
+/** The event's payload, when it is the coordinator's answer to this change (checked, not cast). */
+function asShareChangeResult(value: unknown, requestId: string): ShareChangeResult | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const v = value as Partial<Record<keyof ShareChangeResult, unknown>>;
+  const targets = (t: unknown): boolean => typeof t === "object" && t !== null && Array.isArray((t as { tenantIds?: unknown }).tenantIds) && Array.isArray((t as { subscriptionIds?: unknown }).subscriptionIds);
+  if (v.requestId !== requestId || (v.result !== "applied" && v.result !== "rejected" && v.result !== "failed")) return undefined;
+  if (!targets(v.added) || !targets(v.alreadyShared)) return undefined;
+  return value as ShareChangeResult;
 }
 
 /**

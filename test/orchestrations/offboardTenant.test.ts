@@ -12,7 +12,9 @@ import {
   removeRoleAssignment,
   removeTenantGrants,
   sendOutcomeEvent,
+  submitShareChange,
   type ActivityResult,
+  type SubmitShareChangeInput,
   type FinishTenantRequestInput,
   type TenantGrantsInput,
 } from "../../src/activities/descriptors";
@@ -27,6 +29,8 @@ const PRINCIPAL = "0f8fad5b-d9cb-469f-a165-70867728950e";
 const grant = (galleryId: string, n: number) => ({ galleryId, kind: "roleAssignment" as const, targetId: PRINCIPAL, roleAssignmentId: `${galleryId}/providers/Microsoft.Authorization/roleAssignments/ra-${n}` });
 
 let grants: TenantGrantsInput["grants"] = [];
+/** What the stub coordinator answers a share change with (raised as the change's reply event). */
+let answerOf: (input: SubmitShareChangeInput) => unknown = () => undefined;
 let failing = new Set<string>();
 const calls = { removed: [] as string[], cleaned: [] as TenantGrantsInput[], finished: [] as FinishTenantRequestInput[], events: [] as OutcomeEvent[] };
 
@@ -37,6 +41,14 @@ df.app.activity(removeRoleAssignment.name, {
     if (failing.has(input.roleAssignmentId)) return { ok: false, error: { code: "AuthorizationFailed", status: 403, message: "may not delete role assignments" } };
     calls.removed.push(input.roleAssignmentId);
     return { ok: true, value: { removed: true } };
+  },
+});
+// The coordinator, stubbed: answers at once by raising the reply event through the durable client.
+df.app.activity(submitShareChange.name, {
+  extraInputs: [df.input.durableClient()],
+  handler: async (input: SubmitShareChangeInput, context) => {
+    await df.getClient(context).raiseEvent(input.change.replyTo.instanceId, input.change.replyTo.eventName, answerOf(input));
+    return { ok: true, value: { via: "raised" } };
   },
 });
 df.app.activity(removeTenantGrants.name, {
@@ -106,5 +118,21 @@ describe("offboardTenant with stub activities", () => {
     expect(status.output).toMatchObject({ state: "active" });
     expect(calls.removed).toEqual([grants[0]!.roleAssignmentId]);
     expect(calls.finished).toMatchObject([{ tenantState: "active", requestState: "succeeded" }]);
+  });
+
+  it("takes a direct share back through the coordinator, and fails the tenant when the answer is not a share change result", async () => {
+    grants = [{ galleryId: G1, kind: "tenant", targetId: TENANT }];
+    failing = new Set();
+    const none = { subscriptionIds: [], tenantIds: [] };
+    answerOf = (input) => ({ requestId: input.change.requestId, result: "applied", added: none, alreadyShared: none, removed: { subscriptionIds: [], tenantIds: [TENANT] }, shareCalls: 1, at: "2026-01-01T00:00:00.000Z" });
+    const ok = await offboard("off-direct", "a0000000-0000-4000-8000-000000000004");
+    expect(ok.output).toMatchObject({ state: "offboarded" });
+    expect(calls.cleaned.map((c) => c.grants.map((g) => g.kind))).toEqual([["tenant"]]);
+
+    answerOf = (input) => ({ requestId: input.change.requestId, result: "applied" }); // no targets: not a result
+    const bad = await offboard("off-bad-answer", "a0000000-0000-4000-8000-000000000005");
+    expect(bad.output).toMatchObject({ state: "failed" });
+    expect(String((bad.output as { reason?: string }).reason)).toContain("InvalidShareAnswer");
+    expect(calls.cleaned).toEqual([]);
   });
 });
