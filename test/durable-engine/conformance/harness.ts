@@ -125,9 +125,7 @@ async function statusWithHistory(world: World, instanceId: string): Promise<Reco
   const url = `${world.host.baseUrl}/runtime/webhooks/durabletask/instances/${encodeURIComponent(instanceId)}?showHistory=true&showInput=false&code=${code}`;
   const response = await fetch(url);
   if (response.status !== 200 && response.status !== 202) throw new Error(`GET ${url} answered ${response.status}: ${await response.text()}`);
-  const json = (await response.json()) as Record<string, unknown>;
-  if (process.env.CONFORMANCE_DEBUG) console.log("STATUS", JSON.stringify(json).slice(0, 3000));
-  return json;
+  return (await response.json()) as Record<string, unknown>;
 }
 
 /**
