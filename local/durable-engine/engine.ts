@@ -46,21 +46,21 @@ export interface DtfxEngine {
   close(): Promise<void>;
 }
 
-export const ENGINE_DIR = __dirname;
-export const ENGINE_DLL = path.join(ENGINE_DIR, "bin", "Release", "net10.0", "durable-engine.dll");
+const ENGINE_DIR = __dirname;
+const ENGINE_DLL = path.join(ENGINE_DIR, "bin", "Release", "net10.0", "durable-engine.dll");
 const READY = "DURABLE_ENGINE_READY ";
 // The extension writes its structured trace events to stdout on Linux (one JSON line each, many per
 // second): left out of the host log, which gets the engine's console logging instead.
 const ETW_PREFIX = "MS_DURABLE_FUNCTION_EVENTS_LOGS";
 
 /** Whether the .NET SDK is on PATH. */
-export function dotnetAvailable(): boolean {
+function dotnetAvailable(): boolean {
   const probe = spawnSync("dotnet", ["--version"], { stdio: "ignore" });
   return probe.status === 0;
 }
 
 /** Builds the engine if it has not been built (`npm run durable-engine:build` does it ahead of time). */
-export function ensureEngineBuilt(log: (line: string) => void = () => undefined): void {
+function ensureEngineBuilt(log: (line: string) => void = () => undefined): void {
   if (existsSync(ENGINE_DLL)) return;
   if (!dotnetAvailable()) throw new Error("The real Durable engine needs the .NET 10 SDK (dotnet on PATH): install it, then run `npm run durable-engine:build`.");
   log(`[durable-engine] building ${ENGINE_DIR}`);

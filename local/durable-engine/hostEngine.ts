@@ -6,19 +6,18 @@ import type * as df from "durable-functions";
 import { jsonResponse, type HostRequest, type HostResponse } from "../host/httpServer";
 import type { BindingServices, HostLog } from "../host/invoke";
 import { keyMatches, presentedKey, type HostKeys } from "../host/keys";
+import { WEBHOOK_PATH } from "../host/durable/clientApi";
 import type { OrchestrationStatus, RuntimeStatus } from "../host/durable/store";
 import { appBridgeHandlers, durableFunctionsOfApp } from "./appFunctions";
 import { durableClientFor } from "./client";
 import { startDtfxEngine, type DtfxEngine } from "./engine";
-
-export const WEBHOOK_PATH = "/runtime/webhooks/durabletask";
 
 /**
  * What the local host changes in host.json's durableTask section for the real engine: the Azure
  * Storage provider's queue polling backs off to 30 s when idle, which would make a local run wait up
  * to 30 s after each quiet spell; locally it backs off to 1 s at most.
  */
-export const LOCAL_ENGINE_DEFAULTS = { storageProvider: { maxQueuePollingInterval: "00:00:01" } } as const;
+const LOCAL_ENGINE_DEFAULTS = { storageProvider: { maxQueuePollingInterval: "00:00:01" } } as const;
 
 export interface HostEngineOptions {
   storageConnectionString: string;
@@ -47,7 +46,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Deep merge of plain objects, later ones winning (keys compared case-insensitively, as .NET configuration does). */
-export function mergeSettings(...sections: Array<Record<string, unknown> | undefined>): Record<string, unknown> {
+function mergeSettings(...sections: Array<Record<string, unknown> | undefined>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const section of sections) {
     if (!section) continue;
@@ -61,7 +60,7 @@ export function mergeSettings(...sections: Array<Record<string, unknown> | undef
   return out;
 }
 
-export function toOrchestrationStatus(s: df.DurableOrchestrationStatus): OrchestrationStatus {
+function toOrchestrationStatus(s: df.DurableOrchestrationStatus): OrchestrationStatus {
   return {
     name: s.name,
     instanceId: s.instanceId,

@@ -14,13 +14,12 @@ import {
   resourceIdIssue,
   type ResourceIdKind,
 } from "./resourceIds";
-import { PRINCIPAL_TYPES, SHARING_MODES, type SharingMode } from "./tenantModel";
+import { PRINCIPAL_TYPES, SHARING_MODES, type PrincipalType, type SharingMode } from "./tenantModel";
 import { GUID_PATTERN, isObject, quoteForError, type FieldError } from "./validation";
 import { parseWithSchema } from "./zodIssues";
 
-
 /** principal mode: Reader on each gallery for a person, a group or a service principal (B2B guests included). */
-interface PrincipalTarget { objectId: string; type: "User" | "Group" | "ServicePrincipal" }
+interface PrincipalTarget { objectId: string; type: PrincipalType }
 
 /** Where the consumer deploys: needed for rbac mode (the app's Contributor scope) and for any VM. */
 interface ConsumerTarget { subscriptionId: string; resourceGroup: string; location: string }

@@ -34,7 +34,6 @@ const MODES_WITHOUT_CONSENT: ReadonlySet<SharingMode> = new Set(["direct", "prin
 /** Longest reason kept: reasons are often error messages, which can be whole documents. */
 const MAX_REASON_LENGTH = 1024;
 
-
 /** The lifecycle part of a tenant's record: what the rules here read and write. */
 export type TenantLifecycle = Pick<TenantRecord, "tenantId" | "state" | "since" | "reason" | "lastRequestId" | "history">;
 

@@ -19,7 +19,7 @@ import { TENANT_OFFBOARDED, TENANT_OFFBOARDING_FAILED } from "../domain/outcomeE
 import { sameResourceId } from "../domain/resourceIds";
 import { retryPolicyOf } from "../domain/retryPolicy";
 import { callActivity } from "./callActivity";
-import { appliedShare, requestShareChange } from "./requestShareChange";
+import { requestShareChange } from "./requestShareChange";
 
 export const OFFBOARD_TENANT = "offboardTenant";
 
@@ -56,7 +56,7 @@ export const offboardTenant: OrchestrationHandler = function* (context: Orchestr
   for (const [i, galleryId] of galleries.entries()) {
     const mine = grants.filter((g) => g.galleryId === galleryId && g.kind !== "roleAssignment");
     const remove = { subscriptionIds: mine.filter((g) => g.kind === "subscription").map((g) => g.targetId), tenantIds: mine.filter((g) => g.kind === "tenant").map((g) => g.targetId) };
-    const shared = appliedShare(yield* requestShareChange(context, { requestId: `${message.requestId}:${i}`, galleryId, remove }, `ShareResult.${i}`, retry));
+    const shared = yield* requestShareChange(context, { requestId: `${message.requestId}:${i}`, galleryId, remove }, `ShareResult.${i}`, retry);
     if (!shared.ok) problems.push(`${galleryId}: ${shared.error.code}: ${shared.error.message}`);
     else removed.push(...mine);
   }

@@ -30,7 +30,7 @@ import { retryPolicyOf } from "../domain/retryPolicy";
 import { failedOutcome, type WorkloadOutcome, type WorkloadSpec } from "../domain/workloads";
 import { callActivity } from "./callActivity";
 import { PROVISION_VM, type ProvisionVmInput } from "./provisionVm";
-import { appliedShare, requestShareChange } from "./requestShareChange";
+import { requestShareChange } from "./requestShareChange";
 
 export const ONBOARD_TENANT = "onboardTenant";
 
@@ -107,7 +107,7 @@ export const onboardTenant: OrchestrationHandler = function* (context: Orchestra
   if (message.mode === "direct") {
     const add = message.subscriptionIds?.length ? { subscriptionIds: message.subscriptionIds } : { tenantIds: [message.tenantId] };
     for (const [i, galleryId] of message.galleries.entries()) {
-      const shared = appliedShare(yield* requestShareChange(context, { requestId: `${message.requestId}:${i}`, galleryId, add }, `ShareResult.${i}`, retry));
+      const shared = yield* requestShareChange(context, { requestId: `${message.requestId}:${i}`, galleryId, add }, `ShareResult.${i}`, retry);
       if (!shared.ok) galleries.push({ galleryId, result: "failed", error: shared.error });
       else {
         galleries.push({ galleryId, result: "granted" });

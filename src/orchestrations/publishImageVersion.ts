@@ -16,7 +16,7 @@ import { retryPolicyOf } from "../domain/retryPolicy";
 import type { ShareTargets } from "../domain/sharePlan";
 import { callActivity, type Outcome } from "./callActivity";
 import { DEFAULT_CREATIONS_IN_FLIGHT, MAX_CREATIONS_IN_FLIGHT, type FanOutSummary } from "../domain/workloads";
-import { appliedShare, requestShareChange } from "./requestShareChange";
+import { requestShareChange } from "./requestShareChange";
 import { fanOutProvisioning } from "./workloadFanOut";
 
 export const PUBLISH_IMAGE_VERSION = "publishImageVersion";
@@ -142,13 +142,11 @@ export const publishImageVersion: OrchestrationHandler = function* (context: Orc
   // 2. Share: the gallery's share coordinator adds every registered target that is missing, merging
   //    this publish with whatever else changes the gallery's sharing at the same moment.
   const galleryId = reading.galleryId;
-  const shared = appliedShare(
-    yield* requestShareChange(
-      context,
-      { requestId: `${context.df.instanceId}:ensure`, galleryId, ensureRegistered: true, ...(reading.encrypted ? { encrypted: true } : {}) },
-      "ShareResult",
-      retry,
-    ),
+  const shared = yield* requestShareChange(
+    context,
+    { requestId: `${context.df.instanceId}:ensure`, galleryId, ensureRegistered: true, ...(reading.encrypted ? { encrypted: true } : {}) },
+    "ShareResult",
+    retry,
   );
   if (!shared.ok) return yield* fail(shared.error, status);
   const sharedAt = shared.value.at;

@@ -1,7 +1,8 @@
 // Sends a share change to the coordinator of the gallery's subscription and waits for its answer
 // (an external event). The coordinator may be busy for a while (it paces share calls to Compute's
 // budget), so the wait is long; a change that was lost (a coordinator that continued as new just
-// then) is sent again, and the coordinator answers a repeat with its first answer.
+// then) is sent again, and the coordinator answers a repeat with its first answer. What comes back
+// is an applied change, or why it was not applied as one error.
 import type * as df from "durable-functions";
 import type { OrchestrationContext } from "durable-functions";
 import { submitShareChange, type ShareChange, type ShareChangeResult } from "../activities/descriptors";
@@ -30,9 +31,7 @@ export function* requestShareChange(
     const winner: unknown = yield context.df.Task.any([answer, timeout]);
     if (winner === answer) {
       timeout.cancel();
-      const result = asShareChangeResult(answer.result, change.requestId);
-      if (result) return { ok: true, value: result };
-      return { ok: false, error: { code: "InvalidShareAnswer", message: `the share coordinator's answer to change ${change.requestId} is not a share change result` } };
+      return applied(asShareChangeResult(answer.result, change.requestId), change.requestId);
     }
   }
   return { ok: false, error: { code: "ShareCoordinatorTimeout", message: `the share coordinator of subscription ${subscriptionId} did not answer change ${change.requestId} within ${SENDS} x ${ANSWER_WAIT_MS / 60_000} minutes` } };
@@ -48,15 +47,12 @@ function asShareChangeResult(value: unknown, requestId: string): ShareChangeResu
   return value as ShareChangeResult;
 }
 
-/**
- * The coordinator's answer as applied, or as one error: not sent or not answered, failed in Azure
- * (ARM's error), or rejected by a rule (the rule's name as the code, e.g. tenant-limit).
- */
-export function appliedShare(shared: Outcome<ShareChangeResult>): Outcome<ShareChangeResult> {
-  if (!shared.ok) return shared;
-  if (shared.value.result === "failed") return { ok: false, error: shared.value.error ?? { code: "ShareFailed", message: "the share coordinator could not apply the change" } };
-  if (shared.value.result === "rejected") return { ok: false, error: { code: rejectionCode(shared.value.reason), message: shared.value.reason ?? "the share change was rejected" } };
-  return shared;
+/** An applied answer, or the answer as one error: not a result, failed in Azure (ARM's error), or rejected by a rule (its name as the code, e.g. tenant-limit). */
+function applied(result: ShareChangeResult | undefined, requestId: string): Outcome<ShareChangeResult> {
+  if (!result) return { ok: false, error: { code: "InvalidShareAnswer", message: `the share coordinator's answer to change ${requestId} is not a share change result` } };
+  if (result.result === "failed") return { ok: false, error: result.error ?? { code: "ShareFailed", message: "the share coordinator could not apply the change" } };
+  if (result.result === "rejected") return { ok: false, error: { code: rejectionCode(result.reason), message: result.reason ?? "the share change was rejected" } };
+  return { ok: true, value: result };
 }
 
 /** The rule a rejection names first ("tenant-limit: ..."), for error codes. */

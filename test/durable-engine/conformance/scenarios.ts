@@ -4,11 +4,11 @@
 // (the real engine starts a second or so late, more on a busy machine), so both engines see the same
 // number of reads.
 import { randomBytes } from "node:crypto";
-import { ServiceBusClient } from "@azure/service-bus";
-import { CONSUMERS, GALLERY_ID, ONBOARDING_QUEUE, PUBLISHER, versionWriteEvent, type World } from "../../../local/demo/world";
+import { CONSUMERS, GALLERY_ID, PUBLISHER, versionWriteEvent, type World } from "../../../local/demo/world";
 import { publishInstanceId } from "../../../src/domain/instanceIds";
 import { SHARE_CHANGE_EVENT, SHARE_COORDINATOR, type ShareCoordinatorState } from "../../../src/orchestrations/shareCoordinator";
 import { BIG_STATUS_ORCHESTRATION } from "./conformanceApp";
+import { followLikeBrowser, sendRequests } from "../../e2e/support";
 import type { Scenario, ScenarioContext } from "./harness";
 
 /** Seconds as the emulator's replication minutes. */
@@ -28,15 +28,6 @@ async function deliverWrite(world: World, versionId: string): Promise<string> {
   const response = await world.deliver([versionWriteEvent(versionId)]);
   if (response.status !== 202) throw new Error(`the Event Grid webhook answered ${response.status}: ${await response.text()}`);
   return publishInstanceId(versionId);
-}
-
-async function sendRequests(world: World, bodies: readonly Record<string, unknown>[]): Promise<void> {
-  const client = new ServiceBusClient(world.serviceBus.connectionString, { retryOptions: { maxRetries: 0 } });
-  try {
-    await client.createSender(ONBOARDING_QUEUE).sendMessages(bodies.map((body) => ({ body, contentType: "application/json", messageId: String(body.requestId) })));
-  } finally {
-    await client.close();
-  }
 }
 
 /** The onboarding's instance, once the queue trigger has started it (the queue is asynchronous on both engines). */
@@ -126,13 +117,7 @@ export const rbacOnboardingWithConsent: Scenario = {
     const waiting = await ctx.waitUntil(id, "the consent links", (s) => (s?.customStatus as { consent?: unknown } | undefined)?.consent !== undefined);
     const consent = (waiting?.customStatus as { consent: { adminConsentUrl: string } }).consent;
     // The administrator consents (the test follows Microsoft's link as a browser would), then grants the app Contributor.
-    let next = consent.adminConsentUrl;
-    for (let hop = 0; hop < 5; hop++) {
-      const response = await fetch(next, { redirect: "manual" });
-      const location = response.headers.get("location");
-      if (response.status < 300 || response.status >= 400 || !location) break;
-      next = new URL(location, next).toString();
-    }
+    await followLikeBrowser(consent.adminConsentUrl);
     const sp = world.emulator.control.servicePrincipalId(PUBLISHER.appId, TAILSPIN.tenantId);
     world.emulator.control.addRoleAssignment({ scope: `/subscriptions/${TAILSPIN.subscriptionId}/resourceGroups/${TAILSPIN_RG}`, principalId: sp!, role: "Contributor" });
     await onboarded(ctx, requestId);
