@@ -1,11 +1,33 @@
 // ESLint flat config. Orchestrator files get extra rules that keep them deterministic:
 // the Durable runtime replays them, so they must not read the clock, randomness, the
 // environment or the network, nor import Node built-ins or Azure SDKs (type imports are fine).
+// The layers of src/ are rules too (test/lint proves each one fires): domain imports nothing of
+// the app; activities never import orchestrations or functions; orchestrations import only domain
+// and activity types; nothing imports src/app.ts; and no import cycle anywhere in src/.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import { builtinModules } from "node:module";
+import { importX } from "eslint-plugin-import-x";
+import { createTypeScriptImportResolver } from "eslint-import-resolver-typescript";
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+/** Nothing imports the composition root (src/app.ts): it is the entry point. */
+const noAppImport = { group: ["../app", "./app"], message: "Layers: src/app.ts is the entry point; nothing imports it." };
+
+/** Domain is pure: it imports nothing of the app (not even types), no SDK, no Node built-in. */
+const domainRule = {
+  patterns: [{ group: ["../*", "@azure/*", "durable-functions"], message: "Layers: domain is pure; it imports only domain." }],
+  paths: nodeBuiltins.map((name) => ({ name, message: "Domain is pure: no Node built-ins." })),
+};
+
+/** Activities never import orchestrations or functions (names and message types live in domain). */
+const activityRule = {
+  patterns: [
+    { group: ["../orchestrations", "../orchestrations/*", "../functions", "../functions/*"], message: "Layers: activities never import orchestrations or functions; shared names and types live in src/domain." },
+    noAppImport,
+  ],
+};
 
 export const orchestratorRules = {
   "no-restricted-syntax": [
@@ -29,8 +51,8 @@ export const orchestratorRules = {
       paths: nodeBuiltins.map((name) => ({ name, message: "Orchestrators must not import Node built-ins: do I/O in an activity." })),
       patterns: [
         { group: ["@azure/*"], allowTypeImports: true, message: "Orchestrators must not import Azure SDKs (type imports only): call an activity." },
-        { group: ["**/activities/*", "!**/activities/descriptors"], allowTypeImports: true, message: "Orchestrators import only activity descriptors and types." },
-        { group: ["**/azure/*"], allowTypeImports: true, message: "Orchestrators must not import SDK adapters." },
+        { group: ["../activities", "../activities/*"], allowTypeImports: true, message: "Orchestrators import only the types of activities: call them through ./activities." },
+        { group: ["../azure", "../azure/*", "../functions", "../functions/*", "../services", "../config", "../app"], message: "Layers: orchestrations import only domain and activity types." },
       ],
     },
   ],
@@ -49,5 +71,8 @@ export default tseslint.config(
     },
   },
   { files: ["src/orchestrations/**/*.ts"], rules: orchestratorRules },
-  { files: ["src/domain/**/*.ts"], rules: { "@typescript-eslint/no-restricted-imports": ["error", { patterns: [{ group: ["@azure/*", "../azure/*", "../activities/*", "../functions/*", "../orchestrations/*"], allowTypeImports: true, message: "Domain is pure: it imports nobody." }], paths: nodeBuiltins.map((name) => ({ name, message: "Domain is pure: no Node built-ins." })) }] } },
+  { files: ["src/domain/**/*.ts"], rules: { "@typescript-eslint/no-restricted-imports": ["error", domainRule] } },
+  { files: ["src/activities/**/*.ts"], rules: { "@typescript-eslint/no-restricted-imports": ["error", activityRule] } },
+  { files: ["src/functions/**/*.ts", "src/azure/**/*.ts", "src/services.ts", "src/config.ts"], rules: { "@typescript-eslint/no-restricted-imports": ["error", { patterns: [noAppImport] }] } },
+  { files: ["src/**/*.ts"], plugins: { "import-x": importX }, settings: { "import-x/resolver-next": [createTypeScriptImportResolver()] }, rules: { "import-x/no-cycle": ["error", { ignoreExternal: true }] } },
 );

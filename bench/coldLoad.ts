@@ -152,7 +152,7 @@ export function measureColdLoad(options: ColdLoadOptions = {}): ColdLoadResult {
     const appSdks = [...requiredPackages(path.join(build.outDir, "src"), allDependencies)].sort();
     const fromRepo = path.join(root, "package.json");
     const runs = [
-      { label: "app entry (src/functions/index.ts, compiled)", base: path.join(build.outDir, "src", "functions", "index.js"), modules: ["./index.js"] },
+      { label: "app entry (src/app.ts, compiled)", base: path.join(build.outDir, "src", "app.js"), modules: ["./app.js"] },
       { label: `SDKs the app requires, eagerly (${appSdks.length})`, base: fromRepo, modules: appSdks },
       { label: `every dependency, eagerly (${allDependencies.length})`, base: fromRepo, modules: allDependencies },
     ];

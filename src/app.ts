@@ -1,54 +1,14 @@
-// The composition root: builds every service once from the validated settings and registers every
-// function, orchestration and activity with the Functions runtime. Nothing else constructs an SDK
-// client or calls app.* / df.app.*. The SDK clients are built (and their packages loaded) on first
-// use, so a cold start pays only for what the first invocation needs.
+// The app's entry point (package.json "main") and composition root: validates the settings, has
+// every service built once when the app starts (src/services.ts), and registers every function,
+// orchestration and activity with the Functions runtime. Nothing imports it, and nothing else calls
+// app.* / df.app.*. The SDK clients are built (and their packages loaded) on first use, so a cold
+// start pays only for what the first invocation needs.
 import { app, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
-import { createReadImageVersion } from "./activities/readImageVersion";
-import { createApplyShareChanges } from "./activities/applyShareChanges";
-import { createNotifyShareResults, createSubmitShareChange } from "./activities/shareCoordinatorMessages";
-import { createEnsureAppReader, createEnsureGalleryReader, createRemoveRoleAssignment } from "./activities/readerRoles";
-import { createFinishTenantRequest, createReadTenantGrants, createListWorkloadsToUpdate, createRecordTenantGrants, createRecordTenantWorkload, createRemoveTenantGrants } from "./activities/tenantRegistry";
-import { createReadWorkload, createResolveWorkloadImage, createStartWorkload } from "./activities/provisionVm";
-import { createNotifyWorkloadDone, createStartProvisioning } from "./activities/workloadMessages";
-import { createAcquireCreationSlot, createReleaseCreationSlot } from "./activities/creationSlots";
-import { createVerifyDirectShare } from "./activities/verifyDirectShare";
-import { createVerifyCommunityVersion } from "./activities/verifyCommunityVersion";
-import { createCreateConsentRequest, createVerifyRbacAccess } from "./activities/rbacOnboarding";
+import { createActivities } from "./activities";
+import { usesDurableClient } from "./activities/activity";
 import { createConsentCallback, createConsentPage } from "./functions/consentPages";
 import { createConsentVerifier, markConsentUsed } from "./functions/consentVerifier";
-import { createRecordShareAudit } from "./activities/recordShareAudit";
-import { createSendOutcomeEvent } from "./activities/sendOutcomeEvent";
-import {
-  applyShareChanges,
-  createConsentRequest,
-  ensureAppReader,
-  ensureGalleryReader,
-  finishTenantRequest,
-  notifyShareResults,
-  readImageVersion,
-  readTenantGrants,
-  recordShareAudit,
-  acquireCreationSlot,
-  listWorkloadsToUpdate,
-  releaseCreationSlot,
-  notifyWorkloadDone,
-  startProvisioning,
-  readWorkload,
-  resolveWorkloadImage,
-  startWorkload,
-  recordTenantGrants,
-  recordTenantWorkload,
-  removeRoleAssignment,
-  removeTenantGrants,
-  sendOutcomeEvent,
-  submitShareChange,
-  verifyDirectShare,
-  verifyCommunityVersion,
-  verifyRbacAccess,
-  type ActivityDescriptor,
-  type ActivityResult,
-} from "./activities/descriptors";
 import { loadConfig } from "./config";
 import { createServices, type Services } from "./services";
 import { getStatus, GET_STATUS } from "./functions/getStatus";
@@ -56,35 +16,20 @@ import { createGetRequest, createGetTenant, createListTenants } from "./function
 import type * as ImageVersionEvents from "./functions/imageVersionEvents";
 import type * as SubmitTenantRequest from "./functions/submitTenantRequest";
 import type * as TenantRequests from "./functions/tenantRequests";
-import { offboardTenant, OFFBOARD_TENANT } from "./orchestrations/offboardTenant";
-import { onboardTenant, ONBOARD_TENANT } from "./orchestrations/onboardTenant";
-import { provisionVm, PROVISION_VM } from "./orchestrations/provisionVm";
-import { publishImageVersion, PUBLISH_IMAGE_VERSION } from "./orchestrations/publishImageVersion";
-import { shareCoordinator, SHARE_COORDINATOR } from "./orchestrations/shareCoordinator";
+import { OFFBOARD_TENANT, ONBOARD_TENANT, PROVISION_WORKLOAD, PUBLISH_IMAGE_VERSION, SHARE_COORDINATOR } from "./domain/orchestrationNames";
+import { offboardTenant } from "./orchestrations/offboardTenant";
+import { onboardTenant } from "./orchestrations/onboardTenant";
+import { provisionWorkload } from "./orchestrations/provisionWorkload";
+import { publishImageVersion } from "./orchestrations/publishImageVersion";
+import { shareCoordinator } from "./orchestrations/shareCoordinator";
 
-export const IMAGE_VERSION_EVENTS = "imageVersionEvents";
-export const SUBMIT_ONBOARDING = "submitOnboarding";
-export const SUBMIT_OFFBOARDING = "submitOffboarding";
-export const TENANT_REQUESTS = "tenantRequests";
+const IMAGE_VERSION_EVENTS = "imageVersionEvents";
+const SUBMIT_ONBOARDING = "submitOnboarding";
+const SUBMIT_OFFBOARDING = "submitOffboarding";
+const TENANT_REQUESTS = "tenantRequests";
 
 /** The services of the running app; they exist from the appStart hook until appTerminate. */
 type CurrentServices = () => Services;
-
-/**
- * Registers an activity under its descriptor's name; the handler is made from the running app's
- * services. `withClient`: the activity gets the durable client (to start or signal orchestrations).
- */
-function registerActivity<I, O>(
-  services: CurrentServices,
-  activity: ActivityDescriptor<I, O>,
-  create: (services: Services) => (input: I, context: InvocationContext) => Promise<ActivityResult<O>>,
-  options: { withClient?: boolean } = {},
-): void {
-  df.app.activity(activity.name, {
-    ...(options.withClient ? { extraInputs: [df.input.durableClient()] } : {}),
-    handler: (input: I, context: InvocationContext) => create(services())(input, context),
-  });
-}
 
 function registerFunctions(services: CurrentServices): void {
   app.eventGrid(IMAGE_VERSION_EVENTS, {
@@ -177,34 +122,24 @@ function registerFunctions(services: CurrentServices): void {
   df.app.orchestration(ONBOARD_TENANT, onboardTenant);
   df.app.orchestration(OFFBOARD_TENANT, offboardTenant);
   df.app.orchestration(SHARE_COORDINATOR, shareCoordinator);
-  df.app.orchestration(PROVISION_VM, provisionVm);
+  df.app.orchestration(PROVISION_WORKLOAD, provisionWorkload);
 
-  registerActivity(services, readImageVersion, createReadImageVersion);
-  registerActivity(services, applyShareChanges, createApplyShareChanges);
-  registerActivity(services, submitShareChange, createSubmitShareChange, { withClient: true });
-  registerActivity(services, notifyShareResults, createNotifyShareResults, { withClient: true });
-  registerActivity(services, ensureGalleryReader, createEnsureGalleryReader);
-  registerActivity(services, ensureAppReader, createEnsureAppReader);
-  registerActivity(services, removeRoleAssignment, createRemoveRoleAssignment);
-  registerActivity(services, verifyDirectShare, createVerifyDirectShare);
-  registerActivity(services, recordTenantGrants, createRecordTenantGrants);
-  registerActivity(services, removeTenantGrants, createRemoveTenantGrants);
-  registerActivity(services, readTenantGrants, createReadTenantGrants);
-  registerActivity(services, finishTenantRequest, createFinishTenantRequest);
-  registerActivity(services, createConsentRequest, createCreateConsentRequest);
-  registerActivity(services, verifyRbacAccess, createVerifyRbacAccess);
-  registerActivity(services, verifyCommunityVersion, createVerifyCommunityVersion);
-  registerActivity(services, resolveWorkloadImage, createResolveWorkloadImage);
-  registerActivity(services, startWorkload, createStartWorkload);
-  registerActivity(services, readWorkload, createReadWorkload);
-  registerActivity(services, recordTenantWorkload, createRecordTenantWorkload);
-  registerActivity(services, listWorkloadsToUpdate, createListWorkloadsToUpdate);
-  registerActivity(services, startProvisioning, createStartProvisioning, { withClient: true });
-  registerActivity(services, acquireCreationSlot, createAcquireCreationSlot);
-  registerActivity(services, releaseCreationSlot, createReleaseCreationSlot);
-  registerActivity(services, notifyWorkloadDone, createNotifyWorkloadDone, { withClient: true });
-  registerActivity(services, recordShareAudit, createRecordShareAudit);
-  registerActivity(services, sendOutcomeEvent, createSendOutcomeEvent);
+}
+
+/**
+ * Registers every activity under its key in the activity map. The map is made now, over a view of
+ * the services that reads the running app's services when an activity runs (see
+ * src/activities/index.ts); an activity that starts orchestrations or raises events gets the
+ * durable client input.
+ */
+function registerActivities(services: CurrentServices): void {
+  const view = new Proxy({} as Services, { get: (_target, key) => services()[key as keyof Services] });
+  for (const [name, activity] of Object.entries(createActivities(view))) {
+    df.app.activity(name, {
+      ...(usesDurableClient(activity) ? { extraInputs: [df.input.durableClient()] } : {}),
+      handler: (input: unknown, context: InvocationContext) => (activity as (input: unknown, context: InvocationContext) => Promise<unknown>)(input, context),
+    });
+  }
 }
 
 /**
@@ -213,7 +148,7 @@ function registerFunctions(services: CurrentServices): void {
  * failing the first event; the services are built when the app starts (the appStart hook) from the
  * settings the host set, and dropped when it terminates.
  */
-export function startApp(): void {
+function startApp(): void {
   loadConfig(process.env);
   let running: Services | undefined;
   app.hook.appStart(() => {
@@ -222,8 +157,12 @@ export function startApp(): void {
   app.hook.appTerminate(() => {
     running = undefined;
   });
-  registerFunctions(() => {
+  const services = (): Services => {
     if (!running) throw new Error("the app has not started: its services are built by the appStart hook");
     return running;
-  });
+  };
+  registerFunctions(services);
+  registerActivities(services);
 }
+
+startApp();

@@ -201,7 +201,7 @@ async function buildWorld(options: WorldOptions, clock: Clock, azurite: Azurite,
     ...options.settings,
   };
   const host = await startLocalHost({
-    load: () => import("../../src/functions/index.js"),
+    load: () => import("../../src/app.js"),
     settings,
     clock,
     ...(options.log ? { log: options.log } : {}),

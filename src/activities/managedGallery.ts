@@ -3,7 +3,7 @@
 // durable HTTP API with any input, so input is a request, not a permission.
 import type { AppConfig } from "../config";
 import { formatGalleryId, parseGalleryId, parseImageVersionId, sameResourceId } from "../domain/resourceIds";
-import { ActivityRuleError } from "./activityResult";
+import { ActivityRuleError } from "./activity";
 
 /** The managed gallery's id as GALLERY_IDS spells it; throws GalleryNotManaged otherwise. */
 export function managedGalleryId(config: AppConfig, galleryId: string): string {

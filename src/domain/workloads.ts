@@ -160,3 +160,37 @@ export function explainWorkloadError(
   const hint = hints[error.code];
   return { code: error.code, message: hint ? `${hint}. ARM said: ${error.message}` : error.message };
 }
+
+/** A VM or scale set of one consumer tenant, and how the app reaches it. */
+export interface WorkloadTarget {
+  readonly mode: "direct" | "rbac";
+  readonly tenantId: string;
+  readonly galleryId: string;
+  readonly consumer: { readonly subscriptionId: string; readonly resourceGroup: string; readonly location: string };
+  readonly spec: WorkloadSpec;
+}
+
+/** The input of provisionWorkload: one VM or scale set made to run an image version. */
+export interface ProvisionWorkloadInput extends WorkloadTarget {
+  /** The onboarding request or the publish orchestration that asks: recorded and tagged. */
+  readonly changedBy: string;
+  /** A publish names the version it shared; the recorded spec keeps what the request asked for ("latest"). */
+  readonly version?: string;
+  readonly retry: { readonly attempts: number; readonly firstSeconds: number };
+  /** The creation cap (VM_CREATIONS_IN_FLIGHT): how many creations the whole app runs at once. */
+  readonly creationsInFlight?: number;
+  /** Started by a publish: tell it the outcome (a sub-orchestration of onboarding returns it instead). */
+  readonly notify?: WorkloadNotify;
+}
+
+/** Where a provisionWorkload started by a publish reports its end: an external event on the publish. */
+export interface WorkloadNotify {
+  readonly instanceId: string;
+  readonly eventName: string;
+  /** The workload's place in the publish's list. */
+  readonly index: number;
+}
+
+export interface WorkloadNotice extends WorkloadNotify {
+  readonly outcome: WorkloadOutcome;
+}

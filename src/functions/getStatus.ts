@@ -1,7 +1,7 @@
 // getStatus: GET /api/status/{instanceId} (function key) returns an orchestration's status.
 import { HttpResponse, type HttpRequest, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
-import { findInstance } from "./durableStatus";
+import { findInstance } from "../azure/durableInstances";
 
 export const GET_STATUS = "getStatus";
 

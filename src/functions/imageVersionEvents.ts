@@ -7,8 +7,9 @@ import type { AppConfig } from "../config";
 import { classifyEvent } from "../domain/events";
 import { publishInstanceId } from "../domain/instanceIds";
 import { formatGalleryId, sameResourceId } from "../domain/resourceIds";
-import { PUBLISH_IMAGE_VERSION, type PublishImageVersionInput } from "../orchestrations/publishImageVersion";
-import { blocksRestart, findInstance } from "./durableStatus";
+import { PUBLISH_IMAGE_VERSION } from "../domain/orchestrationNames";
+import type { PublishImageVersionInput } from "../orchestrations/publishImageVersion";
+import { blocksRestart, findInstance } from "../azure/durableInstances";
 
 export type ImageVersionEventResult =
   | { readonly action: "ignored"; readonly reason: string }

@@ -17,9 +17,10 @@ import { parseTenantMessage, type TenantMessage } from "../domain/messages";
 import { REQUEST_REJECTED } from "../domain/outcomeEvents";
 import { claimTenant, TenantRequestConflict } from "../domain/tenantLifecycle";
 import { boundedText, isGuid, isObject, type FieldError } from "../domain/validation";
-import { OFFBOARD_TENANT, type OffboardTenantInput } from "../orchestrations/offboardTenant";
-import { ONBOARD_TENANT, type OnboardTenantInput } from "../orchestrations/onboardTenant";
-import { findInstance } from "./durableStatus";
+import { OFFBOARD_TENANT, ONBOARD_TENANT } from "../domain/orchestrationNames";
+import type { OffboardTenantInput } from "../orchestrations/offboardTenant";
+import type { OnboardTenantInput } from "../orchestrations/onboardTenant";
+import { findInstance } from "../azure/durableInstances";
 
 const MAX_RECORDED_FIELDS = 100;
 

@@ -6,22 +6,13 @@
 // deleted.
 import type * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
-import {
-  finishTenantRequest,
-  readTenantGrants,
-  removeRoleAssignment,
-  removeTenantGrants,
-  sendOutcomeEvent,
-  type TenantGrantsInput,
-} from "../activities/descriptors";
+import type { TenantGrantsInput } from "../activities/tenantRegistry";
 import type { OffboardingV1 } from "../domain/messages";
 import { TENANT_OFFBOARDED, TENANT_OFFBOARDING_FAILED } from "../domain/outcomeEvents";
 import { sameResourceId } from "../domain/resourceIds";
 import { retryPolicyOf } from "../domain/retryPolicy";
-import { callActivity } from "./callActivity";
+import { activities } from "./activities";
 import { requestShareChange } from "./requestShareChange";
-
-export const OFFBOARD_TENANT = "offboardTenant";
 
 export interface OffboardTenantInput {
   readonly message: OffboardingV1;
@@ -38,7 +29,7 @@ export const offboardTenant: OrchestrationHandler = function* (context: Orchestr
   const note = "VMs and scale sets built from these images keep running; scaling or reimaging them fails once access is gone. Consumer VMs are never deleted.";
   let impact: { galleries: string[]; workloads: { kind: string; resourceId: string; imageVersion: string }[]; note: string } = { galleries: [], workloads: [], note };
   let keepsOthers = false;
-  const read = yield* callActivity(context, readTenantGrants, { tenantId: message.tenantId }, retry);
+  const read = yield* activities.readTenantGrants(context, { tenantId: message.tenantId }, retry);
   if (!read.ok) return yield* finish([], [`${read.error.code}: ${read.error.message}`]);
   const wanted = (g: GrantRecord): boolean => !message.galleries || message.galleries.some((id) => sameResourceId(id, g.galleryId));
   const grants = read.value.grants.filter(wanted);
@@ -61,12 +52,12 @@ export const offboardTenant: OrchestrationHandler = function* (context: Orchestr
     else removed.push(...mine);
   }
   for (const g of grants.filter((x) => x.kind === "roleAssignment" && x.roleAssignmentId)) {
-    const gone = yield* callActivity(context, removeRoleAssignment, { roleAssignmentId: g.roleAssignmentId ?? "" }, retry);
+    const gone = yield* activities.removeRoleAssignment(context, { roleAssignmentId: g.roleAssignmentId ?? "" }, retry);
     if (gone.ok) removed.push(g);
     else problems.push(`${g.galleryId}: ${gone.error.code}: ${gone.error.message}`);
   }
   if (removed.length > 0) {
-    const cleaned = yield* callActivity(context, removeTenantGrants, { tenantId: message.tenantId, requestId: message.requestId, at: at(), grants: removed }, retry);
+    const cleaned = yield* activities.removeTenantGrants(context, { tenantId: message.tenantId, requestId: message.requestId, at: at(), grants: removed }, retry);
     if (!cleaned.ok) problems.push(`registry: ${cleaned.error.code}: ${cleaned.error.message}`);
   }
   return yield* finish(removed, problems);
@@ -74,15 +65,14 @@ export const offboardTenant: OrchestrationHandler = function* (context: Orchestr
   function* finish(done: readonly GrantRecord[], failures: readonly string[]): Generator<df.Task, unknown, unknown> {
     const ok = failures.length === 0;
     const reason = ok ? undefined : failures.join("; ").slice(0, 1000);
-    const finished = yield* callActivity(
+    const finished = yield* activities.finishTenantRequest(
       context,
-      finishTenantRequest,
       { tenantId: message.tenantId, requestId: message.requestId, at: at(), tenantState: !ok ? "failed" : keepsOthers ? "active" : "offboarded", requestState: ok ? "succeeded" : "failed", ...(reason ? { reason } : {}) },
       retry,
     );
     const type = ok ? TENANT_OFFBOARDED : TENANT_OFFBOARDING_FAILED;
     const result = { tenantId: message.tenantId, requestId: message.requestId, state: !ok ? "failed" : keepsOthers ? "active" : "offboarded", revoked: done, impact, ...(reason ? { reason } : {}) };
-    yield* callActivity(context, sendOutcomeEvent, { type, subject: `/tenants/${message.tenantId}`, id: `${context.df.instanceId}:${type}`, time: at(), data: result }, retry);
+    yield* activities.sendOutcomeEvent(context, { type, subject: `/tenants/${message.tenantId}`, id: `${context.df.instanceId}:${type}`, time: at(), data: result }, retry);
     context.df.setCustomStatus({ step: "done", ...result });
     if (!finished.ok) throw new Error(`${finished.error.code}: ${finished.error.message}`);
     return result;

@@ -11,28 +11,16 @@
 // gallery granted) or `failed`, with the request `succeeded` or `failed`, and an outcome event.
 import type * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
-import {
-  createConsentRequest,
-  ensureAppReader,
-  ensureGalleryReader,
-  finishTenantRequest,
-  recordTenantGrants,
-  sendOutcomeEvent,
-  verifyDirectShare,
-  verifyRbacAccess,
-  type DirectShareVisibility,
-  type TenantGrantsInput,
-} from "../activities/descriptors";
+import type { DirectShareVisibility } from "../activities/directSharing";
+import type { TenantGrantsInput } from "../activities/tenantRegistry";
 import { CONSENT_DENIED_EVENT, CONSENT_GRANTED_EVENT } from "../domain/adminConsent";
 import type { OnboardingV1 } from "../domain/messages";
 import { CONSENT_EXPIRED, CONSENT_REMINDER, CONSENT_REQUESTED, TENANT_ONBOARDED, TENANT_ONBOARDING_FAILED, type OutcomeEventType } from "../domain/outcomeEvents";
+import { ONBOARD_TENANT, PROVISION_WORKLOAD } from "../domain/orchestrationNames";
 import { retryPolicyOf } from "../domain/retryPolicy";
-import { failedOutcome, type WorkloadOutcome, type WorkloadSpec } from "../domain/workloads";
-import { callActivity } from "./callActivity";
-import { PROVISION_VM, type ProvisionVmInput } from "./provisionVm";
+import { failedOutcome, type ProvisionWorkloadInput, type WorkloadOutcome, type WorkloadSpec } from "../domain/workloads";
+import { activities } from "./activities";
 import { requestShareChange } from "./requestShareChange";
-
-export const ONBOARD_TENANT = "onboardTenant";
 
 
 /** After consent, how often and how long to wait for the customer to grant the role (24 hours). */
@@ -82,18 +70,18 @@ export const onboardTenant: OrchestrationHandler = function* (context: Orchestra
       context.df.setCustomStatus({ step: "verifying", tenantId: message.tenantId, mode: message.mode, galleries });
       for (const galleryId of message.galleries) {
         // The app's own service principal reads the image when VMs are made: Reader on the gallery.
-        const reader = yield* callActivity(context, ensureAppReader, { galleryId }, retry);
+        const reader = yield* activities.ensureAppReader(context, { galleryId }, retry);
         if (!reader.ok) {
           galleries.push({ galleryId, result: "failed", error: reader.error });
           continue;
         }
         // The administrator grants the role on the resource group after consenting: give them time,
         // looking again every ROLE_CHECK_MINUTES, before naming what is missing.
-        let access = yield* callActivity(context, verifyRbacAccess, { tenantId: message.tenantId, galleryId, consumer: message.consumer, ...(message.vmss ? { scaleSets: true } : {}) }, retry);
+        let access = yield* activities.verifyRbacAccess(context, { tenantId: message.tenantId, galleryId, consumer: message.consumer, ...(message.vmss ? { scaleSets: true } : {}) }, retry);
         for (let check = 1; access.ok && access.value.missingActions.length > 0 && check <= ROLE_CHECKS; check++) {
           context.df.setCustomStatus({ step: "waiting-for-role", tenantId: message.tenantId, mode: message.mode, galleryId, missingActions: access.value.missingActions, galleries });
           yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + ROLE_CHECK_MINUTES * 60_000));
-          access = yield* callActivity(context, verifyRbacAccess, { tenantId: message.tenantId, galleryId, consumer: message.consumer, ...(message.vmss ? { scaleSets: true } : {}) }, retry);
+          access = yield* activities.verifyRbacAccess(context, { tenantId: message.tenantId, galleryId, consumer: message.consumer, ...(message.vmss ? { scaleSets: true } : {}) }, retry);
         }
         if (!access.ok) galleries.push({ galleryId, result: "failed", error: access.error });
         else if (access.value.missingActions.length > 0) {
@@ -120,7 +108,7 @@ export const onboardTenant: OrchestrationHandler = function* (context: Orchestra
   if (message.mode === "principal" && message.principal) {
     const { objectId, type } = message.principal;
     for (const galleryId of message.galleries) {
-      const reader = yield* callActivity(context, ensureGalleryReader, { galleryId, principalId: objectId, principalType: type }, retry);
+      const reader = yield* activities.ensureGalleryReader(context, { galleryId, principalId: objectId, principalType: type }, retry);
       if (!reader.ok) galleries.push({ galleryId, result: "failed", error: reader.error });
       else {
         galleries.push({ galleryId, result: "granted" });
@@ -130,7 +118,7 @@ export const onboardTenant: OrchestrationHandler = function* (context: Orchestra
   }
 
   if (grants.length > 0) {
-    const recorded = yield* callActivity(context, recordTenantGrants, { tenantId: message.tenantId, requestId: message.requestId, at: at(), grants }, retry);
+    const recorded = yield* activities.recordTenantGrants(context, { tenantId: message.tenantId, requestId: message.requestId, at: at(), grants }, retry);
     if (!recorded.ok) context.log(`${ONBOARD_TENANT}: grants of ${message.tenantId} not recorded: ${recorded.error.message}`);
   }
 
@@ -140,7 +128,7 @@ export const onboardTenant: OrchestrationHandler = function* (context: Orchestra
     context.df.setCustomStatus({ step: "verifying", tenantId: message.tenantId, mode: message.mode, galleries });
     for (const [i, g] of galleries.entries()) {
       if (g.result !== "granted") continue;
-      const seen = yield* callActivity(context, verifyDirectShare, { tenantId: message.tenantId, galleryId: g.galleryId, subscriptionId: lookFrom.subscriptionId, location: lookFrom.location }, retry);
+      const seen = yield* activities.verifyDirectShare(context, { tenantId: message.tenantId, galleryId: g.galleryId, subscriptionId: lookFrom.subscriptionId, location: lookFrom.location }, retry);
       galleries[i] = seen.ok
         ? { ...g, verification: seen.value, ...(seen.value.visible ? {} : { result: "failed" as const, error: { code: "NotVisibleToConsumer", message: seen.value.note ?? "the consumer does not see the gallery" } }) }
         : { ...g, verification: { visible: false, note: `${seen.error.code}: ${seen.error.message}` } };
@@ -148,7 +136,7 @@ export const onboardTenant: OrchestrationHandler = function* (context: Orchestra
   }
 
   // The VM and scale set the request asks for, from the first gallery granted, each made (and
-  // recorded on the tenant) by the provisionVm sub-orchestration.
+  // recorded on the tenant) by the provisionWorkload sub-orchestration.
   const workloads: WorkloadOutcome[] = [];
   const firstGranted = galleries.find((g) => g.result === "granted");
   const asked: WorkloadSpec[] = [
@@ -158,9 +146,9 @@ export const onboardTenant: OrchestrationHandler = function* (context: Orchestra
   if (asked.length > 0 && message.consumer && firstGranted && (message.mode === "direct" || message.mode === "rbac")) {
     context.df.setCustomStatus({ step: "provisioning", tenantId: message.tenantId, mode: message.mode, galleries });
     for (const spec of asked) {
-      const provision: ProvisionVmInput = { mode: message.mode, tenantId: message.tenantId, galleryId: firstGranted.galleryId, consumer: message.consumer, spec, changedBy: message.requestId, retry: r, ...(creationsInFlight ? { slots: creationsInFlight } : {}) };
+      const provision: ProvisionWorkloadInput = { mode: message.mode, tenantId: message.tenantId, galleryId: firstGranted.galleryId, consumer: message.consumer, spec, changedBy: message.requestId, retry: r, ...(creationsInFlight ? { creationsInFlight } : {}) };
       try {
-        workloads.push((yield context.df.callSubOrchestrator(PROVISION_VM, provision, `${context.df.instanceId}:${spec.kind}`)) as WorkloadOutcome);
+        workloads.push((yield context.df.callSubOrchestrator(PROVISION_WORKLOAD, provision, `${context.df.instanceId}:${spec.kind}`)) as WorkloadOutcome);
       } catch (err) {
         // Azure's answers come back as outcomes; only a crash of the sub-orchestration lands here.
         workloads.push(failedOutcome(message.tenantId, spec.kind, "ProvisioningCrashed", String(err instanceof Error ? err.message : err)));
@@ -174,9 +162,8 @@ export const onboardTenant: OrchestrationHandler = function* (context: Orchestra
   const reason = problems.length === 0 ? undefined : problems.join("; ").slice(0, 1000);
   const state = granted > 0 ? "active" : "failed";
   const result: OnboardTenantResult = { tenantId: message.tenantId, requestId: message.requestId, mode: message.mode, state, galleries, ...(workloads.length > 0 ? { workloads } : {}) };
-  const finished = yield* callActivity(
+  const finished = yield* activities.finishTenantRequest(
     context,
-    finishTenantRequest,
     { tenantId: message.tenantId, requestId: message.requestId, at: at(), tenantState: state, requestState: problems.length === 0 ? "succeeded" : "failed", ...(reason ? { reason } : {}) },
     retry,
   );
@@ -189,7 +176,7 @@ export const onboardTenant: OrchestrationHandler = function* (context: Orchestra
   function* obtainConsent(): Generator<df.Task, { ok: true } | { ok: false; error: { code: string; message: string } }, unknown> {
     const issued = context.df.currentUtcDateTime.getTime();
     const expiresAt = issued + consentTiming.expiryHours * 3600_000;
-    const link = yield* callActivity(context, createConsentRequest, { tenantId: message.tenantId, requestId: message.requestId, instanceId: context.df.instanceId, issuedAt: at(), expiresAt: new Date(expiresAt).toISOString() }, retry);
+    const link = yield* activities.createConsentRequest(context, { tenantId: message.tenantId, requestId: message.requestId, instanceId: context.df.instanceId, issuedAt: at(), expiresAt: new Date(expiresAt).toISOString() }, retry);
     if (!link.ok) return link;
     const consent = { ...link.value, expiresAt: new Date(expiresAt).toISOString() };
     context.df.setCustomStatus({ step: "consent-pending", tenantId: message.tenantId, mode: message.mode, consent });
@@ -220,14 +207,13 @@ export const onboardTenant: OrchestrationHandler = function* (context: Orchestra
 
   function* event(type: OutcomeEventType, data: Readonly<Record<string, unknown>>): Generator<df.Task, void, unknown> {
     const n = context.df.currentUtcDateTime.getTime();
-    const sent = yield* callActivity(context, sendOutcomeEvent, { type, subject: `/tenants/${message.tenantId}`, id: `${context.df.instanceId}:${type}:${n}`, time: at(), data: { tenantId: message.tenantId, requestId: message.requestId, ...data } }, retry);
+    const sent = yield* activities.sendOutcomeEvent(context, { type, subject: `/tenants/${message.tenantId}`, id: `${context.df.instanceId}:${type}:${n}`, time: at(), data: { tenantId: message.tenantId, requestId: message.requestId, ...data } }, retry);
     if (!sent.ok) context.log(`${ONBOARD_TENANT}: ${type} not sent: ${sent.error.message}`);
   }
 
   function* report(type: typeof TENANT_ONBOARDED | typeof TENANT_ONBOARDING_FAILED): Generator<df.Task, void, unknown> {
-    const sent = yield* callActivity(
+    const sent = yield* activities.sendOutcomeEvent(
       context,
-      sendOutcomeEvent,
       { type, subject: `/tenants/${message.tenantId}`, id: `${context.df.instanceId}:${type}`, time: at(), data: { tenantId: message.tenantId, requestId: message.requestId, mode: message.mode, galleries, ...(reason ? { reason } : {}) } },
       retry,
     );

@@ -7,19 +7,20 @@
 // version belongs to a gallery this app manages, and the share targets are read when the share runs.
 import type * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
-import { listWorkloadsToUpdate, readImageVersion, recordShareAudit, sendOutcomeEvent, verifyCommunityVersion, type ActivityError, type ImageVersionReading, type ShareChangeResult } from "../activities/descriptors";
+import type { ImageVersionReading } from "../activities/publishing";
+import type { ActivityError } from "../domain/activityResult";
+import { PUBLISH_IMAGE_VERSION } from "../domain/orchestrationNames";
 import { IMAGE_VERSION_SHARE_FAILED, IMAGE_VERSION_SHARED, type OutcomeEvent, type OutcomeEventType } from "../domain/outcomeEvents";
 import { nextPollDelaySeconds, type ProgressSample } from "../domain/polling";
 import { replicationVerdict, type RegionProgress, type ReplicationVerdict } from "../domain/replication";
 import { parseImageVersionId, resourceIdIssue } from "../domain/resourceIds";
 import { retryPolicyOf } from "../domain/retryPolicy";
+import type { ShareChangeResult } from "../domain/shareChanges";
 import type { ShareTargets } from "../domain/sharePlan";
-import { callActivity, type Outcome } from "./callActivity";
+import { activities, type Outcome } from "./activities";
 import { DEFAULT_CREATIONS_IN_FLIGHT, MAX_CREATIONS_IN_FLIGHT, type FanOutSummary } from "../domain/workloads";
 import { requestShareChange } from "./requestShareChange";
 import { fanOutProvisioning } from "./workloadFanOut";
-
-export const PUBLISH_IMAGE_VERSION = "publishImageVersion";
 
 export interface PublishImageVersionInput {
   readonly imageVersionId: string;
@@ -97,7 +98,7 @@ export const publishImageVersion: OrchestrationHandler = function* (context: Orc
   let previous: ProgressSample | undefined;
   let reading: ImageVersionReading;
   for (let reads = 1; ; reads++) {
-    const result = yield* callActivity(context, readImageVersion, { imageVersionId: input.imageVersionId }, retry);
+    const result = yield* activities.readImageVersion(context, { imageVersionId: input.imageVersionId }, retry);
     const now = context.df.currentUtcDateTime.getTime();
     if (!result.ok) return yield* fail(result.error, { ...status, replication: { ...status.replication, reads } });
     reading = result.value;
@@ -154,7 +155,7 @@ export const publishImageVersion: OrchestrationHandler = function* (context: Orc
   const publicName = shared.value.communityPublicName;
   if (publicName) {
     const location = reading.snapshot.targetRegions[0] ?? "";
-    const seen = yield* callActivity(context, verifyCommunityVersion, { imageVersionId: input.imageVersionId, publicName, location }, retry);
+    const seen = yield* activities.verifyCommunityVersion(context, { imageVersionId: input.imageVersionId, publicName, location }, retry);
     if (!seen.ok) return yield* fail(seen.error, status);
     if (!seen.value.visible) return yield* fail({ code: "NotVisibleInCommunity", message: seen.value.note ?? `not visible in community gallery ${publicName}` }, status);
   }
@@ -181,16 +182,16 @@ export const publishImageVersion: OrchestrationHandler = function* (context: Orc
 
   // 4. Record and report. Neither undoes the share when it fails: the failure shows in the status instead.
   const audited = yield* report(
-    callActivity(context, recordShareAudit, { galleryId, imageVersionId: input.imageVersionId, instanceId: context.df.instanceId, added: shared.value.added, alreadyShared: shared.value.alreadyShared, at: sharedAt }, retry),
+    activities.recordShareAudit(context, { galleryId, imageVersionId: input.imageVersionId, instanceId: context.df.instanceId, added: shared.value.added, alreadyShared: shared.value.alreadyShared, at: sharedAt }, retry),
   );
-  const published = yield* report(callActivity(context, sendOutcomeEvent, outcomeEvent(context, IMAGE_VERSION_SHARED, input, { ...outcome }), retry));
+  const published = yield* report(activities.sendOutcomeEvent(context, outcomeEvent(context, IMAGE_VERSION_SHARED, input, { ...outcome }), retry));
   const reportError = audited ?? published;
   show({ ...status, step: "done", ...(reportError ? { error: reportError } : {}) });
   return outcome;
 
   function* updateWorkloads(galleryId: string): Generator<df.Task, FanOutSummary | undefined, unknown> {
     const { image, version } = parseImageVersionId(input.imageVersionId);
-    const listed = yield* callActivity(context, listWorkloadsToUpdate, { galleryId, image, version }, retry);
+    const listed = yield* activities.listWorkloadsToUpdate(context, { galleryId, image, version }, retry);
     if (!listed.ok) {
       context.log(`${PUBLISH_IMAGE_VERSION}: consumer VMs and scale sets not listed: ${listed.error.code}: ${listed.error.message}`);
       return { total: 0, succeeded: 0, failed: 0, running: 0, maxInFlight: 0, failures: [{ tenantId: "", kind: "vm", code: listed.error.code, message: listed.error.message.slice(0, 300) }], moreFailures: 0 };
@@ -211,7 +212,7 @@ export const publishImageVersion: OrchestrationHandler = function* (context: Orc
   /** Publishes the failure, records it in the status, and ends the orchestration as Failed. */
   function* fail(error: PublishStatus["error"] & object, last: PublishStatus): Generator<df.Task, never, unknown> {
     show({ ...last, step: "failed", error });
-    yield* report(callActivity(context, sendOutcomeEvent, outcomeEvent(context, IMAGE_VERSION_SHARE_FAILED, input, { result: "Failed", imageVersionId: input.imageVersionId, error }), retry));
+    yield* report(activities.sendOutcomeEvent(context, outcomeEvent(context, IMAGE_VERSION_SHARE_FAILED, input, { result: "Failed", imageVersionId: input.imageVersionId, error }), retry));
     throw new Error(`${error.code}: ${error.message}`);
   }
 };

@@ -5,11 +5,11 @@
 // is an applied change, or why it was not applied as one error.
 import type * as df from "durable-functions";
 import type { OrchestrationContext } from "durable-functions";
-import { submitShareChange, type ShareChange, type ShareChangeResult } from "../activities/descriptors";
+import { coordinatorInstanceId } from "../domain/orchestrationNames";
 import { parseGalleryId } from "../domain/resourceIds";
 import type { RetryPolicy } from "../domain/retryPolicy";
-import { callActivity, type Outcome } from "./callActivity";
-import { coordinatorInstanceId } from "./shareCoordinator";
+import type { ShareChange, ShareChangeResult } from "../domain/shareChanges";
+import { activities, type Outcome } from "./activities";
 
 /** Long enough for the coordinator to work through a full 30-minute budget window ahead of us. */
 const ANSWER_WAIT_MS = 45 * 60_000;
@@ -24,7 +24,7 @@ export function* requestShareChange(
   const { subscriptionId } = parseGalleryId(change.galleryId);
   const full: ShareChange = { ...change, replyTo: { instanceId: context.df.instanceId, eventName } };
   for (let send = 1; send <= SENDS; send++) {
-    const sent = yield* callActivity(context, submitShareChange, { coordinatorId: coordinatorInstanceId(subscriptionId), subscriptionId, change: full }, retry);
+    const sent = yield* activities.submitShareChange(context, { coordinatorId: coordinatorInstanceId(subscriptionId), subscriptionId, change: full }, retry);
     if (!sent.ok) return sent;
     const answer = context.df.waitForExternalEvent(eventName);
     const timeout = context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + ANSWER_WAIT_MS));

@@ -12,31 +12,11 @@
 // change already answered gets the same answer.
 import type * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
-import { applyShareChanges, notifyShareResults, type ShareChange, type ShareChangeResult, type ShareNotice } from "../activities/descriptors";
+import { SHARE_CHANGE_EVENT, SHARE_COORDINATOR } from "../domain/orchestrationNames";
 import { SHARE_BUDGET, nextCallAt, pruneCallTimes } from "../domain/shareBudget";
 import { retryPolicyOf } from "../domain/retryPolicy";
-import { callActivity } from "./callActivity";
-
-export const SHARE_COORDINATOR = "shareCoordinator";
-export const SHARE_CHANGE_EVENT = "ShareChange";
-
-export function coordinatorInstanceId(subscriptionId: string): string {
-  return `share-coordinator-${subscriptionId.trim().toLowerCase()}`;
-}
-
-export interface ShareCoordinatorState {
-  readonly subscriptionId: string;
-  readonly pending: readonly ShareChange[];
-  /** Times (epoch ms) of the share calls made, pruned to what the budget's windows still see. */
-  readonly callTimes: readonly number[];
-  /** The latest answers, so a change sent again is answered the same way. */
-  readonly recent: readonly ShareChangeResult[];
-  readonly retry: { readonly attempts: number; readonly firstSeconds: number };
-  /** How long to keep collecting after a change arrives before calling (default 5 s). */
-  readonly collectSeconds?: number;
-  /** Batches before the coordinator continues as new, to keep its history short (default 20). */
-  readonly batchesPerExecution?: number;
-}
+import type { ShareChange, ShareChangeResult, ShareCoordinatorState, ShareNotice } from "../domain/shareChanges";
+import { activities } from "./activities";
 
 /** What GET /api/status shows of a coordinator. */
 export interface ShareCoordinatorStatus {
@@ -106,7 +86,7 @@ export const shareCoordinator: OrchestrationHandler = function* (context: Orches
     const batchChanges = pending.filter((c) => c.galleryId.toLowerCase() === galleryKey);
     for (const c of batchChanges) pending.splice(pending.indexOf(c), 1);
 
-    const applied = yield* callActivity(context, applyShareChanges, { galleryId: first.galleryId, changes: batchChanges }, retry);
+    const applied = yield* activities.applyShareChanges(context, { galleryId: first.galleryId, changes: batchChanges }, retry);
     const at = now();
     const shareCalls = applied.ok ? applied.value.shareCalls : 0;
     for (let i = 0; i < shareCalls; i++) callTimes.push(at);
@@ -122,7 +102,7 @@ export const shareCoordinator: OrchestrationHandler = function* (context: Orches
     });
     recent = [...recent, ...results].slice(-RECENT_ANSWERS);
     const notices = batchChanges.map((change, i) => ({ ...change.replyTo, result: results[i]! }));
-    yield* callActivity(context, notifyShareResults, { notices }, retry);
+    yield* activities.notifyShareResults(context, { notices }, retry);
   }
   show(batches);
   context.df.continueAsNew({ ...state, pending, callTimes, recent } satisfies ShareCoordinatorState);
@@ -144,7 +124,7 @@ export const shareCoordinator: OrchestrationHandler = function* (context: Orches
   function* answerRepeats(): Generator<df.Task, void, unknown> {
     if (repeats.length === 0) return;
     const notices = repeats.splice(0, repeats.length);
-    yield* callActivity(context, notifyShareResults, { notices }, retry);
+    yield* activities.notifyShareResults(context, { notices }, retry);
   }
 };
 

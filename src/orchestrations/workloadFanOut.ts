@@ -1,4 +1,4 @@
-// Runs provisionVm for many tenants with at most `cap` of them in flight: a window refilled as each
+// Runs provisionWorkload for many tenants with at most `cap` of them in flight: a window refilled as each
 // one ends. The instances are started by an activity and each tells the orchestration its outcome
 // with an external event, because durable-functions re-sends an already scheduled task that appears
 // in a second Task.any (azure-functions-durable-js#574), so a window of sub-orchestration tasks
@@ -6,10 +6,9 @@
 // and does not stop the rest; a 429 inside one is waited out by its own durable retry.
 import type * as df from "durable-functions";
 import type { OrchestrationContext } from "durable-functions";
-import { startProvisioning, type ProvisionVmInput } from "../activities/descriptors";
 import type { RetryPolicy } from "../domain/retryPolicy";
-import { MAX_CREATIONS_IN_FLIGHT, failedOutcome, summarizeFanOut, type FanOutSummary, type WorkloadOutcome } from "../domain/workloads";
-import { callActivity } from "./callActivity";
+import { MAX_CREATIONS_IN_FLIGHT, failedOutcome, summarizeFanOut, type FanOutSummary, type ProvisionWorkloadInput, type WorkloadOutcome } from "../domain/workloads";
+import { activities } from "./activities";
 
 export const WORKLOAD_DONE_EVENT = "WorkloadDone";
 /**
@@ -25,7 +24,7 @@ const ANSWER_WAIT_MS = 12 * 3600_000;
 export function* fanOutProvisioning(
   context: OrchestrationContext,
   runId: string,
-  items: readonly Omit<ProvisionVmInput, "notify">[],
+  items: readonly Omit<ProvisionWorkloadInput, "notify">[],
   cap: number,
   retry: RetryPolicy,
   onProgress: (summary: FanOutSummary) => void,
@@ -39,14 +38,14 @@ export function* fanOutProvisioning(
 
   // Each round takes one answer (or ends on the wait's timeout); a repeated answer also takes a round.
   for (let round = 0; round < 2 * items.length + 1 && outcomes.size < items.length; round++) {
-    const starts: { instanceId: string; input: ProvisionVmInput }[] = [];
+    const starts: { instanceId: string; input: ProvisionWorkloadInput }[] = [];
     while (running.size + starts.length < limit && next < items.length) {
-      const input: ProvisionVmInput = { ...items[next]!, notify: { instanceId: context.df.instanceId, eventName: WORKLOAD_DONE_EVENT, index: next } };
+      const input: ProvisionWorkloadInput = { ...items[next]!, notify: { instanceId: context.df.instanceId, eventName: WORKLOAD_DONE_EVENT, index: next } };
       starts.push({ instanceId: `${context.df.instanceId}:${runId}:workload:${next}`, input });
       next++;
     }
     if (starts.length > 0) {
-      const started = yield* callActivity(context, startProvisioning, { starts }, retry);
+      const started = yield* activities.startProvisioning(context, { starts }, retry);
       for (const s of starts) {
         const index = s.input.notify?.index ?? -1;
         if (started.ok) running.add(index);

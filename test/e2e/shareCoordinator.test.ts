@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { CONSUMERS, PUBLISHER, versionWriteEvent } from "../../local/demo/world";
 import { publishInstanceId } from "../../src/domain/instanceIds";
-import { coordinatorInstanceId } from "../../src/orchestrations/shareCoordinator";
+import { coordinatorInstanceId } from "../../src/domain/orchestrationNames";
 import { armLog, isShareCall, useWorlds } from "./support";
 
 const worlds = useWorlds();

@@ -6,7 +6,7 @@ import { startLocalHost } from "../../local/host";
 describe("start-up", () => {
   it("refuses to start with invalid settings, naming each one and never echoing the secret", async () => {
     const started = startLocalHost({
-      load: () => import("../../src/functions/index.js"),
+      load: () => import("../../src/app.js"),
       settings: {
         AzureWebJobsStorage: "UseDevelopmentStorage=true",
         AZURE_TENANT_ID: "contoso",

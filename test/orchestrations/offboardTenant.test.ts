@@ -6,20 +6,12 @@ import * as df from "durable-functions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VirtualClock } from "../../local/clock";
 import { startLocalHost, type LocalHost } from "../../local/host";
-import {
-  finishTenantRequest,
-  readTenantGrants,
-  removeRoleAssignment,
-  removeTenantGrants,
-  sendOutcomeEvent,
-  submitShareChange,
-  type ActivityResult,
-  type SubmitShareChangeInput,
-  type FinishTenantRequestInput,
-  type TenantGrantsInput,
-} from "../../src/activities/descriptors";
+import type { SubmitShareChangeInput } from "../../src/activities/directSharing";
+import type { FinishTenantRequestInput, TenantGrantsInput } from "../../src/activities/tenantRegistry";
+import { OFFBOARD_TENANT } from "../../src/domain/orchestrationNames";
 import type { OutcomeEvent } from "../../src/domain/outcomeEvents";
-import { offboardTenant, OFFBOARD_TENANT, type OffboardTenantInput } from "../../src/orchestrations/offboardTenant";
+import { offboardTenant, type OffboardTenantInput } from "../../src/orchestrations/offboardTenant";
+import { registerStubActivities } from "../support/stubActivities";
 
 const SUB = "/subscriptions/5d2e9c1a-3f47-4b8e-a6d0-9c1b7e2f4a10/resourceGroups/rg/providers/Microsoft.Compute/galleries";
 const G1 = `${SUB}/g1`;
@@ -35,36 +27,27 @@ let failing = new Set<string>();
 const calls = { removed: [] as string[], cleaned: [] as TenantGrantsInput[], finished: [] as FinishTenantRequestInput[], events: [] as OutcomeEvent[] };
 
 df.app.orchestration(OFFBOARD_TENANT, offboardTenant);
-df.app.activity(readTenantGrants.name, { handler: () => ({ ok: true, value: { grants, workloads: [] } }) });
-df.app.activity(removeRoleAssignment.name, {
-  handler: (input: { roleAssignmentId: string }): ActivityResult<{ removed: boolean }> => {
+registerStubActivities({
+  readTenantGrants: () => ({ ok: true, value: { grants, workloads: [] } }),
+  removeRoleAssignment: (input) => {
     if (failing.has(input.roleAssignmentId)) return { ok: false, error: { code: "AuthorizationFailed", status: 403, message: "may not delete role assignments" } };
     calls.removed.push(input.roleAssignmentId);
     return { ok: true, value: { removed: true } };
   },
-});
-// The coordinator, stubbed: answers at once by raising the reply event through the durable client.
-df.app.activity(submitShareChange.name, {
-  extraInputs: [df.input.durableClient()],
-  handler: async (input: SubmitShareChangeInput, context) => {
+  // The coordinator, stubbed: answers at once by raising the reply event through the durable client.
+  submitShareChange: async (input, context) => {
     await df.getClient(context).raiseEvent(input.change.replyTo.instanceId, input.change.replyTo.eventName, answerOf(input));
     return { ok: true, value: { via: "raised" } };
   },
-});
-df.app.activity(removeTenantGrants.name, {
-  handler: (input: TenantGrantsInput) => {
+  removeTenantGrants: (input) => {
     calls.cleaned.push(input);
     return { ok: true, value: { removed: input.grants.length } };
   },
-});
-df.app.activity(finishTenantRequest.name, {
-  handler: (input: FinishTenantRequestInput) => {
+  finishTenantRequest: (input) => {
     calls.finished.push(input);
     return { ok: true, value: { state: input.tenantState } };
   },
-});
-df.app.activity(sendOutcomeEvent.name, {
-  handler: (event: OutcomeEvent) => {
+  sendOutcomeEvent: (event) => {
     calls.events.push(event);
     return { ok: true, value: { sent: true } };
   },

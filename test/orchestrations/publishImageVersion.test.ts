@@ -7,9 +7,12 @@ import * as df from "durable-functions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VirtualClock } from "../../local/clock";
 import { startLocalHost, type LocalHost } from "../../local/host";
-import { readImageVersion, sendOutcomeEvent, type ActivityResult, type ImageVersionReading } from "../../src/activities/descriptors";
+import type { ImageVersionReading } from "../../src/activities/publishing";
+import type { ActivityResult } from "../../src/domain/activityResult";
+import { PUBLISH_IMAGE_VERSION } from "../../src/domain/orchestrationNames";
 import type { OutcomeEvent } from "../../src/domain/outcomeEvents";
-import { publishImageVersion, PUBLISH_IMAGE_VERSION, type PublishImageVersionInput, type PublishStatus } from "../../src/orchestrations/publishImageVersion";
+import { publishImageVersion, type PublishImageVersionInput, type PublishStatus } from "../../src/orchestrations/publishImageVersion";
+import { registerStubActivities } from "../support/stubActivities";
 
 const GALLERY = "/subscriptions/5d2e9c1a-3f47-4b8e-a6d0-9c1b7e2f4a10/resourceGroups/rg-golden-images/providers/Microsoft.Compute/galleries/contoso_golden";
 const VERSION = `${GALLERY}/images/ubuntu/versions/1.0.0`;
@@ -21,11 +24,9 @@ let reads = 0;
 const sent: OutcomeEvent[] = [];
 
 df.app.orchestration(PUBLISH_IMAGE_VERSION, publishImageVersion);
-df.app.activity(readImageVersion.name, {
-  handler: (): ActivityResult<ImageVersionReading> => readings[Math.min(reads++, readings.length - 1)]!,
-});
-df.app.activity(sendOutcomeEvent.name, {
-  handler: (event: OutcomeEvent): ActivityResult<{ sent: boolean }> => {
+registerStubActivities({
+  readImageVersion: () => readings[Math.min(reads++, readings.length - 1)]!,
+  sendOutcomeEvent: (event) => {
     sent.push(event);
     return { ok: true, value: { sent: true } };
   },

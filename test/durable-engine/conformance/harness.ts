@@ -77,7 +77,7 @@ const ISO_TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?/g;
 const COMPACT_TIME = /\b\d{8}T\d{6,9}Z?\b/g;
 const EPOCH_MS = /\b1[6-9]\d{11}\b/g;
 const LOOPBACK_PORT = /127\.0\.0\.1:\d+/g;
-/** A publish's provisionVm instances carry the run's start time (base 36) in their ids. */
+/** A publish's provisionWorkload instances carry the run's start time (base 36) in their ids. */
 const RUN_TIME_36 = /:[0-9a-z]{6,10}:workload:/g;
 /** The consent link's signed state carries times and a signature. */
 const SIGNED_STATE = /state=[A-Za-z0-9_.%-]+/g;

@@ -6,7 +6,8 @@
 import { randomBytes } from "node:crypto";
 import { CONSUMERS, GALLERY_ID, PUBLISHER, versionWriteEvent, type World } from "../../../local/demo/world";
 import { publishInstanceId } from "../../../src/domain/instanceIds";
-import { SHARE_CHANGE_EVENT, SHARE_COORDINATOR, type ShareCoordinatorState } from "../../../src/orchestrations/shareCoordinator";
+import { SHARE_CHANGE_EVENT, SHARE_COORDINATOR } from "../../../src/domain/orchestrationNames";
+import type { ShareCoordinatorState } from "../../../src/domain/shareChanges";
 import { BIG_STATUS_ORCHESTRATION } from "./conformanceApp";
 import { followLikeBrowser, sendRequests } from "../../e2e/support";
 import type { Scenario, ScenarioContext } from "./harness";
@@ -175,9 +176,9 @@ const FABRIKAM_RG_ID = `/subscriptions/${FABRIKAM.subscriptionId}/resourceGroups
 const SSH = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHk4sZ1Xb7Dd1t5p3F5m0lqXQ7rJ1v6y0QwY0b7kq9Xs demo@fabrikam";
 
 export const vmOnOnboardingAndPublish: Scenario = {
-  name: "onboarding makes a VM (provisionVm as a sub-orchestration); a publish moves it (fan-out, WorkloadDone)",
+  name: "onboarding makes a VM (provisionWorkload as a sub-orchestration); a publish moves it (fan-out, WorkloadDone)",
   settings: { ...FAST_SETTINGS, SHARE_TENANT_IDS: "" },
-  // A VM create takes 9 s and a delete 6 s instead of 90 s and 60 s: done by provisionVm's first read at 30 s.
+  // A VM create takes 9 s and a delete 6 s instead of 90 s and 60 s: done by provisionWorkload's first read at 30 s.
   world: { emulator: { lro: { durationScale: 0.1 } } },
   async run(ctx) {
     const { world } = ctx;

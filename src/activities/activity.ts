@@ -1,12 +1,31 @@
-// Runs an activity body and sorts its errors into the result the orchestration acts on: retryable
+// What an activity is, and how one runs. runActivity runs an activity body and sorts its errors into the result the orchestration acts on: retryable
 // ones come back with `retry` (and the service's Retry-After), so the orchestration waits on a
 // durable timer before the next attempt; permanent ones come back without it, so the orchestration
 // stops at once with the ARM error code instead of retrying a 403 six times. Nothing is thrown and
 // nothing sleeps here.
+import type { InvocationContext } from "@azure/functions";
 import { classifyError, describeError } from "../domain/errors";
 import { ShareRuleError } from "../domain/sharePlan";
 import { DomainValidationError } from "../domain/validation";
-import type { ActivityResult } from "./descriptors";
+import type { ActivityResult } from "../domain/activityResult";
+
+/**
+ * An activity: a function of its input (and the invocation, for those that use the durable client)
+ * that returns its errors. Feature modules return maps of them; the key is the activity's name.
+ */
+export type Activity<I, O> = (input: I, context: InvocationContext) => Promise<ActivityResult<O>>;
+
+const durableClientUsers = new WeakSet<object>();
+
+/** Marks an activity that starts orchestrations or raises events: it is registered with the durable client input. */
+export function withDurableClient<I, O>(activity: Activity<I, O>): Activity<I, O> {
+  durableClientUsers.add(activity);
+  return activity;
+}
+
+export function usesDurableClient(activity: object): boolean {
+  return durableClientUsers.has(activity);
+}
 
 /** A permanent failure an activity names itself (a rule of this app, not an Azure error). */
 export class ActivityRuleError extends Error {

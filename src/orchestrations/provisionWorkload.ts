@@ -1,4 +1,4 @@
-// provisionVm: makes sure one VM or scale set of a consumer tenant runs the image version asked for,
+// provisionWorkload: makes sure one VM or scale set of a consumer tenant runs the image version asked for,
 // and records the result on the tenant in the registry. Onboarding (a request with `vm` or `vmss`)
 // calls it as a sub-orchestration; a publish starts one per VM or scale set that follows new
 // versions, and each tells the publish its outcome (`notify`).
@@ -12,25 +12,12 @@
 // not stop the others.
 import type * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
-import {
-  acquireCreationSlot,
-  notifyWorkloadDone,
-  readWorkload,
-  recordTenantWorkload,
-  releaseCreationSlot,
-  resolveWorkloadImage,
-  startWorkload,
-  type ActivityError,
-  type ProvisionVmInput,
-  type WorkloadState,
-  type WorkloadTarget,
-} from "../activities/descriptors";
+import type { WorkloadState } from "../activities/workloads";
+import type { ActivityError } from "../domain/activityResult";
+import { PROVISION_WORKLOAD } from "../domain/orchestrationNames";
 import { retryPolicyOf } from "../domain/retryPolicy";
-import { DEFAULT_CREATIONS_IN_FLIGHT, explainWorkloadError, workloadNames, workloadResourceId, type WorkloadOutcome } from "../domain/workloads";
-import { callActivity } from "./callActivity";
-
-export const PROVISION_VM = "provisionVm";
-export type { ProvisionVmInput } from "../activities/descriptors";
+import { DEFAULT_CREATIONS_IN_FLIGHT, explainWorkloadError, workloadNames, workloadResourceId, type ProvisionWorkloadInput, type WorkloadOutcome, type WorkloadTarget } from "../domain/workloads";
+import { activities } from "./activities";
 
 /** VM and scale-set creates take one to a few minutes: the first read after 30 s, then every 15 s, for at most an hour. */
 const FIRST_READ_SECONDS = 30;
@@ -46,8 +33,8 @@ const MAX_SLOT_WAITS = 720;
 
 const TERMINAL = new Set(["succeeded", "failed", "canceled"]);
 
-export const provisionVm: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const input = context.df.getInput<ProvisionVmInput>();
+export const provisionWorkload: OrchestrationHandler = function* (context: OrchestrationContext) {
+  const input = context.df.getInput<ProvisionWorkloadInput>();
   const retry = retryPolicyOf(input.retry);
   const spec = input.version === undefined ? input.spec : { ...input.spec, version: input.version };
   const target: WorkloadTarget = { mode: input.mode, tenantId: input.tenantId, galleryId: input.galleryId, consumer: input.consumer, spec };
@@ -56,7 +43,7 @@ export const provisionVm: OrchestrationHandler = function* (context: Orchestrati
   // What was asked for, "latest" included (a failure before the version is known is recorded against it).
   const asked = `${input.galleryId}/images/${spec.image}/versions/${spec.version}`;
 
-  const image = yield* callActivity(context, resolveWorkloadImage, target, retry);
+  const image = yield* activities.resolveWorkloadImage(context, target, retry);
   if (!image.ok) return yield* finish(asked, "NotStarted", image.error);
   const version = image.value.imageVersion;
 
@@ -64,7 +51,7 @@ export const provisionVm: OrchestrationHandler = function* (context: Orchestrati
     const slot = yield* takeSlot(version, round);
     if (!slot.ok) return yield* finish(version, "NotStarted", slot.error);
     context.df.setCustomStatus({ step: "starting", resourceId, imageVersion: version, round });
-    const started = yield* callActivity(context, startWorkload, { ...target, changedBy: input.changedBy, image: image.value }, retry);
+    const started = yield* activities.startWorkload(context, { ...target, changedBy: input.changedBy, image: image.value }, retry);
     if (!started.ok) return yield* finish(version, "NotStarted", started.error);
     context.df.setCustomStatus({ step: started.value.phase, resourceId, imageVersion: version, round });
 
@@ -79,16 +66,16 @@ export const provisionVm: OrchestrationHandler = function* (context: Orchestrati
 
   /** A creation slot (VM_CREATIONS_IN_FLIGHT across the app), waited for on durable timers; holding one renews its lease. */
   function* takeSlot(imageVersion: string, round: number): Generator<df.Task, { ok: true } | { ok: false; error: ActivityError }, unknown> {
-    const slots = input.slots ?? DEFAULT_CREATIONS_IN_FLIGHT;
+    const creationsInFlight = input.creationsInFlight ?? DEFAULT_CREATIONS_IN_FLIGHT;
     for (let wait = 0; wait <= MAX_SLOT_WAITS; wait++) {
       const now = context.df.currentUtcDateTime.getTime();
-      const got = yield* callActivity(context, acquireCreationSlot, { holder: context.df.instanceId, now: new Date(now).toISOString(), until: new Date(now + SLOT_LEASE_MS).toISOString(), slots }, retry);
+      const got = yield* activities.acquireCreationSlot(context, { holder: context.df.instanceId, now: new Date(now).toISOString(), until: new Date(now + SLOT_LEASE_MS).toISOString(), creationsInFlight }, retry);
       if (!got.ok) return got;
       if (got.value.granted) return { ok: true };
-      if (wait === 0) context.df.setCustomStatus({ step: "waiting-for-slot", resourceId, imageVersion, round, slots });
+      if (wait === 0) context.df.setCustomStatus({ step: "waiting-for-slot", resourceId, imageVersion, round, creationsInFlight });
       yield context.df.createTimer(new Date(now + SLOT_WAIT_SECONDS * 1000));
     }
-    return { ok: false, error: { code: "NoCreationSlot", message: `all ${slots} creation slots (VM_CREATIONS_IN_FLIGHT) stayed busy for ${(SLOT_WAIT_SECONDS * MAX_SLOT_WAITS) / 3600} hours` } };
+    return { ok: false, error: { code: "NoCreationSlot", message: `all ${creationsInFlight} creation slots (VM_CREATIONS_IN_FLIGHT) stayed busy for ${(SLOT_WAIT_SECONDS * MAX_SLOT_WAITS) / 3600} hours` } };
   }
 
   /** Reads the resource on durable timers until its operation ends (or, after a delete, until it is gone). */
@@ -96,7 +83,7 @@ export const provisionVm: OrchestrationHandler = function* (context: Orchestrati
     for (let read = 0; read < MAX_READS; read++) {
       const wait = read === 0 ? FIRST_READ_SECONDS : READ_EVERY_SECONDS;
       yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + wait * 1000));
-      const seen = yield* callActivity(context, readWorkload, target, retry);
+      const seen = yield* activities.readWorkload(context, target, retry);
       if (!seen.ok) return seen;
       if (untilGone ? !seen.value.exists : TERMINAL.has((seen.value.provisioningState ?? "").toLowerCase())) return { ok: true, value: seen.value };
       if (untilGone && seen.value.provisioningState?.toLowerCase() === "failed") return { ok: false, error: { code: "DeleteFailed", message: `ARM could not delete ${resourceId} to rebuild it on the new version` } };
@@ -108,17 +95,17 @@ export const provisionVm: OrchestrationHandler = function* (context: Orchestrati
   /** Records the result on the tenant and returns it; the error is said in the request's terms. */
   function* finish(imageVersion: string, provisioningState: string, error?: ActivityError): Generator<df.Task, WorkloadOutcome, unknown> {
     // The slot first: a failure to record must not keep another tenant waiting (an unfreed slot's lease runs out anyway).
-    const freed = yield* callActivity(context, releaseCreationSlot, { holder: context.df.instanceId }, retry);
-    if (!freed.ok) context.log(`${PROVISION_VM}: creation slot of ${resourceId} not freed: ${freed.error.message}`);
+    const freed = yield* activities.releaseCreationSlot(context, { holder: context.df.instanceId }, retry);
+    if (!freed.ok) context.log(`${PROVISION_WORKLOAD}: creation slot of ${resourceId} not freed: ${freed.error.message}`);
     const where = { tenantId: input.tenantId, ...input.consumer, image: spec.image, version: imageVersion.split("/").pop() ?? "" };
     const explained = error ? explainWorkloadError(error, where) : undefined;
     const outcome: WorkloadOutcome = { tenantId: input.tenantId, kind, resourceId, imageVersion, provisioningState, ...(explained ? { error: explained } : {}) };
     const workload = { kind, resourceId, galleryId: input.galleryId, imageVersion, provisioningState, changedBy: input.changedBy, at: context.df.currentUtcDateTime.toISOString(), spec: input.spec, ...(explained ? { error: explained } : {}) };
-    const recorded = yield* callActivity(context, recordTenantWorkload, { tenantId: input.tenantId, workload }, retry);
-    if (!recorded.ok) context.log(`${PROVISION_VM}: ${resourceId} not recorded: ${recorded.error.message}`);
+    const recorded = yield* activities.recordTenantWorkload(context, { tenantId: input.tenantId, workload }, retry);
+    if (!recorded.ok) context.log(`${PROVISION_WORKLOAD}: ${resourceId} not recorded: ${recorded.error.message}`);
     if (input.notify) {
-      const told = yield* callActivity(context, notifyWorkloadDone, { ...input.notify, outcome }, retry);
-      if (!told.ok) context.log(`${PROVISION_VM}: ${input.notify.instanceId} not told of ${resourceId}: ${told.error.message}`);
+      const told = yield* activities.notifyWorkloadDone(context, { ...input.notify, outcome }, retry);
+      if (!told.ok) context.log(`${PROVISION_WORKLOAD}: ${input.notify.instanceId} not told of ${resourceId}: ${told.error.message}`);
     }
     context.df.setCustomStatus({ step: "done", ...outcome });
     return outcome;

@@ -1,4 +1,4 @@
-// Small helpers over the durable client shared by the trigger adapters.
+// Small helpers over the durable client, for the triggers and the activities that start orchestrations.
 import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
 
 /** The instance's status, or undefined when no such instance exists (the client reports that as an HTTP 404 error). */

@@ -1,0 +1,17 @@
+// The names both sides of the durable boundary use: the triggers and activities that start
+// orchestrations or raise events to them, and the orchestrations that wait for those events.
+// Changing one renames a function in the task hub: instances started under the old name stop.
+
+export const PUBLISH_IMAGE_VERSION = "publishImageVersion";
+export const ONBOARD_TENANT = "onboardTenant";
+export const OFFBOARD_TENANT = "offboardTenant";
+export const SHARE_COORDINATOR = "shareCoordinator";
+export const PROVISION_WORKLOAD = "provisionWorkload";
+
+/** A share change sent to a share coordinator. */
+export const SHARE_CHANGE_EVENT = "ShareChange";
+
+/** One share coordinator per subscription: the share budget is per subscription. */
+export function coordinatorInstanceId(subscriptionId: string): string {
+  return `share-coordinator-${subscriptionId.trim().toLowerCase()}`;
+}
