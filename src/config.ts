@@ -111,9 +111,20 @@ export class ConfigError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** Parses and validates settings; reports every problem at once, each naming the setting and the expected form. */
-export function loadConfig(env: Env): AppConfig {
-  const problems: string[] = [];
+/** Reads settings by name; each bad one adds a problem naming the setting and the expected form. */
+interface SettingsReader {
+  readonly env: Env;
+  readonly problems: string[];
+  /** The trimmed value, else the default; an absent required setting is a problem. */
+  raw(name: SettingName): string;
+  /** A comma-separated list; `issue` says what is wrong with one item, or undefined when it is fine. */
+  list(name: SettingName, issue: (item: string) => string | undefined, form: string): string[];
+  int(name: SettingName, min: number, max: number): number;
+  url(name: SettingName, optional: boolean): string | undefined;
+  guid(name: SettingName, optional: boolean): string | undefined;
+}
+
+function settingsReader(env: Env, problems: string[]): SettingsReader {
   const raw = (name: SettingName): string => {
     const spec: SettingSpec = SETTINGS.find((s) => s.name === name)!;
     const value = env[name]?.trim();
@@ -121,7 +132,6 @@ export function loadConfig(env: Env): AppConfig {
     if (spec.default === undefined) problems.push(`${name} is required (${spec.meaning})`);
     return spec.default ?? "";
   };
-  /** A comma-separated list; `issue` says what is wrong with one item, or undefined when it is fine. */
   const list = (name: SettingName, issue: (item: string) => string | undefined, form: string): string[] => {
     const text = raw(name);
     if (text === "") return [];
@@ -140,7 +150,6 @@ export function loadConfig(env: Env): AppConfig {
     }
     return items;
   };
-  const guidIssue = (item: string): string | undefined => (isGuid(item) ? undefined : "must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
   const int = (name: SettingName, min: number, max: number): number => {
     const text = raw(name);
     const n = Number(text);
@@ -167,120 +176,181 @@ export function loadConfig(env: Env): AppConfig {
     if (!isGuid(text)) problems.push(`${name} must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx); got ${quoteForError(text)}`);
     return text.toLowerCase();
   };
+  return { env, problems, raw, list, int, url, guid };
+}
 
-  const crossTenant = (): AppConfig["crossTenant"] => {
-    const appId = guid("CROSS_TENANT_APP_ID", true);
-    const secret = raw("CROSS_TENANT_CLIENT_SECRET");
-    const certificatePath = raw("CROSS_TENANT_CERTIFICATE_PATH");
-    if (appId === undefined) {
-      if (secret || certificatePath) problems.push("CROSS_TENANT_CLIENT_SECRET and CROSS_TENANT_CERTIFICATE_PATH need CROSS_TENANT_APP_ID, the app they belong to");
-      return undefined;
-    }
-    if (secret && certificatePath) problems.push("set at most one of CROSS_TENANT_CLIENT_SECRET and CROSS_TENANT_CERTIFICATE_PATH");
-    if (secret) return { appId, credential: "secret", secret };
-    if (certificatePath) return { appId, credential: "certificate", certificatePath };
-    return { appId, credential: "federated" };
-  };
+const guidIssue = (item: string): string | undefined => (isGuid(item) ? undefined : "must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
 
-  const consent = (): AppConfig["consent"] => {
-    const stateKey = raw("CONSENT_STATE_KEY") || undefined;
-    if (stateKey !== undefined && stateKey.length < 32) problems.push("CONSENT_STATE_KEY must be at least 32 characters (a random key; in Azure a Key Vault reference)");
-    const given = raw("PUBLIC_BASE_URL");
-    const host = env["WEBSITE_HOSTNAME"]?.trim();
-    let publicBaseUrl: string | undefined;
-    if (given) {
-      try {
-        const u = new URL(given);
-        const loopback = u.hostname === "127.0.0.1" || u.hostname === "localhost";
-        if (u.protocol !== "https:" && !(loopback && u.protocol === "http:")) throw new Error("not https");
-        publicBaseUrl = given.replace(/\/+$/, "");
-      } catch {
-        problems.push(`PUBLIC_BASE_URL must be an https URL (http only for localhost); got ${quoteForError(given)}`);
-      }
-    } else if (host) {
-      // Functions sets WEBSITE_HOSTNAME; the local host sets it to its loopback address, served over http.
-      publicBaseUrl = /^(127\.0\.0\.1|localhost)(:\d+)?$/.test(host) ? `http://${host}` : `https://${host}`;
-    }
-    return { stateKey, expiryHours: int("CONSENT_EXPIRY_HOURS", 1, 24 * 90), reminderHours: int("CONSENT_REMINDER_HOURS", 1, 24 * 30), publicBaseUrl, publisherName: raw("PUBLISHER_DISPLAY_NAME") };
-  };
-
-  const onboardingQueue = (): AppConfig["onboardingQueue"] => {
-    const queueName = raw("ONBOARDING_QUEUE_NAME");
-    // Service Bus entity names: letters, digits, '.', '-', '_' (and '/'), starting and ending with a letter or digit.
-    if (!/^[A-Za-z0-9](?:[A-Za-z0-9._/-]{0,258}[A-Za-z0-9])?$/.test(queueName)) {
-      problems.push(`ONBOARDING_QUEUE_NAME must be 1-260 letters, digits, '.', '-', '_' or '/', starting and ending with a letter or digit; got ${quoteForError(queueName)}`);
-    }
-    const connectionString = raw("ServiceBusConnection");
-    if (connectionString) {
-      if (!/(^|;)\s*Endpoint=sb:\/\//i.test(connectionString)) problems.push("ServiceBusConnection must be a Service Bus connection string (Endpoint=sb://...;SharedAccessKeyName=...;SharedAccessKey=...)");
-      return { queueName, connection: { connectionString } };
-    }
-    const namespace = env["ServiceBusConnection__fullyQualifiedNamespace"]?.trim();
-    if (namespace) {
-      if (!/^[A-Za-z0-9.-]+$/.test(namespace)) problems.push(`ServiceBusConnection__fullyQualifiedNamespace must be a host name like mynamespace.servicebus.windows.net; got ${quoteForError(namespace)}`);
-      return { queueName, connection: { fullyQualifiedNamespace: namespace } };
-    }
-    return { queueName, connection: undefined };
-  };
-
-  const storage = (): TableStorage => {
-    const connectionString = raw("AzureWebJobsStorage");
-    if (connectionString) return { connectionString };
-    const serviceUri = env["AzureWebJobsStorage__tableServiceUri"]?.trim();
-    const account = env["AzureWebJobsStorage__accountName"]?.trim();
-    if (serviceUri) return { tableServiceUri: serviceUri.replace(/\/+$/, "") };
-    if (account) return { tableServiceUri: `https://${account}.table.core.windows.net` };
-    problems.push("AzureWebJobsStorage is required: a connection string, or AzureWebJobsStorage__accountName (identity-based)");
-    return { connectionString: "" };
-  };
-  const tableName = (name: "AUDIT_TABLE_NAME" | "REGISTRY_TABLE_NAME"): string => {
-    const value = raw(name);
-    if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(value)) problems.push(`${name} must be 3-63 letters and digits, starting with a letter; got ${quoteForError(value)}`);
-    return value;
-  };
-
-  const galleryIds = list("GALLERY_IDS", (id) => resourceIdIssue("gallery", id), "gallery resource ids (/subscriptions/{guid}/resourceGroups/{rg}/providers/Microsoft.Compute/galleries/{name})");
-  const shareLimits = { maxSubscriptions: int("SHARE_MAX_SUBSCRIPTIONS", 1, DEFAULT_SHARE_LIMITS.maxSubscriptions), maxTenants: int("SHARE_MAX_TENANTS", 1, DEFAULT_SHARE_LIMITS.maxTenants) };
-  const shareSubscriptionIds = list("SHARE_SUBSCRIPTION_IDS", guidIssue, "subscription ids (GUIDs)").map((s) => s.toLowerCase());
-  const shareTenantIds = list("SHARE_TENANT_IDS", guidIssue, "tenant ids (GUIDs)").map((s) => s.toLowerCase());
+/** The managed galleries, and the subscriptions and tenants every one of them is shared with directly. */
+function readSharing(r: SettingsReader): Pick<AppConfig, "galleryIds" | "shareSubscriptionIds" | "shareTenantIds" | "shareLimits"> {
+  const galleryIds = r.list("GALLERY_IDS", (id) => resourceIdIssue("gallery", id), "gallery resource ids (/subscriptions/{guid}/resourceGroups/{rg}/providers/Microsoft.Compute/galleries/{name})");
+  const shareLimits = { maxSubscriptions: r.int("SHARE_MAX_SUBSCRIPTIONS", 1, DEFAULT_SHARE_LIMITS.maxSubscriptions), maxTenants: r.int("SHARE_MAX_TENANTS", 1, DEFAULT_SHARE_LIMITS.maxTenants) };
+  const shareSubscriptionIds = r.list("SHARE_SUBSCRIPTION_IDS", guidIssue, "subscription ids (GUIDs)").map((s) => s.toLowerCase());
+  const shareTenantIds = r.list("SHARE_TENANT_IDS", guidIssue, "tenant ids (GUIDs)").map((s) => s.toLowerCase());
   // A list longer than the share limit could never be shared: every publish would fail on it.
   if (shareSubscriptionIds.length > shareLimits.maxSubscriptions) {
-    problems.push(`SHARE_SUBSCRIPTION_IDS lists ${shareSubscriptionIds.length} subscriptions; a gallery can be shared directly with at most ${shareLimits.maxSubscriptions} (SHARE_MAX_SUBSCRIPTIONS)`);
+    r.problems.push(`SHARE_SUBSCRIPTION_IDS lists ${shareSubscriptionIds.length} subscriptions; a gallery can be shared directly with at most ${shareLimits.maxSubscriptions} (SHARE_MAX_SUBSCRIPTIONS)`);
   }
   if (shareTenantIds.length > shareLimits.maxTenants) {
-    problems.push(`SHARE_TENANT_IDS lists ${shareTenantIds.length} tenants; a gallery can be shared directly with at most ${shareLimits.maxTenants} (SHARE_MAX_TENANTS); use rbac mode for more`);
+    r.problems.push(`SHARE_TENANT_IDS lists ${shareTenantIds.length} tenants; a gallery can be shared directly with at most ${shareLimits.maxTenants} (SHARE_MAX_TENANTS); use rbac mode for more`);
   }
-  const tables = storage();
-  const config: AppConfig = {
+  return {
     // Canonical casing, so ids compare and print the same way everywhere.
     galleryIds: galleryIds.filter((id) => resourceIdIssue("gallery", id) === undefined).map((id) => formatGalleryId(parseGalleryId(id))),
-    tenantId: guid("AZURE_TENANT_ID", false) ?? "",
-    clientId: raw("AZURE_CLIENT_ID") || undefined,
-    clientSecret: raw("AZURE_CLIENT_SECRET") || undefined,
-    crossTenant: crossTenant(),
-    consent: consent(),
-    armEndpoint: url("ARM_ENDPOINT", false) ?? "",
-    authorityHost: url("AUTHORITY_HOST", false) ?? "",
     shareSubscriptionIds,
     shareTenantIds,
     shareLimits,
-    outcomeTopicEndpoint: url("OUTCOME_TOPIC_ENDPOINT", true),
-    polling: {
-      minSeconds: int("REPLICATION_POLL_MIN_SECONDS", 5, 86400),
-      maxSeconds: int("REPLICATION_POLL_MAX_SECONDS", 5, 86400),
-      timeoutMinutes: int("REPLICATION_TIMEOUT_MINUTES", 1, 7 * 24 * 60),
-    },
-    retry: { attempts: int("ACTIVITY_RETRY_ATTEMPTS", 1, 20), firstSeconds: int("ACTIVITY_RETRY_FIRST_SECONDS", 1, 3600) },
-    creationsInFlight: int("VM_CREATIONS_IN_FLIGHT", 1, 100),
-    onboardingQueue: onboardingQueue(),
-    audit: { tableName: tableName("AUDIT_TABLE_NAME"), ...tables },
-    registry: { tableName: tableName("REGISTRY_TABLE_NAME"), ...tables },
   };
+}
+
+/** Who the app is: in the publisher tenant, and (as the multi-tenant app) in consumer tenants. */
+function readIdentity(r: SettingsReader): Pick<AppConfig, "tenantId" | "clientId" | "clientSecret" | "crossTenant"> {
+  return {
+    tenantId: r.guid("AZURE_TENANT_ID", false) ?? "",
+    clientId: r.raw("AZURE_CLIENT_ID") || undefined,
+    clientSecret: r.raw("AZURE_CLIENT_SECRET") || undefined,
+    crossTenant: readCrossTenant(r),
+  };
+}
+
+function readCrossTenant(r: SettingsReader): AppConfig["crossTenant"] {
+  const appId = r.guid("CROSS_TENANT_APP_ID", true);
+  const secret = r.raw("CROSS_TENANT_CLIENT_SECRET");
+  const certificatePath = r.raw("CROSS_TENANT_CERTIFICATE_PATH");
+  if (appId === undefined) {
+    if (secret || certificatePath) r.problems.push("CROSS_TENANT_CLIENT_SECRET and CROSS_TENANT_CERTIFICATE_PATH need CROSS_TENANT_APP_ID, the app they belong to");
+    return undefined;
+  }
+  if (secret && certificatePath) r.problems.push("set at most one of CROSS_TENANT_CLIENT_SECRET and CROSS_TENANT_CERTIFICATE_PATH");
+  if (secret) return { appId, credential: "secret", secret };
+  if (certificatePath) return { appId, credential: "certificate", certificatePath };
+  return { appId, credential: "federated" };
+}
+
+/** The app's public origin: PUBLIC_BASE_URL, else the host name Functions sets. */
+function readPublicBaseUrl(r: SettingsReader): string | undefined {
+  const given = r.raw("PUBLIC_BASE_URL");
+  const host = r.env["WEBSITE_HOSTNAME"]?.trim();
+  if (given) {
+    try {
+      const u = new URL(given);
+      const loopback = u.hostname === "127.0.0.1" || u.hostname === "localhost";
+      if (u.protocol !== "https:" && !(loopback && u.protocol === "http:")) throw new Error("not https");
+      return given.replace(/\/+$/, "");
+    } catch {
+      r.problems.push(`PUBLIC_BASE_URL must be an https URL (http only for localhost); got ${quoteForError(given)}`);
+      return undefined;
+    }
+  }
+  // Functions sets WEBSITE_HOSTNAME; the local host sets it to its loopback address, served over http.
+  if (host) return /^(127\.0\.0\.1|localhost)(:\d+)?$/.test(host) ? `http://${host}` : `https://${host}`;
+  return undefined;
+}
+
+function readConsent(r: SettingsReader): AppConfig["consent"] {
+  const stateKey = r.raw("CONSENT_STATE_KEY") || undefined;
+  if (stateKey !== undefined && stateKey.length < 32) r.problems.push("CONSENT_STATE_KEY must be at least 32 characters (a random key; in Azure a Key Vault reference)");
+  const publicBaseUrl = readPublicBaseUrl(r);
+  return { stateKey, expiryHours: r.int("CONSENT_EXPIRY_HOURS", 1, 24 * 90), reminderHours: r.int("CONSENT_REMINDER_HOURS", 1, 24 * 30), publicBaseUrl, publisherName: r.raw("PUBLISHER_DISPLAY_NAME") };
+}
+
+function readEndpoints(r: SettingsReader): Pick<AppConfig, "armEndpoint" | "authorityHost" | "outcomeTopicEndpoint"> {
+  return {
+    armEndpoint: r.url("ARM_ENDPOINT", false) ?? "",
+    authorityHost: r.url("AUTHORITY_HOST", false) ?? "",
+    outcomeTopicEndpoint: r.url("OUTCOME_TOPIC_ENDPOINT", true),
+  };
+}
+
+/** Replication polling, activity retries and how many creations run at once. */
+function readTiming(r: SettingsReader): Pick<AppConfig, "polling" | "retry" | "creationsInFlight"> {
+  return {
+    polling: {
+      minSeconds: r.int("REPLICATION_POLL_MIN_SECONDS", 5, 86400),
+      maxSeconds: r.int("REPLICATION_POLL_MAX_SECONDS", 5, 86400),
+      timeoutMinutes: r.int("REPLICATION_TIMEOUT_MINUTES", 1, 7 * 24 * 60),
+    },
+    retry: { attempts: r.int("ACTIVITY_RETRY_ATTEMPTS", 1, 20), firstSeconds: r.int("ACTIVITY_RETRY_FIRST_SECONDS", 1, 3600) },
+    creationsInFlight: r.int("VM_CREATIONS_IN_FLIGHT", 1, 100),
+  };
+}
+
+function readOnboardingQueue(r: SettingsReader): AppConfig["onboardingQueue"] {
+  const queueName = r.raw("ONBOARDING_QUEUE_NAME");
+  // Service Bus entity names: letters, digits, '.', '-', '_' (and '/'), starting and ending with a letter or digit.
+  if (!/^[A-Za-z0-9](?:[A-Za-z0-9._/-]{0,258}[A-Za-z0-9])?$/.test(queueName)) {
+    r.problems.push(`ONBOARDING_QUEUE_NAME must be 1-260 letters, digits, '.', '-', '_' or '/', starting and ending with a letter or digit; got ${quoteForError(queueName)}`);
+  }
+  const connectionString = r.raw("ServiceBusConnection");
+  if (connectionString) {
+    if (!/(^|;)\s*Endpoint=sb:\/\//i.test(connectionString)) r.problems.push("ServiceBusConnection must be a Service Bus connection string (Endpoint=sb://...;SharedAccessKeyName=...;SharedAccessKey=...)");
+    return { queueName, connection: { connectionString } };
+  }
+  const namespace = r.env["ServiceBusConnection__fullyQualifiedNamespace"]?.trim();
+  if (namespace) {
+    if (!/^[A-Za-z0-9.-]+$/.test(namespace)) r.problems.push(`ServiceBusConnection__fullyQualifiedNamespace must be a host name like mynamespace.servicebus.windows.net; got ${quoteForError(namespace)}`);
+    return { queueName, connection: { fullyQualifiedNamespace: namespace } };
+  }
+  return { queueName, connection: undefined };
+}
+
+function readStorage(r: SettingsReader): TableStorage {
+  const connectionString = r.raw("AzureWebJobsStorage");
+  if (connectionString) return { connectionString };
+  const serviceUri = r.env["AzureWebJobsStorage__tableServiceUri"]?.trim();
+  const account = r.env["AzureWebJobsStorage__accountName"]?.trim();
+  if (serviceUri) return { tableServiceUri: serviceUri.replace(/\/+$/, "") };
+  if (account) return { tableServiceUri: `https://${account}.table.core.windows.net` };
+  r.problems.push("AzureWebJobsStorage is required: a connection string, or AzureWebJobsStorage__accountName (identity-based)");
+  return { connectionString: "" };
+}
+
+/** The audit and registry tables, both in the app's table storage. */
+function readTables(r: SettingsReader, tables: TableStorage): Pick<AppConfig, "audit" | "registry"> {
+  const tableName = (name: "AUDIT_TABLE_NAME" | "REGISTRY_TABLE_NAME"): string => {
+    const value = r.raw(name);
+    if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(value)) r.problems.push(`${name} must be 3-63 letters and digits, starting with a letter; got ${quoteForError(value)}`);
+    return value;
+  };
+  return { audit: { tableName: tableName("AUDIT_TABLE_NAME"), ...tables }, registry: { tableName: tableName("REGISTRY_TABLE_NAME"), ...tables } };
+}
+
+/** Rules between settings of different groups, checked once each group is read. */
+function checkAcrossSettings(config: AppConfig, problems: string[]): void {
   if (config.audit.tableName.toLowerCase() === config.registry.tableName.toLowerCase()) problems.push("AUDIT_TABLE_NAME and REGISTRY_TABLE_NAME must name different tables");
   if (config.clientSecret && !config.clientId) problems.push("AZURE_CLIENT_SECRET is set but AZURE_CLIENT_ID is empty: a secret needs the app's client id");
   if (config.polling.minSeconds > config.polling.maxSeconds) {
     problems.push("REPLICATION_POLL_MIN_SECONDS must not exceed REPLICATION_POLL_MAX_SECONDS");
   }
+}
+
+/** Parses and validates settings; reports every problem at once, each naming the setting and the expected form. */
+export function loadConfig(env: Env): AppConfig {
+  const problems: string[] = [];
+  const r = settingsReader(env, problems);
+  // Problems are reported in the order the groups are read.
+  const sharing = readSharing(r);
+  const tables = readStorage(r);
+  const identity = readIdentity(r);
+  const consent = readConsent(r);
+  const endpoints = readEndpoints(r);
+  const timing = readTiming(r);
+  const onboardingQueue = readOnboardingQueue(r);
+  const config: AppConfig = {
+    galleryIds: sharing.galleryIds,
+    ...identity,
+    consent,
+    armEndpoint: endpoints.armEndpoint,
+    authorityHost: endpoints.authorityHost,
+    shareSubscriptionIds: sharing.shareSubscriptionIds,
+    shareTenantIds: sharing.shareTenantIds,
+    shareLimits: sharing.shareLimits,
+    outcomeTopicEndpoint: endpoints.outcomeTopicEndpoint,
+    ...timing,
+    onboardingQueue,
+    ...readTables(r, tables),
+  };
+  checkAcrossSettings(config, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

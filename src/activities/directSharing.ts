@@ -15,9 +15,10 @@
 // orchestration has already stopped listening for).
 import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
+import type { DurableClient } from "durable-functions";
 import type { Services } from "../services";
 import { findInstance } from "../azure/durableInstances";
-import type { ActivityResult } from "../domain/activityResult";
+
 import { SHARE_CHANGE_EVENT, SHARE_COORDINATOR } from "../domain/orchestrationNames";
 import { parseGalleryId, sameResourceId } from "../domain/resourceIds";
 import type { ShareChange, ShareChangeResult, ShareCoordinatorState, ShareIds, ShareNotice } from "../domain/shareChanges";
@@ -65,181 +66,186 @@ export interface DirectShareVisibility {
   readonly note?: string;
 }
 
+/** What these activities use of the app's services. */
+type Deps = Pick<Services, "config" | "arm" | "registry">;
+
 const RUNNING = new Set(["Pending", "Running", "ContinuedAsNew", "Suspended"]);
 
-export function createDirectSharingActivities(services: Pick<Services, "config" | "arm" | "registry">) {
+export function createDirectSharingActivities(services: Deps) {
   return {
-    applyShareChanges: (input: ApplyShareChangesInput): Promise<ActivityResult<AppliedShareChanges>> =>
-      runActivity(async () => {
-        const galleryId = managedGalleryId(services.config, input.galleryId);
-        const ref = parseGalleryId(galleryId);
-        const client = services.arm.compute(ref.subscriptionId);
-        const read = async (): Promise<{ permissions?: string; current: ShareTargets; community?: { enabled: boolean; publicName?: string } }> => {
-          const gallery = await client.galleries.get(ref.resourceGroup, ref.gallery, { expand: "SharingProfile/Groups" });
-          const groups = gallery.sharingProfile?.groups ?? [];
-          const ids = (type: string): string[] => lower(groups.filter((g) => g.type?.toLowerCase() === type.toLowerCase()).flatMap((g) => g.ids ?? []));
-          const info = gallery.sharingProfile?.communityGalleryInfo;
-          return {
-            ...(gallery.sharingProfile?.permissions ? { permissions: gallery.sharingProfile.permissions } : {}),
-            current: { subscriptionIds: ids("Subscriptions"), tenantIds: ids("AADTenants") },
-            ...(info ? { community: { enabled: info.communityGalleryEnabled === true, ...(info.publicNames?.[0] ? { publicName: info.publicNames[0] } : {}) } } : {}),
-          };
-        };
-        const registered = input.changes.some((c) => c.ensureRegistered) ? await registeredTargets(services, galleryId) : { subscriptionIds: [], tenantIds: [] };
-        // Nothing asked of the gallery at all (say, a publish with no registered targets): do not touch it.
-        const asked = (c: ShareChange): number =>
-          [c.add?.subscriptionIds, c.add?.tenantIds, c.remove?.subscriptionIds, c.remove?.tenantIds].reduce((n, ids) => n + (ids?.length ?? 0), 0) +
-          (c.ensureRegistered ? registered.subscriptionIds.length + registered.tenantIds.length : 0);
-        // (A publish always looks at the gallery: a community gallery needs publishing even with no targets.)
-        if (input.changes.every((c) => asked(c) === 0 && !c.ensureRegistered)) {
-          return { results: input.changes.map((c) => ({ requestId: c.requestId, result: "applied" as const, added: EMPTY, alreadyShared: EMPTY, removed: EMPTY })), shareCalls: 0 };
-        }
-        const profile = await read();
-        const { permissions, current } = profile;
-        if (permissions?.toLowerCase() === "community") return applyToCommunityGallery(profile);
-        // An encrypted version cannot be directly shared: its publish is refused while the gallery has
-        // (or its registry says it should have) any direct-sharing target.
-        const sharedAtAll = [current, registered].some((t) => t.subscriptionIds.length + t.tenantIds.length > 0);
-        const refused = new Map<string, string>();
-        for (const c of input.changes) {
-          if (c.encrypted && sharedAtAll) refused.set(c.requestId, "encrypted-version: an image version with encryption settings cannot be directly shared, and this gallery is directly shared");
-        }
-        const requests: ShareChangeRequest[] = input.changes.filter((c) => !refused.has(c.requestId)).map((c) => toRequest(c, registered));
-
-        /**
-         * A community gallery is public to all of Azure: a publish makes sure it is published to the
-         * community (EnableCommunity, once); a change for a tenant is refused, naming the rule.
-         */
-        async function applyToCommunityGallery(before: Awaited<ReturnType<typeof read>>): Promise<AppliedShareChanges> {
-          let shareCalls = 0;
-          if (input.changes.some((c) => c.ensureRegistered) && !before.community?.enabled) {
-            try {
-              await client.gallerySharingProfile.update(ref.resourceGroup, ref.gallery, { operationType: "EnableCommunity" });
-            } catch (err) {
-              if (!endedWithEmptyBody(err)) throw err;
-            }
-            shareCalls = 1;
-          }
-          const after = shareCalls > 0 ? await read() : before;
-          const results = input.changes.map((c) =>
-            c.ensureRegistered && asked({ ...c, ensureRegistered: false }) === 0
-              ? { requestId: c.requestId, result: "applied" as const, added: EMPTY, alreadyShared: EMPTY, removed: EMPTY }
-              : rejected(c.requestId, `community-gallery: ${ref.gallery} is a community gallery, public to all of Azure; direct and rbac onboarding do not apply to it`),
-          );
-          return { results, shareCalls, ...(after.community?.publicName ? { communityPublicName: after.community.publicName } : {}) };
-        }
-        const merged = mergeShareRequests(current, requests, services.config.shareLimits);
-        const operations = merged.operations;
-        // Nothing to change: no call, whatever the gallery's settings (a publish with no targets).
-        if (operations.length > 0 && permissions?.toLowerCase() !== "groups") {
-          const reason = permissionsNotGroupsReason(permissions);
-          return { results: input.changes.map((c) => rejected(c.requestId, refused.get(c.requestId) ?? reason)), shareCalls: 0 };
-        }
-        let remainingHeader: string | undefined;
-        for (const operation of operations) {
-          try {
-            await client.gallerySharingProfile.update(ref.resourceGroup, ref.gallery, operation, {
-              onResponse: (response) => {
-                remainingHeader = response.headers.get("x-ms-ratelimit-remaining-resource") ?? remainingHeader;
-              },
-            });
-          } catch (err) {
-            if (!endedWithEmptyBody(err)) throw err;
-            // ARM may end the share LRO with an empty 200 body, which @azure/arm-compute 25 fails to
-            // deserialize although the share succeeded: confirm by reading the profile back.
-            const after = (await read()).current;
-            const missing = operation.groups.some((g) => g.ids.some((id) => (operation.operationType === "Add") !== (g.type === "Subscriptions" ? after.subscriptionIds : after.tenantIds).includes(id)));
-            if (missing) throw new Error("the share call ended with an empty result and the gallery does not show the change");
-          }
-        }
-        const has = (ids: readonly string[], id: string): boolean => ids.includes(id);
-        const results = merged.results.map((r, i) => {
-          const request = requests[i]!;
-          if (r.result === "rejected") return rejected(r.requestId, r.reason ?? "rejected");
-          const asked = { subscriptionIds: lower(request.add?.subscriptionIds), tenantIds: lower(request.add?.tenantIds) };
-          const asRemoved = { subscriptionIds: lower(request.remove?.subscriptionIds), tenantIds: lower(request.remove?.tenantIds) };
-          return {
-            requestId: r.requestId,
-            result: "applied" as const,
-            added: { subscriptionIds: asked.subscriptionIds.filter((id) => !has(current.subscriptionIds, id)), tenantIds: asked.tenantIds.filter((id) => !has(current.tenantIds, id)) },
-            alreadyShared: { subscriptionIds: asked.subscriptionIds.filter((id) => has(current.subscriptionIds, id)), tenantIds: asked.tenantIds.filter((id) => has(current.tenantIds, id)) },
-            removed: { subscriptionIds: asRemoved.subscriptionIds.filter((id) => has(current.subscriptionIds, id)), tenantIds: asRemoved.tenantIds.filter((id) => has(current.tenantIds, id)) },
-          };
-        });
-        const all = input.changes.map((c) => (refused.has(c.requestId) ? rejected(c.requestId, refused.get(c.requestId) ?? "") : results.find((r) => r.requestId === c.requestId) ?? rejected(c.requestId, "internal: no result")));
-        return { results: all, shareCalls: operations.length, ...(remainingHeader ? { remainingHeader } : {}) };
-      }),
-    submitShareChange: withDurableClient((input: SubmitShareChangeInput, context: InvocationContext): Promise<ActivityResult<{ via: "started" | "raised" }>> =>
-      runActivity(async () => {
-        const client = df.getClient(context);
-        const status = await findInstance(client, input.coordinatorId);
-        let via: "started" | "raised" = "raised";
-        if (!status || !RUNNING.has(String(status.runtimeStatus))) {
-          const initial: ShareCoordinatorState = { subscriptionId: input.subscriptionId, pending: [], callTimes: [], recent: [], retry: services.config.retry };
-          try {
-            await client.startNew(SHARE_COORDINATOR, { instanceId: input.coordinatorId, input: initial });
-            via = "started";
-          } catch (err) {
-            // Another sender started it between our look and our start.
-            const now = await findInstance(client, input.coordinatorId);
-            if (!now || !RUNNING.has(String(now.runtimeStatus))) throw err;
-          }
-        }
-        // The change always goes as an event, never in the start's input: two senders that start the
-        // coordinator at the same moment both get 202 from the Durable extension, and DTFx later
-        // discards one of the two starts, with whatever it carried (the conformance suite showed it).
-        // An event raised to a Pending instance waits for it.
-        await client.raiseEvent(input.coordinatorId, SHARE_CHANGE_EVENT, input.change);
-        return { via };
-      })),
-    notifyShareResults: withDurableClient((input: { notices: readonly ShareNotice[] }, context: InvocationContext): Promise<ActivityResult<{ delivered: number; gone: number }>> =>
-      runActivity(async () => {
-        const client = df.getClient(context);
-        let delivered = 0;
-        let gone = 0;
-        for (const notice of input.notices) {
-          try {
-            await client.raiseEvent(notice.instanceId, notice.eventName, notice.result);
-            delivered++;
-          } catch (err) {
-            // The sender finished or was purged: nobody waits for this answer any more.
-            if (err instanceof Error && /\b(404|410)\b/.test(err.message)) gone++;
-            else throw err;
-          }
-        }
-        return { delivered, gone };
-      })),
-    /** Checks a direct share from the consumer's side, as the multi-tenant app in the consumer tenant: the gallery is listed among those shared with the tenant, and its newest version is readable in the consumer's location (a version not yet replicated there is reported as such, not as a failure to share). */
-    verifyDirectShare: (input: VerifyDirectShareInput): Promise<ActivityResult<DirectShareVisibility>> =>
-      runActivity(async () => {
-        const galleryId = managedGalleryId(services.config, input.galleryId);
-        const { gallery } = parseGalleryId(galleryId);
-        const consumer = services.arm.compute(input.subscriptionId, { tenantId: input.tenantId });
-        const find = (location: string): Promise<string | undefined> => sharedUniqueName(consumer, location, gallery);
-        const uniqueName = await find(input.location);
-        if (!uniqueName) {
-          // Not listed in the consumer's region: shared, but nothing replicated there yet? Look in the gallery's own region.
-          const { subscriptionId, resourceGroup } = parseGalleryId(galleryId);
-          const home = (await services.arm.compute(subscriptionId).galleries.get(resourceGroup, gallery)).location;
-          const there = home && home.toLowerCase() !== input.location.toLowerCase() ? await find(home) : undefined;
-          if (there) return { visible: true, uniqueName: there, note: `shared with the tenant, but no version of it is replicated to ${input.location} yet (the gallery is in ${home})` };
-          return { visible: false, note: `the consumer tenant does not list ${gallery} among the galleries shared with it in ${input.location}` };
-        }
-        let newest: { name: string; published: number } | undefined;
-        let images = 0;
-        for await (const image of consumer.sharedGalleryImages.list(input.location, uniqueName)) {
-          if (!image.name || ++images > MAX_LISTED) break;
-          let versions = 0;
-          for await (const version of consumer.sharedGalleryImageVersions.list(input.location, uniqueName, image.name)) {
-            if (++versions > MAX_LISTED) break;
-            const published = version.publishedDate ? new Date(version.publishedDate).getTime() : 0;
-            if (version.name && (!newest || published > newest.published)) newest = { name: `${image.name}/${version.name}`, published };
-          }
-        }
-        if (!newest) return { visible: true, uniqueName, note: `no version of the gallery's images is readable in ${input.location} yet (not replicated there, or none published)` };
-        return { visible: true, uniqueName, newestVersion: newest.name };
-      }),
+    applyShareChanges: (input: ApplyShareChangesInput) => runActivity(() => applyShareChanges(services, input)),
+    submitShareChange: withDurableClient((input: SubmitShareChangeInput, context: InvocationContext) => runActivity(() => submitShareChange(services, input, df.getClient(context)))),
+    notifyShareResults: withDurableClient((input: { notices: readonly ShareNotice[] }, context: InvocationContext) => runActivity(() => notifyShareResults(input, df.getClient(context)))),
+    verifyDirectShare: (input: VerifyDirectShareInput) => runActivity(() => verifyDirectShare(services, input)),
   };
+}
+
+async function applyShareChanges(services: Deps, input: ApplyShareChangesInput): Promise<AppliedShareChanges> {
+    const galleryId = managedGalleryId(services.config, input.galleryId);
+    const ref = parseGalleryId(galleryId);
+    const client = services.arm.compute(ref.subscriptionId);
+    const read = async (): Promise<{ permissions?: string; current: ShareTargets; community?: { enabled: boolean; publicName?: string } }> => {
+      const gallery = await client.galleries.get(ref.resourceGroup, ref.gallery, { expand: "SharingProfile/Groups" });
+      const groups = gallery.sharingProfile?.groups ?? [];
+      const ids = (type: string): string[] => lower(groups.filter((g) => g.type?.toLowerCase() === type.toLowerCase()).flatMap((g) => g.ids ?? []));
+      const info = gallery.sharingProfile?.communityGalleryInfo;
+      return {
+        ...(gallery.sharingProfile?.permissions ? { permissions: gallery.sharingProfile.permissions } : {}),
+        current: { subscriptionIds: ids("Subscriptions"), tenantIds: ids("AADTenants") },
+        ...(info ? { community: { enabled: info.communityGalleryEnabled === true, ...(info.publicNames?.[0] ? { publicName: info.publicNames[0] } : {}) } } : {}),
+      };
+    };
+    const registered = input.changes.some((c) => c.ensureRegistered) ? await registeredTargets(services, galleryId) : { subscriptionIds: [], tenantIds: [] };
+    // Nothing asked of the gallery at all (say, a publish with no registered targets): do not touch it.
+    const asked = (c: ShareChange): number =>
+      [c.add?.subscriptionIds, c.add?.tenantIds, c.remove?.subscriptionIds, c.remove?.tenantIds].reduce((n, ids) => n + (ids?.length ?? 0), 0) +
+      (c.ensureRegistered ? registered.subscriptionIds.length + registered.tenantIds.length : 0);
+    // (A publish always looks at the gallery: a community gallery needs publishing even with no targets.)
+    if (input.changes.every((c) => asked(c) === 0 && !c.ensureRegistered)) {
+      return { results: input.changes.map((c) => ({ requestId: c.requestId, result: "applied" as const, added: EMPTY, alreadyShared: EMPTY, removed: EMPTY })), shareCalls: 0 };
+    }
+    const profile = await read();
+    const { permissions, current } = profile;
+    if (permissions?.toLowerCase() === "community") return applyToCommunityGallery(profile);
+    // An encrypted version cannot be directly shared: its publish is refused while the gallery has
+    // (or its registry says it should have) any direct-sharing target.
+    const sharedAtAll = [current, registered].some((t) => t.subscriptionIds.length + t.tenantIds.length > 0);
+    const refused = new Map<string, string>();
+    for (const c of input.changes) {
+      if (c.encrypted && sharedAtAll) refused.set(c.requestId, "encrypted-version: an image version with encryption settings cannot be directly shared, and this gallery is directly shared");
+    }
+    const requests: ShareChangeRequest[] = input.changes.filter((c) => !refused.has(c.requestId)).map((c) => toRequest(c, registered));
+
+    /**
+     * A community gallery is public to all of Azure: a publish makes sure it is published to the
+     * community (EnableCommunity, once); a change for a tenant is refused, naming the rule.
+     */
+    async function applyToCommunityGallery(before: Awaited<ReturnType<typeof read>>): Promise<AppliedShareChanges> {
+      let shareCalls = 0;
+      if (input.changes.some((c) => c.ensureRegistered) && !before.community?.enabled) {
+        try {
+          await client.gallerySharingProfile.update(ref.resourceGroup, ref.gallery, { operationType: "EnableCommunity" });
+        } catch (err) {
+          if (!endedWithEmptyBody(err)) throw err;
+        }
+        shareCalls = 1;
+      }
+      const after = shareCalls > 0 ? await read() : before;
+      const results = input.changes.map((c) =>
+        c.ensureRegistered && asked({ ...c, ensureRegistered: false }) === 0
+          ? { requestId: c.requestId, result: "applied" as const, added: EMPTY, alreadyShared: EMPTY, removed: EMPTY }
+          : rejected(c.requestId, `community-gallery: ${ref.gallery} is a community gallery, public to all of Azure; direct and rbac onboarding do not apply to it`),
+      );
+      return { results, shareCalls, ...(after.community?.publicName ? { communityPublicName: after.community.publicName } : {}) };
+    }
+    const merged = mergeShareRequests(current, requests, services.config.shareLimits);
+    const operations = merged.operations;
+    // Nothing to change: no call, whatever the gallery's settings (a publish with no targets).
+    if (operations.length > 0 && permissions?.toLowerCase() !== "groups") {
+      const reason = permissionsNotGroupsReason(permissions);
+      return { results: input.changes.map((c) => rejected(c.requestId, refused.get(c.requestId) ?? reason)), shareCalls: 0 };
+    }
+    let remainingHeader: string | undefined;
+    for (const operation of operations) {
+      try {
+        await client.gallerySharingProfile.update(ref.resourceGroup, ref.gallery, operation, {
+          onResponse: (response) => {
+            remainingHeader = response.headers.get("x-ms-ratelimit-remaining-resource") ?? remainingHeader;
+          },
+        });
+      } catch (err) {
+        if (!endedWithEmptyBody(err)) throw err;
+        // ARM may end the share LRO with an empty 200 body, which @azure/arm-compute 25 fails to
+        // deserialize although the share succeeded: confirm by reading the profile back.
+        const after = (await read()).current;
+        const missing = operation.groups.some((g) => g.ids.some((id) => (operation.operationType === "Add") !== (g.type === "Subscriptions" ? after.subscriptionIds : after.tenantIds).includes(id)));
+        if (missing) throw new Error("the share call ended with an empty result and the gallery does not show the change");
+      }
+    }
+    const has = (ids: readonly string[], id: string): boolean => ids.includes(id);
+    const results = merged.results.map((r, i) => {
+      const request = requests[i]!;
+      if (r.result === "rejected") return rejected(r.requestId, r.reason ?? "rejected");
+      const asked = { subscriptionIds: lower(request.add?.subscriptionIds), tenantIds: lower(request.add?.tenantIds) };
+      const asRemoved = { subscriptionIds: lower(request.remove?.subscriptionIds), tenantIds: lower(request.remove?.tenantIds) };
+      return {
+        requestId: r.requestId,
+        result: "applied" as const,
+        added: { subscriptionIds: asked.subscriptionIds.filter((id) => !has(current.subscriptionIds, id)), tenantIds: asked.tenantIds.filter((id) => !has(current.tenantIds, id)) },
+        alreadyShared: { subscriptionIds: asked.subscriptionIds.filter((id) => has(current.subscriptionIds, id)), tenantIds: asked.tenantIds.filter((id) => has(current.tenantIds, id)) },
+        removed: { subscriptionIds: asRemoved.subscriptionIds.filter((id) => has(current.subscriptionIds, id)), tenantIds: asRemoved.tenantIds.filter((id) => has(current.tenantIds, id)) },
+      };
+    });
+    const all = input.changes.map((c) => (refused.has(c.requestId) ? rejected(c.requestId, refused.get(c.requestId) ?? "") : results.find((r) => r.requestId === c.requestId) ?? rejected(c.requestId, "internal: no result")));
+    return { results: all, shareCalls: operations.length, ...(remainingHeader ? { remainingHeader } : {}) };
+}
+
+async function submitShareChange(services: Deps, input: SubmitShareChangeInput, client: DurableClient): Promise<{ via: "started" | "raised" }> {
+            const status = await findInstance(client, input.coordinatorId);
+    let via: "started" | "raised" = "raised";
+    if (!status || !RUNNING.has(String(status.runtimeStatus))) {
+      const initial: ShareCoordinatorState = { subscriptionId: input.subscriptionId, pending: [], callTimes: [], recent: [], retry: services.config.retry };
+      try {
+        await client.startNew(SHARE_COORDINATOR, { instanceId: input.coordinatorId, input: initial });
+        via = "started";
+      } catch (err) {
+        // Another sender started it between our look and our start.
+        const now = await findInstance(client, input.coordinatorId);
+        if (!now || !RUNNING.has(String(now.runtimeStatus))) throw err;
+      }
+    }
+    // The change always goes as an event, never in the start's input: two senders that start the
+    // coordinator at the same moment both get 202 from the Durable extension, and DTFx later
+    // discards one of the two starts, with whatever it carried (the conformance suite showed it).
+    // An event raised to a Pending instance waits for it.
+    await client.raiseEvent(input.coordinatorId, SHARE_CHANGE_EVENT, input.change);
+    return { via };
+}
+
+async function notifyShareResults(input: { notices: readonly ShareNotice[] }, client: DurableClient): Promise<{ delivered: number; gone: number }> {
+            let delivered = 0;
+    let gone = 0;
+    for (const notice of input.notices) {
+      try {
+        await client.raiseEvent(notice.instanceId, notice.eventName, notice.result);
+        delivered++;
+      } catch (err) {
+        // The sender finished or was purged: nobody waits for this answer any more.
+        if (err instanceof Error && /\b(404|410)\b/.test(err.message)) gone++;
+        else throw err;
+      }
+    }
+    return { delivered, gone };
+}
+
+  /** Checks a direct share from the consumer's side, as the multi-tenant app in the consumer tenant: the gallery is listed among those shared with the tenant, and its newest version is readable in the consumer's location (a version not yet replicated there is reported as such, not as a failure to share). */
+async function verifyDirectShare(services: Deps, input: VerifyDirectShareInput): Promise<DirectShareVisibility> {
+    const galleryId = managedGalleryId(services.config, input.galleryId);
+    const { gallery } = parseGalleryId(galleryId);
+    const consumer = services.arm.compute(input.subscriptionId, { tenantId: input.tenantId });
+    const find = (location: string): Promise<string | undefined> => sharedUniqueName(consumer, location, gallery);
+    const uniqueName = await find(input.location);
+    if (!uniqueName) {
+      // Not listed in the consumer's region: shared, but nothing replicated there yet? Look in the gallery's own region.
+      const { subscriptionId, resourceGroup } = parseGalleryId(galleryId);
+      const home = (await services.arm.compute(subscriptionId).galleries.get(resourceGroup, gallery)).location;
+      const there = home && home.toLowerCase() !== input.location.toLowerCase() ? await find(home) : undefined;
+      if (there) return { visible: true, uniqueName: there, note: `shared with the tenant, but no version of it is replicated to ${input.location} yet (the gallery is in ${home})` };
+      return { visible: false, note: `the consumer tenant does not list ${gallery} among the galleries shared with it in ${input.location}` };
+    }
+    let newest: { name: string; published: number } | undefined;
+    let images = 0;
+    for await (const image of consumer.sharedGalleryImages.list(input.location, uniqueName)) {
+      if (!image.name || ++images > MAX_LISTED) break;
+      let versions = 0;
+      for await (const version of consumer.sharedGalleryImageVersions.list(input.location, uniqueName, image.name)) {
+        if (++versions > MAX_LISTED) break;
+        const published = version.publishedDate ? new Date(version.publishedDate).getTime() : 0;
+        if (version.name && (!newest || published > newest.published)) newest = { name: `${image.name}/${version.name}`, published };
+      }
+    }
+    if (!newest) return { visible: true, uniqueName, note: `no version of the gallery's images is readable in ${input.location} yet (not replicated there, or none published)` };
+    return { visible: true, uniqueName, newestVersion: newest.name };
 }
 
 const EMPTY: ShareTargets = { subscriptionIds: [], tenantIds: [] };
@@ -250,7 +256,7 @@ const lower = (ids: readonly string[] | undefined): string[] => [...new Set((ids
  * on the gallery to tenants that are active (a gallery a tenant asked for but was refused, and a
  * tenant being offboarded, are not targets).
  */
-async function registeredTargets(services: Pick<Services, "config" | "registry">, galleryId: string): Promise<ShareTargets> {
+async function registeredTargets(services: Deps, galleryId: string): Promise<ShareTargets> {
   const subscriptionIds = new Set(services.config.shareSubscriptionIds);
   const tenantIds = new Set(services.config.shareTenantIds);
   const active = new Set((await services.registry.listTenants()).filter(({ record }) => record.state === "active").map(({ record }) => record.tenantId.toLowerCase()));

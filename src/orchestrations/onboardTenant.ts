@@ -17,11 +17,12 @@ import { CONSENT_DENIED_EVENT, CONSENT_GRANTED_EVENT } from "../domain/adminCons
 import type { OnboardingV1 } from "../domain/messages";
 import { CONSENT_EXPIRED, CONSENT_REMINDER, CONSENT_REQUESTED, TENANT_ONBOARDED, TENANT_ONBOARDING_FAILED, type OutcomeEventType } from "../domain/outcomeEvents";
 import { ONBOARD_TENANT, PROVISION_WORKLOAD } from "../domain/orchestrationNames";
-import { retryPolicyOf } from "../domain/retryPolicy";
+import { onboardInputProblems, readConsentDenied, readWorkloadOutcome } from "../domain/durablePayloads";
+import { retryPolicyOf, type RetryPolicy } from "../domain/retryPolicy";
 import { failedOutcome, type ProvisionWorkloadInput, type WorkloadOutcome, type WorkloadSpec } from "../domain/workloads";
 import { activities } from "./activities";
+import { checkedInput } from "./checkedInput";
 import { requestShareChange } from "./requestShareChange";
-
 
 /** After consent, how often and how long to wait for the customer to grant the role (24 hours). */
 const ROLE_CHECK_MINUTES = 15;
@@ -55,168 +56,210 @@ export interface OnboardTenantResult {
 }
 
 export const onboardTenant: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const { message, retry: r, consent: consentTiming, creationsInFlight } = context.df.getInput<OnboardTenantInput>();
-  const retry = retryPolicyOf(r);
-  const at = (): string => context.df.currentUtcDateTime.toISOString();
-  const galleries: GalleryOnboarding[] = [];
-  const grants: TenantGrantsInput["grants"][number][] = [];
-  context.df.setCustomStatus({ step: "granting", tenantId: message.tenantId, mode: message.mode, galleries });
-
-  if (message.mode === "rbac" && message.consumer) {
-    const consent = yield* obtainConsent();
-    if (!consent.ok) {
-      for (const galleryId of message.galleries) galleries.push({ galleryId, result: "failed", error: consent.error });
-    } else {
-      context.df.setCustomStatus({ step: "verifying", tenantId: message.tenantId, mode: message.mode, galleries });
-      for (const galleryId of message.galleries) {
-        // The app's own service principal reads the image when VMs are made: Reader on the gallery.
-        const reader = yield* activities.ensureAppReader(context, { galleryId }, retry);
-        if (!reader.ok) {
-          galleries.push({ galleryId, result: "failed", error: reader.error });
-          continue;
-        }
-        // The administrator grants the role on the resource group after consenting: give them time,
-        // looking again every ROLE_CHECK_MINUTES, before naming what is missing.
-        let access = yield* activities.verifyRbacAccess(context, { tenantId: message.tenantId, galleryId, consumer: message.consumer, ...(message.vmss ? { scaleSets: true } : {}) }, retry);
-        for (let check = 1; access.ok && access.value.missingActions.length > 0 && check <= ROLE_CHECKS; check++) {
-          context.df.setCustomStatus({ step: "waiting-for-role", tenantId: message.tenantId, mode: message.mode, galleryId, missingActions: access.value.missingActions, galleries });
-          yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + ROLE_CHECK_MINUTES * 60_000));
-          access = yield* activities.verifyRbacAccess(context, { tenantId: message.tenantId, galleryId, consumer: message.consumer, ...(message.vmss ? { scaleSets: true } : {}) }, retry);
-        }
-        if (!access.ok) galleries.push({ galleryId, result: "failed", error: access.error });
-        else if (access.value.missingActions.length > 0) {
-          const rg = `/subscriptions/${message.consumer.subscriptionId}/resourceGroups/${message.consumer.resourceGroup}`;
-          galleries.push({ galleryId, result: "failed", error: { code: "MissingPermissions", message: `the app lacks ${access.value.missingActions.join(", ")} on ${rg}: grant it Contributor (or a role with these actions) there` } });
-        } else galleries.push({ galleryId, result: "granted" });
-      }
-    }
-  }
-
-  if (message.mode === "direct") {
-    const add = message.subscriptionIds?.length ? { subscriptionIds: message.subscriptionIds } : { tenantIds: [message.tenantId] };
-    for (const [i, galleryId] of message.galleries.entries()) {
-      const shared = yield* requestShareChange(context, { requestId: `${message.requestId}:${i}`, galleryId, add }, `ShareResult.${i}`, retry);
-      if (!shared.ok) galleries.push({ galleryId, result: "failed", error: shared.error });
-      else {
-        galleries.push({ galleryId, result: "granted" });
-        for (const id of add.subscriptionIds ?? []) grants.push({ galleryId, kind: "subscription", targetId: id });
-        for (const id of add.tenantIds ?? []) grants.push({ galleryId, kind: "tenant", targetId: id });
-      }
-    }
-  }
-
-  if (message.mode === "principal" && message.principal) {
-    const { objectId, type } = message.principal;
-    for (const galleryId of message.galleries) {
-      const reader = yield* activities.ensureGalleryReader(context, { galleryId, principalId: objectId, principalType: type }, retry);
-      if (!reader.ok) galleries.push({ galleryId, result: "failed", error: reader.error });
-      else {
-        galleries.push({ galleryId, result: "granted" });
-        grants.push({ galleryId, kind: "roleAssignment", targetId: objectId, roleAssignmentId: reader.value.roleAssignmentId });
-      }
-    }
-  }
-
-  if (grants.length > 0) {
-    const recorded = yield* activities.recordTenantGrants(context, { tenantId: message.tenantId, requestId: message.requestId, at: at(), grants }, retry);
+  const input = checkedInput<OnboardTenantInput>(context, onboardInputProblems);
+  const { message } = input;
+  const run: Run = { context, input, retry: retryPolicyOf(input.retry), galleries: [], grants: [] };
+  show(run, "granting");
+  if (message.mode === "rbac" && message.consumer) yield* grantRbac(run, message.consumer);
+  if (message.mode === "direct") yield* grantDirect(run);
+  if (message.mode === "principal" && message.principal) yield* grantPrincipal(run, message.principal);
+  if (run.grants.length > 0) {
+    const recorded = yield* activities.recordTenantGrants(context, { tenantId: message.tenantId, requestId: message.requestId, at: at(run), grants: run.grants }, run.retry);
     if (!recorded.ok) context.log(`${ONBOARD_TENANT}: grants of ${message.tenantId} not recorded: ${recorded.error.message}`);
   }
+  if (message.mode === "direct" && message.consumer) yield* verifyFromConsumer(run, message.consumer);
+  const workloads = yield* provisionWorkloads(run);
+  return yield* finish(run, workloads);
+};
 
-  // Check from the consumer's side, where the request says where it deploys.
-  const lookFrom = message.consumer;
-  if (message.mode === "direct" && lookFrom) {
-    context.df.setCustomStatus({ step: "verifying", tenantId: message.tenantId, mode: message.mode, galleries });
-    for (const [i, g] of galleries.entries()) {
-      if (g.result !== "granted") continue;
-      const seen = yield* activities.verifyDirectShare(context, { tenantId: message.tenantId, galleryId: g.galleryId, subscriptionId: lookFrom.subscriptionId, location: lookFrom.location }, retry);
-      galleries[i] = seen.ok
-        ? { ...g, verification: seen.value, ...(seen.value.visible ? {} : { result: "failed" as const, error: { code: "NotVisibleToConsumer", message: seen.value.note ?? "the consumer does not see the gallery" } }) }
-        : { ...g, verification: { visible: false, note: `${seen.error.code}: ${seen.error.message}` } };
-    }
+/** One run of the orchestration: its input, and what it granted so far. */
+interface Run {
+  readonly context: OrchestrationContext;
+  readonly input: OnboardTenantInput;
+  readonly retry: RetryPolicy;
+  readonly galleries: GalleryOnboarding[];
+  readonly grants: TenantGrantsInput["grants"][number][];
+}
+
+type Consumer = NonNullable<OnboardingV1["consumer"]>;
+
+const at = (run: Run): string => run.context.df.currentUtcDateTime.toISOString();
+
+function show(run: Run, step: string, extra: Readonly<Record<string, unknown>> = {}): void {
+  const { message } = run.input;
+  run.context.df.setCustomStatus({ step, tenantId: message.tenantId, mode: message.mode, ...extra, galleries: run.galleries });
+}
+
+/** rbac: admin consent, then per gallery Reader for the app, and the role the administrator grants the app in the consumer resource group. */
+function* grantRbac(run: Run, consumer: Consumer): Generator<df.Task, void, unknown> {
+  const { context, input, retry, galleries } = run;
+  const { message } = input;
+  const consent = yield* obtainConsent(run);
+  if (!consent.ok) {
+    for (const galleryId of message.galleries) galleries.push({ galleryId, result: "failed", error: consent.error });
+    return;
   }
+  show(run, "verifying");
+  for (const galleryId of message.galleries) {
+    // The app's own service principal reads the image when VMs are made: Reader on the gallery.
+    const reader = yield* activities.ensureAppReader(context, { galleryId }, retry);
+    if (!reader.ok) {
+      galleries.push({ galleryId, result: "failed", error: reader.error });
+      continue;
+    }
+    // The administrator grants the role on the resource group after consenting: give them time,
+    // looking again every ROLE_CHECK_MINUTES, before naming what is missing.
+    const check = { tenantId: message.tenantId, galleryId, consumer, ...(message.vmss ? { scaleSets: true } : {}) };
+    let access = yield* activities.verifyRbacAccess(context, check, retry);
+    for (let n = 1; access.ok && access.value.missingActions.length > 0 && n <= ROLE_CHECKS; n++) {
+      show(run, "waiting-for-role", { galleryId, missingActions: access.value.missingActions });
+      yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + ROLE_CHECK_MINUTES * 60_000));
+      access = yield* activities.verifyRbacAccess(context, check, retry);
+    }
+    if (!access.ok) galleries.push({ galleryId, result: "failed", error: access.error });
+    else if (access.value.missingActions.length > 0) {
+      const rg = `/subscriptions/${consumer.subscriptionId}/resourceGroups/${consumer.resourceGroup}`;
+      const text = `the app lacks ${access.value.missingActions.join(", ")} on ${rg}: grant it Contributor (or a role with these actions) there`;
+      galleries.push({ galleryId, result: "failed", error: { code: "MissingPermissions", message: text } });
+    } else galleries.push({ galleryId, result: "granted" });
+  }
+}
 
-  // The VM and scale set the request asks for, from the first gallery granted, each made (and
-  // recorded on the tenant) by the provisionWorkload sub-orchestration.
+/** direct: each gallery's share coordinator adds the tenant (or its subscriptions). */
+function* grantDirect(run: Run): Generator<df.Task, void, unknown> {
+  const { context, input, retry, galleries, grants } = run;
+  const { message } = input;
+  const add = message.subscriptionIds?.length ? { subscriptionIds: message.subscriptionIds } : { tenantIds: [message.tenantId] };
+  for (const [i, galleryId] of message.galleries.entries()) {
+    const shared = yield* requestShareChange(context, { requestId: `${message.requestId}:${i}`, galleryId, add }, `ShareResult.${i}`, retry);
+    if (!shared.ok) {
+      galleries.push({ galleryId, result: "failed", error: shared.error });
+      continue;
+    }
+    galleries.push({ galleryId, result: "granted" });
+    for (const id of add.subscriptionIds ?? []) grants.push({ galleryId, kind: "subscription", targetId: id });
+    for (const id of add.tenantIds ?? []) grants.push({ galleryId, kind: "tenant", targetId: id });
+  }
+}
+
+/** principal: Reader on each gallery for the given user, group or service principal. */
+function* grantPrincipal(run: Run, principal: NonNullable<OnboardingV1["principal"]>): Generator<df.Task, void, unknown> {
+  const { context, input, retry, galleries, grants } = run;
+  for (const galleryId of input.message.galleries) {
+    const reader = yield* activities.ensureGalleryReader(context, { galleryId, principalId: principal.objectId, principalType: principal.type }, retry);
+    if (!reader.ok) {
+      galleries.push({ galleryId, result: "failed", error: reader.error });
+      continue;
+    }
+    galleries.push({ galleryId, result: "granted" });
+    grants.push({ galleryId, kind: "roleAssignment", targetId: principal.objectId, roleAssignmentId: reader.value.roleAssignmentId });
+  }
+}
+
+/** direct: checks each granted gallery from the consumer's side, where the request says it deploys. */
+function* verifyFromConsumer(run: Run, consumer: Consumer): Generator<df.Task, void, unknown> {
+  const { context, input, retry, galleries } = run;
+  show(run, "verifying");
+  for (const [i, g] of galleries.entries()) {
+    if (g.result !== "granted") continue;
+    const look = { tenantId: input.message.tenantId, galleryId: g.galleryId, subscriptionId: consumer.subscriptionId, location: consumer.location };
+    const seen = yield* activities.verifyDirectShare(context, look, retry);
+    if (!seen.ok) galleries[i] = { ...g, verification: { visible: false, note: `${seen.error.code}: ${seen.error.message}` } };
+    else if (seen.value.visible) galleries[i] = { ...g, verification: seen.value };
+    else galleries[i] = { ...g, verification: seen.value, result: "failed", error: { code: "NotVisibleToConsumer", message: seen.value.note ?? "the consumer does not see the gallery" } };
+  }
+}
+
+/**
+ * The VM and scale set the request asks for, from the first gallery granted, each made (and
+ * recorded on the tenant) by the provisionWorkload sub-orchestration.
+ */
+function* provisionWorkloads(run: Run): Generator<df.Task, WorkloadOutcome[], unknown> {
+  const { context, input } = run;
+  const { message, creationsInFlight } = input;
   const workloads: WorkloadOutcome[] = [];
-  const firstGranted = galleries.find((g) => g.result === "granted");
+  const firstGranted = run.galleries.find((g) => g.result === "granted");
   const asked: WorkloadSpec[] = [
     ...(message.vm ? [{ ...message.vm, kind: "vm" as const, updateOnPublish: message.vm.updateOnPublish ?? false }] : []),
     ...(message.vmss ? [{ ...message.vmss, kind: "vmss" as const, updateOnPublish: message.vmss.updateOnPublish ?? false }] : []),
   ];
-  if (asked.length > 0 && message.consumer && firstGranted && (message.mode === "direct" || message.mode === "rbac")) {
-    context.df.setCustomStatus({ step: "provisioning", tenantId: message.tenantId, mode: message.mode, galleries });
-    for (const spec of asked) {
-      const provision: ProvisionWorkloadInput = { mode: message.mode, tenantId: message.tenantId, galleryId: firstGranted.galleryId, consumer: message.consumer, spec, changedBy: message.requestId, retry: r, ...(creationsInFlight ? { creationsInFlight } : {}) };
-      try {
-        workloads.push((yield context.df.callSubOrchestrator(PROVISION_WORKLOAD, provision, `${context.df.instanceId}:${spec.kind}`)) as WorkloadOutcome);
-      } catch (err) {
-        // Azure's answers come back as outcomes; only a crash of the sub-orchestration lands here.
-        workloads.push(failedOutcome(message.tenantId, spec.kind, "ProvisioningCrashed", String(err instanceof Error ? err.message : err)));
-      }
+  if (asked.length === 0 || !message.consumer || !firstGranted || (message.mode !== "direct" && message.mode !== "rbac")) return workloads;
+  show(run, "provisioning");
+  for (const spec of asked) {
+    const target = { mode: message.mode, tenantId: message.tenantId, galleryId: firstGranted.galleryId, consumer: message.consumer, spec };
+    const provision: ProvisionWorkloadInput = { ...target, changedBy: message.requestId, retry: input.retry, ...(creationsInFlight ? { creationsInFlight } : {}) };
+    try {
+      const outcome = readWorkloadOutcome(yield context.df.callSubOrchestrator(PROVISION_WORKLOAD, provision, `${context.df.instanceId}:${spec.kind}`));
+      workloads.push(outcome ?? failedOutcome(message.tenantId, spec.kind, "InvalidOutcome", "the provisioning returned something that is not an outcome"));
+    } catch (err) {
+      // Azure's answers come back as outcomes; only a crash of the sub-orchestration lands here.
+      workloads.push(failedOutcome(message.tenantId, spec.kind, "ProvisioningCrashed", String(err instanceof Error ? err.message : err)));
     }
   }
+  return workloads;
+}
 
-  const granted = galleries.filter((g) => g.result === "granted").length;
+/** The tenant ends `active` (a gallery granted) or `failed`, the request `succeeded` or `failed`, and the outcome event goes out. */
+function* finish(run: Run, workloads: readonly WorkloadOutcome[]): Generator<df.Task, OnboardTenantResult, unknown> {
+  const { context, input, retry, galleries } = run;
+  const { message } = input;
   const failedOnes = galleries.filter((g) => g.result === "failed");
   const problems = [...failedOnes.map((g) => `${g.galleryId.split("/").pop()}: ${g.error?.code}: ${g.error?.message}`), ...workloads.flatMap((w) => (w.error ? [`${w.kind}: ${w.error.code}: ${w.error.message}`] : []))];
   const reason = problems.length === 0 ? undefined : problems.join("; ").slice(0, 1000);
-  const state = granted > 0 ? "active" : "failed";
+  const state = galleries.some((g) => g.result === "granted") ? "active" : "failed";
   const result: OnboardTenantResult = { tenantId: message.tenantId, requestId: message.requestId, mode: message.mode, state, galleries, ...(workloads.length > 0 ? { workloads } : {}) };
-  const finished = yield* activities.finishTenantRequest(
-    context,
-    { tenantId: message.tenantId, requestId: message.requestId, at: at(), tenantState: state, requestState: problems.length === 0 ? "succeeded" : "failed", ...(reason ? { reason } : {}) },
-    retry,
-  );
-  yield* report(state === "active" ? TENANT_ONBOARDED : TENANT_ONBOARDING_FAILED);
+  const requestState = problems.length === 0 ? "succeeded" : "failed";
+  const finished = yield* activities.finishTenantRequest(context, { tenantId: message.tenantId, requestId: message.requestId, at: at(run), tenantState: state, requestState, ...(reason ? { reason } : {}) }, retry);
+  const type: OutcomeEventType = state === "active" ? TENANT_ONBOARDED : TENANT_ONBOARDING_FAILED;
+  const event = { type, subject: `/tenants/${message.tenantId}`, id: `${context.df.instanceId}:${type}`, time: at(run), data: { tenantId: message.tenantId, requestId: message.requestId, mode: message.mode, galleries, ...(reason ? { reason } : {}) } };
+  const sent = yield* activities.sendOutcomeEvent(context, event, retry);
+  if (!sent.ok) context.log(`${ONBOARD_TENANT}: outcome event not sent: ${sent.error.message}`);
   context.df.setCustomStatus({ step: "done", ...result });
   if (!finished.ok) throw new Error(`${finished.error.code}: ${finished.error.message}`);
   return result;
+}
 
-  /** Admin consent: the link goes out (status, registry, event); then consent, a refusal, or the expiry, with reminders. */
-  function* obtainConsent(): Generator<df.Task, { ok: true } | { ok: false; error: { code: string; message: string } }, unknown> {
-    const issued = context.df.currentUtcDateTime.getTime();
-    const expiresAt = issued + consentTiming.expiryHours * 3600_000;
-    const link = yield* activities.createConsentRequest(context, { tenantId: message.tenantId, requestId: message.requestId, instanceId: context.df.instanceId, issuedAt: at(), expiresAt: new Date(expiresAt).toISOString() }, retry);
-    if (!link.ok) return link;
-    const consent = { ...link.value, expiresAt: new Date(expiresAt).toISOString() };
-    context.df.setCustomStatus({ step: "consent-pending", tenantId: message.tenantId, mode: message.mode, consent });
-    yield* event(CONSENT_REQUESTED, { consent });
-    // The event tasks are made once and raced again and again (a new one per round would leave the
-    // old one first in line for the event); the timer is new each round: the next reminder, or the expiry.
-    const granted = context.df.waitForExternalEvent(CONSENT_GRANTED_EVENT);
-    const denied = context.df.waitForExternalEvent(CONSENT_DENIED_EVENT);
-    for (let reminder = 1; reminder <= 1000; reminder++) {
-      const next = Math.min(issued + reminder * consentTiming.reminderHours * 3600_000, expiresAt);
-      const timer = context.df.createTimer(new Date(next));
-      const winner: unknown = yield context.df.Task.any([granted, denied, timer]);
-      if (winner === timer) {
-        if (next >= expiresAt) {
-          yield* event(CONSENT_EXPIRED, { consent });
-          return { ok: false, error: { code: "ConsentExpired", message: `nobody consented for ${message.tenantId} before ${consent.expiresAt}; send the onboarding request again for a new link` } };
-        }
-        yield* event(CONSENT_REMINDER, { consent, reminder });
-        continue;
+/** Admin consent: the link goes out (status, registry, event); then consent, a refusal, or the expiry, with reminders. */
+function* obtainConsent(run: Run): Generator<df.Task, { ok: true } | { ok: false; error: { code: string; message: string } }, unknown> {
+  const { context, input, retry } = run;
+  const { message, consent: timing } = input;
+  const issued = context.df.currentUtcDateTime.getTime();
+  const expiresAt = issued + timing.expiryHours * 3600_000;
+  const asked = { tenantId: message.tenantId, requestId: message.requestId, instanceId: context.df.instanceId, issuedAt: at(run), expiresAt: new Date(expiresAt).toISOString() };
+  const link = yield* activities.createConsentRequest(context, asked, retry);
+  if (!link.ok) return link;
+  const consent = { ...link.value, expiresAt: new Date(expiresAt).toISOString() };
+  context.df.setCustomStatus({ step: "consent-pending", tenantId: message.tenantId, mode: message.mode, consent });
+  yield* tenantEvent(run, CONSENT_REQUESTED, { consent });
+  // The event tasks are made once and raced again and again (a new one per round would leave the
+  // old one first in line for the event); the timer is new each round: the next reminder, or the expiry.
+  const granted = context.df.waitForExternalEvent(CONSENT_GRANTED_EVENT);
+  const denied = context.df.waitForExternalEvent(CONSENT_DENIED_EVENT);
+  for (let reminder = 1; reminder <= 1000; reminder++) {
+    const next = Math.min(issued + reminder * timing.reminderHours * 3600_000, expiresAt);
+    const timer = context.df.createTimer(new Date(next));
+    const winner: unknown = yield context.df.Task.any([granted, denied, timer]);
+    if (winner === timer) {
+      if (next >= expiresAt) {
+        yield* tenantEvent(run, CONSENT_EXPIRED, { consent });
+        return { ok: false, error: { code: "ConsentExpired", message: `nobody consented for ${message.tenantId} before ${consent.expiresAt}; send the onboarding request again for a new link` } };
       }
-      timer.cancel();
-      if (winner === granted) return { ok: true };
-      const d = (denied.result ?? {}) as { error?: string; description?: string };
-      return { ok: false, error: { code: d.error ?? "ConsentDenied", message: `the administrator of ${message.tenantId} did not consent${d.description ? `: ${d.description}` : ""}` } };
+      yield* tenantEvent(run, CONSENT_REMINDER, { consent, reminder });
+      continue;
     }
-    return { ok: false, error: { code: "ConsentExpired", message: "too many reminders" } };
+    timer.cancel();
+    if (winner === granted) return { ok: true };
+    const refusal = readConsentDenied(denied.result);
+    const why = refusal?.description ? `: ${refusal.description}` : "";
+    return { ok: false, error: { code: refusal?.error ?? "ConsentDenied", message: `the administrator of ${message.tenantId} did not consent${why}` } };
   }
+  return { ok: false, error: { code: "ConsentExpired", message: "too many reminders" } };
+}
 
-  function* event(type: OutcomeEventType, data: Readonly<Record<string, unknown>>): Generator<df.Task, void, unknown> {
-    const n = context.df.currentUtcDateTime.getTime();
-    const sent = yield* activities.sendOutcomeEvent(context, { type, subject: `/tenants/${message.tenantId}`, id: `${context.df.instanceId}:${type}:${n}`, time: at(), data: { tenantId: message.tenantId, requestId: message.requestId, ...data } }, retry);
-    if (!sent.ok) context.log(`${ONBOARD_TENANT}: ${type} not sent: ${sent.error.message}`);
-  }
-
-  function* report(type: typeof TENANT_ONBOARDED | typeof TENANT_ONBOARDING_FAILED): Generator<df.Task, void, unknown> {
-    const sent = yield* activities.sendOutcomeEvent(
-      context,
-      { type, subject: `/tenants/${message.tenantId}`, id: `${context.df.instanceId}:${type}`, time: at(), data: { tenantId: message.tenantId, requestId: message.requestId, mode: message.mode, galleries, ...(reason ? { reason } : {}) } },
-      retry,
-    );
-    if (!sent.ok) context.log(`${ONBOARD_TENANT}: outcome event not sent: ${sent.error.message}`);
-  }
-};
+function* tenantEvent(run: Run, type: OutcomeEventType, data: Readonly<Record<string, unknown>>): Generator<df.Task, void, unknown> {
+  const { context, input, retry } = run;
+  const { tenantId, requestId } = input.message;
+  const n = context.df.currentUtcDateTime.getTime();
+  const sent = yield* activities.sendOutcomeEvent(context, { type, subject: `/tenants/${tenantId}`, id: `${context.df.instanceId}:${type}:${n}`, time: at(run), data: { tenantId, requestId, ...data } }, retry);
+  if (!sent.ok) context.log(`${ONBOARD_TENANT}: ${type} not sent: ${sent.error.message}`);
+}

@@ -1,0 +1,136 @@
+// What the registry stores and answers: the record types, the Registry interface, its options and
+// its errors. The record types have no field for a token, key or connection string: nothing secret
+// is stored.
+import type { TokenCredential } from "@azure/identity";
+import type { GrantKind } from "../domain/registryKeys";
+import type { TenantRecord } from "../domain/tenantModel";
+import type { FieldError } from "../domain/validation";
+import type { WorkloadKind } from "../domain/workloads";
+
+export const REQUEST_SCHEMAS = ["onboarding/v1", "offboarding/v1", "unknown"] as const;
+export const REQUEST_STATES = ["accepted", "rejected", "running", "succeeded", "failed"] as const;
+export const WORKLOAD_KINDS = ["vm", "vmss"] as const satisfies readonly WorkloadKind[];
+
+export type RequestState = (typeof REQUEST_STATES)[number];
+
+export interface RequestRecord {
+  readonly requestId: string;
+  readonly schema: (typeof REQUEST_SCHEMAS)[number];
+  readonly tenantId?: string;
+  readonly state: RequestState;
+  readonly receivedAt: string;
+  readonly updatedAt: string;
+  readonly instanceId?: string;
+  readonly reason?: string;
+  /** Every failing field of a rejected request, all of them. */
+  readonly fields?: readonly FieldError[];
+  readonly messageId?: string;
+}
+
+/** Fields to change; a field given as `undefined` is removed. */
+export type RequestPatch = Partial<Omit<RequestRecord, "requestId">>;
+
+export interface Grant {
+  readonly galleryId: string;
+  readonly kind: GrantKind;
+  readonly targetId: string;
+  readonly tenantId: string;
+  readonly requestId: string;
+  readonly at: string;
+  readonly roleAssignmentId?: string;
+}
+
+/** A record as stored, with the ETag a conditional write must name. */
+export interface Stored<T> {
+  readonly record: T;
+  readonly etag: string;
+}
+
+/** What an idempotent record call did: "unchanged" wrote nothing (the ETag stays). */
+export type RecordOutcome = "created" | "replaced" | "unchanged";
+
+export interface Registry {
+  recordRequest(request: RequestRecord): Promise<RecordOutcome>;
+  getRequest(requestId: string): Promise<Stored<RequestRecord> | undefined>;
+  /** Read, patch, write with the ETag read (retried on conflict); with `etag`, one write conditional on it. */
+  updateRequest(requestId: string, patch: RequestPatch, options?: { etag?: string; attempts?: number }): Promise<Stored<RequestRecord>>;
+
+  getTenant(tenantId: string): Promise<Stored<TenantRecord> | undefined>;
+  listTenants(): Promise<Stored<TenantRecord>[]>;
+  /** Without `etag`: create only. With it: replace only if the row still has that ETag. */
+  putTenant(record: TenantRecord, etag?: string): Promise<Stored<TenantRecord>>;
+  /** `update` may run more than once (once per attempt): it must only compute. */
+  updateTenant(tenantId: string, update: (current: TenantRecord | undefined) => TenantRecord, options?: { attempts?: number }): Promise<Stored<TenantRecord>>;
+
+  recordGrant(grant: Grant): Promise<RecordOutcome>;
+  /** False when there was nothing to remove. */
+  removeGrant(galleryId: string, kind: GrantKind, targetId: string): Promise<boolean>;
+  listGrants(galleryId: string): Promise<Grant[]>;
+  listGrantsOfTenant(tenantId: string): Promise<Grant[]>;
+
+  /**
+   * One of `slots` places for a VM or scale-set creation, held by `holder` until `until` (ISO): true
+   * when it got one (or holds one already, whose lease it renews), false when all are held. A lease
+   * that ran out (a holder that crashed) is free again. ETag-checked writes: two callers never get
+   * the same slot.
+   */
+  acquireCreationSlot(holder: string, now: string, until: string, slots: number): Promise<boolean>;
+  /** Frees the slot `holder` holds; false when it held none. */
+  releaseCreationSlot(holder: string): Promise<boolean>;
+}
+
+export interface RegistryOptions {
+  readonly connection: { readonly connectionString: string } | { readonly tableServiceUri: string; readonly credential: TokenCredential };
+  readonly tableName: string;
+  /** Most rows one list call reads; more is an error, not a silently partial list. */
+  readonly maxListRows?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/** The row exists (create-only write) or changed since it was read (ETag mismatch). */
+export class RegistryConflictError extends Error {
+  /** Read by src/domain/errors.ts like an SDK error's status. */
+  readonly statusCode: number;
+  constructor(
+    readonly subject: string,
+    readonly reason: "exists" | "changed",
+    detail?: string,
+  ) {
+    super(reason === "exists" ? `${subject} already exists` : `${subject} changed since it was read${detail ? ` (${detail})` : ""}`);
+    this.name = "RegistryConflictError";
+    this.statusCode = reason === "exists" ? 409 : 412;
+  }
+}
+
+export class RegistryNotFoundError extends Error {
+  readonly statusCode = 404;
+  constructor(readonly subject: string) {
+    super(`${subject} does not exist`);
+    this.name = "RegistryNotFoundError";
+  }
+}
+
+export interface CorruptRow {
+  readonly partitionKey: string;
+  readonly rowKey: string;
+  /** With it, putTenant can overwrite the row once it is repaired. */
+  readonly etag: string;
+  readonly errors: readonly FieldError[];
+}
+
+const MAX_ROWS_IN_MESSAGE = 10;
+
+/** Rows that do not parse; the message names each row and field, never the stored values. */
+export class RegistryCorruptRowError extends Error {
+  constructor(
+    readonly table: string,
+    readonly rows: readonly CorruptRow[],
+  ) {
+    const shown = rows.slice(0, MAX_ROWS_IN_MESSAGE).map((r) => `${r.partitionKey}/${r.rowKey}: ${r.errors.map((e) => (e.path ? `${e.path} ${e.rule}` : e.rule)).join("; ")}`);
+    const more = rows.length > MAX_ROWS_IN_MESSAGE ? ` | and ${rows.length - MAX_ROWS_IN_MESSAGE} more` : "";
+    super(`registry table ${table}: ${rows.length} row(s) do not parse: ${shown.join(" | ")}${more}`);
+    this.name = "RegistryCorruptRowError";
+  }
+}

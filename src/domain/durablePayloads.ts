@@ -1,0 +1,195 @@
+// Checks of what crosses the durable boundary into an orchestration: its input, and the payload of
+// every external event it waits for. Anyone with the system key can start an instance or raise an
+// event, so nothing is cast: an input with problems fails the orchestration at once with every
+// problem named (src/orchestrations/checkedInput.ts), and an event that is not what the
+// orchestration waits for reads as `undefined`.
+import type { ConsentDeniedEvent } from "./adminConsent";
+import { resourceIdIssue } from "./resourceIds";
+import type { ShareChange, ShareChangeResult, ShareIds } from "./shareChanges";
+import type { ShareTargets } from "./sharePlan";
+import { SHARING_MODES } from "./tenantModel";
+import { isObject } from "./validation";
+import { MAX_CREATIONS_IN_FLIGHT, type WorkloadNotice, type WorkloadOutcome } from "./workloads";
+
+const isText = (value: unknown): value is string => typeof value === "string" && value.trim() !== "";
+const isTextList = (value: unknown): value is string[] => Array.isArray(value) && value.every(isText);
+const isBoolean = (value: unknown): value is boolean => typeof value === "boolean";
+const isString = (value: unknown): value is string => typeof value === "string";
+const isOptional = (value: unknown, test: (v: unknown) => boolean): boolean => value === undefined || test(value);
+
+const WRONG = Symbol("wrong");
+/** An optional field: absent, or what `test` accepts, or WRONG. */
+function optional<T>(value: unknown, test: (v: unknown) => v is T): T | undefined | typeof WRONG {
+  if (value === undefined) return undefined;
+  return test(value) ? value : WRONG;
+}
+
+export function isWhole(value: unknown, min: number, max: number): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
+}
+
+// ------------------------------------------------------------------------------------------ inputs
+
+/** The retry policy every orchestration input carries. */
+export function retryProblems(retry: unknown): string[] {
+  const r = isObject(retry) ? retry : {};
+  return isWhole(r.attempts, 1, 20) && isWhole(r.firstSeconds, 1, 3600) ? [] : ["retry must have whole attempts from 1 to 20 and firstSeconds from 1 to 3600"];
+}
+
+function creationsProblems(value: unknown, path: string): string[] {
+  return isOptional(value, (v) => isWhole(v, 1, MAX_CREATIONS_IN_FLIGHT)) ? [] : [`${path} must be a whole number from 1 to ${MAX_CREATIONS_IN_FLIGHT}`];
+}
+
+/** What every tenant request names: the request, the tenant, and (onboarding) the mode and galleries. */
+function tenantMessageProblems(message: unknown, onboarding: boolean): string[] {
+  if (!isObject(message)) return ["message must be an object"];
+  const problems: string[] = [];
+  if (!isText(message.requestId)) problems.push("message.requestId is required");
+  if (!isText(message.tenantId)) problems.push("message.tenantId is required");
+  if (onboarding && !(SHARING_MODES as readonly unknown[]).includes(message.mode)) problems.push(`message.mode must be one of ${SHARING_MODES.join(", ")}`);
+  if (onboarding && !isTextList(message.galleries)) problems.push("message.galleries must be a list of gallery ids");
+  return problems;
+}
+
+export function publishInputProblems(raw: unknown): string[] {
+  const input = isObject(raw) ? raw : {};
+  const problems: string[] = [];
+  const versionIssue = resourceIdIssue("imageVersion", input.imageVersionId);
+  if (versionIssue !== undefined) problems.push(`imageVersionId ${versionIssue}`);
+  const polling = isObject(input.polling) ? input.polling : {};
+  if (!isWhole(polling.minSeconds, 5, 86400) || !isWhole(polling.maxSeconds, 5, 86400) || !isWhole(polling.timeoutMinutes, 1, 7 * 24 * 60)) {
+    problems.push("polling must have whole minSeconds and maxSeconds from 5 to 86400 and timeoutMinutes from 1 to 10080");
+  }
+  problems.push(...retryProblems(input.retry));
+  const workloads = input.workloads;
+  if (workloads !== undefined && !(isObject(workloads) && isWhole(workloads.creationsInFlight, 1, MAX_CREATIONS_IN_FLIGHT))) {
+    problems.push(`workloads.creationsInFlight must be a whole number from 1 to ${MAX_CREATIONS_IN_FLIGHT}`);
+  }
+  if (!isObject(input.trigger) || !isString(input.trigger.eventId)) problems.push("trigger.eventId is required");
+  return problems;
+}
+
+export function onboardInputProblems(raw: unknown): string[] {
+  const input = isObject(raw) ? raw : {};
+  const consent = isObject(input.consent) ? input.consent : {};
+  return [
+    ...tenantMessageProblems(input.message, true),
+    ...(isWhole(consent.expiryHours, 1, 24 * 90) && isWhole(consent.reminderHours, 1, 24 * 30) ? [] : ["consent must have whole expiryHours from 1 to 2160 and reminderHours from 1 to 720"]),
+    ...retryProblems(input.retry),
+    ...creationsProblems(input.creationsInFlight, "creationsInFlight"),
+  ];
+}
+
+export function offboardInputProblems(raw: unknown): string[] {
+  const input = isObject(raw) ? raw : {};
+  return [...tenantMessageProblems(input.message, false), ...retryProblems(input.retry)];
+}
+
+export function provisionInputProblems(raw: unknown): string[] {
+  const input = isObject(raw) ? raw : {};
+  const consumer = isObject(input.consumer) ? input.consumer : {};
+  const spec = isObject(input.spec) ? input.spec : {};
+  const problems: string[] = [];
+  if (input.mode !== "direct" && input.mode !== "rbac") problems.push("mode must be direct or rbac");
+  for (const field of ["tenantId", "galleryId", "changedBy"] as const) if (!isText(input[field])) problems.push(`${field} is required`);
+  if (![consumer.subscriptionId, consumer.resourceGroup, consumer.location].every(isText)) problems.push("consumer must have subscriptionId, resourceGroup and location");
+  if ((spec.kind !== "vm" && spec.kind !== "vmss") || !isText(spec.image) || !isText(spec.version)) problems.push("spec must have kind (vm or vmss), image and version");
+  if (!isOptional(input.version, isText)) problems.push("version must be a non-empty string");
+  if (!isOptional(input.notify, (n) => isObject(n) && isText(n.instanceId) && isText(n.eventName) && isWhole(n.index, 0, 1_000_000))) problems.push("notify must have instanceId, eventName and a whole index");
+  return [...problems, ...retryProblems(input.retry), ...creationsProblems(input.creationsInFlight, "creationsInFlight")];
+}
+
+export function coordinatorStateProblems(raw: unknown): string[] {
+  const state = isObject(raw) ? raw : {};
+  const problems: string[] = [];
+  if (!isText(state.subscriptionId)) problems.push("subscriptionId is required");
+  if (!Array.isArray(state.pending) || !state.pending.every((c) => readShareChange(c) !== undefined)) problems.push("pending must be a list of share changes");
+  if (!Array.isArray(state.callTimes) || !state.callTimes.every((t) => typeof t === "number")) problems.push("callTimes must be a list of times");
+  if (!Array.isArray(state.recent)) problems.push("recent must be a list of answers");
+  if (!isOptional(state.collectSeconds, (v) => isWhole(v, 0, 3600))) problems.push("collectSeconds must be a whole number from 0 to 3600");
+  if (!isOptional(state.batchesPerExecution, (v) => isWhole(v, 1, 1000))) problems.push("batchesPerExecution must be a whole number from 1 to 1000");
+  return [...problems, ...retryProblems(state.retry)];
+}
+
+// ---------------------------------------------------------------------------------- event payloads
+
+function isShareIds(value: unknown): value is ShareIds {
+  return isObject(value) && isOptional(value.subscriptionIds, isTextList) && isOptional(value.tenantIds, isTextList);
+}
+
+function isShareTargets(value: unknown): value is ShareTargets {
+  return isObject(value) && isTextList(value.subscriptionIds) && isTextList(value.tenantIds);
+}
+
+/** A share change sent to a coordinator (SHARE_CHANGE_EVENT). */
+export function readShareChange(value: unknown): ShareChange | undefined {
+  if (!isObject(value) || !isText(value.requestId) || !isText(value.galleryId)) return undefined;
+  const reply = value.replyTo;
+  if (!isObject(reply) || !isText(reply.instanceId) || !isText(reply.eventName)) return undefined;
+  const add = optional(value.add, isShareIds);
+  const remove = optional(value.remove, isShareIds);
+  const ensureRegistered = optional(value.ensureRegistered, isBoolean);
+  const encrypted = optional(value.encrypted, isBoolean);
+  if (add === WRONG || remove === WRONG || ensureRegistered === WRONG || encrypted === WRONG) return undefined;
+  return {
+    requestId: value.requestId,
+    galleryId: value.galleryId,
+    replyTo: { instanceId: reply.instanceId, eventName: reply.eventName },
+    ...(add ? { add } : {}),
+    ...(remove ? { remove } : {}),
+    ...(ensureRegistered === undefined ? {} : { ensureRegistered }),
+    ...(encrypted === undefined ? {} : { encrypted }),
+  };
+}
+
+function isActivityError(value: unknown): value is { code: string; message: string } {
+  return isObject(value) && isText(value.code) && isString(value.message);
+}
+
+/** The coordinator's answer to the change `requestId`. */
+export function readShareChangeResult(value: unknown, requestId: string): ShareChangeResult | undefined {
+  if (!isObject(value) || value.requestId !== requestId) return undefined;
+  const { result, added, alreadyShared, removed, shareCalls, at } = value;
+  if (result !== "applied" && result !== "rejected" && result !== "failed") return undefined;
+  if (!isShareTargets(added) || !isShareTargets(alreadyShared) || !isShareTargets(removed)) return undefined;
+  if (!isWhole(shareCalls, 0, 1_000_000) || !isText(at)) return undefined;
+  const error = optional(value.error, isActivityError);
+  const reason = optional(value.reason, isString);
+  const communityPublicName = optional(value.communityPublicName, isText);
+  if (error === WRONG || reason === WRONG || communityPublicName === WRONG) return undefined;
+  return {
+    requestId,
+    result,
+    added,
+    alreadyShared,
+    removed,
+    shareCalls,
+    at,
+    ...(error ? { error: { code: error.code, message: error.message } } : {}),
+    ...(reason === undefined ? {} : { reason }),
+    ...(communityPublicName ? { communityPublicName } : {}),
+  };
+}
+
+function isWorkloadOutcome(value: unknown): value is WorkloadOutcome {
+  if (!isObject(value) || (value.kind !== "vm" && value.kind !== "vmss")) return false;
+  if (![value.tenantId, value.resourceId, value.imageVersion, value.provisioningState].every((v) => typeof v === "string")) return false;
+  return isOptional(value.error, isActivityError);
+}
+
+/** A provisionWorkload's report to the publish that started it (index and outcome; the rest is the publish's own). */
+export function readWorkloadNotice(value: unknown): Pick<WorkloadNotice, "index" | "outcome"> | undefined {
+  if (!isObject(value) || !isWhole(value.index, 0, 1_000_000) || !isWorkloadOutcome(value.outcome)) return undefined;
+  return { index: value.index, outcome: value.outcome };
+}
+
+/** The sub-orchestration's result: an outcome, when it is one. */
+export function readWorkloadOutcome(value: unknown): WorkloadOutcome | undefined {
+  return isWorkloadOutcome(value) ? value : undefined;
+}
+
+/** The consent callback's refusal (CONSENT_DENIED_EVENT). */
+export function readConsentDenied(value: unknown): ConsentDeniedEvent | undefined {
+  if (!isObject(value) || !isText(value.tenantId) || !isText(value.error) || !isOptional(value.description, (v) => typeof v === "string")) return undefined;
+  return { tenantId: value.tenantId, error: value.error, ...(typeof value.description === "string" ? { description: value.description } : {}) };
+}
