@@ -32,6 +32,18 @@ const TENANT_REQUESTS = "tenantRequests";
 type CurrentServices = () => Services;
 
 function registerFunctions(services: CurrentServices): void {
+  registerTriggers(services);
+  registerApi(services);
+  registerConsent(services);
+  df.app.orchestration(PUBLISH_IMAGE_VERSION, publishImageVersion);
+  df.app.orchestration(ONBOARD_TENANT, onboardTenant);
+  df.app.orchestration(OFFBOARD_TENANT, offboardTenant);
+  df.app.orchestration(SHARE_COORDINATOR, shareCoordinator);
+  df.app.orchestration(PROVISION_WORKLOAD, provisionWorkload);
+}
+
+/** What starts the work: image version events (Event Grid) and tenant requests (the queue). */
+function registerTriggers(services: CurrentServices): void {
   app.eventGrid(IMAGE_VERSION_EVENTS, {
     extraInputs: [df.input.durableClient()],
     handler: async (event, context) => {
@@ -40,6 +52,20 @@ function registerFunctions(services: CurrentServices): void {
       await createImageVersionEventHandler(services().config)(event, context);
     },
   });
+  // Onboarding and offboarding requests from the queue (POST /api/onboarding puts them there).
+  app.serviceBusQueue(TENANT_REQUESTS, {
+    connection: "ServiceBusConnection",
+    queueName: "%ONBOARDING_QUEUE_NAME%",
+    extraInputs: [df.input.durableClient()],
+    handler: async (message, context) => {
+      const { createTenantRequestHandler }: typeof TenantRequests = await import("./functions/tenantRequests.js");
+      await createTenantRequestHandler(services())(message, context);
+    },
+  });
+}
+
+/** The HTTP API for machine callers (function keys): status, requests, and what the registry knows. */
+function registerApi(services: CurrentServices): void {
   app.http(GET_STATUS, {
     route: "status/{instanceId}",
     methods: ["GET"],
@@ -72,8 +98,10 @@ function registerFunctions(services: CurrentServices): void {
   ] as const) {
     app.http(name, { route, methods: ["GET"], authLevel: "function", handler: (request, context) => create(services().registry)(request, context) });
   }
+}
 
-  // Admin consent (rbac mode): anonymous, because a customer's administrator's browser lands here.
+/** Admin consent (rbac mode): anonymous, because a customer's administrator's browser lands here. */
+function registerConsent(services: CurrentServices): void {
   app.http("consentPage", {
     route: "consent/{requestId:guid}",
     methods: ["GET"],
@@ -90,7 +118,7 @@ function registerFunctions(services: CurrentServices): void {
     extraInputs: [df.input.durableClient()],
     handler: (request, context) => {
       const client = df.getClient(context);
-      const verify = createConsentVerifier(services);
+      const verify = createConsentVerifier(services());
       let verified: { tenantId: string; requestId: string } | undefined;
       return createConsentCallback({
         verify: async (query) => {
@@ -106,23 +134,6 @@ function registerFunctions(services: CurrentServices): void {
       })(request, context);
     },
   });
-
-  // Onboarding and offboarding requests from the queue (POST /api/onboarding puts them there).
-  app.serviceBusQueue(TENANT_REQUESTS, {
-    connection: "ServiceBusConnection",
-    queueName: "%ONBOARDING_QUEUE_NAME%",
-    extraInputs: [df.input.durableClient()],
-    handler: async (message, context) => {
-      const { createTenantRequestHandler }: typeof TenantRequests = await import("./functions/tenantRequests.js");
-      await createTenantRequestHandler(services)(message, context);
-    },
-  });
-
-  df.app.orchestration(PUBLISH_IMAGE_VERSION, publishImageVersion);
-  df.app.orchestration(ONBOARD_TENANT, onboardTenant);
-  df.app.orchestration(OFFBOARD_TENANT, offboardTenant);
-  df.app.orchestration(SHARE_COORDINATOR, shareCoordinator);
-  df.app.orchestration(PROVISION_WORKLOAD, provisionWorkload);
 
 }
 

@@ -22,7 +22,7 @@ import { findInstance } from "../azure/durableInstances";
 import { SHARE_CHANGE_EVENT, SHARE_COORDINATOR } from "../domain/orchestrationNames";
 import { parseGalleryId, sameResourceId } from "../domain/resourceIds";
 import type { ShareChange, ShareChangeResult, ShareCoordinatorState, ShareIds, ShareNotice } from "../domain/shareChanges";
-import { mergeShareRequests, type ShareChangeRequest } from "../domain/shareTargets";
+import { mergeShareRequests, type MergedShareChanges, type ShareChangeRequest } from "../domain/shareTargets";
 import { permissionsNotGroupsReason, type ShareTargets } from "../domain/sharePlan";
 import { runActivity, withDurableClient } from "./activity";
 import { endedWithEmptyBody } from "./shareLro";
@@ -81,103 +81,128 @@ export function createDirectSharingActivities(services: Deps) {
 }
 
 async function applyShareChanges(services: Deps, input: ApplyShareChangesInput): Promise<AppliedShareChanges> {
-    const galleryId = managedGalleryId(services.config, input.galleryId);
-    const ref = parseGalleryId(galleryId);
-    const client = services.arm.compute(ref.subscriptionId);
-    const read = async (): Promise<{ permissions?: string; current: ShareTargets; community?: { enabled: boolean; publicName?: string } }> => {
-      const gallery = await client.galleries.get(ref.resourceGroup, ref.gallery, { expand: "SharingProfile/Groups" });
-      const groups = gallery.sharingProfile?.groups ?? [];
-      const ids = (type: string): string[] => lower(groups.filter((g) => g.type?.toLowerCase() === type.toLowerCase()).flatMap((g) => g.ids ?? []));
-      const info = gallery.sharingProfile?.communityGalleryInfo;
-      return {
-        ...(gallery.sharingProfile?.permissions ? { permissions: gallery.sharingProfile.permissions } : {}),
-        current: { subscriptionIds: ids("Subscriptions"), tenantIds: ids("AADTenants") },
-        ...(info ? { community: { enabled: info.communityGalleryEnabled === true, ...(info.publicNames?.[0] ? { publicName: info.publicNames[0] } : {}) } } : {}),
-      };
-    };
-    const registered = input.changes.some((c) => c.ensureRegistered) ? await registeredTargets(services, galleryId) : { subscriptionIds: [], tenantIds: [] };
-    // Nothing asked of the gallery at all (say, a publish with no registered targets): do not touch it.
-    const asked = (c: ShareChange): number =>
-      [c.add?.subscriptionIds, c.add?.tenantIds, c.remove?.subscriptionIds, c.remove?.tenantIds].reduce((n, ids) => n + (ids?.length ?? 0), 0) +
-      (c.ensureRegistered ? registered.subscriptionIds.length + registered.tenantIds.length : 0);
-    // (A publish always looks at the gallery: a community gallery needs publishing even with no targets.)
-    if (input.changes.every((c) => asked(c) === 0 && !c.ensureRegistered)) {
-      return { results: input.changes.map((c) => ({ requestId: c.requestId, result: "applied" as const, added: EMPTY, alreadyShared: EMPTY, removed: EMPTY })), shareCalls: 0 };
-    }
-    const profile = await read();
-    const { permissions, current } = profile;
-    if (permissions?.toLowerCase() === "community") return applyToCommunityGallery(profile);
-    // An encrypted version cannot be directly shared: its publish is refused while the gallery has
-    // (or its registry says it should have) any direct-sharing target.
-    const sharedAtAll = [current, registered].some((t) => t.subscriptionIds.length + t.tenantIds.length > 0);
-    const refused = new Map<string, string>();
-    for (const c of input.changes) {
-      if (c.encrypted && sharedAtAll) refused.set(c.requestId, "encrypted-version: an image version with encryption settings cannot be directly shared, and this gallery is directly shared");
-    }
-    const requests: ShareChangeRequest[] = input.changes.filter((c) => !refused.has(c.requestId)).map((c) => toRequest(c, registered));
+  const galleryId = managedGalleryId(services.config, input.galleryId);
+  const ref = parseGalleryId(galleryId);
+  const gallery: SharedGallery = { ref, client: services.arm.compute(ref.subscriptionId) };
+  const registered = input.changes.some((c) => c.ensureRegistered) ? await registeredTargets(services, galleryId) : EMPTY;
+  // Nothing asked of the gallery at all (say, a publish with no registered targets): do not touch it.
+  // (A publish always looks at the gallery: a community gallery needs publishing even with no targets.)
+  if (input.changes.every((c) => asked(c, registered) === 0 && !c.ensureRegistered)) {
+    return { results: input.changes.map((c) => ({ requestId: c.requestId, result: "applied" as const, added: EMPTY, alreadyShared: EMPTY, removed: EMPTY })), shareCalls: 0 };
+  }
+  const profile = await readSharing(gallery);
+  const { permissions, current } = profile;
+  if (permissions?.toLowerCase() === "community") return applyToCommunityGallery(gallery, input.changes, profile);
+  // An encrypted version cannot be directly shared: its publish is refused while the gallery has
+  // (or its registry says it should have) any direct-sharing target.
+  const sharedAtAll = [current, registered].some((t) => t.subscriptionIds.length + t.tenantIds.length > 0);
+  const refused = new Map<string, string>();
+  for (const c of input.changes) {
+    if (c.encrypted && sharedAtAll) refused.set(c.requestId, "encrypted-version: an image version with encryption settings cannot be directly shared, and this gallery is directly shared");
+  }
+  const requests: ShareChangeRequest[] = input.changes.filter((c) => !refused.has(c.requestId)).map((c) => toRequest(c, registered));
+  const merged = mergeShareRequests(current, requests, services.config.shareLimits);
+  // Nothing to change: no call, whatever the gallery's settings (a publish with no targets).
+  if (merged.operations.length > 0 && permissions?.toLowerCase() !== "groups") {
+    const reason = permissionsNotGroupsReason(permissions);
+    return { results: input.changes.map((c) => rejected(c.requestId, refused.get(c.requestId) ?? reason)), shareCalls: 0 };
+  }
+  const remainingHeader = await callShareApi(gallery, merged.operations);
+  const results = merged.results.map((r, i) => (r.result === "rejected" ? rejected(r.requestId, r.reason ?? "rejected") : appliedResult(r.requestId, requests[i]!, current)));
+  const all = input.changes.map((c) => (refused.has(c.requestId) ? rejected(c.requestId, refused.get(c.requestId) ?? "") : (results.find((r) => r.requestId === c.requestId) ?? rejected(c.requestId, "internal: no result"))));
+  return { results: all, shareCalls: merged.operations.length, ...(remainingHeader ? { remainingHeader } : {}) };
+}
 
-    /**
-     * A community gallery is public to all of Azure: a publish makes sure it is published to the
-     * community (EnableCommunity, once); a change for a tenant is refused, naming the rule.
-     */
-    async function applyToCommunityGallery(before: Awaited<ReturnType<typeof read>>): Promise<AppliedShareChanges> {
-      let shareCalls = 0;
-      if (input.changes.some((c) => c.ensureRegistered) && !before.community?.enabled) {
-        try {
-          await client.gallerySharingProfile.update(ref.resourceGroup, ref.gallery, { operationType: "EnableCommunity" });
-        } catch (err) {
-          if (!endedWithEmptyBody(err)) throw err;
-        }
-        shareCalls = 1;
-      }
-      const after = shareCalls > 0 ? await read() : before;
-      const results = input.changes.map((c) =>
-        c.ensureRegistered && asked({ ...c, ensureRegistered: false }) === 0
-          ? { requestId: c.requestId, result: "applied" as const, added: EMPTY, alreadyShared: EMPTY, removed: EMPTY }
-          : rejected(c.requestId, `community-gallery: ${ref.gallery} is a community gallery, public to all of Azure; direct and rbac onboarding do not apply to it`),
-      );
-      return { results, shareCalls, ...(after.community?.publicName ? { communityPublicName: after.community.publicName } : {}) };
+type Compute = ReturnType<Services["arm"]["compute"]>;
+
+interface SharedGallery {
+  readonly ref: ReturnType<typeof parseGalleryId>;
+  readonly client: Compute;
+}
+
+interface SharingState {
+  readonly permissions?: string;
+  readonly current: ShareTargets;
+  readonly community?: { readonly enabled: boolean; readonly publicName?: string };
+}
+
+async function readSharing({ ref, client }: SharedGallery): Promise<SharingState> {
+  const gallery = await client.galleries.get(ref.resourceGroup, ref.gallery, { expand: "SharingProfile/Groups" });
+  const groups = gallery.sharingProfile?.groups ?? [];
+  const ids = (type: string): string[] => lower(groups.filter((g) => g.type?.toLowerCase() === type.toLowerCase()).flatMap((g) => g.ids ?? []));
+  const info = gallery.sharingProfile?.communityGalleryInfo;
+  return {
+    ...(gallery.sharingProfile?.permissions ? { permissions: gallery.sharingProfile.permissions } : {}),
+    current: { subscriptionIds: ids("Subscriptions"), tenantIds: ids("AADTenants") },
+    ...(info ? { community: { enabled: info.communityGalleryEnabled === true, ...(info.publicNames?.[0] ? { publicName: info.publicNames[0] } : {}) } } : {}),
+  };
+}
+
+/** How many targets a change names (with those a publish asks for, the registered ones). */
+function asked(c: ShareChange, registered: ShareTargets): number {
+  const named = [c.add?.subscriptionIds, c.add?.tenantIds, c.remove?.subscriptionIds, c.remove?.tenantIds].reduce((n, ids) => n + (ids?.length ?? 0), 0);
+  return named + (c.ensureRegistered ? registered.subscriptionIds.length + registered.tenantIds.length : 0);
+}
+
+/**
+ * A community gallery is public to all of Azure: a publish makes sure it is published to the
+ * community (EnableCommunity, once); a change for a tenant is refused, naming the rule.
+ */
+async function applyToCommunityGallery(gallery: SharedGallery, changes: readonly ShareChange[], before: SharingState): Promise<AppliedShareChanges> {
+  const { ref, client } = gallery;
+  let shareCalls = 0;
+  if (changes.some((c) => c.ensureRegistered) && !before.community?.enabled) {
+    try {
+      await client.gallerySharingProfile.update(ref.resourceGroup, ref.gallery, { operationType: "EnableCommunity" });
+    } catch (err) {
+      if (!endedWithEmptyBody(err)) throw err;
     }
-    const merged = mergeShareRequests(current, requests, services.config.shareLimits);
-    const operations = merged.operations;
-    // Nothing to change: no call, whatever the gallery's settings (a publish with no targets).
-    if (operations.length > 0 && permissions?.toLowerCase() !== "groups") {
-      const reason = permissionsNotGroupsReason(permissions);
-      return { results: input.changes.map((c) => rejected(c.requestId, refused.get(c.requestId) ?? reason)), shareCalls: 0 };
+    shareCalls = 1;
+  }
+  const after = shareCalls > 0 ? await readSharing(gallery) : before;
+  const results = changes.map((c) =>
+    c.ensureRegistered && asked({ ...c, ensureRegistered: false }, EMPTY) === 0
+      ? { requestId: c.requestId, result: "applied" as const, added: EMPTY, alreadyShared: EMPTY, removed: EMPTY }
+      : rejected(c.requestId, `community-gallery: ${ref.gallery} is a community gallery, public to all of Azure; direct and rbac onboarding do not apply to it`),
+  );
+  return { results, shareCalls, ...(after.community?.publicName ? { communityPublicName: after.community.publicName } : {}) };
+}
+
+/** Makes the share calls; returns what Compute last said remained of its share budget. */
+async function callShareApi(gallery: SharedGallery, operations: MergedShareChanges["operations"]): Promise<string | undefined> {
+  const { ref, client } = gallery;
+  let remainingHeader: string | undefined;
+  for (const operation of operations) {
+    try {
+      await client.gallerySharingProfile.update(ref.resourceGroup, ref.gallery, operation, {
+        onResponse: (response) => {
+          remainingHeader = response.headers.get("x-ms-ratelimit-remaining-resource") ?? remainingHeader;
+        },
+      });
+    } catch (err) {
+      if (!endedWithEmptyBody(err)) throw err;
+      // ARM may end the share LRO with an empty 200 body, which @azure/arm-compute 25 fails to
+      // deserialize although the share succeeded: confirm by reading the profile back.
+      const after = (await readSharing(gallery)).current;
+      const missing = operation.groups.some((g) => g.ids.some((id) => (operation.operationType === "Add") !== (g.type === "Subscriptions" ? after.subscriptionIds : after.tenantIds).includes(id)));
+      if (missing) throw new Error("the share call ended with an empty result and the gallery does not show the change");
     }
-    let remainingHeader: string | undefined;
-    for (const operation of operations) {
-      try {
-        await client.gallerySharingProfile.update(ref.resourceGroup, ref.gallery, operation, {
-          onResponse: (response) => {
-            remainingHeader = response.headers.get("x-ms-ratelimit-remaining-resource") ?? remainingHeader;
-          },
-        });
-      } catch (err) {
-        if (!endedWithEmptyBody(err)) throw err;
-        // ARM may end the share LRO with an empty 200 body, which @azure/arm-compute 25 fails to
-        // deserialize although the share succeeded: confirm by reading the profile back.
-        const after = (await read()).current;
-        const missing = operation.groups.some((g) => g.ids.some((id) => (operation.operationType === "Add") !== (g.type === "Subscriptions" ? after.subscriptionIds : after.tenantIds).includes(id)));
-        if (missing) throw new Error("the share call ended with an empty result and the gallery does not show the change");
-      }
-    }
-    const has = (ids: readonly string[], id: string): boolean => ids.includes(id);
-    const results = merged.results.map((r, i) => {
-      const request = requests[i]!;
-      if (r.result === "rejected") return rejected(r.requestId, r.reason ?? "rejected");
-      const asked = { subscriptionIds: lower(request.add?.subscriptionIds), tenantIds: lower(request.add?.tenantIds) };
-      const asRemoved = { subscriptionIds: lower(request.remove?.subscriptionIds), tenantIds: lower(request.remove?.tenantIds) };
-      return {
-        requestId: r.requestId,
-        result: "applied" as const,
-        added: { subscriptionIds: asked.subscriptionIds.filter((id) => !has(current.subscriptionIds, id)), tenantIds: asked.tenantIds.filter((id) => !has(current.tenantIds, id)) },
-        alreadyShared: { subscriptionIds: asked.subscriptionIds.filter((id) => has(current.subscriptionIds, id)), tenantIds: asked.tenantIds.filter((id) => has(current.tenantIds, id)) },
-        removed: { subscriptionIds: asRemoved.subscriptionIds.filter((id) => has(current.subscriptionIds, id)), tenantIds: asRemoved.tenantIds.filter((id) => has(current.tenantIds, id)) },
-      };
-    });
-    const all = input.changes.map((c) => (refused.has(c.requestId) ? rejected(c.requestId, refused.get(c.requestId) ?? "") : results.find((r) => r.requestId === c.requestId) ?? rejected(c.requestId, "internal: no result")));
-    return { results: all, shareCalls: operations.length, ...(remainingHeader ? { remainingHeader } : {}) };
+  }
+  return remainingHeader;
+}
+
+/** What an applied change added, found there already, and removed, against the groups before the calls. */
+function appliedResult(requestId: string, request: ShareChangeRequest, current: ShareTargets) {
+  const has = (ids: readonly string[], id: string): boolean => ids.includes(id);
+  const add = { subscriptionIds: lower(request.add?.subscriptionIds), tenantIds: lower(request.add?.tenantIds) };
+  const remove = { subscriptionIds: lower(request.remove?.subscriptionIds), tenantIds: lower(request.remove?.tenantIds) };
+  return {
+    requestId,
+    result: "applied" as const,
+    added: { subscriptionIds: add.subscriptionIds.filter((id) => !has(current.subscriptionIds, id)), tenantIds: add.tenantIds.filter((id) => !has(current.tenantIds, id)) },
+    alreadyShared: { subscriptionIds: add.subscriptionIds.filter((id) => has(current.subscriptionIds, id)), tenantIds: add.tenantIds.filter((id) => has(current.tenantIds, id)) },
+    removed: { subscriptionIds: remove.subscriptionIds.filter((id) => has(current.subscriptionIds, id)), tenantIds: remove.tenantIds.filter((id) => has(current.tenantIds, id)) },
+  };
 }
 
 async function submitShareChange(services: Deps, input: SubmitShareChangeInput, client: DurableClient): Promise<{ via: "started" | "raised" }> {

@@ -13,9 +13,8 @@ export type ConsentVerdict =
 
 class NotPending extends Error {}
 
-export function createConsentVerifier(services: () => Services) {
+export function createConsentVerifier({ config, registry }: Pick<Services, "config" | "registry">) {
   return async (query: Readonly<Record<string, string | undefined>>): Promise<ConsentVerdict> => {
-    const { config, registry } = services();
     const key = config.consent.stateKey;
     if (!key) return { ok: false };
     const callback = parseConsentCallback(query);
@@ -32,7 +31,7 @@ export function createConsentVerifier(services: () => Services) {
 }
 
 /** Marks the tenant's pending consent used; false when another callback used it first. */
-export async function markConsentUsed(services: Services, tenantId: string, requestId: string): Promise<boolean> {
+export async function markConsentUsed(services: Pick<Services, "registry">, tenantId: string, requestId: string): Promise<boolean> {
   try {
     await services.registry.updateTenant(tenantId, (current) => {
       if (!current?.consent || current.lastRequestId !== requestId) throw new NotPending("not pending");

@@ -28,9 +28,9 @@ export function instanceIdOf(message: TenantMessage): string {
   return `${message.schema === "onboarding/v1" ? "onboard" : "offboard"}-${message.requestId}`;
 }
 
-export function createTenantRequestHandler(services: () => Services) {
+export function createTenantRequestHandler(services: Pick<Services, "config" | "registry" | "outcomes">) {
   return async function handleTenantRequest(body: unknown, context: InvocationContext): Promise<void> {
-    const { registry, config } = services();
+    const { registry, config } = services;
     const messageId = typeof context.triggerMetadata?.messageId === "string" ? context.triggerMetadata.messageId : undefined;
     const now = new Date().toISOString();
     const parsed = parseTenantMessage(typeof body === "string" ? tryJson(body) : body);
@@ -75,7 +75,7 @@ export function createTenantRequestHandler(services: () => Services) {
         fields: kept,
         ...(messageId ? { messageId: boundedText(messageId, 128) } : {}),
       });
-      await services().outcomes.send({ type: REQUEST_REJECTED, subject: `/requests/${requestId}`, id: `${requestId}:${REQUEST_REJECTED}`, time: now, data: { requestId, schema, ...(tenantId ? { tenantId } : {}), reason, fields: kept } });
+      await services.outcomes.send({ type: REQUEST_REJECTED, subject: `/requests/${requestId}`, id: `${requestId}:${REQUEST_REJECTED}`, time: now, data: { requestId, schema, ...(tenantId ? { tenantId } : {}), reason, fields: kept } });
       context.warn(`tenantRequests: request ${requestId} rejected: ${reason}: ${kept.map((f) => `${f.path || "(message)"} ${f.rule}`).join("; ").slice(0, 2000)}`);
     }
   };

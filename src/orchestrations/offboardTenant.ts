@@ -7,11 +7,13 @@
 import type * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
 import type { TenantGrantsInput } from "../activities/tenantRegistry";
+import { offboardInputProblems } from "../domain/durablePayloads";
 import type { OffboardingV1 } from "../domain/messages";
 import { TENANT_OFFBOARDED, TENANT_OFFBOARDING_FAILED } from "../domain/outcomeEvents";
 import { sameResourceId } from "../domain/resourceIds";
 import { retryPolicyOf } from "../domain/retryPolicy";
 import { activities } from "./activities";
+import { checkedInput } from "./checkedInput";
 import { requestShareChange } from "./requestShareChange";
 
 export interface OffboardTenantInput {
@@ -22,7 +24,7 @@ export interface OffboardTenantInput {
 type GrantRecord = TenantGrantsInput["grants"][number];
 
 export const offboardTenant: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const { message, retry: r } = context.df.getInput<OffboardTenantInput>();
+  const { message, retry: r } = checkedInput<OffboardTenantInput>(context, offboardInputProblems);
   const retry = retryPolicyOf(r);
   const at = (): string => context.df.currentUtcDateTime.toISOString();
 

@@ -14,10 +14,12 @@ import type * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
 import type { WorkloadState } from "../activities/workloads";
 import type { ActivityError } from "../domain/activityResult";
+import { provisionInputProblems } from "../domain/durablePayloads";
 import { PROVISION_WORKLOAD } from "../domain/orchestrationNames";
 import { retryPolicyOf } from "../domain/retryPolicy";
 import { DEFAULT_CREATIONS_IN_FLIGHT, explainWorkloadError, workloadNames, workloadResourceId, type ProvisionWorkloadInput, type WorkloadOutcome, type WorkloadTarget } from "../domain/workloads";
 import { activities } from "./activities";
+import { checkedInput } from "./checkedInput";
 
 /** VM and scale-set creates take one to a few minutes: the first read after 30 s, then every 15 s, for at most an hour. */
 const FIRST_READ_SECONDS = 30;
@@ -34,7 +36,7 @@ const MAX_SLOT_WAITS = 720;
 const TERMINAL = new Set(["succeeded", "failed", "canceled"]);
 
 export const provisionWorkload: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const input = context.df.getInput<ProvisionWorkloadInput>();
+  const input = checkedInput<ProvisionWorkloadInput>(context, provisionInputProblems);
   const retry = retryPolicyOf(input.retry);
   const spec = input.version === undefined ? input.spec : { ...input.spec, version: input.version };
   const target: WorkloadTarget = { mode: input.mode, tenantId: input.tenantId, galleryId: input.galleryId, consumer: input.consumer, spec };

@@ -5,6 +5,7 @@
 // is an applied change, or why it was not applied as one error.
 import type * as df from "durable-functions";
 import type { OrchestrationContext } from "durable-functions";
+import { readShareChangeResult } from "../domain/durablePayloads";
 import { coordinatorInstanceId } from "../domain/orchestrationNames";
 import { parseGalleryId } from "../domain/resourceIds";
 import type { RetryPolicy } from "../domain/retryPolicy";
@@ -31,20 +32,10 @@ export function* requestShareChange(
     const winner: unknown = yield context.df.Task.any([answer, timeout]);
     if (winner === answer) {
       timeout.cancel();
-      return applied(asShareChangeResult(answer.result, change.requestId), change.requestId);
+      return applied(readShareChangeResult(answer.result, change.requestId), change.requestId);
     }
   }
   return { ok: false, error: { code: "ShareCoordinatorTimeout", message: `the share coordinator of subscription ${subscriptionId} did not answer change ${change.requestId} within ${SENDS} x ${ANSWER_WAIT_MS / 60_000} minutes` } };
-}
-
-/** The event's payload, when it is the coordinator's answer to this change (checked, not cast). */
-function asShareChangeResult(value: unknown, requestId: string): ShareChangeResult | undefined {
-  if (typeof value !== "object" || value === null) return undefined;
-  const v = value as Partial<Record<keyof ShareChangeResult, unknown>>;
-  const targets = (t: unknown): boolean => typeof t === "object" && t !== null && Array.isArray((t as { tenantIds?: unknown }).tenantIds) && Array.isArray((t as { subscriptionIds?: unknown }).subscriptionIds);
-  if (v.requestId !== requestId || (v.result !== "applied" && v.result !== "rejected" && v.result !== "failed")) return undefined;
-  if (!targets(v.added) || !targets(v.alreadyShared)) return undefined;
-  return value as ShareChangeResult;
 }
 
 /** An applied answer, or the answer as one error: not a result, failed in Azure (ARM's error), or rejected by a rule (its name as the code, e.g. tenant-limit). */

@@ -12,11 +12,14 @@
 // change already answered gets the same answer.
 import type * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
+import { coordinatorStateProblems, readShareChange } from "../domain/durablePayloads";
 import { SHARE_CHANGE_EVENT, SHARE_COORDINATOR } from "../domain/orchestrationNames";
 import { SHARE_BUDGET, nextCallAt, pruneCallTimes } from "../domain/shareBudget";
 import { retryPolicyOf } from "../domain/retryPolicy";
 import type { ShareChange, ShareChangeResult, ShareCoordinatorState, ShareNotice } from "../domain/shareChanges";
-import { activities } from "./activities";
+import type { AppliedShareChanges } from "../activities/directSharing";
+import { activities, type Outcome } from "./activities";
+import { checkedInput } from "./checkedInput";
 
 /** What GET /api/status shows of a coordinator. */
 export interface ShareCoordinatorStatus {
@@ -34,7 +37,7 @@ const IDLE_MS = 24 * 3600_000;
 const DEFAULT_COLLECT_SECONDS = 5;
 
 export const shareCoordinator: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const state = context.df.getInput<ShareCoordinatorState>();
+  const state = checkedInput<ShareCoordinatorState>(context, coordinatorStateProblems);
   const retry = retryPolicyOf(state.retry);
   const collectMs = (state.collectSeconds ?? DEFAULT_COLLECT_SECONDS) * 1000;
   const pending: ShareChange[] = [...state.pending];
@@ -45,7 +48,7 @@ export const shareCoordinator: OrchestrationHandler = function* (context: Orches
 
   /** Takes a change in: a repeat of an answered change is answered again, a repeat of a pending one is dropped. */
   const receive = (value: unknown): void => {
-    const change = asChange(value);
+    const change = readShareChange(value);
     if (!change) {
       context.log(`${SHARE_COORDINATOR}: ignored an event that is not a share change`);
       return;
@@ -54,17 +57,7 @@ export const shareCoordinator: OrchestrationHandler = function* (context: Orches
     if (answered) repeats.push({ ...change.replyTo, result: answered });
     else if (!pending.some((p) => p.requestId === change.requestId)) pending.push(change);
   };
-  const show = (batches: number): void => {
-    const t = now();
-    const status: ShareCoordinatorStatus = {
-      pending: pending.length,
-      callsInLast3Minutes: callTimes.filter((c) => c > t - 180_000).length,
-      callsInLast30Minutes: callTimes.filter((c) => c > t - 1_800_000).length,
-      ...(pending.length > 0 ? { nextCallAt: new Date(nextCallAt(SHARE_BUDGET, callTimes, t)).toISOString() } : {}),
-      batches,
-    };
-    context.df.setCustomStatus(status);
-  };
+  const show = (batches: number): void => context.df.setCustomStatus(coordinatorStatus(pending.length, callTimes, now(), batches));
 
   const batches = state.batchesPerExecution ?? BATCHES_PER_EXECUTION;
   for (let batch = 0; batch < batches; batch++) {
@@ -91,15 +84,7 @@ export const shareCoordinator: OrchestrationHandler = function* (context: Orches
     const shareCalls = applied.ok ? applied.value.shareCalls : 0;
     for (let i = 0; i < shareCalls; i++) callTimes.push(at);
     callTimes = pruneCallTimes(SHARE_BUDGET, callTimes, at);
-    const results: ShareChangeResult[] = batchChanges.map((change) => {
-      const none = { subscriptionIds: [], tenantIds: [] };
-      if (!applied.ok) return { requestId: change.requestId, result: "failed", error: applied.error, added: none, alreadyShared: none, removed: none, shareCalls, at: new Date(at).toISOString() };
-      const r = applied.value.results.find((x) => x.requestId === change.requestId);
-      const community = applied.value.communityPublicName ? { communityPublicName: applied.value.communityPublicName } : {};
-      return r
-        ? { ...r, ...community, shareCalls, at: new Date(at).toISOString() }
-        : { requestId: change.requestId, result: "rejected", reason: "internal: the batch returned no result for this change", added: none, alreadyShared: none, removed: none, shareCalls, at: new Date(at).toISOString() };
-    });
+    const results = batchResults(batchChanges, applied, shareCalls, new Date(at).toISOString());
     recent = [...recent, ...results].slice(-RECENT_ANSWERS);
     const notices = batchChanges.map((change, i) => ({ ...change.replyTo, result: results[i]! }));
     yield* activities.notifyShareResults(context, { notices }, retry);
@@ -128,11 +113,24 @@ export const shareCoordinator: OrchestrationHandler = function* (context: Orches
   }
 };
 
-/** An external event's payload, checked to be a share change (anyone with the system key can raise events). */
-function asChange(value: unknown): ShareChange | undefined {
-  if (typeof value !== "object" || value === null) return undefined;
-  const v = value as Partial<Record<keyof ShareChange, unknown>>;
-  const reply = v.replyTo as Partial<Record<"instanceId" | "eventName", unknown>> | undefined;
-  if (typeof v.requestId !== "string" || typeof v.galleryId !== "string" || typeof reply?.instanceId !== "string" || typeof reply.eventName !== "string") return undefined;
-  return value as ShareChange;
+/** Each change's answer from the batch's outcome: Azure's refusal fails them all; a change the batch did not answer is rejected. */
+function batchResults(changes: readonly ShareChange[], applied: Outcome<AppliedShareChanges>, shareCalls: number, at: string): ShareChangeResult[] {
+  const none = { subscriptionIds: [], tenantIds: [] };
+  return changes.map((change) => {
+    if (!applied.ok) return { requestId: change.requestId, result: "failed", error: applied.error, added: none, alreadyShared: none, removed: none, shareCalls, at };
+    const r = applied.value.results.find((x) => x.requestId === change.requestId);
+    const community = applied.value.communityPublicName ? { communityPublicName: applied.value.communityPublicName } : {};
+    if (r) return { ...r, ...community, shareCalls, at };
+    return { requestId: change.requestId, result: "rejected", reason: "internal: the batch returned no result for this change", added: none, alreadyShared: none, removed: none, shareCalls, at };
+  });
+}
+
+function coordinatorStatus(pending: number, callTimes: readonly number[], t: number, batches: number): ShareCoordinatorStatus {
+  return {
+    pending,
+    callsInLast3Minutes: callTimes.filter((c) => c > t - 180_000).length,
+    callsInLast30Minutes: callTimes.filter((c) => c > t - 1_800_000).length,
+    ...(pending > 0 ? { nextCallAt: new Date(nextCallAt(SHARE_BUDGET, callTimes, t)).toISOString() } : {}),
+    batches,
+  };
 }

@@ -6,6 +6,7 @@
 // and does not stop the rest; a 429 inside one is waited out by its own durable retry.
 import type * as df from "durable-functions";
 import type { OrchestrationContext } from "durable-functions";
+import { readWorkloadNotice } from "../domain/durablePayloads";
 import type { RetryPolicy } from "../domain/retryPolicy";
 import { MAX_CREATIONS_IN_FLIGHT, failedOutcome, summarizeFanOut, type FanOutSummary, type ProvisionWorkloadInput, type WorkloadOutcome } from "../domain/workloads";
 import { activities } from "./activities";
@@ -69,11 +70,10 @@ export function* fanOutProvisioning(
       break;
     }
     timeout.cancel();
-    const notice = answer.result as { index?: unknown; outcome?: WorkloadOutcome } | undefined;
-    const index = typeof notice?.index === "number" ? notice.index : -1;
-    if (!running.has(index) || !notice?.outcome) continue; // a repeated answer
-    running.delete(index);
-    outcomes.set(index, notice.outcome);
+    const notice = readWorkloadNotice(answer.result);
+    if (!notice || !running.has(notice.index)) continue; // a repeated answer, or not an answer
+    running.delete(notice.index);
+    outcomes.set(notice.index, notice.outcome);
   }
   const summary = progress();
   onProgress(summary);
