@@ -48,13 +48,20 @@ export const SETTINGS = [
   { name: "REGISTRY_TABLE_NAME", default: "registry", meaning: "Table (in AzureWebJobsStorage) of consumer tenants, what the app granted them and every request: who should have what." },
 ] as const satisfies readonly SettingSpec[];
 
-/** Settings the Functions host itself reads (host.json, bindings); the code never reads them. */
+/**
+ * Settings the Functions host itself reads (host.json, bindings); the code never reads them.
+ * @public Part of the settings contract: test/infra checks the Bicep app settings and
+ * local.settings.sample.json against it.
+ */
 export const HOST_SETTINGS = [
   { name: "FUNCTIONS_WORKER_RUNTIME", meaning: "Always `node`." },
   { name: "TASK_HUB_NAME", meaning: "Durable task hub name (host.json `extensions.durableTask.hubName`)." },
 ] as const;
 
-/** Settings reserved for parts not built yet (none at the moment; test/infra checks them like SETTINGS). */
+/**
+ * Settings reserved for parts not built yet (none at the moment; test/infra checks them like SETTINGS).
+ * @public Part of the settings contract: test/infra checks the Bicep app settings against it.
+ */
 export const RESERVED_SETTINGS: readonly { readonly name: string; readonly meaning: string }[] = [];
 
 export type SettingName = (typeof SETTINGS)[number]["name"];

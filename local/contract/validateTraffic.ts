@@ -18,7 +18,7 @@ import {
 } from "./contracts";
 import { strictEnumCopy } from "./strictEnums";
 
-export { GALLERY_SWAGGER, SDK_GALLERY_API_VERSION } from "./contracts";
+export { GALLERY_SWAGGER } from "./contracts";
 
 /** One HTTP exchange as the emulator records it (one JSON object per line of a .jsonl file). */
 export interface RecordedExchange {

@@ -5,7 +5,7 @@
 // then time is real (DEV_SPEED is 1) and the world's Azurite serves blobs and queues too.
 import { publishInstanceId } from "../../src/domain/instanceIds";
 import { WallClock } from "../clock";
-import { CONSUMERS, GALLERY_ID, ONBOARDING_QUEUE, PUBLISHER, imageVersionId, startWorld, versionWriteEvent } from "./world";
+import { CONSUMERS, GALLERY_ID, ONBOARDING_QUEUE, PUBLISHER, imageVersionId, startWorld, versionWriteEvent } from "../fixtures/world";
 
 const ENGINE = process.env.DURABLE_ENGINE ?? "node";
 const SPEED = Number(process.env.DEV_SPEED ?? (ENGINE === "dtfx" ? "1" : "60"));

@@ -12,7 +12,7 @@ import { readAuditRows } from "../auditTrail";
 import { publishInstanceId } from "../../src/domain/instanceIds";
 import type { PublishResult, PublishStatus } from "../../src/orchestrations/publishImageVersion";
 import { WallClock } from "../clock";
-import { CONSUMERS, GALLERY_ID, OUTCOME_TOPIC, PUBLISHER, startWorld, versionWriteEvent, type World } from "./world";
+import { CONSUMERS, GALLERY_ID, OUTCOME_TOPIC, PUBLISHER, startWorld, versionWriteEvent, type World } from "../fixtures/world";
 import { callsByKind, formatDuration, progressBar } from "./report";
 import { DemoFailure, NEW_TENANTS, checkReach, offboardDirectTenant, onboardNewTenants, onboardingWorldOptions, seedNewTenants, showTenants, showWorkloads } from "./onboardingDemo";
 

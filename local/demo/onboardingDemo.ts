@@ -16,8 +16,8 @@
 // (simulated) time and the consent page and callback check it against the wall clock (Date.now): with
 // CONSENT_EXPIRY_HOURS (168) ahead of a clock that is ahead of the wall clock, the link is valid.
 import { randomBytes } from "node:crypto";
-import type { World } from "./world";
-import { GALLERY_ID, PUBLISHER, imageVersionId } from "./world";
+import type { World } from "../fixtures/world";
+import { GALLERY_ID, PUBLISHER, imageVersionId } from "../fixtures/world";
 // After ./world, which imports local/host: that installs what the app's modules need to load.
 import { createServices } from "../../src/services";
 import { loadConfig } from "../../src/config";

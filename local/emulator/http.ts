@@ -74,10 +74,3 @@ export function at(v: unknown, ...path: string[]): unknown {
   }
   return cur;
 }
-
-export function stringRecord(v: unknown): Record<string, string> | undefined {
-  if (!isObject(v)) return undefined;
-  const out: Record<string, string> = {};
-  for (const [k, val] of Object.entries(v)) if (typeof val === "string") out[k] = val;
-  return out;
-}

@@ -24,11 +24,7 @@ import { startServer } from "./server";
 import { DEFAULT_THROTTLE, type BucketConfig } from "./throttle";
 import { createTlsMaterial, trustInProcess } from "./tls";
 
-export type { EmulatorControl, GallerySpec, ImageDefinitionSpec, PublishSpec, ShareSpec, VirtualNetworkSpec, BuiltInRoleName } from "./control";
-export type { FaultSpec } from "./faults";
-export type { CreationInFlight, CreationKind, CreationStats } from "./creations";
-export type { RequestLogEntry } from "./record";
-export { BUILT_IN_ROLES } from "./authz";
+export type { EmulatorControl } from "./control";
 
 export interface EmulatorOptions {
   /** 0 (default) = any free port; the server binds 127.0.0.1 only. */

@@ -20,11 +20,10 @@ import { createKeys, keyMatches, newKey, presentedKey } from "./keys";
 import { readHostJson, serviceBusOptionsOf, ServiceBusTriggers, type HostJson, type ServiceBusExtensionOptions, type ServiceBusListenerInfo } from "./serviceBusTriggers";
 import { startTimerTriggers, timerFunctionOf, type TimerFunction } from "./timerTriggers";
 
-export type { OrchestrationStatus, RuntimeStatus } from "./durable/store";
+export type { OrchestrationStatus } from "./durable/store";
 export type { WaitForOptions } from "./durable/runtime";
 export type { HostJson, ServiceBusExtensionOptions, ServiceBusListenerInfo } from "./serviceBusTriggers";
 export type { HistoryEvent } from "./durable/history";
-export { installFunctionsCore } from "./core";
 
 // Importing the host installs the @azure/functions-core stand-in at once, so app modules imported
 // after it (by a test, for a helper) register with the host instead of sending @azure/functions into

@@ -167,7 +167,3 @@ export function startTimerTriggers(functions: readonly TimerFunction[], clock: C
     for (const s of stops) s();
   };
 }
-
-export function triggerIsTimer(registration: Registration): boolean {
-  return String(triggerBindingOf(registration)[1].type).toLowerCase() === "timertrigger";
-}

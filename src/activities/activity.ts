@@ -5,7 +5,6 @@
 // nothing sleeps here.
 import type { InvocationContext } from "@azure/functions";
 import { classifyError, describeError } from "../domain/errors";
-import { ShareRuleError } from "../domain/sharePlan";
 import { DomainValidationError } from "../domain/validation";
 import type { ActivityResult } from "../domain/activityResult";
 
@@ -42,7 +41,6 @@ export async function runActivity<T>(body: () => Promise<T>): Promise<ActivityRe
   try {
     return { ok: true, value: await body() };
   } catch (err) {
-    if (err instanceof ShareRuleError) return { ok: false, error: { code: err.rule, message: err.message } };
     if (err instanceof ActivityRuleError) return { ok: false, error: { code: err.code, message: err.message } };
     if (err instanceof DomainValidationError) return { ok: false, error: { code: "InvalidInput", message: err.message } };
     const classified = classifyError(err);

@@ -7,7 +7,7 @@ import type { Services } from "../services";
 import type { GrantKind } from "../domain/registryKeys";
 import { sameResourceId } from "../domain/resourceIds";
 import { transition } from "../domain/tenantLifecycle";
-import type { TenantState } from "../domain/tenantModel";
+import { isWorkloadMode, type TenantState } from "../domain/tenantModel";
 import { compareImageVersions, type TenantWorkload, type WorkloadKind, type WorkloadTarget } from "../domain/workloads";
 import { runActivity } from "./activity";
 
@@ -95,7 +95,7 @@ async function recordTenantWorkload(services: Deps, input: { tenantId: string; w
 async function listWorkloadsToUpdate(services: Deps, input: { galleryId: string; image: string; version: string }): Promise<{ workloads: WorkloadToUpdate[] }> {
     const out: WorkloadToUpdate[] = [];
     for (const { record: tenant } of await services.registry.listTenants()) {
-      if (tenant.state !== "active" || !tenant.consumer || (tenant.mode !== "direct" && tenant.mode !== "rbac")) continue;
+      if (tenant.state !== "active" || !tenant.consumer || !isWorkloadMode(tenant.mode)) continue;
       for (const w of tenant.workloads ?? []) {
         if (!w.spec.updateOnPublish || !sameResourceId(w.galleryId, input.galleryId) || w.spec.image.toLowerCase() !== input.image.toLowerCase()) continue;
         const order = compareImageVersions(w.imageVersion.split("/").pop() ?? "", input.version);

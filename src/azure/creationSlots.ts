@@ -8,7 +8,7 @@ import { odata, type RegistryRows } from "./registryTable";
 
 const slotKey = (index: number): string => String(index).padStart(4, "0");
 
-async function acquireCreationSlot(rows: RegistryRows, holder: string, now: string, until: string, slots: number): Promise<boolean> {
+async function acquireCreationSlot(rows: RegistryRows, holder: string, now: string, until: string, creationsInFlight: number): Promise<boolean> {
   if (holder === "") throw new RangeError("a creation slot's holder must not be empty");
   const held = await rows.list(SLOT, odata`PartitionKey eq ${CREATION_SLOT_PARTITION}`);
   const take = async (row: Stored<CreationSlot> | undefined, slot: string): Promise<boolean> => {
@@ -25,7 +25,7 @@ async function acquireCreationSlot(rows: RegistryRows, holder: string, now: stri
   const mine = held.find((s) => s.record.holder === holder);
   if (mine && (await take(mine, mine.record.slot))) return true;
   const bySlot = new Map(held.map((s) => [s.record.slot, s]));
-  for (let index = 0; index < slots; index++) {
+  for (let index = 0; index < creationsInFlight; index++) {
     const row = bySlot.get(slotKey(index));
     const free = !row || row.record.holder === "" || Date.parse(row.record.until) <= Date.parse(now);
     if (free && (await take(row, slotKey(index)))) return true;
@@ -51,7 +51,7 @@ async function releaseCreationSlot(rows: RegistryRows, holder: string): Promise<
 /** The registry's creation-slot methods over its rows. */
 export function creationSlots(rows: RegistryRows): Pick<Registry, "acquireCreationSlot" | "releaseCreationSlot"> {
   return {
-    acquireCreationSlot: async (holder, now, until, slots) => acquireCreationSlot(rows, holder, now, until, slots),
+    acquireCreationSlot: async (holder, now, until, creationsInFlight) => acquireCreationSlot(rows, holder, now, until, creationsInFlight),
     releaseCreationSlot: async (holder) => releaseCreationSlot(rows, holder),
   };
 }

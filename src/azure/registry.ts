@@ -5,7 +5,7 @@
 // This module assembles the registry from its parts: the records, the Registry interface and its
 // errors (registryRecords.ts), the checks (registryChecks.ts), records to rows and back
 // (registryCodec.ts), the table and its row operations (registryTable.ts) and the creation-slot
-// semaphore (creationSlots.ts). Importers take everything from here.
+// semaphore (creationSlots.ts). The app's modules take what they use of the registry from here.
 import {
   GRANT_PARTITION_END,
   GRANT_PARTITION_PREFIX,
@@ -29,24 +29,8 @@ import {
 } from "./registryRecords";
 import { odata, rowsOf, tableAccess, type RegistryRows } from "./registryTable";
 
-export type { TenantWorkload } from "../domain/workloads";
-export type { GrantKind } from "../domain/registryKeys";
-export type { TenantHistoryEntry, TenantRecord, TenantState } from "../domain/tenantModel";
-export { MAX_TENANT_HISTORY } from "../domain/tenantModel";
-export {
-  RegistryConflictError,
-  RegistryCorruptRowError,
-  RegistryNotFoundError,
-  type CorruptRow,
-  type Grant,
-  type RecordOutcome,
-  type Registry,
-  type RegistryOptions,
-  type RequestPatch,
-  type RequestRecord,
-  type RequestState,
-  type Stored,
-} from "./registryRecords";
+export type { TenantRecord, TenantState } from "../domain/tenantModel";
+export { RegistryCorruptRowError, type Grant, type Registry, type RegistryOptions, type RequestRecord } from "./registryRecords";
 
 const DEFAULT_MAX_LIST_ROWS = 5000;
 const DEFAULT_ATTEMPTS = 5;

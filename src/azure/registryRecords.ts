@@ -69,12 +69,12 @@ export interface Registry {
   listGrantsOfTenant(tenantId: string): Promise<Grant[]>;
 
   /**
-   * One of `slots` places for a VM or scale-set creation, held by `holder` until `until` (ISO): true
+   * One of `creationsInFlight` places for a VM or scale-set creation, held by `holder` until `until` (ISO): true
    * when it got one (or holds one already, whose lease it renews), false when all are held. A lease
    * that ran out (a holder that crashed) is free again. ETag-checked writes: two callers never get
    * the same slot.
    */
-  acquireCreationSlot(holder: string, now: string, until: string, slots: number): Promise<boolean>;
+  acquireCreationSlot(holder: string, now: string, until: string, creationsInFlight: number): Promise<boolean>;
   /** Frees the slot `holder` holds; false when it held none. */
   releaseCreationSlot(holder: string): Promise<boolean>;
 }

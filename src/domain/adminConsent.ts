@@ -118,9 +118,6 @@ export type ConsentCallback =
   | { readonly kind: "denied"; readonly error: string; readonly description?: string; readonly state: string }
   | { readonly kind: "invalid"; readonly problems: FieldError[] };
 
-/** A callback that parsed: what the caller verifies against the state it signed. */
-export type ConsentAnswer = Exclude<ConsentCallback, { kind: "invalid" }>;
-
 /** The query parameters the callback reads; any other is ignored. */
 export const CONSENT_CALLBACK_PARAMETERS = ["admin_consent", "tenant", "scope", "state", "error", "error_description"] as const;
 

@@ -3,11 +3,12 @@
 // event, so nothing is cast: an input with problems fails the orchestration at once with every
 // problem named (src/orchestrations/checkedInput.ts), and an event that is not what the
 // orchestration waits for reads as `undefined`.
+import type { ActivityError } from "./activityResult";
 import type { ConsentDeniedEvent } from "./adminConsent";
 import { resourceIdIssue } from "./resourceIds";
 import type { ShareChange, ShareChangeResult, ShareIds } from "./shareChanges";
 import type { ShareTargets } from "./sharePlan";
-import { SHARING_MODES } from "./tenantModel";
+import { isWorkloadMode, SHARING_MODES } from "./tenantModel";
 import { isObject } from "./validation";
 import { MAX_CREATIONS_IN_FLIGHT, type WorkloadNotice, type WorkloadOutcome } from "./workloads";
 
@@ -90,7 +91,7 @@ export function provisionInputProblems(raw: unknown): string[] {
   const consumer = isObject(input.consumer) ? input.consumer : {};
   const spec = isObject(input.spec) ? input.spec : {};
   const problems: string[] = [];
-  if (input.mode !== "direct" && input.mode !== "rbac") problems.push("mode must be direct or rbac");
+  if (!isWorkloadMode(input.mode)) problems.push("mode must be direct or rbac");
   for (const field of ["tenantId", "galleryId", "changedBy"] as const) if (!isText(input[field])) problems.push(`${field} is required`);
   if (![consumer.subscriptionId, consumer.resourceGroup, consumer.location].every(isText)) problems.push("consumer must have subscriptionId, resourceGroup and location");
   if ((spec.kind !== "vm" && spec.kind !== "vmss") || !isText(spec.image) || !isText(spec.version)) problems.push("spec must have kind (vm or vmss), image and version");
@@ -142,8 +143,19 @@ export function readShareChange(value: unknown): ShareChange | undefined {
   };
 }
 
-function isActivityError(value: unknown): value is { code: string; message: string } {
-  return isObject(value) && isText(value.code) && isString(value.message);
+function isActivityError(value: unknown): value is ActivityError {
+  if (!isObject(value) || !isText(value.code) || !isString(value.message)) return false;
+  return isOptional(value.status, (v) => isWhole(v, 100, 599)) && isOptional(value.missingAction, isString);
+}
+
+/** The error's own fields only (an event may carry more). */
+function activityError(error: ActivityError): ActivityError {
+  return {
+    code: error.code,
+    message: error.message,
+    ...(error.status === undefined ? {} : { status: error.status }),
+    ...(error.missingAction === undefined ? {} : { missingAction: error.missingAction }),
+  };
 }
 
 /** The coordinator's answer to the change `requestId`. */
@@ -165,7 +177,7 @@ export function readShareChangeResult(value: unknown, requestId: string): ShareC
     removed,
     shareCalls,
     at,
-    ...(error ? { error: { code: error.code, message: error.message } } : {}),
+    ...(error ? { error: activityError(error) } : {}),
     ...(reason === undefined ? {} : { reason }),
     ...(communityPublicName ? { communityPublicName } : {}),
   };

@@ -59,11 +59,6 @@ function allowedNext(from: TenantState, mode: SharingMode | undefined): TenantSt
   return [...next];
 }
 
-/** Whether `to` may follow `from`; with `mode`, `requested → active` only when the mode needs no consent. */
-export function canTransition(from: TenantState, to: TenantState, mode?: SharingMode): boolean {
-  return isTenantState(from) && allowedNext(from, mode).includes(to);
-}
-
 /** An onboarding or offboarding is in flight: a second one for the tenant must wait. */
 export function isLifecycleOperationRunning(state: TenantState): boolean {
   return state === "requested" || state === "consent-pending" || state === "offboarding";

@@ -6,6 +6,13 @@ import type { TenantWorkload } from "./workloads";
 export const SHARING_MODES = ["direct", "rbac", "principal"] as const;
 export type SharingMode = (typeof SHARING_MODES)[number];
 
+/** The modes in which the app makes VMs and scale sets in the consumer tenant (principal mode grants Reader only). */
+export type WorkloadMode = Extract<SharingMode, "direct" | "rbac">;
+
+export function isWorkloadMode(mode: unknown): mode is WorkloadMode {
+  return mode === "direct" || mode === "rbac";
+}
+
 /** A consumer tenant's lifecycle states (tenantLifecycle.ts says which may follow which). */
 export const TENANT_STATES = ["requested", "consent-pending", "active", "offboarding", "offboarded", "failed"] as const;
 export type TenantState = (typeof TENANT_STATES)[number];

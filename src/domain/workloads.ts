@@ -1,6 +1,7 @@
 // VMs and scale sets this app makes in consumer tenants ("workloads"): what a request asks for, the
 // names they get, and the summary a fan-out reports. Pure: no SDK, no I/O.
 import { stableHash } from "./instanceIds";
+import type { WorkloadMode } from "./tenantModel";
 
 export type WorkloadKind = "vm" | "vmss";
 
@@ -163,7 +164,7 @@ export function explainWorkloadError(
 
 /** A VM or scale set of one consumer tenant, and how the app reaches it. */
 export interface WorkloadTarget {
-  readonly mode: "direct" | "rbac";
+  readonly mode: WorkloadMode;
   readonly tenantId: string;
   readonly galleryId: string;
   readonly consumer: { readonly subscriptionId: string; readonly resourceGroup: string; readonly location: string };

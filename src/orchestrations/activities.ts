@@ -24,10 +24,6 @@ type CallOf<A> = A extends (input: infer I, ...rest: never[]) => Promise<Activit
 /** Every activity of a map, as orchestrations call them. */
 export type ActivityCalls<M> = { readonly [K in keyof M]: CallOf<M[K]> };
 
-/** The input and output types of an activity, by name. */
-export type ActivityInput<K extends keyof Activities> = Parameters<Activities[K]>[0];
-export type ActivityOutput<K extends keyof Activities> = Activities[K] extends (...args: never[]) => Promise<ActivityResult<infer O>> ? O : never;
-
 /** A proxy that turns any property into a call of the activity of that name; it holds no state. */
 export function proxyActivities<M>(): ActivityCalls<M> {
   return new Proxy({} as ActivityCalls<M>, {

@@ -19,6 +19,7 @@ import { CONSENT_EXPIRED, CONSENT_REMINDER, CONSENT_REQUESTED, TENANT_ONBOARDED,
 import { ONBOARD_TENANT, PROVISION_WORKLOAD } from "../domain/orchestrationNames";
 import { onboardInputProblems, readConsentDenied, readWorkloadOutcome } from "../domain/durablePayloads";
 import { retryPolicyOf, type RetryPolicy } from "../domain/retryPolicy";
+import { isWorkloadMode } from "../domain/tenantModel";
 import { failedOutcome, type ProvisionWorkloadInput, type WorkloadOutcome, type WorkloadSpec } from "../domain/workloads";
 import { activities } from "./activities";
 import { checkedInput } from "./checkedInput";
@@ -183,7 +184,7 @@ function* provisionWorkloads(run: Run): Generator<df.Task, WorkloadOutcome[], un
     ...(message.vm ? [{ ...message.vm, kind: "vm" as const, updateOnPublish: message.vm.updateOnPublish ?? false }] : []),
     ...(message.vmss ? [{ ...message.vmss, kind: "vmss" as const, updateOnPublish: message.vmss.updateOnPublish ?? false }] : []),
   ];
-  if (asked.length === 0 || !message.consumer || !firstGranted || (message.mode !== "direct" && message.mode !== "rbac")) return workloads;
+  if (asked.length === 0 || !message.consumer || !firstGranted || !isWorkloadMode(message.mode)) return workloads;
   show(run, "provisioning");
   for (const spec of asked) {
     const target = { mode: message.mode, tenantId: message.tenantId, galleryId: firstGranted.galleryId, consumer: message.consumer, spec };

@@ -1,4 +1,4 @@
-// Runs provisionWorkload for many tenants with at most `cap` of them in flight: a window refilled as each
+// Runs provisionWorkload for many tenants with at most `creationsInFlight` of them in flight: a window refilled as each
 // one ends. The instances are started by an activity and each tells the orchestration its outcome
 // with an external event, because durable-functions re-sends an already scheduled task that appears
 // in a second Task.any (azure-functions-durable-js#574), so a window of sub-orchestration tasks
@@ -26,11 +26,11 @@ export function* fanOutProvisioning(
   context: OrchestrationContext,
   runId: string,
   items: readonly Omit<ProvisionWorkloadInput, "notify">[],
-  cap: number,
+  creationsInFlight: number,
   retry: RetryPolicy,
   onProgress: (summary: FanOutSummary) => void,
 ): Generator<df.Task, FanOutSummary, unknown> {
-  const limit = Math.min(Math.max(1, Math.floor(cap)), MAX_CREATIONS_IN_FLIGHT);
+  const limit = Math.min(Math.max(1, Math.floor(creationsInFlight)), MAX_CREATIONS_IN_FLIGHT);
   const outcomes = new Map<number, WorkloadOutcome>();
   const running = new Set<number>();
   let next = 0;

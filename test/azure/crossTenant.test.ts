@@ -2,7 +2,7 @@
 // world's settings, against the emulator: the publisher tenant through the managed identity, a
 // consumer tenant through the multi-tenant app's federated credential, and the auxiliary header.
 import { describe, expect, it } from "vitest";
-import { CONSUMERS, PUBLISHER } from "../../local/demo/world";
+import { CONSUMERS, PUBLISHER } from "../../local/fixtures/world";
 import { createServices } from "../../src/services";
 import { loadConfig } from "../../src/config";
 import { useWorlds } from "../e2e/support";

@@ -4,17 +4,9 @@
 import { TableClient } from "@azure/data-tables";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAzurite, type Azurite } from "../../local/azurite";
-import {
-  MAX_TENANT_HISTORY,
-  RegistryConflictError,
-  RegistryCorruptRowError,
-  RegistryNotFoundError,
-  createRegistry,
-  type Grant,
-  type Registry,
-  type RequestRecord,
-  type TenantRecord,
-} from "../../src/azure/registry";
+import { RegistryCorruptRowError, createRegistry, type Grant, type Registry, type RequestRecord, type TenantRecord } from "../../src/azure/registry";
+import { RegistryConflictError, RegistryNotFoundError } from "../../src/azure/registryRecords";
+import { MAX_TENANT_HISTORY } from "../../src/domain/tenantModel";
 import { grantPartition } from "../../src/domain/registryKeys";
 import { DomainValidationError } from "../../src/domain/validation";
 import { startFaultyProxy, type FaultyProxy, type ProxyFault } from "../support/faultyProxy";

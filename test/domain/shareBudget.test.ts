@@ -1,12 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  SHARE_BUDGET,
-  callsUsableNow,
-  nextCallAt,
-  pruneCallTimes,
-  remainingFromHeader,
-  type CallBudget,
-} from "../../src/domain/shareBudget";
+import { SHARE_BUDGET, nextCallAt, pruneCallTimes, type CallBudget } from "../../src/domain/shareBudget";
 import { validationErrorOf } from "../support/validation";
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -122,90 +115,12 @@ describe("pruneCallTimes", () => {
     expect(kept.length).toBeLessThan(times.length);
     for (const later of [pruneAt, pruneAt + 1, pruneAt + 7 * MIN, pruneAt + 45 * MIN]) {
       expect(nextCallAt(SHARE_BUDGET, kept, later)).toBe(nextCallAt(SHARE_BUDGET, times, later));
-      expect(callsUsableNow(SHARE_BUDGET, kept, later)).toBe(callsUsableNow(SHARE_BUDGET, times, later));
     }
   });
 
   it("rejects invalid input like nextCallAt", () => {
     expect(validationErrorOf(() => pruneCallTimes(SHARE_BUDGET, [Number.NaN], 0)).errors).toEqual([
       { path: "callTimes[0]", rule: "must be a finite number of epoch milliseconds" },
-    ]);
-  });
-});
-
-describe("remainingFromHeader", () => {
-  it("parses Compute's header into policy and remaining calls", () => {
-    expect(remainingFromHeader("Microsoft.Compute/PostShareGallery3Min;9,Microsoft.Compute/PostShareGallery30Min;59")).toEqual([
-      { policy: "Microsoft.Compute/PostShareGallery3Min", remaining: 9 },
-      { policy: "Microsoft.Compute/PostShareGallery30Min", remaining: 59 },
-    ]);
-  });
-
-  it("returns nothing for an absent or empty header", () => {
-    expect(remainingFromHeader(undefined)).toEqual([]);
-    expect(remainingFromHeader("")).toEqual([]);
-  });
-
-  it("skips malformed parts and keeps the good ones, tolerating spaces around parts", () => {
-    const header = " A3Min;0 ,garbage,B;,;5,C;-1,D;1.5,E;1;2,F G;3,H;0012, ,I;9999999999";
-    expect(remainingFromHeader(header)).toEqual([
-      { policy: "A3Min", remaining: 0 },
-      { policy: "H", remaining: 12 },
-    ]);
-  });
-});
-
-describe("callsUsableNow", () => {
-  const REPORT = "Microsoft.Compute/PostShareGallery3Min;4,Microsoft.Compute/PostShareGallery30Min;20";
-
-  it("counts what our own calls leave in the fullest window", () => {
-    expect(callsUsableNow(SHARE_BUDGET, [], T0)).toBe(10);
-    expect(callsUsableNow(SHARE_BUDGET, calls(T0 - 60 * S, 7, S), T0)).toBe(3);
-    expect(callsUsableNow(SHARE_BUDGET, calls(T0 - 60 * S, 12, S), T0)).toBe(0);
-    // 56 calls in the last 30 minutes, none in the last 3: the 30-minute window leaves 4.
-    expect(callsUsableNow(SHARE_BUDGET, calls(T0 - 29 * MIN, 56, 20 * S), T0)).toBe(4);
-  });
-
-  it("counts calls timed after now that share a window with now", () => {
-    expect(callsUsableNow({ windows: [{ ms: 1000, calls: 3 }] }, [500, 900, 1500], 0)).toBe(1);
-    expect(callsUsableNow({ windows: [{ ms: 1000, calls: 3 }] }, [1000, 1500], 0)).toBe(3);
-  });
-
-  it("takes the server's figure when it is lower: others may call in the same subscription", () => {
-    const server = { at: T0, quotas: remainingFromHeader(REPORT) };
-    expect(callsUsableNow(SHARE_BUDGET, [T0 - S], T0 + S, server)).toBe(4);
-    expect(callsUsableNow(SHARE_BUDGET, calls(T0 - 8 * S, 8, S), T0 + S, server)).toBe(2);
-  });
-
-  it("lowers the server's figure by the calls we made after it reported", () => {
-    const server = { at: T0, quotas: remainingFromHeader(REPORT) };
-    expect(callsUsableNow(SHARE_BUDGET, [T0 - S, T0 + S, T0 + 2 * S], T0 + 3 * S, server)).toBe(2);
-    expect(callsUsableNow(SHARE_BUDGET, [T0 - S, ...calls(T0 + S, 6, S)], T0 + 10 * S, server)).toBe(0);
-  });
-
-  it("drops a reported figure once its window has passed since the report, so a stale 0 cannot block forever", () => {
-    const server = { at: T0, quotas: remainingFromHeader("Microsoft.Compute/PostShareGallery3Min;0,Microsoft.Compute/PostShareGallery30Min;3") };
-    expect(callsUsableNow(SHARE_BUDGET, [T0 - S], T0 + 3 * MIN - 1, server)).toBe(0);
-    expect(callsUsableNow(SHARE_BUDGET, [T0 - S], T0 + 3 * MIN, server)).toBe(3);
-    expect(callsUsableNow(SHARE_BUDGET, [T0 - S], T0 + 30 * MIN, server)).toBe(10);
-  });
-
-  it("holds a figure whose policy names no window for the budget's longest window", () => {
-    const server = { at: T0, quotas: [{ policy: "Microsoft.Compute/PostShareGallery", remaining: 1 }] };
-    expect(callsUsableNow(SHARE_BUDGET, [], T0 + 29 * MIN, server)).toBe(1);
-    expect(callsUsableNow(SHARE_BUDGET, [], T0 + 30 * MIN, server)).toBe(10);
-  });
-
-  it("ignores an empty report and never answers below zero", () => {
-    expect(callsUsableNow(SHARE_BUDGET, [T0], T0 + S, { at: T0, quotas: [] })).toBe(9);
-    expect(callsUsableNow(SHARE_BUDGET, calls(T0, 3, S), T0 + 3 * S, { at: T0 - 1, quotas: [{ policy: "X3Min", remaining: 1 }] })).toBe(0);
-  });
-
-  it("names an invalid report's fields", () => {
-    const err = validationErrorOf(() => callsUsableNow(SHARE_BUDGET, [], T0, { at: Number.NaN, quotas: [{ policy: "X3Min", remaining: -1 }] }));
-    expect(err.errors).toEqual([
-      { path: "server.at", rule: "must be a finite number of epoch milliseconds" },
-      { path: "server.quotas[0].remaining", rule: "must be a whole number, at least 0" },
     ]);
   });
 });

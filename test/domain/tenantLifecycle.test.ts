@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import {
-  canTransition,
   isLifecycleOperationRunning,
   claimTenant,
   newTenantRecord,
@@ -82,26 +81,6 @@ describe("newTenantRecord", () => {
   });
 });
 
-describe("canTransition", () => {
-  it.each(ALL.flatMap((from) => ALL.map((to) => [from, to] as const)))("%s -> %s follows the lifecycle", (from, to) => {
-    expect(canTransition(from, to)).toBe(ALLOWED.has(`${from}>${to}`));
-  });
-
-  it("allows requested -> active only for modes that need no consent, when a mode is given", () => {
-    expect(canTransition("requested", "active", "direct")).toBe(true);
-    expect(canTransition("requested", "active", "principal")).toBe(true);
-    expect(canTransition("requested", "active", "rbac")).toBe(false);
-    expect(canTransition("requested", "consent-pending", "rbac")).toBe(true);
-    // The mode only matters for that one step.
-    expect(canTransition("consent-pending", "active", "rbac")).toBe(true);
-  });
-
-  it("refuses a state it does not know", () => {
-    expect(canTransition("paused" as TenantState, "active")).toBe(false);
-    expect(canTransition("active", "paused" as TenantState)).toBe(false);
-  });
-});
-
 describe("isLifecycleOperationRunning", () => {
   it("is true exactly while an onboarding or offboarding is in flight", () => {
     expect(ALL.filter(isLifecycleOperationRunning)).toEqual(["requested", "consent-pending", "offboarding"]);
@@ -134,6 +113,18 @@ describe("transition", () => {
         { state: "requested", at: at(5), requestId: R1 },
       ],
     });
+  });
+
+  // Every pair of states, against the lifecycle written out pair by pair in ALLOWED.
+  it.each(ALL.flatMap((from) => ALL.map((to) => [from, to] as const)))("%s -> %s follows the lifecycle", (from, to) => {
+    const step = () => transition(inState(from), to, { at: at(30), requestId: R2, reason: "a reason" });
+    if (ALLOWED.has(`${from}>${to}`)) expect(step().state).toBe(to);
+    else expect(step).toThrow(DomainValidationError);
+  });
+
+  it("asks for consent only on requested -> active, and refuses a target that is not a lifecycle state", () => {
+    expect(transition(inState("consent-pending"), "active", { at: at(30), requestId: R2, mode: "rbac" }).state).toBe("active");
+    expect(validationErrorOf(() => transition(inState("active"), "paused" as TenantState, { at: at(30), requestId: R2 })).errors.map((e) => e.path)).toEqual(["to"]);
   });
 
   it("goes straight to active for modes without consent, and not for rbac", () => {

@@ -2,7 +2,7 @@
 // community (EnableCommunity, once) and that the new version is visible under its public name; a
 // tenant onboarding for such a gallery is refused, naming the rule.
 import { describe, expect, it } from "vitest";
-import { CONSUMERS, GALLERY_ID, PUBLISHER, versionWriteEvent, type World } from "../../local/demo/world";
+import { CONSUMERS, GALLERY_ID, PUBLISHER, versionWriteEvent, type World } from "../../local/fixtures/world";
 import { publishInstanceId } from "../../src/domain/instanceIds";
 import { armLog, isShareCall, sendRequests, useWorlds } from "./support";
 

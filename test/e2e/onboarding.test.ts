@@ -2,7 +2,7 @@
 // the local broker, the app's queue trigger takes them, onboardTenant / offboardTenant do the work
 // through the share coordinator and ARM, and the registry (Azurite) records it.
 import { describe, expect, it } from "vitest";
-import { CONSUMERS, GALLERY_ID, ONBOARDING_QUEUE, PUBLISHER, versionWriteEvent, type World } from "../../local/demo/world";
+import { CONSUMERS, GALLERY_ID, ONBOARDING_QUEUE, PUBLISHER, versionWriteEvent, type World } from "../../local/fixtures/world";
 import { createServices } from "../../src/services";
 import { loadConfig } from "../../src/config";
 import { publishInstanceId } from "../../src/domain/instanceIds";

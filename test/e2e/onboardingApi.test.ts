@@ -2,7 +2,7 @@
 // the local broker. The queue's duplicate detection drops a request posted twice; a broker that
 // cannot be reached is a 503 with Retry-After, never a 500 with a stack or a connection string.
 import { describe, expect, it } from "vitest";
-import { CONSUMERS, GALLERY_ID, ONBOARDING_QUEUE, type World } from "../../local/demo/world";
+import { CONSUMERS, GALLERY_ID, ONBOARDING_QUEUE, type World } from "../../local/fixtures/world";
 import { useWorlds } from "./support";
 
 const worlds = useWorlds();

@@ -3,7 +3,7 @@ import { TableClient } from "@azure/data-tables";
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { VirtualClock } from "../../local/clock";
-import { CONSUMERS, GALLERY_ID, PUBLISHER } from "../../local/demo/world";
+import { CONSUMERS, GALLERY_ID, PUBLISHER } from "../../local/fixtures/world";
 import { armLog, consentLinksOf, followLikeBrowser, isShareCall, sendRequests, timeOf, useWorlds } from "./support";
 
 const worlds = useWorlds();

@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { VirtualClock } from "../../local/clock";
 import { ComputeManagementClient } from "@azure/arm-compute";
-import { CONSUMERS, GALLERY_ID, PUBLISHER, versionWriteEvent, type World } from "../../local/demo/world";
+import { CONSUMERS, GALLERY_ID, PUBLISHER, versionWriteEvent, type World } from "../../local/fixtures/world";
 import { publishInstanceId } from "../../src/domain/instanceIds";
 import { armLog, consentLinksOf, followLikeBrowser, sendRequests, timeOf, useWorlds } from "./support";
 

@@ -1,7 +1,7 @@
 // The publish-to-share workflow end to end: the app's functions in the local host, the real
 // @azure/arm-compute / @azure/identity / @azure/eventgrid clients, the emulator, one virtual clock.
 import { describe, expect, it } from "vitest";
-import { CONSUMERS, GALLERY_ID, OUTCOME_TOPIC, PUBLISHER, imageVersionId, versionWriteEvent, type World } from "../../local/demo/world";
+import { CONSUMERS, GALLERY_ID, OUTCOME_TOPIC, PUBLISHER, imageVersionId, versionWriteEvent, type World } from "../../local/fixtures/world";
 import { publishInstanceId } from "../../src/domain/instanceIds";
 import { readAuditRows } from "../../local/auditTrail";
 import { aggregatedState, armLog, isShareCall, isVersionRead, timeOf, useWorlds } from "./support";

@@ -3,7 +3,7 @@
 // from the consumer tenant that it may create VMs in the resource group and can read the images.
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { CONSUMERS, GALLERY_ID, PUBLISHER, type World } from "../../local/demo/world";
+import { CONSUMERS, GALLERY_ID, PUBLISHER, type World } from "../../local/fixtures/world";
 import { VirtualClock } from "../../local/clock";
 import { createConsentState } from "../../src/domain/consentState";
 import { consentLinksOf, followLikeBrowser, sendRequests, useWorlds } from "./support";

@@ -2,7 +2,7 @@
 // 30, 60 and 120 simulated minutes: at most 60 s late and at most 15 reads per hour of replication.
 // Simulated time and counts only; wall time plays no part.
 import { describe, expect, it } from "vitest";
-import { versionWriteEvent } from "../../local/demo/world";
+import { versionWriteEvent } from "../../local/fixtures/world";
 import { publishInstanceId } from "../../src/domain/instanceIds";
 import { aggregatedState, armLog, isVersionRead, timeOf, useWorlds } from "./support";
 

@@ -1,7 +1,7 @@
 // The share coordinator: every share change of a subscription's galleries goes through one
 // orchestration, which merges what arrives together and paces calls to Compute's budget.
 import { describe, expect, it } from "vitest";
-import { CONSUMERS, PUBLISHER, versionWriteEvent } from "../../local/demo/world";
+import { CONSUMERS, PUBLISHER, versionWriteEvent } from "../../local/fixtures/world";
 import { publishInstanceId } from "../../src/domain/instanceIds";
 import { coordinatorInstanceId } from "../../src/domain/orchestrationNames";
 import { armLog, isShareCall, useWorlds } from "./support";

@@ -2,7 +2,7 @@
 // started are stopped again (a later step failing used to leave Azurite behind).
 import { readFileSync, readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { startWorld } from "../../local/demo/world";
+import { startWorld } from "../../local/fixtures/world";
 
 /** Azurite processes that are children of this process (Linux /proc). */
 function azuriteChildren(): number[] {

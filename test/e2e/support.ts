@@ -4,7 +4,7 @@ import { ServiceBusClient } from "@azure/service-bus";
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { startAzurite, type Azurite } from "../../local/azurite";
 import { VirtualClock } from "../../local/clock";
-import { ONBOARDING_QUEUE, startWorld, type World, type WorldOptions } from "../../local/demo/world";
+import { ONBOARDING_QUEUE, startWorld, type World, type WorldOptions } from "../../local/fixtures/world";
 
 /** Registers the hooks; `start` gives a world (closed after the test) with exact, jitter-free replication. */
 export function useWorlds(): { start(options?: WorldOptions): Promise<World> } {

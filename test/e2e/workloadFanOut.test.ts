@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { VirtualClock } from "../../local/clock";
-import { GALLERY_ID, PUBLISHER, versionWriteEvent, type World } from "../../local/demo/world";
+import { GALLERY_ID, PUBLISHER, versionWriteEvent, type World } from "../../local/fixtures/world";
 import { publishInstanceId } from "../../src/domain/instanceIds";
 import { armLog, consentLinksOf, followLikeBrowser, sendRequests, useWorlds } from "./support";
 

@@ -1,11 +1,11 @@
-// The local world (local/demo/world.ts: demo, `npm run dev`, e2e tests) is secretless as in Azure:
+// The local world (local/fixtures/world.ts: demo, `npm run dev`, e2e tests) is secretless as in Azure:
 // the app runs as a user-assigned managed identity through the platform's identity endpoint, and in
 // consumer tenants as the multi-tenant app, whose federated credential trusts that identity.
 import { ClientAssertionCredential, ManagedIdentityCredential } from "@azure/identity";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAzurite, type Azurite } from "../../local/azurite";
 import { VirtualClock } from "../../local/clock";
-import { CONSUMERS, PUBLISHER, startWorld, versionWriteEvent, type World } from "../../local/demo/world";
+import { CONSUMERS, PUBLISHER, startWorld, versionWriteEvent, type World } from "../../local/fixtures/world";
 import { publishInstanceId } from "../../src/domain/instanceIds";
 
 const ARM_SCOPE = "https://management.azure.com/.default";

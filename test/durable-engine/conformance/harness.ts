@@ -5,7 +5,7 @@
 // saw and the outcome events it received. Ids and times are normalised.
 import { app } from "@azure/functions";
 import { VirtualClock } from "../../../local/clock";
-import { startWorld, type World, type WorldOptions } from "../../../local/demo/world";
+import { startWorld, type World, type WorldOptions } from "../../../local/fixtures/world";
 import type { Azurite } from "../../../local/azurite";
 import type { OrchestrationStatus } from "../../../local/host";
 

@@ -4,7 +4,7 @@
 // (the real engine starts a second or so late, more on a busy machine), so both engines see the same
 // number of reads.
 import { randomBytes } from "node:crypto";
-import { CONSUMERS, GALLERY_ID, PUBLISHER, versionWriteEvent, type World } from "../../../local/demo/world";
+import { CONSUMERS, GALLERY_ID, PUBLISHER, versionWriteEvent, type World } from "../../../local/fixtures/world";
 import { publishInstanceId } from "../../../src/domain/instanceIds";
 import { SHARE_CHANGE_EVENT, SHARE_COORDINATOR } from "../../../src/domain/orchestrationNames";
 import type { ShareCoordinatorState } from "../../../src/domain/shareChanges";
