@@ -24,7 +24,10 @@ const domainRule = {
 /** Activities never import orchestrations or functions (names and message types live in domain). */
 const activityRule = {
   patterns: [
-    { group: ["../orchestrations", "../orchestrations/*", "../functions", "../functions/*"], message: "Layers: activities never import orchestrations or functions; shared names and types live in src/domain." },
+    {
+      group: ["../orchestrations", "../orchestrations/*", "../functions", "../functions/*"],
+      message: "Layers: activities never import orchestrations or functions; shared names and types live in src/domain.",
+    },
     noAppImport,
   ],
 };
@@ -32,10 +35,16 @@ const activityRule = {
 export const orchestratorRules = {
   "no-restricted-syntax": [
     "error",
-    { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: "Orchestrators must not read the clock: use context.df.currentUtcDateTime." },
+    {
+      selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+      message: "Orchestrators must not read the clock: use context.df.currentUtcDateTime.",
+    },
     { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: "Orchestrators must not read the clock: use context.df.currentUtcDateTime." },
     { selector: "MemberExpression[object.name='Math'][property.name='random']", message: "Orchestrators must be deterministic: no Math.random()." },
-    { selector: "MemberExpression[object.name='process'][property.name='env']", message: "Orchestrators must not read process.env: pass settings in the orchestration input." },
+    {
+      selector: "MemberExpression[object.name='process'][property.name='env']",
+      message: "Orchestrators must not read process.env: pass settings in the orchestration input.",
+    },
   ],
   "no-restricted-globals": [
     "error",
@@ -51,8 +60,15 @@ export const orchestratorRules = {
       paths: nodeBuiltins.map((name) => ({ name, message: "Orchestrators must not import Node built-ins: do I/O in an activity." })),
       patterns: [
         { group: ["@azure/*"], allowTypeImports: true, message: "Orchestrators must not import Azure SDKs (type imports only): call an activity." },
-        { group: ["../activities", "../activities/*"], allowTypeImports: true, message: "Orchestrators import only the types of activities: call them through ./activities." },
-        { group: ["../azure", "../azure/*", "../functions", "../functions/*", "../services", "../config", "../app"], message: "Layers: orchestrations import only domain and activity types." },
+        {
+          group: ["../activities", "../activities/*"],
+          allowTypeImports: true,
+          message: "Orchestrators import only the types of activities: call them through ./activities.",
+        },
+        {
+          group: ["../azure", "../azure/*", "../functions", "../functions/*", "../services", "../config", "../app"],
+          message: "Layers: orchestrations import only domain and activity types.",
+        },
       ],
     },
   ],
@@ -63,7 +79,28 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: "readonly", console: "readonly", Buffer: "readonly", URL: "readonly", setTimeout: "readonly", clearTimeout: "readonly", setInterval: "readonly", clearInterval: "readonly", setImmediate: "readonly", fetch: "readonly", __dirname: "readonly", require: "readonly", module: "writable", AbortController: "readonly", TextEncoder: "readonly", TextDecoder: "readonly", structuredClone: "readonly", queueMicrotask: "readonly" } },
+    languageOptions: {
+      globals: {
+        process: "readonly",
+        console: "readonly",
+        Buffer: "readonly",
+        URL: "readonly",
+        setTimeout: "readonly",
+        clearTimeout: "readonly",
+        setInterval: "readonly",
+        clearInterval: "readonly",
+        setImmediate: "readonly",
+        fetch: "readonly",
+        __dirname: "readonly",
+        require: "readonly",
+        module: "writable",
+        AbortController: "readonly",
+        TextEncoder: "readonly",
+        TextDecoder: "readonly",
+        structuredClone: "readonly",
+        queueMicrotask: "readonly",
+      },
+    },
     rules: {
       "@typescript-eslint/no-explicit-any": "error",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
@@ -73,8 +110,20 @@ export default tseslint.config(
   { files: ["src/orchestrations/**/*.ts"], rules: orchestratorRules },
   { files: ["src/domain/**/*.ts"], rules: { "@typescript-eslint/no-restricted-imports": ["error", domainRule] } },
   { files: ["src/activities/**/*.ts"], rules: { "@typescript-eslint/no-restricted-imports": ["error", activityRule] } },
-  { files: ["src/functions/**/*.ts", "src/azure/**/*.ts", "src/services.ts", "src/config.ts"], rules: { "@typescript-eslint/no-restricted-imports": ["error", { patterns: [noAppImport] }] } },
+  {
+    files: ["src/functions/**/*.ts", "src/azure/**/*.ts", "src/services.ts", "src/config.ts"],
+    rules: { "@typescript-eslint/no-restricted-imports": ["error", { patterns: [noAppImport] }] },
+  },
   // Small pieces: no file in src/ over 400 lines, no function over 80.
   { files: ["src/**/*.ts"], rules: { "max-lines": ["error", { max: 400 }], "max-lines-per-function": ["error", { max: 80 }] } },
-  { files: ["src/**/*.ts"], plugins: { "import-x": importX }, settings: { "import-x/resolver-next": [createTypeScriptImportResolver()], "import-x/parsers": { "@typescript-eslint/parser": [".ts"] }, "import-x/extensions": [".ts", ".js"] }, rules: { "import-x/no-cycle": ["error", { ignoreExternal: true }] } },
+  {
+    files: ["src/**/*.ts"],
+    plugins: { "import-x": importX },
+    settings: {
+      "import-x/resolver-next": [createTypeScriptImportResolver()],
+      "import-x/parsers": { "@typescript-eslint/parser": [".ts"] },
+      "import-x/extensions": [".ts", ".js"],
+    },
+    rules: { "import-x/no-cycle": ["error", { ignoreExternal: true }] },
+  },
 );

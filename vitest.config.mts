@@ -6,9 +6,13 @@ import { configDefaults, defineConfig } from "vitest/config";
 function excludedDotnetSuites(): string[] {
   if (spawnSync("dotnet", ["--version"], { stdio: "ignore" }).status === 0) return [];
   if (process.env.CI === "true") {
-    throw new Error("CI=true but the .NET SDK (dotnet) is not on PATH: the real Durable engine suite (test/durable-engine) cannot run. Install the .NET 10 SDK.");
+    throw new Error(
+      "CI=true but the .NET SDK (dotnet) is not on PATH: the real Durable engine suite (test/durable-engine) cannot run. Install the .NET 10 SDK.",
+    );
   }
-  console.log("real-engine suite (test/durable-engine) did not run: it needs the .NET 10 SDK (dotnet on PATH); install it, run `npm run durable-engine:build`, then `npm test`.");
+  console.log(
+    "real-engine suite (test/durable-engine) did not run: it needs the .NET 10 SDK (dotnet on PATH); install it, run `npm run durable-engine:build`, then `npm test`.",
+  );
   return ["test/durable-engine/**"];
 }
 

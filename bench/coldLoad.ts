@@ -132,7 +132,11 @@ function buildApp(root: string): { outDir: string; warnings: string; cleanup: ()
   try {
     symlinkSync(path.join(root, "node_modules"), link, "dir");
     const tsc = require.resolve("typescript/bin/tsc", { paths: [root] });
-    const build = spawnSync(process.execPath, [tsc, "-p", path.join(root, "tsconfig.build.json"), "--outDir", outDir], { cwd: root, encoding: "utf8", timeout: CHILD_TIMEOUT_MS });
+    const build = spawnSync(process.execPath, [tsc, "-p", path.join(root, "tsconfig.build.json"), "--outDir", outDir], {
+      cwd: root,
+      encoding: "utf8",
+      timeout: CHILD_TIMEOUT_MS,
+    });
     const entry = path.join(outDir, "src", "functions", "index.js");
     if (!existsSync(entry)) throw new Error(`tsc did not emit ${entry}: ${build.stdout}${build.stderr}`);
     return { outDir, warnings: build.status === 0 ? "" : `${build.stdout}${build.stderr}`.trim(), cleanup };
@@ -165,20 +169,20 @@ export function measureColdLoad(options: ColdLoadOptions = {}): ColdLoadResult {
         } catch (err) {
           // A working tree mid-edit compiles with errors and may not load: say so next to the failure.
           if (!build.warnings) throw err;
-          throw new Error(`${err instanceof Error ? err.message : String(err)}\n\ntsc reported errors building src:\n${build.warnings.slice(0, 2000)}`, { cause: err });
+          throw new Error(`${err instanceof Error ? err.message : String(err)}\n\ntsc reported errors building src:\n${build.warnings.slice(0, 2000)}`, {
+            cause: err,
+          });
         }
         // Round 0 warms the page cache for every file the later rounds read.
         if (round > 0) samples[i]!.push(sample);
       }
     }
-    const [app, sdks, everyDependency] = runs.map(
-      (run, i): LoadSeries => ({
-        label: run.label,
-        medianCpuMs: median(samples[i]!.map((s) => s.cpuMs)),
-        medianWallMs: median(samples[i]!.map((s) => s.wallMs)),
-        samples: samples[i]!,
-      }),
-    ) as [LoadSeries, LoadSeries, LoadSeries];
+    const [app, sdks, everyDependency] = runs.map((run, i): LoadSeries => ({
+      label: run.label,
+      medianCpuMs: median(samples[i]!.map((s) => s.cpuMs)),
+      medianWallMs: median(samples[i]!.map((s) => s.wallMs)),
+      samples: samples[i]!,
+    })) as [LoadSeries, LoadSeries, LoadSeries];
     return {
       node: process.version,
       rounds,

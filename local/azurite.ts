@@ -42,13 +42,22 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   const queuePort = all ? await freePort() : 0;
   const root = path.dirname(require.resolve("azurite/package.json"));
   const entry = path.join(root, all ? "dist/src/azurite.js" : "dist/src/table/main.js");
-  const ports = all
-    ? ["--blobHost", "127.0.0.1", "--blobPort", String(blobPort), "--queueHost", "127.0.0.1", "--queuePort", String(queuePort)]
-    : [];
+  const ports = all ? ["--blobHost", "127.0.0.1", "--blobPort", String(blobPort), "--queueHost", "127.0.0.1", "--queuePort", String(queuePort)] : [];
   // --skipApiVersionCheck: newer storage SDKs (the .NET ones DTFx uses among them) ask for API versions Azurite does not list.
   const child: ChildProcess = spawn(
     process.execPath,
-    [entry, "--inMemoryPersistence", "--tableHost", "127.0.0.1", "--tablePort", String(port), ...ports, "--skipApiVersionCheck", "--disableProductStyleUrl", "--silent"],
+    [
+      entry,
+      "--inMemoryPersistence",
+      "--tableHost",
+      "127.0.0.1",
+      "--tablePort",
+      String(port),
+      ...ports,
+      "--skipApiVersionCheck",
+      "--disableProductStyleUrl",
+      "--silent",
+    ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let output = "";

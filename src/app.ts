@@ -108,7 +108,13 @@ function registerConsent(services: CurrentServices): void {
     authLevel: "anonymous",
     handler: (request, context) => {
       const { config, registry } = services();
-      return createConsentPage({ registry, publisherName: config.consent.publisherName, appName: "gallery-share", appId: config.crossTenant?.appId ?? "", consentUrlFor: (t) => t.consent?.url })(request, context);
+      return createConsentPage({
+        registry,
+        publisherName: config.consent.publisherName,
+        appName: "gallery-share",
+        appId: config.crossTenant?.appId ?? "",
+        consentUrlFor: (t) => t.consent?.url,
+      })(request, context);
     },
   });
   app.http("consentCallback", {
@@ -134,7 +140,6 @@ function registerConsent(services: CurrentServices): void {
       })(request, context);
     },
   });
-
 }
 
 /**

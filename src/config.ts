@@ -18,16 +18,53 @@ export interface SettingSpec {
 export const SETTINGS = [
   { name: "GALLERY_IDS", meaning: "Comma-separated resource ids of the galleries this app manages; events for other galleries are ignored." },
   { name: "AZURE_TENANT_ID", meaning: "The publisher tenant (GUID): the tenant that owns the galleries." },
-  { name: "AZURE_CLIENT_ID", default: "", meaning: "Client id of the user-assigned managed identity (in Azure), or of the app registration when a client secret is used locally." },
-  { name: "AZURE_CLIENT_SECRET", default: "", secret: true, meaning: "Local development only: client secret for AZURE_CLIENT_ID. Empty in Azure, where the managed identity is used." },
-  { name: "CROSS_TENANT_APP_ID", default: "", meaning: "Client id of the multi-tenant app registration the app acts as in consumer tenants; its credential is a federated identity credential backed by the managed identity. Empty: no consumer-tenant access." },
-  { name: "CROSS_TENANT_CLIENT_SECRET", default: "", secret: true, meaning: "Fallback only, where a federated credential cannot be used: a client secret of CROSS_TENANT_APP_ID (in Azure a Key Vault reference)." },
-  { name: "CROSS_TENANT_CERTIFICATE_PATH", default: "", meaning: "Fallback only: path of a PEM file holding a certificate and private key of CROSS_TENANT_APP_ID." },
-  { name: "CONSENT_STATE_KEY", default: "", secret: true, meaning: "Key (at least 32 characters) that signs the state of admin-consent links (rbac mode); in Azure a Key Vault reference. Empty: rbac onboarding fails, naming this setting." },
+  {
+    name: "AZURE_CLIENT_ID",
+    default: "",
+    meaning: "Client id of the user-assigned managed identity (in Azure), or of the app registration when a client secret is used locally.",
+  },
+  {
+    name: "AZURE_CLIENT_SECRET",
+    default: "",
+    secret: true,
+    meaning: "Local development only: client secret for AZURE_CLIENT_ID. Empty in Azure, where the managed identity is used.",
+  },
+  {
+    name: "CROSS_TENANT_APP_ID",
+    default: "",
+    meaning:
+      "Client id of the multi-tenant app registration the app acts as in consumer tenants; its credential is a federated identity credential backed by the managed identity. Empty: no consumer-tenant access.",
+  },
+  {
+    name: "CROSS_TENANT_CLIENT_SECRET",
+    default: "",
+    secret: true,
+    meaning: "Fallback only, where a federated credential cannot be used: a client secret of CROSS_TENANT_APP_ID (in Azure a Key Vault reference).",
+  },
+  {
+    name: "CROSS_TENANT_CERTIFICATE_PATH",
+    default: "",
+    meaning: "Fallback only: path of a PEM file holding a certificate and private key of CROSS_TENANT_APP_ID.",
+  },
+  {
+    name: "CONSENT_STATE_KEY",
+    default: "",
+    secret: true,
+    meaning:
+      "Key (at least 32 characters) that signs the state of admin-consent links (rbac mode); in Azure a Key Vault reference. Empty: rbac onboarding fails, naming this setting.",
+  },
   { name: "CONSENT_EXPIRY_HOURS", default: "168", meaning: "How long an admin-consent link stays valid (rbac mode)." },
   { name: "CONSENT_REMINDER_HOURS", default: "48", meaning: "How often a GalleryShare.ConsentReminder event repeats while consent is pending." },
-  { name: "PUBLIC_BASE_URL", default: "", meaning: "Where people's browsers reach this app (consent pages and the consent callback). Empty: https://{WEBSITE_HOSTNAME}, as Functions sets it." },
-  { name: "PUBLISHER_DISPLAY_NAME", default: "", meaning: "The publisher's name, as the consent page shows it to a customer's administrator. Empty: the page names the app instead (gallery-share)." },
+  {
+    name: "PUBLIC_BASE_URL",
+    default: "",
+    meaning: "Where people's browsers reach this app (consent pages and the consent callback). Empty: https://{WEBSITE_HOSTNAME}, as Functions sets it.",
+  },
+  {
+    name: "PUBLISHER_DISPLAY_NAME",
+    default: "",
+    meaning: "The publisher's name, as the consent page shows it to a customer's administrator. Empty: the page names the app instead (gallery-share).",
+  },
   { name: "ARM_ENDPOINT", default: "https://management.azure.com", meaning: "Azure Resource Manager endpoint (https URL)." },
   { name: "AUTHORITY_HOST", default: "https://login.microsoftonline.com", meaning: "Microsoft Entra authority host (https URL)." },
   { name: "SHARE_SUBSCRIPTION_IDS", default: "", meaning: "Comma-separated subscription ids (GUIDs) every managed gallery is shared with (direct mode)." },
@@ -38,14 +75,43 @@ export const SETTINGS = [
   { name: "REPLICATION_POLL_MIN_SECONDS", default: "30", meaning: "Shortest wait between two replication reads of one version." },
   { name: "REPLICATION_POLL_MAX_SECONDS", default: "900", meaning: "Longest wait between two replication reads of one version." },
   { name: "REPLICATION_TIMEOUT_MINUTES", default: "720", meaning: "How long to wait for replication before the orchestration fails." },
-  { name: "VM_CREATIONS_IN_FLIGHT", default: "10", meaning: "Most consumer VMs and scale sets the app creates or updates at once, onboardings and publishes together (1-100). 10 keeps inside Microsoft's guidance of one gallery replica per 20 VMs created at once." },
+  {
+    name: "VM_CREATIONS_IN_FLIGHT",
+    default: "10",
+    meaning:
+      "Most consumer VMs and scale sets the app creates or updates at once, onboardings and publishes together (1-100). 10 keeps inside Microsoft's guidance of one gallery replica per 20 VMs created at once.",
+  },
   { name: "ACTIVITY_RETRY_ATTEMPTS", default: "6", meaning: "Attempts for an activity whose error is retryable (throttling, 5xx, connection errors)." },
   { name: "ACTIVITY_RETRY_FIRST_SECONDS", default: "5", meaning: "First retry delay; later ones double, capped at five minutes." },
-  { name: "AzureWebJobsStorage", default: "", secret: true, meaning: "Storage of the host, the task hub and the audit table. Locally a connection string; in Azure identity-based: AzureWebJobsStorage__accountName (or __tableServiceUri) with __credential=managedidentity and __clientId." },
-  { name: "ONBOARDING_QUEUE_NAME", default: "onboarding", meaning: "Service Bus queue that receives onboarding and offboarding requests (POST /api/onboarding and /api/offboarding send to it)." },
-  { name: "ServiceBusConnection", default: "", secret: true, meaning: "The Service Bus namespace of that queue. Locally a connection string (npm run demo points it at the local broker); in Azure identity-based: ServiceBusConnection__fullyQualifiedNamespace with __credential=managedidentity and __clientId. Empty: the onboarding endpoints answer 503." },
-  { name: "AUDIT_TABLE_NAME", default: "shareaudit", meaning: "Table (in AzureWebJobsStorage) that records which target got access to which version, and when." },
-  { name: "REGISTRY_TABLE_NAME", default: "registry", meaning: "Table (in AzureWebJobsStorage) of consumer tenants, what the app granted them and every request: who should have what." },
+  {
+    name: "AzureWebJobsStorage",
+    default: "",
+    secret: true,
+    meaning:
+      "Storage of the host, the task hub and the audit table. Locally a connection string; in Azure identity-based: AzureWebJobsStorage__accountName (or __tableServiceUri) with __credential=managedidentity and __clientId.",
+  },
+  {
+    name: "ONBOARDING_QUEUE_NAME",
+    default: "onboarding",
+    meaning: "Service Bus queue that receives onboarding and offboarding requests (POST /api/onboarding and /api/offboarding send to it).",
+  },
+  {
+    name: "ServiceBusConnection",
+    default: "",
+    secret: true,
+    meaning:
+      "The Service Bus namespace of that queue. Locally a connection string (npm run demo points it at the local broker); in Azure identity-based: ServiceBusConnection__fullyQualifiedNamespace with __credential=managedidentity and __clientId. Empty: the onboarding endpoints answer 503.",
+  },
+  {
+    name: "AUDIT_TABLE_NAME",
+    default: "shareaudit",
+    meaning: "Table (in AzureWebJobsStorage) that records which target got access to which version, and when.",
+  },
+  {
+    name: "REGISTRY_TABLE_NAME",
+    default: "registry",
+    meaning: "Table (in AzureWebJobsStorage) of consumer tenants, what the app granted them and every request: who should have what.",
+  },
 ] as const satisfies readonly SettingSpec[];
 
 /**
@@ -99,7 +165,10 @@ export interface AppConfig {
   /** Consumer VMs and scale sets a publish moves to the new version at once. */
   readonly creationsInFlight: number;
   /** The onboarding queue and its namespace: a connection string (never log it) or a host name used with the app's identity. */
-  readonly onboardingQueue: { readonly queueName: string; readonly connection: { readonly connectionString: string } | { readonly fullyQualifiedNamespace: string } | undefined };
+  readonly onboardingQueue: {
+    readonly queueName: string;
+    readonly connection: { readonly connectionString: string } | { readonly fullyQualifiedNamespace: string } | undefined;
+  };
   /** Where the audit table lives: a connection string (never log it) or a Table service URI used with the app's identity. */
   readonly audit: { readonly tableName: string } & TableStorage;
   /** The registry of tenants, grants and requests, in the same storage. */
@@ -143,7 +212,10 @@ function settingsReader(env: Env, problems: string[]): SettingsReader {
     const text = raw(name);
     if (text === "") return [];
     // Empty items (a trailing comma) are no data and are dropped; a list of nothing but commas is a mistake.
-    const items = text.split(",").map((s) => s.trim()).filter((s) => s !== "");
+    const items = text
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "");
     if (items.length === 0) problems.push(`${name} must be ${form}, comma-separated; got only commas`);
     for (const item of items) {
       const why = issue(item);
@@ -190,16 +262,27 @@ const guidIssue = (item: string): string | undefined => (isGuid(item) ? undefine
 
 /** The managed galleries, and the subscriptions and tenants every one of them is shared with directly. */
 function readSharing(r: SettingsReader): Pick<AppConfig, "galleryIds" | "shareSubscriptionIds" | "shareTenantIds" | "shareLimits"> {
-  const galleryIds = r.list("GALLERY_IDS", (id) => resourceIdIssue("gallery", id), "gallery resource ids (/subscriptions/{guid}/resourceGroups/{rg}/providers/Microsoft.Compute/galleries/{name})");
-  const shareLimits = { maxSubscriptions: r.int("SHARE_MAX_SUBSCRIPTIONS", 1, DEFAULT_SHARE_LIMITS.maxSubscriptions), maxTenants: r.int("SHARE_MAX_TENANTS", 1, DEFAULT_SHARE_LIMITS.maxTenants) };
+  const galleryIds = r.list(
+    "GALLERY_IDS",
+    (id) => resourceIdIssue("gallery", id),
+    "gallery resource ids (/subscriptions/{guid}/resourceGroups/{rg}/providers/Microsoft.Compute/galleries/{name})",
+  );
+  const shareLimits = {
+    maxSubscriptions: r.int("SHARE_MAX_SUBSCRIPTIONS", 1, DEFAULT_SHARE_LIMITS.maxSubscriptions),
+    maxTenants: r.int("SHARE_MAX_TENANTS", 1, DEFAULT_SHARE_LIMITS.maxTenants),
+  };
   const shareSubscriptionIds = r.list("SHARE_SUBSCRIPTION_IDS", guidIssue, "subscription ids (GUIDs)").map((s) => s.toLowerCase());
   const shareTenantIds = r.list("SHARE_TENANT_IDS", guidIssue, "tenant ids (GUIDs)").map((s) => s.toLowerCase());
   // A list longer than the share limit could never be shared: every publish would fail on it.
   if (shareSubscriptionIds.length > shareLimits.maxSubscriptions) {
-    r.problems.push(`SHARE_SUBSCRIPTION_IDS lists ${shareSubscriptionIds.length} subscriptions; a gallery can be shared directly with at most ${shareLimits.maxSubscriptions} (SHARE_MAX_SUBSCRIPTIONS)`);
+    r.problems.push(
+      `SHARE_SUBSCRIPTION_IDS lists ${shareSubscriptionIds.length} subscriptions; a gallery can be shared directly with at most ${shareLimits.maxSubscriptions} (SHARE_MAX_SUBSCRIPTIONS)`,
+    );
   }
   if (shareTenantIds.length > shareLimits.maxTenants) {
-    r.problems.push(`SHARE_TENANT_IDS lists ${shareTenantIds.length} tenants; a gallery can be shared directly with at most ${shareLimits.maxTenants} (SHARE_MAX_TENANTS); use rbac mode for more`);
+    r.problems.push(
+      `SHARE_TENANT_IDS lists ${shareTenantIds.length} tenants; a gallery can be shared directly with at most ${shareLimits.maxTenants} (SHARE_MAX_TENANTS); use rbac mode for more`,
+    );
   }
   return {
     // Canonical casing, so ids compare and print the same way everywhere.
@@ -225,7 +308,8 @@ function readCrossTenant(r: SettingsReader): AppConfig["crossTenant"] {
   const secret = r.raw("CROSS_TENANT_CLIENT_SECRET");
   const certificatePath = r.raw("CROSS_TENANT_CERTIFICATE_PATH");
   if (appId === undefined) {
-    if (secret || certificatePath) r.problems.push("CROSS_TENANT_CLIENT_SECRET and CROSS_TENANT_CERTIFICATE_PATH need CROSS_TENANT_APP_ID, the app they belong to");
+    if (secret || certificatePath)
+      r.problems.push("CROSS_TENANT_CLIENT_SECRET and CROSS_TENANT_CERTIFICATE_PATH need CROSS_TENANT_APP_ID, the app they belong to");
     return undefined;
   }
   if (secret && certificatePath) r.problems.push("set at most one of CROSS_TENANT_CLIENT_SECRET and CROSS_TENANT_CERTIFICATE_PATH");
@@ -256,9 +340,16 @@ function readPublicBaseUrl(r: SettingsReader): string | undefined {
 
 function readConsent(r: SettingsReader): AppConfig["consent"] {
   const stateKey = r.raw("CONSENT_STATE_KEY") || undefined;
-  if (stateKey !== undefined && stateKey.length < 32) r.problems.push("CONSENT_STATE_KEY must be at least 32 characters (a random key; in Azure a Key Vault reference)");
+  if (stateKey !== undefined && stateKey.length < 32)
+    r.problems.push("CONSENT_STATE_KEY must be at least 32 characters (a random key; in Azure a Key Vault reference)");
   const publicBaseUrl = readPublicBaseUrl(r);
-  return { stateKey, expiryHours: r.int("CONSENT_EXPIRY_HOURS", 1, 24 * 90), reminderHours: r.int("CONSENT_REMINDER_HOURS", 1, 24 * 30), publicBaseUrl, publisherName: r.raw("PUBLISHER_DISPLAY_NAME") };
+  return {
+    stateKey,
+    expiryHours: r.int("CONSENT_EXPIRY_HOURS", 1, 24 * 90),
+    reminderHours: r.int("CONSENT_REMINDER_HOURS", 1, 24 * 30),
+    publicBaseUrl,
+    publisherName: r.raw("PUBLISHER_DISPLAY_NAME"),
+  };
 }
 
 function readEndpoints(r: SettingsReader): Pick<AppConfig, "armEndpoint" | "authorityHost" | "outcomeTopicEndpoint"> {
@@ -286,16 +377,22 @@ function readOnboardingQueue(r: SettingsReader): AppConfig["onboardingQueue"] {
   const queueName = r.raw("ONBOARDING_QUEUE_NAME");
   // Service Bus entity names: letters, digits, '.', '-', '_' (and '/'), starting and ending with a letter or digit.
   if (!/^[A-Za-z0-9](?:[A-Za-z0-9._/-]{0,258}[A-Za-z0-9])?$/.test(queueName)) {
-    r.problems.push(`ONBOARDING_QUEUE_NAME must be 1-260 letters, digits, '.', '-', '_' or '/', starting and ending with a letter or digit; got ${quoteForError(queueName)}`);
+    r.problems.push(
+      `ONBOARDING_QUEUE_NAME must be 1-260 letters, digits, '.', '-', '_' or '/', starting and ending with a letter or digit; got ${quoteForError(queueName)}`,
+    );
   }
   const connectionString = r.raw("ServiceBusConnection");
   if (connectionString) {
-    if (!/(^|;)\s*Endpoint=sb:\/\//i.test(connectionString)) r.problems.push("ServiceBusConnection must be a Service Bus connection string (Endpoint=sb://...;SharedAccessKeyName=...;SharedAccessKey=...)");
+    if (!/(^|;)\s*Endpoint=sb:\/\//i.test(connectionString))
+      r.problems.push("ServiceBusConnection must be a Service Bus connection string (Endpoint=sb://...;SharedAccessKeyName=...;SharedAccessKey=...)");
     return { queueName, connection: { connectionString } };
   }
   const namespace = r.env["ServiceBusConnection__fullyQualifiedNamespace"]?.trim();
   if (namespace) {
-    if (!/^[A-Za-z0-9.-]+$/.test(namespace)) r.problems.push(`ServiceBusConnection__fullyQualifiedNamespace must be a host name like mynamespace.servicebus.windows.net; got ${quoteForError(namespace)}`);
+    if (!/^[A-Za-z0-9.-]+$/.test(namespace))
+      r.problems.push(
+        `ServiceBusConnection__fullyQualifiedNamespace must be a host name like mynamespace.servicebus.windows.net; got ${quoteForError(namespace)}`,
+      );
     return { queueName, connection: { fullyQualifiedNamespace: namespace } };
   }
   return { queueName, connection: undefined };
@@ -316,7 +413,8 @@ function readStorage(r: SettingsReader): TableStorage {
 function readTables(r: SettingsReader, tables: TableStorage): Pick<AppConfig, "audit" | "registry"> {
   const tableName = (name: "AUDIT_TABLE_NAME" | "REGISTRY_TABLE_NAME"): string => {
     const value = r.raw(name);
-    if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(value)) r.problems.push(`${name} must be 3-63 letters and digits, starting with a letter; got ${quoteForError(value)}`);
+    if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(value))
+      r.problems.push(`${name} must be 3-63 letters and digits, starting with a letter; got ${quoteForError(value)}`);
     return value;
   };
   return { audit: { tableName: tableName("AUDIT_TABLE_NAME"), ...tables }, registry: { tableName: tableName("REGISTRY_TABLE_NAME"), ...tables } };
@@ -324,7 +422,8 @@ function readTables(r: SettingsReader, tables: TableStorage): Pick<AppConfig, "a
 
 /** Rules between settings of different groups, checked once each group is read. */
 function checkAcrossSettings(config: AppConfig, problems: string[]): void {
-  if (config.audit.tableName.toLowerCase() === config.registry.tableName.toLowerCase()) problems.push("AUDIT_TABLE_NAME and REGISTRY_TABLE_NAME must name different tables");
+  if (config.audit.tableName.toLowerCase() === config.registry.tableName.toLowerCase())
+    problems.push("AUDIT_TABLE_NAME and REGISTRY_TABLE_NAME must name different tables");
   if (config.clientSecret && !config.clientId) problems.push("AZURE_CLIENT_SECRET is set but AZURE_CLIENT_ID is empty: a secret needs the app's client id");
   if (config.polling.minSeconds > config.polling.maxSeconds) {
     problems.push("REPLICATION_POLL_MIN_SECONDS must not exceed REPLICATION_POLL_MAX_SECONDS");

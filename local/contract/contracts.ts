@@ -73,7 +73,12 @@ function resourceFamily(namespace: string, types: readonly string[], scope: "sub
 /** The namespace after the last `/providers/` (lower case): the provider that serves the URL. */
 function lastProviderNamespace(p: string): string | undefined {
   const i = p.toLowerCase().lastIndexOf("/providers/");
-  return i < 0 ? undefined : p.slice(i + "/providers/".length).split("/")[0]?.toLowerCase();
+  return i < 0
+    ? undefined
+    : p
+        .slice(i + "/providers/".length)
+        .split("/")[0]
+        ?.toLowerCase();
 }
 
 const isMonitorPoll = (q: URLSearchParams): boolean => (q.get("monitor") ?? "").toLowerCase() === "true";
@@ -102,7 +107,10 @@ export function galleryContract(specRoot: string): SpecContract {
     apiVersion: GALLERY_API_VERSION,
     mappedApiVersions: [SDK_GALLERY_API_VERSION],
     covers: (p) => galleryResources(p) || galleryLocationViews(p),
-    probe: { url: `/subscriptions/0/resourceGroups/rg/providers/Microsoft.Compute/galleries/g?api-version=${GALLERY_API_VERSION}`, operationId: "Galleries_Get" },
+    probe: {
+      url: `/subscriptions/0/resourceGroups/rg/providers/Microsoft.Compute/galleries/g?api-version=${GALLERY_API_VERSION}`,
+      operationId: "Galleries_Get",
+    },
   };
 }
 
@@ -125,7 +133,10 @@ export function authorizationContract(specRoot: string): SpecContract {
     apiVersion: AUTHORIZATION_API_VERSION,
     mappedApiVersions: [],
     covers: (p) => lastProviderNamespace(p) === "microsoft.authorization",
-    probe: { url: `/subscriptions/0/resourcegroups/rg/providers/Microsoft.Authorization/permissions?api-version=${AUTHORIZATION_API_VERSION}`, operationId: "Permissions_ListForResourceGroup" },
+    probe: {
+      url: `/subscriptions/0/resourcegroups/rg/providers/Microsoft.Authorization/permissions?api-version=${AUTHORIZATION_API_VERSION}`,
+      operationId: "Permissions_ListForResourceGroup",
+    },
   };
 }
 
@@ -153,7 +164,10 @@ export function computeContract(specRoot: string): SpecContract {
     // hardwareProfile.vmSize: the swagger calls its size list deprecated (use the sizes APIs); real
     // sizes such as Standard_D2s_v5 are not in it, so this one enum stays extensible.
     openEnums: ["VirtualMachineSizeTypes"],
-    probe: { url: `/subscriptions/0/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/s/virtualMachines/0?api-version=${COMPUTE_API_VERSION}`, operationId: "VirtualMachineScaleSetVMs_Get" },
+    probe: {
+      url: `/subscriptions/0/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/s/virtualMachines/0?api-version=${COMPUTE_API_VERSION}`,
+      operationId: "VirtualMachineScaleSetVMs_Get",
+    },
   };
 }
 
@@ -185,7 +199,10 @@ export function networkContract(specRoot: string): SpecContract {
         reason: "real NIC answers carry it, but no NetworkRP swagger defines it (not even 2026-01-01: @azure/arm-network 39 has no such property)",
       },
     ],
-    probe: { url: `/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s?api-version=${NETWORK_API_VERSION}`, operationId: "Subnets_Get" },
+    probe: {
+      url: `/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s?api-version=${NETWORK_API_VERSION}`,
+      operationId: "Subnets_Get",
+    },
   };
 }
 
@@ -194,7 +211,10 @@ export function networkContract(specRoot: string): SpecContract {
 
 export const OPERATION_STATUS_SWAGGER = "local/contract/operationStatus.json";
 export const OPERATION_STATUS_API_VERSION = "2000-01-01";
-const STATUS_POLL = new RegExp(String.raw`${SUB}/providers/(?:Microsoft\.Compute/locations/[^/]+/(?:capsOperations|operations)|Microsoft\.Network/locations/[^/]+/operations)/[^/]+$`, "i");
+const STATUS_POLL = new RegExp(
+  String.raw`${SUB}/providers/(?:Microsoft\.Compute/locations/[^/]+/(?:capsOperations|operations)|Microsoft\.Network/locations/[^/]+/operations)/[^/]+$`,
+  "i",
+);
 
 /**
  * Azure-AsyncOperation polls of Compute (`capsOperations`, `operations`) and Network (`operations`),
@@ -209,7 +229,10 @@ export function operationStatusContract(root: string): SpecContract {
     apiVersion: OPERATION_STATUS_API_VERSION,
     mappedApiVersions: "any",
     covers: (p, q) => STATUS_POLL.test(p) && !isMonitorPoll(q),
-    probe: { url: `/subscriptions/0/providers/Microsoft.Compute/locations/westeurope/capsOperations/1?api-version=${OPERATION_STATUS_API_VERSION}`, operationId: "ComputeCapsOperations_GetStatus" },
+    probe: {
+      url: `/subscriptions/0/providers/Microsoft.Compute/locations/westeurope/capsOperations/1?api-version=${OPERATION_STATUS_API_VERSION}`,
+      operationId: "ComputeCapsOperations_GetStatus",
+    },
   };
 }
 
@@ -220,7 +243,8 @@ export const UNCOVERED_FAMILIES: readonly UncoveredFamily[] = [
   {
     name: "Location polls (monitor=true, Network operationResults)",
     reason: "answered with the originating operation's result, which no spec ties to the poll URL",
-    matches: (p, q) => (STATUS_POLL.test(p) && isMonitorPoll(q)) || new RegExp(`${SUB}/providers/Microsoft\\.Network/locations/[^/]+/operationResults/[^/]+$`, "i").test(p),
+    matches: (p, q) =>
+      (STATUS_POLL.test(p) && isMonitorPoll(q)) || new RegExp(`${SUB}/providers/Microsoft\\.Network/locations/[^/]+/operationResults/[^/]+$`, "i").test(p),
   },
 ];
 

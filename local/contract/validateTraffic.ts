@@ -289,10 +289,16 @@ class OavContractValidator implements ContractValidator {
     const emptyAccepted = exchange.status === 202 && resBody === undefined && resHeaders["content-type"] === undefined;
     const skippedResponse = result.responseValidationResult === result.requestValidationResult; // the request matched no operation
     const toleratedRules = this.contract.toleratedResponseIssues ?? [];
-    const tolerated = skippedResponse ? [] : result.responseValidationResult.errors.filter((i) => isTolerated(i, toleratedRules)).map((i) => describeIssue("response", i));
+    const tolerated = skippedResponse
+      ? []
+      : result.responseValidationResult.errors.filter((i) => isTolerated(i, toleratedRules)).map((i) => describeIssue("response", i));
     const res: SideOutcome = skippedResponse
       ? { ok: req.ok, errors: [] }
-      : sideOutcome("response", result.responseValidationResult, (i) => !(emptyAccepted && i.code === "INVALID_CONTENT_TYPE") && !isTolerated(i, toleratedRules));
+      : sideOutcome(
+          "response",
+          result.responseValidationResult,
+          (i) => !(emptyAccepted && i.code === "INVALID_CONTENT_TYPE") && !isTolerated(i, toleratedRules),
+        );
 
     const opId = result.requestValidationResult.operationInfo.operationId;
     const errors = [...new Set([...req.errors, ...res.errors])];

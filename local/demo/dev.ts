@@ -21,7 +21,14 @@ async function main(): Promise<void> {
   const event = JSON.stringify([versionWriteEvent(versionId)]);
   const key = world.host.functionKey;
   const consumer = CONSUMERS[0];
-  const onboarding = JSON.stringify({ schema: "onboarding/v1", requestId: "6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7", tenantId: consumer.tenantId, displayName: consumer.name, mode: "direct", galleries: [GALLERY_ID] });
+  const onboarding = JSON.stringify({
+    schema: "onboarding/v1",
+    requestId: "6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7",
+    tenantId: consumer.tenantId,
+    displayName: consumer.name,
+    mode: "direct",
+    galleries: [GALLERY_ID],
+  });
   console.log(`gallery-share dev world (simulated time ${SPEED}x, durable engine: ${ENGINE === "dtfx" ? "the real Durable extension and DTFx" : "the local host's runner"})
   local Functions host : ${world.host.baseUrl}   (function key: ${key})
   emulator (ARM, Entra): ${world.emulator.url}   (CA file: ${world.emulator.caFile})
@@ -30,7 +37,10 @@ async function main(): Promise<void> {
   app identity         : managed identity ${world.identity.clientId} (object id ${world.identity.objectId})
                          from ${world.settings.IDENTITY_ENDPOINT}; in other tenants app ${world.appId}
                          through its federated identity credential (no secret)
-  functions            : ${world.host.registeredFunctions().map((f) => `${f.name} (${f.trigger})`).join(", ")}
+  functions            : ${world.host
+    .registeredFunctions()
+    .map((f) => `${f.name} (${f.trigger})`)
+    .join(", ")}
 
 A version ${version} of ${PUBLISHER.image} is replicating now. Try:
 
@@ -56,6 +66,6 @@ Ctrl+C stops everything.`);
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.stack ?? err.message : String(err));
+  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
   process.exit(1);
 });

@@ -14,7 +14,17 @@ import type { PublishResult, PublishStatus } from "../../src/orchestrations/publ
 import { WallClock } from "../clock";
 import { CONSUMERS, GALLERY_ID, OUTCOME_TOPIC, PUBLISHER, startWorld, versionWriteEvent, type World } from "../fixtures/world";
 import { callsByKind, formatDuration, progressBar } from "./report";
-import { DemoFailure, NEW_TENANTS, checkReach, offboardDirectTenant, onboardNewTenants, onboardingWorldOptions, seedNewTenants, showTenants, showWorkloads } from "./onboardingDemo";
+import {
+  DemoFailure,
+  NEW_TENANTS,
+  checkReach,
+  offboardDirectTenant,
+  onboardNewTenants,
+  onboardingWorldOptions,
+  seedNewTenants,
+  showTenants,
+  showWorkloads,
+} from "./onboardingDemo";
 
 const SPEED = Number(process.env.DEMO_SPEED ?? "240");
 // Home region first, then the others in parallel: complete after 12 + 31 = 43 simulated minutes.
@@ -26,7 +36,8 @@ const NEXT_VERSION = "1.5.0";
 /** Real-time limit of each wait for the app (an orchestration, a consent link). */
 const STEP_LIMIT_MS = 60_000;
 
-const tenantName = (id: string): string => CONSUMERS.find((c) => c.tenantId === id.toLowerCase())?.name ?? NEW_TENANTS.find((t) => t.tenantId === id.toLowerCase())?.name ?? id;
+const tenantName = (id: string): string =>
+  CONSUMERS.find((c) => c.tenantId === id.toLowerCase())?.name ?? NEW_TENANTS.find((t) => t.tenantId === id.toLowerCase())?.name ?? id;
 
 interface Watched {
   readonly instanceId: string;
@@ -40,7 +51,9 @@ async function publishAndWatch(world: World, clock: WallClock, version: string, 
   const tty = process.stdout.isTTY === true;
   const simStart = clock.now();
   const versionId = world.publishVersion(version, { regionMinutes });
-  const others = Object.entries(regionMinutes).filter(([r]) => r !== PUBLISHER.location).map(([, m]) => m);
+  const others = Object.entries(regionMinutes)
+    .filter(([r]) => r !== PUBLISHER.location)
+    .map(([, m]) => m);
   const completesAt = simStart + ((regionMinutes[PUBLISHER.location] ?? 0) + Math.max(0, ...others)) * 60_000;
   console.log(`Published ${PUBLISHER.image} ${version}, replicating to ${Object.keys(regionMinutes).join(", ")}`);
   const delivered = await world.deliver([versionWriteEvent(versionId)]);
@@ -53,8 +66,11 @@ async function publishAndWatch(world: World, clock: WallClock, version: string, 
     const s = world.host.durable.getStatus(instanceId);
     const custom = s?.customStatus as PublishStatus | undefined;
     const elapsed = formatDuration(clock.now() - simStart);
-    const out = [`[${elapsed} simulated] ${s?.runtimeStatus ?? "Pending"} / ${custom?.step ?? "starting"}; replication reads: ${custom?.replication.reads ?? 0}${custom?.replication.nextReadAt ? `, next read at +${formatDuration(Date.parse(custom.replication.nextReadAt) - simStart)}` : ""}`];
-    for (const r of custom?.replication.regions ?? []) out.push(`  ${r.region.padEnd(14)} ${progressBar(r.progress)} ${String(r.progress).padStart(3)}% ${r.state}`);
+    const out = [
+      `[${elapsed} simulated] ${s?.runtimeStatus ?? "Pending"} / ${custom?.step ?? "starting"}; replication reads: ${custom?.replication.reads ?? 0}${custom?.replication.nextReadAt ? `, next read at +${formatDuration(Date.parse(custom.replication.nextReadAt) - simStart)}` : ""}`,
+    ];
+    for (const r of custom?.replication.regions ?? [])
+      out.push(`  ${r.region.padEnd(14)} ${progressBar(r.progress)} ${String(r.progress).padStart(3)}% ${r.state}`);
     if (tty && lines > 0) process.stdout.write(`\x1b[${lines}A\x1b[0J`);
     process.stdout.write(`${out.join("\n")}\n`);
     lines = out.length;
@@ -79,7 +95,10 @@ async function auditLines(world: World, version: string): Promise<Array<{ target
   const audit = await readAuditRows(world.settings, GALLERY_ID);
   return audit
     .filter((row) => row.rowKey.split("|")[1] === version)
-    .map((row) => ({ targetId: row.targetId, line: `  ${row.targetKind} ${tenantName(row.targetId).padEnd(10)} ${row.result.padEnd(15)} ${PUBLISHER.gallery}/${row.rowKey.split("|").slice(0, 2).join(" ")}` }));
+    .map((row) => ({
+      targetId: row.targetId,
+      line: `  ${row.targetKind} ${tenantName(row.targetId).padEnd(10)} ${row.result.padEnd(15)} ${PUBLISHER.gallery}/${row.rowKey.split("|").slice(0, 2).join(" ")}`,
+    }));
 }
 
 async function main(): Promise<number> {
@@ -94,7 +113,9 @@ async function main(): Promise<number> {
     console.log(`  local Functions host   ${world.host.baseUrl}`);
     console.log(`  Azurite (audit table)  ${world.azurite.tableEndpoint}`);
     console.log(`  publisher: gallery ${PUBLISHER.gallery} in ${PUBLISHER.resourceGroup} (tenant ${PUBLISHER.tenantId})`);
-    console.log(`  app identity: managed identity ${world.identity.clientId} (IDENTITY_ENDPOINT ${world.settings.IDENTITY_ENDPOINT}); elsewhere app ${world.appId} via its federated credential, no secret`);
+    console.log(
+      `  app identity: managed identity ${world.identity.clientId} (IDENTITY_ENDPOINT ${world.settings.IDENTITY_ENDPOINT}); elsewhere app ${world.appId} via its federated credential, no secret`,
+    );
     console.log(`  consumers: ${CONSUMERS.map((c) => `${c.name} (${c.tenantId})`).join(", ")}`);
     console.log(`  to onboard later: ${NEW_TENANTS.map((t) => `${t.name} (${t.mode})`).join(", ")}\n`);
 
@@ -110,7 +131,9 @@ async function main(): Promise<number> {
     for (const row of audit) console.log(row.line);
     console.log(`\nOutcome events received by the topic: ${events.map((e) => e.type).join(", ") || "none"}`);
     console.log(`Elapsed: ${formatDuration(simElapsed)} simulated, ${((Date.now() - realStart) / 1000).toFixed(1)} s real`);
-    console.log(`Replication: completed at +${formatDuration(first.completesAt - first.simStart)}, detected at +${formatDuration(Date.parse(outcome.replicationDetectedAt) - first.simStart)} (${Math.round((Date.parse(outcome.replicationDetectedAt) - first.completesAt) / 1000)} s late) after ${outcome.replicationReads} reads`);
+    console.log(
+      `Replication: completed at +${formatDuration(first.completesAt - first.simStart)}, detected at +${formatDuration(Date.parse(outcome.replicationDetectedAt) - first.simStart)} (${Math.round((Date.parse(outcome.replicationDetectedAt) - first.completesAt) / 1000)} s late) after ${outcome.replicationReads} reads`,
+    );
     console.log(`Share calls: ${outcome.shareCalls}`);
     const everyone = CONSUMERS.every((c) => audit.some((r) => r.targetId === c.tenantId));
     if (!everyone) throw new DemoFailure(`not every consumer has an audit row for ${VERSION}`);
@@ -120,7 +143,10 @@ async function main(): Promise<number> {
     await onboardNewTenants(world, (line) => console.log(line), STEP_LIMIT_MS);
     console.log("");
     const onboarded = await showTenants(world, "Tenants after onboarding", (line) => console.log(line));
-    if (!(onboarded.length === NEW_TENANTS.length && onboarded.every((t) => t.state === "active"))) throw new DemoFailure(`expected ${NEW_TENANTS.length} active tenants, the registry has ${onboarded.map((t) => `${t.displayName} ${t.state}`).join(", ")}`);
+    if (!(onboarded.length === NEW_TENANTS.length && onboarded.every((t) => t.state === "active")))
+      throw new DemoFailure(
+        `expected ${NEW_TENANTS.length} active tenants, the registry has ${onboarded.map((t) => `${t.displayName} ${t.state}`).join(", ")}`,
+      );
     const built = showWorkloads(onboarded, "VMs and scale sets the app built in the customers' tenants", (line) => console.log(line));
     if (!built.every((x) => x.workload.imageVersion.endsWith(`/versions/${VERSION}`))) throw new DemoFailure(`not every VM and scale set runs ${VERSION}`);
 
@@ -130,7 +156,9 @@ async function main(): Promise<number> {
     if (next.status.runtimeStatus !== "Completed") return 1;
     const nextOutcome = next.status.output as PublishResult;
     const targets = [...nextOutcome.added.tenantIds, ...nextOutcome.alreadyShared.tenantIds];
-    console.log(`Share targets of ${NEXT_VERSION}: tenants ${targets.map(tenantName).join(", ")} (${nextOutcome.added.tenantIds.length} added, ${nextOutcome.alreadyShared.tenantIds.length} already shared; ${nextOutcome.shareCalls} share calls)`);
+    console.log(
+      `Share targets of ${NEXT_VERSION}: tenants ${targets.map(tenantName).join(", ")} (${nextOutcome.added.tenantIds.length} added, ${nextOutcome.alreadyShared.tenantIds.length} already shared; ${nextOutcome.shareCalls} share calls)`,
+    );
     const direct = NEW_TENANTS.find((t) => t.mode === "direct")!;
     if (!targets.includes(direct.tenantId)) throw new DemoFailure(`${direct.name} (direct) is not among the share targets of ${NEXT_VERSION}`);
     const nextAudit = await auditLines(world, NEXT_VERSION);
@@ -139,8 +167,11 @@ async function main(): Promise<number> {
     console.log(`How the onboarded tenants get to ${NEXT_VERSION}:`);
     await checkReach(world, NEXT_VERSION, (line) => console.log(line));
     const moved = nextOutcome.workloads;
-    console.log(`VMs and scale sets moved to ${NEXT_VERSION}: ${moved ? `${moved.succeeded} of ${moved.total} (${moved.failed} failed, at most ${moved.maxInFlight} at once)` : "none"}`);
-    if (!moved || moved.failed > 0 || moved.succeeded !== built.length) throw new DemoFailure(`expected all ${built.length} VMs and scale sets moved to ${NEXT_VERSION}: ${JSON.stringify(moved)}`);
+    console.log(
+      `VMs and scale sets moved to ${NEXT_VERSION}: ${moved ? `${moved.succeeded} of ${moved.total} (${moved.failed} failed, at most ${moved.maxInFlight} at once)` : "none"}`,
+    );
+    if (!moved || moved.failed > 0 || moved.succeeded !== built.length)
+      throw new DemoFailure(`expected all ${built.length} VMs and scale sets moved to ${NEXT_VERSION}: ${JSON.stringify(moved)}`);
 
     // 4. The direct tenant leaves.
     console.log(`\nOffboarding ${direct.name} (POST /api/offboarding -> Service Bus queue -> offboardTenant):`);
@@ -150,9 +181,11 @@ async function main(): Promise<number> {
     const end = await showTenants(world, "Tenants at the end", (line) => console.log(line));
     const expected = NEW_TENANTS.map((t) => `${t.name}:${t.mode === "direct" ? "offboarded" : "active"}`).sort();
     const actual = end.map((t) => `${t.displayName}:${t.state}`).sort();
-    if (JSON.stringify(actual) !== JSON.stringify(expected)) throw new DemoFailure(`expected tenants ${expected.join(", ")} at the end, the registry has ${actual.join(", ")}`);
+    if (JSON.stringify(actual) !== JSON.stringify(expected))
+      throw new DemoFailure(`expected tenants ${expected.join(", ")} at the end, the registry has ${actual.join(", ")}`);
     const running = showWorkloads(end, "VMs and scale sets in the customers' tenants", (line) => console.log(line));
-    if (!running.every((x) => x.workload.imageVersion.endsWith(`/versions/${NEXT_VERSION}`) && x.workload.provisioningState === "Succeeded")) throw new DemoFailure(`not every VM and scale set runs ${NEXT_VERSION}`);
+    if (!running.every((x) => x.workload.imageVersion.endsWith(`/versions/${NEXT_VERSION}`) && x.workload.provisioningState === "Succeeded"))
+      throw new DemoFailure(`not every VM and scale set runs ${NEXT_VERSION}`);
     const allEvents = world.emulator.control.receivedEvents(OUTCOME_TOPIC) as Array<{ type: string }>;
     const eventCounts = new Map<string, number>();
     for (const e of allEvents) eventCounts.set(e.type, (eventCounts.get(e.type) ?? 0) + 1);
@@ -171,7 +204,7 @@ main().then(
   (code) => process.exit(code),
   (err: unknown) => {
     if (err instanceof DemoFailure) console.error(`\nDemo FAILED: ${err.message}`);
-    else console.error(err instanceof Error ? err.stack ?? err.message : String(err));
+    else console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
     process.exit(1);
   },
 );

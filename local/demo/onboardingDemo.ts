@@ -46,9 +46,33 @@ export interface NewTenant {
 
 /** The tenants the demo onboards, one per mode; the direct one is offboarded at the end. */
 export const NEW_TENANTS: readonly NewTenant[] = [
-  { name: "Woodgrove", mode: "direct", tenantId: "4e7a0b3d-5f82-4b46-8b9d-3a6f1c4e5d44", subscriptionId: "6b7c8d9e-0f1a-4b2c-9d3e-4f5a6b7c8d54", resourceGroup: "rg-woodgrove-vms", location: "westeurope", requestId: "0a1b2c3d-0000-4000-8000-000000000001" },
-  { name: "Adatum", mode: "rbac", tenantId: "5f8b1c4e-6a93-4c57-9cae-4b7a2d5f6e45", subscriptionId: "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c55", resourceGroup: "rg-adatum-apps", location: "westeurope", requestId: "0a1b2c3d-0000-4000-8000-000000000002" },
-  { name: "Litware", mode: "principal", tenantId: "6a9c2d5f-7ba4-4d68-8dbf-5c8b3e6a7f46", subscriptionId: "4f5a6b7c-8d9e-4f0a-9b1c-2d3e4f5a6b56", resourceGroup: "rg-litware-vms", location: "westeurope", requestId: "0a1b2c3d-0000-4000-8000-000000000003" },
+  {
+    name: "Woodgrove",
+    mode: "direct",
+    tenantId: "4e7a0b3d-5f82-4b46-8b9d-3a6f1c4e5d44",
+    subscriptionId: "6b7c8d9e-0f1a-4b2c-9d3e-4f5a6b7c8d54",
+    resourceGroup: "rg-woodgrove-vms",
+    location: "westeurope",
+    requestId: "0a1b2c3d-0000-4000-8000-000000000001",
+  },
+  {
+    name: "Adatum",
+    mode: "rbac",
+    tenantId: "5f8b1c4e-6a93-4c57-9cae-4b7a2d5f6e45",
+    subscriptionId: "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c55",
+    resourceGroup: "rg-adatum-apps",
+    location: "westeurope",
+    requestId: "0a1b2c3d-0000-4000-8000-000000000002",
+  },
+  {
+    name: "Litware",
+    mode: "principal",
+    tenantId: "6a9c2d5f-7ba4-4d68-8dbf-5c8b3e6a7f46",
+    subscriptionId: "4f5a6b7c-8d9e-4f0a-9b1c-2d3e4f5a6b56",
+    resourceGroup: "rg-litware-vms",
+    location: "westeurope",
+    requestId: "0a1b2c3d-0000-4000-8000-000000000003",
+  },
 ];
 export const OFFBOARD_REQUEST_ID = "0a1b2c3d-0000-4000-8000-0000000000f1";
 /** The B2B guest of the publisher tenant that principal mode gives Reader (a user object there, as the invitation creates). */
@@ -56,10 +80,14 @@ export const GUEST_OBJECT_ID = "0e1f2a3b-0000-4000-8000-00000000a001";
 export const PUBLISHER_DISPLAY_NAME = "Contoso Images";
 /** The customers' public SSH key for the VMs the app builds (a public key: not a secret). */
 const SSH_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHk4sZ1Xb7Dd1t5p3F5m0lqXQ7rJ1v6y0QwY0b7kq9Xs ops@customer";
-const subnetOf = (t: NewTenant): string => `/subscriptions/${t.subscriptionId}/resourceGroups/${t.resourceGroup}/providers/Microsoft.Network/virtualNetworks/vnet-apps/subnets/default`;
+const subnetOf = (t: NewTenant): string =>
+  `/subscriptions/${t.subscriptionId}/resourceGroups/${t.resourceGroup}/providers/Microsoft.Network/virtualNetworks/vnet-apps/subnets/default`;
 
 /** World settings and roles onboarding needs: a key signing consent links, and the right to assign Reader (principal mode). */
-export function onboardingWorldOptions(): { settings: { CONSENT_STATE_KEY: string; PUBLISHER_DISPLAY_NAME: string }; publisherRoles: ["Reader", "Compute Gallery Sharing Admin", "User Access Administrator"] } {
+export function onboardingWorldOptions(): {
+  settings: { CONSENT_STATE_KEY: string; PUBLISHER_DISPLAY_NAME: string };
+  publisherRoles: ["Reader", "Compute Gallery Sharing Admin", "User Access Administrator"];
+} {
   return {
     settings: { CONSENT_STATE_KEY: randomBytes(32).toString("base64"), PUBLISHER_DISPLAY_NAME },
     publisherRoles: ["Reader", "Compute Gallery Sharing Admin", "User Access Administrator"],
@@ -134,7 +162,9 @@ async function finished(world: World, instanceId: string, limitMs: number): Prom
     const r = await api<StatusBody>(world, "GET", `status/${instanceId}`);
     if (r.status === 404) return { seen: "not started yet (404)" };
     if (r.status !== 200) return { seen: `HTTP ${r.status}` };
-    return ["Completed", "Failed", "Terminated"].includes(r.body.runtimeStatus) ? { value: r.body, seen: r.body.runtimeStatus } : { seen: r.body.runtimeStatus };
+    return ["Completed", "Failed", "Terminated"].includes(r.body.runtimeStatus)
+      ? { value: r.body, seen: r.body.runtimeStatus }
+      : { seen: r.body.runtimeStatus };
   });
 }
 
@@ -147,8 +177,21 @@ function onboardingRequest(t: NewTenant): Record<string, unknown> {
   if (t.mode === "principal") return { ...base, principal: { objectId: GUEST_OBJECT_ID, type: "User" } };
   // direct: shared with the whole tenant; `consumer` makes the app check the share from Woodgrove's side.
   // Both ask for a canary VM on the newest version; Adatum also for a scale set of two.
-  const vm = { image: PUBLISHER.image, version: "latest", size: "Standard_B2s", subnetId: subnetOf(t), adminUsername: "azureuser", sshPublicKey: SSH_PUBLIC_KEY, updateOnPublish: true };
-  return { ...base, consumer, vm, ...(t.mode === "rbac" ? { vmss: { ...vm, size: "Standard_D2s_v5", instanceCount: 2, orchestrationMode: "Uniform", upgradePolicy: "Automatic" } } : {}) };
+  const vm = {
+    image: PUBLISHER.image,
+    version: "latest",
+    size: "Standard_B2s",
+    subnetId: subnetOf(t),
+    adminUsername: "azureuser",
+    sshPublicKey: SSH_PUBLIC_KEY,
+    updateOnPublish: true,
+  };
+  return {
+    ...base,
+    consumer,
+    vm,
+    ...(t.mode === "rbac" ? { vmss: { ...vm, size: "Standard_D2s_v5", instanceCount: 2, orchestrationMode: "Uniform", upgradePolicy: "Automatic" } } : {}),
+  };
 }
 
 /** What a browser does with a link: GETs it and follows redirects, sending nothing it was not given. `onRedirect` sees each hop. */
@@ -176,7 +219,8 @@ async function consentAsCustomer(world: World, t: NewTenant, say: (line: string)
   const consent = await until(`${t.name}'s consent link in ${instanceId}'s custom status`, limitMs, async () => {
     const r = await api<StatusBody>(world, "GET", `status/${instanceId}`);
     if (r.status !== 200) return { seen: `HTTP ${r.status}` };
-    if (["Completed", "Failed", "Terminated"].includes(r.body.runtimeStatus)) throw new DemoFailure(`${instanceId} is ${r.body.runtimeStatus} before asking for consent: ${JSON.stringify(r.body.output)}`);
+    if (["Completed", "Failed", "Terminated"].includes(r.body.runtimeStatus))
+      throw new DemoFailure(`${instanceId} is ${r.body.runtimeStatus} before asking for consent: ${JSON.stringify(r.body.output)}`);
     const custom = r.body.customStatus as ConsentStatus | null;
     return custom?.consent ? { value: custom.consent, seen: "consent-pending" } : { seen: custom?.step ?? "no step" };
   });
@@ -188,11 +232,16 @@ async function consentAsCustomer(world: World, t: NewTenant, say: (line: string)
   for (const expected of [PUBLISHER_DISPLAY_NAME, t.resourceGroup, PUBLISHER.appId, consent.adminConsentUrl.replace(/&/g, "&amp;")]) {
     check(html.includes(expected), `the consent page does not mention ${expected.length > 60 ? "the admin-consent link" : JSON.stringify(expected)}`);
   }
-  say(`  ${pad(t.name, 10)} consent page ${new URL(consent.consentPageUrl).pathname}: ${page.status}, "${PUBLISHER_DISPLAY_NAME} asks for admin consent", Contributor on ${t.resourceGroup}, expires ${consent.expiresAt.slice(0, 16)}Z`);
+  say(
+    `  ${pad(t.name, 10)} consent page ${new URL(consent.consentPageUrl).pathname}: ${page.status}, "${PUBLISHER_DISPLAY_NAME} asks for admin consent", Contributor on ${t.resourceGroup}, expires ${consent.expiresAt.slice(0, 16)}Z`,
+  );
 
   const link = new URL(consent.adminConsentUrl);
   check(link.pathname === `/${t.tenantId}/v2.0/adminconsent`, `the admin-consent link goes to ${link.pathname}, not to ${t.name}'s v2.0 adminconsent endpoint`);
-  check(link.searchParams.get("client_id") === PUBLISHER.appId, `the admin-consent link names client_id ${link.searchParams.get("client_id")}, not the app ${PUBLISHER.appId}`);
+  check(
+    link.searchParams.get("client_id") === PUBLISHER.appId,
+    `the admin-consent link names client_id ${link.searchParams.get("client_id")}, not the app ${PUBLISHER.appId}`,
+  );
 
   // The administrator accepts at Microsoft; Microsoft sends the browser back to the app's callback.
   // The app checks the role once, right after it hears of the consent, so the administrator grants
@@ -201,17 +250,29 @@ async function consentAsCustomer(world: World, t: NewTenant, say: (line: string)
   let granted = false;
   const landed = await followLikeBrowser(consent.adminConsentUrl, (from, to, status) => {
     const back = new URL(to);
-    say(`  ${pad(t.name, 10)} ${new URL(from).pathname}: ${status} -> ${back.pathname}${back.searchParams.has("admin_consent") ? ` (admin_consent=${back.searchParams.get("admin_consent")})` : back.searchParams.has("error") ? ` (error=${back.searchParams.get("error")})` : ""}`);
+    say(
+      `  ${pad(t.name, 10)} ${new URL(from).pathname}: ${status} -> ${back.pathname}${back.searchParams.has("admin_consent") ? ` (admin_consent=${back.searchParams.get("admin_consent")})` : back.searchParams.has("error") ? ` (error=${back.searchParams.get("error")})` : ""}`,
+    );
     if (granted || back.origin !== new URL(world.host.baseUrl).origin) return;
     const sp = world.emulator.control.servicePrincipalId(PUBLISHER.appId, t.tenantId);
     if (!sp) return;
-    world.emulator.control.addRoleAssignment({ scope: `/subscriptions/${t.subscriptionId}/resourceGroups/${t.resourceGroup}`, principalId: sp, role: "Contributor" });
+    world.emulator.control.addRoleAssignment({
+      scope: `/subscriptions/${t.subscriptionId}/resourceGroups/${t.resourceGroup}`,
+      principalId: sp,
+      role: "Contributor",
+    });
     granted = true;
     say(`  ${pad(t.name, 10)} the administrator grants the app (service principal ${sp}) Contributor on ${t.resourceGroup}`);
   });
   const text = await landed.response.text();
   check(landed.response.status === 200, `the consent callback ${new URL(landed.url).pathname} answered ${landed.response.status}`);
-  check(text.includes("consent recorded"), `the consent callback did not record the consent: ${text.replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").slice(0, 200)}`);
+  check(
+    text.includes("consent recorded"),
+    `the consent callback did not record the consent: ${text
+      .replace(/<[^>]+>/g, " ")
+      .replace(/\s+/g, " ")
+      .slice(0, 200)}`,
+  );
   check(granted, `Microsoft's admin consent did not create the app's service principal in ${t.name}`);
   say(`  ${pad(t.name, 10)} ${new URL(landed.url).pathname}: ${landed.response.status} "consent recorded"`);
 }
@@ -230,13 +291,31 @@ export async function onboardNewTenants(world: World, say: (line: string) => voi
     const status = await finished(world, `onboard-${t.requestId}`, limitMs);
     const output = status.output as OnboardTenantResult | null;
     const request = await api<RequestBody>(world, "GET", `requests/${t.requestId}`);
-    const galleries = (output?.galleries ?? []).map((g) => `${galleryName(g.galleryId)} ${g.result}${g.error ? ` (${g.error.code}: ${g.error.message})` : ""}${g.verification?.visible ? `, ${t.name} sees it in ${t.location}` : ""}`).join("; ");
+    const galleries = (output?.galleries ?? [])
+      .map(
+        (g) =>
+          `${galleryName(g.galleryId)} ${g.result}${g.error ? ` (${g.error.code}: ${g.error.message})` : ""}${g.verification?.visible ? `, ${t.name} sees it in ${t.location}` : ""}`,
+      )
+      .join("; ");
     say(`  ${pad(t.name, 10)} onboardTenant ${status.runtimeStatus}: ${output?.state ?? "?"}, request ${request.body.state}; ${galleries}`);
-    check(status.runtimeStatus === "Completed" && output?.state === "active" && request.body.state === "succeeded", `${t.name} (${t.mode}) was not onboarded: ${JSON.stringify(status.output)}`);
-    check(output.galleries.every((g) => g.result === "granted"), `${t.name} (${t.mode}): not every gallery was granted`);
-    if (t.mode === "direct") check(output.galleries.every((g) => g.verification?.visible === true), `${t.name} does not see the gallery from its own tenant: ${JSON.stringify(output.galleries)}`);
+    check(
+      status.runtimeStatus === "Completed" && output?.state === "active" && request.body.state === "succeeded",
+      `${t.name} (${t.mode}) was not onboarded: ${JSON.stringify(status.output)}`,
+    );
+    check(
+      output.galleries.every((g) => g.result === "granted"),
+      `${t.name} (${t.mode}): not every gallery was granted`,
+    );
+    if (t.mode === "direct")
+      check(
+        output.galleries.every((g) => g.verification?.visible === true),
+        `${t.name} does not see the gallery from its own tenant: ${JSON.stringify(output.galleries)}`,
+      );
     const expected = t.mode === "rbac" ? 2 : t.mode === "direct" ? 1 : 0;
-    check((output.workloads ?? []).length === expected && (output.workloads ?? []).every((w) => w.provisioningState === "Succeeded"), `${t.name} (${t.mode}): expected ${expected} VMs and scale sets built, got ${JSON.stringify(output.workloads ?? [])}`);
+    check(
+      (output.workloads ?? []).length === expected && (output.workloads ?? []).every((w) => w.provisioningState === "Succeeded"),
+      `${t.name} (${t.mode}): expected ${expected} VMs and scale sets built, got ${JSON.stringify(output.workloads ?? [])}`,
+    );
     results.set(t.tenantId, output);
   }
   return results;
@@ -254,7 +333,8 @@ function grantText(g: GrantBody): string {
 
 function grantedText(t: TenantBody): string {
   if (t.grants.length > 0) return t.grants.map(grantText).join("; ");
-  if (t.mode === "rbac" && t.consumer && t.state === "active") return `admin consent; the app holds Contributor on ${t.consumer.resourceGroup} (checked from ${t.displayName})`;
+  if (t.mode === "rbac" && t.consumer && t.state === "active")
+    return `admin consent; the app holds Contributor on ${t.consumer.resourceGroup} (checked from ${t.displayName})`;
   return "no grants";
 }
 
@@ -276,8 +356,15 @@ export async function showTenants(world: World, title: string, say: (line: strin
 }
 
 /** The VMs and scale sets the app built in the customers' tenants, with the image version each runs (GET /api/tenants/{id}). */
-export function showWorkloads(tenants: readonly TenantBody[], title: string, say: (line: string) => void): { kind: "VM" | "scale set"; tenant: string; workload: WorkloadBody }[] {
-  const all = tenants.flatMap((t) => [...t.vms.map((w) => ({ kind: "VM" as const, tenant: t.displayName, workload: w })), ...t.scaleSets.map((w) => ({ kind: "scale set" as const, tenant: t.displayName, workload: w }))]);
+export function showWorkloads(
+  tenants: readonly TenantBody[],
+  title: string,
+  say: (line: string) => void,
+): { kind: "VM" | "scale set"; tenant: string; workload: WorkloadBody }[] {
+  const all = tenants.flatMap((t) => [
+    ...t.vms.map((w) => ({ kind: "VM" as const, tenant: t.displayName, workload: w })),
+    ...t.scaleSets.map((w) => ({ kind: "scale set" as const, tenant: t.displayName, workload: w })),
+  ]);
   const count = (kind: string, one: string, many: string): string => {
     const n = all.filter((x) => x.kind === kind).length;
     return `${n} ${n === 1 ? one : many}`;
@@ -285,8 +372,14 @@ export function showWorkloads(tenants: readonly TenantBody[], title: string, say
   say(`${title}: ${count("VM", "VM", "VMs")}, ${count("scale set", "scale set", "scale sets")}`);
   for (const { kind, tenant, workload: w } of all) {
     const shape = kind === "scale set" ? ` (${w.orchestrationMode}, ${w.instanceCount} instances, ${w.upgradePolicy} upgrades)` : "";
-    const image = w.imageVersion.split("/").slice(-3).filter((_, i) => i !== 1).join(" ");
-    say(`  ${pad(tenant, 10)} ${pad(kind, 9)} ${pad(w.resourceId.split("/").pop() ?? "", 17)} ${image}  ${w.provisioningState}${w.error ? ` (${w.error.code}: ${w.error.message})` : ""}${shape}${w.updateOnPublish ? ", follows new versions" : ""}`);
+    const image = w.imageVersion
+      .split("/")
+      .slice(-3)
+      .filter((_, i) => i !== 1)
+      .join(" ");
+    say(
+      `  ${pad(tenant, 10)} ${pad(kind, 9)} ${pad(w.resourceId.split("/").pop() ?? "", 17)} ${image}  ${w.provisioningState}${w.error ? ` (${w.error.code}: ${w.error.message})` : ""}${shape}${w.updateOnPublish ? ", follows new versions" : ""}`,
+    );
   }
   return all;
 }
@@ -297,7 +390,9 @@ export function showWorkloads(tenants: readonly TenantBody[], title: string, say
 /** GET on ARM with a token for `principal`, as that principal's own tooling would; returns the status. */
 async function armGetAs(world: World, principal: { tenantId: string; appId?: string; objectId?: string }, path: string): Promise<number> {
   const token = world.emulator.control.issueToken({ ...principal, scope: "https://management.azure.com/.default" });
-  const response = await fetch(`${world.settings.ARM_ENDPOINT}${path}${path.includes("?") ? "&" : "?"}api-version=2025-12-03`, { headers: { authorization: `Bearer ${token}` } });
+  const response = await fetch(`${world.settings.ARM_ENDPOINT}${path}${path.includes("?") ? "&" : "?"}api-version=2025-12-03`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
   await response.arrayBuffer();
   return response.status;
 }
@@ -313,9 +408,21 @@ export async function checkReach(world: World, version: string, say: (line: stri
   const rbac = byMode("rbac");
   const principal = byMode("principal");
   const reads: Array<[NewTenant, string, number]> = [
-    [direct, `reads ${version} as itself (the app in ${direct.name}, sharedGalleries in ${direct.location})`, await armGetAs(world, { tenantId: direct.tenantId, appId: PUBLISHER.appId }, sharedVersionPath(direct, version))],
-    [rbac, `the app reads ${version} for ${rbac.name} with its publisher-tenant token (what a VM create in ${rbac.resourceGroup} sends)`, await armGetAs(world, { tenantId: PUBLISHER.tenantId, appId: PUBLISHER.appId }, imageVersionId(version))],
-    [principal, `the guest user reads ${version} (Reader on ${PUBLISHER.gallery})`, await armGetAs(world, { tenantId: PUBLISHER.tenantId, objectId: GUEST_OBJECT_ID }, imageVersionId(version))],
+    [
+      direct,
+      `reads ${version} as itself (the app in ${direct.name}, sharedGalleries in ${direct.location})`,
+      await armGetAs(world, { tenantId: direct.tenantId, appId: PUBLISHER.appId }, sharedVersionPath(direct, version)),
+    ],
+    [
+      rbac,
+      `the app reads ${version} for ${rbac.name} with its publisher-tenant token (what a VM create in ${rbac.resourceGroup} sends)`,
+      await armGetAs(world, { tenantId: PUBLISHER.tenantId, appId: PUBLISHER.appId }, imageVersionId(version)),
+    ],
+    [
+      principal,
+      `the guest user reads ${version} (Reader on ${PUBLISHER.gallery})`,
+      await armGetAs(world, { tenantId: PUBLISHER.tenantId, objectId: GUEST_OBJECT_ID }, imageVersionId(version)),
+    ],
   ];
   for (const [t, what, status] of reads) {
     say(`  ${pad(t.name, 10)} ${pad(t.mode, 9)} ${what}: ${status}`);
@@ -330,11 +437,20 @@ export async function checkReach(world: World, version: string, say: (line: stri
 async function sharedTenants(): Promise<string[]> {
   const compute = createServices(loadConfig(process.env)).arm.compute(PUBLISHER.subscriptionId);
   const gallery = await compute.galleries.get(PUBLISHER.resourceGroup, PUBLISHER.gallery, { expand: "SharingProfile/Groups" });
-  return (gallery.sharingProfile?.groups ?? []).filter((g) => g.type === "AADTenants").flatMap((g) => g.ids ?? []).map((x) => x.toLowerCase());
+  return (gallery.sharingProfile?.groups ?? [])
+    .filter((g) => g.type === "AADTenants")
+    .flatMap((g) => g.ids ?? [])
+    .map((x) => x.toLowerCase());
 }
 
 /** Offboards the direct-mode tenant through POST /api/offboarding and shows that its access is gone. */
-export async function offboardDirectTenant(world: World, version: string, nameOfTenant: (id: string) => string, say: (line: string) => void, limitMs: number): Promise<void> {
+export async function offboardDirectTenant(
+  world: World,
+  version: string,
+  nameOfTenant: (id: string) => string,
+  say: (line: string) => void,
+  limitMs: number,
+): Promise<void> {
   const t = byMode("direct");
   const before = await sharedTenants();
   check(before.includes(t.tenantId), `${PUBLISHER.gallery}'s sharing profile does not list ${t.name} before offboarding`);
@@ -348,12 +464,20 @@ export async function offboardDirectTenant(world: World, version: string, nameOf
 
   const record = await api<TenantBody>(world, "GET", `tenants/${t.tenantId}`);
   say(`  ${pad(t.name, 10)} GET /api/tenants/${t.tenantId}: ${record.body.state}, ${record.body.grants.length} grants`);
-  check(record.body.state === "offboarded" && record.body.grants.length === 0, `${t.name}'s record is ${record.body.state} with ${record.body.grants.length} grants`);
+  check(
+    record.body.state === "offboarded" && record.body.grants.length === 0,
+    `${t.name}'s record is ${record.body.state} with ${record.body.grants.length} grants`,
+  );
 
   const after = await sharedTenants();
-  say(`  ${PUBLISHER.gallery} sharing profile (real SDK): tenants ${after.map(nameOfTenant).join(", ") || "none"}; ${after.includes(t.tenantId) ? `still lists ${t.name}` : `${t.name} no longer listed`}`);
+  say(
+    `  ${PUBLISHER.gallery} sharing profile (real SDK): tenants ${after.map(nameOfTenant).join(", ") || "none"}; ${after.includes(t.tenantId) ? `still lists ${t.name}` : `${t.name} no longer listed`}`,
+  );
   check(!after.includes(t.tenantId), `${PUBLISHER.gallery}'s sharing profile still lists ${t.name} after offboarding`);
-  check(before.filter((id) => id !== t.tenantId).every((id) => after.includes(id)), `offboarding ${t.name} removed other tenants from ${PUBLISHER.gallery}: before ${before.join(",")}, after ${after.join(",")}`);
+  check(
+    before.filter((id) => id !== t.tenantId).every((id) => after.includes(id)),
+    `offboarding ${t.name} removed other tenants from ${PUBLISHER.gallery}: before ${before.join(",")}, after ${after.join(",")}`,
+  );
 
   const read = await armGetAs(world, { tenantId: t.tenantId, appId: PUBLISHER.appId }, sharedVersionPath(t, version));
   say(`  ${pad(t.name, 10)} reads ${version} as itself again: ${read}${read === 404 || read === 403 ? " (access gone)" : ""}`);

@@ -43,7 +43,7 @@ export function callsByKind(log: ReadonlyArray<{ method: string; url: string; st
   for (const x of log) {
     const known = KINDS.find(([re]) => re.test(x.url))?.[1];
     const byMethod = known === "role assignment" || known === "scale set" || known === "virtual machine" || known === "network interface";
-    const kind = byMethod ? `${known} ${x.method}` : known ?? `${x.method} ${new URL(x.url, "https://x").pathname.split("/").slice(-2).join("/")}`;
+    const kind = byMethod ? `${known} ${x.method}` : (known ?? `${x.method} ${new URL(x.url, "https://x").pathname.split("/").slice(-2).join("/")}`);
     const label = x.status >= 400 ? `${kind} -> ${x.status}` : kind;
     counts.set(label, (counts.get(label) ?? 0) + 1);
   }

@@ -6,7 +6,11 @@ import * as df from "durable-functions";
 
 export function durableClientFor(binding: Record<string, unknown>): df.DurableClient {
   const input = df.input.durableClient();
-  const context = new InvocationContext({ invocationId: "durable-engine-client", functionName: "durableEngineClient", options: { trigger: { type: "httpTrigger", name: "req" }, extraInputs: [input], extraOutputs: [] } });
+  const context = new InvocationContext({
+    invocationId: "durable-engine-client",
+    functionName: "durableEngineClient",
+    options: { trigger: { type: "httpTrigger", name: "req" }, extraInputs: [input], extraOutputs: [] },
+  });
   context.extraInputs.set(input, binding);
   return df.getClient(context);
 }

@@ -62,7 +62,8 @@ function dotnetAvailable(): boolean {
 /** Builds the engine if it has not been built (`npm run durable-engine:build` does it ahead of time). */
 function ensureEngineBuilt(log: (line: string) => void = () => undefined): void {
   if (existsSync(ENGINE_DLL)) return;
-  if (!dotnetAvailable()) throw new Error("The real Durable engine needs the .NET 10 SDK (dotnet on PATH): install it, then run `npm run durable-engine:build`.");
+  if (!dotnetAvailable())
+    throw new Error("The real Durable engine needs the .NET 10 SDK (dotnet on PATH): install it, then run `npm run durable-engine:build`.");
   log(`[durable-engine] building ${ENGINE_DIR}`);
   const build = spawnSync("dotnet", ["build", ENGINE_DIR, "-c", "Release", "--nologo", "-v", "quiet"], { encoding: "utf8" });
   if (build.status !== 0) throw new Error(`dotnet build of ${ENGINE_DIR} failed:\n${build.stdout}\n${build.stderr}`);
@@ -82,7 +83,8 @@ function bridgeHandler(handlers: BridgeHandlers): (req: HostRequest) => Promise<
       // already JSON-encoded, so a string token is handed on as it is: the worker's string typed data,
       // which @azure/functions JSON-parses when it can.
       const payload = JSON.parse(text) as { instanceId?: string; input?: unknown };
-      const input = payload.input === undefined || payload.input === null ? undefined : typeof payload.input === "string" ? payload.input : JSON.stringify(payload.input);
+      const input =
+        payload.input === undefined || payload.input === null ? undefined : typeof payload.input === "string" ? payload.input : JSON.stringify(payload.input);
       outcome = await handlers.activity(name, payload.instanceId ?? "", input);
     }
     if (outcome.ok) return jsonTextResponse(200, outcome.json);
@@ -112,7 +114,10 @@ export async function startDtfxEngine(options: DtfxEngineOptions): Promise<DtfxE
   const child: ChildProcess = spawn("dotnet", [ENGINE_DLL], { env, stdio: ["pipe", "pipe", "pipe"] });
   let output = "";
   const clientBinding = await new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`The Durable engine did not start within ${options.startTimeoutMs ?? 120_000} ms:\n${output}`)), options.startTimeoutMs ?? 120_000);
+    const timer = setTimeout(
+      () => reject(new Error(`The Durable engine did not start within ${options.startTimeoutMs ?? 120_000} ms:\n${output}`)),
+      options.startTimeoutMs ?? 120_000,
+    );
     let buffered = "";
     child.stdout?.on("data", (chunk: Buffer) => {
       buffered += chunk.toString("utf8");

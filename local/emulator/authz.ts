@@ -18,11 +18,18 @@ export interface RoleDefinition {
 
 /** Built-in roles this project meets (permissions as Azure documents them). */
 export const BUILT_IN_ROLES: readonly RoleDefinition[] = [
-  { guid: "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", roleName: "Owner", description: "Grants full access to manage all resources, including the ability to assign roles in Azure RBAC.", actions: ["*"], notActions: [] },
+  {
+    guid: "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+    roleName: "Owner",
+    description: "Grants full access to manage all resources, including the ability to assign roles in Azure RBAC.",
+    actions: ["*"],
+    notActions: [],
+  },
   {
     guid: "b24988ac-6180-42a0-ab88-20f7382dd24c",
     roleName: "Contributor",
-    description: "Grants full access to manage all resources, but does not allow you to assign roles in Azure RBAC, manage assignments in Azure Blueprints, or share image galleries.",
+    description:
+      "Grants full access to manage all resources, but does not allow you to assign roles in Azure RBAC, manage assignments in Azure Blueprints, or share image galleries.",
     actions: ["*"],
     notActions: [
       "Microsoft.Authorization/*/Delete",
@@ -38,7 +45,13 @@ export const BUILT_IN_ROLES: readonly RoleDefinition[] = [
       "Microsoft.Subscription/enable/action",
     ],
   },
-  { guid: "acdd72a7-3385-48ef-bd42-f606fba81ae7", roleName: "Reader", description: "View all resources, but does not allow you to make any changes.", actions: ["*/read"], notActions: [] },
+  {
+    guid: "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+    roleName: "Reader",
+    description: "View all resources, but does not allow you to make any changes.",
+    actions: ["*/read"],
+    notActions: [],
+  },
   {
     guid: "1ef6a3be-d0ac-425d-8c01-acb62866290b",
     roleName: "Compute Gallery Sharing Admin",
@@ -69,7 +82,13 @@ export function findRole(guidOrName: string): RoleDefinition | undefined {
 }
 
 function patternMatches(pattern: string, action: string): boolean {
-  const re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, "\\$&")).join(".*")}$`, "i");
+  const re = new RegExp(
+    `^${pattern
+      .split("*")
+      .map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, "\\$&"))
+      .join(".*")}$`,
+    "i",
+  );
   return re.test(action);
 }
 
@@ -135,7 +154,10 @@ function auxiliaryLabel(token: string): string {
 export function auxiliaryCallers(core: Core, req: EmuRequest): Caller[] {
   const value = header(req, "x-ms-authorization-auxiliary");
   if (!value) return [];
-  const tokens = value.split(",").map((p) => p.trim()).filter((p) => p.length > 0);
+  const tokens = value
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
   if (tokens.length > 3) throw errors.invalidToken("The 'x-ms-authorization-auxiliary' header carries more than 3 tokens.");
   return tokens.map((t) => {
     const m = /^bearer\s+(\S+)$/i.exec(t);

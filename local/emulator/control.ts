@@ -81,7 +81,9 @@ export interface EmulatorControl {
   addTenant(tenantId: string, displayName?: string): void;
   addSubscription(subscriptionId: string, tenantId: string, displayName?: string): void;
   addResourceGroup(subscriptionId: string, resourceGroup: string, location: string): void;
-  addApp(app: { appId: string; homeTenantId: string; secret?: string; multiTenant?: boolean; displayName?: string; redirectUris?: string[] }): { servicePrincipalId: string };
+  addApp(app: { appId: string; homeTenantId: string; secret?: string; multiTenant?: boolean; displayName?: string; redirectUris?: string[] }): {
+    servicePrincipalId: string;
+  };
   /**
    * Lets the app authenticate with a client assertion whose iss/sub/aud match (at most 20 per app,
    * issuer + subject unique). `propagationDelayMs` (emulator clock) keeps it invisible for a while.
@@ -105,7 +107,13 @@ export interface EmulatorControl {
    * Scripts replication for image versions the app writes itself (PUT over HTTP): matching PUTs
    * (any field omitted = any) use these exact minutes / failing regions. Latest rule wins; reset() clears.
    */
-  scriptReplication(rule: { gallery?: string; image?: string; version?: string; regionMinutes?: Record<string, number>; failRegions?: Record<string, string> }): void;
+  scriptReplication(rule: {
+    gallery?: string;
+    image?: string;
+    version?: string;
+    regionMinutes?: Record<string, number>;
+    failRegions?: Record<string, string>;
+  }): void;
   /** Adds sharing targets at once (no operation), e.g. to seed a world that is already shared. */
   shareGallery(a: ShareSpec): void;
   createVirtualNetwork(a: VirtualNetworkSpec): string;
@@ -144,7 +152,11 @@ export function createControl(core: Core, reseed: (control: EmulatorControl) => 
       if (!core.world.subscriptions.has(subscriptionId.toLowerCase())) throw new Error(`unknown subscription ${subscriptionId}: addSubscription first`);
       const region = findRegion(location);
       if (!region) throw new Error(`unknown location ${location}`);
-      core.world.resourceGroups.set(key(subscriptionId, resourceGroup), { subscriptionId: subscriptionId.toLowerCase(), name: resourceGroup, location: region.name });
+      core.world.resourceGroups.set(key(subscriptionId, resourceGroup), {
+        subscriptionId: subscriptionId.toLowerCase(),
+        name: resourceGroup,
+        location: region.name,
+      });
     },
     addApp: (app) => directory.addApp(core, app),
     addFederatedCredential: (appId, credential) => directory.addFederatedCredential(core, appId, credential),
@@ -197,7 +209,13 @@ export function createControl(core: Core, reseed: (control: EmulatorControl) => 
         regionalReplicaCount: 1,
         storageAccountType: "Standard_LRS",
         ...(a.encrypted
-          ? { encryption: { osDiskImage: { diskEncryptionSetId: `/subscriptions/${a.subscriptionId}/resourceGroups/${a.resourceGroup}/providers/Microsoft.Compute/diskEncryptionSets/des-${name}` } } }
+          ? {
+              encryption: {
+                osDiskImage: {
+                  diskEncryptionSetId: `/subscriptions/${a.subscriptionId}/resourceGroups/${a.resourceGroup}/providers/Microsoft.Compute/diskEncryptionSets/des-${name}`,
+                },
+              },
+            }
           : {}),
       }));
       const source = `/subscriptions/${a.subscriptionId}/resourceGroups/${a.resourceGroup}/providers/Microsoft.Compute/images/${a.image}-${a.version}`;
@@ -249,7 +267,13 @@ export function createControl(core: Core, reseed: (control: EmulatorControl) => 
       if (!principal || principal.tenantId !== tenantId) throw new Error(`no principal ${a.objectId ?? a.appId ?? ""} in tenant ${a.tenantId}`);
       appId ??= principal.appId;
       const audience = audienceFromScope(a.scope ?? "https://management.azure.com/.default");
-      return issueToken(core, { tenantId, objectId: principal.objectId, ...(appId ? { appId } : {}), audience, ...(principal.type === "User" ? { idtyp: "user" } : {}) }).token;
+      return issueToken(core, {
+        tenantId,
+        objectId: principal.objectId,
+        ...(appId ? { appId } : {}),
+        audience,
+        ...(principal.type === "User" ? { idtyp: "user" } : {}),
+      }).token;
     },
     fault: (f) => core.faults.add(f),
     removeFault: (id) => core.faults.remove(id),

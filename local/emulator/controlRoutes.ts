@@ -70,8 +70,12 @@ export function controlRoutes(control: EmulatorControl, info: () => ControlInfo,
       if (decision !== "approve" && decision !== "decline") throw new Error("decision must be 'approve' or 'decline'");
       control.setConsentDecision(req.params.tenantId ?? "", decision);
     }),
-    route("GET", "/servicePrincipals", (_b, req) => ({ servicePrincipalId: control.servicePrincipalId(queryParam(req, "appId") ?? "", queryParam(req, "tenantId") ?? "") ?? null })),
-    route("POST", "/roleAssignments", (b) => ({ name: control.addRoleAssignment({ scope: field(b, "scope"), principalId: field(b, "principalId"), role: field(b, "role") }) })),
+    route("GET", "/servicePrincipals", (_b, req) => ({
+      servicePrincipalId: control.servicePrincipalId(queryParam(req, "appId") ?? "", queryParam(req, "tenantId") ?? "") ?? null,
+    })),
+    route("POST", "/roleAssignments", (b) => ({
+      name: control.addRoleAssignment({ scope: field(b, "scope"), principalId: field(b, "principalId"), role: field(b, "role") }),
+    })),
     route("POST", "/galleries", (b) => control.createGallery(spread(b))),
     route("POST", "/images", (b) => control.createImageDefinition(spread(b))),
     route("POST", "/versions", (b) => ({ id: control.publishVersion(spread(b)) })),
@@ -82,7 +86,10 @@ export function controlRoutes(control: EmulatorControl, info: () => ControlInfo,
     route("GET", "/clock", () => clockState(control, virtualClock !== undefined)),
     route("POST", "/clock/advance", (b) => {
       if (!virtualClock) throw new Error("the emulator's clock is not a VirtualClock");
-      const ms = (typeof b.ms === "number" ? b.ms : 0) + (typeof b.seconds === "number" ? b.seconds * 1000 : 0) + (typeof b.minutes === "number" ? b.minutes * 60_000 : 0);
+      const ms =
+        (typeof b.ms === "number" ? b.ms : 0) +
+        (typeof b.seconds === "number" ? b.seconds * 1000 : 0) +
+        (typeof b.minutes === "number" ? b.minutes * 60_000 : 0);
       virtualClock.advance(ms);
       return clockState(control, true);
     }),

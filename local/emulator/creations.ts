@@ -49,7 +49,14 @@ export class CreationCounter {
   }
 
   stats(): CreationStats {
-    return { inFlight: this.open.size, maxInFlight: this.max, started: this.started, succeeded: this.succeeded, failed: this.failed, current: [...this.open.values()].map((c) => ({ ...c })) };
+    return {
+      inFlight: this.open.size,
+      maxInFlight: this.max,
+      started: this.started,
+      succeeded: this.succeeded,
+      failed: this.failed,
+      current: [...this.open.values()].map((c) => ({ ...c })),
+    };
   }
 
   /** Starts a new measurement: the maximum and totals restart from what is in flight now. */

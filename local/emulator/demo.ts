@@ -32,23 +32,55 @@ export function seedDemoWorld(c: EmulatorControl): void {
   c.addTenant(p.tenantId, p.name);
   c.addSubscription(p.subscriptionId, p.tenantId);
   c.addResourceGroup(p.subscriptionId, p.resourceGroup, p.location);
-  const { servicePrincipalId } = c.addApp({ appId: DEMO.app.appId, homeTenantId: p.tenantId, secret: DEMO.app.secret, multiTenant: true, displayName: DEMO.app.displayName });
+  const { servicePrincipalId } = c.addApp({
+    appId: DEMO.app.appId,
+    homeTenantId: p.tenantId,
+    secret: DEMO.app.secret,
+    multiTenant: true,
+    displayName: DEMO.app.displayName,
+  });
   const rgScope = `/subscriptions/${p.subscriptionId}/resourceGroups/${p.resourceGroup}`;
   const galleryScope = `${rgScope}/providers/Microsoft.Compute/galleries/${p.gallery}`;
   c.createGallery({ subscriptionId: p.subscriptionId, resourceGroup: p.resourceGroup, gallery: p.gallery, location: p.location, permissions: "Groups" });
-  c.createImageDefinition({ subscriptionId: p.subscriptionId, resourceGroup: p.resourceGroup, gallery: p.gallery, image: p.image, location: p.location, osType: "Linux", publisher: "contoso", offer: "ubuntu", sku: "2404-hardened" });
+  c.createImageDefinition({
+    subscriptionId: p.subscriptionId,
+    resourceGroup: p.resourceGroup,
+    gallery: p.gallery,
+    image: p.image,
+    location: p.location,
+    osType: "Linux",
+    publisher: "contoso",
+    offer: "ubuntu",
+    sku: "2404-hardened",
+  });
   // The app manages the gallery (Contributor) and may share it (Contributor excludes share/action).
   c.addRoleAssignment({ scope: rgScope, principalId: servicePrincipalId, role: "Contributor" });
   c.addRoleAssignment({ scope: galleryScope, principalId: servicePrincipalId, role: "Compute Gallery Sharing Admin" });
-  c.publishVersion({ subscriptionId: p.subscriptionId, resourceGroup: p.resourceGroup, gallery: p.gallery, image: p.image, version: DEMO.version, targetRegions: [...DEMO.versionRegions] });
+  c.publishVersion({
+    subscriptionId: p.subscriptionId,
+    resourceGroup: p.resourceGroup,
+    gallery: p.gallery,
+    image: p.image,
+    version: DEMO.version,
+    targetRegions: [...DEMO.versionRegions],
+  });
   for (const consumer of DEMO.consumers) {
     c.addTenant(consumer.tenantId, consumer.name);
     c.addSubscription(consumer.subscriptionId, consumer.tenantId);
     c.addResourceGroup(consumer.subscriptionId, DEMO.consumerResourceGroup, DEMO.consumerLocation);
-    c.createVirtualNetwork({ subscriptionId: consumer.subscriptionId, resourceGroup: DEMO.consumerResourceGroup, name: "vnet-workloads", location: DEMO.consumerLocation });
+    c.createVirtualNetwork({
+      subscriptionId: consumer.subscriptionId,
+      resourceGroup: DEMO.consumerResourceGroup,
+      name: "vnet-workloads",
+      location: DEMO.consumerLocation,
+    });
     if (consumer.consented) {
       const sp = c.consent(DEMO.app.appId, consumer.tenantId).servicePrincipalId;
-      c.addRoleAssignment({ scope: `/subscriptions/${consumer.subscriptionId}/resourceGroups/${DEMO.consumerResourceGroup}`, principalId: sp, role: "Contributor" });
+      c.addRoleAssignment({
+        scope: `/subscriptions/${consumer.subscriptionId}/resourceGroups/${DEMO.consumerResourceGroup}`,
+        principalId: sp,
+        role: "Contributor",
+      });
     }
   }
 }

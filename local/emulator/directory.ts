@@ -9,7 +9,11 @@ export class DirectoryError extends Error {}
 export function addTenant(core: Core, tenantId: string, displayName?: string): void {
   const id = tenantId.toLowerCase();
   const existing = core.world.tenants.get(id);
-  core.world.tenants.set(id, { id, displayName: displayName ?? existing?.displayName ?? `Tenant ${id.slice(0, 8)}`, consentDecision: existing?.consentDecision ?? "approve" });
+  core.world.tenants.set(id, {
+    id,
+    displayName: displayName ?? existing?.displayName ?? `Tenant ${id.slice(0, 8)}`,
+    consentDecision: existing?.consentDecision ?? "approve",
+  });
 }
 
 export function addSubscription(core: Core, subscriptionId: string, tenantId: string, displayName?: string): void {
@@ -93,7 +97,8 @@ export function addFederatedCredential(core: Core, appId: string, fc: NewFederat
     throw new DirectoryError(`app ${appId} already has a federated identity credential for issuer '${fc.issuer}' and subject '${fc.subject}'`);
   }
   const name = fc.name ?? `fic-${app.federatedCredentials.length + 1}`;
-  if (app.federatedCredentials.some((f) => f.name === name)) throw new DirectoryError(`app ${appId} already has a federated identity credential named '${name}'`);
+  if (app.federatedCredentials.some((f) => f.name === name))
+    throw new DirectoryError(`app ${appId} already has a federated identity credential named '${name}'`);
   app.federatedCredentials.push({
     name,
     issuer: fc.issuer,

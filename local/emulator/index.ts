@@ -115,7 +115,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const virtualClock = clock instanceof VirtualClock ? clock : undefined;
   const identityEndpoint = await sharedIdentityEndpoint();
   router.addAll(
-    controlRoutes(control, () => ({ url: core.baseUrl, authorityHost: core.baseUrl, caFile: tlsMaterial.caFile, identityEndpoint, identityHeader: core.identityHeader }), virtualClock),
+    controlRoutes(
+      control,
+      () => ({ url: core.baseUrl, authorityHost: core.baseUrl, caFile: tlsMaterial.caFile, identityEndpoint, identityHeader: core.identityHeader }),
+      virtualClock,
+    ),
   );
   router.addAll(eventGridRoutes());
   router.addAll(operationRoutes());

@@ -60,7 +60,11 @@ function faultResponse(f: ActiveFault, kind: string | undefined): EmuResponse {
     return {
       status,
       headers,
-      body: { error: f.code ?? "temporarily_unavailable", error_description: f.message ?? "AADSTS50000: There was an error issuing a token or an issue with our sign-in service.", error_codes: [50000] },
+      body: {
+        error: f.code ?? "temporarily_unavailable",
+        error_description: f.message ?? "AADSTS50000: There was an error issuing a token or an issue with our sign-in service.",
+        error_codes: [50000],
+      },
     };
   }
   const defaults: Record<number, [string, string]> = {

@@ -103,9 +103,12 @@ export class Alarms {
     if (isVirtualClock(this.clock)) return; // fires when the clock is moved
     const realClock = this.clock as Partial<RealDelayLike>;
     const delay = typeof realClock.realDelayUntil === "function" ? realClock.realDelayUntil(first.at) : first.at - this.clock.now();
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.fireDue();
-    }, Math.min(Math.max(0, delay), MAX_TIMEOUT));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.fireDue();
+      },
+      Math.min(Math.max(0, delay), MAX_TIMEOUT),
+    );
   }
 }

@@ -81,7 +81,11 @@ function createState(): CoreState {
       state.hooks.set(hookName, list);
       return new Disposable(() => {
         const current = state.hooks.get(hookName);
-        if (current) state.hooks.set(hookName, current.filter((c) => c !== callback));
+        if (current)
+          state.hooks.set(
+            hookName,
+            current.filter((c) => c !== callback),
+          );
       });
     },
     log(level: RpcLogLevel, category: RpcLogCategory, message: string): void {

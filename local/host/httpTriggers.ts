@@ -91,7 +91,11 @@ async function invokeHttp(fn: HttpFunction, req: HostRequest, params: Record<str
   const outcome = await invoke(fn.registration, {
     trigger: { http },
     bindings,
-    triggerMetadata: { Query: jsonTypedData(query), Headers: jsonTypedData(req.headers), ...Object.fromEntries(Object.entries(params).map(([k, v]) => [k, { string: v }])) },
+    triggerMetadata: {
+      Query: jsonTypedData(query),
+      Headers: jsonTypedData(req.headers),
+      ...Object.fromEntries(Object.entries(params).map(([k, v]) => [k, { string: v }])),
+    },
     log,
   });
   if (!outcome.ok) {

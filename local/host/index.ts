@@ -17,7 +17,14 @@ import { httpFunctionOf, httpTriggerHandler, ROUTE_PREFIX, type HttpFunction } f
 import { jsonResponse, startServer, textResponse, type HostRequest, type HostResponse, type StartedServer } from "./httpServer";
 import { invoke, jsonTypedData, runAppStartHooks, runAppTerminateHooks, stringTypedData, triggerTypeOf, type BindingServices, type HostLog } from "./invoke";
 import { createKeys, keyMatches, newKey, presentedKey } from "./keys";
-import { readHostJson, serviceBusOptionsOf, ServiceBusTriggers, type HostJson, type ServiceBusExtensionOptions, type ServiceBusListenerInfo } from "./serviceBusTriggers";
+import {
+  readHostJson,
+  serviceBusOptionsOf,
+  ServiceBusTriggers,
+  type HostJson,
+  type ServiceBusExtensionOptions,
+  type ServiceBusListenerInfo,
+} from "./serviceBusTriggers";
 import { startTimerTriggers, timerFunctionOf, type TimerFunction } from "./timerTriggers";
 
 export type { OrchestrationStatus } from "./durable/store";
@@ -126,7 +133,11 @@ function engineDurableApi(engine: HostEngine, serviceBus: ServiceBusTriggers): L
     engine: "dtfx",
     client: () => engine.client,
     status: (id) => engine.status(id),
-    startNew: (name, opts) => engine.client.startNew(name, { ...(opts?.instanceId ? { instanceId: opts.instanceId } : {}), ...(opts?.input === undefined ? {} : { input: opts.input }) }),
+    startNew: (name, opts) =>
+      engine.client.startNew(name, {
+        ...(opts?.instanceId ? { instanceId: opts.instanceId } : {}),
+        ...(opts?.input === undefined ? {} : { input: opts.input }),
+      }),
     getStatus: unavailable("getStatus", "host.durable.status(id)"),
     history: unavailable("history", "host.durable.client().getStatus(id, { showHistory: true })"),
     listInstances: unavailable("listInstances", "host.durable.client().getStatusAll()"),
@@ -141,7 +152,8 @@ function engineDurableApi(engine: HostEngine, serviceBus: ServiceBusTriggers): L
         serviceBus.invalidate();
         const status = await engine.status(id);
         if (status && statuses.includes(status.runtimeStatus)) return status;
-        if (Date.now() > deadline) throw new Error(`instance '${id}' is ${status?.runtimeStatus ?? "unknown"}, not ${statuses.join(" or ")}, after ${opts?.timeoutMs ?? 30_000} ms`);
+        if (Date.now() > deadline)
+          throw new Error(`instance '${id}' is ${status?.runtimeStatus ?? "unknown"}, not ${statuses.join(" or ")}, after ${opts?.timeoutMs ?? 30_000} ms`);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     },
@@ -221,10 +233,15 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const nodeWebhook = durableWebhookHandler(clientContext);
   const handlers = [
     adminHandler,
-    eventGridHandler((name) => {
-      const r = findRegistration(name);
-      return r && r.metadata.name === name ? r : undefined;
-    }, keys, log, bindings),
+    eventGridHandler(
+      (name) => {
+        const r = findRegistration(name);
+        return r && r.metadata.name === name ? r : undefined;
+      },
+      keys,
+      log,
+      bindings,
+    ),
     (req: HostRequest) => (hostEngine ? hostEngine.webhook(req) : nodeWebhook(req)),
     httpTriggerHandler(() => functionsOfType(httpFunctionOf), keys, log, bindings),
     rootHandler,
@@ -313,13 +330,18 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     throw err;
   }
   const stopTimers = startTimerTriggers(timerFunctions, clock, alarms, log, timerRuns, bindings);
-  log(`[host] listening on ${origin}; functions: ${registrations().map((r) => `${r.metadata.name} (${triggerTypeOf(r)})`).join(", ")}`);
+  log(
+    `[host] listening on ${origin}; functions: ${registrations()
+      .map((r) => `${r.metadata.name} (${triggerTypeOf(r)})`)
+      .join(", ")}`,
+  );
 
   async function adminHandler(req: HostRequest): Promise<HostResponse | undefined> {
     const path = req.url.pathname.toLowerCase();
     if (!path.startsWith("/admin/")) return undefined;
     if (!keyMatches(presentedKey(req), keys.masterKey)) return { status: 401 };
-    if (path === "/admin/host/status" && req.method === "GET") return jsonResponse(200, { state: "Running", version: "local", processUptime: Math.round(process.uptime() * 1000) });
+    if (path === "/admin/host/status" && req.method === "GET")
+      return jsonResponse(200, { state: "Running", version: "local", processUptime: Math.round(process.uptime() * 1000) });
     const m = /^\/admin\/functions\/([^/]+)$/.exec(req.url.pathname);
     if (m?.[1] && req.method === "POST") {
       const registration = findRegistration(decodeURIComponent(m[1]));
@@ -328,10 +350,15 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       try {
         input = req.body.length > 0 ? (JSON.parse(req.body.toString("utf8")) as { input?: unknown }).input : undefined;
       } catch {
-        return textResponse(400, "The body must be JSON: {\"input\": \"...\"}");
+        return textResponse(400, 'The body must be JSON: {"input": "..."}');
       }
       const type = triggerTypeOf(registration).toLowerCase();
-      const trigger = type === "timertrigger" ? jsonTypedData({ Schedule: { AdjustForDST: true }, ScheduleStatus: null, IsPastDue: false }) : input === undefined ? undefined : stringTypedData(typeof input === "string" ? input : JSON.stringify(input));
+      const trigger =
+        type === "timertrigger"
+          ? jsonTypedData({ Schedule: { AdjustForDST: true }, ScheduleStatus: null, IsPastDue: false })
+          : input === undefined
+            ? undefined
+            : stringTypedData(typeof input === "string" ? input : JSON.stringify(input));
       const p = invoke(registration, { trigger, bindings, log });
       timerRuns.add(p);
       void p.finally(() => timerRuns.delete(p));
@@ -351,35 +378,38 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     functionKey: keys.functionKey,
     masterKey: keys.masterKey,
     clock,
-    eventGridUrl: (functionName) => `${origin}${EVENT_GRID_PATH}?functionName=${encodeURIComponent(functionName)}&code=${encodeURIComponent(keys.systemKeys.eventgrid_extension)}`,
+    eventGridUrl: (functionName) =>
+      `${origin}${EVENT_GRID_PATH}?functionName=${encodeURIComponent(functionName)}&code=${encodeURIComponent(keys.systemKeys.eventgrid_extension)}`,
     systemKey: (name) => keys.systemKeys[name],
-    durable: hostEngine ? engineDurableApi(hostEngine, serviceBus) : {
-      engine: "node",
-      client: () => durableClientFor(durableClientBindingData(clientContext)),
-      status: async (id) => runtime.getStatus(id),
-      startNew: async (name, opts) => runtime.startNew(name, opts?.instanceId, opts?.input === undefined ? undefined : JSON.stringify(opts.input)),
-      getStatus: (id) => runtime.getStatus(id),
-      history: (id) => runtime.history(id),
-      listInstances: () => runtime.listInstances(),
-      raiseEvent: async (id, eventName, data) => {
-        const outcome = runtime.raiseEvent(id, eventName, data === undefined ? undefined : JSON.stringify(data));
-        if (outcome === "notFound") throw new Error(`No instance with ID '${id}' found.`);
-      },
-      terminate: async (id, reason) => {
-        const outcome = runtime.terminate(id, reason);
-        if (outcome === "notFound") throw new Error(`No instance with ID '${id}' found.`);
-      },
-      // A message may have been sent since the last look at the queues: look again.
-      runUntilIdle: () => {
-        serviceBus.invalidate();
-        return runtime.runUntilIdle();
-      },
-      nextTimerAt: () => runtime.nextTimerAt(),
-      waitFor: (id, statuses, opts) => {
-        serviceBus.invalidate();
-        return runtime.waitFor(id, statuses, opts);
-      },
-    },
+    durable: hostEngine
+      ? engineDurableApi(hostEngine, serviceBus)
+      : {
+          engine: "node",
+          client: () => durableClientFor(durableClientBindingData(clientContext)),
+          status: async (id) => runtime.getStatus(id),
+          startNew: async (name, opts) => runtime.startNew(name, opts?.instanceId, opts?.input === undefined ? undefined : JSON.stringify(opts.input)),
+          getStatus: (id) => runtime.getStatus(id),
+          history: (id) => runtime.history(id),
+          listInstances: () => runtime.listInstances(),
+          raiseEvent: async (id, eventName, data) => {
+            const outcome = runtime.raiseEvent(id, eventName, data === undefined ? undefined : JSON.stringify(data));
+            if (outcome === "notFound") throw new Error(`No instance with ID '${id}' found.`);
+          },
+          terminate: async (id, reason) => {
+            const outcome = runtime.terminate(id, reason);
+            if (outcome === "notFound") throw new Error(`No instance with ID '${id}' found.`);
+          },
+          // A message may have been sent since the last look at the queues: look again.
+          runUntilIdle: () => {
+            serviceBus.invalidate();
+            return runtime.runUntilIdle();
+          },
+          nextTimerAt: () => runtime.nextTimerAt(),
+          waitFor: (id, statuses, opts) => {
+            serviceBus.invalidate();
+            return runtime.waitFor(id, statuses, opts);
+          },
+        },
     serviceBus: {
       drain: (opts) => serviceBus.drain(opts),
       listeners: () => serviceBus.info(),

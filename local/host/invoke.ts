@@ -37,8 +37,7 @@ export interface InvokeOptions {
 }
 
 export type InvokeOutcome =
-  | { ok: true; response: RpcInvocationResponse; result: unknown; invocationId: string }
-  | { ok: false; error: Error; invocationId: string };
+  { ok: true; response: RpcInvocationResponse; result: unknown; invocationId: string } | { ok: false; error: Error; invocationId: string };
 
 export function toError(value: unknown): Error {
   if (value instanceof Error) return value;

@@ -52,7 +52,10 @@ function decoded(part: string): string | undefined {
 
 /** Matches a path (below the route prefix, no leading slash) and returns the route parameters. A path that does not decode matches nothing (the listener answers it 400 before routing). */
 export function matchRoute(route: RouteTemplate, path: string): Record<string, string> | undefined {
-  const raw = path.replace(/^\/+|\/+$/g, "").split("/").filter((p, i, all) => !(p === "" && all.length === 1));
+  const raw = path
+    .replace(/^\/+|\/+$/g, "")
+    .split("/")
+    .filter((p, i, all) => !(p === "" && all.length === 1));
   const parts: string[] = [];
   for (const part of raw) {
     const value = decoded(part);

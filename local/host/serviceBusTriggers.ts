@@ -92,7 +92,8 @@ export function parseTimeSpan(text: string): number {
 function integerOption(value: unknown, name: string, min: number): number | undefined {
   if (value === undefined || value === null) return undefined;
   const n = typeof value === "string" ? Number(value) : value;
-  if (typeof n !== "number" || !Number.isInteger(n) || n < min) throw new RangeError(`host.json extensions.serviceBus.${name} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
+  if (typeof n !== "number" || !Number.isInteger(n) || n < min)
+    throw new RangeError(`host.json extensions.serviceBus.${name} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -135,8 +136,7 @@ function resolveWholeString(value: string, env: Env): string {
 }
 
 export type ServiceBusConnection =
-  | { kind: "connectionString"; setting: string; connectionString: string }
-  | { kind: "identity"; setting: string; fullyQualifiedNamespace: string };
+  { kind: "connectionString"; setting: string; connectionString: string } | { kind: "identity"; setting: string; fullyQualifiedNamespace: string };
 
 /**
  * What a `connection` names, looked up as the extension does (GetWebJobsConnectionStringSectionServiceBus,
@@ -307,7 +307,11 @@ interface ClientIdentity {
  * (strings as `string`, everything else JSON by Newtonsoft, nulls left out), then the body's own properties.
  * @azure/functions turns the names (and nested keys) camelCase.
  */
-export function serviceBusTriggerMetadata(message: ServiceBusReceivedMessage, client: ClientIdentity, bodyText: string | undefined): Record<string, RpcTypedData> {
+export function serviceBusTriggerMetadata(
+  message: ServiceBusReceivedMessage,
+  client: ClientIdentity,
+  bodyText: string | undefined,
+): Record<string, RpcTypedData> {
   const meta: Record<string, RpcTypedData> = {};
   const str = (name: string, value: string | undefined): void => {
     if (value !== undefined && value !== null) meta[name] = { string: value };
@@ -363,7 +367,8 @@ type TriggerInput = { ok: true; data: RpcTypedData; text: string | undefined } |
 function dataBytes(body: unknown): Buffer | undefined {
   if (Buffer.isBuffer(body)) return body;
   if (body instanceof Uint8Array) return Buffer.from(body);
-  if (Array.isArray(body) && body.every((b) => Buffer.isBuffer(b) || b instanceof Uint8Array)) return Buffer.concat(body.map((b: Uint8Array) => Buffer.from(b)));
+  if (Array.isArray(body) && body.every((b) => Buffer.isBuffer(b) || b instanceof Uint8Array))
+    return Buffer.concat(body.map((b: Uint8Array) => Buffer.from(b)));
   return undefined;
 }
 
@@ -378,7 +383,8 @@ function triggerInput(message: ServiceBusReceivedMessage, dataType: string): Tri
   if (dataType === "binary" || dataType === "stream") {
     if (bytes) return { ok: true, data: { bytes: new Uint8Array(bytes) }, text: undefined };
     const value: unknown = message.body;
-    if (raw.bodyType === "value" && (Buffer.isBuffer(value) || value instanceof Uint8Array)) return { ok: true, data: { bytes: new Uint8Array(value) }, text: undefined };
+    if (raw.bodyType === "value" && (Buffer.isBuffer(value) || value instanceof Uint8Array))
+      return { ok: true, data: { bytes: new Uint8Array(value) }, text: undefined };
     return { ok: false, error: `A message with a ${raw.bodyType ?? "data"} body cannot be bound to byte[].` };
   }
   if (bytes) {
@@ -473,7 +479,13 @@ async function withTimeout(p: Promise<unknown> | undefined, ms: number): Promise
   if (!p) return;
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([p.then(() => undefined, () => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+    await Promise.race([
+      p.then(
+        () => undefined,
+        () => undefined,
+      ),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+    ]);
   } finally {
     if (timer) clearTimeout(timer);
   }
@@ -599,7 +611,11 @@ export class ServiceBusTriggers {
     let entry = this.clients.get(connectionString); // looked up after the await: listeners start in parallel
     if (!entry) {
       const namespace = endpointHost(connectionString);
-      entry = { client: new ServiceBusClient(connectionString, CLIENT_OPTIONS), identity: { fullyQualifiedNamespace: namespace, identifier: `${namespace}-${randomUUID()}` }, senders: new Map() };
+      entry = {
+        client: new ServiceBusClient(connectionString, CLIENT_OPTIONS),
+        identity: { fullyQualifiedNamespace: namespace, identifier: `${namespace}-${randomUUID()}` },
+        senders: new Map(),
+      };
       this.clients.set(connectionString, entry);
     }
     return entry;
@@ -611,7 +627,12 @@ export class ServiceBusTriggers {
       const entry = await this.clientFor(connectionString);
       listener.entry = entry;
       // The SDK's own renewal runs on real time; the host renews on its clock instead.
-      const receiver = entry.client.createReceiver(queueName, { receiveMode: "peekLock", maxAutoLockRenewalDurationInMs: 0, skipParsingBodyAsJson: true, skipConvertingDate: true });
+      const receiver = entry.client.createReceiver(queueName, {
+        receiveMode: "peekLock",
+        maxAutoLockRenewalDurationInMs: 0,
+        skipParsingBodyAsJson: true,
+        skipConvertingDate: true,
+      });
       listener.receiver = receiver;
       await receiver.peekMessages(1); // a missing queue fails here (MessagingEntityNotFound) instead of retrying forever
       let ready!: () => void;
@@ -626,7 +647,10 @@ export class ServiceBusTriggers {
       };
       listener.subscription = receiver.subscribe(handlers, { autoCompleteMessages: false, maxConcurrentCalls: listener.credit });
       let timer: NodeJS.Timeout | undefined;
-      const timedOut = await Promise.race([attached.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), START_TIMEOUT_MS)))]);
+      const timedOut = await Promise.race([
+        attached.then(() => false),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), START_TIMEOUT_MS))),
+      ]);
       clearTimeout(timer);
       if (timedOut) throw new Error(`the receiver on '${queueName}' did not attach within ${START_TIMEOUT_MS} ms`);
       listener.info.state = "listening";
@@ -713,10 +737,13 @@ export class ServiceBusTriggers {
 
   private nextChange(deadline: number, timeoutMs: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.changeWaiters = this.changeWaiters.filter((w) => w !== done);
-        reject(this.timeoutError(timeoutMs));
-      }, Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => {
+          this.changeWaiters = this.changeWaiters.filter((w) => w !== done);
+          reject(this.timeoutError(timeoutMs));
+        },
+        Math.max(0, deadline - Date.now()),
+      );
       const done = (): void => {
         clearTimeout(timer);
         resolve();
@@ -775,7 +802,11 @@ export class ServiceBusTriggers {
       const identity = listener.entry?.identity ?? { fullyQualifiedNamespace: "", identifier: "" };
       const outcome = await invoke(registration, {
         trigger: input.data,
-        triggerMetadata: serviceBusTriggerMetadata(message, identity, listener.dataType === "binary" || listener.dataType === "stream" ? undefined : input.text),
+        triggerMetadata: serviceBusTriggerMetadata(
+          message,
+          identity,
+          listener.dataType === "binary" || listener.dataType === "stream" ? undefined : input.text,
+        ),
         bindings: this.o.bindings,
         log: this.o.log,
       });
@@ -786,7 +817,9 @@ export class ServiceBusTriggers {
         await this.settle(listener, message, "complete");
       } else {
         info.leftUnsettled++;
-        this.o.log(`${label}: autoCompleteMessages is false and nothing settled it; it stays locked until ${message.lockedUntilUtc?.toISOString() ?? "its lock ends"}`);
+        this.o.log(
+          `${label}: autoCompleteMessages is false and nothing settled it; it stays locked until ${message.lockedUntilUtc?.toISOString() ?? "its lock ends"}`,
+        );
       }
     } finally {
       renewal.stop();
@@ -867,7 +900,10 @@ export class ServiceBusTriggers {
         await receiver.renewMessageLock(message);
         listener.info.lockRenewals++;
       } catch (err) {
-        if (!stopped) this.o.log(`[servicebus] ${listener.info.functionName}: renewing the lock of message '${idText(message.messageId) ?? "?"}' failed: ${describeError(err)}`);
+        if (!stopped)
+          this.o.log(
+            `[servicebus] ${listener.info.functionName}: renewing the lock of message '${idText(message.messageId) ?? "?"}' failed: ${describeError(err)}`,
+          );
         return;
       }
       // A renewal that did not move the lock on would only spin.

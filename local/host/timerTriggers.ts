@@ -65,7 +65,8 @@ export function parseSchedule(text: string): Schedule {
     return { text: trimmed, next: (after) => after + ms };
   }
   const fields = trimmed.split(/\s+/);
-  if (fields.length !== 6) throw new Error(`Timer schedule "${text}" is not a six-field NCRONTAB expression ({second} {minute} {hour} {day} {month} {day-of-week})`);
+  if (fields.length !== 6)
+    throw new Error(`Timer schedule "${text}" is not a six-field NCRONTAB expression ({second} {minute} {hour} {day} {month} {day-of-week})`);
   const [s = "", mi = "", h = "", d = "", mo = "", dw = ""] = fields;
   const second = parseField(s, 0, 59, undefined, 0, "second");
   const minute = parseField(mi, 0, 59, undefined, 0, "minute");
@@ -126,7 +127,14 @@ export function timerFunctionOf(registration: Registration, env: Readonly<Record
 }
 
 /** Arms every timer function on the alarms; returns a stop function. Runs are tracked in `inFlight`. */
-export function startTimerTriggers(functions: readonly TimerFunction[], clock: Clock, alarms: Alarms, log: HostLog, inFlight: Set<Promise<unknown>>, bindings: BindingServices): () => void {
+export function startTimerTriggers(
+  functions: readonly TimerFunction[],
+  clock: Clock,
+  alarms: Alarms,
+  log: HostLog,
+  inFlight: Set<Promise<unknown>>,
+  bindings: BindingServices,
+): () => void {
   const stops: Array<() => void> = [];
   let stopped = false;
   for (const fn of functions) {

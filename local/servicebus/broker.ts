@@ -12,7 +12,18 @@ import { answerManagement } from "./management";
 import { entityPath, type Namespace, type NodeRef } from "./namespace";
 import type { Queue, Settlement, SubQueue } from "./queue";
 import type { BrokerRecorder } from "./record";
-import { acceptAttach, answerTransfer, linkName, nodeAddress, peerOutcome, peerSendsSettled, peerTargetAddress, refuseAttach, settleDelivery, wantsSession } from "./rhea";
+import {
+  acceptAttach,
+  answerTransfer,
+  linkName,
+  nodeAddress,
+  peerOutcome,
+  peerSendsSettled,
+  peerTargetAddress,
+  refuseAttach,
+  settleDelivery,
+  wantsSession,
+} from "./rhea";
 import type { AmqpHandlers } from "./server";
 
 /** Standard tier's message size limit (256 KB), announced as the receiving link's max-message-size. */
@@ -125,7 +136,8 @@ export class Broker implements AmqpHandlers {
       this.record("attach", { ...fields, entity: node.sub.path, mode });
       return;
     }
-    if (node.kind === "management" && !this.authorised(state, address)) return this.refuse(sender, "amqp:unauthorized-access", this.unauthorised("Listen", address), fields);
+    if (node.kind === "management" && !this.authorised(state, address))
+      return this.refuse(sender, "amqp:unauthorized-access", this.unauthorised("Listen", address), fields);
     // A request/response node's answers go back on this link: found by name (CBS) or target (management).
     acceptAttach(sender);
     state.replyLinks.set(linkName(sender), sender);
@@ -140,8 +152,10 @@ export class Broker implements AmqpHandlers {
     const node = this.config.namespace.resolve(address);
     const fields = { connection: state.id, link: linkName(receiver), role: "receiver", address };
     if (!node) return this.refuse(receiver, "amqp:not-found", notFoundDescription(this.audience(address)), fields);
-    if (node.kind !== "cbs" && !this.authorised(state, address)) return this.refuse(receiver, "amqp:unauthorized-access", this.unauthorised(node.kind === "entity" ? "Send" : "Listen", address), fields);
-    if (node.kind === "entity" && node.sub.kind !== "main") return this.refuse(receiver, "amqp:not-allowed", `Cannot send messages to the dead-letter queue '${node.sub.path}'.`, fields);
+    if (node.kind !== "cbs" && !this.authorised(state, address))
+      return this.refuse(receiver, "amqp:unauthorized-access", this.unauthorised(node.kind === "entity" ? "Send" : "Listen", address), fields);
+    if (node.kind === "entity" && node.sub.kind !== "main")
+      return this.refuse(receiver, "amqp:not-allowed", `Cannot send messages to the dead-letter queue '${node.sub.path}'.`, fields);
     acceptAttach(receiver, MAX_MESSAGE_SIZE);
     this.receivers.set(receiver, roleOf(node));
     this.record("attach", { ...fields, node: node.kind, ...(node.kind === "cbs" ? {} : { entity: node.sub.path }) });
@@ -200,7 +214,11 @@ export class Broker implements AmqpHandlers {
       return;
     }
     if (role.kind === "cbs") {
-      const answer = answerPutToken(message, { keyName: this.config.keyName, key: this.config.key, namespace: this.config.namespace }, Math.floor(Date.now() / 1000));
+      const answer = answerPutToken(
+        message,
+        { keyName: this.config.keyName, key: this.config.key, namespace: this.config.namespace },
+        Math.floor(Date.now() / 1000),
+      );
       if (answer.claim) addClaim(state.claims, answer.claim);
       answerTransfer(delivery);
       this.record("put-token", { connection: state.id, ...answer.summary, status: answer.statusCode, description: answer.statusDescription });
@@ -210,8 +228,22 @@ export class Broker implements AmqpHandlers {
     if (role.kind === "management") {
       const answer = answerManagement(role.sub, message, { now: () => this.config.clock.now() });
       answerTransfer(delivery);
-      this.record("management", { connection: state.id, ...answer.summary, status: answer.statusCode, ...(answer.statusCode >= 300 ? { description: answer.statusDescription, condition: answer.errorCondition ?? null } : {}) });
-      this.reply(state, message, { statusCode: answer.statusCode, statusDescription: answer.statusDescription, ...(answer.errorCondition ? { errorCondition: answer.errorCondition } : {}) }, answer.body);
+      this.record("management", {
+        connection: state.id,
+        ...answer.summary,
+        status: answer.statusCode,
+        ...(answer.statusCode >= 300 ? { description: answer.statusDescription, condition: answer.errorCondition ?? null } : {}),
+      });
+      this.reply(
+        state,
+        message,
+        {
+          statusCode: answer.statusCode,
+          statusDescription: answer.statusDescription,
+          ...(answer.errorCondition ? { errorCondition: answer.errorCondition } : {}),
+        },
+        answer.body,
+      );
       this.touched(role.sub.queue);
       return;
     }
@@ -228,14 +260,25 @@ export class Broker implements AmqpHandlers {
     }
     const size = format === BATCH_FORMAT ? parts.reduce((n, p) => n + encodedSize(p), 0) : encodedSize(message);
     if (size > MAX_MESSAGE_SIZE) {
-      answerTransfer(delivery, { condition: "amqp:link:message-size-exceeded", description: `The received message (size ${size} bytes) exceeds the limit (${MAX_MESSAGE_SIZE} bytes) of entity '${sub.path}'.` });
+      answerTransfer(delivery, {
+        condition: "amqp:link:message-size-exceeded",
+        description: `The received message (size ${size} bytes) exceeds the limit (${MAX_MESSAGE_SIZE} bytes) of entity '${sub.path}'.`,
+      });
       this.record("send-refused", { connection: state.id, entity: sub.path, size });
       return;
     }
     const now = this.config.clock.now();
     for (const part of parts) {
       const sent = sub.queue.send(part, now);
-      this.record("send", { connection: state.id, entity: sub.path, batch: format === BATCH_FORMAT, messageId: messageIdText(part.message_id) ?? null, sequenceNumber: sent.sequenceNumber ?? null, duplicate: !sent.enqueued, body: bodyForRecord(part) });
+      this.record("send", {
+        connection: state.id,
+        entity: sub.path,
+        batch: format === BATCH_FORMAT,
+        messageId: messageIdText(part.message_id) ?? null,
+        sequenceNumber: sent.sequenceNumber ?? null,
+        duplicate: !sent.enqueued,
+        body: bodyForRecord(part),
+      });
     }
     answerTransfer(delivery);
     this.touched(sub.queue);
@@ -275,7 +318,9 @@ export class Broker implements AmqpHandlers {
     const outcome = peerOutcome(delivery);
     const settlement = settlementOf(outcome);
     const sub = consumer.sub;
-    const result = settlement ? sub.queue.settle(sub, ref.lockToken, settlement, this.config.clock.now()) : { ok: false as const, error: { condition: "amqp:not-implemented", description: "Unknown delivery outcome." } };
+    const result = settlement
+      ? sub.queue.settle(sub, ref.lockToken, settlement, this.config.clock.now())
+      : { ok: false as const, error: { condition: "amqp:not-implemented", description: "Unknown delivery outcome." } };
     settleDelivery(delivery, result.ok ? undefined : result.error);
     this.record("settle", {
       link: consumer.id,

@@ -46,15 +46,18 @@ export function answerPutToken(request: AmqpMessage, config: CbsConfig, nowSecon
   const summary: Record<string, unknown> = { operation: operation ?? null, audience: audience ?? null, tokenType: type ?? null };
   if (operation !== "put-token") return { statusCode: 400, statusDescription: `The operation '${operation ?? ""}' is not supported on $cbs.`, summary };
   if (audience === undefined) return { statusCode: 400, statusDescription: "The put-token request has no 'name' (audience).", summary };
-  if (type !== SAS_TOKEN_TYPE) return { statusCode: 401, statusDescription: `InvalidToken: the local broker accepts only SAS tokens (${SAS_TOKEN_TYPE}), not '${type ?? ""}'.`, summary };
+  if (type !== SAS_TOKEN_TYPE)
+    return { statusCode: 401, statusDescription: `InvalidToken: the local broker accepts only SAS tokens (${SAS_TOKEN_TYPE}), not '${type ?? ""}'.`, summary };
   const body = str(request.body);
   if (body === undefined) return { statusCode: 400, statusDescription: "The put-token request has no token in its body.", summary };
   const check = checkSasToken(body, config.keyName, config.key, nowSeconds);
   if (!check.ok) return { statusCode: 401, statusDescription: check.description, summary };
   const token = check.token;
   Object.assign(summary, { keyName: token.keyName, tokenAudience: token.audience, expiry: new Date(token.expiry * 1000).toISOString() });
-  if (!audienceCovers(token.audience, audience)) return { statusCode: 401, statusDescription: `InvalidAudience: The token's audience '${token.audience}' does not cover '${audience}'.`, summary };
-  if (!isNamespaceRoot(audience) && config.namespace.resolve(audience) === undefined) return { statusCode: 404, statusDescription: notFoundDescription(audience), summary };
+  if (!audienceCovers(token.audience, audience))
+    return { statusCode: 401, statusDescription: `InvalidAudience: The token's audience '${token.audience}' does not cover '${audience}'.`, summary };
+  if (!isNamespaceRoot(audience) && config.namespace.resolve(audience) === undefined)
+    return { statusCode: 404, statusDescription: notFoundDescription(audience), summary };
   return { statusCode: 202, statusDescription: "Accepted", claim: { audience, expiry: token.expiry }, summary };
 }
 

@@ -47,11 +47,14 @@ export class DeadlineWatch {
     this.disarm();
     const delay = isSpedUp(this.clock) ? this.clock.realDelayUntil(time) : Math.max(0, time - this.clock.now());
     this.armedFor = time;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.armedFor = undefined;
-      this.fire();
-    }, Math.min(delay, MAX_TIMER_MS));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.armedFor = undefined;
+        this.fire();
+      },
+      Math.min(delay, MAX_TIMER_MS),
+    );
     this.timer.unref();
   }
 

@@ -33,12 +33,20 @@ async function main(): Promise<void> {
     ...(process.env.SERVICEBUS_KEY ? { key: process.env.SERVICEBUS_KEY } : {}),
   });
   if (process.env.SERVICEBUS_INFO_FILE) {
-    writeFileSync(process.env.SERVICEBUS_INFO_FILE, JSON.stringify({ connectionString: broker.connectionString, port: broker.port, queues: broker.queues.list().map((q) => q.name) }, null, 2));
+    writeFileSync(
+      process.env.SERVICEBUS_INFO_FILE,
+      JSON.stringify({ connectionString: broker.connectionString, port: broker.port, queues: broker.queues.list().map((q) => q.name) }, null, 2),
+    );
   }
   const lines = [
     "gallery-share local Service Bus ready (AMQP on 127.0.0.1)",
     `  Connection string: ${broker.connectionString}`,
-    ...broker.queues.list().map((q) => `  Queue:             ${q.name} (lock ${q.settings.lockDuration}, maxDeliveryCount ${q.settings.maxDeliveryCount}, duplicate window ${q.settings.requiresDuplicateDetection ? q.settings.duplicateDetectionHistoryTimeWindow : "off"})`),
+    ...broker.queues
+      .list()
+      .map(
+        (q) =>
+          `  Queue:             ${q.name} (lock ${q.settings.lockDuration}, maxDeliveryCount ${q.settings.maxDeliveryCount}, duplicate window ${q.settings.requiresDuplicateDetection ? q.settings.duplicateDetectionHistoryTimeWindow : "off"})`,
+      ),
     `  Clock:             wall clock x${speed}`,
     `  Recording:         ${broker.recordPath ?? "off (set SERVICEBUS_RECORD=<file.jsonl>)"}`,
     "Ctrl+C stops it.",

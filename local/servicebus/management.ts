@@ -94,12 +94,18 @@ export function answerManagement(sub: SubQueue, request: AmqpMessage, ctx: Manag
       const messages = queue.peek(sub, from, count);
       Object.assign(summary, { fromSequenceNumber: from, messageCount: count, returned: messages.map((m) => m.sequenceNumber) });
       if (messages.length === 0) return { statusCode: 204, statusDescription: "No messages to peek.", summary };
-      return { statusCode: 200, statusDescription: "OK", body: { messages: messages.map((m) => ({ message: encodeMessage(wireMessage(m, m.lock?.lockedUntil)) })) }, summary };
+      return {
+        statusCode: 200,
+        statusDescription: "OK",
+        body: { messages: messages.map((m) => ({ message: encodeMessage(wireMessage(m, m.lock?.lockedUntil)) })) },
+        summary,
+      };
     }
     case OPERATIONS.schedule: {
       if (sub.kind !== "main") return badRequest("Messages cannot be scheduled on a dead-letter queue.", summary);
       const entries = list(body.messages)?.map(record);
-      if (!entries?.length || !entries.every((e) => e && Buffer.isBuffer(e.message))) return badRequest("'messages' must be a list of maps with an encoded 'message'.", summary);
+      if (!entries?.length || !entries.every((e) => e && Buffer.isBuffer(e.message)))
+        return badRequest("'messages' must be a list of maps with an encoded 'message'.", summary);
       const sequenceNumbers: number[] = [];
       const messageIds: (string | undefined)[] = [];
       for (const entry of entries) {
@@ -148,7 +154,11 @@ export function answerManagement(sub: SubQueue, request: AmqpMessage, ctx: Manag
       return { statusCode: 200, statusDescription: "OK", summary };
     }
     default:
-      return fail({ condition: "amqp:not-implemented", description: `The operation '${String(operation)}' is not supported by the local broker.` }, 501, summary);
+      return fail(
+        { condition: "amqp:not-implemented", description: `The operation '${String(operation)}' is not supported by the local broker.` },
+        501,
+        summary,
+      );
   }
 }
 

@@ -52,7 +52,8 @@ export const DEAD_LETTER_PATH = "$DeadLetterQueue";
 
 export const LOCK_LOST: AmqpErrorInfo = {
   condition: "com.microsoft:message-lock-lost",
-  description: "The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue, or was received by a different receiver instance.",
+  description:
+    "The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue, or was received by a different receiver instance.",
 };
 
 export class SubQueue {
@@ -180,7 +181,8 @@ export class Queue {
         message.state = "deferred";
         break;
       case "deadLetter":
-        if (sub.kind === "deadLetter") return { ok: false, error: { condition: "amqp:not-allowed", description: "Cannot dead-letter a message that is already in a dead-letter queue." } };
+        if (sub.kind === "deadLetter")
+          return { ok: false, error: { condition: "amqp:not-allowed", description: "Cannot dead-letter a message that is already in a dead-letter queue." } };
         this.moveToDeadLetter(message, settlement.reason, settlement.description, settlement.properties, now);
         break;
     }
@@ -209,7 +211,13 @@ export class Queue {
     for (const n of sequenceNumbers) {
       const message = sub.messages.get(n);
       if (!message || message.state !== "deferred" || message.lock || this.isExpired(sub, message, now)) {
-        return { ok: false, error: { condition: "com.microsoft:message-not-found", description: `Failed to lock one or more specified messages. Either the message is not deferred, already locked, or does not exist (sequence number ${n}).` } };
+        return {
+          ok: false,
+          error: {
+            condition: "com.microsoft:message-not-found",
+            description: `Failed to lock one or more specified messages. Either the message is not deferred, already locked, or does not exist (sequence number ${n}).`,
+          },
+        };
       }
       found.push(message);
     }
@@ -244,7 +252,8 @@ export class Queue {
         message.enqueuedTime = message.scheduledTime;
         released = true;
       } else if (!message.lock && message.state !== "scheduled" && this.isExpired(this.main, message, now)) {
-        if (this.limits.deadLetterOnExpiration) this.moveToDeadLetter(message, "TTLExpiredException", "The message expired and was dead lettered.", undefined, now);
+        if (this.limits.deadLetterOnExpiration)
+          this.moveToDeadLetter(message, "TTLExpiredException", "The message expired and was dead lettered.", undefined, now);
         else {
           this.main.messages.delete(message.sequenceNumber);
           this.record("expired", { entity: this.name, sequenceNumber: message.sequenceNumber, messageId: messageIdText(message.amqp.message_id) });
@@ -289,11 +298,23 @@ export class Queue {
   private countFailedDelivery(sub: SubQueue, message: StoredMessage, now: number): void {
     message.deliveryCount += 1;
     if (sub.kind === "main" && message.deliveryCount >= this.limits.maxDeliveryCount) {
-      this.moveToDeadLetter(message, "MaxDeliveryCountExceeded", `Message could not be consumed after ${this.limits.maxDeliveryCount} delivery attempts.`, undefined, now);
+      this.moveToDeadLetter(
+        message,
+        "MaxDeliveryCountExceeded",
+        `Message could not be consumed after ${this.limits.maxDeliveryCount} delivery attempts.`,
+        undefined,
+        now,
+      );
     }
   }
 
-  private moveToDeadLetter(message: StoredMessage, reason: string | undefined, description: string | undefined, properties: Record<string, unknown> | undefined, now: number): void {
+  private moveToDeadLetter(
+    message: StoredMessage,
+    reason: string | undefined,
+    description: string | undefined,
+    properties: Record<string, unknown> | undefined,
+    now: number,
+  ): void {
     this.main.messages.delete(message.sequenceNumber);
     const applicationProperties = { ...message.applicationProperties, ...(properties ?? {}) };
     if (reason !== undefined) applicationProperties.DeadLetterReason = reason;
@@ -301,6 +322,14 @@ export class Queue {
     const dead: StoredMessage = { ...message, applicationProperties, state: "active" };
     delete dead.lock;
     this.deadLetter.messages.set(dead.sequenceNumber, dead);
-    this.record("dead-lettered", { entity: this.name, sequenceNumber: message.sequenceNumber, messageId: messageIdText(message.amqp.message_id), reason: reason ?? null, description: description ?? null, deliveryCount: message.deliveryCount, at: new Date(now).toISOString() });
+    this.record("dead-lettered", {
+      entity: this.name,
+      sequenceNumber: message.sequenceNumber,
+      messageId: messageIdText(message.amqp.message_id),
+      reason: reason ?? null,
+      description: description ?? null,
+      deliveryCount: message.deliveryCount,
+      at: new Date(now).toISOString(),
+    });
   }
 }

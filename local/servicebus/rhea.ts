@@ -122,10 +122,20 @@ export function peerOutcome(delivery: Delivery): PeerOutcome {
       return { kind: "released" };
     case "rejected": {
       const error = field(state, "error");
-      return { kind: "rejected", condition: text(field(error, "condition")), description: text(field(error, "description")), info: record(field(error, "info")) };
+      return {
+        kind: "rejected",
+        condition: text(field(error, "condition")),
+        description: text(field(error, "description")),
+        info: record(field(error, "info")),
+      };
     }
     case "modified":
-      return { kind: "modified", deliveryFailed: field(state, "delivery_failed") === true, undeliverableHere: field(state, "undeliverable_here") === true, annotations: record(field(state, "message_annotations")) };
+      return {
+        kind: "modified",
+        deliveryFailed: field(state, "delivery_failed") === true,
+        undeliverableHere: field(state, "undeliverable_here") === true,
+        annotations: record(field(state, "message_annotations")),
+      };
     default:
       return { kind: "unknown" };
   }
@@ -269,7 +279,12 @@ export const typed = {
   long: (n: number): unknown => rhea.types.wrap_long(n),
   uuid: (bytes: Buffer): unknown => rhea.types.wrap_uuid(bytes),
   int: (n: number): unknown => rhea.types.wrap_int(n),
-  longArray: (ns: readonly number[]): unknown => rhea.types.wrap_array(ns.map((n) => longBytes(n)), 0x81, undefined),
+  longArray: (ns: readonly number[]): unknown =>
+    rhea.types.wrap_array(
+      ns.map((n) => longBytes(n)),
+      0x81,
+      undefined,
+    ),
   timestampArray: (ts: readonly number[]): unknown => rhea.types.wrap_array(ts, 0x83, undefined),
 };
 

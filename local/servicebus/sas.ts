@@ -72,9 +72,15 @@ function sameSignature(a: string, b: string): boolean {
 export function checkSasToken(text: string, keyName: string, key: string, nowSeconds: number): SasCheck {
   const token = parseSasToken(text);
   if (!token) return { ok: false, description: "InvalidSignature: The token has an invalid format." };
-  if (token.keyName !== keyName) return { ok: false, description: `InvalidSignature: The token has an invalid signature. Key '${token.keyName}' is not a shared access policy of this namespace.` };
-  if (!sameSignature(token.signature, signSas(key, token.encodedAudience, token.expiry))) return { ok: false, description: "InvalidSignature: The token has an invalid signature." };
-  if (token.expiry <= nowSeconds) return { ok: false, description: `ExpiredToken: The token is expired. Expiration time: '${new Date(token.expiry * 1000).toISOString()}'.` };
+  if (token.keyName !== keyName)
+    return {
+      ok: false,
+      description: `InvalidSignature: The token has an invalid signature. Key '${token.keyName}' is not a shared access policy of this namespace.`,
+    };
+  if (!sameSignature(token.signature, signSas(key, token.encodedAudience, token.expiry)))
+    return { ok: false, description: "InvalidSignature: The token has an invalid signature." };
+  if (token.expiry <= nowSeconds)
+    return { ok: false, description: `ExpiredToken: The token is expired. Expiration time: '${new Date(token.expiry * 1000).toISOString()}'.` };
   return { ok: true, token };
 }
 

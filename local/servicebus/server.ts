@@ -39,41 +39,65 @@ export async function startAmqpServer(port: number, handlers: AmqpHandlers): Pro
       }
     };
 
-  container.on("connection_open", guard("connection_open", (c) => {
-    connections.add(c.connection);
-    handlers.connectionOpened(c.connection);
-  }));
+  container.on(
+    "connection_open",
+    guard("connection_open", (c) => {
+      connections.add(c.connection);
+      handlers.connectionOpened(c.connection);
+    }),
+  );
   const closed = guard("connection_close", (c) => {
     if (connections.delete(c.connection)) handlers.connectionClosed(c.connection);
   });
   container.on("connection_close", closed);
   container.on("disconnected", closed);
-  container.on("connection_error", guard("connection_error", (c) => handlers.error("connection", c.connection.error)));
-  container.on("sender_open", guard("sender_open", (c) => c.sender && handlers.senderOpened(c.sender)));
-  container.on("receiver_open", guard("receiver_open", (c) => c.receiver && handlers.receiverOpened(c.receiver)));
+  container.on(
+    "connection_error",
+    guard("connection_error", (c) => handlers.error("connection", c.connection.error)),
+  );
+  container.on(
+    "sender_open",
+    guard("sender_open", (c) => c.sender && handlers.senderOpened(c.sender)),
+  );
+  container.on(
+    "receiver_open",
+    guard("receiver_open", (c) => c.receiver && handlers.receiverOpened(c.receiver)),
+  );
   for (const event of ["sender_close", "receiver_close"]) {
-    container.on(event, guard(event, (c) => {
-      const link = c.sender ?? c.receiver;
-      if (link) handlers.linkClosed(link);
-    }));
+    container.on(
+      event,
+      guard(event, (c) => {
+        const link = c.sender ?? c.receiver;
+        if (link) handlers.linkClosed(link);
+      }),
+    );
   }
   // Errors arrive with the close events above; listening here keeps rhea from throwing them.
   for (const event of ["sender_error", "receiver_error", "session_error"]) container.on(event, () => undefined);
-  container.on("message", guard("message", (c) => {
-    if (!c.receiver || !c.delivery) return;
-    const format = c.delivery.format ?? 0;
-    // rhea decodes format 0 itself and hands other formats over as raw bytes.
-    const message = format === 0 ? toAmqpMessage(c.message) : format === BATCH_FORMAT && Buffer.isBuffer(c.message) ? decodeMessage(c.message) : undefined;
-    if (!message) {
-      c.delivery.reject({ condition: "amqp:not-implemented", description: `message-format ${format} is not supported` });
-      return;
-    }
-    handlers.transfer(c.receiver, c.delivery, message, format);
-  }));
+  container.on(
+    "message",
+    guard("message", (c) => {
+      if (!c.receiver || !c.delivery) return;
+      const format = c.delivery.format ?? 0;
+      // rhea decodes format 0 itself and hands other formats over as raw bytes.
+      const message = format === 0 ? toAmqpMessage(c.message) : format === BATCH_FORMAT && Buffer.isBuffer(c.message) ? decodeMessage(c.message) : undefined;
+      if (!message) {
+        c.delivery.reject({ condition: "amqp:not-implemented", description: `message-format ${format} is not supported` });
+        return;
+      }
+      handlers.transfer(c.receiver, c.delivery, message, format);
+    }),
+  );
   for (const event of ["accepted", "rejected", "released", "modified"]) {
-    container.on(event, guard(event, (c) => c.sender && c.delivery && handlers.outcome(c.sender, c.delivery)));
+    container.on(
+      event,
+      guard(event, (c) => c.sender && c.delivery && handlers.outcome(c.sender, c.delivery)),
+    );
   }
-  container.on("sender_flow", guard("sender_flow", (c) => c.sender && handlers.flow(c.sender)));
+  container.on(
+    "sender_flow",
+    guard("sender_flow", (c) => c.sender && handlers.flow(c.sender)),
+  );
   container.on("error", (e: unknown) => handlers.error("container", e));
 
   const server = net.createServer((socket) => {

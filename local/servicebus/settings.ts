@@ -89,7 +89,13 @@ export function resolveQueueLimits(settings: QueueSettings, where = "queue setti
     lockDurationMs: within("lockDuration", parseIsoDuration(settings.lockDuration), 5 * SECOND, 5 * MINUTE, where),
     maxDeliveryCount: settings.maxDeliveryCount,
     duplicateDetection: settings.requiresDuplicateDetection,
-    duplicateWindowMs: within("duplicateDetectionHistoryTimeWindow", parseIsoDuration(settings.duplicateDetectionHistoryTimeWindow), 20 * SECOND, 7 * DAY, where),
+    duplicateWindowMs: within(
+      "duplicateDetectionHistoryTimeWindow",
+      parseIsoDuration(settings.duplicateDetectionHistoryTimeWindow),
+      20 * SECOND,
+      7 * DAY,
+      where,
+    ),
     defaultTimeToLiveMs: within("defaultMessageTimeToLive", parseIsoDuration(settings.defaultMessageTimeToLive), SECOND, Number.MAX_SAFE_INTEGER, where),
     deadLetterOnExpiration: settings.deadLetteringOnMessageExpiration,
   };

@@ -74,8 +74,12 @@ const RUNNING = new Set(["Pending", "Running", "ContinuedAsNew", "Suspended"]);
 export function createDirectSharingActivities(services: Deps) {
   return {
     applyShareChanges: (input: ApplyShareChangesInput) => runActivity(() => applyShareChanges(services, input)),
-    submitShareChange: withDurableClient((input: SubmitShareChangeInput, context: InvocationContext) => runActivity(() => submitShareChange(services, input, df.getClient(context)))),
-    notifyShareResults: withDurableClient((input: { notices: readonly ShareNotice[] }, context: InvocationContext) => runActivity(() => notifyShareResults(input, df.getClient(context)))),
+    submitShareChange: withDurableClient((input: SubmitShareChangeInput, context: InvocationContext) =>
+      runActivity(() => submitShareChange(services, input, df.getClient(context))),
+    ),
+    notifyShareResults: withDurableClient((input: { notices: readonly ShareNotice[] }, context: InvocationContext) =>
+      runActivity(() => notifyShareResults(input, df.getClient(context))),
+    ),
     verifyDirectShare: (input: VerifyDirectShareInput) => runActivity(() => verifyDirectShare(services, input)),
   };
 }
@@ -88,7 +92,10 @@ async function applyShareChanges(services: Deps, input: ApplyShareChangesInput):
   // Nothing asked of the gallery at all (say, a publish with no registered targets): do not touch it.
   // (A publish always looks at the gallery: a community gallery needs publishing even with no targets.)
   if (input.changes.every((c) => asked(c, registered) === 0 && !c.ensureRegistered)) {
-    return { results: input.changes.map((c) => ({ requestId: c.requestId, result: "applied" as const, added: EMPTY, alreadyShared: EMPTY, removed: EMPTY })), shareCalls: 0 };
+    return {
+      results: input.changes.map((c) => ({ requestId: c.requestId, result: "applied" as const, added: EMPTY, alreadyShared: EMPTY, removed: EMPTY })),
+      shareCalls: 0,
+    };
   }
   const profile = await readSharing(gallery);
   const { permissions, current } = profile;
@@ -98,7 +105,8 @@ async function applyShareChanges(services: Deps, input: ApplyShareChangesInput):
   const sharedAtAll = [current, registered].some((t) => t.subscriptionIds.length + t.tenantIds.length > 0);
   const refused = new Map<string, string>();
   for (const c of input.changes) {
-    if (c.encrypted && sharedAtAll) refused.set(c.requestId, "encrypted-version: an image version with encryption settings cannot be directly shared, and this gallery is directly shared");
+    if (c.encrypted && sharedAtAll)
+      refused.set(c.requestId, "encrypted-version: an image version with encryption settings cannot be directly shared, and this gallery is directly shared");
   }
   const requests: ShareChangeRequest[] = input.changes.filter((c) => !refused.has(c.requestId)).map((c) => toRequest(c, registered));
   const merged = mergeShareRequests(current, requests, services.config.shareLimits);
@@ -108,8 +116,14 @@ async function applyShareChanges(services: Deps, input: ApplyShareChangesInput):
     return { results: input.changes.map((c) => rejected(c.requestId, refused.get(c.requestId) ?? reason)), shareCalls: 0 };
   }
   const remainingHeader = await callShareApi(gallery, merged.operations);
-  const results = merged.results.map((r, i) => (r.result === "rejected" ? rejected(r.requestId, r.reason ?? "rejected") : appliedResult(r.requestId, requests[i]!, current)));
-  const all = input.changes.map((c) => (refused.has(c.requestId) ? rejected(c.requestId, refused.get(c.requestId) ?? "") : (results.find((r) => r.requestId === c.requestId) ?? rejected(c.requestId, "internal: no result"))));
+  const results = merged.results.map((r, i) =>
+    r.result === "rejected" ? rejected(r.requestId, r.reason ?? "rejected") : appliedResult(r.requestId, requests[i]!, current),
+  );
+  const all = input.changes.map((c) =>
+    refused.has(c.requestId)
+      ? rejected(c.requestId, refused.get(c.requestId) ?? "")
+      : (results.find((r) => r.requestId === c.requestId) ?? rejected(c.requestId, "internal: no result")),
+  );
   return { results: all, shareCalls: merged.operations.length, ...(remainingHeader ? { remainingHeader } : {}) };
 }
 
@@ -163,7 +177,10 @@ async function applyToCommunityGallery(gallery: SharedGallery, changes: readonly
   const results = changes.map((c) =>
     c.ensureRegistered && asked({ ...c, ensureRegistered: false }, EMPTY) === 0
       ? { requestId: c.requestId, result: "applied" as const, added: EMPTY, alreadyShared: EMPTY, removed: EMPTY }
-      : rejected(c.requestId, `community-gallery: ${ref.gallery} is a community gallery, public to all of Azure; direct and rbac onboarding do not apply to it`),
+      : rejected(
+          c.requestId,
+          `community-gallery: ${ref.gallery} is a community gallery, public to all of Azure; direct and rbac onboarding do not apply to it`,
+        ),
   );
   return { results, shareCalls, ...(after.community?.publicName ? { communityPublicName: after.community.publicName } : {}) };
 }
@@ -184,7 +201,9 @@ async function callShareApi(gallery: SharedGallery, operations: MergedShareChang
       // ARM may end the share LRO with an empty 200 body, which @azure/arm-compute 25 fails to
       // deserialize although the share succeeded: confirm by reading the profile back.
       const after = (await readSharing(gallery)).current;
-      const missing = operation.groups.some((g) => g.ids.some((id) => (operation.operationType === "Add") !== (g.type === "Subscriptions" ? after.subscriptionIds : after.tenantIds).includes(id)));
+      const missing = operation.groups.some((g) =>
+        g.ids.some((id) => (operation.operationType === "Add") !== (g.type === "Subscriptions" ? after.subscriptionIds : after.tenantIds).includes(id)),
+      );
       if (missing) throw new Error("the share call ended with an empty result and the gallery does not show the change");
     }
   }
@@ -199,78 +218,97 @@ function appliedResult(requestId: string, request: ShareChangeRequest, current: 
   return {
     requestId,
     result: "applied" as const,
-    added: { subscriptionIds: add.subscriptionIds.filter((id) => !has(current.subscriptionIds, id)), tenantIds: add.tenantIds.filter((id) => !has(current.tenantIds, id)) },
-    alreadyShared: { subscriptionIds: add.subscriptionIds.filter((id) => has(current.subscriptionIds, id)), tenantIds: add.tenantIds.filter((id) => has(current.tenantIds, id)) },
-    removed: { subscriptionIds: remove.subscriptionIds.filter((id) => has(current.subscriptionIds, id)), tenantIds: remove.tenantIds.filter((id) => has(current.tenantIds, id)) },
+    added: {
+      subscriptionIds: add.subscriptionIds.filter((id) => !has(current.subscriptionIds, id)),
+      tenantIds: add.tenantIds.filter((id) => !has(current.tenantIds, id)),
+    },
+    alreadyShared: {
+      subscriptionIds: add.subscriptionIds.filter((id) => has(current.subscriptionIds, id)),
+      tenantIds: add.tenantIds.filter((id) => has(current.tenantIds, id)),
+    },
+    removed: {
+      subscriptionIds: remove.subscriptionIds.filter((id) => has(current.subscriptionIds, id)),
+      tenantIds: remove.tenantIds.filter((id) => has(current.tenantIds, id)),
+    },
   };
 }
 
 async function submitShareChange(services: Deps, input: SubmitShareChangeInput, client: DurableClient): Promise<{ via: "started" | "raised" }> {
-            const status = await findInstance(client, input.coordinatorId);
-    let via: "started" | "raised" = "raised";
-    if (!status || !RUNNING.has(String(status.runtimeStatus))) {
-      const initial: ShareCoordinatorState = { subscriptionId: input.subscriptionId, pending: [], callTimes: [], recent: [], retry: services.config.retry };
-      try {
-        await client.startNew(SHARE_COORDINATOR, { instanceId: input.coordinatorId, input: initial });
-        via = "started";
-      } catch (err) {
-        // Another sender started it between our look and our start.
-        const now = await findInstance(client, input.coordinatorId);
-        if (!now || !RUNNING.has(String(now.runtimeStatus))) throw err;
-      }
+  const status = await findInstance(client, input.coordinatorId);
+  let via: "started" | "raised" = "raised";
+  if (!status || !RUNNING.has(String(status.runtimeStatus))) {
+    const initial: ShareCoordinatorState = { subscriptionId: input.subscriptionId, pending: [], callTimes: [], recent: [], retry: services.config.retry };
+    try {
+      await client.startNew(SHARE_COORDINATOR, { instanceId: input.coordinatorId, input: initial });
+      via = "started";
+    } catch (err) {
+      // Another sender started it between our look and our start.
+      const now = await findInstance(client, input.coordinatorId);
+      if (!now || !RUNNING.has(String(now.runtimeStatus))) throw err;
     }
-    // The change always goes as an event, never in the start's input: two senders that start the
-    // coordinator at the same moment both get 202 from the Durable extension, and DTFx later
-    // discards one of the two starts, with whatever it carried (the conformance suite showed it).
-    // An event raised to a Pending instance waits for it.
-    await client.raiseEvent(input.coordinatorId, SHARE_CHANGE_EVENT, input.change);
-    return { via };
+  }
+  // The change always goes as an event, never in the start's input: two senders that start the
+  // coordinator at the same moment both get 202 from the Durable extension, and DTFx later
+  // discards one of the two starts, with whatever it carried (the conformance suite showed it).
+  // An event raised to a Pending instance waits for it.
+  await client.raiseEvent(input.coordinatorId, SHARE_CHANGE_EVENT, input.change);
+  return { via };
 }
 
 async function notifyShareResults(input: { notices: readonly ShareNotice[] }, client: DurableClient): Promise<{ delivered: number; gone: number }> {
-            let delivered = 0;
-    let gone = 0;
-    for (const notice of input.notices) {
-      try {
-        await client.raiseEvent(notice.instanceId, notice.eventName, notice.result);
-        delivered++;
-      } catch (err) {
-        // The sender finished or was purged: nobody waits for this answer any more.
-        if (err instanceof Error && /\b(404|410)\b/.test(err.message)) gone++;
-        else throw err;
-      }
+  let delivered = 0;
+  let gone = 0;
+  for (const notice of input.notices) {
+    try {
+      await client.raiseEvent(notice.instanceId, notice.eventName, notice.result);
+      delivered++;
+    } catch (err) {
+      // The sender finished or was purged: nobody waits for this answer any more.
+      if (err instanceof Error && /\b(404|410)\b/.test(err.message)) gone++;
+      else throw err;
     }
-    return { delivered, gone };
+  }
+  return { delivered, gone };
 }
 
-  /** Checks a direct share from the consumer's side, as the multi-tenant app in the consumer tenant: the gallery is listed among those shared with the tenant, and its newest version is readable in the consumer's location (a version not yet replicated there is reported as such, not as a failure to share). */
+/** Checks a direct share from the consumer's side, as the multi-tenant app in the consumer tenant: the gallery is listed among those shared with the tenant, and its newest version is readable in the consumer's location (a version not yet replicated there is reported as such, not as a failure to share). */
 async function verifyDirectShare(services: Deps, input: VerifyDirectShareInput): Promise<DirectShareVisibility> {
-    const galleryId = managedGalleryId(services.config, input.galleryId);
-    const { gallery } = parseGalleryId(galleryId);
-    const consumer = services.arm.compute(input.subscriptionId, { tenantId: input.tenantId });
-    const find = (location: string): Promise<string | undefined> => sharedUniqueName(consumer, location, gallery);
-    const uniqueName = await find(input.location);
-    if (!uniqueName) {
-      // Not listed in the consumer's region: shared, but nothing replicated there yet? Look in the gallery's own region.
-      const { subscriptionId, resourceGroup } = parseGalleryId(galleryId);
-      const home = (await services.arm.compute(subscriptionId).galleries.get(resourceGroup, gallery)).location;
-      const there = home && home.toLowerCase() !== input.location.toLowerCase() ? await find(home) : undefined;
-      if (there) return { visible: true, uniqueName: there, note: `shared with the tenant, but no version of it is replicated to ${input.location} yet (the gallery is in ${home})` };
-      return { visible: false, note: `the consumer tenant does not list ${gallery} among the galleries shared with it in ${input.location}` };
+  const galleryId = managedGalleryId(services.config, input.galleryId);
+  const { gallery } = parseGalleryId(galleryId);
+  const consumer = services.arm.compute(input.subscriptionId, { tenantId: input.tenantId });
+  const find = (location: string): Promise<string | undefined> => sharedUniqueName(consumer, location, gallery);
+  const uniqueName = await find(input.location);
+  if (!uniqueName) {
+    // Not listed in the consumer's region: shared, but nothing replicated there yet? Look in the gallery's own region.
+    const { subscriptionId, resourceGroup } = parseGalleryId(galleryId);
+    const home = (await services.arm.compute(subscriptionId).galleries.get(resourceGroup, gallery)).location;
+    const there = home && home.toLowerCase() !== input.location.toLowerCase() ? await find(home) : undefined;
+    if (there)
+      return {
+        visible: true,
+        uniqueName: there,
+        note: `shared with the tenant, but no version of it is replicated to ${input.location} yet (the gallery is in ${home})`,
+      };
+    return { visible: false, note: `the consumer tenant does not list ${gallery} among the galleries shared with it in ${input.location}` };
+  }
+  let newest: { name: string; published: number } | undefined;
+  let images = 0;
+  for await (const image of consumer.sharedGalleryImages.list(input.location, uniqueName)) {
+    if (!image.name || ++images > MAX_LISTED) break;
+    let versions = 0;
+    for await (const version of consumer.sharedGalleryImageVersions.list(input.location, uniqueName, image.name)) {
+      if (++versions > MAX_LISTED) break;
+      const published = version.publishedDate ? new Date(version.publishedDate).getTime() : 0;
+      if (version.name && (!newest || published > newest.published)) newest = { name: `${image.name}/${version.name}`, published };
     }
-    let newest: { name: string; published: number } | undefined;
-    let images = 0;
-    for await (const image of consumer.sharedGalleryImages.list(input.location, uniqueName)) {
-      if (!image.name || ++images > MAX_LISTED) break;
-      let versions = 0;
-      for await (const version of consumer.sharedGalleryImageVersions.list(input.location, uniqueName, image.name)) {
-        if (++versions > MAX_LISTED) break;
-        const published = version.publishedDate ? new Date(version.publishedDate).getTime() : 0;
-        if (version.name && (!newest || published > newest.published)) newest = { name: `${image.name}/${version.name}`, published };
-      }
-    }
-    if (!newest) return { visible: true, uniqueName, note: `no version of the gallery's images is readable in ${input.location} yet (not replicated there, or none published)` };
-    return { visible: true, uniqueName, newestVersion: newest.name };
+  }
+  if (!newest)
+    return {
+      visible: true,
+      uniqueName,
+      note: `no version of the gallery's images is readable in ${input.location} yet (not replicated there, or none published)`,
+    };
+  return { visible: true, uniqueName, newestVersion: newest.name };
 }
 
 const EMPTY: ShareTargets = { subscriptionIds: [], tenantIds: [] };
@@ -284,7 +322,9 @@ const lower = (ids: readonly string[] | undefined): string[] => [...new Set((ids
 async function registeredTargets(services: Deps, galleryId: string): Promise<ShareTargets> {
   const subscriptionIds = new Set(services.config.shareSubscriptionIds);
   const tenantIds = new Set(services.config.shareTenantIds);
-  const active = new Set((await services.registry.listTenants()).filter(({ record }) => record.state === "active").map(({ record }) => record.tenantId.toLowerCase()));
+  const active = new Set(
+    (await services.registry.listTenants()).filter(({ record }) => record.state === "active").map(({ record }) => record.tenantId.toLowerCase()),
+  );
   for (const grant of await services.registry.listGrants(galleryId)) {
     if (!active.has(grant.tenantId.toLowerCase()) || !sameResourceId(grant.galleryId, galleryId)) continue;
     if (grant.kind === "subscription") subscriptionIds.add(grant.targetId.toLowerCase());
@@ -292,7 +332,6 @@ async function registeredTargets(services: Deps, galleryId: string): Promise<Sha
   }
   return { subscriptionIds: [...subscriptionIds], tenantIds: [...tenantIds] };
 }
-
 
 function toRequest(change: ShareChange, registered: ShareTargets): ShareChangeRequest {
   const join = (a: ShareIds | undefined, b: ShareTargets | undefined): ShareIds => ({

@@ -47,64 +47,66 @@ export function createPublishingActivities(services: Deps) {
     verifyCommunityVersion: (input: CommunityVersionInput) => runActivity(() => verifyCommunityVersion(services, input)),
     recordShareAudit: (input: RecordShareAuditInput) => runActivity(() => recordShareAudit(services, input)),
     /** Sends an outcome event to the configured topic (a no-op when none is configured). */
-    sendOutcomeEvent: (event: OutcomeEvent): Promise<ActivityResult<{ sent: boolean }>> => runActivity(async () => ({ sent: await services.outcomes.send(event) })),
+    sendOutcomeEvent: (event: OutcomeEvent): Promise<ActivityResult<{ sent: boolean }>> =>
+      runActivity(async () => ({ sent: await services.outcomes.send(event) })),
   };
 }
 
-  /** Reads an image version with its replication status ($expand=ReplicationStatus), after checking that it belongs to a gallery this app manages. */
+/** Reads an image version with its replication status ($expand=ReplicationStatus), after checking that it belongs to a gallery this app manages. */
 async function readImageVersion(services: Deps, input: { readonly imageVersionId: string }): Promise<ImageVersionReading> {
-    const galleryId = galleryOfVersion(services.config, input.imageVersionId);
-    const ref = parseImageVersionId(input.imageVersionId);
-    const client = services.arm.compute(ref.subscriptionId);
-    const version = await client.galleryImageVersions.get(ref.resourceGroup, ref.gallery, ref.image, ref.version, { expand: "ReplicationStatus" });
-    const profile = version.publishingProfile;
-    const regions = profile?.targetRegions ?? [];
-    const status = version.replicationStatus;
-    return {
-      galleryId,
-      snapshot: {
-        ...(version.provisioningState === undefined ? {} : { provisioningState: version.provisioningState }),
-        targetRegions: regions.map((r) => r.name),
-        ...(status === undefined
-          ? {}
-          : {
-              replicationStatus: {
-                ...(status.aggregatedState === undefined ? {} : { aggregatedState: status.aggregatedState }),
-                summary: (status.summary ?? []).map((s) => ({
-                  ...(s.region === undefined ? {} : { region: s.region }),
-                  ...(s.state === undefined ? {} : { state: s.state }),
-                  ...(s.details === undefined ? {} : { details: s.details }),
-                  ...(s.progress === undefined ? {} : { progress: s.progress }),
-                })),
-              },
-            }),
-      },
-      ...(profile?.publishedDate ? { publishedDate: new Date(profile.publishedDate).toISOString() } : {}),
-      encrypted: regions.some((r) => r.encryption !== undefined),
-      excludeFromLatest: profile?.excludeFromLatest === true,
-    };
+  const galleryId = galleryOfVersion(services.config, input.imageVersionId);
+  const ref = parseImageVersionId(input.imageVersionId);
+  const client = services.arm.compute(ref.subscriptionId);
+  const version = await client.galleryImageVersions.get(ref.resourceGroup, ref.gallery, ref.image, ref.version, { expand: "ReplicationStatus" });
+  const profile = version.publishingProfile;
+  const regions = profile?.targetRegions ?? [];
+  const status = version.replicationStatus;
+  return {
+    galleryId,
+    snapshot: {
+      ...(version.provisioningState === undefined ? {} : { provisioningState: version.provisioningState }),
+      targetRegions: regions.map((r) => r.name),
+      ...(status === undefined
+        ? {}
+        : {
+            replicationStatus: {
+              ...(status.aggregatedState === undefined ? {} : { aggregatedState: status.aggregatedState }),
+              summary: (status.summary ?? []).map((s) => ({
+                ...(s.region === undefined ? {} : { region: s.region }),
+                ...(s.state === undefined ? {} : { state: s.state }),
+                ...(s.details === undefined ? {} : { details: s.details }),
+                ...(s.progress === undefined ? {} : { progress: s.progress }),
+              })),
+            },
+          }),
+    },
+    ...(profile?.publishedDate ? { publishedDate: new Date(profile.publishedDate).toISOString() } : {}),
+    encrypted: regions.some((r) => r.encryption !== undefined),
+    excludeFromLatest: profile?.excludeFromLatest === true,
+  };
 }
 
-  /** Checks that a version of a community gallery is visible to all of Azure under its public name, in a region it replicated to. */
+/** Checks that a version of a community gallery is visible to all of Azure under its public name, in a region it replicated to. */
 async function verifyCommunityVersion(services: Deps, input: CommunityVersionInput): Promise<{ visible: boolean; note?: string }> {
-    galleryOfVersion(services.config, input.imageVersionId);
-    const ref = parseImageVersionId(input.imageVersionId);
-    const client = services.arm.compute(ref.subscriptionId);
-    try {
-      const seen = await client.communityGalleryImageVersions.get(input.location, input.publicName, ref.image, ref.version);
-      return { visible: seen.name?.toLowerCase() === ref.version.toLowerCase() };
-    } catch (err) {
-      const status = (err as { statusCode?: unknown }).statusCode;
-      if (status === 404) return { visible: false, note: `${ref.image}/${ref.version} is not visible in community gallery ${input.publicName} in ${input.location}` };
-      throw err;
-    }
+  galleryOfVersion(services.config, input.imageVersionId);
+  const ref = parseImageVersionId(input.imageVersionId);
+  const client = services.arm.compute(ref.subscriptionId);
+  try {
+    const seen = await client.communityGalleryImageVersions.get(input.location, input.publicName, ref.image, ref.version);
+    return { visible: seen.name?.toLowerCase() === ref.version.toLowerCase() };
+  } catch (err) {
+    const status = (err as { statusCode?: unknown }).statusCode;
+    if (status === 404)
+      return { visible: false, note: `${ref.image}/${ref.version} is not visible in community gallery ${input.publicName} in ${input.location}` };
+    throw err;
+  }
 }
 
-  /** Records in the audit table which targets had access to a version once it was shared. */
+/** Records in the audit table which targets had access to a version once it was shared. */
 async function recordShareAudit(services: Deps, input: RecordShareAuditInput): Promise<{ rows: number }> {
-    const rows = auditRows(input);
-    await services.audit.write(rows);
-    return { rows: rows.length };
+  const rows = auditRows(input);
+  await services.audit.write(rows);
+  return { rows: rows.length };
 }
 
 function auditRows(input: RecordShareAuditInput): AuditRow[] {

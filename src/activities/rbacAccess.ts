@@ -113,86 +113,91 @@ export function createRbacActivities(services: Deps) {
  * is the `oid` of the app's own token there: no directory lookup needed.
  */
 async function ensureAppReader(services: Deps, input: { readonly galleryId: string }): Promise<GalleryReaderResult> {
-    const token = await services.credentials.crossTenant(services.config.tenantId).getToken(`${services.config.armEndpoint}/.default`);
-    const oid = token ? objectIdOf(token.token) : undefined;
-    if (!oid) throw new Error("the app's token in the publisher tenant carries no object id");
-    return ensureReader(services, { galleryId: input.galleryId, principalId: oid, principalType: "ServicePrincipal" });
+  const token = await services.credentials.crossTenant(services.config.tenantId).getToken(`${services.config.armEndpoint}/.default`);
+  const oid = token ? objectIdOf(token.token) : undefined;
+  if (!oid) throw new Error("the app's token in the publisher tenant carries no object id");
+  return ensureReader(services, { galleryId: input.galleryId, principalId: oid, principalType: "ServicePrincipal" });
 }
 
-  /** Deletes one role assignment this app made, by the id the registry recorded; a missing one is fine (204). */
+/** Deletes one role assignment this app made, by the id the registry recorded; a missing one is fine (204). */
 async function removeRoleAssignment(services: Deps, input: { roleAssignmentId: string }): Promise<{ removed: boolean }> {
-    const galleryId = input.roleAssignmentId.split("/providers/Microsoft.Authorization/")[0] ?? "";
-    managedGalleryId(services.config, galleryId);
-    const { subscriptionId } = parseGalleryId(galleryId);
-    const deleted = await services.arm.authorization(subscriptionId).roleAssignments.deleteById(input.roleAssignmentId);
-    return { removed: deleted !== undefined && Object.keys(deleted).length > 0 };
+  const galleryId = input.roleAssignmentId.split("/providers/Microsoft.Authorization/")[0] ?? "";
+  managedGalleryId(services.config, galleryId);
+  const { subscriptionId } = parseGalleryId(galleryId);
+  const deleted = await services.arm.authorization(subscriptionId).roleAssignments.deleteById(input.roleAssignmentId);
+  return { removed: deleted !== undefined && Object.keys(deleted).length > 0 };
 }
 
 async function createConsentRequest(services: Deps, input: ConsentRequestInput): Promise<ConsentRequestResult> {
-    const { config, registry } = services;
-    if (!config.crossTenant) throw new ActivityRuleError("CrossTenantAppNotConfigured", "rbac mode needs CROSS_TENANT_APP_ID, the multi-tenant app the consumer consents to");
-    if (!config.consent.stateKey) throw new ActivityRuleError("ConsentNotConfigured", "rbac mode needs CONSENT_STATE_KEY, the key that signs consent links");
-    if (!config.consent.publicBaseUrl) throw new ActivityRuleError("ConsentNotConfigured", "rbac mode needs PUBLIC_BASE_URL (or WEBSITE_HOSTNAME) to build the consent callback address");
-    const stored = await registry.getTenant(input.tenantId);
-    // A retried activity finds its own link and keeps it (the link in an event already sent stays valid).
-    if (stored?.record.state === "consent-pending" && stored.record.lastRequestId === input.requestId && stored.record.consent) {
-      return { consentPageUrl: `${config.consent.publicBaseUrl}/api/consent/${input.requestId}`, adminConsentUrl: stored.record.consent.url };
-    }
-    const state = await createConsentState({
-      key: config.consent.stateKey,
-      instanceId: input.instanceId,
-      requestId: input.requestId,
-      tenantId: input.tenantId,
-      nonce: randomUUID(),
-      issuedAt: Date.parse(input.issuedAt),
-      expiresAt: Date.parse(input.expiresAt),
-    });
-    const url = adminConsentUrl({
-      authorityHost: config.authorityHost,
-      consumerTenantId: input.tenantId,
-      appId: config.crossTenant.appId,
-      redirectUri: `${config.consent.publicBaseUrl}/api/consent/callback`,
-      state,
-    });
-    await registry.updateTenant(input.tenantId, (current) => {
-      if (!current) throw new Error(`tenant ${input.tenantId} is not in the registry`);
-      return { ...transition(current, "consent-pending", { at: input.issuedAt, requestId: input.requestId }), consent: { url, expiresAt: input.expiresAt } };
-    });
-    return { consentPageUrl: `${config.consent.publicBaseUrl}/api/consent/${input.requestId}`, adminConsentUrl: url };
+  const { config, registry } = services;
+  if (!config.crossTenant)
+    throw new ActivityRuleError("CrossTenantAppNotConfigured", "rbac mode needs CROSS_TENANT_APP_ID, the multi-tenant app the consumer consents to");
+  if (!config.consent.stateKey) throw new ActivityRuleError("ConsentNotConfigured", "rbac mode needs CONSENT_STATE_KEY, the key that signs consent links");
+  if (!config.consent.publicBaseUrl)
+    throw new ActivityRuleError("ConsentNotConfigured", "rbac mode needs PUBLIC_BASE_URL (or WEBSITE_HOSTNAME) to build the consent callback address");
+  const stored = await registry.getTenant(input.tenantId);
+  // A retried activity finds its own link and keeps it (the link in an event already sent stays valid).
+  if (stored?.record.state === "consent-pending" && stored.record.lastRequestId === input.requestId && stored.record.consent) {
+    return { consentPageUrl: `${config.consent.publicBaseUrl}/api/consent/${input.requestId}`, adminConsentUrl: stored.record.consent.url };
+  }
+  const state = await createConsentState({
+    key: config.consent.stateKey,
+    instanceId: input.instanceId,
+    requestId: input.requestId,
+    tenantId: input.tenantId,
+    nonce: randomUUID(),
+    issuedAt: Date.parse(input.issuedAt),
+    expiresAt: Date.parse(input.expiresAt),
+  });
+  const url = adminConsentUrl({
+    authorityHost: config.authorityHost,
+    consumerTenantId: input.tenantId,
+    appId: config.crossTenant.appId,
+    redirectUri: `${config.consent.publicBaseUrl}/api/consent/callback`,
+    state,
+  });
+  await registry.updateTenant(input.tenantId, (current) => {
+    if (!current) throw new Error(`tenant ${input.tenantId} is not in the registry`);
+    return { ...transition(current, "consent-pending", { at: input.issuedAt, requestId: input.requestId }), consent: { url, expiresAt: input.expiresAt } };
+  });
+  return { consentPageUrl: `${config.consent.publicBaseUrl}/api/consent/${input.requestId}`, adminConsentUrl: url };
 }
 
 async function verifyRbacAccess(services: Deps, input: RbacAccessInput): Promise<RbacAccess> {
-    const galleryId = managedGalleryId(services.config, input.galleryId);
-    const ref = parseGalleryId(galleryId);
-    const gallery = await services.arm.compute(ref.subscriptionId).galleries.get(ref.resourceGroup, ref.gallery, { expand: "SharingProfile/Groups" });
-    if (gallery.sharingProfile?.permissions?.toLowerCase() === "community") {
-      throw new ActivityRuleError("community-gallery", `${ref.gallery} is a community gallery, public to all of Azure; direct and rbac onboarding do not apply to it`);
-    }
-    // From the consumer tenant, as the multi-tenant app: what may it do in the resource group?
-    const consumer = services.arm.authorization(input.consumer.subscriptionId, { tenantId: input.tenantId });
-    const actions: string[] = [];
-    const notActions: string[] = [];
-    for await (const p of consumer.permissions.listForResourceGroup(input.consumer.resourceGroup)) {
-      actions.push(...(p.actions ?? []));
-      notActions.push(...(p.notActions ?? []));
-    }
-    const needed = [...VM_CREATE_ACTIONS, ...(input.scaleSets ? VMSS_CREATE_ACTIONS : [])];
-    const missingActions = needed.filter((a) => !allows(actions, a) || allows(notActions, a));
-    // In the publisher tenant, as the same app: can it read the images (what the auxiliary token proves)?
-    const publisher = services.arm.compute(ref.subscriptionId, { asApp: true });
-    let newestVersion: string | undefined;
-    let newest = 0;
-    for await (const image of publisher.galleryImages.listByGallery(ref.resourceGroup, ref.gallery)) {
-      if (!image.name) continue;
-      for await (const v of publisher.galleryImageVersions.listByGalleryImage(ref.resourceGroup, ref.gallery, image.name)) {
-        const t = v.publishingProfile?.publishedDate ? new Date(v.publishingProfile.publishedDate).getTime() : 0;
-        if (v.name && t >= newest) {
-          newest = t;
-          newestVersion = `${image.name}/${v.name}`;
-        }
+  const galleryId = managedGalleryId(services.config, input.galleryId);
+  const ref = parseGalleryId(galleryId);
+  const gallery = await services.arm.compute(ref.subscriptionId).galleries.get(ref.resourceGroup, ref.gallery, { expand: "SharingProfile/Groups" });
+  if (gallery.sharingProfile?.permissions?.toLowerCase() === "community") {
+    throw new ActivityRuleError(
+      "community-gallery",
+      `${ref.gallery} is a community gallery, public to all of Azure; direct and rbac onboarding do not apply to it`,
+    );
+  }
+  // From the consumer tenant, as the multi-tenant app: what may it do in the resource group?
+  const consumer = services.arm.authorization(input.consumer.subscriptionId, { tenantId: input.tenantId });
+  const actions: string[] = [];
+  const notActions: string[] = [];
+  for await (const p of consumer.permissions.listForResourceGroup(input.consumer.resourceGroup)) {
+    actions.push(...(p.actions ?? []));
+    notActions.push(...(p.notActions ?? []));
+  }
+  const needed = [...VM_CREATE_ACTIONS, ...(input.scaleSets ? VMSS_CREATE_ACTIONS : [])];
+  const missingActions = needed.filter((a) => !allows(actions, a) || allows(notActions, a));
+  // In the publisher tenant, as the same app: can it read the images (what the auxiliary token proves)?
+  const publisher = services.arm.compute(ref.subscriptionId, { asApp: true });
+  let newestVersion: string | undefined;
+  let newest = 0;
+  for await (const image of publisher.galleryImages.listByGallery(ref.resourceGroup, ref.gallery)) {
+    if (!image.name) continue;
+    for await (const v of publisher.galleryImageVersions.listByGalleryImage(ref.resourceGroup, ref.gallery, image.name)) {
+      const t = v.publishingProfile?.publishedDate ? new Date(v.publishingProfile.publishedDate).getTime() : 0;
+      if (v.name && t >= newest) {
+        newest = t;
+        newestVersion = `${image.name}/${v.name}`;
       }
     }
-    return { missingActions, ...(newestVersion ? { newestVersion } : { note: "the gallery has no image version yet" }) };
+  }
+  return { missingActions, ...(newestVersion ? { newestVersion } : { note: "the gallery has no image version yet" }) };
 }
 
 async function ensureReader(services: Deps, input: GalleryReaderInput): Promise<GalleryReaderResult> {

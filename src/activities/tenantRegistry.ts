@@ -48,60 +48,72 @@ export function createTenantRegistryActivities(services: Deps) {
 }
 
 async function recordTenantGrants(services: Deps, input: TenantGrantsInput): Promise<{ recorded: number }> {
-    for (const g of input.grants) {
-      await services.registry.recordGrant({ ...g, tenantId: input.tenantId, requestId: input.requestId, at: input.at });
-    }
-    return { recorded: input.grants.length };
+  for (const g of input.grants) {
+    await services.registry.recordGrant({ ...g, tenantId: input.tenantId, requestId: input.requestId, at: input.at });
+  }
+  return { recorded: input.grants.length };
 }
 
 async function removeTenantGrants(services: Deps, input: TenantGrantsInput): Promise<{ removed: number }> {
-    let removed = 0;
-    for (const g of input.grants) if (await services.registry.removeGrant(g.galleryId, g.kind, g.targetId)) removed++;
-    return { removed };
+  let removed = 0;
+  for (const g of input.grants) if (await services.registry.removeGrant(g.galleryId, g.kind, g.targetId)) removed++;
+  return { removed };
 }
 
-async function readTenantGrants(services: Deps, input: { tenantId: string }): Promise<{ grants: TenantGrantsInput["grants"]; workloads: { kind: WorkloadKind; resourceId: string; imageVersion: string }[] }> {
-    const grants = await services.registry.listGrantsOfTenant(input.tenantId);
-    const tenant = await services.registry.getTenant(input.tenantId);
-    return {
-      grants: grants.map((g) => ({ galleryId: g.galleryId, kind: g.kind, targetId: g.targetId, ...(g.roleAssignmentId ? { roleAssignmentId: g.roleAssignmentId } : {}) })),
-      workloads: (tenant?.record.workloads ?? []).map((w) => ({ kind: w.kind, resourceId: w.resourceId, imageVersion: w.imageVersion })),
-    };
+async function readTenantGrants(
+  services: Deps,
+  input: { tenantId: string },
+): Promise<{ grants: TenantGrantsInput["grants"]; workloads: { kind: WorkloadKind; resourceId: string; imageVersion: string }[] }> {
+  const grants = await services.registry.listGrantsOfTenant(input.tenantId);
+  const tenant = await services.registry.getTenant(input.tenantId);
+  return {
+    grants: grants.map((g) => ({
+      galleryId: g.galleryId,
+      kind: g.kind,
+      targetId: g.targetId,
+      ...(g.roleAssignmentId ? { roleAssignmentId: g.roleAssignmentId } : {}),
+    })),
+    workloads: (tenant?.record.workloads ?? []).map((w) => ({ kind: w.kind, resourceId: w.resourceId, imageVersion: w.imageVersion })),
+  };
 }
 
 async function finishTenantRequest(services: Deps, input: FinishTenantRequestInput): Promise<{ state: string }> {
-    const stored = await services.registry.updateTenant(input.tenantId, (current) => {
-      if (!current) throw new Error(`tenant ${input.tenantId} is not in the registry`);
-      return transition(current, input.tenantState, { at: input.at, requestId: input.requestId, ...(input.reason ? { reason: input.reason } : {}) });
-    });
-    await services.registry.updateRequest(input.requestId, { state: input.requestState, updatedAt: input.at, ...(input.reason ? { reason: input.reason } : { reason: undefined }) });
-    return { state: stored.record.state };
+  const stored = await services.registry.updateTenant(input.tenantId, (current) => {
+    if (!current) throw new Error(`tenant ${input.tenantId} is not in the registry`);
+    return transition(current, input.tenantState, { at: input.at, requestId: input.requestId, ...(input.reason ? { reason: input.reason } : {}) });
+  });
+  await services.registry.updateRequest(input.requestId, {
+    state: input.requestState,
+    updatedAt: input.at,
+    ...(input.reason ? { reason: input.reason } : { reason: undefined }),
+  });
+  return { state: stored.record.state };
 }
 
-  /** Records (or updates) a VM or scale set of the tenant: what it runs, or why the last attempt failed. */
+/** Records (or updates) a VM or scale set of the tenant: what it runs, or why the last attempt failed. */
 async function recordTenantWorkload(services: Deps, input: { tenantId: string; workload: TenantWorkload }): Promise<{ workloads: number }> {
-    const stored = await services.registry.updateTenant(input.tenantId, (current) => {
-      if (!current) throw new Error(`tenant ${input.tenantId} is not in the registry`);
-      const others = (current.workloads ?? []).filter((w) => !sameResourceId(w.resourceId, input.workload.resourceId));
-      return { ...current, workloads: [...others, input.workload] };
-    });
-    return { workloads: stored.record.workloads?.length ?? 0 };
+  const stored = await services.registry.updateTenant(input.tenantId, (current) => {
+    if (!current) throw new Error(`tenant ${input.tenantId} is not in the registry`);
+    const others = (current.workloads ?? []).filter((w) => !sameResourceId(w.resourceId, input.workload.resourceId));
+    return { ...current, workloads: [...others, input.workload] };
+  });
+  return { workloads: stored.record.workloads?.length ?? 0 };
 }
 
-  /**
-   * Active tenants' VMs and scale sets that follow new versions of the image and do not run this one
-   * or a higher one yet (a failed earlier attempt is tried again).
-   */
+/**
+ * Active tenants' VMs and scale sets that follow new versions of the image and do not run this one
+ * or a higher one yet (a failed earlier attempt is tried again).
+ */
 async function listWorkloadsToUpdate(services: Deps, input: { galleryId: string; image: string; version: string }): Promise<{ workloads: WorkloadToUpdate[] }> {
-    const out: WorkloadToUpdate[] = [];
-    for (const { record: tenant } of await services.registry.listTenants()) {
-      if (tenant.state !== "active" || !tenant.consumer || !isWorkloadMode(tenant.mode)) continue;
-      for (const w of tenant.workloads ?? []) {
-        if (!w.spec.updateOnPublish || !sameResourceId(w.galleryId, input.galleryId) || w.spec.image.toLowerCase() !== input.image.toLowerCase()) continue;
-        const order = compareImageVersions(w.imageVersion.split("/").pop() ?? "", input.version);
-        if (order > 0 || (order === 0 && w.error === undefined)) continue;
-        out.push({ mode: tenant.mode, tenantId: tenant.tenantId, galleryId: w.galleryId, consumer: tenant.consumer, spec: w.spec, imageVersion: w.imageVersion });
-      }
+  const out: WorkloadToUpdate[] = [];
+  for (const { record: tenant } of await services.registry.listTenants()) {
+    if (tenant.state !== "active" || !tenant.consumer || !isWorkloadMode(tenant.mode)) continue;
+    for (const w of tenant.workloads ?? []) {
+      if (!w.spec.updateOnPublish || !sameResourceId(w.galleryId, input.galleryId) || w.spec.image.toLowerCase() !== input.image.toLowerCase()) continue;
+      const order = compareImageVersions(w.imageVersion.split("/").pop() ?? "", input.version);
+      if (order > 0 || (order === 0 && w.error === undefined)) continue;
+      out.push({ mode: tenant.mode, tenantId: tenant.tenantId, galleryId: w.galleryId, consumer: tenant.consumer, spec: w.spec, imageVersion: w.imageVersion });
     }
-    return { workloads: out };
+  }
+  return { workloads: out };
 }

@@ -26,7 +26,14 @@ import { blocksRestart, findInstance } from "../azure/durableInstances";
 import type { ActivityResult } from "../domain/activityResult";
 import { PROVISION_WORKLOAD } from "../domain/orchestrationNames";
 import { formatImageVersionId, parseGalleryId, parseSubnetId } from "../domain/resourceIds";
-import { compareImageVersions, workloadNames, workloadResourceId, type ProvisionWorkloadInput, type WorkloadNotice, type WorkloadTarget } from "../domain/workloads";
+import {
+  compareImageVersions,
+  workloadNames,
+  workloadResourceId,
+  type ProvisionWorkloadInput,
+  type WorkloadNotice,
+  type WorkloadTarget,
+} from "../domain/workloads";
 import { ActivityRuleError, runActivity, withDurableClient } from "./activity";
 import { managedGalleryId } from "./managedGallery";
 import { MAX_LISTED, sharedUniqueName } from "./sharedGalleries";
@@ -84,135 +91,155 @@ export function createWorkloadActivities(services: Deps) {
       runActivity(async () => ({ granted: await services.registry.acquireCreationSlot(input.holder, input.now, input.until, input.creationsInFlight) })),
     releaseCreationSlot: (input: { holder: string }): Promise<ActivityResult<{ released: boolean }>> =>
       runActivity(async () => ({ released: await services.registry.releaseCreationSlot(input.holder) })),
-    startProvisioning: withDurableClient((input: StartProvisioningInput, context: InvocationContext) => runActivity(() => startProvisioning(input, df.getClient(context)))),
-    notifyWorkloadDone: withDurableClient((input: WorkloadNotice, context: InvocationContext) => runActivity(() => notifyWorkloadDone(input, df.getClient(context)))),
+    startProvisioning: withDurableClient((input: StartProvisioningInput, context: InvocationContext) =>
+      runActivity(() => startProvisioning(input, df.getClient(context))),
+    ),
+    notifyWorkloadDone: withDurableClient((input: WorkloadNotice, context: InvocationContext) =>
+      runActivity(() => notifyWorkloadDone(input, df.getClient(context))),
+    ),
   };
 }
 
 async function resolveWorkloadImage(services: Deps, target: WorkloadTarget): Promise<ResolvedImage> {
-    const ref = parseGalleryId(managedGalleryId(services.config, target.galleryId));
-    const { image, version: asked } = target.spec;
-    const { location } = target.consumer;
-    if (target.mode === "direct") {
-      const { compute } = consumerClients(services, target);
-      const uniqueName = await sharedUniqueName(compute, location, ref.gallery);
-      if (!uniqueName) throw new ActivityRuleError("GalleryNotShared", `the consumer tenant does not see ${ref.gallery} among the galleries shared with it in ${location}`);
-      const version = asked === "latest" ? await newestShared(compute, location, uniqueName, image) : asked;
-      return { version, imageVersion: formatImageVersionId({ ...ref, image, version }), imageReference: { sharedGalleryImageId: `/SharedGalleries/${uniqueName}/Images/${image}/Versions/${version}` } };
-    }
-    const version = asked === "latest" ? await newestReplicated(services, ref, image, location) : asked;
-    const imageVersion = formatImageVersionId({ ...ref, image, version });
-    return { version, imageVersion, imageReference: { id: imageVersion } };
+  const ref = parseGalleryId(managedGalleryId(services.config, target.galleryId));
+  const { image, version: asked } = target.spec;
+  const { location } = target.consumer;
+  if (target.mode === "direct") {
+    const { compute } = consumerClients(services, target);
+    const uniqueName = await sharedUniqueName(compute, location, ref.gallery);
+    if (!uniqueName)
+      throw new ActivityRuleError("GalleryNotShared", `the consumer tenant does not see ${ref.gallery} among the galleries shared with it in ${location}`);
+    const version = asked === "latest" ? await newestShared(compute, location, uniqueName, image) : asked;
+    return {
+      version,
+      imageVersion: formatImageVersionId({ ...ref, image, version }),
+      imageReference: { sharedGalleryImageId: `/SharedGalleries/${uniqueName}/Images/${image}/Versions/${version}` },
+    };
+  }
+  const version = asked === "latest" ? await newestReplicated(services, ref, image, location) : asked;
+  const imageVersion = formatImageVersionId({ ...ref, image, version });
+  return { version, imageVersion, imageReference: { id: imageVersion } };
 }
 
 async function startWorkload(services: Deps, input: StartWorkloadInput): Promise<StartedWorkload> {
-    const { compute, network } = consumerClients(services, input);
-    const { consumer, spec } = input;
-    const names = workloadNames(spec.kind, input.tenantId, spec.image);
-    const resourceId = workloadResourceId(spec.kind, consumer, names.name);
-    const tags = { "gallery-share-tenant": input.tenantId, "gallery-share-changed-by": input.changedBy, "gallery-share-image-version": `${spec.image}/${input.image.version}` };
-    const linux = {
-      adminUsername: spec.adminUsername,
-      linuxConfiguration: { disablePasswordAuthentication: true, ssh: { publicKeys: [{ path: `/home/${spec.adminUsername}/.ssh/authorized_keys`, keyData: spec.sshPublicKey }] } },
-    };
+  const { compute, network } = consumerClients(services, input);
+  const { consumer, spec } = input;
+  const names = workloadNames(spec.kind, input.tenantId, spec.image);
+  const resourceId = workloadResourceId(spec.kind, consumer, names.name);
+  const tags = {
+    "gallery-share-tenant": input.tenantId,
+    "gallery-share-changed-by": input.changedBy,
+    "gallery-share-image-version": `${spec.image}/${input.image.version}`,
+  };
+  const linux = {
+    adminUsername: spec.adminUsername,
+    linuxConfiguration: {
+      disablePasswordAuthentication: true,
+      ssh: { publicKeys: [{ path: `/home/${spec.adminUsername}/.ssh/authorized_keys`, keyData: spec.sshPublicKey }] },
+    },
+  };
 
-    if (spec.kind === "vmss") {
-      const existed = await exists(() => compute.virtualMachineScaleSets.get(consumer.resourceGroup, names.name));
-      const flexible = spec.orchestrationMode === "Flexible";
-      // A PUT of the whole model: on an existing scale set a new image makes a new model, which the
-      // instances take as the scale set's upgrade policy says.
-      await compute.virtualMachineScaleSets.beginCreateOrUpdate(consumer.resourceGroup, names.name, {
-        location: consumer.location,
-        tags,
-        sku: { name: spec.size, capacity: spec.instanceCount ?? 2 },
-        orchestrationMode: flexible ? "Flexible" : "Uniform",
-        ...(flexible ? { platformFaultDomainCount: 1 } : {}),
-        upgradePolicy: { mode: spec.upgradePolicy ?? "Automatic" },
-        virtualMachineProfile: {
-          storageProfile: { imageReference: input.image.imageReference, osDisk: { createOption: "FromImage", managedDisk: { storageAccountType: "Premium_LRS" } } },
-          osProfile: { computerNamePrefix: names.name, ...linux },
-          networkProfile: {
-            ...(flexible ? { networkApiVersion: "2020-11-01" } : {}),
-            networkInterfaceConfigurations: [{ name: names.nic, primary: true, ipConfigurations: [{ name: "ipconfig1", subnet: { id: spec.subnetId } }] }],
-          },
+  if (spec.kind === "vmss") {
+    const existed = await exists(() => compute.virtualMachineScaleSets.get(consumer.resourceGroup, names.name));
+    const flexible = spec.orchestrationMode === "Flexible";
+    // A PUT of the whole model: on an existing scale set a new image makes a new model, which the
+    // instances take as the scale set's upgrade policy says.
+    await compute.virtualMachineScaleSets.beginCreateOrUpdate(consumer.resourceGroup, names.name, {
+      location: consumer.location,
+      tags,
+      sku: { name: spec.size, capacity: spec.instanceCount ?? 2 },
+      orchestrationMode: flexible ? "Flexible" : "Uniform",
+      ...(flexible ? { platformFaultDomainCount: 1 } : {}),
+      upgradePolicy: { mode: spec.upgradePolicy ?? "Automatic" },
+      virtualMachineProfile: {
+        storageProfile: {
+          imageReference: input.image.imageReference,
+          osDisk: { createOption: "FromImage", managedDisk: { storageAccountType: "Premium_LRS" } },
         },
-      });
-      return { phase: existed ? "updating" : "creating", resourceId };
-    }
+        osProfile: { computerNamePrefix: names.name, ...linux },
+        networkProfile: {
+          ...(flexible ? { networkApiVersion: "2020-11-01" } : {}),
+          networkInterfaceConfigurations: [{ name: names.nic, primary: true, ipConfigurations: [{ name: "ipconfig1", subnet: { id: spec.subnetId } }] }],
+        },
+      },
+    });
+    return { phase: existed ? "updating" : "creating", resourceId };
+  }
 
-    // A VM's image cannot change in place (ARM: PropertyChangeNotAllowed): one built from another
-    // version is deleted, with its OS disk, and made again under the same name.
-    const current = await exists(() => compute.virtualMachines.get(consumer.resourceGroup, names.name));
-    if (current) {
-      const ref = current.storageProfile?.imageReference;
-      const wanted = input.image.imageReference;
-      const same = "id" in wanted ? sameText(ref?.id, wanted.id) : sameText(ref?.sharedGalleryImageId, wanted.sharedGalleryImageId);
-      if (!same) {
-        await compute.virtualMachines.beginDelete(consumer.resourceGroup, names.name);
-        return { phase: "deleting", resourceId };
-      }
+  // A VM's image cannot change in place (ARM: PropertyChangeNotAllowed): one built from another
+  // version is deleted, with its OS disk, and made again under the same name.
+  const current = await exists(() => compute.virtualMachines.get(consumer.resourceGroup, names.name));
+  if (current) {
+    const ref = current.storageProfile?.imageReference;
+    const wanted = input.image.imageReference;
+    const same = "id" in wanted ? sameText(ref?.id, wanted.id) : sameText(ref?.sharedGalleryImageId, wanted.sharedGalleryImageId);
+    if (!same) {
+      await compute.virtualMachines.beginDelete(consumer.resourceGroup, names.name);
+      return { phase: "deleting", resourceId };
     }
-    const nic = await network.networkInterfaces.createOrUpdate(consumer.resourceGroup, names.nic, {
-      location: consumer.location,
-      tags,
-      ipConfigurations: [{ name: "ipconfig1", subnet: { id: spec.subnetId } }],
-    });
-    await compute.virtualMachines.beginCreateOrUpdate(consumer.resourceGroup, names.name, {
-      location: consumer.location,
-      tags,
-      hardwareProfile: { vmSize: spec.size },
-      storageProfile: { imageReference: input.image.imageReference, osDisk: { createOption: "FromImage", deleteOption: "Delete" } },
-      osProfile: { computerName: names.name, ...linux },
-      networkProfile: { networkInterfaces: [{ id: nic.id ?? "", primary: true }] },
-    });
-    return { phase: current ? "updating" : "creating", resourceId };
+  }
+  const nic = await network.networkInterfaces.createOrUpdate(consumer.resourceGroup, names.nic, {
+    location: consumer.location,
+    tags,
+    ipConfigurations: [{ name: "ipconfig1", subnet: { id: spec.subnetId } }],
+  });
+  await compute.virtualMachines.beginCreateOrUpdate(consumer.resourceGroup, names.name, {
+    location: consumer.location,
+    tags,
+    hardwareProfile: { vmSize: spec.size },
+    storageProfile: { imageReference: input.image.imageReference, osDisk: { createOption: "FromImage", deleteOption: "Delete" } },
+    osProfile: { computerName: names.name, ...linux },
+    networkProfile: { networkInterfaces: [{ id: nic.id ?? "", primary: true }] },
+  });
+  return { phase: current ? "updating" : "creating", resourceId };
 }
 
 async function readWorkload(services: Deps, target: WorkloadTarget): Promise<WorkloadState> {
-    const { compute } = consumerClients(services, target);
-    const { name } = workloadNames(target.spec.kind, target.tenantId, target.spec.image);
-    const rg = target.consumer.resourceGroup;
-    if (target.spec.kind === "vmss") {
-      const set = await exists(() => compute.virtualMachineScaleSets.get(rg, name));
-      return set ? { exists: true, provisioningState: set.provisioningState ?? "Unknown" } : { exists: false };
-    }
-    const vm = await exists(() => compute.virtualMachines.get(rg, name, { expand: "instanceView" }));
-    if (!vm) return { exists: false };
-    const state = vm.provisioningState ?? "Unknown";
-    // A failed create names its reason in the instance view: ProvisioningState/failed/{code}.
-    const failed = vm.instanceView?.statuses?.find((s) => s.code?.startsWith("ProvisioningState/failed/"));
-    const error = state === "Failed" ? { code: failed?.code?.split("/")[2] ?? "ProvisioningFailed", message: failed?.message ?? "the VM's provisioning failed" } : undefined;
-    return { exists: true, provisioningState: state, ...(error ? { error } : {}) };
+  const { compute } = consumerClients(services, target);
+  const { name } = workloadNames(target.spec.kind, target.tenantId, target.spec.image);
+  const rg = target.consumer.resourceGroup;
+  if (target.spec.kind === "vmss") {
+    const set = await exists(() => compute.virtualMachineScaleSets.get(rg, name));
+    return set ? { exists: true, provisioningState: set.provisioningState ?? "Unknown" } : { exists: false };
+  }
+  const vm = await exists(() => compute.virtualMachines.get(rg, name, { expand: "instanceView" }));
+  if (!vm) return { exists: false };
+  const state = vm.provisioningState ?? "Unknown";
+  // A failed create names its reason in the instance view: ProvisioningState/failed/{code}.
+  const failed = vm.instanceView?.statuses?.find((s) => s.code?.startsWith("ProvisioningState/failed/"));
+  const error =
+    state === "Failed" ? { code: failed?.code?.split("/")[2] ?? "ProvisioningFailed", message: failed?.message ?? "the VM's provisioning failed" } : undefined;
+  return { exists: true, provisioningState: state, ...(error ? { error } : {}) };
 }
 
 async function startProvisioning(input: StartProvisioningInput, client: DurableClient): Promise<{ started: number; existing: number }> {
-            let started = 0;
-    let existing = 0;
-    for (const start of input.starts) {
-      const status = await findInstance(client, start.instanceId);
-      if (blocksRestart(status)) {
-        existing++;
-        // Ended before the publish heard of it (this activity ran again): tell the outcome again.
-        if (status?.runtimeStatus === "Completed" && start.input.notify) {
-          await client.raiseEvent(start.input.notify.instanceId, start.input.notify.eventName, { index: start.input.notify.index, outcome: status.output });
-        }
-        continue;
+  let started = 0;
+  let existing = 0;
+  for (const start of input.starts) {
+    const status = await findInstance(client, start.instanceId);
+    if (blocksRestart(status)) {
+      existing++;
+      // Ended before the publish heard of it (this activity ran again): tell the outcome again.
+      if (status?.runtimeStatus === "Completed" && start.input.notify) {
+        await client.raiseEvent(start.input.notify.instanceId, start.input.notify.eventName, { index: start.input.notify.index, outcome: status.output });
       }
-      await client.startNew(PROVISION_WORKLOAD, { instanceId: start.instanceId, input: start.input });
-      started++;
+      continue;
     }
-    return { started, existing };
+    await client.startNew(PROVISION_WORKLOAD, { instanceId: start.instanceId, input: start.input });
+    started++;
+  }
+  return { started, existing };
 }
 
 async function notifyWorkloadDone(input: WorkloadNotice, client: DurableClient): Promise<{ delivered: boolean }> {
-    try {
-      await client.raiseEvent(input.instanceId, input.eventName, { index: input.index, outcome: input.outcome });
-      return { delivered: true };
-    } catch (err) {
-      // The publish ended or was purged: nobody waits for this outcome any more (it is on the tenant).
-      if (err instanceof Error && /\b(404|410)\b/.test(err.message)) return { delivered: false };
-      throw err;
-    }
+  try {
+    await client.raiseEvent(input.instanceId, input.eventName, { index: input.index, outcome: input.outcome });
+    return { delivered: true };
+  } catch (err) {
+    // The publish ended or was purged: nobody waits for this outcome any more (it is on the tenant).
+    if (err instanceof Error && /\b(404|410)\b/.test(err.message)) return { delivered: false };
+    throw err;
+  }
 }
 
 type Compute = ReturnType<Services["arm"]["compute"]>;
@@ -247,7 +274,11 @@ async function newestShared(compute: Compute, location: string, uniqueName: stri
     if (!v.name || v.excludeFromLatest) continue;
     if (best === undefined || compareImageVersions(v.name, best) > 0) best = v.name;
   }
-  if (best === undefined) throw new ActivityRuleError("NoVersionInRegion", `no version of ${image} is replicated to ${location} yet: the publisher adds ${location} to a version's target regions`);
+  if (best === undefined)
+    throw new ActivityRuleError(
+      "NoVersionInRegion",
+      `no version of ${image} is replicated to ${location} yet: the publisher adds ${location} to a version's target regions`,
+    );
   return best;
 }
 
@@ -266,6 +297,10 @@ async function newestReplicated(services: Deps, ref: ReturnType<typeof parseGall
     if (!target || !done || v.publishingProfile?.excludeFromLatest || target.excludeFromLatest) continue;
     best = listed.name;
   }
-  if (best === undefined) throw new ActivityRuleError("NoVersionInRegion", `no version of ${image} is replicated to ${location} yet: the publisher adds ${location} to a version's target regions`);
+  if (best === undefined)
+    throw new ActivityRuleError(
+      "NoVersionInRegion",
+      `no version of ${image} is replicated to ${location} yet: the publisher adds ${location} to a version's target regions`,
+    );
   return best;
 }

@@ -43,10 +43,19 @@ export function createArmClients(config: AppConfig, credentials: CredentialProvi
   const scope = `${config.armEndpoint}${ARM_SCOPE_SUFFIX}`;
 
   const credentialFor = (tenantId: string | undefined, asApp: boolean | undefined) =>
-    asApp ? credentials.crossTenant(tenantId ?? config.tenantId) : tenantId === undefined || tenantId.toLowerCase() === config.tenantId ? credentials.publisher() : credentials.crossTenant(tenantId);
+    asApp
+      ? credentials.crossTenant(tenantId ?? config.tenantId)
+      : tenantId === undefined || tenantId.toLowerCase() === config.tenantId
+        ? credentials.publisher()
+        : credentials.crossTenant(tenantId);
 
   /** One client per (kind, tenant, subscription, auxiliary tenants), built on first use. */
-  function client<C>(kind: string, subscriptionId: string, options: ArmClientOptions, build: (credential: ReturnType<typeof credentialFor>, pipeline: ArmPipelineOptions) => C): C {
+  function client<C>(
+    kind: string,
+    subscriptionId: string,
+    options: ArmClientOptions,
+    build: (credential: ReturnType<typeof credentialFor>, pipeline: ArmPipelineOptions) => C,
+  ): C {
     const auxiliary = [...new Set((options.auxiliaryTenantIds ?? []).map((t) => t.toLowerCase()))].sort();
     if (auxiliary.length > 3) throw new Error(`at most 3 auxiliary tenants can be sent with one ARM request; got ${auxiliary.length}`);
     const key = [kind, options.asApp ? "app" : "", options.tenantId?.toLowerCase() ?? config.tenantId, subscriptionId.toLowerCase(), ...auxiliary].join("|");
@@ -55,16 +64,29 @@ export function createArmClients(config: AppConfig, credentials: CredentialProvi
     const additionalPolicies =
       auxiliary.length === 0
         ? []
-        : [{ policy: pipelineSdk().auxiliaryAuthenticationHeaderPolicy({ credentials: auxiliary.map((t) => credentials.crossTenant(t)), scopes: scope }), position: "perRetry" as const }];
+        : [
+            {
+              policy: pipelineSdk().auxiliaryAuthenticationHeaderPolicy({ credentials: auxiliary.map((t) => credentials.crossTenant(t)), scopes: scope }),
+              position: "perRetry" as const,
+            },
+          ];
     const built = build(credentialFor(options.tenantId, options.asApp), { endpoint: config.armEndpoint, retryOptions: { maxRetries: 0 }, additionalPolicies });
     clients.set(key, built);
     return built;
   }
 
   return {
-    compute: (subscriptionId, options = {}) => client("compute", subscriptionId, options, (credential, pipeline) => new (computeSdk().ComputeManagementClient)(credential, subscriptionId, pipeline)),
-    network: (subscriptionId, options = {}) => client("network", subscriptionId, options, (credential, pipeline) => new (networkSdk().NetworkManagementClient)(credential, subscriptionId, pipeline)),
+    compute: (subscriptionId, options = {}) =>
+      client("compute", subscriptionId, options, (credential, pipeline) => new (computeSdk().ComputeManagementClient)(credential, subscriptionId, pipeline)),
+    network: (subscriptionId, options = {}) =>
+      client("network", subscriptionId, options, (credential, pipeline) => new (networkSdk().NetworkManagementClient)(credential, subscriptionId, pipeline)),
     authorization: (subscriptionId, options = {}) =>
-      client("authorization", subscriptionId, options, (credential, pipeline) => new (authorizationSdk().AuthorizationManagementClient)(credential, subscriptionId, { ...pipeline, credentialScopes: [scope] })),
+      client(
+        "authorization",
+        subscriptionId,
+        options,
+        (credential, pipeline) =>
+          new (authorizationSdk().AuthorizationManagementClient)(credential, subscriptionId, { ...pipeline, credentialScopes: [scope] }),
+      ),
   };
 }

@@ -50,7 +50,10 @@ export function createAuditTrail(config: AppConfig, credentials: CredentialProvi
     const retryOptions = { maxRetries: 0 };
     client =
       "connectionString" in audit
-        ? TableClient.fromConnectionString(audit.connectionString, audit.tableName, { allowInsecureConnection: isLocalStorage(audit.connectionString), retryOptions })
+        ? TableClient.fromConnectionString(audit.connectionString, audit.tableName, {
+            allowInsecureConnection: isLocalStorage(audit.connectionString),
+            retryOptions,
+          })
         : new TableClient(audit.tableServiceUri, audit.tableName, credentials.publisher(), { retryOptions });
     return client;
   };

@@ -18,7 +18,9 @@ export function createOutcomePublisher(config: AppConfig, credentials: Credentia
       const endpoint = config.outcomeTopicEndpoint;
       if (!endpoint) return false;
       client ??= new (eventGridSdk().EventGridPublisherClient)(endpoint, "CloudEvent", credentials.publisher(), { retryOptions: { maxRetries: 0 } });
-      await client.send([{ type: event.type, source: OUTCOME_EVENT_SOURCE, subject: event.subject, id: event.id, time: new Date(event.time), data: event.data }]);
+      await client.send([
+        { type: event.type, source: OUTCOME_EVENT_SOURCE, subject: event.subject, id: event.id, time: new Date(event.time), data: event.data },
+      ]);
       return true;
     },
   };

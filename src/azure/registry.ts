@@ -6,15 +6,7 @@
 // errors (registryRecords.ts), the checks (registryChecks.ts), records to rows and back
 // (registryCodec.ts), the table and its row operations (registryTable.ts) and the creation-slot
 // semaphore (creationSlots.ts). The app's modules take what they use of the registry from here.
-import {
-  GRANT_PARTITION_END,
-  GRANT_PARTITION_PREFIX,
-  REQUEST_PARTITION,
-  TENANT_PARTITION,
-  grantPartition,
-  grantRowKey,
-  guidKey,
-} from "../domain/registryKeys";
+import { GRANT_PARTITION_END, GRANT_PARTITION_PREFIX, REQUEST_PARTITION, TENANT_PARTITION, grantPartition, grantRowKey, guidKey } from "../domain/registryKeys";
 import { DomainValidationError } from "../domain/validation";
 import { creationSlots } from "./creationSlots";
 import { GRANT, REQUEST, TENANT, encode, sameProperties, type Codec, type EntityKeys } from "./registryCodec";
@@ -40,7 +32,8 @@ const TABLE_NAME = /^[A-Za-z][A-Za-z0-9]{2,62}$/;
 /** The table name and row limit, refused before any client is built. */
 function checkedOptions(options: RegistryOptions): { tableName: string; maxListRows: number } {
   const { tableName } = options;
-  if (!TABLE_NAME.test(tableName)) throw new RangeError(`registry table name must be 3-63 letters and digits, starting with a letter; got ${JSON.stringify(tableName)}`);
+  if (!TABLE_NAME.test(tableName))
+    throw new RangeError(`registry table name must be 3-63 letters and digits, starting with a letter; got ${JSON.stringify(tableName)}`);
   const maxListRows = options.maxListRows ?? DEFAULT_MAX_LIST_ROWS;
   if (!Number.isInteger(maxListRows) || maxListRows < 1) throw new RangeError(`maxListRows must be a whole number of at least 1; got ${maxListRows}`);
   return { tableName, maxListRows };
@@ -82,7 +75,8 @@ async function readApplyWrite<T extends object>(
     const current = await rows.read(c, key.keys);
     if (expected !== undefined && current?.etag !== expected) throw new RegistryConflictError(subject, "changed", "ETag mismatch");
     const next = encode(c, apply(current?.record));
-    if (next.keys.rowKey !== key.keys.rowKey) throw new DomainValidationError(`invalid ${c.what} update`, [{ path: key.field, rule: `must stay ${key.keys.rowKey}` }]);
+    if (next.keys.rowKey !== key.keys.rowKey)
+      throw new DomainValidationError(`invalid ${c.what} update`, [{ path: key.field, rule: `must stay ${key.keys.rowKey}` }]);
     if (current && sameProperties(next.properties, encode(c, current.record).properties, c.fields)) return current;
     try {
       const etag = current ? await rows.replace(subject, next, current.etag) : await rows.create(subject, next);

@@ -16,7 +16,8 @@ function fail(errors: FieldError[], path: string, rule: string): typeof INVALID 
 export const anyText: Check<string> = (v, path, errors) => (typeof v === "string" ? v : fail(errors, path, "must be a string"));
 export const text: Check<string> = (v, path, errors) => (typeof v === "string" && v.trim() !== "" ? v : fail(errors, path, "must be a non-empty string"));
 export const bool: Check<boolean> = (v, path, errors) => (typeof v === "boolean" ? v : fail(errors, path, "must be true or false"));
-export const wholeNumber: Check<number> = (v, path, errors) => (typeof v === "number" && Number.isInteger(v) && v >= 0 ? v : fail(errors, path, "must be a whole number, 0 or more"));
+export const wholeNumber: Check<number> = (v, path, errors) =>
+  typeof v === "number" && Number.isInteger(v) && v >= 0 ? v : fail(errors, path, "must be a whole number, 0 or more");
 export const guid: Check<string> = (v, path, errors) => (isGuid(v) ? v.toLowerCase() : fail(errors, path, "must be a GUID"));
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;

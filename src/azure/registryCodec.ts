@@ -2,15 +2,7 @@
 // those fields are JSON strings, parsed back with the same checks they were written with. A row
 // that does not parse is an error naming the row and the field, never skipped: a skipped grant or
 // tenant would read as "nobody should have this".
-import {
-  CREATION_SLOT_PARTITION,
-  GRANT_KINDS,
-  REQUEST_PARTITION,
-  TENANT_PARTITION,
-  grantPartition,
-  grantRowKey,
-  tableKeyIssue,
-} from "../domain/registryKeys";
+import { CREATION_SLOT_PARTITION, GRANT_KINDS, REQUEST_PARTITION, TENANT_PARTITION, grantPartition, grantRowKey, tableKeyIssue } from "../domain/registryKeys";
 import { MAX_TENANT_HISTORY, PRINCIPAL_TYPES, SHARING_MODES, TENANT_STATES, type TenantRecord } from "../domain/tenantModel";
 import { DomainValidationError, type FieldError } from "../domain/validation";
 import {
@@ -124,29 +116,33 @@ const tenantShape = {
   lastRequestId: guid,
   history: listOf(historyEntry),
   consent: optional(struct({ url: httpsUrl, expiresAt: timestamp })),
-  workloads: optional(listOf(struct({
-    kind: oneOf(WORKLOAD_KINDS),
-    resourceId: text,
-    galleryId,
-    imageVersion: text,
-    provisioningState: text,
-    error: optional(struct({ code: text, message: anyText })),
-    changedBy: text,
-    at: timestamp,
-    spec: struct({
-      kind: oneOf(WORKLOAD_KINDS),
-      image: text,
-      version: text,
-      size: text,
-      subnetId: text,
-      adminUsername: text,
-      sshPublicKey: text,
-      updateOnPublish: bool,
-      orchestrationMode: optional(oneOf(["Uniform", "Flexible"] as const)),
-      instanceCount: optional(wholeNumber),
-      upgradePolicy: optional(oneOf(["Automatic", "Manual"] as const)),
-    }),
-  }))),
+  workloads: optional(
+    listOf(
+      struct({
+        kind: oneOf(WORKLOAD_KINDS),
+        resourceId: text,
+        galleryId,
+        imageVersion: text,
+        provisioningState: text,
+        error: optional(struct({ code: text, message: anyText })),
+        changedBy: text,
+        at: timestamp,
+        spec: struct({
+          kind: oneOf(WORKLOAD_KINDS),
+          image: text,
+          version: text,
+          size: text,
+          subnetId: text,
+          adminUsername: text,
+          sshPublicKey: text,
+          updateOnPublish: bool,
+          orchestrationMode: optional(oneOf(["Uniform", "Flexible"] as const)),
+          instanceCount: optional(wholeNumber),
+          upgradePolicy: optional(oneOf(["Automatic", "Manual"] as const)),
+        }),
+      }),
+    ),
+  ),
 };
 
 export const TENANT: Codec<TenantRecord> = codec({
@@ -208,7 +204,10 @@ const utf16Bytes = (s: string): number => s.length * 2;
 /** Refuses what Table storage would refuse, naming the property, before any request is sent. */
 function checkStorageLimits(what: string, keys: EntityKeys, properties: Properties): void {
   const errors: FieldError[] = [];
-  for (const [name, key] of [["PartitionKey", keys.partitionKey], ["RowKey", keys.rowKey]] as const) {
+  for (const [name, key] of [
+    ["PartitionKey", keys.partitionKey],
+    ["RowKey", keys.rowKey],
+  ] as const) {
     const issue = tableKeyIssue(key);
     if (issue !== undefined) errors.push({ path: name, rule: issue });
   }
@@ -216,10 +215,12 @@ function checkStorageLimits(what: string, keys: EntityKeys, properties: Properti
   let total = 4 + utf16Bytes(keys.partitionKey) + utf16Bytes(keys.rowKey);
   for (const [name, value] of Object.entries(properties)) {
     const bytes = utf16Bytes(value);
-    if (bytes > MAX_STRING_BYTES) errors.push({ path: name, rule: `is ${bytes} bytes as stored; Table storage allows at most ${MAX_STRING_BYTES} bytes (64 KiB) per string property` });
+    if (bytes > MAX_STRING_BYTES)
+      errors.push({ path: name, rule: `is ${bytes} bytes as stored; Table storage allows at most ${MAX_STRING_BYTES} bytes (64 KiB) per string property` });
     total += 8 + utf16Bytes(name) + 4 + bytes;
   }
-  if (total > MAX_ENTITY_BYTES) errors.push({ path: "", rule: `the row would be ${total} bytes; Table storage allows at most ${MAX_ENTITY_BYTES} bytes (1 MiB) per entity` });
+  if (total > MAX_ENTITY_BYTES)
+    errors.push({ path: "", rule: `the row would be ${total} bytes; Table storage allows at most ${MAX_ENTITY_BYTES} bytes (1 MiB) per entity` });
   if (errors.length > 0) throw new DomainValidationError(`${what} does not fit in Table storage`, errors);
 }
 
@@ -248,7 +249,8 @@ export function decode<T extends object>(c: Codec<T>, entity: RawEntity): { ok: 
   if (record !== INVALID) {
     // A row under the wrong key would answer for another tenant, gallery or request.
     const keys = c.keys(record);
-    if (keys.partitionKey !== partitionKey) errors.push({ path: "PartitionKey", rule: `does not match the record (expected ${JSON.stringify(keys.partitionKey)})` });
+    if (keys.partitionKey !== partitionKey)
+      errors.push({ path: "PartitionKey", rule: `does not match the record (expected ${JSON.stringify(keys.partitionKey)})` });
     if (keys.rowKey !== rowKey) errors.push({ path: "RowKey", rule: `does not match the record (expected ${JSON.stringify(keys.rowKey)})` });
   }
   if (record === INVALID || errors.length > 0) return { ok: false, row: { partitionKey, rowKey, etag: entity.etag, errors } };

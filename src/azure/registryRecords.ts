@@ -128,7 +128,9 @@ export class RegistryCorruptRowError extends Error {
     readonly table: string,
     readonly rows: readonly CorruptRow[],
   ) {
-    const shown = rows.slice(0, MAX_ROWS_IN_MESSAGE).map((r) => `${r.partitionKey}/${r.rowKey}: ${r.errors.map((e) => (e.path ? `${e.path} ${e.rule}` : e.rule)).join("; ")}`);
+    const shown = rows
+      .slice(0, MAX_ROWS_IN_MESSAGE)
+      .map((r) => `${r.partitionKey}/${r.rowKey}: ${r.errors.map((e) => (e.path ? `${e.path} ${e.rule}` : e.rule)).join("; ")}`);
     const more = rows.length > MAX_ROWS_IN_MESSAGE ? ` | and ${rows.length - MAX_ROWS_IN_MESSAGE} more` : "";
     super(`registry table ${table}: ${rows.length} row(s) do not parse: ${shown.join(" | ")}${more}`);
     this.name = "RegistryCorruptRowError";

@@ -51,7 +51,10 @@ export function tableAccess(options: RegistryOptions): () => Promise<TableClient
     // Retries are the orchestration's, on durable timers: the SDK's own retry would sleep in the activity.
     const retryOptions = { maxRetries: 0 };
     return "connectionString" in connection
-      ? TableClient.fromConnectionString(connection.connectionString, tableName, { allowInsecureConnection: isLocalStorage(connection.connectionString), retryOptions })
+      ? TableClient.fromConnectionString(connection.connectionString, tableName, {
+          allowInsecureConnection: isLocalStorage(connection.connectionString),
+          retryOptions,
+        })
       : new TableClient(connection.tableServiceUri, tableName, connection.credential, { retryOptions });
   };
   return async () => {

@@ -15,5 +15,4 @@ export interface ActivityError {
  * (a 429 or 503 with Retry-After).
  */
 export type ActivityResult<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly error: ActivityError; readonly retry?: { readonly afterSeconds?: number } };
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ActivityError; readonly retry?: { readonly afterSeconds?: number } };

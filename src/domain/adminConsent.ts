@@ -82,7 +82,10 @@ export function adminConsentLinkIssues(link: AdminConsentLink): FieldError[] {
   const authority = urlIssue(link.authorityHost, false);
   if (authority !== undefined) errors.push({ path: "authorityHost", rule: authority });
   if (typeof link.consumerTenantId === "string" && SHARED_AUTHORITIES.has(link.consumerTenantId.toLowerCase())) {
-    errors.push({ path: "consumerTenantId", rule: "must be the consumer tenant's id (a GUID), not a shared authority: any tenant's admin could answer a link to it" });
+    errors.push({
+      path: "consumerTenantId",
+      rule: "must be the consumer tenant's id (a GUID), not a shared authority: any tenant's admin could answer a link to it",
+    });
   } else if (!isGuid(link.consumerTenantId)) {
     errors.push({ path: "consumerTenantId", rule: "must be a GUID (the consumer tenant's id)" });
   }

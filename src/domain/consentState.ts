@@ -78,13 +78,24 @@ export async function createConsentState(input: CreateConsentStateInput): Promis
   if (errors.length > 0 || claims === undefined || keyBytes === undefined) throw new DomainValidationError("invalid consent state", errors);
 
   const payload = base64url(
-    new TextEncoder().encode(JSON.stringify({ v: VERSION, iid: claims.instanceId, rid: claims.requestId, tid: claims.tenantId, n: claims.nonce, iat: claims.issuedAt, exp: claims.expiresAt })),
+    new TextEncoder().encode(
+      JSON.stringify({
+        v: VERSION,
+        iid: claims.instanceId,
+        rid: claims.requestId,
+        tid: claims.tenantId,
+        n: claims.nonce,
+        iat: claims.issuedAt,
+        exp: claims.expiresAt,
+      }),
+    ),
   );
   const key = await hmacKey(keyBytes);
   const signature = new Uint8Array(await globalThis.crypto.subtle.sign("HMAC", key, signedBytes(payload)));
   const token = `${payload}.${base64url(signature)}`;
   // The bounds on the claims keep a token far below this; the check keeps that true.
-  if (token.length > MAX_CONSENT_STATE_LENGTH) throw new DomainValidationError("invalid consent state", [{ path: "", rule: `the token would be longer than ${MAX_CONSENT_STATE_LENGTH} characters` }]);
+  if (token.length > MAX_CONSENT_STATE_LENGTH)
+    throw new DomainValidationError("invalid consent state", [{ path: "", rule: `the token would be longer than ${MAX_CONSENT_STATE_LENGTH} characters` }]);
   return token;
 }
 
@@ -124,12 +135,18 @@ export async function verifyConsentState(token: string, options: VerifyConsentSt
 function checkClaims(input: ConsentStateClaims, errors: FieldError[]): ConsentStateClaims | undefined {
   const before = errors.length;
   const { instanceId, requestId, tenantId, nonce, issuedAt, expiresAt } = input;
-  if (typeof instanceId !== "string" || instanceId.trim() === "" || instanceId.length > MAX_INSTANCE_ID_LENGTH || boundedText(instanceId, MAX_INSTANCE_ID_LENGTH) !== instanceId) {
+  if (
+    typeof instanceId !== "string" ||
+    instanceId.trim() === "" ||
+    instanceId.length > MAX_INSTANCE_ID_LENGTH ||
+    boundedText(instanceId, MAX_INSTANCE_ID_LENGTH) !== instanceId
+  ) {
     errors.push({ path: "instanceId", rule: `must be 1-${MAX_INSTANCE_ID_LENGTH} characters without control characters` });
   }
   if (!isGuid(requestId)) errors.push({ path: "requestId", rule: "must be a GUID" });
   if (!isGuid(tenantId)) errors.push({ path: "tenantId", rule: "must be a GUID" });
-  if (typeof nonce !== "string" || !NONCE_PATTERN.test(nonce)) errors.push({ path: "nonce", rule: 'must be 16-128 characters of letters, digits, "-" and "_" (e.g. a random GUID)' });
+  if (typeof nonce !== "string" || !NONCE_PATTERN.test(nonce))
+    errors.push({ path: "nonce", rule: 'must be 16-128 characters of letters, digits, "-" and "_" (e.g. a random GUID)' });
   const issuedOk = isEpochMs(issuedAt);
   if (!issuedOk) errors.push({ path: "issuedAt", rule: "must be epoch milliseconds (a whole number of at least 0)" });
   if (!isEpochMs(expiresAt)) errors.push({ path: "expiresAt", rule: "must be epoch milliseconds (a whole number of at least 0)" });
@@ -155,7 +172,15 @@ function decodeClaims(payload: string): ConsentStateClaims | undefined {
   const p = parsed as Record<string, unknown>;
   if (p.v !== VERSION) return undefined;
   const { iid, rid, tid, n, iat, exp } = p;
-  if (typeof iid !== "string" || typeof rid !== "string" || typeof tid !== "string" || typeof n !== "string" || typeof iat !== "number" || typeof exp !== "number") return undefined;
+  if (
+    typeof iid !== "string" ||
+    typeof rid !== "string" ||
+    typeof tid !== "string" ||
+    typeof n !== "string" ||
+    typeof iat !== "number" ||
+    typeof exp !== "number"
+  )
+    return undefined;
   return checkClaims({ instanceId: iid, requestId: rid, tenantId: tid, nonce: n, issuedAt: iat, expiresAt: exp }, []);
 }
 

@@ -75,7 +75,9 @@ export function onboardInputProblems(raw: unknown): string[] {
   const consent = isObject(input.consent) ? input.consent : {};
   return [
     ...tenantMessageProblems(input.message, true),
-    ...(isWhole(consent.expiryHours, 1, 24 * 90) && isWhole(consent.reminderHours, 1, 24 * 30) ? [] : ["consent must have whole expiryHours from 1 to 2160 and reminderHours from 1 to 720"]),
+    ...(isWhole(consent.expiryHours, 1, 24 * 90) && isWhole(consent.reminderHours, 1, 24 * 30)
+      ? []
+      : ["consent must have whole expiryHours from 1 to 2160 and reminderHours from 1 to 720"]),
     ...retryProblems(input.retry),
     ...creationsProblems(input.creationsInFlight, "creationsInFlight"),
   ];
@@ -93,10 +95,13 @@ export function provisionInputProblems(raw: unknown): string[] {
   const problems: string[] = [];
   if (!isWorkloadMode(input.mode)) problems.push("mode must be direct or rbac");
   for (const field of ["tenantId", "galleryId", "changedBy"] as const) if (!isText(input[field])) problems.push(`${field} is required`);
-  if (![consumer.subscriptionId, consumer.resourceGroup, consumer.location].every(isText)) problems.push("consumer must have subscriptionId, resourceGroup and location");
-  if ((spec.kind !== "vm" && spec.kind !== "vmss") || !isText(spec.image) || !isText(spec.version)) problems.push("spec must have kind (vm or vmss), image and version");
+  if (![consumer.subscriptionId, consumer.resourceGroup, consumer.location].every(isText))
+    problems.push("consumer must have subscriptionId, resourceGroup and location");
+  if ((spec.kind !== "vm" && spec.kind !== "vmss") || !isText(spec.image) || !isText(spec.version))
+    problems.push("spec must have kind (vm or vmss), image and version");
   if (!isOptional(input.version, isText)) problems.push("version must be a non-empty string");
-  if (!isOptional(input.notify, (n) => isObject(n) && isText(n.instanceId) && isText(n.eventName) && isWhole(n.index, 0, 1_000_000))) problems.push("notify must have instanceId, eventName and a whole index");
+  if (!isOptional(input.notify, (n) => isObject(n) && isText(n.instanceId) && isText(n.eventName) && isWhole(n.index, 0, 1_000_000)))
+    problems.push("notify must have instanceId, eventName and a whole index");
   return [...problems, ...retryProblems(input.retry), ...creationsProblems(input.creationsInFlight, "creationsInFlight")];
 }
 

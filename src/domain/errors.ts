@@ -22,20 +22,51 @@ interface ClassifiedError {
 }
 
 const CONNECTION_CODES = new Set([
-  "ECONNRESET", "ECONNREFUSED", "ECONNABORTED", "ETIMEDOUT", "ESOCKETTIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "EPIPE",
-  "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN", "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT",
-  "UND_ERR_BODY_TIMEOUT", "REQUEST_SEND_ERROR",
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "ESOCKETTIMEDOUT",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "REQUEST_SEND_ERROR",
 ]);
 
-const AUTH_CODES = new Set([
-  "AuthorizationFailed", "LinkedAuthorizationFailed", "InvalidAuthenticationToken", "InvalidAuthenticationTokenTenant",
-  "AuthenticationFailed", "ExpiredAuthenticationToken", "LinkedInvalidAuthenticationToken", "Unauthorized", "Forbidden",
-].map((c) => c.toLowerCase()));
+const AUTH_CODES = new Set(
+  [
+    "AuthorizationFailed",
+    "LinkedAuthorizationFailed",
+    "InvalidAuthenticationToken",
+    "InvalidAuthenticationTokenTenant",
+    "AuthenticationFailed",
+    "ExpiredAuthenticationToken",
+    "LinkedInvalidAuthenticationToken",
+    "Unauthorized",
+    "Forbidden",
+  ].map((c) => c.toLowerCase()),
+);
 
-const NOT_FOUND_CODES = new Set([
-  "ResourceNotFound", "ResourceGroupNotFound", "SubscriptionNotFound", "GalleryImageNotFound", "GalleryNotFound",
-  "GalleryImageVersionNotFound", "NotFound", "ParentResourceNotFound", "InvalidSubscriptionId",
-].map((c) => c.toLowerCase()));
+const NOT_FOUND_CODES = new Set(
+  [
+    "ResourceNotFound",
+    "ResourceGroupNotFound",
+    "SubscriptionNotFound",
+    "GalleryImageNotFound",
+    "GalleryNotFound",
+    "GalleryImageVersionNotFound",
+    "NotFound",
+    "ParentResourceNotFound",
+    "InvalidSubscriptionId",
+  ].map((c) => c.toLowerCase()),
+);
 
 /** Errors thrown by @azure/identity when a token cannot be had. Permanent unless the reason is transient (below). */
 const CREDENTIAL_ERROR_NAMES = new Set(["CredentialUnavailableError", "AuthenticationError", "AuthenticationRequiredError"]);
@@ -154,7 +185,9 @@ function kindOf(status: number | undefined, code: string | undefined, message: s
     return { kind: "conflict-retry", retryable: true };
   }
   if (name !== undefined && CREDENTIAL_ERROR_NAMES.has(name)) {
-    return TRANSIENT_CREDENTIAL_TEXT.test(message) || (code !== undefined && CONNECTION_CODES.has(code)) ? { kind: "transient", retryable: true } : { kind: "auth", retryable: false };
+    return TRANSIENT_CREDENTIAL_TEXT.test(message) || (code !== undefined && CONNECTION_CODES.has(code))
+      ? { kind: "transient", retryable: true }
+      : { kind: "auth", retryable: false };
   }
   if (status === 401 || status === 403 || (lower !== undefined && AUTH_CODES.has(lower))) {
     return { kind: "auth", retryable: false };

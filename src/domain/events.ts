@@ -61,7 +61,12 @@ const resourceWriteData = z.object({
   correlationId: z.string().optional(),
 });
 
-interface Envelope { schema: EventSchema; id: string; type: string; time?: string }
+interface Envelope {
+  schema: EventSchema;
+  id: string;
+  type: string;
+  time?: string;
+}
 
 function equalsIgnoreCase(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
@@ -120,7 +125,12 @@ export function classifyEvent(raw: unknown): EventClassification {
 
   if (type === undefined || !equalsIgnoreCase(type, RESOURCE_WRITE_SUCCESS)) {
     if (!envelope.ok) return { kind: "invalid", errors };
-    return { kind: "ignore", schema, eventId: boundedText(envelope.value.id, MAX_CALLER_TEXT), reason: `event type ${quoteForError(envelope.value.type)} is not ${RESOURCE_WRITE_SUCCESS}` };
+    return {
+      kind: "ignore",
+      schema,
+      eventId: boundedText(envelope.value.id, MAX_CALLER_TEXT),
+      reason: `event type ${quoteForError(envelope.value.type)} is not ${RESOURCE_WRITE_SUCCESS}`,
+    };
   }
   const write = checkWrite(raw.data);
   if (write.outcome === "invalid") errors.push(...write.errors);

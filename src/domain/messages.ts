@@ -19,10 +19,17 @@ import { GUID_PATTERN, isObject, quoteForError, type FieldError } from "./valida
 import { parseWithSchema } from "./zodIssues";
 
 /** principal mode: Reader on each gallery for a person, a group or a service principal (B2B guests included). */
-interface PrincipalTarget { objectId: string; type: PrincipalType }
+interface PrincipalTarget {
+  objectId: string;
+  type: PrincipalType;
+}
 
 /** Where the consumer deploys: needed for rbac mode (the app's Contributor scope) and for any VM. */
-interface ConsumerTarget { subscriptionId: string; resourceGroup: string; location: string }
+interface ConsumerTarget {
+  subscriptionId: string;
+  resourceGroup: string;
+  location: string;
+}
 
 interface VmRequest {
   /** Image definition name in the shared gallery. */
@@ -132,13 +139,45 @@ function noRepeats(values: string[], ctx: z.core.$RefinementCtx<string[]>): void
   });
 }
 
-const galleryList = z.array(resourceId("gallery", (id) => formatGalleryId(parseGalleryId(id)))).min(1, { error: "must list at least one gallery" }).superRefine(noRepeats);
+const galleryList = z
+  .array(resourceId("gallery", (id) => formatGalleryId(parseGalleryId(id))))
+  .min(1, { error: "must list at least one gallery" })
+  .superRefine(noRepeats);
 
 // Azure refuses these Linux admin user names.
 const RESERVED_USER_NAMES = new Set([
-  "administrator", "admin", "user", "user1", "test", "user2", "test1", "user3", "admin1", "1", "123", "a", "actuser", "adm",
-  "admin2", "aspnet", "backup", "console", "david", "guest", "john", "owner", "root", "server", "sql", "support",
-  "support_388945a0", "sys", "test2", "test3", "user4", "user5",
+  "administrator",
+  "admin",
+  "user",
+  "user1",
+  "test",
+  "user2",
+  "test1",
+  "user3",
+  "admin1",
+  "1",
+  "123",
+  "a",
+  "actuser",
+  "adm",
+  "admin2",
+  "aspnet",
+  "backup",
+  "console",
+  "david",
+  "guest",
+  "john",
+  "owner",
+  "root",
+  "server",
+  "sql",
+  "support",
+  "support_388945a0",
+  "sys",
+  "test2",
+  "test3",
+  "user4",
+  "user5",
 ]);
 
 const vmFields = {
@@ -156,7 +195,9 @@ const vmFields = {
     .string()
     .trim()
     .max(8192, { error: "must be at most 8192 characters" })
-    .regex(/^ssh-[A-Za-z0-9-]+ [A-Za-z0-9+/]+={0,3}(?: [^\r\n]*)?$/, { error: "must be an OpenSSH public key starting with ssh- (one line: type, base64 key, optional comment)" }),
+    .regex(/^ssh-[A-Za-z0-9-]+ [A-Za-z0-9+/]+={0,3}(?: [^\r\n]*)?$/, {
+      error: "must be an OpenSSH public key starting with ssh- (one line: type, base64 key, optional comment)",
+    }),
   updateOnPublish: z.boolean().optional(),
 };
 
@@ -165,7 +206,12 @@ const vmSchema = z.strictObject(vmFields);
 const vmssSchema = z.strictObject({
   ...vmFields,
   orchestrationMode: z.enum(["Uniform", "Flexible"]).optional(),
-  instanceCount: z.number().int({ error: "must be a whole number" }).min(0, { error: "must be at least 0" }).max(1000, { error: "must be at most 1000 (a scale set's limit with gallery images)" }).optional(),
+  instanceCount: z
+    .number()
+    .int({ error: "must be a whole number" })
+    .min(0, { error: "must be at least 0" })
+    .max(1000, { error: "must be at most 1000 (a scale set's limit with gallery images)" })
+    .optional(),
   upgradePolicy: z.enum(["Automatic", "Manual"]).optional(),
 });
 
@@ -181,7 +227,9 @@ const onboardingV1Schema: z.ZodType<OnboardingV1> = z.strictObject({
   tenantId: guid("must be a GUID"),
   displayName: z.string().trim().min(1, { error: "must not be empty" }).max(256, { error: "must be at most 256 characters" }),
   mode: z.enum(SHARING_MODES),
-  principal: z.strictObject({ objectId: guid("must be a GUID (the object id of the user, group or service principal)"), type: z.enum(PRINCIPAL_TYPES) }).optional(),
+  principal: z
+    .strictObject({ objectId: guid("must be a GUID (the object id of the user, group or service principal)"), type: z.enum(PRINCIPAL_TYPES) })
+    .optional(),
   subscriptionIds: z.array(guid("must be a GUID")).min(1, { error: "must list at least one subscription when given" }).superRefine(noRepeats).optional(),
   galleries: galleryList,
   consumer: consumerSchema.optional(),
@@ -210,13 +258,19 @@ function onboardingCrossFieldErrors(raw: Record<string, unknown>): FieldError[] 
   if (raw.mode !== "principal" && raw.principal !== undefined) errors.push({ path: "principal", rule: 'is only allowed when mode is "principal"' });
   if (raw.consumer === undefined) {
     if (raw.mode === "rbac") errors.push({ path: "consumer", rule: 'is required when mode is "rbac"' });
-    else if (raw.vm !== undefined || raw.vmss !== undefined) errors.push({ path: "consumer", rule: `is required when ${raw.vm !== undefined ? "vm" : "vmss"} is given` });
+    else if (raw.vm !== undefined || raw.vmss !== undefined)
+      errors.push({ path: "consumer", rule: `is required when ${raw.vm !== undefined ? "vm" : "vmss"} is given` });
   }
   for (const field of ["vm", "vmss"] as const) {
     const w = raw[field];
     if (!isObject(w)) continue;
-    if (raw.mode === "principal") errors.push({ path: field, rule: 'is only allowed when mode is "direct" or "rbac" (principal mode grants a person or group Reader, nothing is deployed)' });
-    if (w.updateOnPublish === true && w.version !== "latest") errors.push({ path: `${field}.updateOnPublish`, rule: 'needs version "latest": a pinned version is never moved' });
+    if (raw.mode === "principal")
+      errors.push({
+        path: field,
+        rule: 'is only allowed when mode is "direct" or "rbac" (principal mode grants a person or group Reader, nothing is deployed)',
+      });
+    if (w.updateOnPublish === true && w.version !== "latest")
+      errors.push({ path: `${field}.updateOnPublish`, rule: 'needs version "latest": a pinned version is never moved' });
   }
   return errors;
 }

@@ -3,7 +3,12 @@
 // errs on the side of "not yet": a target region missing from the summary, an unknown state or an
 // aggregated state other than Completed never reads as complete. Failures win over everything.
 
-interface RegionReplicationStatus { region?: string; state?: string; details?: string; progress?: number }
+interface RegionReplicationStatus {
+  region?: string;
+  state?: string;
+  details?: string;
+  progress?: number;
+}
 
 export interface ImageVersionSnapshot {
   provisioningState?: string;
@@ -66,7 +71,10 @@ function toProgress(region: string, status: RegionReplicationStatus | undefined)
 function regionProgress(v: ImageVersionSnapshot): RegionProgress[] {
   const summary = v.replicationStatus?.summary ?? [];
   const targets = v.targetRegions.map((region) =>
-    toProgress(region, summary.find((s) => s.region !== undefined && sameRegion(s.region, region))),
+    toProgress(
+      region,
+      summary.find((s) => s.region !== undefined && sameRegion(s.region, region)),
+    ),
   );
   const extras = summary
     .filter((s) => s.region === undefined || !v.targetRegions.some((t) => sameRegion(t, s.region ?? "")))
@@ -75,9 +83,7 @@ function regionProgress(v: ImageVersionSnapshot): RegionProgress[] {
 }
 
 function failed(regions: RegionProgress[], details: string): ReplicationVerdict {
-  const failedRegions = regions
-    .filter((r) => r.state === "Failed")
-    .map((r) => ({ region: r.region, details: r.details ?? "no details reported" }));
+  const failedRegions = regions.filter((r) => r.state === "Failed").map((r) => ({ region: r.region, details: r.details ?? "no details reported" }));
   return { state: "Failed", regions, failedRegions, details };
 }
 

@@ -6,14 +6,28 @@
 
 import { DomainValidationError, GUID_PATTERN, quoteForError, type FieldError } from "./validation";
 
-interface ResourceGroupRef { subscriptionId: string; resourceGroup: string }
-interface GalleryRef extends ResourceGroupRef { gallery: string }
-export interface ImageVersionRef extends GalleryRef { image: string; version: string }
-interface SubnetRef extends ResourceGroupRef { virtualNetwork: string; subnet: string }
+interface ResourceGroupRef {
+  subscriptionId: string;
+  resourceGroup: string;
+}
+interface GalleryRef extends ResourceGroupRef {
+  gallery: string;
+}
+export interface ImageVersionRef extends GalleryRef {
+  image: string;
+  version: string;
+}
+interface SubnetRef extends ResourceGroupRef {
+  virtualNetwork: string;
+  subnet: string;
+}
 
 type Field = "subscriptionId" | "resourceGroup" | "gallery" | "image" | "version" | "virtualNetwork" | "subnet";
 
-interface NameRule { test(value: string): boolean; rule: string }
+interface NameRule {
+  test(value: string): boolean;
+  rule: string;
+}
 
 const INT32_MAX = 2147483647;
 
@@ -29,10 +43,7 @@ export const NAME_RULES: Readonly<Record<Field, NameRule>> = {
     test: (v) => v.length <= 90 && /^[-\p{L}\p{N}_.()]+$/u.test(v) && !v.endsWith("."),
     rule: "must be 1-90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.'",
   },
-  gallery: pattern(
-    /^[A-Za-z0-9](?:[A-Za-z0-9._]{0,78}[A-Za-z0-9])?$/,
-    "must be 1-80 letters, digits, '.' or '_', starting and ending with a letter or digit",
-  ),
+  gallery: pattern(/^[A-Za-z0-9](?:[A-Za-z0-9._]{0,78}[A-Za-z0-9])?$/, "must be 1-80 letters, digits, '.' or '_', starting and ending with a letter or digit"),
   image: pattern(
     /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,78}[A-Za-z0-9])?$/,
     "must be 1-80 letters, digits, '-', '.' or '_', starting and ending with a letter or digit",
@@ -70,7 +81,15 @@ type RgF = "subscriptionId" | "resourceGroup";
 const RESOURCE_GROUP_TOKENS: readonly Token<RgF>[] = ["subscriptions", f("subscriptionId"), "resourceGroups", f("resourceGroup")];
 const GALLERY = template<RgF | "gallery">("gallery resource id", [...RESOURCE_GROUP_TOKENS, "providers", "Microsoft.Compute", "galleries", f("gallery")]);
 const IMAGE_VERSION = template<RgF | "gallery" | "image" | "version">("image version id", [...GALLERY.tokens, "images", f("image"), "versions", f("version")]);
-const SUBNET = template<RgF | "virtualNetwork" | "subnet">("subnet id", [...RESOURCE_GROUP_TOKENS, "providers", "Microsoft.Network", "virtualNetworks", f("virtualNetwork"), "subnets", f("subnet")]);
+const SUBNET = template<RgF | "virtualNetwork" | "subnet">("subnet id", [
+  ...RESOURCE_GROUP_TOKENS,
+  "providers",
+  "Microsoft.Network",
+  "virtualNetworks",
+  f("virtualNetwork"),
+  "subnets",
+  f("subnet"),
+]);
 
 const TEMPLATES = { gallery: GALLERY, imageVersion: IMAGE_VERSION, subnet: SUBNET } as const;
 

@@ -27,6 +27,7 @@ export function retryPolicyOf(settings: { readonly attempts: number; readonly fi
 export function retryDelaySeconds(policy: RetryPolicy, attempt: number, retryAfterSeconds?: number): number {
   const exponent = Math.max(0, Math.min(attempt - 1, 30));
   const backoff = Math.min(policy.firstSeconds * 2 ** exponent, policy.maxSeconds);
-  const asked = retryAfterSeconds !== undefined && Number.isFinite(retryAfterSeconds) && retryAfterSeconds > 0 ? Math.min(retryAfterSeconds, MAX_RETRY_AFTER_SECONDS) : 0;
+  const asked =
+    retryAfterSeconds !== undefined && Number.isFinite(retryAfterSeconds) && retryAfterSeconds > 0 ? Math.min(retryAfterSeconds, MAX_RETRY_AFTER_SECONDS) : 0;
   return Math.max(backoff, asked);
 }

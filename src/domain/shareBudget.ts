@@ -13,7 +13,9 @@ interface BudgetWindow {
   readonly calls: number;
 }
 
-export interface CallBudget { readonly windows: readonly BudgetWindow[] }
+export interface CallBudget {
+  readonly windows: readonly BudgetWindow[];
+}
 
 /** Compute's PostShareGallery policy: PostShareGallery3Min and PostShareGallery30Min. */
 export const SHARE_BUDGET: CallBudget = {

@@ -4,14 +4,24 @@
 // every id; shareTargets.ts merges the pending requests for a gallery into such a plan and checks
 // the limits.
 
-export interface ShareTargets { subscriptionIds: string[]; tenantIds: string[] }
-interface ShareLimits { maxSubscriptions: number; maxTenants: number }
+export interface ShareTargets {
+  subscriptionIds: string[];
+  tenantIds: string[];
+}
+interface ShareLimits {
+  maxSubscriptions: number;
+  maxTenants: number;
+}
 
 /** Azure's preview limits for direct sharing, per gallery. */
 export const DEFAULT_SHARE_LIMITS: ShareLimits = { maxSubscriptions: 30, maxTenants: 5 };
 
 /** `unchanged` holds what is shared now and stays shared. All ids are lower-case. */
-export interface SharePlan { add: ShareTargets; remove: ShareTargets; unchanged: ShareTargets }
+export interface SharePlan {
+  add: ShareTargets;
+  remove: ShareTargets;
+  unchanged: ShareTargets;
+}
 
 interface ShareGroupOperation {
   operationType: "Add" | "Remove";

@@ -112,11 +112,19 @@ export function transition<T extends TenantLifecycle>(record: T, to: TenantState
   if (record.state === to && record.lastRequestId === options.requestId) return record;
   const errors: FieldError[] = [];
   if (!isTenantState(record.state)) {
-    errors.push({ path: "state", rule: `is not a lifecycle state (got ${quoteForError(String(record.state))}); expected one of ${STATES.map((s) => JSON.stringify(s)).join(", ")}` });
+    errors.push({
+      path: "state",
+      rule: `is not a lifecycle state (got ${quoteForError(String(record.state))}); expected one of ${STATES.map((s) => JSON.stringify(s)).join(", ")}`,
+    });
   } else if (!isTenantState(to)) {
-    errors.push({ path: "to", rule: `is not a lifecycle state (got ${quoteForError(String(to))}); expected one of ${STATES.map((s) => JSON.stringify(s)).join(", ")}` });
+    errors.push({
+      path: "to",
+      rule: `is not a lifecycle state (got ${quoteForError(String(to))}); expected one of ${STATES.map((s) => JSON.stringify(s)).join(", ")}`,
+    });
   } else if (!allowedNext(record.state, options.mode).includes(to)) {
-    const allowed = allowedNext(record.state, options.mode).map((s) => JSON.stringify(s)).join(", ");
+    const allowed = allowedNext(record.state, options.mode)
+      .map((s) => JSON.stringify(s))
+      .join(", ");
     const consent = record.state === "requested" && to === "active" ? ` (mode ${JSON.stringify(options.mode)} needs consent first)` : "";
     errors.push({ path: "state", rule: `is ${JSON.stringify(record.state)}, which cannot go to ${JSON.stringify(to)}${consent}; allowed next: ${allowed}` });
   }
@@ -142,14 +150,24 @@ export class TenantRequestConflict extends Error {
 export function claimTenant(current: TenantRecord | undefined, message: TenantMessage, at: string): TenantRecord {
   if (current && current.lastRequestId === message.requestId) return current; // a redelivery of the request that holds it
   if (current && isLifecycleOperationRunning(current.state)) {
-    throw new TenantRequestConflict(`tenant ${message.tenantId} is busy with request ${current.lastRequestId} (${current.state}); send this request again once that one has finished (GET /api/requests/${current.lastRequestId})`);
+    throw new TenantRequestConflict(
+      `tenant ${message.tenantId} is busy with request ${current.lastRequestId} (${current.state}); send this request again once that one has finished (GET /api/requests/${current.lastRequestId})`,
+    );
   }
   if (message.schema === "offboarding/v1") return offboarding(current, message, at);
   return onboarding(current, message, at);
 }
 
 function onboarding(current: TenantRecord | undefined, message: OnboardingV1, at: string): TenantRecord {
-  const next = current ? transition(current, "requested", { at, requestId: message.requestId }) : { ...newTenantRecord(message.tenantId, { at, requestId: message.requestId }), displayName: message.displayName, mode: message.mode, galleries: [], subscriptionIds: [] };
+  const next = current
+    ? transition(current, "requested", { at, requestId: message.requestId })
+    : {
+        ...newTenantRecord(message.tenantId, { at, requestId: message.requestId }),
+        displayName: message.displayName,
+        mode: message.mode,
+        galleries: [],
+        subscriptionIds: [],
+      };
   // A later onboarding of an active tenant adds galleries and subscriptions; the mode is the latest request's.
   const galleries = [...new Map([...(current?.galleries ?? []), ...message.galleries].map((g) => [g.toLowerCase(), g])).values()];
   const subscriptionIds = [...new Set([...(current?.subscriptionIds ?? []), ...(message.subscriptionIds ?? [])])];
@@ -166,6 +184,7 @@ function onboarding(current: TenantRecord | undefined, message: OnboardingV1, at
 
 function offboarding(current: TenantRecord | undefined, message: OffboardingV1, at: string): TenantRecord {
   if (!current) throw new TenantRequestConflict(`tenant ${message.tenantId} is not registered: there is nothing to offboard`);
-  if (current.state !== "active" && current.state !== "failed") throw new TenantRequestConflict(`tenant ${message.tenantId} is ${current.state}: only an active (or failed) tenant can be offboarded`);
+  if (current.state !== "active" && current.state !== "failed")
+    throw new TenantRequestConflict(`tenant ${message.tenantId} is ${current.state}: only an active (or failed) tenant can be offboarded`);
   return transition(current, "offboarding", { at, requestId: message.requestId });
 }

@@ -143,7 +143,14 @@ export function compareImageVersions(a: string, b: string): number {
  */
 export function explainWorkloadError(
   error: { readonly code: string; readonly message: string; readonly missingAction?: string },
-  where: { readonly tenantId: string; readonly subscriptionId: string; readonly resourceGroup: string; readonly location: string; readonly image: string; readonly version: string },
+  where: {
+    readonly tenantId: string;
+    readonly subscriptionId: string;
+    readonly resourceGroup: string;
+    readonly location: string;
+    readonly image: string;
+    readonly version: string;
+  },
 ): { code: string; message: string } {
   const rg = `/subscriptions/${where.subscriptionId}/resourceGroups/${where.resourceGroup}`;
   const hints: Record<string, string> = {
@@ -156,7 +163,8 @@ export function explainWorkloadError(
       where.version === "latest"
         ? `the gallery has no version of ${where.image} in ${where.location}: check the request's image name, or the publisher replicates a version there`
         : `version ${where.version} is not replicated to ${where.location}: the publisher adds ${where.location} to the version's target regions, or the request names a version or location that has it`,
-    LinkedInvalidPropertyId: "imageReference.id must be a gallery image version's resource id (/subscriptions/…); a /SharedGalleries/… path goes in sharedGalleryImageId",
+    LinkedInvalidPropertyId:
+      "imageReference.id must be a gallery image version's resource id (/subscriptions/…); a /SharedGalleries/… path goes in sharedGalleryImageId",
   };
   const hint = hints[error.code];
   return { code: error.code, message: hint ? `${hint}. ARM said: ${error.message}` : error.message };

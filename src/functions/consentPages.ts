@@ -242,7 +242,9 @@ export function createConsentCallback(deps: ConsentCallbackDeps): Handler {
     try {
       await deps.raise(instanceId, eventName, data);
     } catch (err) {
-      context.error(`consent callback: ${eventName} for tenant ${tenantId} (request ${requestId}) could not be raised on ${boundedText(instanceId, 256)}: ${describeError(classifyError(err))}`);
+      context.error(
+        `consent callback: ${eventName} for tenant ${tenantId} (request ${requestId}) could not be raised on ${boundedText(instanceId, 256)}: ${describeError(classifyError(err))}`,
+      );
       return html(503, messagePage("Admin consent", CONSENT_NOT_RECORDED_TEXT));
     }
     context.log(`consent callback: ${eventName} for tenant ${tenantId} (request ${requestId}) raised on ${boundedText(instanceId, 256)}`);

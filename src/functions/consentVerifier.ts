@@ -8,7 +8,13 @@ import { parseConsentCallback } from "../domain/adminConsent";
 import { verifyConsentState } from "../domain/consentState";
 
 export type ConsentVerdict =
-  | { readonly ok: true; readonly instanceId: string; readonly tenantId: string; readonly requestId: string; readonly outcome: { readonly kind: "granted" } | { readonly kind: "denied"; readonly error: string; readonly description?: string } }
+  | {
+      readonly ok: true;
+      readonly instanceId: string;
+      readonly tenantId: string;
+      readonly requestId: string;
+      readonly outcome: { readonly kind: "granted" } | { readonly kind: "denied"; readonly error: string; readonly description?: string };
+    }
   | { readonly ok: false };
 
 class NotPending extends Error {}
@@ -25,7 +31,10 @@ export function createConsentVerifier({ config, registry }: Pick<Services, "conf
     const { claims } = checked;
     const stored = await registry.getTenant(claims.tenantId);
     if (!stored || !isPending(stored.record, claims.requestId, callback.state)) return { ok: false };
-    const outcome = callback.kind === "granted" ? { kind: "granted" as const } : { kind: "denied" as const, error: callback.error, ...(callback.description ? { description: callback.description } : {}) };
+    const outcome =
+      callback.kind === "granted"
+        ? { kind: "granted" as const }
+        : { kind: "denied" as const, error: callback.error, ...(callback.description ? { description: callback.description } : {}) };
     return { ok: true, instanceId: claims.instanceId, tenantId: claims.tenantId, requestId: claims.requestId, outcome };
   };
 }

@@ -12,8 +12,7 @@ import type { PublishImageVersionInput } from "../orchestrations/publishImageVer
 import { blocksRestart, findInstance } from "../azure/durableInstances";
 
 export type ImageVersionEventResult =
-  | { readonly action: "ignored"; readonly reason: string }
-  | { readonly action: "started" | "duplicate"; readonly instanceId: string };
+  { readonly action: "ignored"; readonly reason: string } | { readonly action: "started" | "duplicate"; readonly instanceId: string };
 
 export function createImageVersionEventHandler(config: AppConfig) {
   return async function handleImageVersionEvent(event: unknown, context: InvocationContext): Promise<ImageVersionEventResult> {

@@ -117,7 +117,8 @@ export function createListTenants(registry: Registry): Handler {
     const given = request.query.getAll("state");
     if (given.length > 1 || (given.length === 1 && !isStateFilter(given[0]))) {
       const allowed = TENANT_STATE_FILTERS.map((s) => JSON.stringify(s)).join(", ");
-      const message = given.length > 1 ? `query parameter state may be given once; it must be one of ${allowed}` : `query parameter state must be one of ${allowed}`;
+      const message =
+        given.length > 1 ? `query parameter state may be given once; it must be one of ${allowed}` : `query parameter state must be one of ${allowed}`;
       return json<ErrorBody>(400, { error: { code: "InvalidQueryParameter", message, parameter: "state", allowed: TENANT_STATE_FILTERS } });
     }
     const state = given[0];
@@ -166,7 +167,11 @@ export function createGetRequest(registry: Registry): Handler {
       const stored = await registry.getRequest(requestId);
       if (!stored) {
         // The API answers 202 before the queue trigger records the request: absence may be momentary.
-        return error(404, "RequestNotFound", `request ${requestId.toLowerCase()} is not known (yet): a request sent a moment ago may not be recorded yet; ask again in a few seconds`);
+        return error(
+          404,
+          "RequestNotFound",
+          `request ${requestId.toLowerCase()} is not known (yet): a request sent a moment ago may not be recorded yet; ask again in a few seconds`,
+        );
       }
       return json<RequestBody>(200, requestOf(stored.record));
     });
@@ -271,7 +276,9 @@ function workloadOf(w: NonNullable<TenantRecord["workloads"]>[number]): Workload
     ...(w.error ? { error: w.error } : {}),
     updateOnPublish: spec.updateOnPublish,
     size: spec.size,
-    ...(spec.kind === "vmss" ? { instanceCount: spec.instanceCount ?? 2, orchestrationMode: spec.orchestrationMode ?? "Uniform", upgradePolicy: spec.upgradePolicy ?? "Automatic" } : {}),
+    ...(spec.kind === "vmss"
+      ? { instanceCount: spec.instanceCount ?? 2, orchestrationMode: spec.orchestrationMode ?? "Uniform", upgradePolicy: spec.upgradePolicy ?? "Automatic" }
+      : {}),
     changedBy: w.changedBy,
     at: w.at,
   };

@@ -50,11 +50,23 @@ export function createTenantRequestHandler(services: Pick<Services, "config" | "
       if (err instanceof TenantRequestConflict) return reject(message.requestId, [{ path: "tenantId", rule: err.message }], err.message, message);
       throw err;
     }
-    await registry.recordRequest({ requestId: message.requestId, schema: message.schema, tenantId: message.tenantId, state: "running", receivedAt: now, updatedAt: now, instanceId, ...(messageId ? { messageId: boundedText(messageId, 128) } : {}) });
+    await registry.recordRequest({
+      requestId: message.requestId,
+      schema: message.schema,
+      tenantId: message.tenantId,
+      state: "running",
+      receivedAt: now,
+      updatedAt: now,
+      instanceId,
+      ...(messageId ? { messageId: boundedText(messageId, 128) } : {}),
+    });
     const retry = config.retry;
     if (message.schema === "onboarding/v1") {
       const consent = { expiryHours: config.consent.expiryHours, reminderHours: config.consent.reminderHours };
-      await client.startNew(ONBOARD_TENANT, { instanceId, input: { message, retry, consent, creationsInFlight: config.creationsInFlight } satisfies OnboardTenantInput });
+      await client.startNew(ONBOARD_TENANT, {
+        instanceId,
+        input: { message, retry, consent, creationsInFlight: config.creationsInFlight } satisfies OnboardTenantInput,
+      });
     } else {
       await client.startNew(OFFBOARD_TENANT, { instanceId, input: { message, retry } satisfies OffboardTenantInput });
     }
@@ -75,8 +87,19 @@ export function createTenantRequestHandler(services: Pick<Services, "config" | "
         fields: kept,
         ...(messageId ? { messageId: boundedText(messageId, 128) } : {}),
       });
-      await services.outcomes.send({ type: REQUEST_REJECTED, subject: `/requests/${requestId}`, id: `${requestId}:${REQUEST_REJECTED}`, time: now, data: { requestId, schema, ...(tenantId ? { tenantId } : {}), reason, fields: kept } });
-      context.warn(`tenantRequests: request ${requestId} rejected: ${reason}: ${kept.map((f) => `${f.path || "(message)"} ${f.rule}`).join("; ").slice(0, 2000)}`);
+      await services.outcomes.send({
+        type: REQUEST_REJECTED,
+        subject: `/requests/${requestId}`,
+        id: `${requestId}:${REQUEST_REJECTED}`,
+        time: now,
+        data: { requestId, schema, ...(tenantId ? { tenantId } : {}), reason, fields: kept },
+      });
+      context.warn(
+        `tenantRequests: request ${requestId} rejected: ${reason}: ${kept
+          .map((f) => `${f.path || "(message)"} ${f.rule}`)
+          .join("; ")
+          .slice(0, 2000)}`,
+      );
     }
   };
 }

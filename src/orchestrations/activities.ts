@@ -27,7 +27,8 @@ export type ActivityCalls<M> = { readonly [K in keyof M]: CallOf<M[K]> };
 /** A proxy that turns any property into a call of the activity of that name; it holds no state. */
 export function proxyActivities<M>(): ActivityCalls<M> {
   return new Proxy({} as ActivityCalls<M>, {
-    get: (_target, name) => (typeof name === "string" ? (context: OrchestrationContext, input: unknown, policy: RetryPolicy) => callActivity(context, name, input, policy) : undefined),
+    get: (_target, name) =>
+      typeof name === "string" ? (context: OrchestrationContext, input: unknown, policy: RetryPolicy) => callActivity(context, name, input, policy) : undefined,
   });
 }
 

@@ -29,7 +29,11 @@ export const offboardTenant: OrchestrationHandler = function* (context: Orchestr
   const at = (): string => context.df.currentUtcDateTime.toISOString();
 
   const note = "VMs and scale sets built from these images keep running; scaling or reimaging them fails once access is gone. Consumer VMs are never deleted.";
-  let impact: { galleries: string[]; workloads: { kind: string; resourceId: string; imageVersion: string }[]; note: string } = { galleries: [], workloads: [], note };
+  let impact: { galleries: string[]; workloads: { kind: string; resourceId: string; imageVersion: string }[]; note: string } = {
+    galleries: [],
+    workloads: [],
+    note,
+  };
   let keepsOthers = false;
   const read = yield* activities.readTenantGrants(context, { tenantId: message.tenantId }, retry);
   if (!read.ok) return yield* finish([], [`${read.error.code}: ${read.error.message}`]);
@@ -48,7 +52,10 @@ export const offboardTenant: OrchestrationHandler = function* (context: Orchestr
   const galleries = [...new Set(grants.filter((g) => g.kind !== "roleAssignment").map((g) => g.galleryId))];
   for (const [i, galleryId] of galleries.entries()) {
     const mine = grants.filter((g) => g.galleryId === galleryId && g.kind !== "roleAssignment");
-    const remove = { subscriptionIds: mine.filter((g) => g.kind === "subscription").map((g) => g.targetId), tenantIds: mine.filter((g) => g.kind === "tenant").map((g) => g.targetId) };
+    const remove = {
+      subscriptionIds: mine.filter((g) => g.kind === "subscription").map((g) => g.targetId),
+      tenantIds: mine.filter((g) => g.kind === "tenant").map((g) => g.targetId),
+    };
     const shared = yield* requestShareChange(context, { requestId: `${message.requestId}:${i}`, galleryId, remove }, `ShareResult.${i}`, retry);
     if (!shared.ok) problems.push(`${galleryId}: ${shared.error.code}: ${shared.error.message}`);
     else removed.push(...mine);
@@ -59,7 +66,11 @@ export const offboardTenant: OrchestrationHandler = function* (context: Orchestr
     else problems.push(`${g.galleryId}: ${gone.error.code}: ${gone.error.message}`);
   }
   if (removed.length > 0) {
-    const cleaned = yield* activities.removeTenantGrants(context, { tenantId: message.tenantId, requestId: message.requestId, at: at(), grants: removed }, retry);
+    const cleaned = yield* activities.removeTenantGrants(
+      context,
+      { tenantId: message.tenantId, requestId: message.requestId, at: at(), grants: removed },
+      retry,
+    );
     if (!cleaned.ok) problems.push(`registry: ${cleaned.error.code}: ${cleaned.error.message}`);
   }
   return yield* finish(removed, problems);
@@ -69,12 +80,30 @@ export const offboardTenant: OrchestrationHandler = function* (context: Orchestr
     const reason = ok ? undefined : failures.join("; ").slice(0, 1000);
     const finished = yield* activities.finishTenantRequest(
       context,
-      { tenantId: message.tenantId, requestId: message.requestId, at: at(), tenantState: !ok ? "failed" : keepsOthers ? "active" : "offboarded", requestState: ok ? "succeeded" : "failed", ...(reason ? { reason } : {}) },
+      {
+        tenantId: message.tenantId,
+        requestId: message.requestId,
+        at: at(),
+        tenantState: !ok ? "failed" : keepsOthers ? "active" : "offboarded",
+        requestState: ok ? "succeeded" : "failed",
+        ...(reason ? { reason } : {}),
+      },
       retry,
     );
     const type = ok ? TENANT_OFFBOARDED : TENANT_OFFBOARDING_FAILED;
-    const result = { tenantId: message.tenantId, requestId: message.requestId, state: !ok ? "failed" : keepsOthers ? "active" : "offboarded", revoked: done, impact, ...(reason ? { reason } : {}) };
-    yield* activities.sendOutcomeEvent(context, { type, subject: `/tenants/${message.tenantId}`, id: `${context.df.instanceId}:${type}`, time: at(), data: result }, retry);
+    const result = {
+      tenantId: message.tenantId,
+      requestId: message.requestId,
+      state: !ok ? "failed" : keepsOthers ? "active" : "offboarded",
+      revoked: done,
+      impact,
+      ...(reason ? { reason } : {}),
+    };
+    yield* activities.sendOutcomeEvent(
+      context,
+      { type, subject: `/tenants/${message.tenantId}`, id: `${context.df.instanceId}:${type}`, time: at(), data: result },
+      retry,
+    );
     context.df.setCustomStatus({ step: "done", ...result });
     if (!finished.ok) throw new Error(`${finished.error.code}: ${finished.error.message}`);
     return result;

@@ -15,7 +15,14 @@ import type { DirectShareVisibility } from "../activities/directSharing";
 import type { TenantGrantsInput } from "../activities/tenantRegistry";
 import { CONSENT_DENIED_EVENT, CONSENT_GRANTED_EVENT } from "../domain/adminConsent";
 import type { OnboardingV1 } from "../domain/messages";
-import { CONSENT_EXPIRED, CONSENT_REMINDER, CONSENT_REQUESTED, TENANT_ONBOARDED, TENANT_ONBOARDING_FAILED, type OutcomeEventType } from "../domain/outcomeEvents";
+import {
+  CONSENT_EXPIRED,
+  CONSENT_REMINDER,
+  CONSENT_REQUESTED,
+  TENANT_ONBOARDED,
+  TENANT_ONBOARDING_FAILED,
+  type OutcomeEventType,
+} from "../domain/outcomeEvents";
 import { ONBOARD_TENANT, PROVISION_WORKLOAD } from "../domain/orchestrationNames";
 import { onboardInputProblems, readConsentDenied, readWorkloadOutcome } from "../domain/durablePayloads";
 import { retryPolicyOf, type RetryPolicy } from "../domain/retryPolicy";
@@ -65,7 +72,11 @@ export const onboardTenant: OrchestrationHandler = function* (context: Orchestra
   if (message.mode === "direct") yield* grantDirect(run);
   if (message.mode === "principal" && message.principal) yield* grantPrincipal(run, message.principal);
   if (run.grants.length > 0) {
-    const recorded = yield* activities.recordTenantGrants(context, { tenantId: message.tenantId, requestId: message.requestId, at: at(run), grants: run.grants }, run.retry);
+    const recorded = yield* activities.recordTenantGrants(
+      context,
+      { tenantId: message.tenantId, requestId: message.requestId, at: at(run), grants: run.grants },
+      run.retry,
+    );
     if (!recorded.ok) context.log(`${ONBOARD_TENANT}: grants of ${message.tenantId} not recorded: ${recorded.error.message}`);
   }
   if (message.mode === "direct" && message.consumer) yield* verifyFromConsumer(run, message.consumer);
@@ -167,7 +178,13 @@ function* verifyFromConsumer(run: Run, consumer: Consumer): Generator<df.Task, v
     const seen = yield* activities.verifyDirectShare(context, look, retry);
     if (!seen.ok) galleries[i] = { ...g, verification: { visible: false, note: `${seen.error.code}: ${seen.error.message}` } };
     else if (seen.value.visible) galleries[i] = { ...g, verification: seen.value };
-    else galleries[i] = { ...g, verification: seen.value, result: "failed", error: { code: "NotVisibleToConsumer", message: seen.value.note ?? "the consumer does not see the gallery" } };
+    else
+      galleries[i] = {
+        ...g,
+        verification: seen.value,
+        result: "failed",
+        error: { code: "NotVisibleToConsumer", message: seen.value.note ?? "the consumer does not see the gallery" },
+      };
   }
 }
 
@@ -188,7 +205,12 @@ function* provisionWorkloads(run: Run): Generator<df.Task, WorkloadOutcome[], un
   show(run, "provisioning");
   for (const spec of asked) {
     const target = { mode: message.mode, tenantId: message.tenantId, galleryId: firstGranted.galleryId, consumer: message.consumer, spec };
-    const provision: ProvisionWorkloadInput = { ...target, changedBy: message.requestId, retry: input.retry, ...(creationsInFlight ? { creationsInFlight } : {}) };
+    const provision: ProvisionWorkloadInput = {
+      ...target,
+      changedBy: message.requestId,
+      retry: input.retry,
+      ...(creationsInFlight ? { creationsInFlight } : {}),
+    };
     try {
       const outcome = readWorkloadOutcome(yield context.df.callSubOrchestrator(PROVISION_WORKLOAD, provision, `${context.df.instanceId}:${spec.kind}`));
       workloads.push(outcome ?? failedOutcome(message.tenantId, spec.kind, "InvalidOutcome", "the provisioning returned something that is not an outcome"));
@@ -205,14 +227,34 @@ function* finish(run: Run, workloads: readonly WorkloadOutcome[]): Generator<df.
   const { context, input, retry, galleries } = run;
   const { message } = input;
   const failedOnes = galleries.filter((g) => g.result === "failed");
-  const problems = [...failedOnes.map((g) => `${g.galleryId.split("/").pop()}: ${g.error?.code}: ${g.error?.message}`), ...workloads.flatMap((w) => (w.error ? [`${w.kind}: ${w.error.code}: ${w.error.message}`] : []))];
+  const problems = [
+    ...failedOnes.map((g) => `${g.galleryId.split("/").pop()}: ${g.error?.code}: ${g.error?.message}`),
+    ...workloads.flatMap((w) => (w.error ? [`${w.kind}: ${w.error.code}: ${w.error.message}`] : [])),
+  ];
   const reason = problems.length === 0 ? undefined : problems.join("; ").slice(0, 1000);
   const state = galleries.some((g) => g.result === "granted") ? "active" : "failed";
-  const result: OnboardTenantResult = { tenantId: message.tenantId, requestId: message.requestId, mode: message.mode, state, galleries, ...(workloads.length > 0 ? { workloads } : {}) };
+  const result: OnboardTenantResult = {
+    tenantId: message.tenantId,
+    requestId: message.requestId,
+    mode: message.mode,
+    state,
+    galleries,
+    ...(workloads.length > 0 ? { workloads } : {}),
+  };
   const requestState = problems.length === 0 ? "succeeded" : "failed";
-  const finished = yield* activities.finishTenantRequest(context, { tenantId: message.tenantId, requestId: message.requestId, at: at(run), tenantState: state, requestState, ...(reason ? { reason } : {}) }, retry);
+  const finished = yield* activities.finishTenantRequest(
+    context,
+    { tenantId: message.tenantId, requestId: message.requestId, at: at(run), tenantState: state, requestState, ...(reason ? { reason } : {}) },
+    retry,
+  );
   const type: OutcomeEventType = state === "active" ? TENANT_ONBOARDED : TENANT_ONBOARDING_FAILED;
-  const event = { type, subject: `/tenants/${message.tenantId}`, id: `${context.df.instanceId}:${type}`, time: at(run), data: { tenantId: message.tenantId, requestId: message.requestId, mode: message.mode, galleries, ...(reason ? { reason } : {}) } };
+  const event = {
+    type,
+    subject: `/tenants/${message.tenantId}`,
+    id: `${context.df.instanceId}:${type}`,
+    time: at(run),
+    data: { tenantId: message.tenantId, requestId: message.requestId, mode: message.mode, galleries, ...(reason ? { reason } : {}) },
+  };
   const sent = yield* activities.sendOutcomeEvent(context, event, retry);
   if (!sent.ok) context.log(`${ONBOARD_TENANT}: outcome event not sent: ${sent.error.message}`);
   context.df.setCustomStatus({ step: "done", ...result });
@@ -226,7 +268,13 @@ function* obtainConsent(run: Run): Generator<df.Task, { ok: true } | { ok: false
   const { message, consent: timing } = input;
   const issued = context.df.currentUtcDateTime.getTime();
   const expiresAt = issued + timing.expiryHours * 3600_000;
-  const asked = { tenantId: message.tenantId, requestId: message.requestId, instanceId: context.df.instanceId, issuedAt: at(run), expiresAt: new Date(expiresAt).toISOString() };
+  const asked = {
+    tenantId: message.tenantId,
+    requestId: message.requestId,
+    instanceId: context.df.instanceId,
+    issuedAt: at(run),
+    expiresAt: new Date(expiresAt).toISOString(),
+  };
   const link = yield* activities.createConsentRequest(context, asked, retry);
   if (!link.ok) return link;
   const consent = { ...link.value, expiresAt: new Date(expiresAt).toISOString() };
@@ -243,7 +291,13 @@ function* obtainConsent(run: Run): Generator<df.Task, { ok: true } | { ok: false
     if (winner === timer) {
       if (next >= expiresAt) {
         yield* tenantEvent(run, CONSENT_EXPIRED, { consent });
-        return { ok: false, error: { code: "ConsentExpired", message: `nobody consented for ${message.tenantId} before ${consent.expiresAt}; send the onboarding request again for a new link` } };
+        return {
+          ok: false,
+          error: {
+            code: "ConsentExpired",
+            message: `nobody consented for ${message.tenantId} before ${consent.expiresAt}; send the onboarding request again for a new link`,
+          },
+        };
       }
       yield* tenantEvent(run, CONSENT_REMINDER, { consent, reminder });
       continue;
@@ -261,6 +315,10 @@ function* tenantEvent(run: Run, type: OutcomeEventType, data: Readonly<Record<st
   const { context, input, retry } = run;
   const { tenantId, requestId } = input.message;
   const n = context.df.currentUtcDateTime.getTime();
-  const sent = yield* activities.sendOutcomeEvent(context, { type, subject: `/tenants/${tenantId}`, id: `${context.df.instanceId}:${type}:${n}`, time: at(run), data: { tenantId, requestId, ...data } }, retry);
+  const sent = yield* activities.sendOutcomeEvent(
+    context,
+    { type, subject: `/tenants/${tenantId}`, id: `${context.df.instanceId}:${type}:${n}`, time: at(run), data: { tenantId, requestId, ...data } },
+    retry,
+  );
   if (!sent.ok) context.log(`${ONBOARD_TENANT}: ${type} not sent: ${sent.error.message}`);
 }

@@ -17,7 +17,15 @@ import type { ActivityError } from "../domain/activityResult";
 import { provisionInputProblems } from "../domain/durablePayloads";
 import { PROVISION_WORKLOAD } from "../domain/orchestrationNames";
 import { retryPolicyOf } from "../domain/retryPolicy";
-import { DEFAULT_CREATIONS_IN_FLIGHT, explainWorkloadError, workloadNames, workloadResourceId, type ProvisionWorkloadInput, type WorkloadOutcome, type WorkloadTarget } from "../domain/workloads";
+import {
+  DEFAULT_CREATIONS_IN_FLIGHT,
+  explainWorkloadError,
+  workloadNames,
+  workloadResourceId,
+  type ProvisionWorkloadInput,
+  type WorkloadOutcome,
+  type WorkloadTarget,
+} from "../domain/workloads";
 import { activities } from "./activities";
 import { checkedInput } from "./checkedInput";
 
@@ -62,22 +70,42 @@ export const provisionWorkload: OrchestrationHandler = function* (context: Orche
     if (started.value.phase === "deleting") continue;
     const end = state.value.provisioningState ?? "Unknown";
     if (end.toLowerCase() === "succeeded") return yield* finish(version, end);
-    return yield* finish(version, end, state.value.error ?? { code: `Provisioning${end}`, message: `ARM ended the ${started.value.phase === "creating" ? "create" : "update"} of ${resourceId} ${end}` });
+    return yield* finish(
+      version,
+      end,
+      state.value.error ?? {
+        code: `Provisioning${end}`,
+        message: `ARM ended the ${started.value.phase === "creating" ? "create" : "update"} of ${resourceId} ${end}`,
+      },
+    );
   }
-  return yield* finish(version, "Unknown", { code: "ProvisioningIncomplete", message: `${resourceId} was deleted and made again ${MAX_ROUNDS} times without settling` });
+  return yield* finish(version, "Unknown", {
+    code: "ProvisioningIncomplete",
+    message: `${resourceId} was deleted and made again ${MAX_ROUNDS} times without settling`,
+  });
 
   /** A creation slot (VM_CREATIONS_IN_FLIGHT across the app), waited for on durable timers; holding one renews its lease. */
   function* takeSlot(imageVersion: string, round: number): Generator<df.Task, { ok: true } | { ok: false; error: ActivityError }, unknown> {
     const creationsInFlight = input.creationsInFlight ?? DEFAULT_CREATIONS_IN_FLIGHT;
     for (let wait = 0; wait <= MAX_SLOT_WAITS; wait++) {
       const now = context.df.currentUtcDateTime.getTime();
-      const got = yield* activities.acquireCreationSlot(context, { holder: context.df.instanceId, now: new Date(now).toISOString(), until: new Date(now + SLOT_LEASE_MS).toISOString(), creationsInFlight }, retry);
+      const got = yield* activities.acquireCreationSlot(
+        context,
+        { holder: context.df.instanceId, now: new Date(now).toISOString(), until: new Date(now + SLOT_LEASE_MS).toISOString(), creationsInFlight },
+        retry,
+      );
       if (!got.ok) return got;
       if (got.value.granted) return { ok: true };
       if (wait === 0) context.df.setCustomStatus({ step: "waiting-for-slot", resourceId, imageVersion, round, creationsInFlight });
       yield context.df.createTimer(new Date(now + SLOT_WAIT_SECONDS * 1000));
     }
-    return { ok: false, error: { code: "NoCreationSlot", message: `all ${creationsInFlight} creation slots (VM_CREATIONS_IN_FLIGHT) stayed busy for ${(SLOT_WAIT_SECONDS * MAX_SLOT_WAITS) / 3600} hours` } };
+    return {
+      ok: false,
+      error: {
+        code: "NoCreationSlot",
+        message: `all ${creationsInFlight} creation slots (VM_CREATIONS_IN_FLIGHT) stayed busy for ${(SLOT_WAIT_SECONDS * MAX_SLOT_WAITS) / 3600} hours`,
+      },
+    };
   }
 
   /** Reads the resource on durable timers until its operation ends (or, after a delete, until it is gone). */
@@ -88,10 +116,18 @@ export const provisionWorkload: OrchestrationHandler = function* (context: Orche
       const seen = yield* activities.readWorkload(context, target, retry);
       if (!seen.ok) return seen;
       if (untilGone ? !seen.value.exists : TERMINAL.has((seen.value.provisioningState ?? "").toLowerCase())) return { ok: true, value: seen.value };
-      if (untilGone && seen.value.provisioningState?.toLowerCase() === "failed") return { ok: false, error: { code: "DeleteFailed", message: `ARM could not delete ${resourceId} to rebuild it on the new version` } };
-      if (!untilGone && !seen.value.exists) return { ok: false, error: { code: "ResourceNotFound", message: `${resourceId} disappeared while it was being made` } };
+      if (untilGone && seen.value.provisioningState?.toLowerCase() === "failed")
+        return { ok: false, error: { code: "DeleteFailed", message: `ARM could not delete ${resourceId} to rebuild it on the new version` } };
+      if (!untilGone && !seen.value.exists)
+        return { ok: false, error: { code: "ResourceNotFound", message: `${resourceId} disappeared while it was being made` } };
     }
-    return { ok: false, error: { code: "ProvisioningTimeout", message: `${resourceId} did not finish within ${Math.round((FIRST_READ_SECONDS + READ_EVERY_SECONDS * MAX_READS) / 60)} minutes` } };
+    return {
+      ok: false,
+      error: {
+        code: "ProvisioningTimeout",
+        message: `${resourceId} did not finish within ${Math.round((FIRST_READ_SECONDS + READ_EVERY_SECONDS * MAX_READS) / 60)} minutes`,
+      },
+    };
   }
 
   /** Records the result on the tenant and returns it; the error is said in the request's terms. */
@@ -101,8 +137,25 @@ export const provisionWorkload: OrchestrationHandler = function* (context: Orche
     if (!freed.ok) context.log(`${PROVISION_WORKLOAD}: creation slot of ${resourceId} not freed: ${freed.error.message}`);
     const where = { tenantId: input.tenantId, ...input.consumer, image: spec.image, version: imageVersion.split("/").pop() ?? "" };
     const explained = error ? explainWorkloadError(error, where) : undefined;
-    const outcome: WorkloadOutcome = { tenantId: input.tenantId, kind, resourceId, imageVersion, provisioningState, ...(explained ? { error: explained } : {}) };
-    const workload = { kind, resourceId, galleryId: input.galleryId, imageVersion, provisioningState, changedBy: input.changedBy, at: context.df.currentUtcDateTime.toISOString(), spec: input.spec, ...(explained ? { error: explained } : {}) };
+    const outcome: WorkloadOutcome = {
+      tenantId: input.tenantId,
+      kind,
+      resourceId,
+      imageVersion,
+      provisioningState,
+      ...(explained ? { error: explained } : {}),
+    };
+    const workload = {
+      kind,
+      resourceId,
+      galleryId: input.galleryId,
+      imageVersion,
+      provisioningState,
+      changedBy: input.changedBy,
+      at: context.df.currentUtcDateTime.toISOString(),
+      spec: input.spec,
+      ...(explained ? { error: explained } : {}),
+    };
     const recorded = yield* activities.recordTenantWorkload(context, { tenantId: input.tenantId, workload }, retry);
     if (!recorded.ok) context.log(`${PROVISION_WORKLOAD}: ${resourceId} not recorded: ${recorded.error.message}`);
     if (input.notify) {

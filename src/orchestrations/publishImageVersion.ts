@@ -135,17 +135,30 @@ function* waitForReplication(run: Run): Generator<df.Task, ImageVersionReading, 
     }
     if (verdict.state === "Failed") {
       const regions = verdict.failedRegions.map((r) => `${r.region} (${r.details})`).join(", ");
-      const error = { code: "ReplicationFailed", message: `Replication of ${input.imageVersionId} failed in ${regions}: ${verdict.details}`, failedRegions: verdict.failedRegions };
+      const error = {
+        code: "ReplicationFailed",
+        message: `Replication of ${input.imageVersionId} failed in ${regions}: ${verdict.details}`,
+        failedRegions: verdict.failedRegions,
+      };
       return yield* fail(run, error, { ...run.status, replication });
     }
     if (now >= deadline) {
       const last = `last state ${verdict.state}: ${describeRegions(verdict.regions)}`;
-      const error = { code: "ReplicationTimeout", message: `Replication of ${input.imageVersionId} did not complete within ${input.polling.timeoutMinutes} minutes (${last})` };
+      const error = {
+        code: "ReplicationTimeout",
+        message: `Replication of ${input.imageVersionId} did not complete within ${input.polling.timeoutMinutes} minutes (${last})`,
+      };
       return yield* fail(run, error, { ...run.status, replication });
     }
     const latest: ProgressSample = { at: now, regions: verdict.regions.map((r) => ({ region: r.region, progress: r.progress })) };
     const published = reading.publishedDate ? Date.parse(reading.publishedDate) : Number.NaN;
-    const delaySeconds = nextPollDelaySeconds({ now, ...(Number.isFinite(published) ? { startedAt: published } : {}), ...(previous ? { previous } : {}), latest, settings: input.polling });
+    const delaySeconds = nextPollDelaySeconds({
+      now,
+      ...(Number.isFinite(published) ? { startedAt: published } : {}),
+      ...(previous ? { previous } : {}),
+      latest,
+      settings: input.polling,
+    });
     previous = latest;
     const nextReadAt = Math.min(now + delaySeconds * 1000, deadline);
     run.show({ ...run.status, replication: { ...replication, nextReadAt: iso(nextReadAt) } });
@@ -160,7 +173,12 @@ function* waitForReplication(run: Run): Generator<df.Task, ImageVersionReading, 
  */
 function* share(run: Run, reading: ImageVersionReading): Generator<df.Task, ShareChangeResult, unknown> {
   const { context, input, retry } = run;
-  const change = { requestId: `${context.df.instanceId}:ensure`, galleryId: reading.galleryId, ensureRegistered: true, ...(reading.encrypted ? { encrypted: true } : {}) };
+  const change = {
+    requestId: `${context.df.instanceId}:ensure`,
+    galleryId: reading.galleryId,
+    ensureRegistered: true,
+    ...(reading.encrypted ? { encrypted: true } : {}),
+  };
   const shared = yield* requestShareChange(context, change, "ShareResult", retry);
   if (!shared.ok) return yield* fail(run, shared.error, run.status);
   const publicName = shared.value.communityPublicName;
@@ -168,7 +186,8 @@ function* share(run: Run, reading: ImageVersionReading): Generator<df.Task, Shar
     const location = reading.snapshot.targetRegions[0] ?? "";
     const seen = yield* activities.verifyCommunityVersion(context, { imageVersionId: input.imageVersionId, publicName, location }, retry);
     if (!seen.ok) return yield* fail(run, seen.error, run.status);
-    if (!seen.value.visible) return yield* fail(run, { code: "NotVisibleInCommunity", message: seen.value.note ?? `not visible in community gallery ${publicName}` }, run.status);
+    if (!seen.value.visible)
+      return yield* fail(run, { code: "NotVisibleInCommunity", message: seen.value.note ?? `not visible in community gallery ${publicName}` }, run.status);
   }
   return shared.value;
 }
@@ -187,7 +206,9 @@ function* updateWorkloads(run: Run, galleryId: string): Generator<df.Task, FanOu
   const creationsInFlight = input.workloads?.creationsInFlight ?? DEFAULT_CREATIONS_IN_FLIGHT;
   const items = listed.value.workloads.map((w) => ({ ...pickTarget(w), version, changedBy: context.df.instanceId, retry: input.retry, creationsInFlight }));
   // The run's start time (replayed unchanged) names this run's instances.
-  return yield* fanOutProvisioning(context, run.startedAt.toString(36), items, creationsInFlight, retry, (summary) => run.show({ ...run.status, workloads: summary }));
+  return yield* fanOutProvisioning(context, run.startedAt.toString(36), items, creationsInFlight, retry, (summary) =>
+    run.show({ ...run.status, workloads: summary }),
+  );
 }
 
 function pickTarget(w: WorkloadTarget): WorkloadTarget {
@@ -195,7 +216,12 @@ function pickTarget(w: WorkloadTarget): WorkloadTarget {
 }
 
 /** Step 4: record and report. Neither undoes the share when it fails: the failure shows in the status instead. */
-function* report(run: Run, reading: ImageVersionReading, shared: ShareChangeResult, workloads: FanOutSummary | undefined): Generator<df.Task, PublishResult, unknown> {
+function* report(
+  run: Run,
+  reading: ImageVersionReading,
+  shared: ShareChangeResult,
+  workloads: FanOutSummary | undefined,
+): Generator<df.Task, PublishResult, unknown> {
   const { context, input, retry, status } = run;
   const { galleryId } = reading;
   const outcome: PublishResult = {
@@ -212,7 +238,14 @@ function* report(run: Run, reading: ImageVersionReading, shared: ShareChangeResu
     ...(workloads ? { workloads } : {}),
   };
   run.show({ ...status, step: "reporting", targets: targetResults(shared), sharedAt: shared.at });
-  const audit = { galleryId, imageVersionId: input.imageVersionId, instanceId: context.df.instanceId, added: shared.added, alreadyShared: shared.alreadyShared, at: shared.at };
+  const audit = {
+    galleryId,
+    imageVersionId: input.imageVersionId,
+    instanceId: context.df.instanceId,
+    added: shared.added,
+    alreadyShared: shared.alreadyShared,
+    at: shared.at,
+  };
   const audited = yield* errorOf(activities.recordShareAudit(context, audit, retry));
   const published = yield* errorOf(activities.sendOutcomeEvent(context, outcomeEvent(context, IMAGE_VERSION_SHARED, input, { ...outcome }), retry));
   const reportError = audited ?? published;
@@ -235,7 +268,12 @@ function* fail(run: Run, error: PublishStatus["error"] & object, last: PublishSt
   throw new Error(`${error.code}: ${error.message}`);
 }
 
-function outcomeEvent(context: OrchestrationContext, type: OutcomeEventType, input: PublishImageVersionInput, data: Readonly<Record<string, unknown>>): OutcomeEvent {
+function outcomeEvent(
+  context: OrchestrationContext,
+  type: OutcomeEventType,
+  input: PublishImageVersionInput,
+  data: Readonly<Record<string, unknown>>,
+): OutcomeEvent {
   return {
     type,
     subject: input.imageVersionId,

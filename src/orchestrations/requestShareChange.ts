@@ -35,14 +35,23 @@ export function* requestShareChange(
       return applied(readShareChangeResult(answer.result, change.requestId), change.requestId);
     }
   }
-  return { ok: false, error: { code: "ShareCoordinatorTimeout", message: `the share coordinator of subscription ${subscriptionId} did not answer change ${change.requestId} within ${SENDS} x ${ANSWER_WAIT_MS / 60_000} minutes` } };
+  return {
+    ok: false,
+    error: {
+      code: "ShareCoordinatorTimeout",
+      message: `the share coordinator of subscription ${subscriptionId} did not answer change ${change.requestId} within ${SENDS} x ${ANSWER_WAIT_MS / 60_000} minutes`,
+    },
+  };
 }
 
 /** An applied answer, or the answer as one error: not a result, failed in Azure (ARM's error), or rejected by a rule (its name as the code, e.g. tenant-limit). */
 function applied(result: ShareChangeResult | undefined, requestId: string): Outcome<ShareChangeResult> {
-  if (!result) return { ok: false, error: { code: "InvalidShareAnswer", message: `the share coordinator's answer to change ${requestId} is not a share change result` } };
-  if (result.result === "failed") return { ok: false, error: result.error ?? { code: "ShareFailed", message: "the share coordinator could not apply the change" } };
-  if (result.result === "rejected") return { ok: false, error: { code: rejectionCode(result.reason), message: result.reason ?? "the share change was rejected" } };
+  if (!result)
+    return { ok: false, error: { code: "InvalidShareAnswer", message: `the share coordinator's answer to change ${requestId} is not a share change result` } };
+  if (result.result === "failed")
+    return { ok: false, error: result.error ?? { code: "ShareFailed", message: "the share coordinator could not apply the change" } };
+  if (result.result === "rejected")
+    return { ok: false, error: { code: rejectionCode(result.reason), message: result.reason ?? "the share change was rejected" } };
   return { ok: true, value: result };
 }
 

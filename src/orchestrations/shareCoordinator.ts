@@ -117,11 +117,21 @@ export const shareCoordinator: OrchestrationHandler = function* (context: Orches
 function batchResults(changes: readonly ShareChange[], applied: Outcome<AppliedShareChanges>, shareCalls: number, at: string): ShareChangeResult[] {
   const none = { subscriptionIds: [], tenantIds: [] };
   return changes.map((change) => {
-    if (!applied.ok) return { requestId: change.requestId, result: "failed", error: applied.error, added: none, alreadyShared: none, removed: none, shareCalls, at };
+    if (!applied.ok)
+      return { requestId: change.requestId, result: "failed", error: applied.error, added: none, alreadyShared: none, removed: none, shareCalls, at };
     const r = applied.value.results.find((x) => x.requestId === change.requestId);
     const community = applied.value.communityPublicName ? { communityPublicName: applied.value.communityPublicName } : {};
     if (r) return { ...r, ...community, shareCalls, at };
-    return { requestId: change.requestId, result: "rejected", reason: "internal: the batch returned no result for this change", added: none, alreadyShared: none, removed: none, shareCalls, at };
+    return {
+      requestId: change.requestId,
+      result: "rejected",
+      reason: "internal: the batch returned no result for this change",
+      added: none,
+      alreadyShared: none,
+      removed: none,
+      shareCalls,
+      at,
+    };
   });
 }
 

@@ -8,7 +8,14 @@ import type * as df from "durable-functions";
 import type { OrchestrationContext } from "durable-functions";
 import { readWorkloadNotice } from "../domain/durablePayloads";
 import type { RetryPolicy } from "../domain/retryPolicy";
-import { MAX_CREATIONS_IN_FLIGHT, failedOutcome, summarizeFanOut, type FanOutSummary, type ProvisionWorkloadInput, type WorkloadOutcome } from "../domain/workloads";
+import {
+  MAX_CREATIONS_IN_FLIGHT,
+  failedOutcome,
+  summarizeFanOut,
+  type FanOutSummary,
+  type ProvisionWorkloadInput,
+  type WorkloadOutcome,
+} from "../domain/workloads";
 import { activities } from "./activities";
 
 export const WORKLOAD_DONE_EVENT = "WorkloadDone";
@@ -64,7 +71,15 @@ export function* fanOutProvisioning(
     if (winner !== answer) {
       for (const index of running) {
         const item = items[index]!;
-        outcomes.set(index, failedOutcome(item.tenantId, item.spec.kind, "NoAnswer", `provisioning did not report within ${ANSWER_WAIT_MS / 3600_000} hours: see the tenant's record for its state`));
+        outcomes.set(
+          index,
+          failedOutcome(
+            item.tenantId,
+            item.spec.kind,
+            "NoAnswer",
+            `provisioning did not report within ${ANSWER_WAIT_MS / 3600_000} hours: see the tenant's record for its state`,
+          ),
+        );
       }
       running.clear();
       break;

@@ -39,7 +39,12 @@ describe("audit trail", () => {
     const tableEndpoint = /TableEndpoint=([^;]+)/.exec(azurite.connectionString)?.[1] ?? "";
     proxy = await startFaultyProxy(new URL(tableEndpoint).origin, [{ method: "POST", path: /\/Tables(\?|$)/, status: 503, count: 1 }]);
     const throughProxy = azurite.connectionString.replace(new URL(tableEndpoint).origin, proxy.url);
-    const settings = { GALLERY_IDS: GALLERY, AZURE_TENANT_ID: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", AzureWebJobsStorage: throughProxy, AUDIT_TABLE_NAME: "auditretried" };
+    const settings = {
+      GALLERY_IDS: GALLERY,
+      AZURE_TENANT_ID: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+      AzureWebJobsStorage: throughProxy,
+      AUDIT_TABLE_NAME: "auditretried",
+    };
     const config = loadConfig(settings);
     const trail = createAuditTrail(config, createCredentialProvider(config));
 

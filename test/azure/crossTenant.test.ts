@@ -42,7 +42,10 @@ describe("cross-tenant credentials from the composition root", () => {
     const before = w.emulator.control.requestLog().length;
     // The app holds no role in that subscription yet (onboarding grants it), so ARM refuses: what matters is what was sent.
     await expect(client.sharedGalleries.list("westeurope", { sharedTo: "tenant" }).next()).rejects.toThrow(/403/);
-    const arm = w.emulator.control.requestLog().slice(before).filter((x) => x.url.includes("/providers/Microsoft.Compute/"));
+    const arm = w.emulator.control
+      .requestLog()
+      .slice(before)
+      .filter((x) => x.url.includes("/providers/Microsoft.Compute/"));
     expect(arm.length).toBeGreaterThan(0);
     expect(Object.keys(arm[0]!.requestHeaders).map((h) => h.toLowerCase())).toContain("x-ms-authorization-auxiliary");
     expect(() => services.arm.compute(consumer.subscriptionId, { auxiliaryTenantIds: ["1", "2", "3", "4"] })).toThrow(/at most 3 auxiliary tenants/);

@@ -50,7 +50,15 @@ function tenant(overrides: Partial<TenantRecord> = {}): TenantRecord {
 }
 
 function grant(overrides: Partial<Grant> = {}): Grant {
-  return { galleryId: GALLERY, kind: "subscription", targetId: CONSUMER_SUB, tenantId: TENANT, requestId: REQUEST_ID, at: "2026-01-01T09:05:00.000Z", ...overrides };
+  return {
+    galleryId: GALLERY,
+    kind: "subscription",
+    targetId: CONSUMER_SUB,
+    tenantId: TENANT,
+    requestId: REQUEST_ID,
+    at: "2026-01-01T09:05:00.000Z",
+    ...overrides,
+  };
 }
 
 /** A tenant row as the registry lays it out: scalars as they are, arrays and objects as JSON. */
@@ -78,7 +86,11 @@ describe("registry (Azurite)", () => {
   const fresh = (maxListRows?: number): { registry: Registry; raw: TableClient } => {
     const tableName = `registry${++tables}`;
     return {
-      registry: createRegistry({ connection: { connectionString: azurite.connectionString }, tableName, ...(maxListRows === undefined ? {} : { maxListRows }) }),
+      registry: createRegistry({
+        connection: { connectionString: azurite.connectionString },
+        tableName,
+        ...(maxListRows === undefined ? {} : { maxListRows }),
+      }),
       raw: TableClient.fromConnectionString(azurite.connectionString, tableName, { allowInsecureConnection: true }),
     };
   };
@@ -164,7 +176,10 @@ describe("registry (Azurite)", () => {
         principal: { objectId: TENANT_2, type: "Group" },
         state: "consent-pending",
         reason: "waiting for admin consent",
-        consent: { url: "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/adminconsent?client_id=x", expiresAt: "2026-01-08T09:00:00.000Z" },
+        consent: {
+          url: "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/adminconsent?client_id=x",
+          expiresAt: "2026-01-08T09:00:00.000Z",
+        },
       });
       const put = await registry.putTenant(full);
       expect(put.record).toEqual(full);
@@ -182,7 +197,19 @@ describe("registry (Azurite)", () => {
 
     it("round-trips the VMs and scale sets of a tenant, and names each bad field of one", async () => {
       const { registry, raw } = fresh();
-      const spec = { kind: "vmss" as const, image: "ubuntu", version: "latest", size: "Standard_D2s_v5", subnetId: "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s", adminUsername: "azureuser", sshPublicKey: "ssh-ed25519 AAAA op@host", updateOnPublish: true, orchestrationMode: "Flexible" as const, instanceCount: 3, upgradePolicy: "Manual" as const };
+      const spec = {
+        kind: "vmss" as const,
+        image: "ubuntu",
+        version: "latest",
+        size: "Standard_D2s_v5",
+        subnetId: "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s",
+        adminUsername: "azureuser",
+        sshPublicKey: "ssh-ed25519 AAAA op@host",
+        updateOnPublish: true,
+        orchestrationMode: "Flexible" as const,
+        instanceCount: 3,
+        upgradePolicy: "Manual" as const,
+      };
       const workload = {
         kind: "vmss" as const,
         resourceId: `/subscriptions/${CONSUMER_SUB}/resourceGroups/contoso-vms/providers/Microsoft.Compute/virtualMachineScaleSets/gss-1`,
@@ -199,9 +226,15 @@ describe("registry (Azurite)", () => {
       expect(put.record.workloads).toEqual([workload]);
       expect(typeof (await raw.getEntity<Record<string, unknown>>("tenant", TENANT)).workloads).toBe("string");
 
-      const bad = tenant({ workloads: [{ ...workload, kind: "vmx", spec: { ...spec, updateOnPublish: "yes", instanceCount: -1 } }] } as unknown as Partial<TenantRecord>);
+      const bad = tenant({
+        workloads: [{ ...workload, kind: "vmx", spec: { ...spec, updateOnPublish: "yes", instanceCount: -1 } }],
+      } as unknown as Partial<TenantRecord>);
       const err = await rejection(registry.putTenant(bad));
-      expect((err as DomainValidationError).errors.map((e) => e.path)).toEqual(["workloads[0].kind", "workloads[0].spec.updateOnPublish", "workloads[0].spec.instanceCount"]);
+      expect((err as DomainValidationError).errors.map((e) => e.path)).toEqual([
+        "workloads[0].kind",
+        "workloads[0].spec.updateOnPublish",
+        "workloads[0].spec.instanceCount",
+      ]);
     });
 
     it("create-only put fails when the row exists; a put with a stale ETag fails", async () => {
@@ -224,11 +257,13 @@ describe("registry (Azurite)", () => {
       const { registry } = fresh();
       await registry.putTenant(tenant());
       let calls = 0;
-      const addGallery = (galleryId: string) => (current: TenantRecord | undefined): TenantRecord => {
-        calls += 1;
-        if (!current) throw new Error("the tenant exists");
-        return { ...current, galleries: [...current.galleries, galleryId] };
-      };
+      const addGallery =
+        (galleryId: string) =>
+        (current: TenantRecord | undefined): TenantRecord => {
+          calls += 1;
+          if (!current) throw new Error("the tenant exists");
+          return { ...current, galleries: [...current.galleries, galleryId] };
+        };
       const [a, b] = await Promise.all([registry.updateTenant(TENANT, addGallery(GALLERY_2)), registry.updateTenant(TENANT, addGallery(GALLERY_3))]);
       const stored = await registry.getTenant(TENANT);
       expect([...(stored?.record.galleries ?? [])].sort()).toEqual([GALLERY, GALLERY_2, GALLERY_3].sort());
@@ -264,7 +299,9 @@ describe("registry (Azurite)", () => {
       const always = await behindProxy("registryconflict2", conflict(3));
       await always.registry.putTenant(tenant());
       calls = 0;
-      const err = await rejection(always.registry.updateTenant(TENANT, (current) => ({ ...(current ?? tenant()), reason: `attempt ${++calls}` }), { attempts: 3 }));
+      const err = await rejection(
+        always.registry.updateTenant(TENANT, (current) => ({ ...(current ?? tenant()), reason: `attempt ${++calls}` }), { attempts: 3 }),
+      );
       expect(err).toBeInstanceOf(RegistryConflictError);
       expect((err as Error).message).toBe(`tenant ${TENANT} changed since it was read (still changing after 3 attempts)`);
       expect(calls).toBe(3);
@@ -281,7 +318,10 @@ describe("registry (Azurite)", () => {
       expect(put.record.history[0]?.reason).toBe("entry 10");
       expect(put.record.history.at(-1)?.reason).toBe("entry 59");
 
-      const updated = await registry.updateTenant(TENANT, (current) => ({ ...(current ?? tenant()), history: [...(current?.history ?? []), { state: "offboarding", at: at(61), requestId: REQUEST_ID_2 }] }));
+      const updated = await registry.updateTenant(TENANT, (current) => ({
+        ...(current ?? tenant()),
+        history: [...(current?.history ?? []), { state: "offboarding", at: at(61), requestId: REQUEST_ID_2 }],
+      }));
       expect(updated.record.history).toHaveLength(MAX_TENANT_HISTORY);
       expect(updated.record.history[0]?.reason).toBe("entry 11");
       expect((await registry.getTenant(TENANT))?.record.history.at(-1)).toEqual({ state: "offboarding", at: at(61), requestId: REQUEST_ID_2 });
@@ -320,7 +360,9 @@ describe("registry (Azurite)", () => {
       await raw.createTable();
       await raw.createEntity({ ...tenantRow(tenant({ tenantId: TENANT_2 })), rowKey: TENANT });
       const err = await rejection(registry.getTenant(TENANT));
-      expect((err as RegistryCorruptRowError).rows[0]?.errors).toEqual([{ path: "RowKey", rule: `does not match the record (expected ${JSON.stringify(TENANT_2)})` }]);
+      expect((err as RegistryCorruptRowError).rows[0]?.errors).toEqual([
+        { path: "RowKey", rule: `does not match the record (expected ${JSON.stringify(TENANT_2)})` },
+      ]);
     });
 
     it("refuses a partial list beyond its bound", async () => {
@@ -333,7 +375,11 @@ describe("registry (Azurite)", () => {
   describe("grants", () => {
     it("round-trips, records idempotently, removes, and lists by gallery and by tenant", async () => {
       const { registry, raw } = fresh();
-      const role = grant({ kind: "roleAssignment", targetId: TENANT_2, roleAssignmentId: `${GALLERY}/providers/Microsoft.Authorization/roleAssignments/${REQUEST_ID_2}` });
+      const role = grant({
+        kind: "roleAssignment",
+        targetId: TENANT_2,
+        roleAssignmentId: `${GALLERY}/providers/Microsoft.Authorization/roleAssignments/${REQUEST_ID_2}`,
+      });
       expect(await registry.recordGrant(grant())).toBe("created");
       expect(await registry.recordGrant(grant())).toBe("unchanged");
       expect(await registry.recordGrant(grant({ requestId: REQUEST_ID_2 }))).toBe("replaced");
@@ -348,7 +394,9 @@ describe("registry (Azurite)", () => {
       expect(await registry.listGrants(GALLERY)).toHaveLength(2);
 
       const ofTenant = await registry.listGrantsOfTenant(TENANT.toUpperCase());
-      expect(ofTenant.map((g) => `${g.galleryId}|${g.kind}`).sort()).toEqual([`${GALLERY_2}|tenant`, `${GALLERY}|roleAssignment`, `${GALLERY}|subscription`].sort());
+      expect(ofTenant.map((g) => `${g.galleryId}|${g.kind}`).sort()).toEqual(
+        [`${GALLERY_2}|tenant`, `${GALLERY}|roleAssignment`, `${GALLERY}|subscription`].sort(),
+      );
       expect((await registry.listGrantsOfTenant(TENANT_2)).map((g) => g.targetId)).toEqual([TENANT_2]);
 
       expect(await registry.removeGrant(GALLERY, "roleAssignment", TENANT_2.toUpperCase())).toBe(true);
@@ -360,7 +408,16 @@ describe("registry (Azurite)", () => {
     it("reports a grant row that does not parse instead of leaving it out of the list", async () => {
       const { registry, raw } = fresh();
       await registry.recordGrant(grant());
-      await raw.upsertEntity({ partitionKey: grantPartition(GALLERY), rowKey: `tenant|${TENANT}`, galleryId: GALLERY, kind: "tenant", targetId: TENANT, tenantId: TENANT, requestId: REQUEST_ID, at: "yesterday" });
+      await raw.upsertEntity({
+        partitionKey: grantPartition(GALLERY),
+        rowKey: `tenant|${TENANT}`,
+        galleryId: GALLERY,
+        kind: "tenant",
+        targetId: TENANT,
+        tenantId: TENANT,
+        requestId: REQUEST_ID,
+        at: "yesterday",
+      });
       const err = await rejection(registry.listGrantsOfTenant(TENANT));
       expect(err).toBeInstanceOf(RegistryCorruptRowError);
       expect((err as RegistryCorruptRowError).rows).toMatchObject([{ rowKey: `tenant|${TENANT}`, errors: [{ path: "at" }] }]);
@@ -385,16 +442,26 @@ describe("registry (Azurite)", () => {
       for (const [call, field] of cases) {
         const err = await rejection(call);
         expect(err, field).toBeInstanceOf(DomainValidationError);
-        expect((err as DomainValidationError).errors.map((e) => e.path), field).toContain(field);
+        expect(
+          (err as DomainValidationError).errors.map((e) => e.path),
+          field,
+        ).toContain(field);
       }
     });
 
     it("refuses invalid records, naming every field", async () => {
       const { registry } = fresh();
-      const bad = { ...tenant(), mode: "shared", galleries: ["golden"], consumer: { subscriptionId: CONSUMER_SUB, resourceGroup: "rg", location: "" } } as unknown as TenantRecord;
+      const bad = {
+        ...tenant(),
+        mode: "shared",
+        galleries: ["golden"],
+        consumer: { subscriptionId: CONSUMER_SUB, resourceGroup: "rg", location: "" },
+      } as unknown as TenantRecord;
       const err = await rejection(registry.putTenant(bad));
       expect((err as DomainValidationError).errors.map((e) => e.path)).toEqual(["mode", "galleries[0]", "consumer.location"]);
-      const url = await rejection(registry.putTenant(tenant({ consent: { url: "https://user:pw@example.com/consent", expiresAt: "2026-01-08T09:00:00.000Z" } })));
+      const url = await rejection(
+        registry.putTenant(tenant({ consent: { url: "https://user:pw@example.com/consent", expiresAt: "2026-01-08T09:00:00.000Z" } })),
+      );
       expect((url as DomainValidationError).errors).toEqual([{ path: "consent.url", rule: "must be an https URL without user name or password" }]);
     });
 
@@ -410,7 +477,9 @@ describe("registry (Azurite)", () => {
       const { registry } = fresh();
       const err = await rejection(registry.putTenant(tenant({ displayName: "x".repeat(40_000) })));
       expect(err).toBeInstanceOf(DomainValidationError);
-      expect((err as DomainValidationError).errors).toEqual([{ path: "displayName", rule: "is 80000 bytes as stored; Table storage allows at most 65536 bytes (64 KiB) per string property" }]);
+      expect((err as DomainValidationError).errors).toEqual([
+        { path: "displayName", rule: "is 80000 bytes as stored; Table storage allows at most 65536 bytes (64 KiB) per string property" },
+      ]);
       const fields = Array.from({ length: 2000 }, (_, i) => ({ path: `galleries[${i}]`, rule: "must be a gallery resource id" }));
       const big = await rejection(registry.recordRequest(request({ state: "rejected", fields })));
       expect((big as DomainValidationError).errors[0]?.path).toBe("fields");

@@ -25,7 +25,14 @@ const NETWORK = "NetworkRP 2023-05-01";
 const SUB = "6b7c8d9e-0f1a-4b2c-9d3e-4f5a6b7c8d54";
 const ARM = `https://127.0.0.1:8443/subscriptions/${SUB}/resourceGroups/rg/providers`;
 const json = { "content-type": "application/json; charset=utf-8" };
-const x = (method: string, url: string, extra: Partial<RecordedExchange> = {}): RecordedExchange => ({ method, url, requestHeaders: {}, status: 200, responseHeaders: json, ...extra });
+const x = (method: string, url: string, extra: Partial<RecordedExchange> = {}): RecordedExchange => ({
+  method,
+  url,
+  requestHeaders: {},
+  status: 200,
+  responseHeaders: json,
+  ...extra,
+});
 
 function explain(v: ExchangeVerdict): string {
   return `${v.exchange.method} ${v.exchange.url} -> ${v.exchange.status} (${v.operationId ?? "no matching operation"}): isSuccessful=${String(v.isSuccessful)}\n${v.errors.join("\n")}`;
@@ -55,7 +62,12 @@ describe("ComputeRP and NetworkRP contracts", () => {
   it("the vendored trees hold the swaggers and exactly what they $ref", () => {
     const root = repoRoot();
     const c = computeContract(path.join(root, "specs", "compute-vm"));
-    expect(specClosure(c.specRoot, c.swaggers).map((f) => path.basename(f))).toEqual(["computeRPCommon.json", "virtualMachine.json", "virtualMachineScaleSet.json", "common.json"]);
+    expect(specClosure(c.specRoot, c.swaggers).map((f) => path.basename(f))).toEqual([
+      "computeRPCommon.json",
+      "virtualMachine.json",
+      "virtualMachineScaleSet.json",
+      "common.json",
+    ]);
     const n = networkContract(path.join(root, "specs", "network"));
     expect(specClosure(n.specRoot, n.swaggers)).toHaveLength(16);
     for (const contract of [c, n]) {
@@ -65,14 +77,21 @@ describe("ComputeRP and NetworkRP contracts", () => {
   });
 
   it("closes every enum except the ones named open", () => {
-    const text = '{"a": {"x-ms-enum": {"name": "VirtualMachineSizeTypes", "modelAsString": true}}, "b": {"x-ms-enum": {\n"name": "Other",\n"modelAsString":  true}}}';
+    const text =
+      '{"a": {"x-ms-enum": {"name": "VirtualMachineSizeTypes", "modelAsString": true}}, "b": {"x-ms-enum": {\n"name": "Other",\n"modelAsString":  true}}}';
     expect(closeEnums(text, ["VirtualMachineSizeTypes"])).toBe(text.replace('"modelAsString":  true', '"modelAsString":  false'));
     expect(closeEnums(text)).not.toContain("true");
   });
 
   const vmGet = (properties: Record<string, unknown>): RecordedExchange =>
     x("GET", `${ARM}/Microsoft.Compute/virtualMachines/vm1?api-version=2026-04-01`, {
-      responseBody: { id: `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1`, name: "vm1", type: "Microsoft.Compute/virtualMachines", location: "westeurope", properties },
+      responseBody: {
+        id: `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1`,
+        name: "vm1",
+        type: "Microsoft.Compute/virtualMachines",
+        location: "westeurope",
+        properties,
+      },
     });
 
   it("validates the SDK's 2026-04-01 as 2023-07-01; a real size outside the deprecated vmSize list passes", async () => {
@@ -91,7 +110,13 @@ describe("ComputeRP and NetworkRP contracts", () => {
 
   const nicGet = (properties: Record<string, unknown>): RecordedExchange =>
     x("GET", `${ARM}/Microsoft.Network/networkInterfaces/nic1?api-version=2026-01-01`, {
-      responseBody: { id: `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Network/networkInterfaces/nic1`, name: "nic1", type: "Microsoft.Network/networkInterfaces", location: "westeurope", properties },
+      responseBody: {
+        id: `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Network/networkInterfaces/nic1`,
+        name: "nic1",
+        type: "Microsoft.Network/networkInterfaces",
+        location: "westeurope",
+        properties,
+      },
     });
 
   it("NIC allowPort25Out (real traffic, in no swagger) is tolerated and reported; any other unknown property fails", async () => {
@@ -132,7 +157,10 @@ describe("emulator session: virtual machines, scale sets, network interfaces", (
     ...(mode === "Flexible" ? { platformFaultDomainCount: 1 } : {}),
     upgradePolicy: { mode: "Manual" },
     virtualMachineProfile: {
-      storageProfile: { imageReference: { id: versionId("1.0.0") }, osDisk: { createOption: "FromImage", caching: "ReadWrite", managedDisk: { storageAccountType: "Premium_LRS" } } },
+      storageProfile: {
+        imageReference: { id: versionId("1.0.0") },
+        osDisk: { createOption: "FromImage", caching: "ReadWrite", managedDisk: { storageAccountType: "Premium_LRS" } },
+      },
       osProfile: { computerNamePrefix: "web", adminUsername: "azureuser", adminPassword: "P@ssw0rd-not-real-1" },
       networkProfile: { networkApiVersion: "2020-11-01", networkInterfaceConfigurations: [nicConfig(w.subnet.eastus)] },
     },
@@ -144,7 +172,11 @@ describe("emulator session: virtual machines, scale sets, network interfaces", (
     const start = w.emu.control.requestLog().length;
 
     // Network: a virtual network, its subnet, a NIC on it (create, update, get), a missing NIC.
-    await network.virtualNetworks.createOrUpdate(RG, "vnet-contract", { location: "eastus", addressSpace: { addressPrefixes: ["10.9.0.0/16"] }, subnets: [{ name: "default", addressPrefix: "10.9.0.0/24" }] });
+    await network.virtualNetworks.createOrUpdate(RG, "vnet-contract", {
+      location: "eastus",
+      addressSpace: { addressPrefixes: ["10.9.0.0/16"] },
+      subnets: [{ name: "default", addressPrefix: "10.9.0.0/24" }],
+    });
     await network.virtualNetworks.get(RG, "vnet-contract");
     const subnet = await network.subnets.get(RG, "vnet-contract", "default");
     const nicBody = { location: "eastus", ipConfigurations: [{ name: "ipconfig1", subnet: { id: subnet.id ?? "" } }] };
@@ -154,13 +186,31 @@ describe("emulator session: virtual machines, scale sets, network interfaces", (
     expect((await restError(network.networkInterfaces.get(RG, "nic-missing"))).statusCode).toBe(404);
 
     // Virtual machines: on an existing NIC and on a NIC configuration; get, instance view, list, delete.
-    await compute.virtualMachines.createOrUpdate(RG, "vm-contract", vm({ id: versionId("1.0.0") }, { networkInterfaces: [{ id: nic.id ?? "", primary: true }] }));
-    await compute.virtualMachines.createOrUpdate(RG, "vm-contract-2", vm({ id: versionId("1.0.0") }, { networkApiVersion: "2020-11-01", networkInterfaceConfigurations: [nicConfig(w.subnet.eastus)] }));
+    await compute.virtualMachines.createOrUpdate(
+      RG,
+      "vm-contract",
+      vm({ id: versionId("1.0.0") }, { networkInterfaces: [{ id: nic.id ?? "", primary: true }] }),
+    );
+    await compute.virtualMachines.createOrUpdate(
+      RG,
+      "vm-contract-2",
+      vm({ id: versionId("1.0.0") }, { networkApiVersion: "2020-11-01", networkInterfaceConfigurations: [nicConfig(w.subnet.eastus)] }),
+    );
     await compute.virtualMachines.get(RG, "vm-contract");
     await compute.virtualMachines.get(RG, "vm-contract", { expand: "instanceView" });
     await collect(compute.virtualMachines.list(RG));
     expect((await restError(network.networkInterfaces.delete(RG, "nic-contract"))).statusCode).toBe(400); // NicInUse
-    expect((await restError(compute.virtualMachines.createOrUpdate(RG, "vm-contract", vm({ id: versionId("1.1.0") }, { networkInterfaces: [{ id: nic.id ?? "", primary: true }] })))).statusCode).toBe(409);
+    expect(
+      (
+        await restError(
+          compute.virtualMachines.createOrUpdate(
+            RG,
+            "vm-contract",
+            vm({ id: versionId("1.1.0") }, { networkInterfaces: [{ id: nic.id ?? "", primary: true }] }),
+          ),
+        )
+      ).statusCode,
+    ).toBe(409);
     await compute.virtualMachines.delete(RG, "vm-contract");
     await compute.virtualMachines.delete(RG, "vm-contract-2");
     await network.networkInterfaces.delete(RG, "nic-contract");
@@ -171,7 +221,9 @@ describe("emulator session: virtual machines, scale sets, network interfaces", (
     await compute.virtualMachineScaleSets.createOrUpdate(RG, "ss-contract-flex", scaleSet("Flexible", 1));
     await compute.virtualMachineScaleSets.get(RG, "ss-contract");
     await collect(compute.virtualMachineScaleSets.list(RG));
-    await compute.virtualMachineScaleSets.update(RG, "ss-contract", { virtualMachineProfile: { storageProfile: { imageReference: { id: versionId("1.1.0") } } } });
+    await compute.virtualMachineScaleSets.update(RG, "ss-contract", {
+      virtualMachineProfile: { storageProfile: { imageReference: { id: versionId("1.1.0") } } },
+    });
     await collect(compute.virtualMachineScaleSetVMs.list(RG, "ss-contract"));
     await compute.virtualMachineScaleSetVMs.get(RG, "ss-contract", "0");
     await compute.virtualMachineScaleSets.updateInstances(RG, "ss-contract", { instanceIds: ["0", "1"] });
@@ -210,7 +262,11 @@ describe("emulator session: virtual machines, scale sets, network interfaces", (
     ]) {
       expect(operations, `the session recorded no ${op} exchange`).toContain(op);
     }
-    for (const status of [400, 404, 409]) expect(report.verdicts.some((v) => v.exchange.status === status), `no ${status} validated`).toBe(true);
+    for (const status of [400, 404, 409])
+      expect(
+        report.verdicts.some((v) => v.exchange.status === status),
+        `no ${status} validated`,
+      ).toBe(true);
     expect(report.verdicts.filter((v) => v.contract === COMPUTE).every((v) => v.mappedApiVersion === "2026-04-01")).toBe(true);
     expect(report.verdicts.filter((v) => v.contract === NETWORK).every((v) => v.mappedApiVersion === "2026-01-01")).toBe(true);
   }, 120_000);

@@ -25,7 +25,14 @@ beforeAll(async () => {
 const ARM = `https://127.0.0.1:8443/subscriptions/${SUBSCRIPTION}`;
 const GALLERY = `${ARM}/resourceGroups/rg/providers/Microsoft.Compute/galleries/g1`;
 const json = { "content-type": "application/json; charset=utf-8" };
-const x = (method: string, url: string, extra: Partial<RecordedExchange> = {}): RecordedExchange => ({ method, url, requestHeaders: {}, status: 200, responseHeaders: json, ...extra });
+const x = (method: string, url: string, extra: Partial<RecordedExchange> = {}): RecordedExchange => ({
+  method,
+  url,
+  requestHeaders: {},
+  status: 200,
+  responseHeaders: json,
+  ...extra,
+});
 
 function explain(v: ExchangeVerdict): string {
   return `${v.exchange.method} ${v.exchange.url} -> ${v.exchange.status}: isSuccessful=${String(v.isSuccessful)}\n${v.errors.join("\n")}`;
@@ -34,14 +41,34 @@ function explain(v: ExchangeVerdict): string {
 describe("which contract covers which URL", () => {
   it.each([
     ["GET", `${GALLERY}?api-version=2025-12-03`, "GalleryRP 2025-03-03"],
-    ["GET", `${ARM}/providers/Microsoft.Compute/locations/westeurope/communityGalleries/pub-1/images/img/versions?api-version=2025-12-03`, "GalleryRP 2025-03-03"],
-    ["PUT", `https://127.0.0.1:8443//subscriptions/${SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Compute/galleries/g1/providers/Microsoft.Authorization/roleAssignments/0b7e?api-version=2022-04-01`, "Authorization 2022-04-01"],
+    [
+      "GET",
+      `${ARM}/providers/Microsoft.Compute/locations/westeurope/communityGalleries/pub-1/images/img/versions?api-version=2025-12-03`,
+      "GalleryRP 2025-03-03",
+    ],
+    [
+      "PUT",
+      `https://127.0.0.1:8443//subscriptions/${SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Compute/galleries/g1/providers/Microsoft.Authorization/roleAssignments/0b7e?api-version=2022-04-01`,
+      "Authorization 2022-04-01",
+    ],
     ["GET", `${ARM}/providers/Microsoft.Authorization/roleAssignments?$filter=principalId%20eq%20'x'&api-version=2022-04-01`, "Authorization 2022-04-01"],
     ["GET", `${ARM}/resourcegroups/rg/providers/Microsoft.Authorization/permissions?api-version=2022-04-01`, "Authorization 2022-04-01"],
     ["GET", `${ARM}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01`, "Authorization 2022-04-01"],
-    ["GET", `${ARM}/providers/Microsoft.Compute/locations/westeurope/capsOperations/6a1f?api-version=2025-12-03`, "ARM operation status (common-types v3 OperationStatusResult)"],
-    ["GET", `${ARM}/providers/Microsoft.Compute/locations/westeurope/operations/6a1f?p=6a1f&api-version=2026-04-01`, "ARM operation status (common-types v3 OperationStatusResult)"],
-    ["GET", `${ARM}/providers/Microsoft.Network/locations/westeurope/operations/6a1f?api-version=2026-01-01`, "ARM operation status (common-types v3 OperationStatusResult)"],
+    [
+      "GET",
+      `${ARM}/providers/Microsoft.Compute/locations/westeurope/capsOperations/6a1f?api-version=2025-12-03`,
+      "ARM operation status (common-types v3 OperationStatusResult)",
+    ],
+    [
+      "GET",
+      `${ARM}/providers/Microsoft.Compute/locations/westeurope/operations/6a1f?p=6a1f&api-version=2026-04-01`,
+      "ARM operation status (common-types v3 OperationStatusResult)",
+    ],
+    [
+      "GET",
+      `${ARM}/providers/Microsoft.Network/locations/westeurope/operations/6a1f?api-version=2026-01-01`,
+      "ARM operation status (common-types v3 OperationStatusResult)",
+    ],
     ["PUT", `${ARM}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1?api-version=2026-04-01`, "ComputeRP 2023-07-01"],
     ["POST", `${ARM}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/ss/manualupgrade?api-version=2026-04-01`, "ComputeRP 2023-07-01"],
     ["GET", `${ARM}/resourceGroups/rg/providers/Microsoft.Network/networkInterfaces/nic1?api-version=2026-01-01`, "NetworkRP 2023-05-01"],
@@ -73,8 +100,16 @@ describe("which contract covers which URL", () => {
       "local/contract/operationStatus.json",
       "specs/compute-gallery/specification/common-types/resource-management/v3/types.json",
     ]);
-    const authz = specClosure(path.join(root, "specs/authorization"), AUTHORIZATION_SWAGGERS.map((f) => path.relative(path.join(root, "specs/authorization"), f)));
-    expect(authz.map((f) => path.basename(f))).toEqual(["authorization-RoleAssignmentsCalls.json", "authorization-RoleDefinitionsCalls.json", "common-types.json", "types.json"]);
+    const authz = specClosure(
+      path.join(root, "specs/authorization"),
+      AUTHORIZATION_SWAGGERS.map((f) => path.relative(path.join(root, "specs/authorization"), f)),
+    );
+    expect(authz.map((f) => path.basename(f))).toEqual([
+      "authorization-RoleAssignmentsCalls.json",
+      "authorization-RoleDefinitionsCalls.json",
+      "common-types.json",
+      "types.json",
+    ]);
   });
 });
 
@@ -93,7 +128,14 @@ function roleAssignmentPut(): RecordedExchange {
 describe("Authorization 2022-04-01", () => {
   it("the stored examples are found", () => {
     expect(authzExamples.map((e) => e.name).sort()).toEqual(
-      ["RoleAssignments_CreateForResource.json 200", "RoleAssignments_CreateForResource.json 201", "RoleAssignments_Delete.json 200", "RoleAssignments_Delete.json 204", "RoleAssignments_Get.json 200", "RoleAssignments_ListForScope.json 200"].sort(),
+      [
+        "RoleAssignments_CreateForResource.json 200",
+        "RoleAssignments_CreateForResource.json 201",
+        "RoleAssignments_Delete.json 200",
+        "RoleAssignments_Delete.json 204",
+        "RoleAssignments_Get.json 200",
+        "RoleAssignments_ListForScope.json 200",
+      ].sort(),
     );
   });
 
@@ -130,14 +172,18 @@ describe("Authorization 2022-04-01", () => {
   });
 
   it("permissions at subscription scope: the swagger defines none there, so it fails", async () => {
-    const v = await validator.validate(x("GET", `${ARM}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01`, { responseBody: { value: [] } }));
+    const v = await validator.validate(
+      x("GET", `${ARM}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01`, { responseBody: { value: [] } }),
+    );
     expect(v.isSuccessful).toBeUndefined();
     expect(v.errors.join("\n")).toMatch(/OPERATION_NOT_FOUND/);
   });
 
   it("permissions for a resource group: actions must be strings", async () => {
     const url = `${ARM}/resourcegroups/rg/providers/Microsoft.Authorization/permissions?api-version=2022-04-01`;
-    const good = await validator.validate(x("GET", url, { responseBody: { value: [{ actions: ["*"], notActions: [], dataActions: [], notDataActions: [] }] } }));
+    const good = await validator.validate(
+      x("GET", url, { responseBody: { value: [{ actions: ["*"], notActions: [], dataActions: [], notDataActions: [] }] } }),
+    );
     expect(good.isSuccessful, explain(good)).toBe(true);
     expect(good.operationId).toBe("Permissions_ListForResourceGroup");
     const bad = await validator.validate(x("GET", url, { responseBody: { value: [{ actions: "*" }] } }));
@@ -147,7 +193,9 @@ describe("Authorization 2022-04-01", () => {
 
   it("an error answer must be ARM's error shape", async () => {
     const url = `${ARM}/providers/Microsoft.Authorization/roleAssignments/0b7e?api-version=2022-04-01`;
-    const good = await validator.validate(x("GET", url, { status: 404, responseBody: { error: { code: "RoleAssignmentNotFound", message: "The role assignment '0b7e' is not found." } } }));
+    const good = await validator.validate(
+      x("GET", url, { status: 404, responseBody: { error: { code: "RoleAssignmentNotFound", message: "The role assignment '0b7e' is not found." } } }),
+    );
     expect(good.isSuccessful, explain(good)).toBe(true);
     const bad = await validator.validate(x("GET", url, { status: 404, responseBody: { code: "RoleAssignmentNotFound", message: 7 } }));
     expect(bad.isSuccessful).toBe(false);
@@ -163,7 +211,13 @@ describe("community galleries (GalleryRP)", () => {
   });
 
   it("a community image's osType must be one of the listed values", async () => {
-    const body = { name: "img", location: "westeurope", type: "Microsoft.Compute/locations/communityGalleries/images", identifier: { uniqueId: `/CommunityGalleries/contoso-1a2b/Images/img` }, properties: { osType: "Plan9", osState: "Generalized", identifier: { publisher: "p", offer: "o", sku: "s" } } };
+    const body = {
+      name: "img",
+      location: "westeurope",
+      type: "Microsoft.Compute/locations/communityGalleries/images",
+      identifier: { uniqueId: `/CommunityGalleries/contoso-1a2b/Images/img` },
+      properties: { osType: "Plan9", osState: "Generalized", identifier: { publisher: "p", offer: "o", sku: "s" } },
+    };
     const v = await validator.validate(x("GET", `${base}/images/img?api-version=2025-12-03`, { responseBody: body }));
     expect(v.operationId).toBe("CommunityGalleryImages_Get");
     expect(v.isSuccessful).toBe(false);
@@ -173,7 +227,12 @@ describe("community galleries (GalleryRP)", () => {
 
 describe("operation-status polls (common-types OperationStatusResult)", () => {
   const caps = `${ARM}/providers/Microsoft.Compute/locations/westeurope/capsOperations/0dfa8ca9-f0b9-4224-b729-528b9678dbb4?api-version=2025-12-03`;
-  const status = { startTime: "2026-01-01T08:00:00.0000000+00:00", endTime: "2026-01-01T08:00:01.0000000+00:00", status: "Succeeded", name: "0dfa8ca9-f0b9-4224-b729-528b9678dbb4" };
+  const status = {
+    startTime: "2026-01-01T08:00:00.0000000+00:00",
+    endTime: "2026-01-01T08:00:01.0000000+00:00",
+    status: "Succeeded",
+    name: "0dfa8ca9-f0b9-4224-b729-528b9678dbb4",
+  };
 
   it("a status body validates, and the api-version mapping is stated", async () => {
     const v = await validator.validate(x("GET", caps, { responseBody: status }));
@@ -210,7 +269,9 @@ describe("per-spec counts", () => {
     const report = await validateExchanges([
       put,
       broken,
-      x("GET", `${ARM}/providers/Microsoft.Compute/locations/westeurope/capsOperations/1?api-version=2025-12-03`, { responseBody: { status: "InProgress", name: "1", startTime: "2026-01-01T08:00:00+00:00" } }),
+      x("GET", `${ARM}/providers/Microsoft.Compute/locations/westeurope/capsOperations/1?api-version=2025-12-03`, {
+        responseBody: { status: "InProgress", name: "1", startTime: "2026-01-01T08:00:00+00:00" },
+      }),
       x("GET", `${ARM}/providers/Microsoft.Compute/locations/westeurope/capsOperations/1?monitor=true&api-version=2025-12-03`, { status: 202 }),
       x("POST", "https://127.0.0.1:8443/_emulator/clock/advance"),
     ]);

@@ -27,7 +27,10 @@ import {
 
 function describeFailure(v: ExchangeVerdict): string {
   const x = v.exchange;
-  return [`${x.method} ${x.url} -> ${x.status} (${v.operationId ?? "no matching operation"}): isSuccessful=${String(v.isSuccessful)}`, ...v.errors.map((e) => `  ${e}`)].join("\n");
+  return [
+    `${x.method} ${x.url} -> ${x.status} (${v.operationId ?? "no matching operation"}): isSuccessful=${String(v.isSuccessful)}`,
+    ...v.errors.map((e) => `  ${e}`),
+  ].join("\n");
 }
 
 /** Validates every exchange of a JSONL recording that a contract covers; fails naming each non-conforming exchange. */
@@ -45,8 +48,16 @@ async function validateRecordingFile(file: string): Promise<ExchangeVerdict[]> {
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "contract-recording-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const P = { tenantId: "7a1c0f4e-0b5d-4c36-9a51-2f3e8d6b1c01", subscriptionId: "5d2e9c1a-3f47-4b8e-a6d0-9c1b7e2f4a10", appId: "3c9e2f71-5a8b-4d06-b1e4-7f2a9c0d5e21" };
-const C = { tenantId: "1b4d7e0a-2c5f-4813-9e6a-0d3c8f1b2a41", subscriptionId: "9e0f1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a51", appId: "4d0f3a82-6b9c-4e17-82f5-8a3b0d1e6f32" };
+const P = {
+  tenantId: "7a1c0f4e-0b5d-4c36-9a51-2f3e8d6b1c01",
+  subscriptionId: "5d2e9c1a-3f47-4b8e-a6d0-9c1b7e2f4a10",
+  appId: "3c9e2f71-5a8b-4d06-b1e4-7f2a9c0d5e21",
+};
+const C = {
+  tenantId: "1b4d7e0a-2c5f-4813-9e6a-0d3c8f1b2a41",
+  subscriptionId: "9e0f1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a51",
+  appId: "4d0f3a82-6b9c-4e17-82f5-8a3b0d1e6f32",
+};
 
 /** A publisher tenant (an app that is Owner of its subscription) and a consumer tenant (an app that is Reader of its own). */
 function seedTenants(control: Emulator["control"], rg: string, location: string) {
@@ -69,11 +80,72 @@ describe("validateRecordingFile", () => {
   const caps = `https://127.0.0.1:8443/subscriptions/${sub}/providers/Microsoft.Compute/locations/westeurope/capsOperations/1?api-version=2025-12-03`;
   const json = { "content-type": "application/json; charset=utf-8" };
   const session: RecordedExchange[] = [
-    { method: "POST", url: "https://127.0.0.1:8443/7a1c0f4e-0b5d-4c36-9a51-2f3e8d6b1c01/oauth2/v2.0/token", requestHeaders: {}, requestBody: "grant_type=client_credentials&client_secret=***", status: 200, responseHeaders: json, responseBody: { access_token: "<redacted>" } },
-    { method: "PUT", url: `${gallery}?api-version=2025-12-03`, requestHeaders: { authorization: "Bearer <redacted>", "content-type": "application/json" }, requestBody: { location: "westeurope", properties: { sharingProfile: { permissions: "Groups" } } }, status: 201, responseHeaders: { ...json, "azure-asyncoperation": caps }, responseBody: { id: `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.Compute/galleries/g1`, name: "g1", type: "Microsoft.Compute/galleries", location: "westeurope", properties: { identifier: { uniqueName: `${sub}-G1` }, sharingProfile: { permissions: "Groups" }, provisioningState: "Creating" } } },
-    { method: "GET", url: caps, requestHeaders: { authorization: "Bearer <redacted>" }, status: 200, responseHeaders: json, responseBody: { startTime: "2026-01-01T08:00:00+00:00", endTime: "2026-01-01T08:00:01+00:00", status: "Succeeded", name: "1" } },
-    { method: "POST", url: `${gallery}/share?api-version=2025-12-03`, requestHeaders: { authorization: "Bearer <redacted>", "content-type": "application/json" }, requestBody: { operationType: "Add", groups: [{ type: "AADTenants", ids: ["1b4d7e0a-2c5f-4813-9e6a-0d3c8f1b2a41"] }] }, status: 202, responseHeaders: { "content-length": "0", location: caps.replace("?", "?monitor=true&"), "azure-asyncoperation": caps }, responseBody: null },
-    { method: "PUT", url: `https://127.0.0.1:8443/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.Compute/galleries/g1/providers/Microsoft.Authorization/roleAssignments/0b7e?api-version=2022-04-01`, requestHeaders: { "content-type": "application/json" }, requestBody: { properties: { roleDefinitionId: `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7`, principalId: "0e1f2a3b-0000-4000-8000-00000000a001", principalType: "User" } }, status: 201, responseHeaders: json, responseBody: { id: `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.Compute/galleries/g1/providers/Microsoft.Authorization/roleAssignments/0b7e`, name: "0b7e", type: "Microsoft.Authorization/roleAssignments", properties: { roleDefinitionId: `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7`, principalId: "0e1f2a3b-0000-4000-8000-00000000a001", principalType: "User", scope: `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.Compute/galleries/g1` } } },
+    {
+      method: "POST",
+      url: "https://127.0.0.1:8443/7a1c0f4e-0b5d-4c36-9a51-2f3e8d6b1c01/oauth2/v2.0/token",
+      requestHeaders: {},
+      requestBody: "grant_type=client_credentials&client_secret=***",
+      status: 200,
+      responseHeaders: json,
+      responseBody: { access_token: "<redacted>" },
+    },
+    {
+      method: "PUT",
+      url: `${gallery}?api-version=2025-12-03`,
+      requestHeaders: { authorization: "Bearer <redacted>", "content-type": "application/json" },
+      requestBody: { location: "westeurope", properties: { sharingProfile: { permissions: "Groups" } } },
+      status: 201,
+      responseHeaders: { ...json, "azure-asyncoperation": caps },
+      responseBody: {
+        id: `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.Compute/galleries/g1`,
+        name: "g1",
+        type: "Microsoft.Compute/galleries",
+        location: "westeurope",
+        properties: { identifier: { uniqueName: `${sub}-G1` }, sharingProfile: { permissions: "Groups" }, provisioningState: "Creating" },
+      },
+    },
+    {
+      method: "GET",
+      url: caps,
+      requestHeaders: { authorization: "Bearer <redacted>" },
+      status: 200,
+      responseHeaders: json,
+      responseBody: { startTime: "2026-01-01T08:00:00+00:00", endTime: "2026-01-01T08:00:01+00:00", status: "Succeeded", name: "1" },
+    },
+    {
+      method: "POST",
+      url: `${gallery}/share?api-version=2025-12-03`,
+      requestHeaders: { authorization: "Bearer <redacted>", "content-type": "application/json" },
+      requestBody: { operationType: "Add", groups: [{ type: "AADTenants", ids: ["1b4d7e0a-2c5f-4813-9e6a-0d3c8f1b2a41"] }] },
+      status: 202,
+      responseHeaders: { "content-length": "0", location: caps.replace("?", "?monitor=true&"), "azure-asyncoperation": caps },
+      responseBody: null,
+    },
+    {
+      method: "PUT",
+      url: `https://127.0.0.1:8443/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.Compute/galleries/g1/providers/Microsoft.Authorization/roleAssignments/0b7e?api-version=2022-04-01`,
+      requestHeaders: { "content-type": "application/json" },
+      requestBody: {
+        properties: {
+          roleDefinitionId: `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7`,
+          principalId: "0e1f2a3b-0000-4000-8000-00000000a001",
+          principalType: "User",
+        },
+      },
+      status: 201,
+      responseHeaders: json,
+      responseBody: {
+        id: `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.Compute/galleries/g1/providers/Microsoft.Authorization/roleAssignments/0b7e`,
+        name: "0b7e",
+        type: "Microsoft.Authorization/roleAssignments",
+        properties: {
+          roleDefinitionId: `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7`,
+          principalId: "0e1f2a3b-0000-4000-8000-00000000a001",
+          principalType: "User",
+          scope: `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.Compute/galleries/g1`,
+        },
+      },
+    },
     { method: "POST", url: "https://127.0.0.1:8443/_emulator/clock/advance", requestHeaders: {}, status: 204, responseHeaders: {} },
   ];
   const write = (name: string, xs: RecordedExchange[]): string => {
@@ -84,7 +156,12 @@ describe("validateRecordingFile", () => {
 
   it("passes a conforming recording, validating every exchange a contract covers", async () => {
     const verdicts = await validateRecordingFile(write("good.jsonl", session));
-    expect(verdicts.map((v) => v.operationId)).toEqual(["Galleries_CreateOrUpdate", "ComputeCapsOperations_GetStatus", "GallerySharingProfile_Update", "RoleAssignments_Create"]);
+    expect(verdicts.map((v) => v.operationId)).toEqual([
+      "Galleries_CreateOrUpdate",
+      "ComputeCapsOperations_GetStatus",
+      "GallerySharingProfile_Update",
+      "RoleAssignments_Create",
+    ]);
     expect(verdicts.map((v) => v.mappedApiVersion)).toEqual(["2025-12-03", "2025-12-03", "2025-12-03", undefined]);
   });
 
@@ -92,7 +169,9 @@ describe("validateRecordingFile", () => {
     const bad = structuredClone(session);
     const put = bad[1];
     if (put) put.responseBody = { ...(put.responseBody as object), properties: { provisioningState: 7 } };
-    await expect(validateRecordingFile(write("bad.jsonl", bad))).rejects.toThrow(/PUT .*galleries\/g1\?api-version=2025-12-03 -> 201 \(Galleries_CreateOrUpdate\)[\s\S]*INVALID_TYPE/);
+    await expect(validateRecordingFile(write("bad.jsonl", bad))).rejects.toThrow(
+      /PUT .*galleries\/g1\?api-version=2025-12-03 -> 201 \(Galleries_CreateOrUpdate\)[\s\S]*INVALID_TYPE/,
+    );
   });
 
   it("fails a recording without gallery exchanges", async () => {
@@ -142,7 +221,12 @@ describe("emulator session with the real SDK clients", () => {
         version,
         {
           location,
-          publishingProfile: { targetRegions: [{ name: location, regionalReplicaCount: 1 }, { name: "northeurope", regionalReplicaCount: 1 }] },
+          publishingProfile: {
+            targetRegions: [
+              { name: location, regionalReplicaCount: 1 },
+              { name: "northeurope", regionalReplicaCount: 1 },
+            ],
+          },
           storageProfile: { source: { id: `/subscriptions/${P.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Compute/images/ubuntu-2404-base` } },
         },
         lro,
@@ -232,15 +316,30 @@ describe("emulator session: community gallery, RBAC and error answers", () => {
       const consumerAuthz = new AuthorizationManagementClient(conCred, C.subscriptionId, scopes);
 
       // A community gallery with an image and a version; a consumer reads it by its public name.
-      const communityGalleryInfo = { publisherUri: "https://contoso.example", publisherContact: "images@contoso.example", eula: "https://contoso.example/eula", publicNamePrefix: "contoso" };
+      const communityGalleryInfo = {
+        publisherUri: "https://contoso.example",
+        publisherContact: "images@contoso.example",
+        eula: "https://contoso.example/eula",
+        publicNamePrefix: "contoso",
+      };
       await compute.galleries.createOrUpdate(rg, "community_gallery", { location, sharingProfile: { permissions: "Community", communityGalleryInfo } }, lro);
-      await compute.galleryImages.createOrUpdate(rg, "community_gallery", "img", { location, osType: "Linux", osState: "Generalized", hyperVGeneration: "V2", identifier: { publisher: "contoso", offer: "ubuntu", sku: "2404" } }, lro);
+      await compute.galleryImages.createOrUpdate(
+        rg,
+        "community_gallery",
+        "img",
+        { location, osType: "Linux", osState: "Generalized", hyperVGeneration: "V2", identifier: { publisher: "contoso", offer: "ubuntu", sku: "2404" } },
+        lro,
+      );
       const versionPut = compute.galleryImageVersions.createOrUpdate(
         rg,
         "community_gallery",
         "img",
         "1.0.0",
-        { location, publishingProfile: { targetRegions: [{ name: location, regionalReplicaCount: 1 }] }, storageProfile: { source: { id: `/subscriptions/${P.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Compute/images/base` } } },
+        {
+          location,
+          publishingProfile: { targetRegions: [{ name: location, regionalReplicaCount: 1 }] },
+          storageProfile: { source: { id: `/subscriptions/${P.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Compute/images/base` } },
+        },
         lro,
       );
       await versionPut.submitted();
@@ -264,7 +363,11 @@ describe("emulator session: community gallery, RBAC and error answers", () => {
       const galleryId = `/subscriptions/${P.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Compute/galleries/community_gallery`;
       const name = "7f0c1d2e-3a4b-4c5d-8e6f-0a1b2c3d4e5f";
       const principalId = emulator.control.addUser({ tenantId: P.tenantId, displayName: "guest reader" }).objectId;
-      const parameters = { roleDefinitionId: `/subscriptions/${P.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${READER}`, principalId, principalType: "User" as const };
+      const parameters = {
+        roleDefinitionId: `/subscriptions/${P.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${READER}`,
+        principalId,
+        principalType: "User" as const,
+      };
       const created = await authz.roleAssignments.create(galleryId, name, parameters);
       await authz.roleAssignments.create(galleryId, name, parameters); // the identical assignment again
       await expect(authz.roleAssignments.create(galleryId, "1f0c1d2e-3a4b-4c5d-8e6f-0a1b2c3d4e5f", parameters)).rejects.toMatchObject({ statusCode: 409 });
@@ -281,7 +384,10 @@ describe("emulator session: community gallery, RBAC and error answers", () => {
       // The consumer's own permissions, and what a Reader may not do.
       for await (const _ of consumerAuthz.permissions.listForResourceGroup("rg-consumer")) void _;
       await expect(
-        consumerAuthz.roleAssignments.create(`/subscriptions/${C.subscriptionId}`, name, { ...parameters, roleDefinitionId: `/subscriptions/${C.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${READER}` }),
+        consumerAuthz.roleAssignments.create(`/subscriptions/${C.subscriptionId}`, name, {
+          ...parameters,
+          roleDefinitionId: `/subscriptions/${C.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${READER}`,
+        }),
       ).rejects.toMatchObject({ statusCode: 403 });
       await expect(consumer.galleries.get(rg, "community_gallery")).rejects.toMatchObject({ statusCode: 404 });
     } finally {
@@ -293,7 +399,8 @@ describe("emulator session: community gallery, RBAC and error answers", () => {
     const failures = report.verdicts.filter((v) => v.isSuccessful !== true).map(describeFailure);
     expect(failures, `${failures.length} of ${report.verdicts.length} exchanges break their contract:\n${failures.join("\n")}`).toEqual([]);
     // VMs, scale sets and NICs have their own session (computeNetwork.test.ts).
-    for (const s of report.perSpec.filter((c) => !/^(ComputeRP|NetworkRP) /.test(c.contract))) expect(s.valid, `${s.contract}: no exchange validated`).toBeGreaterThan(0);
+    for (const s of report.perSpec.filter((c) => !/^(ComputeRP|NetworkRP) /.test(c.contract)))
+      expect(s.valid, `${s.contract}: no exchange validated`).toBeGreaterThan(0);
     const operations = new Set(report.verdicts.map((v) => v.operationId));
     for (const op of [
       "CommunityGalleries_Get",
@@ -310,6 +417,10 @@ describe("emulator session: community gallery, RBAC and error answers", () => {
       expect(operations, `the session recorded no ${op} exchange`).toContain(op);
     }
     // Error answers were validated too (404, 409, 403).
-    for (const status of [403, 404, 409]) expect(report.verdicts.some((v) => v.exchange.status === status), `no ${status} validated`).toBe(true);
+    for (const status of [403, 404, 409])
+      expect(
+        report.verdicts.some((v) => v.exchange.status === status),
+        `no ${status} validated`,
+      ).toBe(true);
   }, 120_000);
 });

@@ -8,9 +8,16 @@ import { CONTRACT_API_VERSION, GALLERY_SWAGGER, defaultSpecRoot, type RecordedEx
 
 export const SPEC_ROOT = defaultSpecRoot();
 export const SWAGGER_FILE = path.join(SPEC_ROOT, GALLERY_SWAGGER);
-const AUTHORIZATION_DIR = path.join(defaultSpecRoot(), "..", "authorization", "specification/authorization/resource-manager/Microsoft.Authorization/stable/2022-04-01");
+const AUTHORIZATION_DIR = path.join(
+  defaultSpecRoot(),
+  "..",
+  "authorization",
+  "specification/authorization/resource-manager/Microsoft.Authorization/stable/2022-04-01",
+);
 /** The two Authorization 2022-04-01 swaggers (role assignments; role definitions and permissions). */
-export const AUTHORIZATION_SWAGGERS = ["authorization-RoleAssignmentsCalls.json", "authorization-RoleDefinitionsCalls.json"].map((f) => path.join(AUTHORIZATION_DIR, f));
+export const AUTHORIZATION_SWAGGERS = ["authorization-RoleAssignmentsCalls.json", "authorization-RoleDefinitionsCalls.json"].map((f) =>
+  path.join(AUTHORIZATION_DIR, f),
+);
 export const SUBSCRIPTION = "11111111-2222-3333-4444-555555555555";
 const HOST = "https://management.azure.com";
 

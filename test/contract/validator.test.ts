@@ -77,7 +77,9 @@ describe("contract violations are caught", () => {
     edit(x.responseBody, ["properties", "replicationStatus", "summary", 0, "progress"], "fifty");
     const v = await validator.validate(x);
     expect(v.isSuccessful).toBe(false);
-    expect(v.errors.join("\n")).toMatch(/response INVALID_TYPE: Expected type integer but found type string at \/properties\/replicationStatus\/summary\/0\/progress/);
+    expect(v.errors.join("\n")).toMatch(
+      /response INVALID_TYPE: Expected type integer but found type string at \/properties\/replicationStatus\/summary\/0\/progress/,
+    );
   });
 
   it("wrong enum value (extensible enum, closed by strictEnums): aggregatedState Done", async () => {
@@ -85,7 +87,9 @@ describe("contract violations are caught", () => {
     edit(x.responseBody, ["properties", "replicationStatus", "aggregatedState"], "Done");
     const v = await validator.validate(x);
     expect(v.isSuccessful).toBe(false);
-    expect(v.errors.join("\n")).toMatch(/ENUM_MISMATCH: No enum match for: Done \(allowed: Unknown, InProgress, Completed, Failed\) at \/properties\/replicationStatus\/aggregatedState/);
+    expect(v.errors.join("\n")).toMatch(
+      /ENUM_MISMATCH: No enum match for: Done \(allowed: Unknown, InProgress, Completed, Failed\) at \/properties\/replicationStatus\/aggregatedState/,
+    );
   });
 
   it("wrong enum value in a closed enum: hostCaching", async () => {
@@ -129,7 +133,14 @@ describe("contract violations are caught", () => {
   });
 
   it("unknown path under a gallery: not validated, counts as failure", async () => {
-    const x: RecordedExchange = { method: "GET", url: `${GALLERY}/bogus/x?api-version=${CONTRACT_API_VERSION}`, requestHeaders: {}, status: 200, responseHeaders: json, responseBody: {} };
+    const x: RecordedExchange = {
+      method: "GET",
+      url: `${GALLERY}/bogus/x?api-version=${CONTRACT_API_VERSION}`,
+      requestHeaders: {},
+      status: 200,
+      responseHeaders: json,
+      responseBody: {},
+    };
     expect(isGalleryExchange(x)).toBe(true);
     const v = await validator.validate(x);
     expect(v.isSuccessful).toBeUndefined();
@@ -230,7 +241,12 @@ describe("real ARM shapes the contract accepts", () => {
 
   it("redacted and extra request headers do not matter", async () => {
     const x = versionGet();
-    x.requestHeaders = { Authorization: "Bearer REDACTED", "x-ms-authorization-auxiliary": "Bearer <redacted>, Bearer REDACTED", "x-ms-client-request-id": "1", "User-Agent": "azsdk-js-arm-compute/25.1.1" };
+    x.requestHeaders = {
+      Authorization: "Bearer REDACTED",
+      "x-ms-authorization-auxiliary": "Bearer <redacted>, Bearer REDACTED",
+      "x-ms-client-request-id": "1",
+      "User-Agent": "azsdk-js-arm-compute/25.1.1",
+    };
     const v = await validator.validate(x);
     expect(v.isSuccessful, explain(v)).toBe(true);
   });
@@ -323,15 +339,22 @@ describe("isGalleryExchange", () => {
   });
 
   it("the VM-from-shared-image example (ComputeRP, not in this swagger) is not covered", () => {
-    const vmExample = path.join(SPEC_ROOT, "specification/compute/resource-manager/Microsoft.Compute/ComputeRP/stable/2025-04-01/examples/virtualMachineExamples/VirtualMachine_Create_FromASharedGalleryImage.json");
+    const vmExample = path.join(
+      SPEC_ROOT,
+      "specification/compute/resource-manager/Microsoft.Compute/ComputeRP/stable/2025-04-01/examples/virtualMachineExamples/VirtualMachine_Create_FromASharedGalleryImage.json",
+    );
     expect(fs.existsSync(vmExample)).toBe(true);
-    expect(isGalleryExchange(x("PUT", `${sub}/resourceGroups/myResourceGroup/providers/Microsoft.Compute/virtualMachines/myVM?api-version=2025-04-01`))).toBe(false);
+    expect(isGalleryExchange(x("PUT", `${sub}/resourceGroups/myResourceGroup/providers/Microsoft.Compute/virtualMachines/myVM?api-version=2025-04-01`))).toBe(
+      false,
+    );
   });
 
   it("gallery role-assignment scopes with galleries in the path are still role assignments", () => {
     // The Microsoft.Authorization extension path contains ".../galleries/g1/providers/..." and must not be
     // mistaken for a gallery sub-resource.
-    expect(isGalleryExchange(x("GET", `${sub}/resourceGroups/rg/providers/Microsoft.Compute/galleries/g1/providers/Microsoft.Authorization/roleAssignments`))).toBe(false);
+    expect(
+      isGalleryExchange(x("GET", `${sub}/resourceGroups/rg/providers/Microsoft.Compute/galleries/g1/providers/Microsoft.Authorization/roleAssignments`)),
+    ).toBe(false);
   });
 });
 
@@ -340,11 +363,26 @@ describe("readRecording", () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   it("reads JSON Lines, skipping blank lines, normalising header names and values", () => {
     const file = path.join(dir, "ok.jsonl");
-    const line = { method: "get", url: `${GALLERY}?api-version=2025-12-03`, requestHeaders: { Authorization: "Bearer <redacted>" }, status: 200, responseHeaders: { "Content-Type": "application/json", "X-Multi": ["a", "b"], "Retry-After": 5 }, responseBody: { id: "x" }, extra: "ignored" };
+    const line = {
+      method: "get",
+      url: `${GALLERY}?api-version=2025-12-03`,
+      requestHeaders: { Authorization: "Bearer <redacted>" },
+      status: 200,
+      responseHeaders: { "Content-Type": "application/json", "X-Multi": ["a", "b"], "Retry-After": 5 },
+      responseBody: { id: "x" },
+      extra: "ignored",
+    };
     fs.writeFileSync(file, `${JSON.stringify(line)}\n\n${JSON.stringify({ ...line, status: 404 })}\r\n`);
     const xs = readRecording(file);
     expect(xs).toHaveLength(2);
-    expect(xs[0]).toEqual({ method: "get", url: line.url, requestHeaders: { authorization: "Bearer <redacted>" }, status: 200, responseHeaders: { "content-type": "application/json", "x-multi": "a, b", "retry-after": "5" }, responseBody: { id: "x" } });
+    expect(xs[0]).toEqual({
+      method: "get",
+      url: line.url,
+      requestHeaders: { authorization: "Bearer <redacted>" },
+      status: 200,
+      responseHeaders: { "content-type": "application/json", "x-multi": "a, b", "retry-after": "5" },
+      responseBody: { id: "x" },
+    });
     expect(xs[1]?.status).toBe(404);
   });
 

@@ -8,7 +8,11 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = path.resolve(__dirname, "../..");
-const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { main: string; dependencies: Record<string, string>; devDependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as {
+  main: string;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 
 /** The few gitignore forms .funcignore uses: `dir/`, `name`, `*.ext`, `prefix*`. */
 function ignoredBy(patterns: readonly string[], file: string): boolean {
@@ -54,7 +58,9 @@ describe("production dependencies", () => {
     expect(toolingOnly.length).toBeGreaterThan(0);
     expect(toolingOnly.filter((n) => n in pkg.dependencies)).toEqual([]);
     // npm's own view of the production tree, top level: nothing tooling-only is there.
-    const listed = JSON.parse(execFileSync("npm", ["ls", "--omit=dev", "--depth=0", "--json"], { cwd: root, encoding: "utf8" })) as { dependencies?: Record<string, unknown> };
+    const listed = JSON.parse(execFileSync("npm", ["ls", "--omit=dev", "--depth=0", "--json"], { cwd: root, encoding: "utf8" })) as {
+      dependencies?: Record<string, unknown>;
+    };
     expect(Object.keys(listed.dependencies ?? {})).toEqual(expect.arrayContaining(Object.keys(pkg.dependencies)));
     expect(Object.keys(listed.dependencies ?? {}).filter((n) => toolingOnly.includes(n))).toEqual([]);
   });
@@ -68,12 +74,22 @@ describe("the deployment package", () => {
       .split("\n")
       .map((l) => l.trim())
       .filter((l) => l !== "" && !l.startsWith("#"));
-    const tracked = execFileSync("git", ["ls-files"], { cwd: root, encoding: "utf8" }).split("\n").filter((f) => f !== "" && existsSync(path.join(root, f)));
+    const tracked = execFileSync("git", ["ls-files"], { cwd: root, encoding: "utf8" })
+      .split("\n")
+      .filter((f) => f !== "" && existsSync(path.join(root, f)));
     for (const file of tracked.filter((f) => !ignoredBy(patterns, f))) cpSync(path.join(root, file), path.join(dir, file));
     // npm run build, into the package instead of the working tree's dist/.
-    execFileSync(process.execPath, [path.join(root, "node_modules/typescript/bin/tsc"), "-p", path.join(root, "tsconfig.build.json"), "--outDir", path.join(dir, "dist")], { cwd: root, stdio: "pipe" });
+    execFileSync(
+      process.execPath,
+      [path.join(root, "node_modules/typescript/bin/tsc"), "-p", path.join(root, "tsconfig.build.json"), "--outDir", path.join(dir, "dist")],
+      { cwd: root, stdio: "pipe" },
+    );
     // What the remote build installs: production dependencies from the lockfile, nothing else.
-    execFileSync("npm", ["ci", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund", "--prefer-offline"], { cwd: dir, stdio: "pipe", env: { ...process.env, NODE_ENV: "production" } });
+    execFileSync("npm", ["ci", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund", "--prefer-offline"], {
+      cwd: dir,
+      stdio: "pipe",
+      env: { ...process.env, NODE_ENV: "production" },
+    });
   }, 240_000);
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -82,11 +98,15 @@ describe("the deployment package", () => {
   it("holds the compiled app and its host.json, and none of the tooling, tests or infrastructure", () => {
     expect(existsSync(path.join(dir, pkg.main))).toBe(true);
     expect(existsSync(path.join(dir, "host.json"))).toBe(true);
-    for (const left of ["test", "local", "bench", "infra", "specs", "docs", "dist/test", "dist/local"]) expect(existsSync(path.join(dir, left)), left).toBe(false);
+    for (const left of ["test", "local", "bench", "infra", "specs", "docs", "dist/test", "dist/local"])
+      expect(existsSync(path.join(dir, left)), left).toBe(false);
     const installed = readdirSync(path.join(dir, "node_modules"));
     // (rhea is not here: @azure/service-bus, a production dependency, runs on it.)
     for (const devOnly of ["vitest", "azurite", "oav", "tsx", "selfsigned", "tree-sitter-bicep", "typescript"]) {
-      expect(installed.includes(devOnly) || installed.includes(devOnly.split("/")[0] ?? "") && existsSync(path.join(dir, "node_modules", devOnly)), devOnly).toBe(false);
+      expect(
+        installed.includes(devOnly) || (installed.includes(devOnly.split("/")[0] ?? "") && existsSync(path.join(dir, "node_modules", devOnly))),
+        devOnly,
+      ).toBe(false);
     }
   });
 
@@ -110,7 +130,12 @@ describe("the deployment package", () => {
   it("refuses to start with a setting that could never work, naming it", () => {
     let message = "";
     try {
-      execFileSync(process.execPath, ["-e", `require(${JSON.stringify("./" + pkg.main)})`], { cwd: dir, env: { PATH: process.env.PATH ?? "", GALLERY_IDS: ",,", AZURE_TENANT_ID: "x" }, encoding: "utf8", stdio: "pipe" });
+      execFileSync(process.execPath, ["-e", `require(${JSON.stringify("./" + pkg.main)})`], {
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? "", GALLERY_IDS: ",,", AZURE_TENANT_ID: "x" },
+        encoding: "utf8",
+        stdio: "pipe",
+      });
     } catch (err) {
       message = String((err as { stderr?: string }).stderr);
     }

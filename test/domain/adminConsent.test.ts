@@ -46,7 +46,9 @@ describe("adminConsentUrl", () => {
   });
 
   it("lower-cases the ids and uses a configured authority host, with its path and without its trailing slash", () => {
-    const url = new URL(adminConsentUrl({ ...link, authorityHost: "https://127.0.0.1:8443/entra/", consumerTenantId: TENANT.toUpperCase(), appId: APP.toUpperCase() }));
+    const url = new URL(
+      adminConsentUrl({ ...link, authorityHost: "https://127.0.0.1:8443/entra/", consumerTenantId: TENANT.toUpperCase(), appId: APP.toUpperCase() }),
+    );
     expect(`${url.origin}${url.pathname}`).toBe(`https://127.0.0.1:8443/entra/${TENANT}/v2.0/adminconsent`);
     expect(url.searchParams.get("client_id")).toBe(APP);
   });
@@ -83,7 +85,10 @@ describe("adminConsentUrl", () => {
     expect(thrown).toBeInstanceOf(DomainValidationError);
     const errors = (thrown as DomainValidationError).errors;
     expect(errors.map((e) => e.path)).toEqual(["authorityHost", "consumerTenantId", "appId", "redirectUri", "state"]);
-    expect(Object.fromEntries(errors.map((e) => [e.path, e.rule]))).toMatchObject({ consumerTenantId: "must be a GUID (the consumer tenant's id)", appId: expect.stringMatching(/GUID/) });
+    expect(Object.fromEntries(errors.map((e) => [e.path, e.rule]))).toMatchObject({
+      consumerTenantId: "must be a GUID (the consumer tenant's id)",
+      appId: expect.stringMatching(/GUID/),
+    });
   });
 
   it("refuses URLs with credentials, fragments or (for the authority) a query, and non-URLs", () => {
@@ -108,7 +113,11 @@ describe("parseConsentCallback", () => {
 
   it("reads a grant: tenant (lower case) and state", () => {
     expect(parseConsentCallback(granted)).toStrictEqual({ kind: "granted", tenant: TENANT, state: STATE });
-    expect(parseConsentCallback({ ...granted, tenant: TENANT.toUpperCase(), scope: undefined })).toStrictEqual({ kind: "granted", tenant: TENANT, state: STATE });
+    expect(parseConsentCallback({ ...granted, tenant: TENANT.toUpperCase(), scope: undefined })).toStrictEqual({
+      kind: "granted",
+      tenant: TENANT,
+      state: STATE,
+    });
   });
 
   it('accepts admin_consent only as exactly "True"', () => {
@@ -129,7 +138,9 @@ describe("parseConsentCallback", () => {
   });
 
   it("reads a denial: error, description and state", () => {
-    expect(parseConsentCallback({ error: "access_denied", error_description: "AADSTS65004: User declined to consent to access the app.", state: STATE })).toStrictEqual({
+    expect(
+      parseConsentCallback({ error: "access_denied", error_description: "AADSTS65004: User declined to consent to access the app.", state: STATE }),
+    ).toStrictEqual({
       kind: "denied",
       error: "access_denied",
       description: "AADSTS65004: User declined to consent to access the app.",
@@ -139,7 +150,11 @@ describe("parseConsentCallback", () => {
   });
 
   it("strips control characters from a denial and bounds its error and description", () => {
-    const parsed = parseConsentCallback({ error: "access_denied\r\nFORGED LOG LINE", error_description: `line one\nline two\u0000\u2028${"x".repeat(5000)}`, state: STATE });
+    const parsed = parseConsentCallback({
+      error: "access_denied\r\nFORGED LOG LINE",
+      error_description: `line one\nline two\u0000\u2028${"x".repeat(5000)}`,
+      state: STATE,
+    });
     expect(parsed.kind).toBe("denied");
     if (parsed.kind !== "denied") return;
     expect(parsed.error).toBe("access_denied  FORGED LOG LINE");
@@ -154,7 +169,10 @@ describe("parseConsentCallback", () => {
   it("refuses a denial without state, with an empty error, or that also claims admin_consent=True", () => {
     expect(parseConsentCallback({ error: "access_denied" })).toStrictEqual({ kind: "invalid", problems: [{ path: "state", rule: "is required" }] });
     expect(parseConsentCallback({ error: " \n ", state: STATE })).toStrictEqual({ kind: "invalid", problems: [{ path: "error", rule: "must not be empty" }] });
-    expect(parseConsentCallback({ ...granted, error: "access_denied" })).toStrictEqual({ kind: "invalid", problems: [{ path: "admin_consent", rule: "must not be True when error is given" }] });
+    expect(parseConsentCallback({ ...granted, error: "access_denied" })).toStrictEqual({
+      kind: "invalid",
+      problems: [{ path: "admin_consent", rule: "must not be True when error is given" }],
+    });
   });
 
   it("refuses a query with neither a grant nor an error, naming every problem", () => {

@@ -24,7 +24,14 @@ const TEXT_KEY = "this is a text key of 40 characters....";
 const ISSUED = Date.parse("2026-01-01T09:00:00.000Z");
 const EXPIRES = ISSUED + 7 * 24 * 3600_000;
 
-const claims: ConsentStateClaims = { instanceId: "onboard-0123456789abcdef", requestId: REQUEST, tenantId: TENANT, nonce: NONCE, issuedAt: ISSUED, expiresAt: EXPIRES };
+const claims: ConsentStateClaims = {
+  instanceId: "onboard-0123456789abcdef",
+  requestId: REQUEST,
+  tenantId: TENANT,
+  nonce: NONCE,
+  issuedAt: ISSUED,
+  expiresAt: EXPIRES,
+};
 const input: CreateConsentStateInput = { key: KEY, ...claims };
 
 const at = (now: number, returnedTenant?: string) => ({ key: KEY, now, ...(returnedTenant === undefined ? {} : { returnedTenant }) });
@@ -58,7 +65,15 @@ describe("createConsentState", () => {
     expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
     expect(encodeURIComponent(token)).toBe(token);
     const [payload = ""] = token.split(".");
-    expect(JSON.parse(fromB64url(payload).toString("utf8"))).toStrictEqual({ v: 1, iid: claims.instanceId, rid: REQUEST, tid: TENANT, n: NONCE, iat: ISSUED, exp: EXPIRES });
+    expect(JSON.parse(fromB64url(payload).toString("utf8"))).toStrictEqual({
+      v: 1,
+      iid: claims.instanceId,
+      rid: REQUEST,
+      tid: TENANT,
+      n: NONCE,
+      iat: ISSUED,
+      exp: EXPIRES,
+    });
     // The signature is HMAC-SHA256 over the context and the payload's text, with the decoded key.
     expect(await signAsModule(payload, KEY)).toBe(token);
   });
@@ -210,7 +225,20 @@ describe("verifyConsentState", () => {
   it("refuses malformed tokens: malformed", async () => {
     const token = await createConsentState(input);
     const [payload = "", signature = ""] = token.split(".");
-    for (const t of ["", ".", "abc", `${payload}`, `${payload}.`, `.${signature}`, `${payload}.${signature}.x`, `${payload}.${signature.slice(1)}`, `${payload}=.${signature}`, `${payload}.${signature}=`, `pay load.${signature}`, `${payload}.${signature.slice(0, -1)}+`]) {
+    for (const t of [
+      "",
+      ".",
+      "abc",
+      `${payload}`,
+      `${payload}.`,
+      `.${signature}`,
+      `${payload}.${signature}.x`,
+      `${payload}.${signature.slice(1)}`,
+      `${payload}=.${signature}`,
+      `${payload}.${signature}=`,
+      `pay load.${signature}`,
+      `${payload}.${signature.slice(0, -1)}+`,
+    ]) {
       expect(await verifyConsentState(t, at(ISSUED, TENANT)), JSON.stringify(t)).toStrictEqual({ ok: false, reason: "malformed" });
     }
     expect(await verifyConsentState(undefined as unknown as string, at(ISSUED, TENANT))).toStrictEqual({ ok: false, reason: "malformed" });

@@ -16,8 +16,22 @@ const GALLERY = "/subscriptions/5d2e9c1a-3f47-4b8e-a6d0-9c1b7e2f4a10/resourceGro
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const none = { subscriptionIds: [], tenantIds: [] };
 const change = { requestId: "r1", galleryId: GALLERY, add: { tenantIds: [TENANT] }, replyTo: { instanceId: "onboard-1", eventName: "ShareResult.0" } };
-const answer = { requestId: "r1", result: "applied", added: { subscriptionIds: [], tenantIds: [TENANT] }, alreadyShared: none, removed: none, shareCalls: 1, at: "2026-01-01T00:00:00.000Z" };
-const outcome = { tenantId: TENANT, kind: "vm", resourceId: "/subscriptions/x/vm", imageVersion: `${GALLERY}/images/u/versions/1.0.0`, provisioningState: "Succeeded" };
+const answer = {
+  requestId: "r1",
+  result: "applied",
+  added: { subscriptionIds: [], tenantIds: [TENANT] },
+  alreadyShared: none,
+  removed: none,
+  shareCalls: 1,
+  at: "2026-01-01T00:00:00.000Z",
+};
+const outcome = {
+  tenantId: TENANT,
+  kind: "vm",
+  resourceId: "/subscriptions/x/vm",
+  imageVersion: `${GALLERY}/images/u/versions/1.0.0`,
+  provisioningState: "Succeeded",
+};
 
 describe("event payloads", () => {
   it("reads a share change, keeping only its own fields", () => {
@@ -38,8 +52,17 @@ describe("event payloads", () => {
   it("reads the coordinator's answer to this change only, with Azure's error as it was", () => {
     expect(readShareChangeResult(answer, "r1")).toEqual(answer);
     expect(readShareChangeResult(answer, "r2")).toBeUndefined();
-    const failed = { ...answer, result: "failed", error: { code: "AuthorizationFailed", status: 403, message: "no", missingAction: "Microsoft.Compute/galleries/share/action", secret: "x" } };
-    expect(readShareChangeResult(failed, "r1")?.error).toEqual({ code: "AuthorizationFailed", status: 403, message: "no", missingAction: "Microsoft.Compute/galleries/share/action" });
+    const failed = {
+      ...answer,
+      result: "failed",
+      error: { code: "AuthorizationFailed", status: 403, message: "no", missingAction: "Microsoft.Compute/galleries/share/action", secret: "x" },
+    };
+    expect(readShareChangeResult(failed, "r1")?.error).toEqual({
+      code: "AuthorizationFailed",
+      status: 403,
+      message: "no",
+      missingAction: "Microsoft.Compute/galleries/share/action",
+    });
     expect(readShareChangeResult({ ...answer, result: "maybe" }, "r1")).toBeUndefined();
     expect(readShareChangeResult({ ...answer, added: { tenantIds: [TENANT] } }, "r1")).toBeUndefined();
     expect(readShareChangeResult({ ...answer, error: { code: "", message: "m" } }, "r1")).toBeUndefined();
@@ -54,7 +77,11 @@ describe("event payloads", () => {
   });
 
   it("reads a consent refusal", () => {
-    expect(readConsentDenied({ tenantId: TENANT, error: "access_denied", description: "declined" })).toEqual({ tenantId: TENANT, error: "access_denied", description: "declined" });
+    expect(readConsentDenied({ tenantId: TENANT, error: "access_denied", description: "declined" })).toEqual({
+      tenantId: TENANT,
+      error: "access_denied",
+      description: "declined",
+    });
     expect(readConsentDenied({ tenantId: TENANT })).toBeUndefined();
   });
 });
@@ -62,8 +89,16 @@ describe("event payloads", () => {
 describe("orchestration inputs", () => {
   const retry = { attempts: 3, firstSeconds: 5 };
   it("names every problem of an onboarding input", () => {
-    expect(onboardInputProblems({ message: { requestId: "r", tenantId: TENANT, mode: "direct", galleries: [GALLERY] }, consent: { expiryHours: 72, reminderHours: 24 }, retry })).toEqual([]);
-    expect(onboardInputProblems({ message: { tenantId: TENANT, mode: "ftp", galleries: "g" }, consent: {}, retry: { attempts: 0 }, creationsInFlight: 1000 })).toEqual([
+    expect(
+      onboardInputProblems({
+        message: { requestId: "r", tenantId: TENANT, mode: "direct", galleries: [GALLERY] },
+        consent: { expiryHours: 72, reminderHours: 24 },
+        retry,
+      }),
+    ).toEqual([]);
+    expect(
+      onboardInputProblems({ message: { tenantId: TENANT, mode: "ftp", galleries: "g" }, consent: {}, retry: { attempts: 0 }, creationsInFlight: 1000 }),
+    ).toEqual([
       "message.requestId is required",
       "message.mode must be one of direct, rbac, principal",
       "message.galleries must be a list of gallery ids",
@@ -75,11 +110,23 @@ describe("orchestration inputs", () => {
 
   it("checks the other orchestrations' inputs", () => {
     expect(offboardInputProblems({ message: { requestId: "r", tenantId: TENANT }, retry })).toEqual([]);
-    expect(offboardInputProblems(undefined)).toEqual(["message must be an object", "retry must have whole attempts from 1 to 20 and firstSeconds from 1 to 3600"]);
-    expect(publishInputProblems({ imageVersionId: `${GALLERY}/images/u/versions/1.0.0`, polling: { minSeconds: 30, maxSeconds: 900, timeoutMinutes: 60 }, retry, trigger: { eventId: "e" } })).toEqual([]);
+    expect(offboardInputProblems(undefined)).toEqual([
+      "message must be an object",
+      "retry must have whole attempts from 1 to 20 and firstSeconds from 1 to 3600",
+    ]);
+    expect(
+      publishInputProblems({
+        imageVersionId: `${GALLERY}/images/u/versions/1.0.0`,
+        polling: { minSeconds: 30, maxSeconds: 900, timeoutMinutes: 60 },
+        retry,
+        trigger: { eventId: "e" },
+      }),
+    ).toEqual([]);
     expect(publishInputProblems({})).toHaveLength(4);
     expect(provisionInputProblems({ mode: "principal" })).toContain("mode must be direct or rbac");
     expect(coordinatorStateProblems({ subscriptionId: "s", pending: [change], callTimes: [1], recent: [], retry })).toEqual([]);
-    expect(coordinatorStateProblems({ subscriptionId: "s", pending: [{ requestId: "r" }], callTimes: [], recent: [], retry })).toEqual(["pending must be a list of share changes"]);
+    expect(coordinatorStateProblems({ subscriptionId: "s", pending: [{ requestId: "r" }], callTimes: [], recent: [], retry })).toEqual([
+      "pending must be a list of share changes",
+    ]);
   });
 });

@@ -67,7 +67,10 @@ describe("classifyError: retryable", () => {
     for (const [name, message] of [
       ["AuthenticationError", "temporarily_unavailable: AADSTS50000: There was an error issuing a token."],
       ["AuthenticationError", "server_error: AADSTS90033: A transient error has occurred. Please try again."],
-      ["CredentialUnavailableError", "ManagedIdentityCredential: Network unreachable. Message: network_error: See https://aka.ms/msal.js.errors#network_error for details"],
+      [
+        "CredentialUnavailableError",
+        "ManagedIdentityCredential: Network unreachable. Message: network_error: See https://aka.ms/msal.js.errors#network_error for details",
+      ],
       ["CredentialUnavailableError", "endpoints_resolution_error: See https://aka.ms/msal.js.errors#endpoints_resolution_error for details"],
       ["AuthenticationError", "request to https://login.microsoftonline.com/t/oauth2/v2.0/token failed, reason: connect ECONNREFUSED 127.0.0.1:443"],
     ] as const) {
@@ -91,7 +94,11 @@ describe("classifyError: retryable", () => {
 describe("classifyError: permanent", () => {
   it("does not retry a quota 409 (OperationNotAllowed without another operation)", () => {
     const message = "Operation could not be completed as it results in exceeding approved Gallery quota. Current Limit: 100";
-    expect(classifyError(restError(409, { code: "OperationNotAllowed", message }))).toMatchObject({ retryable: false, kind: "conflict", code: "OperationNotAllowed" });
+    expect(classifyError(restError(409, { code: "OperationNotAllowed", message }))).toMatchObject({
+      retryable: false,
+      kind: "conflict",
+      code: "OperationNotAllowed",
+    });
     expect(classifyError(restError(409, { code: "Conflict", message: "Conflict" })).kind).toBe("conflict");
   });
 
@@ -127,7 +134,10 @@ describe("classifyError: permanent", () => {
   });
 
   it("classifies credential errors from @azure/identity as auth, with the AADSTS code", () => {
-    const err = Object.assign(new Error("AADSTS65001: The user or administrator has not consented to use the application."), { name: "AuthenticationError", statusCode: 400 });
+    const err = Object.assign(new Error("AADSTS65001: The user or administrator has not consented to use the application."), {
+      name: "AuthenticationError",
+      statusCode: 400,
+    });
     expect(classifyError(err)).toMatchObject({ kind: "auth", retryable: false, code: "AADSTS65001", status: 400 });
     const unavailable = Object.assign(new Error("ManagedIdentityCredential: no identity endpoint"), { name: "CredentialUnavailableError" });
     expect(classifyError(unavailable)).toMatchObject({ kind: "auth", retryable: false });
@@ -170,13 +180,18 @@ describe("classifyError: permanent", () => {
 
 describe("classifyError: reading the ARM body", () => {
   it("takes the code and message from the body when err.code is absent", () => {
-    const c = classifyError(restError(404, { message: "generic", body: { error: { code: "GalleryImageNotFound", message: "The gallery image i is not found." } } }));
+    const c = classifyError(
+      restError(404, { message: "generic", body: { error: { code: "GalleryImageNotFound", message: "The gallery image i is not found." } } }),
+    );
     expect(c).toMatchObject({ code: "GalleryImageNotFound", message: "The gallery image i is not found." });
   });
 
   it("reads a top-level {code, message} body and a parsed details object", () => {
     expect(classifyError(restError(400, { body: { code: "InvalidRequestFormat", message: "x" } })).code).toBe("InvalidRequestFormat");
-    expect(classifyError({ statusCode: 404, details: { error: { code: "ResourceNotFound", message: "m" } } })).toMatchObject({ code: "ResourceNotFound", message: "m" });
+    expect(classifyError({ statusCode: 404, details: { error: { code: "ResourceNotFound", message: "m" } } })).toMatchObject({
+      code: "ResourceNotFound",
+      message: "m",
+    });
   });
 
   it("ignores bodies that are not JSON or hold no error", () => {

@@ -5,12 +5,10 @@ import { classifyEvent } from "../../src/domain/events";
 
 // Microsoft's official samples, unmodified, vendored in specs/eventgrid.
 const EXAMPLES = path.resolve(__dirname, "../../specs/eventgrid/specification/eventgrid/data-plane");
-const sample = (relative: string): Record<string, unknown> =>
-  JSON.parse(readFileSync(path.join(EXAMPLES, relative), "utf8")) as Record<string, unknown>;
+const sample = (relative: string): Record<string, unknown> => JSON.parse(readFileSync(path.join(EXAMPLES, relative), "utf8")) as Record<string, unknown>;
 const eventGridSample = () => sample("Microsoft.Resources/stable/2018-01-01/examples/event-grid-schema/resource_write_success.json");
 const cloudEventSample = () => sample("Microsoft.Resources/stable/2018-01-01/examples/cloud-events-schema/resource_write_success.json");
-const notificationSample = () =>
-  sample("Microsoft.ResourceNotifications/stable/2018-01-01/examples/event-grid-schema/Resources_CreatedOrUpdated.json");
+const notificationSample = () => sample("Microsoft.ResourceNotifications/stable/2018-01-01/examples/event-grid-schema/Resources_CreatedOrUpdated.json");
 
 const SUB = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
 // Lower-case `resourcegroups`, as in Microsoft's samples.

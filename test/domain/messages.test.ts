@@ -119,7 +119,11 @@ describe("onboarding/v1", () => {
   });
 
   it("rejects repeated galleries and subscriptions, whatever their casing", () => {
-    expect(errorsOf(onboarding({ galleries: [GALLERY, CANONICAL_GALLERY.toUpperCase().replace(SUB.toUpperCase(), SUB)], subscriptionIds: [SUB, SUB.toUpperCase()] }))).toEqual([
+    expect(
+      errorsOf(
+        onboarding({ galleries: [GALLERY, CANONICAL_GALLERY.toUpperCase().replace(SUB.toUpperCase(), SUB)], subscriptionIds: [SUB, SUB.toUpperCase()] }),
+      ),
+    ).toEqual([
       { path: "subscriptionIds[1]", rule: "repeats entry [0]" },
       { path: "galleries[1]", rule: "repeats entry [0]" },
     ]);
@@ -166,7 +170,14 @@ describe("onboarding/v1", () => {
   });
 
   it("validates the VM request", () => {
-    const bad = vm({ image: "-img", version: "v1", size: "Standard D2", subnetId: GALLERY, adminUsername: "9lives", sshPublicKey: "-----BEGIN OPENSSH PRIVATE KEY-----" });
+    const bad = vm({
+      image: "-img",
+      version: "v1",
+      size: "Standard D2",
+      subnetId: GALLERY,
+      adminUsername: "9lives",
+      sshPublicKey: "-----BEGIN OPENSSH PRIVATE KEY-----",
+    });
     expect(errorsOf(onboarding({ consumer, vm: bad }))).toEqual([
       { path: "vm.image", rule: "must be 1-80 letters, digits, '-', '.' or '_', starting and ending with a letter or digit" },
       { path: "vm.version", rule: 'must be "latest" or major.minor.patch: three whole numbers from 0 to 2147483647' },
@@ -190,7 +201,9 @@ describe("onboarding/v1", () => {
   });
 
   it("parses a scale set with its orchestration, instance count and upgrade policy", () => {
-    const parsed = parseOnboarding(onboarding({ consumer, vmss: vm({ orchestrationMode: "Flexible", instanceCount: 3, upgradePolicy: "Manual", updateOnPublish: true }) }));
+    const parsed = parseOnboarding(
+      onboarding({ consumer, vmss: vm({ orchestrationMode: "Flexible", instanceCount: 3, upgradePolicy: "Manual", updateOnPublish: true }) }),
+    );
     expect(parsed.vmss).toEqual(vm({ orchestrationMode: "Flexible", instanceCount: 3, upgradePolicy: "Manual", updateOnPublish: true }));
   });
 
@@ -200,11 +213,17 @@ describe("onboarding/v1", () => {
       { path: "vmss.instanceCount", rule: "must be a whole number" },
       { path: "vmss.upgradePolicy", rule: 'must be one of "Automatic", "Manual"' },
     ]);
-    expect(errorsOf(onboarding({ consumer, vmss: vm({ instanceCount: 1001 }) }))).toEqual([{ path: "vmss.instanceCount", rule: "must be at most 1000 (a scale set's limit with gallery images)" }]);
+    expect(errorsOf(onboarding({ consumer, vmss: vm({ instanceCount: 1001 }) }))).toEqual([
+      { path: "vmss.instanceCount", rule: "must be at most 1000 (a scale set's limit with gallery images)" },
+    ]);
     expect(errorsOf(onboarding({ vmss: vm() }))).toEqual([{ path: "consumer", rule: "is required when vmss is given" }]);
-    expect(errorsOf(onboarding({ consumer, vm: vm({ version: "1.2.3", updateOnPublish: true }) }))).toEqual([{ path: "vm.updateOnPublish", rule: 'needs version "latest": a pinned version is never moved' }]);
+    expect(errorsOf(onboarding({ consumer, vm: vm({ version: "1.2.3", updateOnPublish: true }) }))).toEqual([
+      { path: "vm.updateOnPublish", rule: 'needs version "latest": a pinned version is never moved' },
+    ]);
     const { subscriptionIds: _s, ...principal } = onboarding({ mode: "principal", principal: { objectId: SUB, type: "Group" }, consumer, vm: vm() });
-    expect(errorsOf(principal)).toEqual([{ path: "vm", rule: 'is only allowed when mode is "direct" or "rbac" (principal mode grants a person or group Reader, nothing is deployed)' }]);
+    expect(errorsOf(principal)).toEqual([
+      { path: "vm", rule: 'is only allowed when mode is "direct" or "rbac" (principal mode grants a person or group Reader, nothing is deployed)' },
+    ]);
   });
 
   it("limits displayName to 256 characters", () => {
@@ -213,9 +232,9 @@ describe("onboarding/v1", () => {
   });
 
   it("judges a message by its own schema: onboarding fields on an offboarding message are unknown", () => {
-    expect(() => parseOffboarding({ schema: "offboarding/v1", requestId: REQUEST, tenantId: TENANT, displayName: "x", mode: "direct", galleries: [GALLERY] })).toThrow(
-      "invalid offboarding message: displayName: is not a known field; mode: is not a known field",
-    );
+    expect(() =>
+      parseOffboarding({ schema: "offboarding/v1", requestId: REQUEST, tenantId: TENANT, displayName: "x", mode: "direct", galleries: [GALLERY] }),
+    ).toThrow("invalid offboarding message: displayName: is not a known field; mode: is not a known field");
   });
 
   it("never echoes the rejected values", () => {
@@ -233,7 +252,10 @@ describe("offboarding/v1", () => {
       tenantId: TENANT.toLowerCase(),
     });
     const result = parseTenantMessage({ schema: "offboarding/v1", requestId: REQUEST, tenantId: TENANT, galleries: [GALLERY] });
-    expect(result).toEqual({ ok: true, value: { schema: "offboarding/v1", requestId: REQUEST, tenantId: TENANT.toLowerCase(), galleries: [CANONICAL_GALLERY] } });
+    expect(result).toEqual({
+      ok: true,
+      value: { schema: "offboarding/v1", requestId: REQUEST, tenantId: TENANT.toLowerCase(), galleries: [CANONICAL_GALLERY] },
+    });
   });
 
   it("rejects bad fields and unknown fields", () => {
@@ -251,9 +273,7 @@ describe("offboarding/v1", () => {
 describe("parseTenantMessage dispatch", () => {
   it("names the supported schemas when schema is missing or unknown", () => {
     expect(errorsOf({ requestId: REQUEST })).toEqual([{ path: "schema", rule: 'is required: one of "onboarding/v1", "offboarding/v1"' }]);
-    expect(errorsOf({ schema: "onboarding/v2" })).toEqual([
-      { path: "schema", rule: 'must be one of "onboarding/v1", "offboarding/v1" (got "onboarding/v2")' },
-    ]);
+    expect(errorsOf({ schema: "onboarding/v2" })).toEqual([{ path: "schema", rule: 'must be one of "onboarding/v1", "offboarding/v1" (got "onboarding/v2")' }]);
     expect(errorsOf({ schema: 2 })).toEqual([{ path: "schema", rule: 'must be one of "onboarding/v1", "offboarding/v1" (got a number)' }]);
     expect(errorsOf({ schema: null })).toEqual([{ path: "schema", rule: 'must be one of "onboarding/v1", "offboarding/v1" (got null)' }]);
   });

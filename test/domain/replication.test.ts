@@ -79,7 +79,10 @@ describe("replicationVerdict", () => {
   });
 
   it("does not call a version Completed when a target region is missing from the summary", () => {
-    const verdict = replicationVerdict({ ...twoRegions([{ region: "East US", state: "Completed", progress: 100 }], "Completed"), provisioningState: "Succeeded" });
+    const verdict = replicationVerdict({
+      ...twoRegions([{ region: "East US", state: "Completed", progress: 100 }], "Completed"),
+      provisioningState: "Succeeded",
+    });
     expect(verdict.state).toBe("Replicating");
     expect(verdict.regions[1]).toEqual({ region: "West Europe", state: "Unknown", progress: 0 });
   });
@@ -91,7 +94,9 @@ describe("replicationVerdict", () => {
     ];
     expect(replicationVerdict({ ...twoRegions(summary, "InProgress"), provisioningState: "Succeeded" }).state).toBe("Replicating");
     expect(replicationVerdict({ ...twoRegions(summary, "Completed"), provisioningState: "Succeeded" }).state).toBe("Completed");
-    expect(replicationVerdict({ targetRegions: ["East US"], replicationStatus: { summary: [{ region: "East US", state: "Completed" }] } }).state).toBe("Replicating");
+    expect(replicationVerdict({ targetRegions: ["East US"], replicationStatus: { summary: [{ region: "East US", state: "Completed" }] } }).state).toBe(
+      "Replicating",
+    );
   });
 
   it("does not call a version Completed while ARM is still provisioning it", () => {
@@ -169,11 +174,14 @@ describe("replicationVerdict", () => {
 
   it("fails when a region outside targetRegions failed, listing it after the targets", () => {
     const verdict = replicationVerdict(
-      twoRegions([
-        { region: "East US", state: "Completed" },
-        { region: "West Europe", state: "Completed" },
-        { region: "North Europe", state: "Failed", details: "quota" },
-      ], "Completed"),
+      twoRegions(
+        [
+          { region: "East US", state: "Completed" },
+          { region: "West Europe", state: "Completed" },
+          { region: "North Europe", state: "Failed", details: "quota" },
+        ],
+        "Completed",
+      ),
     );
     expect(verdict.regions.map((r) => r.region)).toEqual(["East US", "West Europe", "North Europe"]);
     expect(verdict.state === "Failed" && verdict.failedRegions).toEqual([{ region: "North Europe", details: "quota" }]);
@@ -184,7 +192,12 @@ describe("per-region progress in the verdict", () => {
   it("matches summary regions to targets by display or programmatic name, in any case", () => {
     const matched = replicationVerdict({
       targetRegions: ["East US 2", "eastus"],
-      replicationStatus: { summary: [{ region: "eastus2", state: "Completed" }, { region: "EASTUS", state: "Replicating", progress: 7 }] },
+      replicationStatus: {
+        summary: [
+          { region: "eastus2", state: "Completed" },
+          { region: "EASTUS", state: "Replicating", progress: 7 },
+        ],
+      },
     });
     // Matched entries take the target's name; unmatched ones would be listed again after the targets.
     expect(matched.regions).toEqual([

@@ -18,7 +18,6 @@ const RG_ID = `/subscriptions/${SUB}/resourceGroups/Publisher-RG`;
 const GALLERY_ID = `${RG_ID}/providers/Microsoft.Compute/galleries/Golden_Images.v2`;
 const VERSION_ID = `${GALLERY_ID}/images/ubuntu-22.04/versions/1.0.3`;
 
-
 describe("parsing ARM ids", () => {
   it("parses gallery and image version ids", () => {
     expect(parseGalleryId(GALLERY_ID)).toEqual({ subscriptionId: SUB, resourceGroup: "Publisher-RG", gallery: "Golden_Images.v2" });
@@ -32,9 +31,7 @@ describe("parsing ARM ids", () => {
   });
 
   it("matches segment names in any case (Microsoft's samples write resourcegroups) and keeps name casing", () => {
-    const ref = parseImageVersionId(
-      `/SUBSCRIPTIONS/${SUB_UPPER}/resourcegroups/CLITEST.RG/PROVIDERS/microsoft.compute/GALLERIES/G1/IMAGES/Img/VERSIONS/0.0.1`,
-    );
+    const ref = parseImageVersionId(`/SUBSCRIPTIONS/${SUB_UPPER}/resourcegroups/CLITEST.RG/PROVIDERS/microsoft.compute/GALLERIES/G1/IMAGES/Img/VERSIONS/0.0.1`);
     expect(ref).toEqual({ subscriptionId: SUB, resourceGroup: "CLITEST.RG", gallery: "G1", image: "Img", version: "0.0.1" });
   });
 
@@ -59,7 +56,7 @@ describe("parsing ARM ids", () => {
         rule: "must be a gallery resource id like /subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}/providers/Microsoft.Compute/galleries/{gallery}",
       },
     ]);
-    expect(err.message).toContain("invalid gallery resource id \"/subscriptions/");
+    expect(err.message).toContain('invalid gallery resource id "/subscriptions/');
     expect(validationErrorOf(() => parseGalleryId("subscriptions/x")).errors[0]?.rule).toContain("must be a gallery resource id like");
     expect(validationErrorOf(() => parseImageVersionId(GALLERY_ID)).errors[0]?.rule).toContain("must be an image version id like");
   });
@@ -109,9 +106,7 @@ describe("formatting ARM ids", () => {
 
   it("writes canonical segment casing and a lower-case subscription", () => {
     expect(formatGalleryId(version)).toBe(`/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Compute/galleries/g`);
-    expect(formatImageVersionId(version)).toBe(
-      `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/i/versions/1.0.0`,
-    );
+    expect(formatImageVersionId(version)).toBe(`/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/i/versions/1.0.0`);
     expect(formatSubnetId({ subscriptionId: SUB, resourceGroup: "rg", virtualNetwork: "vnet", subnet: "default" })).toBe(
       `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/default`,
     );

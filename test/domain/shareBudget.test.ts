@@ -29,10 +29,14 @@ function shuffled<T>(random: () => number, items: readonly T[]): T[] {
 /** `count` calls `stepMs` apart from `from`. */
 const calls = (from: number, count: number, stepMs: number): number[] => Array.from({ length: count }, (_, i) => from + i * stepMs);
 
-
 describe("SHARE_BUDGET", () => {
   it("is Compute's PostShareGallery policy: 10 calls per 3 minutes and 60 per 30 minutes", () => {
-    expect(SHARE_BUDGET).toEqual({ windows: [{ ms: 180_000, calls: 10 }, { ms: 1_800_000, calls: 60 }] });
+    expect(SHARE_BUDGET).toEqual({
+      windows: [
+        { ms: 180_000, calls: 10 },
+        { ms: 1_800_000, calls: 60 },
+      ],
+    });
   });
 });
 
@@ -88,14 +92,27 @@ describe("nextCallAt", () => {
 
   it("accepts any budget, and names every invalid field", () => {
     expect(nextCallAt({ windows: [{ ms: 10, calls: 2 }] }, [0, 1], 5)).toBe(10);
-    const err = validationErrorOf(() => nextCallAt({ windows: [{ ms: 0, calls: 10 }, { ms: 1000, calls: 0.5 }] }, [1, Number.NaN], Number.POSITIVE_INFINITY));
+    const err = validationErrorOf(() =>
+      nextCallAt(
+        {
+          windows: [
+            { ms: 0, calls: 10 },
+            { ms: 1000, calls: 0.5 },
+          ],
+        },
+        [1, Number.NaN],
+        Number.POSITIVE_INFINITY,
+      ),
+    );
     expect(err.errors).toEqual([
       { path: "budget.windows[0].ms", rule: "must be a whole number of milliseconds, at least 1" },
       { path: "budget.windows[1].calls", rule: "must be a whole number, at least 1" },
       { path: "callTimes[1]", rule: "must be a finite number of epoch milliseconds" },
       { path: "now", rule: "must be a finite number of epoch milliseconds" },
     ]);
-    expect(validationErrorOf(() => nextCallAt({ windows: [] }, [], 0)).message).toBe("invalid call budget input: budget.windows: must list at least one window");
+    expect(validationErrorOf(() => nextCallAt({ windows: [] }, [], 0)).message).toBe(
+      "invalid call budget input: budget.windows: must list at least one window",
+    );
   });
 });
 
@@ -135,7 +152,11 @@ describe("a simulated schedule of share requests", () => {
     return Array.from({ length: 500 }, () => T0 + Math.floor((random() * TWO_HOURS) / resolutionMs) * resolutionMs).sort((a, b) => a - b);
   }
 
-  interface Run { made: number[]; largestState: number; sameFromArrival: boolean }
+  interface Run {
+    made: number[];
+    largestState: number;
+    sameFromArrival: boolean;
+  }
 
   function schedule(requests: readonly number[]): Run {
     const made: number[] = [];

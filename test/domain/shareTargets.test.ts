@@ -25,7 +25,13 @@ describe("mergeShareRequests", () => {
     ]);
     expect(merged.plan.add).toEqual({ subscriptionIds: [sub(2)], tenantIds: [ten(1)] });
     expect(merged.operations).toEqual([
-      { operationType: "Add", groups: [{ type: "Subscriptions", ids: [sub(2)] }, { type: "AADTenants", ids: [ten(1)] }] },
+      {
+        operationType: "Add",
+        groups: [
+          { type: "Subscriptions", ids: [sub(2)] },
+          { type: "AADTenants", ids: [ten(1)] },
+        ],
+      },
     ]);
     expect(merged.results).toEqual([{ requestId: "r1", result: "applied" }]);
   });
@@ -51,8 +57,20 @@ describe("mergeShareRequests", () => {
       { requestId: "r4", remove: { subscriptionIds: [sub(2)] } },
     ]);
     expect(merged.operations).toEqual([
-      { operationType: "Remove", groups: [{ type: "Subscriptions", ids: [sub(1), sub(2)] }, { type: "AADTenants", ids: [ten(1)] }] },
-      { operationType: "Add", groups: [{ type: "Subscriptions", ids: [sub(3)] }, { type: "AADTenants", ids: [ten(2), ten(3)] }] },
+      {
+        operationType: "Remove",
+        groups: [
+          { type: "Subscriptions", ids: [sub(1), sub(2)] },
+          { type: "AADTenants", ids: [ten(1)] },
+        ],
+      },
+      {
+        operationType: "Add",
+        groups: [
+          { type: "Subscriptions", ids: [sub(3)] },
+          { type: "AADTenants", ids: [ten(2), ten(3)] },
+        ],
+      },
     ]);
     expect(merged.results.map((r) => r.result)).toEqual(["applied", "applied", "applied", "applied"]);
   });
@@ -135,17 +153,27 @@ describe("mergeShareRequests", () => {
     expect(full.results[0]?.result).toBe("applied");
     expect(full.operations).toEqual([]);
     // Limits lowered below what the gallery holds: removing still works, adding does not.
-    const overFull = mergeShareRequests(current([], tens(1, 5)), [
-      { requestId: "r1", remove: { tenantIds: [ten(1)] } },
-      { requestId: "r2", remove: { tenantIds: [ten(2)] }, add: { tenantIds: [ten(9)] } },
-    ], { maxSubscriptions: 30, maxTenants: 3 });
+    const overFull = mergeShareRequests(
+      current([], tens(1, 5)),
+      [
+        { requestId: "r1", remove: { tenantIds: [ten(1)] } },
+        { requestId: "r2", remove: { tenantIds: [ten(2)] }, add: { tenantIds: [ten(9)] } },
+      ],
+      { maxSubscriptions: 30, maxTenants: 3 },
+    );
     expect(overFull.results.map((r) => r.result)).toEqual(["applied", "rejected"]);
-    expect(overFull.results[1]?.reason).toContain("would make 4 tenants, over the limit of 3 per gallery; the gallery has 5 now and 4 with the requests before this one");
+    expect(overFull.results[1]?.reason).toContain(
+      "would make 4 tenants, over the limit of 3 per gallery; the gallery has 5 now and 4 with the requests before this one",
+    );
     // Re-adding what an over-full gallery holds needs no slot, and a reason counts only new ids.
-    const readd = mergeShareRequests(current([], tens(1, 5)), [
-      { requestId: "r1", add: { tenantIds: [ten(1)] } },
-      { requestId: "r2", add: { tenantIds: [ten(2), ten(9)] } },
-    ], { maxSubscriptions: 30, maxTenants: 3 });
+    const readd = mergeShareRequests(
+      current([], tens(1, 5)),
+      [
+        { requestId: "r1", add: { tenantIds: [ten(1)] } },
+        { requestId: "r2", add: { tenantIds: [ten(2), ten(9)] } },
+      ],
+      { maxSubscriptions: 30, maxTenants: 3 },
+    );
     expect(readd.results[0]).toEqual({ requestId: "r1", result: "applied" });
     expect(readd.results[1]?.reason).toMatch(new RegExp(`^tenant-limit: adding 1 tenant\\(s\\) \\(${ten(9)}\\) would make 6 tenants`));
   });
@@ -164,7 +192,8 @@ describe("mergeShareRequests", () => {
       {
         requestId: "bad",
         result: "rejected",
-        reason: 'invalid-id: subscription and tenant ids must be GUIDs: add.tenantIds[1] is "contoso.onmicrosoft.com", remove.subscriptionIds[0] is a number, remove.subscriptionIds[1] is ""',
+        reason:
+          'invalid-id: subscription and tenant ids must be GUIDs: add.tenantIds[1] is "contoso.onmicrosoft.com", remove.subscriptionIds[0] is a number, remove.subscriptionIds[1] is ""',
       },
       { requestId: "good", result: "applied" },
     ]);
@@ -202,7 +231,8 @@ describe("mergeShareRequests", () => {
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
       return seed / 2 ** 32;
     };
-    const pick = (make: (n: number) => string, pool: number, max: number) => Array.from({ length: Math.floor(random() * (max + 1)) }, () => make(1 + Math.floor(random() * pool)));
+    const pick = (make: (n: number) => string, pool: number, max: number) =>
+      Array.from({ length: Math.floor(random() * (max + 1)) }, () => make(1 + Math.floor(random() * pool)));
     const rejectedFor = { limit: 0, conflict: 0 };
     for (let round = 0; round < 200; round++) {
       const start = current(pick(sub, 60, 34), pick(ten, 12, 6));
@@ -239,7 +269,10 @@ describe("mergeShareRequests", () => {
         else rejectedFor.limit++;
       });
 
-      const final = { subscriptionIds: [...merged.plan.unchanged.subscriptionIds, ...merged.plan.add.subscriptionIds], tenantIds: [...merged.plan.unchanged.tenantIds, ...merged.plan.add.tenantIds] };
+      const final = {
+        subscriptionIds: [...merged.plan.unchanged.subscriptionIds, ...merged.plan.add.subscriptionIds],
+        tenantIds: [...merged.plan.unchanged.tenantIds, ...merged.plan.add.tenantIds],
+      };
       expect(new Set(final.subscriptionIds)).toEqual(held.subscriptionIds);
       expect(new Set(final.tenantIds)).toEqual(held.tenantIds);
       for (const field of ["subscriptionIds", "tenantIds"] as const) {

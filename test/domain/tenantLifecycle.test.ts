@@ -37,7 +37,6 @@ const ALLOWED = new Set([
   "failed>offboarding",
 ]);
 
-
 /** Walks a new record through `steps`, one minute apart. */
 function walk(steps: readonly (TenantState | [TenantState, string])[]): TenantLifecycle {
   let record = newTenantRecord(TENANT, { at: at(0), requestId: R1 });
@@ -124,7 +123,9 @@ describe("transition", () => {
 
   it("asks for consent only on requested -> active, and refuses a target that is not a lifecycle state", () => {
     expect(transition(inState("consent-pending"), "active", { at: at(30), requestId: R2, mode: "rbac" }).state).toBe("active");
-    expect(validationErrorOf(() => transition(inState("active"), "paused" as TenantState, { at: at(30), requestId: R2 })).errors.map((e) => e.path)).toEqual(["to"]);
+    expect(validationErrorOf(() => transition(inState("active"), "paused" as TenantState, { at: at(30), requestId: R2 })).errors.map((e) => e.path)).toEqual([
+      "to",
+    ]);
   });
 
   it("goes straight to active for modes without consent, and not for rbac", () => {
@@ -142,9 +143,23 @@ describe("transition", () => {
   });
 
   it.each(["requested", "consent-pending", "active", "offboarding"] as const)("fails from %s, keeping the reason", (state) => {
-    const failed = transition(inState(state), "failed", { at: at(30), requestId: R2, reason: "AuthorizationFailed: missing Microsoft.Compute/galleries/share/action" });
-    expect(failed).toMatchObject({ state: "failed", since: at(30), reason: "AuthorizationFailed: missing Microsoft.Compute/galleries/share/action", lastRequestId: R2 });
-    expect(failed.history.at(-1)).toEqual({ state: "failed", at: at(30), requestId: R2, reason: "AuthorizationFailed: missing Microsoft.Compute/galleries/share/action" });
+    const failed = transition(inState(state), "failed", {
+      at: at(30),
+      requestId: R2,
+      reason: "AuthorizationFailed: missing Microsoft.Compute/galleries/share/action",
+    });
+    expect(failed).toMatchObject({
+      state: "failed",
+      since: at(30),
+      reason: "AuthorizationFailed: missing Microsoft.Compute/galleries/share/action",
+      lastRequestId: R2,
+    });
+    expect(failed.history.at(-1)).toEqual({
+      state: "failed",
+      at: at(30),
+      requestId: R2,
+      reason: "AuthorizationFailed: missing Microsoft.Compute/galleries/share/action",
+    });
   });
 
   it("needs a reason to fail", () => {
@@ -163,7 +178,9 @@ describe("transition", () => {
 
   it("names the current state and the allowed next states when a step is not allowed", () => {
     const err = validationErrorOf(() => transition(inState("active"), "offboarded", { at: at(50), requestId: R2 }));
-    expect(err.message).toBe(`tenant ${TENANT}: cannot go to "offboarded": state: is "active", which cannot go to "offboarded"; allowed next: "offboarding", "requested", "failed"`);
+    expect(err.message).toBe(
+      `tenant ${TENANT}: cannot go to "offboarded": state: is "active", which cannot go to "offboarded"; allowed next: "offboarding", "requested", "failed"`,
+    );
     expect(validationErrorOf(() => transition(inState("offboarded"), "active", { at: at(50), requestId: R2 })).errors[0]?.rule).toBe(
       'is "offboarded", which cannot go to "active"; allowed next: "requested"',
     );
@@ -240,7 +257,14 @@ describe("transition", () => {
 
 describe("claimTenant", () => {
   const G1 = "/subscriptions/5d2e9c1a-3f47-4b8e-a6d0-9c1b7e2f4a10/resourceGroups/rg/providers/Microsoft.Compute/galleries/g1";
-  const onboard = (requestId: string, galleries: string[]): OnboardingV1 => ({ schema: "onboarding/v1", requestId, tenantId: TENANT, displayName: "Fabrikam", mode: "direct", galleries });
+  const onboard = (requestId: string, galleries: string[]): OnboardingV1 => ({
+    schema: "onboarding/v1",
+    requestId,
+    tenantId: TENANT,
+    displayName: "Fabrikam",
+    mode: "direct",
+    galleries,
+  });
   const offboard = (requestId: string): OffboardingV1 => ({ schema: "offboarding/v1", requestId, tenantId: TENANT });
 
   it("makes a new tenant requested, then adds the galleries of a later onboarding once (ids compared without case)", () => {

@@ -1,11 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  DomainValidationError,
-  GUID_PATTERN,
-  formatPath,
-  isGuid,
-  quoteForError,
-} from "../../src/domain/validation";
+import { DomainValidationError, GUID_PATTERN, formatPath, isGuid, quoteForError } from "../../src/domain/validation";
 
 describe("DomainValidationError", () => {
   it("lists every error after what was invalid", () => {
@@ -20,9 +14,7 @@ describe("DomainValidationError", () => {
   });
 
   it("writes a whole-input error without a path", () => {
-    expect(new DomainValidationError("invalid event", [{ path: "", rule: "must be a JSON object" }]).message).toBe(
-      "invalid event: must be a JSON object",
-    );
+    expect(new DomainValidationError("invalid event", [{ path: "", rule: "must be a JSON object" }]).message).toBe("invalid event: must be a JSON object");
   });
 
   it("still says something when given no errors", () => {

@@ -1,8 +1,22 @@
 import { describe, expect, it } from "vitest";
-import { compareImageVersions, explainWorkloadError, summarizeFanOut, workloadNames, workloadResourceId, type WorkloadOutcome } from "../../src/domain/workloads";
+import {
+  compareImageVersions,
+  explainWorkloadError,
+  summarizeFanOut,
+  workloadNames,
+  workloadResourceId,
+  type WorkloadOutcome,
+} from "../../src/domain/workloads";
 
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-const where = { tenantId: TENANT, subscriptionId: "0b1f6471-1bf0-4dda-aec3-cb9272f09590", resourceGroup: "rg-apps", location: "westeurope", image: "ubuntu-2404", version: "1.2.0" };
+const where = {
+  tenantId: TENANT,
+  subscriptionId: "0b1f6471-1bf0-4dda-aec3-cb9272f09590",
+  resourceGroup: "rg-apps",
+  location: "westeurope",
+  image: "ubuntu-2404",
+  version: "1.2.0",
+};
 
 describe("workload names", () => {
   it("are the same for the same tenant and image in any casing, and differ between a VM and a scale set", () => {
@@ -12,7 +26,9 @@ describe("workload names", () => {
     expect(vm.nic).toBe(`${vm.name}-nic`);
     expect(workloadNames("vmss", TENANT, "ubuntu-2404").name).toMatch(/^gss-/);
     expect(workloadNames("vm", TENANT, "other-image").name).not.toBe(vm.name);
-    expect(workloadResourceId("vmss", where, "gss-x")).toBe(`/subscriptions/${where.subscriptionId}/resourceGroups/rg-apps/providers/Microsoft.Compute/virtualMachineScaleSets/gss-x`);
+    expect(workloadResourceId("vmss", where, "gss-x")).toBe(
+      `/subscriptions/${where.subscriptionId}/resourceGroups/rg-apps/providers/Microsoft.Compute/virtualMachineScaleSets/gss-x`,
+    );
   });
 });
 
@@ -47,11 +63,20 @@ describe("explainWorkloadError", () => {
     expect(explainWorkloadError({ code: "GalleryImageNotFound", message: "The gallery image X is not available in westeurope region." }, where).message).toBe(
       "version 1.2.0 is not replicated to westeurope: the publisher adds westeurope to the version's target regions, or the request names a version or location that has it. ARM said: The gallery image X is not available in westeurope region.",
     );
-    expect(explainWorkloadError({ code: "GalleryImageNotFound", message: "not found" }, { ...where, version: "latest" }).message).toMatch(/^the gallery has no version of ubuntu-2404 in westeurope: check the request's image name/);
-    expect(explainWorkloadError({ code: "AuthorizationFailed", message: "no", missingAction: "Microsoft.Compute/virtualMachines/write" }, where).message).toContain(
+    expect(explainWorkloadError({ code: "GalleryImageNotFound", message: "not found" }, { ...where, version: "latest" }).message).toMatch(
+      /^the gallery has no version of ubuntu-2404 in westeurope: check the request's image name/,
+    );
+    expect(
+      explainWorkloadError({ code: "AuthorizationFailed", message: "no", missingAction: "Microsoft.Compute/virtualMachines/write" }, where).message,
+    ).toContain(
       `the app lacks Microsoft.Compute/virtualMachines/write in the consumer tenant: the customer grants it Contributor (or a role with that action) on /subscriptions/${where.subscriptionId}/resourceGroups/rg-apps`,
     );
-    expect(explainWorkloadError({ code: "LinkedAuthorizationFailed", message: "… perform action(s) 'Microsoft.Network/virtualNetworks/subnets/join/action' on the linked scope(s) …" }, where).message).toMatch(/^the app may not use the subnet/);
+    expect(
+      explainWorkloadError(
+        { code: "LinkedAuthorizationFailed", message: "… perform action(s) 'Microsoft.Network/virtualNetworks/subnets/join/action' on the linked scope(s) …" },
+        where,
+      ).message,
+    ).toMatch(/^the app may not use the subnet/);
     expect(explainWorkloadError({ code: "SkuNotAvailable", message: "as ARM said it" }, where)).toEqual({ code: "SkuNotAvailable", message: "as ARM said it" });
   });
 });

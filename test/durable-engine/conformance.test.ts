@@ -31,7 +31,8 @@ describe("conformance: the Node runner against the real Durable engine", () => {
       const node = await runScenario(scenario, "node", azurite);
       const dtfx = await runScenario(scenario, "dtfx", azurite, process.env.CONFORMANCE_LOG ? (l) => console.log(l) : undefined);
       console.log(`conformance: ${scenario.name}\n  ${summary("node", node)}\n  ${summary("dtfx", dtfx)}`);
-      if (process.env.CONFORMANCE_DUMP) writeFileSync(`${process.env.CONFORMANCE_DUMP}-${SCENARIOS.indexOf(scenario)}.json`, JSON.stringify({ node, dtfx }, null, 2));
+      if (process.env.CONFORMANCE_DUMP)
+        writeFileSync(`${process.env.CONFORMANCE_DUMP}-${SCENARIOS.indexOf(scenario)}.json`, JSON.stringify({ node, dtfx }, null, 2));
       expect(node).toEqual(dtfx);
       console.log(`conformance: ${scenario.name}: the engines agree`);
     });

@@ -19,17 +19,42 @@ async function start(): Promise<World> {
     gallery: NAME,
     location: PUBLISHER.location,
     permissions: "Community",
-    communityGalleryInfo: { publisherUri: "https://contoso.example", publisherContact: "images@contoso.example", eula: "https://contoso.example/eula", publicNamePrefix: "contoso" },
+    communityGalleryInfo: {
+      publisherUri: "https://contoso.example",
+      publisherContact: "images@contoso.example",
+      eula: "https://contoso.example/eula",
+      publicNamePrefix: "contoso",
+    },
   });
-  control.createImageDefinition({ subscriptionId: PUBLISHER.subscriptionId, resourceGroup: PUBLISHER.resourceGroup, gallery: NAME, image: "ubuntu-community", location: PUBLISHER.location, osType: "Linux", publisher: "contoso", offer: "ubuntu", sku: "community" });
-  for (const role of ["Reader", "Compute Gallery Sharing Admin"] as const) control.addRoleAssignment({ scope: COMMUNITY_ID, principalId: w.identity.objectId, role });
+  control.createImageDefinition({
+    subscriptionId: PUBLISHER.subscriptionId,
+    resourceGroup: PUBLISHER.resourceGroup,
+    gallery: NAME,
+    image: "ubuntu-community",
+    location: PUBLISHER.location,
+    osType: "Linux",
+    publisher: "contoso",
+    offer: "ubuntu",
+    sku: "community",
+  });
+  for (const role of ["Reader", "Compute Gallery Sharing Admin"] as const)
+    control.addRoleAssignment({ scope: COMMUNITY_ID, principalId: w.identity.objectId, role });
   // Community views are read at subscription scope (locations/{l}/communityGalleries).
   control.addRoleAssignment({ scope: `/subscriptions/${PUBLISHER.subscriptionId}`, principalId: w.identity.objectId, role: "Reader" });
   return w;
 }
 
 function publish(w: World, version: string): string {
-  return w.emulator.control.publishVersion({ subscriptionId: PUBLISHER.subscriptionId, resourceGroup: PUBLISHER.resourceGroup, gallery: NAME, image: "ubuntu-community", version, location: PUBLISHER.location, targetRegions: [PUBLISHER.location, "northeurope"], regionMinutes: { westeurope: 10, northeurope: 10 } });
+  return w.emulator.control.publishVersion({
+    subscriptionId: PUBLISHER.subscriptionId,
+    resourceGroup: PUBLISHER.resourceGroup,
+    gallery: NAME,
+    image: "ubuntu-community",
+    version,
+    location: PUBLISHER.location,
+    targetRegions: [PUBLISHER.location, "northeurope"],
+    regionMinutes: { westeurope: 10, northeurope: 10 },
+  });
 }
 
 describe("community galleries", () => {
@@ -51,7 +76,16 @@ describe("community galleries", () => {
   it("refuses a direct or rbac onboarding for a community gallery, naming the rule, while the tenant's other gallery is granted", async () => {
     const w = await start();
     const requestId = "c0ffee00-0000-4000-8000-000000000001";
-    await sendRequests(w, [{ schema: "onboarding/v1", requestId, tenantId: CONSUMERS[0].tenantId, displayName: CONSUMERS[0].name, mode: "direct", galleries: [COMMUNITY_ID, GALLERY_ID] }]);
+    await sendRequests(w, [
+      {
+        schema: "onboarding/v1",
+        requestId,
+        tenantId: CONSUMERS[0].tenantId,
+        displayName: CONSUMERS[0].name,
+        mode: "direct",
+        galleries: [COMMUNITY_ID, GALLERY_ID],
+      },
+    ]);
     await w.host.durable.runUntilIdle();
     const status = await w.host.durable.waitFor(`onboard-${requestId}`);
     expect(status.output).toMatchObject({

@@ -45,7 +45,9 @@ describe("npm run demo", () => {
     expect(afterOnboarding).toMatch(/^VMs and scale sets the app built in the customers' tenants: 2 VMs, 1 scale set$/m);
     expect(afterOnboarding).toMatch(/^ {2}Woodgrove\s+VM\s+gs-[0-9a-f]{12}\s+ubuntu-2404-hardened 1\.4\.0 {2}Succeeded, follows new versions$/m);
     expect(afterOnboarding).toMatch(/^ {2}Adatum\s+VM\s+gs-[0-9a-f]{12}\s+ubuntu-2404-hardened 1\.4\.0 {2}Succeeded, follows new versions$/m);
-    expect(afterOnboarding).toMatch(/^ {2}Adatum\s+scale set\s+gss-[0-9a-f]{12}\s+ubuntu-2404-hardened 1\.4\.0 {2}Succeeded \(Uniform, 2 instances, Automatic upgrades\)/m);
+    expect(afterOnboarding).toMatch(
+      /^ {2}Adatum\s+scale set\s+gss-[0-9a-f]{12}\s+ubuntu-2404-hardened 1\.4\.0 {2}Succeeded \(Uniform, 2 instances, Automatic upgrades\)/m,
+    );
 
     // The next version reaches them: the direct tenant among its share targets, the others by their roles.
     expect(output).toMatch(/Orchestration publish-[0-9a-f]{32}: Completed\nShare targets of 1\.5\.0: tenants [^\n]*\bWoodgrove\b/);

@@ -15,8 +15,17 @@ const GALLERY_2 = GALLERY_ID.replace(PUBLISHER.gallery, "contoso_extras");
 const id = (prefix: string, n: number): string => `${prefix}-0000-4000-8000-${String(n).padStart(12, "0")}`;
 
 async function start(): Promise<World> {
-  const w = await worlds.start({ settings: { SHARE_TENANT_IDS: "", GALLERY_IDS: `${GALLERY_ID},${GALLERY_2}` }, publisherRoles: ["Reader", "Compute Gallery Sharing Admin", "User Access Administrator"] });
-  w.emulator.control.createGallery({ subscriptionId: PUBLISHER.subscriptionId, resourceGroup: PUBLISHER.resourceGroup, gallery: "contoso_extras", location: PUBLISHER.location, permissions: "Groups" });
+  const w = await worlds.start({
+    settings: { SHARE_TENANT_IDS: "", GALLERY_IDS: `${GALLERY_ID},${GALLERY_2}` },
+    publisherRoles: ["Reader", "Compute Gallery Sharing Admin", "User Access Administrator"],
+  });
+  w.emulator.control.createGallery({
+    subscriptionId: PUBLISHER.subscriptionId,
+    resourceGroup: PUBLISHER.resourceGroup,
+    gallery: "contoso_extras",
+    location: PUBLISHER.location,
+    permissions: "Groups",
+  });
   for (const role of ["Reader", "Compute Gallery Sharing Admin", "User Access Administrator"] as const) {
     w.emulator.control.addRoleAssignment({ scope: GALLERY_2, principalId: w.identity.objectId, role });
   }
@@ -43,7 +52,12 @@ async function sharingOf(galleryName: string): Promise<{ subscriptionIds: string
   const compute = createServices(loadConfig(process.env)).arm.compute(PUBLISHER.subscriptionId);
   const gallery = await compute.galleries.get(PUBLISHER.resourceGroup, galleryName, { expand: "SharingProfile/Groups" });
   const groups = gallery.sharingProfile?.groups ?? [];
-  const ids = (type: string) => groups.filter((g) => g.type === type).flatMap((g) => g.ids ?? []).map((x) => x.toLowerCase()).sort();
+  const ids = (type: string) =>
+    groups
+      .filter((g) => g.type === type)
+      .flatMap((g) => g.ids ?? [])
+      .map((x) => x.toLowerCase())
+      .sort();
   return { subscriptionIds: ids("Subscriptions"), tenantIds: ids("AADTenants") };
 }
 
@@ -62,7 +76,10 @@ describe("tenant onboarding over the queue", () => {
     const w = await start();
     const subs = [0, 1].map((t) => [1, 2, 3].map((s) => id("bbbbbbbb", t * 10 + s)));
     [0, 1].forEach((t) => subs[t]!.forEach((s) => w.emulator.control.addSubscription(s, CONSUMERS[t]!.tenantId)));
-    await send(w, [0, 1].map((t) => onboarding(t + 1, CONSUMERS[t]!.tenantId, { subscriptionIds: subs[t] })));
+    await send(
+      w,
+      [0, 1].map((t) => onboarding(t + 1, CONSUMERS[t]!.tenantId, { subscriptionIds: subs[t] })),
+    );
     await w.host.durable.runUntilIdle();
     for (const t of [0, 1]) {
       const status = await w.host.durable.waitFor(`onboard-${id("aaaaaaaa", t + 1)}`);
@@ -96,13 +113,15 @@ describe("tenant onboarding over the queue", () => {
     ]);
     await w.host.durable.runUntilIdle();
     const here = await w.host.durable.waitFor(`onboard-${id("aaaaaaaa", 20)}`);
-    expect(here.output).toMatchObject({ state: "active", galleries: [{ result: "granted", verification: { visible: true, newestVersion: `${PUBLISHER.image}/2.0.0` } }] });
-    await send(w, [
-      onboarding(21, consumer.tenantId, { consumer: { subscriptionId: consumer.subscriptionId, resourceGroup: "rg-apps", location: "eastus" } }),
-    ]);
+    expect(here.output).toMatchObject({
+      state: "active",
+      galleries: [{ result: "granted", verification: { visible: true, newestVersion: `${PUBLISHER.image}/2.0.0` } }],
+    });
+    await send(w, [onboarding(21, consumer.tenantId, { consumer: { subscriptionId: consumer.subscriptionId, resourceGroup: "rg-apps", location: "eastus" } })]);
     await w.host.durable.runUntilIdle();
     const there = await w.host.durable.waitFor(`onboard-${id("aaaaaaaa", 21)}`);
-    const gallery = (there.output as { galleries: { result: string; verification?: { visible: boolean; newestVersion?: string; note?: string } }[] }).galleries[0]!;
+    const gallery = (there.output as { galleries: { result: string; verification?: { visible: boolean; newestVersion?: string; note?: string } }[] })
+      .galleries[0]!;
     expect(gallery.result).toBe("granted");
     expect(gallery.verification?.newestVersion).toBeUndefined();
     expect(gallery.verification).toMatchObject({ visible: true, note: expect.stringMatching(/no version of it is replicated to eastus yet/) });
@@ -111,7 +130,12 @@ describe("tenant onboarding over the queue", () => {
   it("fails only the gallery whose tenant limit is full, naming the limit, and grants the others", async () => {
     const w = await start();
     const full = [1, 2, 3, 4, 5].map((n) => id("cccccccc", n));
-    w.emulator.control.shareGallery({ subscriptionId: PUBLISHER.subscriptionId, resourceGroup: PUBLISHER.resourceGroup, gallery: PUBLISHER.gallery, tenants: full });
+    w.emulator.control.shareGallery({
+      subscriptionId: PUBLISHER.subscriptionId,
+      resourceGroup: PUBLISHER.resourceGroup,
+      gallery: PUBLISHER.gallery,
+      tenants: full,
+    });
     await send(w, [onboarding(6, CONSUMERS[2].tenantId, { galleries: [GALLERY_ID, GALLERY_2] })]);
     await w.host.durable.runUntilIdle();
     const status = await w.host.durable.waitFor(`onboard-${id("aaaaaaaa", 6)}`);
@@ -159,15 +183,14 @@ describe("tenant onboarding over the queue", () => {
     // A B2B guest of the publisher tenant: a user object there, as the invitation creates it.
     const guest = w.emulator.control.addUser({ tenantId: PUBLISHER.tenantId, objectId: id("eeeeeeee", 1), displayName: "guest from Northwind" });
     const principal = { objectId: guest.objectId, type: "User" };
-    await send(w, [
-      onboarding(8, CONSUMERS[0].tenantId),
-      onboarding(9, CONSUMERS[1].tenantId, { mode: "principal", principal }),
-    ]);
+    await send(w, [onboarding(8, CONSUMERS[0].tenantId), onboarding(9, CONSUMERS[1].tenantId, { mode: "principal", principal })]);
     await w.host.durable.runUntilIdle();
     expect((await w.host.durable.waitFor(`onboard-${id("aaaaaaaa", 8)}`)).output).toMatchObject({ state: "active" });
     const principalOnboarding = await w.host.durable.waitFor(`onboard-${id("aaaaaaaa", 9)}`);
     expect(principalOnboarding.output, JSON.stringify(principalOnboarding.output)).toMatchObject({ state: "active" });
-    const assignments = armLog(w).slice(before).filter((x) => x.method === "PUT" && x.url.includes("/roleAssignments/"));
+    const assignments = armLog(w)
+      .slice(before)
+      .filter((x) => x.method === "PUT" && x.url.includes("/roleAssignments/"));
     expect(assignments.map((x) => x.status)).toEqual([201]);
 
     await send(w, [

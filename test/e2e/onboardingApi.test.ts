@@ -45,11 +45,19 @@ describe("POST /api/onboarding and /api/offboarding", () => {
     expect(w.serviceBus.queues.get(ONBOARDING_QUEUE)?.duplicatesDropped).toBe(1);
     // ... and the app's queue trigger started exactly one onboarding for it.
     await w.host.durable.runUntilIdle();
-    expect(w.host.durable.listInstances().filter((i) => i.name === "onboardTenant").map((i) => i.instanceId)).toEqual([`onboard-${requestId}`]);
+    expect(
+      w.host.durable
+        .listInstances()
+        .filter((i) => i.name === "onboardTenant")
+        .map((i) => i.instanceId),
+    ).toEqual([`onboard-${requestId}`]);
 
     const off = await post(w, "offboarding", { requestId: "7a2d3b4c-5e6f-4a70-9b81-a3c4d5e6f708", tenantId: CONSUMERS[0].tenantId });
     expect(off.status).toBe(202);
-    const schemas = w.serviceBus.records().filter((r) => r.event === "send" && !r.duplicate).map((r) => (r.body as { schema?: string }).schema);
+    const schemas = w.serviceBus
+      .records()
+      .filter((r) => r.event === "send" && !r.duplicate)
+      .map((r) => (r.body as { schema?: string }).schema);
     expect(schemas).toEqual(["onboarding/v1", "offboarding/v1"]);
   });
 

@@ -16,8 +16,15 @@ describe("onboarding at scale", () => {
     const w = await worlds.start({ settings: { SHARE_TENANT_IDS: "", GALLERY_IDS: ids.join(",") } });
     const control = w.emulator.control;
     for (const [i, g] of galleries.entries()) {
-      control.createGallery({ subscriptionId: PUBLISHER.subscriptionId, resourceGroup: PUBLISHER.resourceGroup, gallery: g, location: PUBLISHER.location, permissions: "Groups" });
-      for (const role of ["Reader", "Compute Gallery Sharing Admin"] as const) control.addRoleAssignment({ scope: ids[i]!, principalId: w.identity.objectId, role });
+      control.createGallery({
+        subscriptionId: PUBLISHER.subscriptionId,
+        resourceGroup: PUBLISHER.resourceGroup,
+        gallery: g,
+        location: PUBLISHER.location,
+        permissions: "Groups",
+      });
+      for (const role of ["Reader", "Compute Gallery Sharing Admin"] as const)
+        control.addRoleAssignment({ scope: ids[i]!, principalId: w.identity.objectId, role });
     }
     // 100 tenants, five per gallery (Azure's direct-sharing limit), sent in three bursts a minute apart.
     const tenants = Array.from({ length: 100 }, (_, n) => guid("12345678", n + 1));
@@ -26,7 +33,14 @@ describe("onboarding at scale", () => {
       const mine = tenants.map((t, n) => ({ t, n })).filter(({ n }) => n % 3 === burst);
       await sendRequests(
         w,
-        mine.map(({ t, n }) => ({ schema: "onboarding/v1", requestId: guid("87654321", n + 1), tenantId: t, displayName: `Bulk ${n + 1}`, mode: "direct", galleries: [ids[Math.floor(n / 5)]] })),
+        mine.map(({ t, n }) => ({
+          schema: "onboarding/v1",
+          requestId: guid("87654321", n + 1),
+          tenantId: t,
+          displayName: `Bulk ${n + 1}`,
+          mode: "direct",
+          galleries: [ids[Math.floor(n / 5)]],
+        })),
       );
       if (burst < 2) control.advance(60_000);
       await w.host.durable.runUntilIdle();
@@ -36,7 +50,10 @@ describe("onboarding at scale", () => {
       expect(status.output, `tenant ${n + 1}`).toMatchObject({ state: "active" });
     }
     const shares = armLog(w).filter(isShareCall);
-    expect(shares.every((s) => s.status < 300), JSON.stringify(shares.filter((s) => s.status >= 300).map((s) => s.status))).toBe(true);
+    expect(
+      shares.every((s) => s.status < 300),
+      JSON.stringify(shares.filter((s) => s.status >= 300).map((s) => s.status)),
+    ).toBe(true);
     expect(shares.length).toBeGreaterThanOrEqual(20);
     const times = shares.map(timeOf).sort((a, b) => a - b);
     const most = (windowMs: number): number => Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + windowMs).length));
@@ -66,7 +83,17 @@ describe("onboarding at scale", () => {
     const control = w.emulator.control;
     control.addResourceGroup(consumer.subscriptionId, "rg-apps", "westeurope");
     const requestId = guid("0badf00d", 1);
-    await sendRequests(w, [{ schema: "onboarding/v1", requestId, tenantId: consumer.tenantId, displayName: consumer.name, mode: "rbac", galleries: [GALLERY_ID], consumer: { subscriptionId: consumer.subscriptionId, resourceGroup: "rg-apps", location: "westeurope" } }]);
+    await sendRequests(w, [
+      {
+        schema: "onboarding/v1",
+        requestId,
+        tenantId: consumer.tenantId,
+        displayName: consumer.name,
+        mode: "rbac",
+        galleries: [GALLERY_ID],
+        consumer: { subscriptionId: consumer.subscriptionId, resourceGroup: "rg-apps", location: "westeurope" },
+      },
+    ]);
     const { adminConsentUrl } = await consentLinksOf(w, `onboard-${requestId}`);
     expect((await followLikeBrowser(adminConsentUrl)).status).toBe(200);
     const sp = control.servicePrincipalId(PUBLISHER.appId, consumer.tenantId);
@@ -74,7 +101,9 @@ describe("onboarding at scale", () => {
     expect((await w.host.durable.waitFor(`onboard-${requestId}`)).output).toMatchObject({ state: "active" });
 
     // Everything the onboarding left where people look.
-    const table = TableClient.fromConnectionString(w.settings.AzureWebJobsStorage!, w.settings.REGISTRY_TABLE_NAME || "registry", { allowInsecureConnection: true });
+    const table = TableClient.fromConnectionString(w.settings.AzureWebJobsStorage!, w.settings.REGISTRY_TABLE_NAME || "registry", {
+      allowInsecureConnection: true,
+    });
     const rows: unknown[] = [];
     for await (const e of table.listEntities()) rows.push(e);
     const statuses = w.host.durable.listInstances().map((i) => ({ custom: i.customStatus, output: i.output, input: i.input }));
@@ -83,7 +112,13 @@ describe("onboarding at scale", () => {
     expect(rows.length).toBeGreaterThan(0);
     expect(lines.length).toBeGreaterThan(0);
     // The signing key (as given, and decoded), bearer tokens, the identity header, the broker and storage keys.
-    const secrets = [key, Buffer.from(key, "base64").toString("hex"), w.settings.IDENTITY_HEADER, w.serviceBus.key, /AccountKey=([^;]+)/.exec(w.settings.AzureWebJobsStorage ?? "")?.[1]];
+    const secrets = [
+      key,
+      Buffer.from(key, "base64").toString("hex"),
+      w.settings.IDENTITY_HEADER,
+      w.serviceBus.key,
+      /AccountKey=([^;]+)/.exec(w.settings.AzureWebJobsStorage ?? "")?.[1],
+    ];
     for (const secret of secrets.filter((s): s is string => typeof s === "string" && s.length > 0)) expect(haystack.includes(secret)).toBe(false);
     expect(haystack).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/);
     expect(haystack).not.toMatch(/Bearer [A-Za-z0-9]/);

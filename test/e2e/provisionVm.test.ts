@@ -73,8 +73,12 @@ describe("VMs in consumer tenants", () => {
     expect(output.state).toBe("active");
     expect(firstWorkload(output)).toMatchObject({ imageVersion: expect.stringMatching(/\/versions\/1\.0\.0$/), provisioningState: "Succeeded" });
     const put = vmPuts(w)[0]!;
-    const body = put.requestBody as { properties: { storageProfile: { imageReference: Record<string, string> }; osProfile: { linuxConfiguration: { disablePasswordAuthentication: boolean } } } };
-    expect(body.properties.storageProfile.imageReference).toEqual({ sharedGalleryImageId: expect.stringMatching(/^\/SharedGalleries\/[^/]+\/Images\/ubuntu-2404-hardened\/Versions\/1\.0\.0$/) });
+    const body = put.requestBody as {
+      properties: { storageProfile: { imageReference: Record<string, string> }; osProfile: { linuxConfiguration: { disablePasswordAuthentication: boolean } } };
+    };
+    expect(body.properties.storageProfile.imageReference).toEqual({
+      sharedGalleryImageId: expect.stringMatching(/^\/SharedGalleries\/[^/]+\/Images\/ubuntu-2404-hardened\/Versions\/1\.0\.0$/),
+    });
     expect(body.properties.osProfile.linuxConfiguration.disablePasswordAuthentication).toBe(true);
     expect(Object.keys(put.requestHeaders).map((h) => h.toLowerCase())).not.toContain("x-ms-authorization-auxiliary");
     const tenant = await (await fetch(`${w.host.baseUrl}/api/tenants/${consumer.tenantId}`, { headers: { "x-functions-key": w.host.functionKey } })).json();
@@ -102,7 +106,9 @@ describe("VMs in consumer tenants", () => {
     const [firstVm] = vmPuts(w);
     const [firstNic] = nicPuts(w);
     for (const first of [firstVm!, firstNic!]) expect(Object.keys(first.requestHeaders).map((h) => h.toLowerCase())).toContain("x-ms-authorization-auxiliary");
-    expect((firstVm!.requestBody as { properties: { storageProfile: { imageReference: Record<string, string> } } }).properties.storageProfile.imageReference).toEqual({
+    expect(
+      (firstVm!.requestBody as { properties: { storageProfile: { imageReference: Record<string, string> } } }).properties.storageProfile.imageReference,
+    ).toEqual({
       id: expect.stringMatching(/\/galleries\/contoso_golden\/images\/ubuntu-2404-hardened\/versions\/1\.0\.0$/),
     });
     expect(JSON.stringify(armLog(w))).not.toContain("LinkedAuthorizationFailed");
@@ -111,7 +117,14 @@ describe("VMs in consumer tenants", () => {
   it("waits out a throttled VM create on a durable timer, as long as Retry-After says, then makes the VM", async () => {
     const w = await start({ consented: true });
     grantApp(w);
-    w.emulator.control.fault({ method: "PUT", path: /\/virtualMachines\/[^/?]+\?/, status: 429, code: "OperationNotAllowed", message: "The server rejected the request because too many requests have been received for this subscription.", retryAfterSeconds: 120 });
+    w.emulator.control.fault({
+      method: "PUT",
+      path: /\/virtualMachines\/[^/?]+\?/,
+      status: 429,
+      code: "OperationNotAllowed",
+      message: "The server rejected the request because too many requests have been received for this subscription.",
+      retryAfterSeconds: 120,
+    });
     await send(w, request(9, "direct"));
     const output = await settle(w, `onboard-${rid(9)}`);
     expect(firstWorkload(output)).toMatchObject({ provisioningState: "Succeeded" });
@@ -127,10 +140,14 @@ describe("VMs in consumer tenants", () => {
     w.emulator.control.addRoleAssignment({ scope: `/subscriptions/${consumer.subscriptionId}`, principalId: sp!, role: "Reader" });
     await send(w, request(4, "direct"));
     const output = await settle(w, `onboard-${rid(4)}`);
-    expect(firstWorkload(output)).toMatchObject({ error: { code: "AuthorizationFailed", message: expect.stringContaining(`the customer grants it Contributor (or a role with that action) on ${RG_ID}`) } });
+    expect(firstWorkload(output)).toMatchObject({
+      error: { code: "AuthorizationFailed", message: expect.stringContaining(`the customer grants it Contributor (or a role with that action) on ${RG_ID}`) },
+    });
     expect(JSON.stringify(firstWorkload(output))).toMatch(/Microsoft\.Network\/networkInterfaces\/write|Microsoft\.Compute\/virtualMachines\/write/);
     // The failure is on the tenant's record too, for the next look.
-    expect((await tenantView(w, consumer.tenantId)).vms).toEqual([expect.objectContaining({ provisioningState: "NotStarted", error: expect.objectContaining({ code: "AuthorizationFailed" }) })]);
+    expect((await tenantView(w, consumer.tenantId)).vms).toEqual([
+      expect.objectContaining({ provisioningState: "NotStarted", error: expect.objectContaining({ code: "AuthorizationFailed" }) }),
+    ]);
   });
 
   it("says which tenant owns the subscription when the request pairs a tenant with another tenant's subscription", async () => {
@@ -142,7 +159,10 @@ describe("VMs in consumer tenants", () => {
     await send(w, { ...body, consumer: { ...body.consumer, subscriptionId: other.subscriptionId } });
     const output = await settle(w, `onboard-${rid(5)}`);
     expect(firstWorkload(output)).toMatchObject({
-      error: { code: "InvalidAuthenticationTokenTenant", message: expect.stringContaining(`subscription ${other.subscriptionId} does not belong to tenant ${consumer.tenantId}`) },
+      error: {
+        code: "InvalidAuthenticationTokenTenant",
+        message: expect.stringContaining(`subscription ${other.subscriptionId} does not belong to tenant ${consumer.tenantId}`),
+      },
     });
     // ARM's own text ("The access token is from the wrong issuer …") is lost by the SDK on a paged list; the code and the fix are not.
   });
@@ -154,7 +174,10 @@ describe("VMs in consumer tenants", () => {
     await send(w, { ...body, vm: { ...body.vm, version: "1.1.0" } });
     const output = await settle(w, `onboard-${rid(6)}`);
     expect(firstWorkload(output)).toMatchObject({
-      error: { code: "GalleryImageNotFound", message: expect.stringContaining("version 1.1.0 is not replicated to westeurope: the publisher adds westeurope to the version's target regions") },
+      error: {
+        code: "GalleryImageNotFound",
+        message: expect.stringContaining("version 1.1.0 is not replicated to westeurope: the publisher adds westeurope to the version's target regions"),
+      },
     });
     expect(JSON.stringify(firstWorkload(output))).toContain("is not available in westeurope region");
   });
@@ -167,18 +190,40 @@ describe("scale sets in consumer tenants", () => {
     const rbacRg = `/subscriptions/${rbac.subscriptionId}/resourceGroups/${RG}`;
     w.emulator.control.addResourceGroup(rbac.subscriptionId, RG, "westeurope");
     w.emulator.control.createVirtualNetwork({ subscriptionId: rbac.subscriptionId, resourceGroup: RG, name: "vnet-apps", location: "westeurope" });
-    const vmss = (subnetId: string, more: Record<string, unknown>) => ({ image: PUBLISHER.image, version: "latest", size: "Standard_B2s", subnetId, adminUsername: "azureuser", sshPublicKey: SSH, updateOnPublish: true, ...more });
+    const vmss = (subnetId: string, more: Record<string, unknown>) => ({
+      image: PUBLISHER.image,
+      version: "latest",
+      size: "Standard_B2s",
+      subnetId,
+      adminUsername: "azureuser",
+      sshPublicKey: SSH,
+      updateOnPublish: true,
+      ...more,
+    });
 
     // Direct mode, Uniform, two instances.
     w.emulator.control.consent(PUBLISHER.appId, consumer.tenantId);
     grantApp(w);
     const direct = request(7, "direct");
     await send(w, { ...direct, vm: undefined, vmss: vmss(SUBNET, { instanceCount: 2 }) });
-    expect(firstWorkload(await settle(w, `onboard-${rid(7)}`))).toMatchObject({ kind: "vmss", provisioningState: "Succeeded", imageVersion: expect.stringMatching(/\/versions\/1\.0\.0$/) });
+    expect(firstWorkload(await settle(w, `onboard-${rid(7)}`))).toMatchObject({
+      kind: "vmss",
+      provisioningState: "Succeeded",
+      imageVersion: expect.stringMatching(/\/versions\/1\.0\.0$/),
+    });
 
     // rbac mode, Flexible, one instance.
-    const rbacRequest = { ...request(8, "rbac"), tenantId: rbac.tenantId, displayName: rbac.name, consumer: { subscriptionId: rbac.subscriptionId, resourceGroup: RG, location: "westeurope" } };
-    await send(w, { ...rbacRequest, vm: undefined, vmss: vmss(`${rbacRg}/providers/Microsoft.Network/virtualNetworks/vnet-apps/subnets/default`, { orchestrationMode: "Flexible", instanceCount: 1 }) });
+    const rbacRequest = {
+      ...request(8, "rbac"),
+      tenantId: rbac.tenantId,
+      displayName: rbac.name,
+      consumer: { subscriptionId: rbac.subscriptionId, resourceGroup: RG, location: "westeurope" },
+    };
+    await send(w, {
+      ...rbacRequest,
+      vm: undefined,
+      vmss: vmss(`${rbacRg}/providers/Microsoft.Network/virtualNetworks/vnet-apps/subnets/default`, { orchestrationMode: "Flexible", instanceCount: 1 }),
+    });
     const { adminConsentUrl } = await consentLinksOf(w, `onboard-${rid(8)}`);
     await followLikeBrowser(adminConsentUrl, (next) => {
       if (!next.includes("/api/consent/callback")) return;
@@ -186,8 +231,14 @@ describe("scale sets in consumer tenants", () => {
       w.emulator.control.addRoleAssignment({ scope: rbacRg, principalId: sp!, role: "Contributor" });
     });
     const rbacOut = await settle(w, `onboard-${rid(8)}`);
-    expect(firstWorkload(rbacOut), JSON.stringify(rbacOut)).toMatchObject({ kind: "vmss", provisioningState: "Succeeded", imageVersion: expect.stringMatching(/\/versions\/1\.0\.0$/) });
-    const firstRbacPut = armLog(w).find((x) => x.method === "PUT" && x.url.includes(`/subscriptions/${rbac.subscriptionId}/`) && x.url.includes("/virtualMachineScaleSets/"));
+    expect(firstWorkload(rbacOut), JSON.stringify(rbacOut)).toMatchObject({
+      kind: "vmss",
+      provisioningState: "Succeeded",
+      imageVersion: expect.stringMatching(/\/versions\/1\.0\.0$/),
+    });
+    const firstRbacPut = armLog(w).find(
+      (x) => x.method === "PUT" && x.url.includes(`/subscriptions/${rbac.subscriptionId}/`) && x.url.includes("/virtualMachineScaleSets/"),
+    );
     expect(Object.keys(firstRbacPut!.requestHeaders).map((h) => h.toLowerCase())).toContain("x-ms-authorization-auxiliary");
 
     // 1.1.0 finishes replicating and is published: both scale sets get the new model.
@@ -195,14 +246,27 @@ describe("scale sets in consumer tenants", () => {
     expect((await w.deliver([versionWriteEvent(v2)])).status).toBe(202);
     const published = await w.host.durable.waitFor(publishInstanceId(v2), undefined, { maxSimulatedMs: 24 * 3600_000 });
     expect(published.output, JSON.stringify(published.customStatus)).toMatchObject({ workloads: { total: 2, succeeded: 2, failed: 0 } });
-    for (const [tenantId, sub] of [[consumer.tenantId, consumer.subscriptionId], [rbac.tenantId, rbac.subscriptionId]] as const) {
+    for (const [tenantId, sub] of [
+      [consumer.tenantId, consumer.subscriptionId],
+      [rbac.tenantId, rbac.subscriptionId],
+    ] as const) {
       const [set] = (await tenantView(w, tenantId)).scaleSets;
-      expect(set).toMatchObject({ provisioningState: "Succeeded", imageVersion: expect.stringMatching(/\/versions\/1\.1\.0$/), updateOnPublish: true, upgradePolicy: "Automatic" });
+      expect(set).toMatchObject({
+        provisioningState: "Succeeded",
+        imageVersion: expect.stringMatching(/\/versions\/1\.1\.0$/),
+        updateOnPublish: true,
+        upgradePolicy: "Automatic",
+      });
       // The instances run 1.1.0 (Automatic upgrade policy), as the consumer's own ARM view shows.
       const compute = consumerCompute(w, tenantId, sub);
       const name = set!.resourceId.split("/").pop()!;
       const instances: string[] = [];
-      for await (const i of compute.virtualMachineScaleSetVMs.list(RG, name)) instances.push(i.storageProfile?.imageReference?.exactVersion ?? (await compute.virtualMachines.get(RG, i.name!)).storageProfile?.imageReference?.exactVersion ?? "?");
+      for await (const i of compute.virtualMachineScaleSetVMs.list(RG, name))
+        instances.push(
+          i.storageProfile?.imageReference?.exactVersion ??
+            (await compute.virtualMachines.get(RG, i.name!)).storageProfile?.imageReference?.exactVersion ??
+            "?",
+        );
       expect(instances, tenantId).toEqual(tenantId === consumer.tenantId ? ["1.1.0", "1.1.0"] : ["1.1.0"]);
     }
     expect(JSON.stringify(armLog(w))).not.toContain("LinkedAuthorizationFailed");
@@ -211,11 +275,16 @@ describe("scale sets in consumer tenants", () => {
 
 async function tenantView(w: World, tenantId: string) {
   const response = await fetch(`${w.host.baseUrl}/api/tenants/${tenantId}`, { headers: { "x-functions-key": w.host.functionKey } });
-  return (await response.json()) as { vms: { imageVersion: string; provisioningState: string }[]; scaleSets: { resourceId: string; imageVersion: string; provisioningState: string }[] };
+  return (await response.json()) as {
+    vms: { imageVersion: string; provisioningState: string }[];
+    scaleSets: { resourceId: string; imageVersion: string; provisioningState: string }[];
+  };
 }
 
 /** The consumer's own view of its subscription, through the real SDK, as the app in that tenant. */
 function consumerCompute(w: World, tenantId: string, subscriptionId: string): ComputeManagementClient {
   const token = w.emulator.control.issueToken({ tenantId, appId: PUBLISHER.appId });
-  return new ComputeManagementClient({ getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3600_000 }) }, subscriptionId, { endpoint: w.emulator.armEndpoint });
+  return new ComputeManagementClient({ getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3600_000 }) }, subscriptionId, {
+    endpoint: w.emulator.armEndpoint,
+  });
 }

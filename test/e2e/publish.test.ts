@@ -82,12 +82,7 @@ describe("publish -> share", () => {
       time: "2026-01-01T08:00:00Z",
       data: { ...(event.data as object), resourceUri: versionId.toLowerCase() },
     };
-    const later = await Promise.all([
-      w.deliver([event]),
-      w.deliver(event),
-      w.deliver([cloudEvent]),
-      w.deliver([event, event]),
-    ]);
+    const later = await Promise.all([w.deliver([event]), w.deliver(event), w.deliver([cloudEvent]), w.deliver([event, event])]);
     expect(later.map((r) => r.status)).toEqual([202, 202, 202, 202]);
     const status = await w.host.durable.waitFor(instanceId);
     expect(status.runtimeStatus, JSON.stringify(status)).toBe("Completed");
@@ -102,7 +97,12 @@ describe("publish -> share", () => {
 
   it("(c) a region failure ends Failed naming the region, with no share call", async () => {
     const w = await start();
-    const { instanceId } = await publishAndDeliver(w, "3.0.0", { westeurope: 30, northeurope: 45, eastus: 40 }, { northeurope: "Disk copy failed: storage account throttled" });
+    const { instanceId } = await publishAndDeliver(
+      w,
+      "3.0.0",
+      { westeurope: 30, northeurope: 45, eastus: 40 },
+      { northeurope: "Disk copy failed: storage account throttled" },
+    );
     const status = await w.host.durable.waitFor(instanceId);
     expect(status.runtimeStatus).toBe("Failed");
     const custom = status.customStatus as { step: string; error: { code: string; failedRegions: Array<{ region: string }> } };
@@ -234,7 +234,10 @@ describe("publish -> share", () => {
   it("(e) ignores events for an unconfigured gallery, for a storage account, and for a failed write", async () => {
     const w = await start();
     const otherGallery = versionWriteEvent(imageVersionId("5.0.0").replace(PUBLISHER.gallery, "other_gallery"), { id: "e1" });
-    const storage = versionWriteEvent(`/subscriptions/${PUBLISHER.subscriptionId}/resourceGroups/${PUBLISHER.resourceGroup}/providers/Microsoft.Storage/storageAccounts/sa1`, { id: "e2" });
+    const storage = versionWriteEvent(
+      `/subscriptions/${PUBLISHER.subscriptionId}/resourceGroups/${PUBLISHER.resourceGroup}/providers/Microsoft.Storage/storageAccounts/sa1`,
+      { id: "e2" },
+    );
     (storage.data as Record<string, unknown>).operationName = "Microsoft.Storage/storageAccounts/write";
     (storage.data as Record<string, unknown>).resourceProvider = "Microsoft.Storage";
     const failedWrite = versionWriteEvent(w.publishVersion("5.0.1"), { id: "e3", status: "Failed" });
@@ -256,16 +259,18 @@ describe("publish -> share", () => {
 
   it("(g) answers the SubscriptionValidation handshake and refuses a request without aeg-event-type", async () => {
     const w = await start();
-    const validation = [{
-      id: "2d1781af-3a4c-4d7c-bd0c-e34b19da4e66",
-      topic: `/subscriptions/${PUBLISHER.subscriptionId}`,
-      subject: "",
-      data: { validationCode: "512d38b6-c7b8-40c8-89fe-f46f9e9622b6", validationUrl: "https://example.invalid/validate" },
-      eventType: "Microsoft.EventGrid.SubscriptionValidationEvent",
-      eventTime: "2026-01-01T08:00:00Z",
-      metadataVersion: "1",
-      dataVersion: "1",
-    }];
+    const validation = [
+      {
+        id: "2d1781af-3a4c-4d7c-bd0c-e34b19da4e66",
+        topic: `/subscriptions/${PUBLISHER.subscriptionId}`,
+        subject: "",
+        data: { validationCode: "512d38b6-c7b8-40c8-89fe-f46f9e9622b6", validationUrl: "https://example.invalid/validate" },
+        eventType: "Microsoft.EventGrid.SubscriptionValidationEvent",
+        eventTime: "2026-01-01T08:00:00Z",
+        metadataVersion: "1",
+        dataVersion: "1",
+      },
+    ];
     const ok = await w.deliver(validation, "SubscriptionValidation");
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ validationResponse: "512d38b6-c7b8-40c8-89fe-f46f9e9622b6" });
@@ -308,7 +313,10 @@ describe("publish -> share", () => {
 
 describe("publish -> share when Entra has a bad moment", () => {
   for (const fault of [
-    { what: "503 temporarily_unavailable", spec: { status: 503, code: "temporarily_unavailable", message: "AADSTS50000: There was an error issuing a token." } },
+    {
+      what: "503 temporarily_unavailable",
+      spec: { status: 503, code: "temporarily_unavailable", message: "AADSTS50000: There was an error issuing a token." },
+    },
     { what: "a dropped connection", spec: { drop: true } },
   ]) {
     it(`rides out 4 token-endpoint failures (${fault.what}) and completes`, async () => {
@@ -345,7 +353,12 @@ describe("publish -> share: what the workflow trusts and what it records", () =>
   it("refuses an orchestration started for a gallery the app does not manage, before touching it", async () => {
     const w = await start();
     const foreign = imageVersionId("1.0.0").replace(PUBLISHER.gallery, "someone_elses");
-    const input = { imageVersionId: foreign, polling: { minSeconds: 30, maxSeconds: 900, timeoutMinutes: 60 }, retry: { attempts: 3, firstSeconds: 5 }, trigger: { eventId: "forged" } };
+    const input = {
+      imageVersionId: foreign,
+      polling: { minSeconds: 30, maxSeconds: 900, timeoutMinutes: 60 },
+      retry: { attempts: 3, firstSeconds: 5 },
+      trigger: { eventId: "forged" },
+    };
     // The durable HTTP API accepts any input from a caller with the system key: the workflow checks it.
     const id = await w.host.durable.startNew("publishImageVersion", { instanceId: "forged-start", input });
     const status = await w.host.durable.waitFor(id);
@@ -353,7 +366,10 @@ describe("publish -> share: what the workflow trusts and what it records", () =>
     expect(JSON.stringify(status.customStatus)).toMatch(/GalleryNotManaged.*someone_elses.*is not one this app manages/);
     expect(armLog(w).filter((x) => x.url.includes("/providers/Microsoft.Compute/"))).toEqual([]);
 
-    const malformed = await w.host.durable.startNew("publishImageVersion", { instanceId: "forged-input", input: { imageVersionId: "../../etc", retry: { attempts: 1e9 } } });
+    const malformed = await w.host.durable.startNew("publishImageVersion", {
+      instanceId: "forged-input",
+      input: { imageVersionId: "../../etc", retry: { attempts: 1e9 } },
+    });
     const refused = await w.host.durable.waitFor(malformed);
     expect(refused.runtimeStatus).toBe("Failed");
     expect(String(refused.output)).toMatch(/InvalidInput: imageVersionId must be .*; polling must .*; retry must .*; trigger\.eventId is required/);

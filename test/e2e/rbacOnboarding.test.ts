@@ -74,10 +74,16 @@ describe("rbac onboarding with admin consent", () => {
     w.emulator.control.addRoleAssignment({ scope: RG_ID, principalId: sp!, role: "Contributor" });
 
     const status = await w.host.durable.waitFor(instanceId);
-    expect(status.output, JSON.stringify(status.output)).toMatchObject({ state: "active", mode: "rbac", galleries: [{ galleryId: GALLERY_ID, result: "granted" }] });
+    expect(status.output, JSON.stringify(status.output)).toMatchObject({
+      state: "active",
+      mode: "rbac",
+      galleries: [{ galleryId: GALLERY_ID, result: "granted" }],
+    });
     // The app's own service principal got Reader on the gallery (it reads the image when VMs are made).
     const homeSp = w.emulator.control.servicePrincipalId(PUBLISHER.appId, PUBLISHER.tenantId);
-    const assigned = w.emulator.control.requestLog().filter((x) => x.method === "PUT" && x.url.includes("/roleAssignments/") && JSON.stringify(x.requestBody ?? {}).includes(homeSp ?? "?"));
+    const assigned = w.emulator.control
+      .requestLog()
+      .filter((x) => x.method === "PUT" && x.url.includes("/roleAssignments/") && JSON.stringify(x.requestBody ?? {}).includes(homeSp ?? "?"));
     expect(assigned.map((x) => x.status)).toEqual([201]);
   });
 
@@ -122,7 +128,15 @@ describe("rbac onboarding with admin consent", () => {
     expect(new Set(bodies).size).toBe(1);
     expect(bodies[0]).not.toContain("<script>x");
     // A state that expired (signed with the right key, for this instance and tenant, in the past): refused.
-    const expired = await createConsentState({ key: KEY, instanceId, requestId: requestId(4), tenantId: consumer.tenantId, nonce: "00000000-1111-4222-8333-444444444444", issuedAt: Date.now() - 7_200_000, expiresAt: Date.now() - 3_600_000 });
+    const expired = await createConsentState({
+      key: KEY,
+      instanceId,
+      requestId: requestId(4),
+      tenantId: consumer.tenantId,
+      nonce: "00000000-1111-4222-8333-444444444444",
+      issuedAt: Date.now() - 7_200_000,
+      expiresAt: Date.now() - 3_600_000,
+    });
     expect((await callback({ admin_consent: "True", tenant: consumer.tenantId, state: expired })).status).toBe(400);
     // The real one works once; the same link again is refused.
     expect((await follow(consent.adminConsentUrl)).status).toBe(200);
@@ -147,7 +161,11 @@ describe("rbac onboarding with admin consent", () => {
   });
 
   it("expires the consent after CONSENT_EXPIRY_HOURS, with reminders before", async () => {
-    const w = await worlds.start({ clock: new VirtualClock(Date.now()), consentedTenants: [], settings: { SHARE_TENANT_IDS: "", CONSENT_STATE_KEY: randomBytes(32).toString("base64"), CONSENT_EXPIRY_HOURS: "72", CONSENT_REMINDER_HOURS: "24" } });
+    const w = await worlds.start({
+      clock: new VirtualClock(Date.now()),
+      consentedTenants: [],
+      settings: { SHARE_TENANT_IDS: "", CONSENT_STATE_KEY: randomBytes(32).toString("base64"), CONSENT_EXPIRY_HOURS: "72", CONSENT_REMINDER_HOURS: "24" },
+    });
     w.emulator.control.addResourceGroup(consumer.subscriptionId, RG, "westeurope");
     await send(w, rbacRequest(5));
     const instanceId = `onboard-${requestId(5)}`;
@@ -155,7 +173,10 @@ describe("rbac onboarding with admin consent", () => {
     const status = await w.host.durable.waitFor(instanceId);
     expect(status.output).toMatchObject({ state: "failed", galleries: [{ error: { code: "ConsentExpired" } }] });
     const types = (w.emulator.control.receivedEvents("gallery-share-outcomes") as { type: string }[]).map((e) => e.type);
-    expect(types.filter((t) => t === "GalleryShare.ConsentReminder"), JSON.stringify((w.emulator.control.receivedEvents("gallery-share-outcomes") as { type: string; time: string }[]).map((e) => [e.type, e.time]))).toHaveLength(2);
+    expect(
+      types.filter((t) => t === "GalleryShare.ConsentReminder"),
+      JSON.stringify((w.emulator.control.receivedEvents("gallery-share-outcomes") as { type: string; time: string }[]).map((e) => [e.type, e.time])),
+    ).toHaveLength(2);
     expect(types).toContain("GalleryShare.ConsentExpired");
     const page = await fetch(`${w.host.baseUrl}/api/consent/${requestId(5)}`);
     expect(page.status).toBe(404);

@@ -22,7 +22,14 @@ describe("share coordinator", () => {
     expect(shares).toHaveLength(1);
     expect(shares[0]!.status).toBeLessThan(300);
     // Every publish was told what its share did: one of them saw the tenants added, in the one call.
-    const outputs = ids.map((id) => w.host.durable.getStatus(publishInstanceId(id))!.output as { shareCalls: number; added: { tenantIds: string[] }; alreadyShared: { tenantIds: string[] } });
+    const outputs = ids.map(
+      (id) =>
+        w.host.durable.getStatus(publishInstanceId(id))!.output as {
+          shareCalls: number;
+          added: { tenantIds: string[] };
+          alreadyShared: { tenantIds: string[] };
+        },
+    );
     expect(outputs.every((o) => o.shareCalls === 1)).toBe(true);
     for (const o of outputs) expect([...o.added.tenantIds, ...o.alreadyShared.tenantIds].sort()).toEqual(CONSUMERS.map((c) => c.tenantId).sort());
     // One coordinator for the publisher's subscription, and it shows its budget.
@@ -39,7 +46,12 @@ describe("share coordinator", () => {
     const coordinatorId = coordinatorInstanceId(PUBLISHER.subscriptionId);
     const before = armLog(w).filter(isShareCall).length;
     // A forged or repeated change: the same requestId as the publish's.
-    await w.host.durable.raiseEvent(coordinatorId, "ShareChange", { requestId: `${publishInstanceId(id)}:ensure`, galleryId: id.split("/images/")[0], ensureRegistered: true, replyTo: { instanceId: "nobody-waits", eventName: "ShareResult" } });
+    await w.host.durable.raiseEvent(coordinatorId, "ShareChange", {
+      requestId: `${publishInstanceId(id)}:ensure`,
+      galleryId: id.split("/images/")[0],
+      ensureRegistered: true,
+      replyTo: { instanceId: "nobody-waits", eventName: "ShareResult" },
+    });
     await w.host.durable.raiseEvent(coordinatorId, "ShareChange", { nonsense: true });
     await w.host.durable.runUntilIdle();
     w.emulator.control.advance(60_000);

@@ -88,7 +88,9 @@ export async function consentLinksOf(w: World, instanceId: string): Promise<{ co
 export async function sendRequests(w: World, bodies: readonly Record<string, unknown>[], messageIds?: readonly string[]): Promise<void> {
   const client = new ServiceBusClient(w.serviceBus.connectionString, { retryOptions: { maxRetries: 0 } });
   try {
-    await client.createSender(ONBOARDING_QUEUE).sendMessages(bodies.map((body, i) => ({ body, contentType: "application/json", messageId: messageIds?.[i] ?? String(body.requestId ?? `m-${i}`) })));
+    await client
+      .createSender(ONBOARDING_QUEUE)
+      .sendMessages(bodies.map((body, i) => ({ body, contentType: "application/json", messageId: messageIds?.[i] ?? String(body.requestId ?? `m-${i}`) })));
   } finally {
     await client.close();
   }

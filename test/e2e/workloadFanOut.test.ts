@@ -74,7 +74,10 @@ describe("moving consumer VMs to a new version", () => {
     }
     for (const t of tenants) {
       const onboarded = await w.host.durable.waitFor(`onboard-${t.requestId}`, undefined, { maxSimulatedMs: 3600_000 });
-      expect(onboarded.output, `tenant ${t.n}`).toMatchObject({ state: "active", workloads: [{ kind: "vm", provisioningState: "Succeeded", imageVersion: expect.stringMatching(/\/versions\/1\.0\.0$/) }] });
+      expect(onboarded.output, `tenant ${t.n}`).toMatchObject({
+        state: "active",
+        workloads: [{ kind: "vm", provisioningState: "Succeeded", imageVersion: expect.stringMatching(/\/versions\/1\.0\.0$/) }],
+      });
     }
 
     // The 50 onboardings arrived together: their creations were held to the same cap.
@@ -84,7 +87,13 @@ describe("moving consumer VMs to a new version", () => {
     // 1.1.0: every canary is rebuilt on it; tenant 7's new VM fails to provision.
     control.resetCreations();
     const failing = tenants[FAILING - 1]!;
-    control.fault({ method: "PUT", path: new RegExp(`/subscriptions/${failing.subscriptionId}/resourceGroups/rg-apps/providers/Microsoft.Compute/virtualMachines/`, "i"), lro: "fail", code: "OSProvisioningTimedOut", message: "OS Provisioning for VM did not finish in the allotted time." });
+    control.fault({
+      method: "PUT",
+      path: new RegExp(`/subscriptions/${failing.subscriptionId}/resourceGroups/rg-apps/providers/Microsoft.Compute/virtualMachines/`, "i"),
+      lro: "fail",
+      code: "OSProvisioningTimedOut",
+      message: "OS Provisioning for VM did not finish in the allotted time.",
+    });
     const published = await publish(w, "1.1.0");
     expect(published.runtimeStatus, JSON.stringify(published.customStatus)).toBe("Completed");
 
@@ -96,17 +105,30 @@ describe("moving consumer VMs to a new version", () => {
 
     const summary = (published.output as { workloads: Record<string, unknown> }).workloads;
     expect(summary).toMatchObject({ total: TENANTS, succeeded: TENANTS - 1, failed: 1, running: 0, maxInFlight: CAP });
-    expect(summary.failures).toEqual([{ tenantId: failing.tenantId, kind: "vm", code: "OSProvisioningTimedOut", message: expect.stringContaining("did not finish in the allotted time") }]);
+    expect(summary.failures).toEqual([
+      { tenantId: failing.tenantId, kind: "vm", code: "OSProvisioningTimedOut", message: expect.stringContaining("did not finish in the allotted time") },
+    ]);
     // The status a client polls stays far below Azure's 16 KB cap on custom status.
     expect(JSON.stringify(published.customStatus).length).toBeLessThan(16 * 1024);
 
     // Per-VM results are on each tenant.
     const tenantView = async (tenantId: string) =>
-      (await (await fetch(`${w.host.baseUrl}/api/tenants/${tenantId}`, { headers: { "x-functions-key": w.host.functionKey } })).json()) as { vms: { imageVersion: string; provisioningState: string; error?: { code: string } }[] };
-    expect((await tenantView(tenants[0]!.tenantId)).vms).toEqual([expect.objectContaining({ imageVersion: expect.stringMatching(/\/versions\/1\.1\.0$/), provisioningState: "Succeeded" })]);
-    expect((await tenantView(failing.tenantId)).vms).toEqual([expect.objectContaining({ provisioningState: "Failed", error: expect.objectContaining({ code: "OSProvisioningTimedOut" }) })]);
+      (await (await fetch(`${w.host.baseUrl}/api/tenants/${tenantId}`, { headers: { "x-functions-key": w.host.functionKey } })).json()) as {
+        vms: { imageVersion: string; provisioningState: string; error?: { code: string } }[];
+      };
+    expect((await tenantView(tenants[0]!.tenantId)).vms).toEqual([
+      expect.objectContaining({ imageVersion: expect.stringMatching(/\/versions\/1\.1\.0$/), provisioningState: "Succeeded" }),
+    ]);
+    expect((await tenantView(failing.tenantId)).vms).toEqual([
+      expect.objectContaining({ provisioningState: "Failed", error: expect.objectContaining({ code: "OSProvisioningTimedOut" }) }),
+    ]);
     // Rebuilt under the same names: one VM and one NIC per tenant.
-    const puts = (type: string) => new Set(armLog(w).filter((x) => x.method === "PUT" && x.url.includes(`/${type}/`)).map((x) => x.url.split("?")[0]!.toLowerCase()));
+    const puts = (type: string) =>
+      new Set(
+        armLog(w)
+          .filter((x) => x.method === "PUT" && x.url.includes(`/${type}/`))
+          .map((x) => x.url.split("?")[0]!.toLowerCase()),
+      );
     expect(puts("virtualMachines").size).toBe(TENANTS);
     expect(puts("networkInterfaces").size).toBe(TENANTS);
   }, 600_000);

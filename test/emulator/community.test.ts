@@ -14,10 +14,23 @@ beforeAll(async () => {
     gallery: GALLERY,
     location: PUB.location,
     permissions: "Community",
-    communityGalleryInfo: { publisherUri: "https://contoso.example", publisherContact: "images@contoso.example", eula: "https://contoso.example/eula", publicNamePrefix: "contoso" },
+    communityGalleryInfo: {
+      publisherUri: "https://contoso.example",
+      publisherContact: "images@contoso.example",
+      eula: "https://contoso.example/eula",
+      publicNamePrefix: "contoso",
+    },
   });
   c.createImageDefinition({ subscriptionId: PUB.subscriptionId, resourceGroup: PUB.resourceGroup, gallery: GALLERY, image: "debian", location: PUB.location });
-  c.publishVersion({ subscriptionId: PUB.subscriptionId, resourceGroup: PUB.resourceGroup, gallery: GALLERY, image: "debian", version: "1.0.0", targetRegions: ["eastus"], regionMinutes: { eastus: 5 } });
+  c.publishVersion({
+    subscriptionId: PUB.subscriptionId,
+    resourceGroup: PUB.resourceGroup,
+    gallery: GALLERY,
+    image: "debian",
+    version: "1.0.0",
+    targetRegions: ["eastus"],
+    regionMinutes: { eastus: 5 },
+  });
   w.clock.advance(6 * 60_000);
 });
 
@@ -45,13 +58,22 @@ describe("community galleries", () => {
   it("the subscription and resource group endpoints answer like Microsoft.Resources", async () => {
     const token = w.emu.control.issueToken({ tenantId: PUB.tenantId, appId: PUB.appId });
     const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-    const sub = (await (await fetch(`${w.emu.armEndpoint}/subscriptions/${PUB.subscriptionId}?api-version=2022-12-01`, { headers })).json()) as { tenantId: string; state: string };
+    const sub = (await (await fetch(`${w.emu.armEndpoint}/subscriptions/${PUB.subscriptionId}?api-version=2022-12-01`, { headers })).json()) as {
+      tenantId: string;
+      state: string;
+    };
     expect(sub).toMatchObject({ tenantId: PUB.tenantId, state: "Enabled" });
-    const put = await fetch(`${w.emu.armEndpoint}/subscriptions/${PUB.subscriptionId}/resourcegroups/rg-new?api-version=2024-03-01`, { method: "PUT", headers, body: JSON.stringify({ location: "westeurope" }) });
+    const put = await fetch(`${w.emu.armEndpoint}/subscriptions/${PUB.subscriptionId}/resourcegroups/rg-new?api-version=2024-03-01`, {
+      method: "PUT",
+      headers,
+      body: JSON.stringify({ location: "westeurope" }),
+    });
     expect(put.status).toBe(201);
     const missing = await fetch(`${w.emu.armEndpoint}/subscriptions/${PUB.subscriptionId}/resourcegroups/rg-missing?api-version=2024-03-01`, { headers });
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("ResourceGroupNotFound");
-    const unknownSub = await fetch(`${w.emu.armEndpoint}/subscriptions/f0000000-0000-4000-8000-000000000009/resourcegroups/x?api-version=2024-03-01`, { headers });
+    const unknownSub = await fetch(`${w.emu.armEndpoint}/subscriptions/f0000000-0000-4000-8000-000000000009/resourcegroups/x?api-version=2024-03-01`, {
+      headers,
+    });
     expect(unknownSub.status).toBe(404);
     expect(((await unknownSub.json()) as { error: { code: string } }).error.code).toBe("SubscriptionNotFound");
   });

@@ -47,10 +47,29 @@ export async function startComputeWorld(): Promise<ComputeWorld> {
     gallery: COMMUNITY_GALLERY,
     location: PUB.location,
     permissions: "Community",
-    communityGalleryInfo: { publisherUri: "https://contoso.example", publisherContact: "images@contoso.example", eula: "https://contoso.example/eula", publicNamePrefix: "contoso" },
+    communityGalleryInfo: {
+      publisherUri: "https://contoso.example",
+      publisherContact: "images@contoso.example",
+      eula: "https://contoso.example/eula",
+      publicNamePrefix: "contoso",
+    },
   });
-  c.createImageDefinition({ subscriptionId: PUB.subscriptionId, resourceGroup: PUB.resourceGroup, gallery: COMMUNITY_GALLERY, image: "debian", location: PUB.location });
-  c.publishVersion({ subscriptionId: PUB.subscriptionId, resourceGroup: PUB.resourceGroup, gallery: COMMUNITY_GALLERY, image: "debian", version: "1.0.0", targetRegions: ["eastus"], regionMinutes: { eastus: 10 } });
+  c.createImageDefinition({
+    subscriptionId: PUB.subscriptionId,
+    resourceGroup: PUB.resourceGroup,
+    gallery: COMMUNITY_GALLERY,
+    image: "debian",
+    location: PUB.location,
+  });
+  c.publishVersion({
+    subscriptionId: PUB.subscriptionId,
+    resourceGroup: PUB.resourceGroup,
+    gallery: COMMUNITY_GALLERY,
+    image: "debian",
+    version: "1.0.0",
+    targetRegions: ["eastus"],
+    regionMinutes: { eastus: 10 },
+  });
   w.clock.advance(25 * 60_000);
   c.publishVersion({ ...pub, version: "1.2.0", targetRegions: ["eastus"], regionMinutes: { eastus: 600 } });
   c.shareGallery({ subscriptionId: PUB.subscriptionId, resourceGroup: PUB.resourceGroup, gallery: PUB.gallery, subscriptions: [consumer1.subscriptionId] });
@@ -68,8 +87,22 @@ export async function startComputeWorld(): Promise<ComputeWorld> {
   c.addRoleAssignment({ scope: `/subscriptions/${consumer1.subscriptionId}/resourceGroups/${RG}`, principalId: distSp, role: "Contributor" });
   c.addRoleAssignment({ scope: `/subscriptions/${consumer1.subscriptionId}/resourceGroups/${NET_RG}`, principalId: distSp, role: "Reader" });
   const east = c.createVirtualNetwork({ subscriptionId: consumer1.subscriptionId, resourceGroup: RG, name: "vnet-east", location: "eastus" });
-  const west = c.createVirtualNetwork({ subscriptionId: consumer1.subscriptionId, resourceGroup: RG, name: "vnet-west", location: "westeurope", addressPrefix: "10.1.0.0/16", subnets: [{ name: "default", addressPrefix: "10.1.0.0/24" }] });
-  const foreign = c.createVirtualNetwork({ subscriptionId: consumer1.subscriptionId, resourceGroup: NET_RG, name: "vnet-shared", location: "eastus", addressPrefix: "10.2.0.0/16", subnets: [{ name: "default", addressPrefix: "10.2.0.0/24" }] });
+  const west = c.createVirtualNetwork({
+    subscriptionId: consumer1.subscriptionId,
+    resourceGroup: RG,
+    name: "vnet-west",
+    location: "westeurope",
+    addressPrefix: "10.1.0.0/16",
+    subnets: [{ name: "default", addressPrefix: "10.1.0.0/24" }],
+  });
+  const foreign = c.createVirtualNetwork({
+    subscriptionId: consumer1.subscriptionId,
+    resourceGroup: NET_RG,
+    name: "vnet-shared",
+    location: "eastus",
+    addressPrefix: "10.2.0.0/16",
+    subnets: [{ name: "default", addressPrefix: "10.2.0.0/24" }],
+  });
 
   const consumerCredential = credential(w.emu, consumer1.tenantId, DIST.appId, DIST.secret);
   const auxPolicy = auxiliaryAuthenticationHeaderPolicy({ credentials: [credential(w.emu, PUB.tenantId, DIST.appId, DIST.secret)], scopes: ARM_SCOPE });
@@ -79,7 +112,8 @@ export async function startComputeWorld(): Promise<ComputeWorld> {
     distSp,
     subnet: { eastus: `${east}/subnets/default`, westeurope: `${west}/subnets/default`, foreign: `${foreign}/subnets/default` },
     communityImage: `/CommunityGalleries/${publicName}/Images/debian`,
-    client: (aux = false) => compute(w.emu, consumerCredential, consumer1.subscriptionId, aux ? { additionalPolicies: [{ policy: auxPolicy, position: "perRetry" }] } : {}),
+    client: (aux = false) =>
+      compute(w.emu, consumerCredential, consumer1.subscriptionId, aux ? { additionalPolicies: [{ policy: auxPolicy, position: "perRetry" }] } : {}),
     network: () => new NetworkManagementClient(consumerCredential, consumer1.subscriptionId, { endpoint: w.emu.armEndpoint }),
   };
 }

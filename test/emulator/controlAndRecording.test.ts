@@ -13,7 +13,10 @@ const recordPath = join(mkdtempSync(join(tmpdir(), "emulator-record-")), "traffi
 let emu: Emulator;
 
 async function control(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
-  const res = await fetch(`${emu.url}/_emulator${path}`, { method, ...(body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }) });
+  const res = await fetch(`${emu.url}/_emulator${path}`, {
+    method,
+    ...(body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+  });
   return { status: res.status, json: await res.json() };
 }
 
@@ -32,9 +35,29 @@ describe("control API over HTTPS", () => {
     await control("POST", "/resourceGroups", { subscriptionId: PUB.subscriptionId, resourceGroup: PUB.resourceGroup, location: PUB.location });
     const app = (await control("POST", "/apps", { appId: PUB.appId, homeTenantId: PUB.tenantId, secret: PUB.secret })).json as { servicePrincipalId: string };
     await control("POST", "/roleAssignments", { scope: `/subscriptions/${PUB.subscriptionId}`, principalId: app.servicePrincipalId, role: "Reader" });
-    await control("POST", "/galleries", { subscriptionId: PUB.subscriptionId, resourceGroup: PUB.resourceGroup, gallery: PUB.gallery, location: PUB.location, permissions: "Groups" });
-    await control("POST", "/images", { subscriptionId: PUB.subscriptionId, resourceGroup: PUB.resourceGroup, gallery: PUB.gallery, image: PUB.image, location: PUB.location });
-    const published = await control("POST", "/versions", { subscriptionId: PUB.subscriptionId, resourceGroup: PUB.resourceGroup, gallery: PUB.gallery, image: PUB.image, version: "1.0.0", targetRegions: ["eastus"], regionMinutes: { eastus: 30 } });
+    await control("POST", "/galleries", {
+      subscriptionId: PUB.subscriptionId,
+      resourceGroup: PUB.resourceGroup,
+      gallery: PUB.gallery,
+      location: PUB.location,
+      permissions: "Groups",
+    });
+    await control("POST", "/images", {
+      subscriptionId: PUB.subscriptionId,
+      resourceGroup: PUB.resourceGroup,
+      gallery: PUB.gallery,
+      image: PUB.image,
+      location: PUB.location,
+    });
+    const published = await control("POST", "/versions", {
+      subscriptionId: PUB.subscriptionId,
+      resourceGroup: PUB.resourceGroup,
+      gallery: PUB.gallery,
+      image: PUB.image,
+      version: "1.0.0",
+      targetRegions: ["eastus"],
+      regionMinutes: { eastus: 30 },
+    });
     expect((published.json as { id: string }).id).toMatch(/\/versions\/1\.0\.0$/);
     const before = (await control("GET", "/clock")).json as { now: number; virtual: boolean };
     expect(before.virtual).toBe(true);
@@ -83,7 +106,10 @@ describe("outcome-event receiver", () => {
 
 describe("request log and JSON Lines recording", () => {
   it("records every exchange except control calls, as parsed JSON, with secrets redacted", () => {
-    const lines = readFileSync(recordPath, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = readFileSync(recordPath, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.length).toBe(emu.control.requestLog().length);
     for (const l of lines) {
       expect(Object.keys(l).slice(0, 7)).toEqual(["method", "url", "requestHeaders", "requestBody", "status", "responseHeaders", "responseBody"]);

@@ -77,7 +77,11 @@ describe("creations in flight", () => {
         networkProfile: { networkInterfaceConfigurations: [nicConfig(w.subnet.eastus)] },
       },
     };
-    await Promise.all([client.virtualMachineScaleSets.createOrUpdate(RG, "ss-count-a", ss), client.virtualMachineScaleSets.createOrUpdate(RG, "ss-count-b", ss), client.virtualMachines.createOrUpdate(RG, "vm-count", vm())]);
+    await Promise.all([
+      client.virtualMachineScaleSets.createOrUpdate(RG, "ss-count-a", ss),
+      client.virtualMachineScaleSets.createOrUpdate(RG, "ss-count-b", ss),
+      client.virtualMachines.createOrUpdate(RG, "vm-count", vm()),
+    ]);
     // An identical PUT is an update; a refused PUT never starts.
     await client.virtualMachines.createOrUpdate(RG, "vm-count", vm());
     await client.virtualMachineScaleSets.createOrUpdate(RG, "ss-count-a", ss);

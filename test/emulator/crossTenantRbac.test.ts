@@ -24,9 +24,23 @@ beforeAll(async () => {
   consumer = w.consumer(1);
   const c = w.emu.control;
   // The distribution app: multi-tenant, Reader on the gallery in its home (publisher) tenant.
-  const { servicePrincipalId } = c.addApp({ appId: DIST.appId, homeTenantId: PUB.tenantId, secret: DIST.secret, multiTenant: true, displayName: "gallery-share distribution" });
+  const { servicePrincipalId } = c.addApp({
+    appId: DIST.appId,
+    homeTenantId: PUB.tenantId,
+    secret: DIST.secret,
+    multiTenant: true,
+    displayName: "gallery-share distribution",
+  });
   c.addRoleAssignment({ scope: GALLERY_ID, principalId: servicePrincipalId, role: "Reader" });
-  c.publishVersion({ subscriptionId: PUB.subscriptionId, resourceGroup: PUB.resourceGroup, gallery: PUB.gallery, image: PUB.image, version: "1.0.0", targetRegions: ["eastus"], regionMinutes: { eastus: 20 } });
+  c.publishVersion({
+    subscriptionId: PUB.subscriptionId,
+    resourceGroup: PUB.resourceGroup,
+    gallery: PUB.gallery,
+    image: PUB.image,
+    version: "1.0.0",
+    targetRegions: ["eastus"],
+    regionMinutes: { eastus: 20 },
+  });
   w.clock.advance(21 * 60_000);
   c.addResourceGroup(consumer.subscriptionId, RG, "eastus");
   // The consumer's own admin app is Owner of its subscription (it grants roles below with arm-authorization).
@@ -67,12 +81,19 @@ describe("cross-tenant RBAC sharing", () => {
     expect(w.emu.control.servicePrincipalId(DIST.appId, consumer.tenantId)).toMatch(/^[0-9a-f-]{36}$/);
     const token = await distCredential(consumer.tenantId).getToken(ARM_SCOPE);
     const claims = JSON.parse(Buffer.from(token.token.split(".")[1] ?? "", "base64url").toString("utf8")) as Record<string, unknown>;
-    expect(claims).toMatchObject({ tid: consumer.tenantId, appid: DIST.appId, oid: w.emu.control.servicePrincipalId(DIST.appId, consumer.tenantId), aud: "https://management.azure.com/" });
+    expect(claims).toMatchObject({
+      tid: consumer.tenantId,
+      appid: DIST.appId,
+      oid: w.emu.control.servicePrincipalId(DIST.appId, consumer.tenantId),
+      aud: "https://management.azure.com/",
+    });
     expect(typeof claims.exp).toBe("number");
   });
 
   it("the consumer grants the app Contributor on a resource group with @azure/arm-authorization", async () => {
-    const admin = new AuthorizationManagementClient(credential(w.emu, consumer.tenantId, consumer.appId, consumer.secret), consumer.subscriptionId, { endpoint: w.emu.armEndpoint });
+    const admin = new AuthorizationManagementClient(credential(w.emu, consumer.tenantId, consumer.appId, consumer.secret), consumer.subscriptionId, {
+      endpoint: w.emu.armEndpoint,
+    });
     const scope = `/subscriptions/${consumer.subscriptionId}/resourceGroups/${RG}`;
     const principalId = w.emu.control.servicePrincipalId(DIST.appId, consumer.tenantId) ?? "";
     const ra = await admin.roleAssignments.create(scope, "e0000000-0000-4000-8000-000000000001", {
@@ -95,9 +116,16 @@ describe("cross-tenant RBAC sharing", () => {
 
   it("the app creates a virtual network and a NIC in the consumer resource group with @azure/arm-network", async () => {
     const network = new NetworkManagementClient(distCredential(consumer.tenantId), consumer.subscriptionId, { endpoint: w.emu.armEndpoint });
-    const vnet = await network.virtualNetworks.createOrUpdate(RG, "vnet1", { location: "eastus", addressSpace: { addressPrefixes: ["10.1.0.0/16"] }, subnets: [{ name: "default", addressPrefix: "10.1.0.0/24" }] });
+    const vnet = await network.virtualNetworks.createOrUpdate(RG, "vnet1", {
+      location: "eastus",
+      addressSpace: { addressPrefixes: ["10.1.0.0/16"] },
+      subnets: [{ name: "default", addressPrefix: "10.1.0.0/24" }],
+    });
     const subnetId = vnet.subnets?.[0]?.id ?? "";
-    const nic = await network.networkInterfaces.createOrUpdate(RG, "nic1", { location: "eastus", ipConfigurations: [{ name: "ipconfig1", subnet: { id: subnetId }, privateIPAllocationMethod: "Dynamic" }] });
+    const nic = await network.networkInterfaces.createOrUpdate(RG, "nic1", {
+      location: "eastus",
+      ipConfigurations: [{ name: "ipconfig1", subnet: { id: subnetId }, privateIPAllocationMethod: "Dynamic" }],
+    });
     expect(nic.provisioningState).toBe("Succeeded");
     nicId = nic.id ?? "";
     const got = await network.networkInterfaces.get(RG, "nic1");
@@ -148,18 +176,33 @@ describe("cross-tenant RBAC sharing", () => {
   });
 
   it("a request without Authorization fails with 401 AuthenticationFailed", async () => {
-    const res = await fetch(`${w.emu.armEndpoint}/subscriptions/${consumer.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Compute/virtualMachines/vm1?api-version=2026-04-01`);
+    const res = await fetch(
+      `${w.emu.armEndpoint}/subscriptions/${consumer.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Compute/virtualMachines/vm1?api-version=2026-04-01`,
+    );
     expect(res.status).toBe(401);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("AuthenticationFailed");
   });
 
   it("an image not replicated to the VM's region is refused", async () => {
     const network = new NetworkManagementClient(distCredential(consumer.tenantId), consumer.subscriptionId, { endpoint: w.emu.armEndpoint });
-    const vnet = await network.virtualNetworks.createOrUpdate(RG, "vnet-we", { location: "westeurope", addressSpace: { addressPrefixes: ["10.2.0.0/16"] }, subnets: [{ name: "default", addressPrefix: "10.2.0.0/24" }] });
-    const nic = await network.networkInterfaces.createOrUpdate(RG, "nic-we", { location: "westeurope", ipConfigurations: [{ name: "ipconfig1", subnet: { id: vnet.subnets?.[0]?.id ?? "" } }] });
+    const vnet = await network.virtualNetworks.createOrUpdate(RG, "vnet-we", {
+      location: "westeurope",
+      addressSpace: { addressPrefixes: ["10.2.0.0/16"] },
+      subnets: [{ name: "default", addressPrefix: "10.2.0.0/24" }],
+    });
+    const nic = await network.networkInterfaces.createOrUpdate(RG, "nic-we", {
+      location: "westeurope",
+      ipConfigurations: [{ name: "ipconfig1", subnet: { id: vnet.subnets?.[0]?.id ?? "" } }],
+    });
     const policy = auxiliaryAuthenticationHeaderPolicy({ credentials: [distCredential(PUB.tenantId)], scopes: ARM_SCOPE });
     const client = compute(w.emu, distCredential(consumer.tenantId), consumer.subscriptionId, { additionalPolicies: [{ policy, position: "perRetry" }] });
-    const err = await restError(client.virtualMachines.createOrUpdate(RG, "vm-we", { ...consumerVm("vm-we"), location: "westeurope", networkProfile: { networkInterfaces: [{ id: nic.id ?? "" }] } }));
+    const err = await restError(
+      client.virtualMachines.createOrUpdate(RG, "vm-we", {
+        ...consumerVm("vm-we"),
+        location: "westeurope",
+        networkProfile: { networkInterfaces: [{ id: nic.id ?? "" }] },
+      }),
+    );
     expect(err.statusCode).toBe(404);
     expect(err.message).toContain("is not available in westeurope region");
   });

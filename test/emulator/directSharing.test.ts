@@ -10,7 +10,15 @@ let w: TestWorld;
 
 beforeAll(async () => {
   w = await startWorld();
-  w.emu.control.publishVersion({ subscriptionId: PUB.subscriptionId, resourceGroup: PUB.resourceGroup, gallery: PUB.gallery, image: PUB.image, version: "1.0.0", targetRegions: ["eastus", "westeurope"], regionMinutes: { eastus: 30, westeurope: 40 } });
+  w.emu.control.publishVersion({
+    subscriptionId: PUB.subscriptionId,
+    resourceGroup: PUB.resourceGroup,
+    gallery: PUB.gallery,
+    image: PUB.image,
+    version: "1.0.0",
+    targetRegions: ["eastus", "westeurope"],
+    regionMinutes: { eastus: 30, westeurope: 40 },
+  });
 });
 
 afterAll(async () => {
@@ -95,11 +103,18 @@ describe("direct sharing", () => {
     const k = w.consumer(1);
     const c = w.emu.control;
     c.addResourceGroup(k.subscriptionId, "rg-vm", "eastus");
-    c.addRoleAssignment({ scope: `/subscriptions/${k.subscriptionId}/resourceGroups/rg-vm`, principalId: c.servicePrincipalId(k.appId, k.tenantId) ?? "", role: "Contributor" });
+    c.addRoleAssignment({
+      scope: `/subscriptions/${k.subscriptionId}/resourceGroups/rg-vm`,
+      principalId: c.servicePrincipalId(k.appId, k.tenantId) ?? "",
+      role: "Contributor",
+    });
     const subnet = `${c.createVirtualNetwork({ subscriptionId: k.subscriptionId, resourceGroup: "rg-vm", name: "vnet", location: "eastus" })}/subnets/default`;
     const cred = credential(w.emu, k.tenantId, k.appId, k.secret);
     const network = new NetworkManagementClient(cred, k.subscriptionId, { endpoint: w.emu.armEndpoint });
-    const nic = await network.networkInterfaces.createOrUpdate("rg-vm", "nic", { location: "eastus", ipConfigurations: [{ name: "ipconfig1", subnet: { id: subnet } }] });
+    const nic = await network.networkInterfaces.createOrUpdate("rg-vm", "nic", {
+      location: "eastus",
+      ipConfigurations: [{ name: "ipconfig1", subnet: { id: subnet } }],
+    });
     const sharedId = `/SharedGalleries/${PUB.subscriptionId}-${PUB.gallery.toUpperCase()}/Images/${PUB.image}/Versions/1.0.0`;
     const vm = (imageReference: { sharedGalleryImageId?: string; id?: string }) => ({
       location: "eastus",
@@ -117,11 +132,23 @@ describe("direct sharing", () => {
     // Consumer 2 was removed from the share.
     const k2 = w.consumer(2);
     c.addResourceGroup(k2.subscriptionId, "rg-vm", "eastus");
-    c.addRoleAssignment({ scope: `/subscriptions/${k2.subscriptionId}/resourceGroups/rg-vm`, principalId: c.servicePrincipalId(k2.appId, k2.tenantId) ?? "", role: "Contributor" });
+    c.addRoleAssignment({
+      scope: `/subscriptions/${k2.subscriptionId}/resourceGroups/rg-vm`,
+      principalId: c.servicePrincipalId(k2.appId, k2.tenantId) ?? "",
+      role: "Contributor",
+    });
     const subnet2 = `${c.createVirtualNetwork({ subscriptionId: k2.subscriptionId, resourceGroup: "rg-vm", name: "vnet", location: "eastus" })}/subnets/default`;
     const cred2 = credential(w.emu, k2.tenantId, k2.appId, k2.secret);
-    const nic2 = await new NetworkManagementClient(cred2, k2.subscriptionId, { endpoint: w.emu.armEndpoint }).networkInterfaces.createOrUpdate("rg-vm", "nic", { location: "eastus", ipConfigurations: [{ name: "ipconfig1", subnet: { id: subnet2 } }] });
-    const refused = await restError(compute(w.emu, cred2, k2.subscriptionId).virtualMachines.createOrUpdate("rg-vm", "vm", { ...vm({ sharedGalleryImageId: sharedId }), networkProfile: { networkInterfaces: [{ id: nic2.id ?? "" }] } }));
+    const nic2 = await new NetworkManagementClient(cred2, k2.subscriptionId, { endpoint: w.emu.armEndpoint }).networkInterfaces.createOrUpdate("rg-vm", "nic", {
+      location: "eastus",
+      ipConfigurations: [{ name: "ipconfig1", subnet: { id: subnet2 } }],
+    });
+    const refused = await restError(
+      compute(w.emu, cred2, k2.subscriptionId).virtualMachines.createOrUpdate("rg-vm", "vm", {
+        ...vm({ sharedGalleryImageId: sharedId }),
+        networkProfile: { networkInterfaces: [{ id: nic2.id ?? "" }] },
+      }),
+    );
     expect(refused.statusCode).toBe(404);
     expect(refused.code).toBe("GalleryImageNotFound");
   });
@@ -133,7 +160,10 @@ describe("direct sharing", () => {
       groups: [{ type: "AADTenants", ids: [2, 4, 5, 6].map((n) => w.consumer(n).tenantId) }],
     });
     const err = await restError(
-      client.gallerySharingProfile.update(PUB.resourceGroup, PUB.gallery, { operationType: "Add", groups: [{ type: "AADTenants", ids: [w.consumer(7).tenantId] }] }),
+      client.gallerySharingProfile.update(PUB.resourceGroup, PUB.gallery, {
+        operationType: "Add",
+        groups: [{ type: "AADTenants", ids: [w.consumer(7).tenantId] }],
+      }),
     );
     expect(err.statusCode).toBe(409);
     expect(err.code).toBe("OperationNotAllowed");

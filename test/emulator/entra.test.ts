@@ -22,7 +22,11 @@ function claimsOf(token: string): Record<string, unknown> {
 }
 
 async function tokenRequest(tenant: string, form: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${w.emu.authorityHost}/${tenant}/oauth2/v2.0/token`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(form) });
+  const res = await fetch(`${w.emu.authorityHost}/${tenant}/oauth2/v2.0/token`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(form),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -50,18 +54,35 @@ describe("Entra token endpoint", () => {
 
   it("an unknown tenant fails with AADSTS90002, an unknown app with AADSTS700016", async () => {
     // MSAL first reads the tenant's OpenID configuration, which Entra refuses (400 invalid_tenant, AADSTS90002).
-    await expect(credential(w.emu, "f0000000-0000-4000-8000-000000000000", PUB.appId, PUB.secret).getToken(ARM_SCOPE)).rejects.toThrow(/endpoints_resolution_error/);
+    await expect(credential(w.emu, "f0000000-0000-4000-8000-000000000000", PUB.appId, PUB.secret).getToken(ARM_SCOPE)).rejects.toThrow(
+      /endpoints_resolution_error/,
+    );
     const config = await fetch(`${w.emu.authorityHost}/f0000000-0000-4000-8000-000000000000/v2.0/.well-known/openid-configuration`);
     expect(config.status).toBe(400);
-    expect(((await config.json()) as { error: string; error_codes: number[] })).toMatchObject({ error: "invalid_tenant", error_codes: [90002] });
-    const t = await tokenRequest("f0000000-0000-4000-8000-000000000000", { grant_type: "client_credentials", client_id: PUB.appId, client_secret: PUB.secret, scope: ARM_SCOPE });
+    expect((await config.json()) as { error: string; error_codes: number[] }).toMatchObject({ error: "invalid_tenant", error_codes: [90002] });
+    const t = await tokenRequest("f0000000-0000-4000-8000-000000000000", {
+      grant_type: "client_credentials",
+      client_id: PUB.appId,
+      client_secret: PUB.secret,
+      scope: ARM_SCOPE,
+    });
     expect(t.body).toMatchObject({ error: "invalid_request", error_codes: [90002] });
-    const r = await tokenRequest(PUB.tenantId, { grant_type: "client_credentials", client_id: "f0000000-0000-4000-8000-000000000001", client_secret: "x", scope: ARM_SCOPE });
+    const r = await tokenRequest(PUB.tenantId, {
+      grant_type: "client_credentials",
+      client_id: "f0000000-0000-4000-8000-000000000001",
+      client_secret: "x",
+      scope: ARM_SCOPE,
+    });
     expect(r.body).toMatchObject({ error: "unauthorized_client", error_codes: [700016] });
   });
 
   it("a client-credentials scope must end in /.default (AADSTS1002012)", async () => {
-    const r = await tokenRequest(PUB.tenantId, { grant_type: "client_credentials", client_id: PUB.appId, client_secret: PUB.secret, scope: "https://management.azure.com/user_impersonation" });
+    const r = await tokenRequest(PUB.tenantId, {
+      grant_type: "client_credentials",
+      client_id: PUB.appId,
+      client_secret: PUB.secret,
+      scope: "https://management.azure.com/user_impersonation",
+    });
     expect(r.body).toMatchObject({ error: "invalid_scope", error_codes: [1002012] });
   });
 });
@@ -72,21 +93,33 @@ describe("secretless: ClientAssertionCredential backed by a managed identity", (
     const k = w.consumer(1);
     c.consent(PUB.appId, k.tenantId);
     const mi = c.addManagedIdentity({ tenantId: PUB.tenantId, displayName: "id-gallery-share" });
-    c.addFederatedCredential(PUB.appId, { issuer: `${w.emu.authorityHost}/${PUB.tenantId}/v2.0`, subject: mi.objectId, audiences: ["api://AzureADTokenExchange"] });
+    c.addFederatedCredential(PUB.appId, {
+      issuer: `${w.emu.authorityHost}/${PUB.tenantId}/v2.0`,
+      subject: mi.objectId,
+      audiences: ["api://AzureADTokenExchange"],
+    });
     // App Service managed-identity protocol, served by the emulator (managedIdentityFic.test.ts has the details).
     const saved = { endpoint: process.env.IDENTITY_ENDPOINT, header: process.env.IDENTITY_HEADER };
     process.env.IDENTITY_ENDPOINT = `${w.emu.url}/msi/token`;
     process.env.IDENTITY_HEADER = w.emu.identityHeader;
     try {
       const managedIdentity = new ManagedIdentityCredential({ clientId: mi.clientId });
-      const assertion = new ClientAssertionCredential(k.tenantId, PUB.appId, async () => (await managedIdentity.getToken("api://AzureADTokenExchange/.default")).token, {
-        authorityHost: w.emu.authorityHost,
-        disableInstanceDiscovery: true,
-      });
+      const assertion = new ClientAssertionCredential(
+        k.tenantId,
+        PUB.appId,
+        async () => (await managedIdentity.getToken("api://AzureADTokenExchange/.default")).token,
+        {
+          authorityHost: w.emu.authorityHost,
+          disableInstanceDiscovery: true,
+        },
+      );
       const token = await assertion.getToken(ARM_SCOPE);
       expect(claimsOf(token.token)).toMatchObject({ tid: k.tenantId, appid: PUB.appId, oid: c.servicePrincipalId(PUB.appId, k.tenantId) });
     } finally {
-      for (const [name, value] of [["IDENTITY_ENDPOINT", saved.endpoint], ["IDENTITY_HEADER", saved.header]] as const) {
+      for (const [name, value] of [
+        ["IDENTITY_ENDPOINT", saved.endpoint],
+        ["IDENTITY_HEADER", saved.header],
+      ] as const) {
         if (value === undefined) delete process.env[name];
         else process.env[name] = value;
       }
@@ -102,7 +135,13 @@ describe("secretless: ClientAssertionCredential backed by a managed identity", (
     const r = await fetch(`${w.emu.authorityHost}/${PUB.tenantId}/oauth2/v2.0/token`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ grant_type: "client_credentials", client_id: PUB.appId, client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: assertionToken, scope: ARM_SCOPE }),
+      body: new URLSearchParams({
+        grant_type: "client_credentials",
+        client_id: PUB.appId,
+        client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        client_assertion: assertionToken,
+        scope: ARM_SCOPE,
+      }),
     });
     expect(((await r.json()) as { error_codes: number[] }).error_codes).toEqual([700213]);
   });
@@ -110,7 +149,8 @@ describe("secretless: ClientAssertionCredential backed by a managed identity", (
 
 describe("admin consent", () => {
   const redirect = "https://app.example/consent";
-  const consentUrl = (tenant: string, appId: string) => `${w.emu.authorityHost}/${tenant}/adminconsent?client_id=${appId}&redirect_uri=${encodeURIComponent(redirect)}&state=s1`;
+  const consentUrl = (tenant: string, appId: string) =>
+    `${w.emu.authorityHost}/${tenant}/adminconsent?client_id=${appId}&redirect_uri=${encodeURIComponent(redirect)}&state=s1`;
 
   it("a declining admin sends the user back with error=access_denied and no service principal is created", async () => {
     const k = w.consumer(2);
@@ -141,7 +181,9 @@ describe("token lifetime", () => {
       emu.control.addApp({ appId: PUB.appId, homeTenantId: PUB.tenantId, secret: PUB.secret });
       const token = emu.control.issueToken({ tenantId: PUB.tenantId, appId: PUB.appId });
       await new Promise((r) => setTimeout(r, 1100));
-      const res = await fetch(`${emu.armEndpoint}/subscriptions/${PUB.subscriptionId}/providers/Microsoft.Compute/galleries?api-version=2025-12-03`, { headers: { authorization: `Bearer ${token}` } });
+      const res = await fetch(`${emu.armEndpoint}/subscriptions/${PUB.subscriptionId}/providers/Microsoft.Compute/galleries?api-version=2025-12-03`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(res.status).toBe(401);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe("ExpiredAuthenticationToken");
     } finally {

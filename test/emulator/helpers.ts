@@ -41,10 +41,32 @@ export async function startWorld(options: EmulatorOptions = {}): Promise<TestWor
   c.addTenant(PUB.tenantId, "Publisher");
   c.addSubscription(PUB.subscriptionId, PUB.tenantId);
   c.addResourceGroup(PUB.subscriptionId, PUB.resourceGroup, PUB.location);
-  const { servicePrincipalId } = c.addApp({ appId: PUB.appId, homeTenantId: PUB.tenantId, secret: PUB.secret, multiTenant: true, displayName: "gallery-share" });
+  const { servicePrincipalId } = c.addApp({
+    appId: PUB.appId,
+    homeTenantId: PUB.tenantId,
+    secret: PUB.secret,
+    multiTenant: true,
+    displayName: "gallery-share",
+  });
   c.addRoleAssignment({ scope: `/subscriptions/${PUB.subscriptionId}`, principalId: servicePrincipalId, role: "Owner" });
-  c.createGallery({ subscriptionId: PUB.subscriptionId, resourceGroup: PUB.resourceGroup, gallery: PUB.gallery, location: PUB.location, permissions: "Groups" });
-  c.createImageDefinition({ subscriptionId: PUB.subscriptionId, resourceGroup: PUB.resourceGroup, gallery: PUB.gallery, image: PUB.image, location: PUB.location, osType: "Linux", publisher: "contoso", offer: "ubuntu", sku: "hardened" });
+  c.createGallery({
+    subscriptionId: PUB.subscriptionId,
+    resourceGroup: PUB.resourceGroup,
+    gallery: PUB.gallery,
+    location: PUB.location,
+    permissions: "Groups",
+  });
+  c.createImageDefinition({
+    subscriptionId: PUB.subscriptionId,
+    resourceGroup: PUB.resourceGroup,
+    gallery: PUB.gallery,
+    image: PUB.image,
+    location: PUB.location,
+    osType: "Linux",
+    publisher: "contoso",
+    offer: "ubuntu",
+    sku: "hardened",
+  });
   for (const [i, k] of CONSUMERS.entries()) {
     c.addTenant(k.tenantId, `Consumer ${i + 1}`);
     c.addSubscription(k.subscriptionId, k.tenantId);
@@ -67,7 +89,12 @@ export function credential(emu: Emulator, tenantId: string, appId: string, secre
   return new ClientSecretCredential(tenantId, appId, secret, { authorityHost: emu.authorityHost, disableInstanceDiscovery: true });
 }
 
-export function compute(emu: Emulator, cred: ClientSecretCredential, subscriptionId: string, options: ComputeManagementClientOptionalParams = {}): ComputeManagementClient {
+export function compute(
+  emu: Emulator,
+  cred: ClientSecretCredential,
+  subscriptionId: string,
+  options: ComputeManagementClientOptionalParams = {},
+): ComputeManagementClient {
   return new ComputeManagementClient(cred, subscriptionId, { endpoint: emu.armEndpoint, ...options });
 }
 
@@ -82,7 +109,9 @@ export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
 }
 
 /** Awaits a rejection and returns the SDK's RestError fields (status and ARM error code). */
-export async function restError(p: Promise<unknown> | PromiseLike<unknown>): Promise<{ statusCode: number | undefined; code: string | undefined; message: string }> {
+export async function restError(
+  p: Promise<unknown> | PromiseLike<unknown>,
+): Promise<{ statusCode: number | undefined; code: string | undefined; message: string }> {
   try {
     await p;
   } catch (e) {

@@ -77,8 +77,13 @@ describe("the local world's identity", () => {
 
   it("consentedTenants: a consumer that has not consented refuses the app with AADSTS700016", async () => {
     await withWorld({ consentedTenants: [CONSUMERS[1].tenantId] }, async (w) => {
-      await expect(crossTenant(w, CONSUMERS[0].tenantId).getToken(ARM_SCOPE)).rejects.toThrow(/AADSTS700016: Application with identifier '3c9e2f71-5a8b-4d06-b1e4-7f2a9c0d5e21' was not found in the directory 'Fabrikam'/);
-      expect(claimsOf((await crossTenant(w, CONSUMERS[1].tenantId).getToken(ARM_SCOPE)).token)).toMatchObject({ tid: CONSUMERS[1].tenantId, appid: PUBLISHER.appId });
+      await expect(crossTenant(w, CONSUMERS[0].tenantId).getToken(ARM_SCOPE)).rejects.toThrow(
+        /AADSTS700016: Application with identifier '3c9e2f71-5a8b-4d06-b1e4-7f2a9c0d5e21' was not found in the directory 'Fabrikam'/,
+      );
+      expect(claimsOf((await crossTenant(w, CONSUMERS[1].tenantId).getToken(ARM_SCOPE)).token)).toMatchObject({
+        tid: CONSUMERS[1].tenantId,
+        appid: PUBLISHER.appId,
+      });
     });
   });
 });

@@ -34,7 +34,12 @@ beforeAll(async () => {
   const c = w.emu.control;
   consumer = w.consumer(1);
   identity = c.addManagedIdentity({ tenantId: PUB.tenantId, displayName: "id-gallery-share" });
-  c.addFederatedCredential(PUB.appId, { name: "gallery-share-identity", issuer: issuer(PUB.tenantId), subject: identity.objectId, audiences: ["api://AzureADTokenExchange"] });
+  c.addFederatedCredential(PUB.appId, {
+    name: "gallery-share-identity",
+    issuer: issuer(PUB.tenantId),
+    subject: identity.objectId,
+    audiences: ["api://AzureADTokenExchange"],
+  });
   c.consent(PUB.appId, consumer.tenantId);
 });
 
@@ -66,7 +71,10 @@ function withAssertion(tenantId: string, appId: string, assertion: () => Promise
 }
 
 /** A multi-tenant app (home: the publisher tenant) trusting the app's identity, consented where asked. */
-function trustingApp(appId: string, options: { multiTenant?: boolean; consentIn?: string[]; fic?: { issuer?: string; subject?: string; propagationDelayMs?: number } } = {}): string {
+function trustingApp(
+  appId: string,
+  options: { multiTenant?: boolean; consentIn?: string[]; fic?: { issuer?: string; subject?: string; propagationDelayMs?: number } } = {},
+): string {
   const c = w.emu.control;
   c.addApp({ appId, homeTenantId: PUB.tenantId, multiTenant: options.multiTenant ?? true, displayName: `app-${appId.slice(-4)}` });
   if (options.fic) {
@@ -84,7 +92,13 @@ describe("managed identity endpoint (App Service protocol 2019-08-01)", () => {
   it("ManagedIdentityCredential({ clientId }) gets the identity's token through IDENTITY_ENDPOINT with X-IDENTITY-HEADER", async () => {
     w.emu.control.clearRequestLog();
     const token = await new ManagedIdentityCredential({ clientId: identity.clientId }).getToken(ARM_SCOPE);
-    expect(claimsOf(token.token)).toMatchObject({ tid: PUB.tenantId, oid: identity.objectId, appid: identity.clientId, aud: "https://management.azure.com", iss: issuer(PUB.tenantId) });
+    expect(claimsOf(token.token)).toMatchObject({
+      tid: PUB.tenantId,
+      oid: identity.objectId,
+      appid: identity.clientId,
+      aud: "https://management.azure.com",
+      iss: issuer(PUB.tenantId),
+    });
     const call = w.emu.control.requestLog().find((x) => x.url.includes("/msi/token"));
     expect(call?.status).toBe(200);
     const query = new URL(call?.url ?? "https://x").searchParams;
@@ -108,7 +122,11 @@ describe("managed identity endpoint (App Service protocol 2019-08-01)", () => {
       headers: { "x-identity-header": w.emu.identityHeader },
     });
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ statusCode: 400, message: "Unable to load the proper Managed Identity.", correlationId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(await res.json()).toMatchObject({
+      statusCode: 400,
+      message: "Unable to load the proper Managed Identity.",
+      correlationId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
     await expect(new ManagedIdentityCredential({ clientId: unknown }).getToken(ARM_SCOPE)).rejects.toThrow(/Unable to load the proper Managed Identity/);
   });
 
@@ -133,12 +151,21 @@ describe("federated identity credential: the identity's token as the multi-tenan
     const c = w.emu.control;
     const token = await viaIdentity(consumer.tenantId, PUB.appId, identity.clientId).getToken(ARM_SCOPE);
     const sp = c.servicePrincipalId(PUB.appId, consumer.tenantId);
-    expect(claimsOf(token.token)).toMatchObject({ tid: consumer.tenantId, appid: PUB.appId, azp: PUB.appId, oid: sp, iss: issuer(consumer.tenantId), aud: "https://management.azure.com/" });
+    expect(claimsOf(token.token)).toMatchObject({
+      tid: consumer.tenantId,
+      appid: PUB.appId,
+      azp: PUB.appId,
+      oid: sp,
+      iss: issuer(consumer.tenantId),
+      aud: "https://management.azure.com/",
+    });
     // The exchange token itself: the identity's, for the token-exchange audience.
     const assertion = await new ManagedIdentityCredential({ clientId: identity.clientId }).getToken(EXCHANGE_SCOPE);
     expect(claimsOf(assertion.token)).toMatchObject({ iss: issuer(PUB.tenantId), sub: identity.objectId, aud: "api://AzureADTokenExchange" });
     c.addRoleAssignment({ scope: `/subscriptions/${consumer.subscriptionId}`, principalId: sp ?? "", role: "Reader" });
-    const compute = new ComputeManagementClient(viaIdentity(consumer.tenantId, PUB.appId, identity.clientId), consumer.subscriptionId, { endpoint: w.emu.armEndpoint });
+    const compute = new ComputeManagementClient(viaIdentity(consumer.tenantId, PUB.appId, identity.clientId), consumer.subscriptionId, {
+      endpoint: w.emu.armEndpoint,
+    });
     expect(await collect(compute.galleries.list())).toEqual([]);
   });
 
@@ -158,7 +185,9 @@ describe("federated identity credential: the identity's token as the multi-tenan
     const c = w.emu.control;
     const shouty = c.addManagedIdentity({ tenantId: PUB.tenantId, displayName: "id-case" });
     c.addFederatedCredential(PUB.appId, { issuer: issuer(PUB.tenantId), subject: shouty.objectId.toUpperCase() });
-    await expect(viaIdentity(consumer.tenantId, PUB.appId, shouty.clientId).getToken(ARM_SCOPE)).rejects.toThrow(/AADSTS7002138: .*matches with case-insensitive comparison, but not with case-sensitive comparison/);
+    await expect(viaIdentity(consumer.tenantId, PUB.appId, shouty.clientId).getToken(ARM_SCOPE)).rejects.toThrow(
+      /AADSTS7002138: .*matches with case-insensitive comparison, but not with case-sensitive comparison/,
+    );
   });
 
   it("a token for another audience than api://AzureADTokenExchange: AADSTS7002121", async () => {
@@ -168,7 +197,10 @@ describe("federated identity credential: the identity's token as the multi-tenan
   });
 
   it("a credential naming another issuer: AADSTS700211", async () => {
-    const appId = trustingApp("e0000000-0000-4000-8000-0000000000a1", { consentIn: [consumer.tenantId], fic: { issuer: `https://login.microsoftonline.com/${PUB.tenantId}/v2.0` } });
+    const appId = trustingApp("e0000000-0000-4000-8000-0000000000a1", {
+      consentIn: [consumer.tenantId],
+      fic: { issuer: `https://login.microsoftonline.com/${PUB.tenantId}/v2.0` },
+    });
     await expect(viaIdentity(consumer.tenantId, appId, identity.clientId).getToken(ARM_SCOPE)).rejects.toThrow(
       new RegExp(`AADSTS700211: No matching federated identity record found for presented assertion issuer '${issuer(PUB.tenantId).replace(/[.]/g, "\\.")}'`),
     );
@@ -186,7 +218,9 @@ describe("federated identity credential: the identity's token as the multi-tenan
   it("a multi-tenant app not consented (no service principal) in the consumer tenant: AADSTS700016 until admin consent", async () => {
     const appId = trustingApp("e0000000-0000-4000-8000-0000000000a3", { fic: {} });
     const cred = viaIdentity(consumer.tenantId, appId, identity.clientId);
-    await expect(cred.getToken(ARM_SCOPE)).rejects.toThrow(/AADSTS700016: .*has not been installed by the administrator of the tenant or consented to by any user in the tenant/);
+    await expect(cred.getToken(ARM_SCOPE)).rejects.toThrow(
+      /AADSTS700016: .*has not been installed by the administrator of the tenant or consented to by any user in the tenant/,
+    );
     w.emu.control.consent(appId, consumer.tenantId);
     expect(claimsOf((await cred.getToken(ARM_SCOPE)).token)).toMatchObject({ tid: consumer.tenantId, appid: appId });
   });
@@ -200,7 +234,9 @@ describe("federated identity credential: the identity's token as the multi-tenan
   it("a credential still propagating: AADSTS70021 (retry), then accepted", async () => {
     const appId = trustingApp("e0000000-0000-4000-8000-0000000000a5", { consentIn: [consumer.tenantId], fic: { propagationDelayMs: 60_000 } });
     const cred = viaIdentity(consumer.tenantId, appId, identity.clientId);
-    await expect(cred.getToken(ARM_SCOPE)).rejects.toThrow(/AADSTS70021: No matching federated identity record found for presented assertion\. Assertion Issuer: '.*'\. Assertion Subject: '.*'\. Assertion Audience: 'api:\/\/AzureADTokenExchange'\./);
+    await expect(cred.getToken(ARM_SCOPE)).rejects.toThrow(
+      /AADSTS70021: No matching federated identity record found for presented assertion\. Assertion Issuer: '.*'\. Assertion Subject: '.*'\. Assertion Audience: 'api:\/\/AzureADTokenExchange'\./,
+    );
     w.clock.advance(60_000);
     expect(claimsOf((await cred.getToken(ARM_SCOPE)).token)).toMatchObject({ tid: consumer.tenantId, appid: appId });
   });
@@ -214,7 +250,9 @@ describe("federated identity credential: the identity's token as the multi-tenan
     const elsewhere = w.consumer(2);
     const foreign = c.addManagedIdentity({ tenantId: elsewhere.tenantId, displayName: "id-other-tenant" });
     c.addFederatedCredential(PUB.appId, { issuer: issuer(elsewhere.tenantId), subject: foreign.objectId });
-    await expect(viaIdentity(consumer.tenantId, PUB.appId, foreign.clientId).getToken(ARM_SCOPE)).rejects.toThrow(/AADSTS700236: Entra ID tokens issued by issuer '.*' may not be used/);
+    await expect(viaIdentity(consumer.tenantId, PUB.appId, foreign.clientId).getToken(ARM_SCOPE)).rejects.toThrow(
+      /AADSTS700236: Entra ID tokens issued by issuer '.*' may not be used/,
+    );
   });
 
   it("an assertion in this Entra's name but not signed by it: AADSTS700027", async () => {
@@ -223,7 +261,9 @@ describe("federated identity credential: the identity's token as the multi-tenan
     const part = (o: object): string => Buffer.from(JSON.stringify(o)).toString("base64url");
     const input = `${part({ alg: "RS256", typ: "JWT", kid: "forged" })}.${part({ iss: issuer(PUB.tenantId), sub: identity.objectId, oid: identity.objectId, tid: PUB.tenantId, aud: "api://AzureADTokenExchange", iat: now, nbf: now, exp: now + 600 })}`;
     const forged = `${input}.${createSign("RSA-SHA256").update(input).sign(privateKey).toString("base64url")}`;
-    await expect(withAssertion(consumer.tenantId, PUB.appId, () => Promise.resolve(forged)).getToken(ARM_SCOPE)).rejects.toThrow(/AADSTS700027: Client assertion failed signature validation\./);
+    await expect(withAssertion(consumer.tenantId, PUB.appId, () => Promise.resolve(forged)).getToken(ARM_SCOPE)).rejects.toThrow(
+      /AADSTS700027: Client assertion failed signature validation\./,
+    );
   });
 
   it("an expired managed-identity token: AADSTS700024", async () => {
@@ -238,7 +278,10 @@ describe("federated identity credential: the identity's token as the multi-tenan
       c.addFederatedCredential(PUB.appId, { issuer: `${emu.authorityHost}/${PUB.tenantId}/v2.0`, subject: mi.objectId });
       const stale = c.issueToken({ tenantId: PUB.tenantId, objectId: mi.objectId, scope: EXCHANGE_SCOPE });
       await new Promise((r) => setTimeout(r, 1100));
-      const cred = new ClientAssertionCredential(consumer.tenantId, PUB.appId, () => Promise.resolve(stale), { authorityHost: emu.authorityHost, disableInstanceDiscovery: true });
+      const cred = new ClientAssertionCredential(consumer.tenantId, PUB.appId, () => Promise.resolve(stale), {
+        authorityHost: emu.authorityHost,
+        disableInstanceDiscovery: true,
+      });
       await expect(cred.getToken(ARM_SCOPE)).rejects.toThrow(/AADSTS700024: Client assertion is not within its valid time range\./);
     } finally {
       await emu.close();
@@ -249,7 +292,9 @@ describe("federated identity credential: the identity's token as the multi-tenan
     const c = w.emu.control;
     const appId = trustingApp("e0000000-0000-4000-8000-0000000000a6");
     c.addFederatedCredential(appId, { issuer: issuer(PUB.tenantId), subject: "s-1" });
-    expect(() => c.addFederatedCredential(appId, { issuer: issuer(PUB.tenantId), subject: "s-1" })).toThrow(/already has a federated identity credential for issuer/);
+    expect(() => c.addFederatedCredential(appId, { issuer: issuer(PUB.tenantId), subject: "s-1" })).toThrow(
+      /already has a federated identity credential for issuer/,
+    );
     for (let i = 2; i <= 20; i++) c.addFederatedCredential(appId, { issuer: issuer(PUB.tenantId), subject: `s-${i}` });
     expect(() => c.addFederatedCredential(appId, { issuer: issuer(PUB.tenantId), subject: "s-21" })).toThrow(/already has 20 federated identity credentials/);
   });

@@ -25,7 +25,15 @@ async function status(version: string) {
 }
 
 function publish(version: string, extra: { regionMinutes?: Record<string, number>; failRegions?: Record<string, string> } = {}): void {
-  w.emu.control.publishVersion({ subscriptionId: PUB.subscriptionId, resourceGroup: PUB.resourceGroup, gallery: PUB.gallery, image: PUB.image, version, targetRegions: ["eastus", "westus2"], ...extra });
+  w.emu.control.publishVersion({
+    subscriptionId: PUB.subscriptionId,
+    resourceGroup: PUB.resourceGroup,
+    gallery: PUB.gallery,
+    image: PUB.image,
+    version,
+    targetRegions: ["eastus", "westus2"],
+    ...extra,
+  });
 }
 
 describe("replication on the shared clock", () => {
@@ -56,7 +64,10 @@ describe("replication on the shared clock", () => {
   it("a scripted region failure shows Failed in that region, then in the aggregate and the version", async () => {
     publish("1.1.0", { regionMinutes: { eastus: 10, westus2: 20 }, failRegions: { westus2: "Replication failed: the disk copy timed out." } });
     w.clock.advance(15 * MIN);
-    expect(await status("1.1.0")).toMatchObject({ aggregated: "InProgress", regions: { "East US": ["Completed", 100, ""], "West US 2": ["Replicating", 25, ""] } });
+    expect(await status("1.1.0")).toMatchObject({
+      aggregated: "InProgress",
+      regions: { "East US": ["Completed", 100, ""], "West US 2": ["Replicating", 25, ""] },
+    });
     w.clock.advance(5 * MIN);
     expect(await status("1.1.0")).toEqual({
       provisioningState: "Failed",
@@ -70,7 +81,9 @@ describe("replication on the shared clock", () => {
     const poller = client.galleryImageVersions.createOrUpdate(PUB.resourceGroup, PUB.gallery, PUB.image, "2.0.0", {
       location: PUB.location,
       publishingProfile: { targetRegions: [{ name: "East US" }] },
-      storageProfile: { source: { id: `/subscriptions/${PUB.subscriptionId}/resourceGroups/${PUB.resourceGroup}/providers/Microsoft.Compute/images/source-2` } },
+      storageProfile: {
+        source: { id: `/subscriptions/${PUB.subscriptionId}/resourceGroups/${PUB.resourceGroup}/providers/Microsoft.Compute/images/source-2` },
+      },
     });
     await poller.submitted();
     await poller.poll();
@@ -86,18 +99,29 @@ describe("replication on the shared clock", () => {
   });
 
   it("versions the app writes over HTTP follow control.scriptReplication", async () => {
-    w.emu.control.scriptReplication({ image: PUB.image, version: "3.0.0", regionMinutes: { eastus: 6, westus2: 4 }, failRegions: { westus2: "Quota exceeded in West US 2." } });
+    w.emu.control.scriptReplication({
+      image: PUB.image,
+      version: "3.0.0",
+      regionMinutes: { eastus: 6, westus2: 4 },
+      failRegions: { westus2: "Quota exceeded in West US 2." },
+    });
     const client = publisherCompute(w);
     const poller = client.galleryImageVersions.createOrUpdate(PUB.resourceGroup, PUB.gallery, PUB.image, "3.0.0", {
       location: PUB.location,
       publishingProfile: { targetRegions: [{ name: "eastus" }, { name: "westus2" }] },
-      storageProfile: { source: { id: `/subscriptions/${PUB.subscriptionId}/resourceGroups/${PUB.resourceGroup}/providers/Microsoft.Compute/images/source-3` } },
+      storageProfile: {
+        source: { id: `/subscriptions/${PUB.subscriptionId}/resourceGroups/${PUB.resourceGroup}/providers/Microsoft.Compute/images/source-3` },
+      },
     });
     await poller.submitted();
     w.clock.advance(3 * MIN);
     expect((await status("3.0.0")).regions["East US"]).toEqual(["Replicating", 50, ""]);
     w.clock.advance(5 * MIN);
-    expect(await status("3.0.0")).toMatchObject({ provisioningState: "Failed", aggregated: "Failed", regions: { "West US 2": ["Failed", 50, "Quota exceeded in West US 2."] } });
+    expect(await status("3.0.0")).toMatchObject({
+      provisioningState: "Failed",
+      aggregated: "Failed",
+      regions: { "West US 2": ["Failed", 50, "Quota exceeded in West US 2."] },
+    });
     await expect(poller.pollUntilDone()).rejects.toThrow(/West US 2/);
   });
 
@@ -105,13 +129,21 @@ describe("replication on the shared clock", () => {
     const durations = async (seed: number): Promise<number[]> => {
       const x = await startWorld({ seed });
       try {
-        x.emu.control.publishVersion({ subscriptionId: PUB.subscriptionId, resourceGroup: PUB.resourceGroup, gallery: PUB.gallery, image: PUB.image, version: "1.0.0", targetRegions: ["eastus", "westus2", "northeurope"] });
+        x.emu.control.publishVersion({
+          subscriptionId: PUB.subscriptionId,
+          resourceGroup: PUB.resourceGroup,
+          gallery: PUB.gallery,
+          image: PUB.image,
+          version: "1.0.0",
+          targetRegions: ["eastus", "westus2", "northeurope"],
+        });
         const client = publisherCompute(x);
         const doneAt: Record<string, number> = {};
         for (let minute = 1; minute <= 200 && Object.keys(doneAt).length < 3; minute++) {
           x.clock.advance(MIN);
           const v = await client.galleryImageVersions.get(PUB.resourceGroup, PUB.gallery, PUB.image, "1.0.0", { expand: "ReplicationStatus" });
-          for (const s of v.replicationStatus?.summary ?? []) if (s.state === "Completed" && doneAt[s.region ?? ""] === undefined) doneAt[s.region ?? ""] = minute;
+          for (const s of v.replicationStatus?.summary ?? [])
+            if (s.state === "Completed" && doneAt[s.region ?? ""] === undefined) doneAt[s.region ?? ""] = minute;
         }
         return ["East US", "West US 2", "North Europe"].map((r) => doneAt[r] ?? -1);
       } finally {

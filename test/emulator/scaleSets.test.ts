@@ -35,12 +35,16 @@ function scaleSet(imageReference: ImageReference, o: Options = {}): VirtualMachi
     virtualMachineProfile: {
       storageProfile: { imageReference, osDisk: { createOption: "FromImage", caching: "ReadWrite", managedDisk: { storageAccountType: "Premium_LRS" } } },
       osProfile: { computerNamePrefix: "web", adminUsername: "azureuser", adminPassword: "P@ssw0rd-not-real-1" },
-      networkProfile: { networkApiVersion: "2020-11-01", networkInterfaceConfigurations: [nicConfig(location === "eastus" ? w.subnet.eastus : w.subnet.westeurope)] },
+      networkProfile: {
+        networkApiVersion: "2020-11-01",
+        networkInterfaceConfigurations: [nicConfig(location === "eastus" ? w.subnet.eastus : w.subnet.westeurope)],
+      },
     },
   };
 }
 
-const vmssId = (name: string): string => `/subscriptions/${w.consumer1.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Compute/virtualMachineScaleSets/${name}`;
+const vmssId = (name: string): string =>
+  `/subscriptions/${w.consumer1.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Compute/virtualMachineScaleSets/${name}`;
 
 async function instances(name: string) {
   return (await collect(w.client(false).virtualMachineScaleSetVMs.list(RG, name))).map((i) => ({
@@ -70,7 +74,12 @@ describe("scale set create and the image rules", () => {
 
   it("Uniform, with the auxiliary token: 201 + Azure-AsyncOperation (Creating), then Succeeded with instances 0 and 1 on the exact version", async () => {
     const created = await w.client(true).virtualMachineScaleSets.createOrUpdate(RG, "ss-uniform", scaleSet({ id: versionId("1.0.0") }));
-    expect(created).toMatchObject({ provisioningState: "Succeeded", orchestrationMode: "Uniform", upgradePolicy: { mode: "Manual" }, sku: { name: "Standard_D2s_v5", capacity: 2 } });
+    expect(created).toMatchObject({
+      provisioningState: "Succeeded",
+      orchestrationMode: "Uniform",
+      upgradePolicy: { mode: "Manual" },
+      sku: { name: "Standard_D2s_v5", capacity: 2 },
+    });
     expect(created.virtualMachineProfile?.storageProfile?.imageReference).toEqual({ id: versionId("1.0.0") });
     expect(created.virtualMachineProfile?.osProfile?.adminPassword).toBeUndefined();
     expect(created.uniqueId).toMatch(/^[0-9a-f-]{36}$/);
@@ -103,36 +112,64 @@ describe("scale set create and the image rules", () => {
   });
 
   it("updating it without the auxiliary token: LinkedAuthorizationFailed, not authorized to access the linked subscription", async () => {
-    const err = await restError(w.client(false).virtualMachineScaleSets.update(RG, "ss-uniform", { virtualMachineProfile: { storageProfile: { imageReference: { id: versionId("1.1.0") } } } }));
+    const err = await restError(
+      w
+        .client(false)
+        .virtualMachineScaleSets.update(RG, "ss-uniform", { virtualMachineProfile: { storageProfile: { imageReference: { id: versionId("1.1.0") } } } }),
+    );
     expect(err.code).toBe("LinkedAuthorizationFailed");
-    expect(err.message).toContain(`however the current tenant '${w.consumer1.tenantId}' is not authorized to access linked subscription '${PUB.subscriptionId}'`);
+    expect(err.message).toContain(
+      `however the current tenant '${w.consumer1.tenantId}' is not authorized to access linked subscription '${PUB.subscriptionId}'`,
+    );
   });
 
   it("sharedGalleryImageId …/Versions/latest and communityGalleryImageId need no auxiliary token; latest is resolved per instance", async () => {
-    await w.client(false).virtualMachineScaleSets.createOrUpdate(RG, "ss-shared", scaleSet({ sharedGalleryImageId: `${SHARED_IMAGE}/Versions/latest` }, { capacity: 1 }));
+    await w
+      .client(false)
+      .virtualMachineScaleSets.createOrUpdate(RG, "ss-shared", scaleSet({ sharedGalleryImageId: `${SHARED_IMAGE}/Versions/latest` }, { capacity: 1 }));
     expect(await instances("ss-shared")).toEqual([{ instanceId: "0", name: "ss-shared_0", latestModelApplied: true, exactVersion: "1.1.0" }]);
-    await w.client(false).virtualMachineScaleSets.createOrUpdate(RG, "ss-community", scaleSet({ communityGalleryImageId: `${w.communityImage}/Versions/latest` }, { capacity: 1 }));
+    await w
+      .client(false)
+      .virtualMachineScaleSets.createOrUpdate(
+        RG,
+        "ss-community",
+        scaleSet({ communityGalleryImageId: `${w.communityImage}/Versions/latest` }, { capacity: 1 }),
+      );
     expect((await instances("ss-community"))[0]?.exactVersion).toBe("1.0.0");
     await w.client(true).virtualMachineScaleSets.createOrUpdate(RG, "ss-def-west", scaleSet({ id: IMAGE_ID }, { capacity: 1, location: "westeurope" }));
     expect((await instances("ss-def-west"))[0]?.exactVersion).toBe("1.0.0");
   });
 
   it("the VM image rules apply to virtualMachineProfile: exclusivity, LinkedInvalidPropertyId, regional availability", async () => {
-    const both = await restError(w.client(true).virtualMachineScaleSets.createOrUpdate(RG, "ss-bad", scaleSet({ id: versionId("1.0.0"), sharedGalleryImageId: `${SHARED_IMAGE}/Versions/1.0.0` })));
+    const both = await restError(
+      w
+        .client(true)
+        .virtualMachineScaleSets.createOrUpdate(RG, "ss-bad", scaleSet({ id: versionId("1.0.0"), sharedGalleryImageId: `${SHARED_IMAGE}/Versions/1.0.0` })),
+    );
     expect([both.statusCode, both.code]).toEqual([400, "InvalidParameter"]);
-    const sharedInId = await restError(w.client(false).virtualMachineScaleSets.createOrUpdate(RG, "ss-bad", scaleSet({ id: `${SHARED_IMAGE}/Versions/1.0.0` })));
+    const sharedInId = await restError(
+      w.client(false).virtualMachineScaleSets.createOrUpdate(RG, "ss-bad", scaleSet({ id: `${SHARED_IMAGE}/Versions/1.0.0` })),
+    );
     expect(sharedInId.code).toBe("LinkedInvalidPropertyId");
     expect(sharedInId.message).toContain("at path 'properties.virtualMachineProfile.storageProfile.imageReference.id' is invalid");
-    const west = await restError(w.client(true).virtualMachineScaleSets.createOrUpdate(RG, "ss-bad", scaleSet({ id: versionId("1.1.0") }, { location: "westeurope" })));
+    const west = await restError(
+      w.client(true).virtualMachineScaleSets.createOrUpdate(RG, "ss-bad", scaleSet({ id: versionId("1.1.0") }, { location: "westeurope" })),
+    );
     expect([west.statusCode, west.code]).toEqual([404, "GalleryImageNotFound"]);
     expect(west.message).toContain(`${versionId("1.1.0")} is not available in westeurope region`);
-    const sharedWest = await restError(w.client(false).virtualMachineScaleSets.createOrUpdate(RG, "ss-bad", scaleSet({ sharedGalleryImageId: `${SHARED_IMAGE}/Versions/1.1.0` }, { location: "westeurope" })));
+    const sharedWest = await restError(
+      w
+        .client(false)
+        .virtualMachineScaleSets.createOrUpdate(RG, "ss-bad", scaleSet({ sharedGalleryImageId: `${SHARED_IMAGE}/Versions/1.1.0` }, { location: "westeurope" })),
+    );
     expect(sharedWest.code).toBe("GalleryImageNotFound");
     expect((await restError(w.client(false).virtualMachineScaleSets.get(RG, "ss-bad"))).statusCode).toBe(404);
   });
 
   it("Flexible: instances are VMs named {set}_{8 hex}, instance id = VM name, virtualMachineScaleSet.id set", async () => {
-    const created = await w.client(true).virtualMachineScaleSets.createOrUpdate(RG, "ss-flex", scaleSet({ id: versionId("1.0.0") }, { mode: "Flexible", capacity: 2 }));
+    const created = await w
+      .client(true)
+      .virtualMachineScaleSets.createOrUpdate(RG, "ss-flex", scaleSet({ id: versionId("1.0.0") }, { mode: "Flexible", capacity: 2 }));
     expect(created).toMatchObject({ orchestrationMode: "Flexible", provisioningState: "Succeeded", platformFaultDomainCount: 1 });
     const list = await instances("ss-flex");
     expect(list).toHaveLength(2);
@@ -152,7 +189,9 @@ describe("scale set create and the image rules", () => {
   });
 
   it("the orchestration mode cannot change: 409 PropertyChangeNotAllowed", async () => {
-    const err = await restError(w.client(true).virtualMachineScaleSets.createOrUpdate(RG, "ss-flex", scaleSet({ id: versionId("1.0.0") }, { mode: "Uniform", capacity: 2 })));
+    const err = await restError(
+      w.client(true).virtualMachineScaleSets.createOrUpdate(RG, "ss-flex", scaleSet({ id: versionId("1.0.0") }, { mode: "Uniform", capacity: 2 })),
+    );
     expect([err.statusCode, err.code]).toEqual([409, "PropertyChangeNotAllowed"]);
   });
 });
@@ -161,7 +200,9 @@ describe("model updates", () => {
   it("Automatic: updating the image moves every instance to the new model when the update completes", async () => {
     const client = w.client(true);
     await client.virtualMachineScaleSets.createOrUpdate(RG, "ss-auto", scaleSet({ id: versionId("1.0.0") }, { upgrade: "Automatic", capacity: 2 }));
-    const updated = await client.virtualMachineScaleSets.update(RG, "ss-auto", { virtualMachineProfile: { storageProfile: { imageReference: { id: versionId("1.1.0") } } } });
+    const updated = await client.virtualMachineScaleSets.update(RG, "ss-auto", {
+      virtualMachineProfile: { storageProfile: { imageReference: { id: versionId("1.1.0") } } },
+    });
     expect(lastWrite("PATCH", "ss-auto")?.status).toBe(200);
     expect(updated.provisioningState).toBe("Succeeded");
     expect(updated.virtualMachineProfile?.storageProfile?.imageReference).toEqual({ id: versionId("1.1.0") });
@@ -175,7 +216,9 @@ describe("model updates", () => {
     const client = w.client(true);
     await client.virtualMachineScaleSets.createOrUpdate(RG, "ss-manual", scaleSet({ id: versionId("1.0.0") }, { upgrade: "Manual", capacity: 2 }));
     await client.virtualMachineScaleSets.update(RG, "ss-manual", { virtualMachineProfile: { storageProfile: { imageReference: { id: versionId("1.1.0") } } } });
-    expect((await client.virtualMachineScaleSets.get(RG, "ss-manual")).virtualMachineProfile?.storageProfile?.imageReference).toEqual({ id: versionId("1.1.0") });
+    expect((await client.virtualMachineScaleSets.get(RG, "ss-manual")).virtualMachineProfile?.storageProfile?.imageReference).toEqual({
+      id: versionId("1.1.0"),
+    });
     expect(await instances("ss-manual")).toEqual([
       { instanceId: "0", name: "ss-manual_0", latestModelApplied: false, exactVersion: "1.0.0" },
       { instanceId: "1", name: "ss-manual_1", latestModelApplied: false, exactVersion: "1.0.0" },
@@ -205,15 +248,24 @@ describe("model updates", () => {
 
   it("Flexible, Manual then Automatic: the VM resources follow their instance's model", async () => {
     const client = w.client(true);
-    await client.virtualMachineScaleSets.createOrUpdate(RG, "ss-flex-up", scaleSet({ id: versionId("1.0.0") }, { mode: "Flexible", upgrade: "Manual", capacity: 1 }));
+    await client.virtualMachineScaleSets.createOrUpdate(
+      RG,
+      "ss-flex-up",
+      scaleSet({ id: versionId("1.0.0") }, { mode: "Flexible", upgrade: "Manual", capacity: 1 }),
+    );
     const [inst] = await instances("ss-flex-up");
     const name = inst?.name ?? "";
-    await client.virtualMachineScaleSets.update(RG, "ss-flex-up", { virtualMachineProfile: { storageProfile: { imageReference: { id: versionId("1.1.0") } } } });
+    await client.virtualMachineScaleSets.update(RG, "ss-flex-up", {
+      virtualMachineProfile: { storageProfile: { imageReference: { id: versionId("1.1.0") } } },
+    });
     expect((await instances("ss-flex-up"))[0]).toMatchObject({ latestModelApplied: false, exactVersion: "1.0.0" });
     expect((await client.virtualMachines.get(RG, name)).storageProfile?.imageReference?.exactVersion).toBe("1.0.0");
     await client.virtualMachineScaleSets.updateInstances(RG, "ss-flex-up", { instanceIds: [name] });
     expect((await client.virtualMachines.get(RG, name)).storageProfile?.imageReference?.exactVersion).toBe("1.1.0");
-    await client.virtualMachineScaleSets.update(RG, "ss-flex-up", { upgradePolicy: { mode: "Automatic" }, virtualMachineProfile: { storageProfile: { imageReference: { id: versionId("2.0.0") } } } });
+    await client.virtualMachineScaleSets.update(RG, "ss-flex-up", {
+      upgradePolicy: { mode: "Automatic" },
+      virtualMachineProfile: { storageProfile: { imageReference: { id: versionId("2.0.0") } } },
+    });
     expect((await instances("ss-flex-up"))[0]).toMatchObject({ latestModelApplied: true, exactVersion: "2.0.0" });
     expect((await client.virtualMachines.get(RG, name)).storageProfile?.imageReference?.exactVersion).toBe("2.0.0");
   });

@@ -39,11 +39,14 @@ describe("ARM throttling", () => {
     w = await startWorld();
     const token = w.emu.control.issueToken({ tenantId: PUB.tenantId, appId: PUB.appId });
     const share = () =>
-      fetch(`${w?.emu.armEndpoint}/subscriptions/${PUB.subscriptionId}/resourceGroups/${PUB.resourceGroup}/providers/Microsoft.Compute/galleries/${PUB.gallery}/share?api-version=2025-12-03`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body: JSON.stringify({ operationType: "Add", groups: [{ type: "Subscriptions", ids: [w?.consumer(1).subscriptionId] }] }),
-      });
+      fetch(
+        `${w?.emu.armEndpoint}/subscriptions/${PUB.subscriptionId}/resourceGroups/${PUB.resourceGroup}/providers/Microsoft.Compute/galleries/${PUB.gallery}/share?api-version=2025-12-03`,
+        {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify({ operationType: "Add", groups: [{ type: "Subscriptions", ids: [w?.consumer(1).subscriptionId] }] }),
+        },
+      );
     const remaining: string[] = [];
     for (let i = 0; i < 10; i++) {
       const res = await share();
@@ -79,7 +82,10 @@ describe("scripted faults", () => {
     expect(id).toMatch(/^fault-/);
     const g = await publisherCompute(w).galleries.get(PUB.resourceGroup, PUB.gallery);
     expect(g.name).toBe(PUB.gallery);
-    const statuses = w.emu.control.requestLog().filter((e) => e.url.includes(`/galleries/${PUB.gallery}?`)).map((e) => e.status);
+    const statuses = w.emu.control
+      .requestLog()
+      .filter((e) => e.url.includes(`/galleries/${PUB.gallery}?`))
+      .map((e) => e.status);
     expect(statuses).toEqual([503, 503, 200]);
   });
 
@@ -89,7 +95,14 @@ describe("scripted faults", () => {
       try {
         x.emu.control.fault({ path: /\/galleries\//, status: 500, probability: 0.5 });
         const out: number[] = [];
-        for (let i = 0; i < 16; i++) out.push((await fetch(`${x.emu.armEndpoint}${`/subscriptions/${PUB.subscriptionId}/resourceGroups/${PUB.resourceGroup}/providers/Microsoft.Compute/galleries/${PUB.gallery}`}?api-version=2025-12-03`)).status);
+        for (let i = 0; i < 16; i++)
+          out.push(
+            (
+              await fetch(
+                `${x.emu.armEndpoint}${`/subscriptions/${PUB.subscriptionId}/resourceGroups/${PUB.resourceGroup}/providers/Microsoft.Compute/galleries/${PUB.gallery}`}?api-version=2025-12-03`,
+              )
+            ).status,
+          );
         return out;
       } finally {
         await x.emu.close();
@@ -106,7 +119,10 @@ describe("scripted faults", () => {
     w.emu.control.fault({ method: "GET", path: `/galleries/${PUB.gallery}?`, drop: true });
     const client = publisherCompute(w);
     await client.galleries.get(PUB.resourceGroup, PUB.gallery);
-    const statuses = w.emu.control.requestLog().filter((e) => e.url.includes(`/galleries/${PUB.gallery}?`)).map((e) => e.status);
+    const statuses = w.emu.control
+      .requestLog()
+      .filter((e) => e.url.includes(`/galleries/${PUB.gallery}?`))
+      .map((e) => e.status);
     expect(statuses).toEqual([0, 200]);
     w.emu.control.fault({ method: "GET", path: `/galleries/${PUB.gallery}?`, delayMs: 300 });
     const started = Date.now();
@@ -118,7 +134,12 @@ describe("scripted faults", () => {
     w = await startWorld();
     w.emu.control.fault({ method: "POST", path: "/share", lro: "fail", code: "InternalExecutionError", message: "Sharing failed inside Compute." });
     const client = publisherCompute(w);
-    const err = await restError(client.gallerySharingProfile.update(PUB.resourceGroup, PUB.gallery, { operationType: "Add", groups: [{ type: "Subscriptions", ids: [w.consumer(1).subscriptionId] }] }));
+    const err = await restError(
+      client.gallerySharingProfile.update(PUB.resourceGroup, PUB.gallery, {
+        operationType: "Add",
+        groups: [{ type: "Subscriptions", ids: [w.consumer(1).subscriptionId] }],
+      }),
+    );
     expect(err.message).toContain("Sharing failed inside Compute.");
     const log = w.emu.control.requestLog();
     expect(log.find((e) => e.method === "POST" && e.url.includes("/share?"))?.status).toBe(202);

@@ -25,7 +25,10 @@ function vm(imageReference: ImageReference, location = "eastus"): VirtualMachine
     hardwareProfile: { vmSize: "Standard_D2s_v5" },
     storageProfile: { imageReference, osDisk: { createOption: "FromImage", managedDisk: { storageAccountType: "Premium_LRS" } } },
     osProfile: { computerName: "vm", adminUsername: "azureuser", adminPassword: "P@ssw0rd-not-real-1" },
-    networkProfile: { networkApiVersion: "2020-11-01", networkInterfaceConfigurations: [nicConfig(location === "eastus" ? w.subnet.eastus : w.subnet.westeurope)] },
+    networkProfile: {
+      networkApiVersion: "2020-11-01",
+      networkInterfaceConfigurations: [nicConfig(location === "eastus" ? w.subnet.eastus : w.subnet.westeurope)],
+    },
   };
 }
 
@@ -55,7 +58,9 @@ describe("cross-tenant imageReference.id and x-ms-authorization-auxiliary", () =
     expect(created.storageProfile?.imageReference).toEqual({ id: versionId("1.0.0"), exactVersion: "1.0.0" });
     const put = lastPut("vm1");
     expect(put?.status).toBe(201);
-    expect(put?.responseHeaders["azure-asyncoperation"]).toMatch(/\/providers\/Microsoft\.Compute\/locations\/eastus\/operations\/[0-9a-f-]{36}\?p=[0-9a-f-]{36}&api-version=2026-04-01$/);
+    expect(put?.responseHeaders["azure-asyncoperation"]).toMatch(
+      /\/providers\/Microsoft\.Compute\/locations\/eastus\/operations\/[0-9a-f-]{36}\?p=[0-9a-f-]{36}&api-version=2026-04-01$/,
+    );
     expect(put?.responseHeaders.location).toBeUndefined();
     expect((put?.responseBody as { properties: { provisioningState: string } }).properties.provisioningState).toBe("Creating");
     expect(put?.requestHeaders["x-ms-authorization-auxiliary"]).toBe("Bearer REDACTED");
@@ -74,14 +79,25 @@ describe("cross-tenant imageReference.id and x-ms-authorization-auxiliary", () =
   });
 
   it("a create whose operation fails leaves the VM Failed, its instance view naming the error as ProvisioningState/failed/{code}", async () => {
-    const fault = w.emu.control.fault({ method: "PUT", path: "/virtualMachines/vm-fails?", lro: "fail", code: "OSProvisioningTimedOut", message: "OS Provisioning for VM 'vm-fails' did not finish in the allotted time." });
+    const fault = w.emu.control.fault({
+      method: "PUT",
+      path: "/virtualMachines/vm-fails?",
+      lro: "fail",
+      code: "OSProvisioningTimedOut",
+      message: "OS Provisioning for VM 'vm-fails' did not finish in the allotted time.",
+    });
     const client = w.client(true);
     await expect(client.virtualMachines.createOrUpdate(RG, "vm-fails", vm({ id: versionId("1.0.0") }))).rejects.toThrow(/did not finish in the allotted time/);
     w.emu.control.removeFault(fault);
     const failed = await client.virtualMachines.get(RG, "vm-fails", { expand: "instanceView" });
     expect(failed.provisioningState).toBe("Failed");
     expect(failed.instanceView?.statuses).toEqual([
-      { code: "ProvisioningState/failed/OSProvisioningTimedOut", level: "Error", displayStatus: "Provisioning failed", message: "OS Provisioning for VM 'vm-fails' did not finish in the allotted time." },
+      {
+        code: "ProvisioningState/failed/OSProvisioningTimedOut",
+        level: "Error",
+        displayStatus: "Provisioning failed",
+        message: "OS Provisioning for VM 'vm-fails' did not finish in the allotted time.",
+      },
     ]);
     // PUT again (what a retry does): it succeeds, and the instance view is back to normal.
     await client.virtualMachines.createOrUpdate(RG, "vm-fails", vm({ id: versionId("1.0.0") }));
@@ -107,7 +123,9 @@ describe("cross-tenant imageReference.id and x-ms-authorization-auxiliary", () =
     const other = { appId: "d0000000-0000-4000-8000-0000000000b2", secret: "other-secret" };
     const sp = w.emu.control.addApp({ appId: other.appId, homeTenantId: PUB.tenantId, secret: other.secret }).servicePrincipalId;
     const otherToken = w.emu.control.issueToken({ tenantId: PUB.tenantId, appId: other.appId });
-    const client = compute(w.emu, credential(w.emu, w.consumer1.tenantId, DIST.appId, DIST.secret), w.consumer1.subscriptionId, { additionalPolicies: [{ policy: setAuxiliary(`Bearer ${otherToken}`), position: "perRetry" }] });
+    const client = compute(w.emu, credential(w.emu, w.consumer1.tenantId, DIST.appId, DIST.secret), w.consumer1.subscriptionId, {
+      additionalPolicies: [{ policy: setAuxiliary(`Bearer ${otherToken}`), position: "perRetry" }],
+    });
     const err = await restError(client.virtualMachines.createOrUpdate(RG, "vm-other", vm({ id: versionId("1.0.0") })));
     expect(err.code).toBe("LinkedAuthorizationFailed");
     expect(err.message).toContain(`The client '${other.appId}' with object id '${sp}'`);
@@ -120,7 +138,9 @@ describe("cross-tenant imageReference.id and x-ms-authorization-auxiliary", () =
     const base = credential(w.emu, w.consumer1.tenantId, DIST.appId, DIST.secret);
     const ok = compute(w.emu, base, w.consumer1.subscriptionId, { additionalPolicies: [{ policy: setAuxiliary(three.join(", ")), position: "perRetry" }] });
     expect((await ok.virtualMachines.createOrUpdate(RG, "vm-three-aux", vm({ id: versionId("1.0.0") }))).provisioningState).toBe("Succeeded");
-    const four = compute(w.emu, base, w.consumer1.subscriptionId, { additionalPolicies: [{ policy: setAuxiliary([...three, `Bearer ${token(w.consumer(2).tenantId)}`].join(", ")), position: "perRetry" }] });
+    const four = compute(w.emu, base, w.consumer1.subscriptionId, {
+      additionalPolicies: [{ policy: setAuxiliary([...three, `Bearer ${token(w.consumer(2).tenantId)}`].join(", ")), position: "perRetry" }],
+    });
     const err = await restError(four.virtualMachines.createOrUpdate(RG, "vm-four-aux", vm({ id: versionId("1.0.0") })));
     expect(err.statusCode).toBe(401);
     expect(err.code).toBe("InvalidAuthenticationToken");
@@ -129,7 +149,9 @@ describe("cross-tenant imageReference.id and x-ms-authorization-auxiliary", () =
   it("an auxiliary token that is not valid: 401 naming its client and tenant", async () => {
     const token = w.emu.control.issueToken({ tenantId: PUB.tenantId, appId: DIST.appId });
     const tampered = `${token.slice(0, -4)}AAAA`;
-    const client = compute(w.emu, credential(w.emu, w.consumer1.tenantId, DIST.appId, DIST.secret), w.consumer1.subscriptionId, { additionalPolicies: [{ policy: setAuxiliary(`Bearer ${tampered}`), position: "perRetry" }] });
+    const client = compute(w.emu, credential(w.emu, w.consumer1.tenantId, DIST.appId, DIST.secret), w.consumer1.subscriptionId, {
+      additionalPolicies: [{ policy: setAuxiliary(`Bearer ${tampered}`), position: "perRetry" }],
+    });
     const err = await restError(client.virtualMachines.get(RG, "vm1"));
     expect(err.statusCode).toBe(401);
     expect(err.code).toBe("InvalidAuthenticationToken");
@@ -142,7 +164,9 @@ describe("cross-tenant imageReference.id and x-ms-authorization-auxiliary", () =
     expect(err.statusCode).toBe(401);
     expect(err.code).toBe("InvalidAuthenticationTokenTenant");
     expect(err.message).toMatch(
-      new RegExp(`^The access token is from the wrong issuer '${w.emu.authorityHost}/${PUB.tenantId}/v2\\.0'\\. It must match the tenant '${w.emu.authorityHost}/${w.consumer1.tenantId}/v2\\.0' associated with this subscription\\. Please use the authority \\(URL\\) '${w.emu.authorityHost}/${w.consumer1.tenantId}' to get the token\\.`),
+      new RegExp(
+        `^The access token is from the wrong issuer '${w.emu.authorityHost}/${PUB.tenantId}/v2\\.0'\\. It must match the tenant '${w.emu.authorityHost}/${w.consumer1.tenantId}/v2\\.0' associated with this subscription\\. Please use the authority \\(URL\\) '${w.emu.authorityHost}/${w.consumer1.tenantId}' to get the token\\.`,
+      ),
     );
   });
 });
@@ -151,25 +175,45 @@ describe("image-reference forms and latest", () => {
   it("imageReference.id of the image definition means latest: the highest version replicated to the region and not excludeFromLatest", async () => {
     const client = w.client(true);
     // eastus: 2.0.0 is excluded from latest and 1.2.0 is still replicating, so 1.1.0.
-    expect((await client.virtualMachines.createOrUpdate(RG, "vm-def-east", vm({ id: IMAGE_ID }))).storageProfile?.imageReference).toEqual({ id: IMAGE_ID, exactVersion: "1.1.0" });
-    expect((await client.virtualMachines.createOrUpdate(RG, "vm-latest-east", vm({ id: versionId("latest") }))).storageProfile?.imageReference?.exactVersion).toBe("1.1.0");
+    expect((await client.virtualMachines.createOrUpdate(RG, "vm-def-east", vm({ id: IMAGE_ID }))).storageProfile?.imageReference).toEqual({
+      id: IMAGE_ID,
+      exactVersion: "1.1.0",
+    });
+    expect(
+      (await client.virtualMachines.createOrUpdate(RG, "vm-latest-east", vm({ id: versionId("latest") }))).storageProfile?.imageReference?.exactVersion,
+    ).toBe("1.1.0");
     // westeurope has 1.0.0 only.
-    expect((await client.virtualMachines.createOrUpdate(RG, "vm-def-west", vm({ id: IMAGE_ID }, "westeurope"))).storageProfile?.imageReference?.exactVersion).toBe("1.0.0");
+    expect(
+      (await client.virtualMachines.createOrUpdate(RG, "vm-def-west", vm({ id: IMAGE_ID }, "westeurope"))).storageProfile?.imageReference?.exactVersion,
+    ).toBe("1.0.0");
     // An excluded version is still usable by its number.
-    expect((await client.virtualMachines.createOrUpdate(RG, "vm-200", vm({ id: versionId("2.0.0") }))).storageProfile?.imageReference?.exactVersion).toBe("2.0.0");
+    expect((await client.virtualMachines.createOrUpdate(RG, "vm-200", vm({ id: versionId("2.0.0") }))).storageProfile?.imageReference?.exactVersion).toBe(
+      "2.0.0",
+    );
   });
 
   it("sharedGalleryImageId with …/Versions/latest or no version resolves the same way, with no auxiliary token", async () => {
     const client = w.client(false);
     const latest = await client.virtualMachines.createOrUpdate(RG, "vm-shared-latest", vm({ sharedGalleryImageId: `${SHARED_IMAGE}/Versions/latest` }));
     expect(latest.storageProfile?.imageReference).toEqual({ sharedGalleryImageId: `${SHARED_IMAGE}/Versions/latest`, exactVersion: "1.1.0" });
-    expect((await client.virtualMachines.createOrUpdate(RG, "vm-shared-none", vm({ sharedGalleryImageId: SHARED_IMAGE }))).storageProfile?.imageReference?.exactVersion).toBe("1.1.0");
-    expect((await client.virtualMachines.createOrUpdate(RG, "vm-shared-west", vm({ sharedGalleryImageId: `${SHARED_IMAGE}/Versions/latest` }, "westeurope"))).storageProfile?.imageReference?.exactVersion).toBe("1.0.0");
-    expect((await client.virtualMachines.createOrUpdate(RG, "vm-shared-100", vm({ sharedGalleryImageId: `${SHARED_IMAGE}/Versions/1.0.0` }))).storageProfile?.imageReference?.exactVersion).toBe("1.0.0");
+    expect(
+      (await client.virtualMachines.createOrUpdate(RG, "vm-shared-none", vm({ sharedGalleryImageId: SHARED_IMAGE }))).storageProfile?.imageReference
+        ?.exactVersion,
+    ).toBe("1.1.0");
+    expect(
+      (await client.virtualMachines.createOrUpdate(RG, "vm-shared-west", vm({ sharedGalleryImageId: `${SHARED_IMAGE}/Versions/latest` }, "westeurope")))
+        .storageProfile?.imageReference?.exactVersion,
+    ).toBe("1.0.0");
+    expect(
+      (await client.virtualMachines.createOrUpdate(RG, "vm-shared-100", vm({ sharedGalleryImageId: `${SHARED_IMAGE}/Versions/1.0.0` }))).storageProfile
+        ?.imageReference?.exactVersion,
+    ).toBe("1.0.0");
   });
 
   it("communityGalleryImageId creates with no auxiliary token", async () => {
-    const created = await w.client(false).virtualMachines.createOrUpdate(RG, "vm-community", vm({ communityGalleryImageId: `${w.communityImage}/Versions/latest` }));
+    const created = await w
+      .client(false)
+      .virtualMachines.createOrUpdate(RG, "vm-community", vm({ communityGalleryImageId: `${w.communityImage}/Versions/latest` }));
     expect(created.storageProfile?.imageReference).toEqual({ communityGalleryImageId: `${w.communityImage}/Versions/latest`, exactVersion: "1.0.0" });
   });
 
@@ -202,7 +246,8 @@ describe("image-reference forms and latest", () => {
   });
 
   it("a version not replicated to the VM's region: 404 GalleryImageNotFound in every form", async () => {
-    const notIn = (id: string, region: string) => `The gallery image ${id} is not available in ${region} region. Please contact image owner to replicate to this region, or change your requested region.`;
+    const notIn = (id: string, region: string) =>
+      `The gallery image ${id} is not available in ${region} region. Please contact image owner to replicate to this region, or change your requested region.`;
     const client = w.client(true);
     const cases: [ImageReference, string, string][] = [
       [{ id: versionId("1.1.0") }, "westeurope", versionId("1.1.0")],
@@ -221,7 +266,14 @@ describe("image-reference forms and latest", () => {
 
 describe("network interfaces (@azure/arm-network)", () => {
   it("a NIC on a subnet the caller may not join: 403 LinkedAuthorizationFailed naming subnets/join/action", async () => {
-    const err = await restError(w.network().networkInterfaces.createOrUpdate(RG, "nic-foreign", { location: "eastus", ipConfigurations: [{ name: "ipconfig1", subnet: { id: w.subnet.foreign } }] }));
+    const err = await restError(
+      w
+        .network()
+        .networkInterfaces.createOrUpdate(RG, "nic-foreign", {
+          location: "eastus",
+          ipConfigurations: [{ name: "ipconfig1", subnet: { id: w.subnet.foreign } }],
+        }),
+    );
     expect(err.statusCode).toBe(403);
     expect(err.code).toBe("LinkedAuthorizationFailed");
     expect(err.message).toContain("'Microsoft.Network/networkInterfaces/write'");
@@ -229,16 +281,33 @@ describe("network interfaces (@azure/arm-network)", () => {
   });
 
   it("a VM-managed NIC configuration is checked the same way, and its subnet must be in the VM's region", async () => {
-    const foreign = await restError(w.client(true).virtualMachines.createOrUpdate(RG, "vm-foreign-net", { ...vm({ id: versionId("1.0.0") }), networkProfile: { networkApiVersion: "2020-11-01", networkInterfaceConfigurations: [nicConfig(w.subnet.foreign)] } }));
+    const foreign = await restError(
+      w
+        .client(true)
+        .virtualMachines.createOrUpdate(RG, "vm-foreign-net", {
+          ...vm({ id: versionId("1.0.0") }),
+          networkProfile: { networkApiVersion: "2020-11-01", networkInterfaceConfigurations: [nicConfig(w.subnet.foreign)] },
+        }),
+    );
     expect(foreign.code).toBe("LinkedAuthorizationFailed");
-    const elsewhere = await restError(w.client(true).virtualMachines.createOrUpdate(RG, "vm-west-net", { ...vm({ id: versionId("1.0.0") }), networkProfile: { networkApiVersion: "2020-11-01", networkInterfaceConfigurations: [nicConfig(w.subnet.westeurope)] } }));
+    const elsewhere = await restError(
+      w
+        .client(true)
+        .virtualMachines.createOrUpdate(RG, "vm-west-net", {
+          ...vm({ id: versionId("1.0.0") }),
+          networkProfile: { networkApiVersion: "2020-11-01", networkInterfaceConfigurations: [nicConfig(w.subnet.westeurope)] },
+        }),
+    );
     expect(elsewhere.statusCode).toBe(400);
     expect(elsewhere.code).toBe("InvalidResourceReference");
   });
 
   it("a VM on an existing NIC: the NIC reports the VM, cannot serve a second VM, and cannot be deleted while attached", async () => {
     const network = w.network();
-    const nic = await network.networkInterfaces.createOrUpdate(RG, "nic-a", { location: "eastus", ipConfigurations: [{ name: "ipconfig1", subnet: { id: w.subnet.eastus } }] });
+    const nic = await network.networkInterfaces.createOrUpdate(RG, "nic-a", {
+      location: "eastus",
+      ipConfigurations: [{ name: "ipconfig1", subnet: { id: w.subnet.eastus } }],
+    });
     expect(nic.provisioningState).toBe("Succeeded");
     const onNic = (): VirtualMachine => ({ ...vm({ id: versionId("1.0.0") }), networkProfile: { networkInterfaces: [{ id: nic.id ?? "", primary: true }] } });
     await w.client(true).virtualMachines.createOrUpdate(RG, "vm-nic", onNic());

@@ -70,7 +70,15 @@ function tenant(tenantId: string, requestId: string, overrides: Partial<TenantRe
 }
 
 function request(requestId: string, tenantId: string | undefined): RequestRecord {
-  return { requestId, schema: "onboarding/v1", ...(tenantId ? { tenantId } : {}), state: "running", receivedAt: T0, updatedAt: T0, instanceId: `onboard-${requestId}` };
+  return {
+    requestId,
+    schema: "onboarding/v1",
+    ...(tenantId ? { tenantId } : {}),
+    state: "running",
+    receivedAt: T0,
+    updatedAt: T0,
+    instanceId: `onboard-${requestId}`,
+  };
 }
 
 const { consumer: _noConsumer, ...withoutConsumer } = tenant(NO_CONSUMER, NO_CONSUMER_REQUEST);
@@ -104,7 +112,10 @@ interface Logged {
 
 function invocation(): { context: InvocationContext; logged: Logged[] } {
   const logged: Logged[] = [];
-  const context = new InvocationContext({ functionName: "consentPages", logHandler: (level, ...args) => logged.push({ level, text: args.map(String).join(" ") }) });
+  const context = new InvocationContext({
+    functionName: "consentPages",
+    logHandler: (level, ...args) => logged.push({ level, text: args.map(String).join(" ") }),
+  });
   return { context, logged };
 }
 
@@ -138,7 +149,10 @@ describe("GET /api/consent/{requestId} (Azurite)", () => {
   });
   const open = async (requestId: string, overrides: Partial<ConsentPageDeps> = {}, query?: Record<string, string>) => {
     const { context, logged } = invocation();
-    const response = await createConsentPage(deps(overrides))(get(`/api/consent/${encodeURIComponent(requestId)}`, { params: { requestId }, ...(query ? { query } : {}) }), context);
+    const response = await createConsentPage(deps(overrides))(
+      get(`/api/consent/${encodeURIComponent(requestId)}`, { params: { requestId }, ...(query ? { query } : {}) }),
+      context,
+    );
     return { response, body: await response.text(), logged };
   };
 
@@ -162,7 +176,9 @@ describe("GET /api/consent/{requestId} (Azurite)", () => {
     expect(body).toContain("<dt>App</dt><dd>Northwind Gallery Share</dd>");
     expect(body).toContain(`<dt>Application (client) id</dt><dd><code>${APP_ID}</code></dd>`);
     expect(body).toContain("<li>golden_images</li><li>silver_images</li>");
-    expect(body).toContain(`<strong>Contributor</strong> on resource group <code>rg-apps</code> in subscription <code>${CONSUMER_SUB}</code>, so the app can create virtual machines there`);
+    expect(body).toContain(
+      `<strong>Contributor</strong> on resource group <code>rg-apps</code> in subscription <code>${CONSUMER_SUB}</code>, so the app can create virtual machines there`,
+    );
     expect(body).toContain("What the app will do");
     expect(body).toContain("Read the image versions of the galleries above that are shared with your tenant.");
     expect(body).toContain("Create virtual machines and their network interfaces in resource group <code>rg-apps</code>");
@@ -237,7 +253,9 @@ describe("GET /api/consent/{requestId} (Azurite)", () => {
   it("answers a neutral 503 with Retry-After when the registry cannot be read, the reason logged only", async () => {
     const port = await closedPort();
     const unreachable = createRegistry({
-      connection: { connectionString: `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${AZURITE_KEY};TableEndpoint=http://127.0.0.1:${port}/devstoreaccount1;` },
+      connection: {
+        connectionString: `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${AZURITE_KEY};TableEndpoint=http://127.0.0.1:${port}/devstoreaccount1;`,
+      },
       tableName: "consentpages",
     });
     const { response, body, logged } = await open(PENDING_REQUEST, { registry: unreachable });
@@ -264,7 +282,10 @@ describe("GET /api/consent/callback", () => {
   }
 
   /** The callback with plain functions for verify and raise; records what they were given. */
-  function callback(verdict: (query: Readonly<Record<string, string | undefined>>) => ConsentVerification | Promise<ConsentVerification>, options: { raiseFails?: boolean } = {}) {
+  function callback(
+    verdict: (query: Readonly<Record<string, string | undefined>>) => ConsentVerification | Promise<ConsentVerification>,
+    options: { raiseFails?: boolean } = {},
+  ) {
     const verified: Readonly<Record<string, string | undefined>>[] = [];
     const raised: Raised[] = [];
     const handler = createConsentCallback({
@@ -301,7 +322,9 @@ describe("GET /api/consent/callback", () => {
     expect(response.status).toBe(200);
     expectSecurityHeaders(response);
     expect(body).toContain(CONSENT_RECORDED_TEXT);
-    expect(verified).toStrictEqual([{ admin_consent: "True", tenant: TENANT, scope: GRANT.scope, state: STATE, error: undefined, error_description: undefined }]);
+    expect(verified).toStrictEqual([
+      { admin_consent: "True", tenant: TENANT, scope: GRANT.scope, state: STATE, error: undefined, error_description: undefined },
+    ]);
     expect(raised).toStrictEqual([{ instanceId: INSTANCE, eventName: "ConsentGranted", data: { tenantId: TENANT, at: "2026-01-02T09:00:00.000Z" } }]);
   });
 
@@ -312,7 +335,11 @@ describe("GET /api/consent/callback", () => {
     expectSecurityHeaders(response);
     expect(body).toContain(CONSENT_NOT_GIVEN_TEXT);
     expect(raised).toStrictEqual([
-      { instanceId: INSTANCE, eventName: "ConsentDenied", data: { tenantId: TENANT, error: "access_denied", description: "AADSTS65004: User declined to consent to access the app." } },
+      {
+        instanceId: INSTANCE,
+        eventName: "ConsentDenied",
+        data: { tenantId: TENANT, error: "access_denied", description: "AADSTS65004: User declined to consent to access the app." },
+      },
     ]);
     const bare = callback(denied);
     await bare.call("/api/consent/callback", { error: "consent_required", state: STATE });
@@ -321,9 +348,17 @@ describe("GET /api/consent/callback", () => {
 
   it("raises for the tenant and instance verify vouches for, never the query's", async () => {
     const other = "5c2d7e8f-9a0b-4c1d-8e2f-3a4b5c6d7e8f";
-    const { call, raised } = callback(() => ({ ok: true, instanceId: "onboard-from-state", tenantId: other, requestId: PENDING_REQUEST, outcome: { kind: "granted" } }));
+    const { call, raised } = callback(() => ({
+      ok: true,
+      instanceId: "onboard-from-state",
+      tenantId: other,
+      requestId: PENDING_REQUEST,
+      outcome: { kind: "granted" },
+    }));
     await call("/api/consent/callback", GRANT);
-    expect(raised).toStrictEqual([{ instanceId: "onboard-from-state", eventName: "ConsentGranted", data: { tenantId: other, at: "2026-01-02T09:00:00.000Z" } }]);
+    expect(raised).toStrictEqual([
+      { instanceId: "onboard-from-state", eventName: "ConsentGranted", data: { tenantId: other, at: "2026-01-02T09:00:00.000Z" } },
+    ]);
   });
 
   it("passes verify only the parameters the callback reads", async () => {
@@ -383,7 +418,18 @@ describe("GET /api/consent/callback", () => {
   it("never reflects the query: a marker in every parameter is absent from every page, accepted or not", async () => {
     const everywhere = Object.fromEntries([...CONSENT_CALLBACK_PARAMETERS, "extra", "code"].map((p) => [p, HOSTILE]));
     const scenarios: [string, ReturnType<typeof callback>, Record<string, string>][] = [
-      ["grant with hostile scope and extras", callback(granted), { ...everywhere, admin_consent: "True", tenant: TENANT, state: STATE, error: undefined as unknown as string, error_description: undefined as unknown as string }],
+      [
+        "grant with hostile scope and extras",
+        callback(granted),
+        {
+          ...everywhere,
+          admin_consent: "True",
+          tenant: TENANT,
+          state: STATE,
+          error: undefined as unknown as string,
+          error_description: undefined as unknown as string,
+        },
+      ],
       ["denial with hostile error and description", callback(denied), { ...everywhere, admin_consent: HOSTILE, tenant: HOSTILE, state: STATE }],
       ["refused by verify", callback(() => ({ ok: false })), { ...everywhere, admin_consent: HOSTILE, tenant: HOSTILE, state: STATE }],
       ["invalid", callback(granted), everywhere],

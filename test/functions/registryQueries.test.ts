@@ -110,7 +110,7 @@ const rejected: RequestRecord = {
   fields: [
     { path: "tenantId", rule: "must be a GUID" },
     { path: "galleries[0]", rule: "must be a gallery resource id" },
-    { path: "consumer", rule: "is required when mode is \"rbac\"" },
+    { path: "consumer", rule: 'is required when mode is "rbac"' },
   ],
   messageId: "sb-message-2",
 };
@@ -123,7 +123,10 @@ interface Logged {
 /** A context whose log lines are kept for the test instead of printed. */
 function invocation(): { context: InvocationContext; logged: Logged[] } {
   const logged: Logged[] = [];
-  const context = new InvocationContext({ functionName: "registryQueries", logHandler: (level, ...args) => logged.push({ level, text: args.map(String).join(" ") }) });
+  const context = new InvocationContext({
+    functionName: "registryQueries",
+    logHandler: (level, ...args) => logged.push({ level, text: args.map(String).join(" ") }),
+  });
   return { context, logged };
 }
 
@@ -220,7 +223,10 @@ describe("registry query endpoints (Azurite)", () => {
   describe("GET /api/tenants/{tenantId}", () => {
     it("answers the whole record with the tenant's grants and its last request", async () => {
       // Upper case in the route: GUIDs compare case-insensitively.
-      const response = await createGetTenant(registry)(get(`/api/tenants/${CONTOSO.toUpperCase()}`, { params: { tenantId: CONTOSO.toUpperCase() } }), invocation().context);
+      const response = await createGetTenant(registry)(
+        get(`/api/tenants/${CONTOSO.toUpperCase()}`, { params: { tenantId: CONTOSO.toUpperCase() } }),
+        invocation().context,
+      );
       expect(response.status).toBe(200);
       const expected: TenantBody = {
         tenantId: CONTOSO,
@@ -243,7 +249,17 @@ describe("registry query endpoints (Azurite)", () => {
           { galleryId: GALLERY_2, kind: "tenant", targetId: CONTOSO, requestId: REQUEST_ID, at: T1 },
         ],
         // The queue's message id is not part of the API.
-        requests: [{ requestId: REQUEST_ID, schema: "onboarding/v1", tenantId: CONTOSO, state: "succeeded", receivedAt: T0, updatedAt: T1, instanceId: "onboard-0123456789abcdef" }],
+        requests: [
+          {
+            requestId: REQUEST_ID,
+            schema: "onboarding/v1",
+            tenantId: CONTOSO,
+            state: "succeeded",
+            receivedAt: T0,
+            updatedAt: T1,
+            instanceId: "onboard-0123456789abcdef",
+          },
+        ],
       };
       expect(await bodyOf<TenantBody>(response)).toStrictEqual(expected);
     });
@@ -283,7 +299,10 @@ describe("registry query endpoints (Azurite)", () => {
     });
 
     it("shows every failing field of a rejected request", async () => {
-      const response = await createGetRequest(registry)(get(`/api/requests/${REJECTED_ID}`, { params: { requestId: REJECTED_ID.toUpperCase() } }), invocation().context);
+      const response = await createGetRequest(registry)(
+        get(`/api/requests/${REJECTED_ID}`, { params: { requestId: REJECTED_ID.toUpperCase() } }),
+        invocation().context,
+      );
       expect(response.status).toBe(200);
       const body = await bodyOf<RequestBody>(response);
       expect(body).toStrictEqual({

@@ -41,9 +41,18 @@ describe("orchestrations on the wire protocol", () => {
 
     const history = host.durable.history(id);
     expect(history.map((e) => e.EventType)).toEqual([
-      EventType.OrchestratorStarted, EventType.ExecutionStarted, EventType.TaskScheduled, EventType.OrchestratorCompleted,
-      EventType.OrchestratorStarted, EventType.TaskCompleted, EventType.TimerCreated, EventType.OrchestratorCompleted,
-      EventType.OrchestratorStarted, EventType.TimerFired, EventType.OrchestratorCompleted, EventType.ExecutionCompleted,
+      EventType.OrchestratorStarted,
+      EventType.ExecutionStarted,
+      EventType.TaskScheduled,
+      EventType.OrchestratorCompleted,
+      EventType.OrchestratorStarted,
+      EventType.TaskCompleted,
+      EventType.TimerCreated,
+      EventType.OrchestratorCompleted,
+      EventType.OrchestratorStarted,
+      EventType.TimerFired,
+      EventType.OrchestratorCompleted,
+      EventType.ExecutionCompleted,
     ]);
     const [scheduled] = ofType(history, EventType.TaskScheduled);
     expect(scheduled).toMatchObject({ EventId: 0, Name: "greet", Input: '"Ada"' });
@@ -124,7 +133,11 @@ describe("orchestrations on the wire protocol", () => {
     expect(output.second).toEqual({ greeting: "Hello, Grace!", parent: "parent-1" });
     expect(output.failure).toContain("Orchestrator function 'failing' failed: orchestrator failed on purpose");
     const created = ofType(host.durable.history(id), EventType.SubOrchestrationInstanceCreated);
-    expect(created.map((e) => [e.EventId, e.Name])).toEqual([[0, "child"], [1, "child"], [2, "failing"]]);
+    expect(created.map((e) => [e.EventId, e.Name])).toEqual([
+      [0, "child"],
+      [1, "child"],
+      [2, "failing"],
+    ]);
     expect(created[0]?.InstanceId).toMatch(/^[0-9a-f]{32}:0$/);
     expect(created[1]?.InstanceId).toBe("parent-1-child");
     expect(host.durable.getStatus("parent-1-child")?.runtimeStatus).toBe("Completed");
@@ -267,7 +280,11 @@ describe("orchestrations on the wire protocol", () => {
     const message = "The UTF-16 size of the JSON-serialized payload must not exceed 16 KB. The current payload size is 17 KB.";
     expect(bigStatus).toMatchObject({ runtimeStatus: "Failed", output: `Orchestrator function 'customStatusSize' failed: ${message}`, customStatus: "small" });
     const history = host.durable.history(big);
-    expect(history.at(-1)).toMatchObject({ EventType: EventType.ExecutionCompleted, OrchestrationStatus: "Failed", Reason: `Orchestrator function 'customStatusSize' failed: ${message}` });
+    expect(history.at(-1)).toMatchObject({
+      EventType: EventType.ExecutionCompleted,
+      OrchestrationStatus: "Failed",
+      Reason: `Orchestrator function 'customStatusSize' failed: ${message}`,
+    });
     // The episode went no further: the activity after the big status was never scheduled.
     expect(ofType(history, EventType.TaskScheduled)).toHaveLength(1);
   });
@@ -276,7 +293,11 @@ describe("orchestrations on the wire protocol", () => {
     const { host } = fx;
     const id = await host.durable.startNew("customStatusSize", { instanceId: "status-throw", input: { chars: 20_000, thenThrow: true } });
     const status = await host.durable.waitFor(id);
-    expect(status).toMatchObject({ runtimeStatus: "Failed", output: "The UTF-16 size of the JSON-serialized payload must not exceed 16 KB. The current payload size is 39 KB.", customStatus: "small" });
+    expect(status).toMatchObject({
+      runtimeStatus: "Failed",
+      output: "The UTF-16 size of the JSON-serialized payload must not exceed 16 KB. The current payload size is 39 KB.",
+      customStatus: "small",
+    });
   });
 
   it("lists instances", () => {

@@ -34,13 +34,22 @@ describe("durable client from an HTTP trigger", () => {
     expect(res.headers.get("location")).toBe(body.statusQueryGetUri);
     expect(res.headers.get("retry-after")).toBe("10");
     const systemKey = host.systemKey("durabletask_extension");
-    expect(body.statusQueryGetUri).toBe(`${host.baseUrl}/runtime/webhooks/durabletask/instances/client-1?taskHub=TestHub&connection=Storage&code=${encodeURIComponent(systemKey)}`);
+    expect(body.statusQueryGetUri).toBe(
+      `${host.baseUrl}/runtime/webhooks/durabletask/instances/client-1?taskHub=TestHub&connection=Storage&code=${encodeURIComponent(systemKey)}`,
+    );
     expect(body.sendEventPostUri).toContain("/instances/client-1/raiseEvent/{eventName}?");
 
     await host.durable.runUntilIdle();
     const running = await fetch(body.statusQueryGetUri);
     expect(running.status).toBe(202);
-    expect(await running.json()).toMatchObject({ name: "activityThenTimer", instanceId: "client-1", runtimeStatus: "Running", input: "Ada", customStatus: { step: "waiting" }, output: null });
+    expect(await running.json()).toMatchObject({
+      name: "activityThenTimer",
+      instanceId: "client-1",
+      runtimeStatus: "Running",
+      input: "Ada",
+      customStatus: { step: "waiting" },
+      output: null,
+    });
     expect((await fetch(body.statusQueryGetUri.replace(/code=[^&]+/, "code=nope"))).status).toBe(401);
 
     await host.durable.waitFor("client-1");
@@ -114,7 +123,10 @@ describe("durable client from an HTTP trigger", () => {
     const again = await api("orchestrators/waitsForever/client-5", { method: "POST" });
     expect(again.status).toBe(500);
     expect(fx.logs.some((l) => l.startsWith("[startOrchestration] failed") && l.includes("409"))).toBe(true);
-    const direct = await fetch(`${host.baseUrl}/runtime/webhooks/durabletask/orchestrators/waitsForever/client-5?code=${encodeURIComponent(host.systemKey("durabletask_extension"))}`, { method: "POST" });
+    const direct = await fetch(
+      `${host.baseUrl}/runtime/webhooks/durabletask/orchestrators/waitsForever/client-5?code=${encodeURIComponent(host.systemKey("durabletask_extension"))}`,
+      { method: "POST" },
+    );
     expect(direct.status).toBe(409);
     expect(await direct.json()).toEqual({ Message: "An Orchestration instance with the status Running already exists." });
     await host.durable.terminate("client-5");
@@ -125,10 +137,18 @@ describe("durable client from an HTTP trigger", () => {
     const res = await api("orchestrators/approval/client-6", { method: "POST" });
     const links = (await res.json()) as CheckStatus;
     await host.durable.runUntilIdle();
-    const raised = await fetch(links.sendEventPostUri.replace("{eventName}", "approve"), { method: "POST", headers: { "content-type": "application/json" }, body: '"yes"' });
+    const raised = await fetch(links.sendEventPostUri.replace("{eventName}", "approve"), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '"yes"',
+    });
     expect(raised.status).toBe(202);
     expect((await host.durable.waitFor("client-6")).output).toEqual({ approved: "yes" });
-    const gone = await fetch(links.sendEventPostUri.replace("{eventName}", "approve"), { method: "POST", headers: { "content-type": "application/json" }, body: '"again"' });
+    const gone = await fetch(links.sendEventPostUri.replace("{eventName}", "approve"), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '"again"',
+    });
     expect(gone.status).toBe(410);
   });
 });

@@ -32,7 +32,17 @@ const egEvent = (id: string, data: Record<string, unknown> = {}): Record<string,
 describe("Event Grid webhook", () => {
   it("(g) answers a SubscriptionValidation handshake with the validation code", async () => {
     const res = await post(
-      [{ id: "v1", eventType: "Microsoft.EventGrid.SubscriptionValidationEvent", subject: "", eventTime: "2026-01-01T08:00:00Z", data: { validationCode: "512d38b6-c7b8-40c8-89fe-f46f9e9622b6", validationUrl: "https://example.invalid/validate" }, dataVersion: "2", metadataVersion: "1" }],
+      [
+        {
+          id: "v1",
+          eventType: "Microsoft.EventGrid.SubscriptionValidationEvent",
+          subject: "",
+          eventTime: "2026-01-01T08:00:00Z",
+          data: { validationCode: "512d38b6-c7b8-40c8-89fe-f46f9e9622b6", validationUrl: "https://example.invalid/validate" },
+          dataVersion: "2",
+          metadataVersion: "1",
+        },
+      ],
       { "aeg-event-type": "SubscriptionValidation" },
     );
     expect(res.status).toBe(200);
@@ -54,7 +64,14 @@ describe("Event Grid webhook", () => {
   });
 
   it("delivers a Notification that is one object (CloudEvents 1.0 as well)", async () => {
-    const cloudEvent = { specversion: "1.0", id: "ce-1", source: "/subscriptions/x", type: "Microsoft.Resources.ResourceWriteSuccess", time: "2026-01-01T08:00:00Z", data: { operationName: "Microsoft.Compute/galleries/images/versions/write" } };
+    const cloudEvent = {
+      specversion: "1.0",
+      id: "ce-1",
+      source: "/subscriptions/x",
+      type: "Microsoft.Resources.ResourceWriteSuccess",
+      time: "2026-01-01T08:00:00Z",
+      data: { operationName: "Microsoft.Compute/galleries/images/versions/write" },
+    };
     const res = await post(cloudEvent, { "aeg-event-type": "notification" });
     expect(res.status).toBe(202);
     expect((await fixtureState()).gridEvents).toEqual([cloudEvent]);
@@ -70,7 +87,11 @@ describe("Event Grid webhook", () => {
   it("passes each event on as its own slice of the body text (pretty-printed, brackets and escapes in strings)", async () => {
     const tricky = { ...egEvent("t-1"), subject: 'a "quoted", [bracketed] {braced}: \\ subject', data: { list: [1, { deep: ["x,]"] }], empty: {} } };
     const text = `[\n  ${JSON.stringify(egEvent("plain"))} ,\n  ${JSON.stringify(tricky, null, 2)}\n]`;
-    const res = await fetch(fx.host.eventGridUrl("gridEvents"), { method: "POST", headers: { "content-type": "application/json", "aeg-event-type": "Notification" }, body: text });
+    const res = await fetch(fx.host.eventGridUrl("gridEvents"), {
+      method: "POST",
+      headers: { "content-type": "application/json", "aeg-event-type": "Notification" },
+      body: text,
+    });
     expect(res.status).toBe(202);
     const state = await fixtureState();
     const byId = new Map(state.gridEvents.map((e) => [(e as { id: string }).id, e]));
@@ -84,7 +105,11 @@ describe("Event Grid webhook", () => {
   it("adds no recursion of its own for an event nested 10,000 deep: the invocation gets it (and fails where the worker would)", async () => {
     const deep = "[".repeat(10_000) + "]".repeat(10_000);
     const text = JSON.stringify([egEvent("deep-1")]).replace('"data":{}', `"data":${deep}`);
-    const res = await fetch(fx.host.eventGridUrl("gridEvents"), { method: "POST", headers: { "content-type": "application/json", "aeg-event-type": "Notification" }, body: text });
+    const res = await fetch(fx.host.eventGridUrl("gridEvents"), {
+      method: "POST",
+      headers: { "content-type": "application/json", "aeg-event-type": "Notification" },
+      body: text,
+    });
     // @azure/functions converts trigger metadata recursively (toCamelCaseValue) before the handler runs;
     // that is library code, the same in the Azure worker. The host itself must not fail first.
     expect(res.status).toBe(500);
@@ -104,7 +129,10 @@ describe("Event Grid webhook", () => {
   });
 
   it("validates a CloudEvents-schema subscription (data possibly JSON-encoded)", async () => {
-    const res = await post({ specversion: "1.0", id: "v", type: "Microsoft.EventGrid.SubscriptionValidationEvent", source: "x", data: JSON.stringify({ validationCode: "abc" }) }, { "aeg-event-type": "SubscriptionValidation" });
+    const res = await post(
+      { specversion: "1.0", id: "v", type: "Microsoft.EventGrid.SubscriptionValidationEvent", source: "x", data: JSON.stringify({ validationCode: "abc" }) },
+      { "aeg-event-type": "SubscriptionValidation" },
+    );
     expect(await res.json()).toEqual({ validationResponse: "abc" });
   });
 

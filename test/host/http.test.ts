@@ -60,7 +60,11 @@ describe("HTTP triggers", () => {
   });
 
   it("passes the request through the library and returns the handler's HttpResponse (status, headers, cookies, JSON body)", async () => {
-    const res = await fetch(url("/api/echo"), { method: "PUT", headers: { "content-type": "application/json", "x-test": "t" }, body: JSON.stringify({ a: 1 }) });
+    const res = await fetch(url("/api/echo"), {
+      method: "PUT",
+      headers: { "content-type": "application/json", "x-test": "t" },
+      body: JSON.stringify({ a: 1 }),
+    });
     expect(res.status).toBe(201);
     expect(res.headers.get("x-echo")).toBe("yes");
     expect(res.headers.get("content-type")).toMatch(/application\/json/);

@@ -34,7 +34,9 @@ describe("non-deterministic orchestrators", () => {
     const id = await host.durable.startNew("nonDeterministicKind", { instanceId: "nd-2" });
     const status = await host.durable.waitFor(id);
     expect(status.runtimeStatus).toBe("Failed");
-    expect(String(status.output)).toMatch(/Non-Deterministic workflow detected: A previous execution of this orchestration scheduled a timer task with sequence number 0/);
+    expect(String(status.output)).toMatch(
+      /Non-Deterministic workflow detected: A previous execution of this orchestration scheduled a timer task with sequence number 0/,
+    );
     expect(String(status.output)).toContain("an activity task named 'greet'");
   });
 

@@ -40,7 +40,9 @@ describe("replay", () => {
     const history = [...started(), scheduled(0, "a"), completed(0), scheduled(1, "b")];
     const result = replay(history, [activity("a")], config);
     expect(result.failure?.nonDeterministic).toBe(true);
-    expect(result.failure?.message).toContain("scheduled an activity task with sequence ID 1 and name 'b', but the current replay execution hasn't (yet?) scheduled this task");
+    expect(result.failure?.message).toContain(
+      "scheduled an activity task with sequence ID 1 and name 'b', but the current replay execution hasn't (yet?) scheduled this task",
+    );
   });
 
   it("numbers retry timers between attempts (RetryInterceptor), with backoff, capped by the max interval", () => {
@@ -52,7 +54,12 @@ describe("replay", () => {
     const t1 = T + 1;
     const history = [...started(), scheduled(0, "a"), event(EventType.OrchestratorStarted, t1), failed(0)];
     expect(replay(history, [retry], config).decisions).toEqual([{ kind: "timer", id: 1, fireAt: t1 + 1000, canceled: false }]);
-    const h2 = [...history, event(EventType.TimerCreated, T, {}, 1), event(EventType.OrchestratorStarted, t1 + 1000), event(EventType.TimerFired, T, { TimerId: 1 })];
+    const h2 = [
+      ...history,
+      event(EventType.TimerCreated, T, {}, 1),
+      event(EventType.OrchestratorStarted, t1 + 1000),
+      event(EventType.TimerFired, T, { TimerId: 1 }),
+    ];
     expect(replay(h2, [retry], config).decisions).toEqual([{ kind: "activity", id: 2, name: "a", input: undefined }]);
     const h3 = [...h2, scheduled(2, "a"), event(EventType.OrchestratorStarted, t1 + 1000), failed(2)];
     // second delay: 1000 * 10 = 10000, capped at 5000
@@ -60,7 +67,11 @@ describe("replay", () => {
   });
 
   it("after the last failed attempt creates a timer due at once, not after another backoff (DTFx's back-compat timer)", () => {
-    const retry: ActionJson = { actionType: ActionType.CallActivityWithRetry, functionName: "a", retryOptions: { firstRetryIntervalInMilliseconds: 1000, maxNumberOfAttempts: 2, backoffCoefficient: 2 } };
+    const retry: ActionJson = {
+      actionType: ActionType.CallActivityWithRetry,
+      functionName: "a",
+      retryOptions: { firstRetryIntervalInMilliseconds: 1000, maxNumberOfAttempts: 2, backoffCoefficient: 2 },
+    };
     const t1 = T + 7;
     const h1 = [...started(), scheduled(0, "a"), event(EventType.OrchestratorStarted, t1), failed(0), event(EventType.TimerCreated, T, {}, 1)];
     const t2 = t1 + 1000;
@@ -74,7 +85,11 @@ describe("replay", () => {
   });
 
   it("creates the back-compat timer after the last attempt even when retryTimeout has passed", () => {
-    const retry: ActionJson = { actionType: ActionType.CallActivityWithRetry, functionName: "a", retryOptions: { firstRetryIntervalInMilliseconds: 1000, maxNumberOfAttempts: 1, retryTimeoutInMilliseconds: 500 } };
+    const retry: ActionJson = {
+      actionType: ActionType.CallActivityWithRetry,
+      functionName: "a",
+      retryOptions: { firstRetryIntervalInMilliseconds: 1000, maxNumberOfAttempts: 1, retryTimeoutInMilliseconds: 500 },
+    };
     const history = [...started(), scheduled(0, "a"), event(EventType.OrchestratorStarted, T + 600), failed(0)];
     const result = replay(history, [retry], config);
     expect(result.decisions).toEqual([{ kind: "timer", id: 1, fireAt: T + 600, canceled: false }]);
@@ -82,7 +97,11 @@ describe("replay", () => {
   });
 
   it("creates no retry timer once retryTimeout has passed", () => {
-    const retry: ActionJson = { actionType: ActionType.CallActivityWithRetry, functionName: "a", retryOptions: { firstRetryIntervalInMilliseconds: 1000, maxNumberOfAttempts: 3, retryTimeoutInMilliseconds: 500 } };
+    const retry: ActionJson = {
+      actionType: ActionType.CallActivityWithRetry,
+      functionName: "a",
+      retryOptions: { firstRetryIntervalInMilliseconds: 1000, maxNumberOfAttempts: 3, retryTimeoutInMilliseconds: 500 },
+    };
     const history = [...started(), scheduled(0, "a"), event(EventType.OrchestratorStarted, T + 600), failed(0)];
     expect(replay(history, [retry], config).decisions).toEqual([]);
   });
@@ -91,9 +110,19 @@ describe("replay", () => {
     const day = 86_400_000;
     const timer: ActionJson = { actionType: ActionType.CreateTimer, fireAt: new Date(T + 7 * day).toISOString(), isCanceled: false };
     expect(replay(started(), [timer], config).decisions).toEqual([{ kind: "timer", id: 0, fireAt: T + 3 * day, canceled: false }]);
-    const h = [...started(), event(EventType.TimerCreated, T, {}, 0), event(EventType.OrchestratorStarted, T + 3 * day), event(EventType.TimerFired, T, { TimerId: 0 })];
+    const h = [
+      ...started(),
+      event(EventType.TimerCreated, T, {}, 0),
+      event(EventType.OrchestratorStarted, T + 3 * day),
+      event(EventType.TimerFired, T, { TimerId: 0 }),
+    ];
     expect(replay(h, [timer], config).decisions).toEqual([{ kind: "timer", id: 1, fireAt: T + 6 * day, canceled: false }]);
-    const h2 = [...h, event(EventType.TimerCreated, T, {}, 1), event(EventType.OrchestratorStarted, T + 6 * day), event(EventType.TimerFired, T, { TimerId: 1 })];
+    const h2 = [
+      ...h,
+      event(EventType.TimerCreated, T, {}, 1),
+      event(EventType.OrchestratorStarted, T + 6 * day),
+      event(EventType.TimerFired, T, { TimerId: 1 }),
+    ];
     expect(replay(h2, [timer], config).decisions).toEqual([{ kind: "timer", id: 2, fireAt: T + 7 * day, canceled: false }]);
   });
 
@@ -114,7 +143,10 @@ describe("replay", () => {
 
   it("records continue-as-new and fails on unknown functions and unsupported actions", () => {
     expect(replay(started(), [{ actionType: ActionType.ContinueAsNew, input: { n: 1 } }], config).continueAsNew).toEqual({ input: '{"n":1}' });
-    expect(replay(started(), [activity("missing")], config).failure).toMatchObject({ nonDeterministic: false, message: expect.stringContaining("doesn't exist") as unknown });
+    expect(replay(started(), [activity("missing")], config).failure).toMatchObject({
+      nonDeterministic: false,
+      message: expect.stringContaining("doesn't exist") as unknown,
+    });
     expect(replay(started(), [{ actionType: ActionType.CallHttp }], config).failure?.message).toContain("callHttp is not supported");
   });
 

@@ -54,7 +54,10 @@ describe("Service Bus queue triggers on the local broker", () => {
     fx = await startFixtureHost({
       clock,
       settings: { ServiceBusConnection: broker.connectionString },
-      hostJson: { version: "2.0", extensions: { serviceBus: { autoCompleteMessages: true, maxConcurrentCalls: 2, maxAutoLockRenewalDuration: "00:03:00", prefetchCount: 0 } } },
+      hostJson: {
+        version: "2.0",
+        extensions: { serviceBus: { autoCompleteMessages: true, maxConcurrentCalls: 2, maxAutoLockRenewalDuration: "00:03:00", prefetchCount: 0 } },
+      },
     });
     client = new ServiceBusClient(broker.connectionString, FAST);
   });
@@ -73,7 +76,13 @@ describe("Service Bus queue triggers on the local broker", () => {
 
   it("listens with a peek-lock receiver per trigger: queue from %JOBS_QUEUE%, connection from its setting, settlement from host.json", () => {
     expect(fx.host.serviceBus.options).toEqual({ autoCompleteMessages: true, maxConcurrentCalls: 2, maxAutoLockRenewalDurationMs: 180_000, prefetchCount: 0 });
-    expect(listener("jobs")).toMatchObject({ queueName: "jobs", connection: "ServiceBusConnection", state: "listening", autoCompleteMessages: true, maxConcurrentCalls: 2 });
+    expect(listener("jobs")).toMatchObject({
+      queueName: "jobs",
+      connection: "ServiceBusConnection",
+      state: "listening",
+      autoCompleteMessages: true,
+      maxConcurrentCalls: 2,
+    });
     // The trigger's own autoCompleteMessages wins over host.json, as in the extension.
     expect(listener("manualJobs")).toMatchObject({ queueName: "manual-jobs", state: "listening", autoCompleteMessages: false });
     const attaches = broker.records().filter((e) => e.event === "attach" && e.mode === "peekLock");
@@ -85,7 +94,10 @@ describe("Service Bus queue triggers on the local broker", () => {
     await fx.host.durable.runUntilIdle();
     expect((await jobsOf("m-flaky")).map((j) => j.deliveryCount)).toEqual([1, 2, 3]);
     expect(broker.queues.get("jobs")).toMatchObject({ activeMessageCount: 0, lockedMessageCount: 0, deadLetterMessageCount: 0 });
-    const settlements = broker.records().filter((e) => e.event === "settle" && e.entity === "jobs").map((e) => e.disposition);
+    const settlements = broker
+      .records()
+      .filter((e) => e.event === "settle" && e.entity === "jobs")
+      .map((e) => e.disposition);
     expect(settlements.slice(-3)).toEqual(["abandon", "abandon", "complete"]);
     expect(fx.logs.some((l) => l.includes("message 'm-flaky' (delivery 1) failed: transient failure on delivery 1"))).toBe(true);
   });
@@ -136,7 +148,16 @@ describe("Service Bus queue triggers on the local broker", () => {
 
   it("hands the function the trigger metadata as the extension passes it to the Node worker", async () => {
     const sentAt = clock.now();
-    const body = { kind: "ok", ean: 2222, name: "gift two", flag: true, nested: { Inner: 1, at: "2026-01-01T08:00:00.000Z" }, list: [1, 2], when: "2026-01-01T08:30:00Z", Label: "from-body" };
+    const body = {
+      kind: "ok",
+      ean: 2222,
+      name: "gift two",
+      flag: true,
+      nested: { Inner: 1, at: "2026-01-01T08:00:00.000Z" },
+      list: [1, 2],
+      when: "2026-01-01T08:30:00Z",
+      Label: "from-body",
+    };
     await send("jobs", {
       body,
       messageId: "m-meta",
@@ -157,7 +178,12 @@ describe("Service Bus queue triggers on the local broker", () => {
       messageActions: {},
       sessionActions: {},
       receiveActions: {},
-      client: { fullyQualifiedNamespace: "127.0.0.1", isClosed: false, transportType: 0, identifier: expect.stringMatching(/^127\.0\.0\.1-[0-9a-f-]{36}$/) as unknown },
+      client: {
+        fullyQualifiedNamespace: "127.0.0.1",
+        isClosed: false,
+        transportType: 0,
+        identifier: expect.stringMatching(/^127\.0\.0\.1-[0-9a-f-]{36}$/) as unknown,
+      },
       deliveryCount: 1,
       lockToken: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/) as unknown,
       expiresAtUtc: newtonsoftDate(sentAt + 14 * 86_400_000, ""),
@@ -264,7 +290,12 @@ describe("Service Bus trigger configuration", () => {
 
   it("a queue name that does not resolve, a queue the broker does not have or a missing connection setting puts that function in error; the rest of the app runs", async () => {
     const logs: string[] = [];
-    const host = await startLocalHost({ load, settings: { ServiceBusConnection: broker.connectionString }, log: (l) => logs.push(l), clock: new VirtualClock(T0) });
+    const host = await startLocalHost({
+      load,
+      settings: { ServiceBusConnection: broker.connectionString },
+      log: (l) => logs.push(l),
+      clock: new VirtualClock(T0),
+    });
     try {
       const byName = Object.fromEntries(host.serviceBus.listeners().map((l) => [l.functionName, l]));
       expect(byName.jobs).toMatchObject({ state: "error", error: "'%JOBS_QUEUE%' does not resolve to a value." });
@@ -273,17 +304,30 @@ describe("Service Bus trigger configuration", () => {
     } finally {
       await host.close();
     }
-    const missingQueue = await startLocalHost({ load, settings: { ServiceBusConnection: broker.connectionString, JOBS_QUEUE: "no-such-queue" }, clock: new VirtualClock(T0) });
+    const missingQueue = await startLocalHost({
+      load,
+      settings: { ServiceBusConnection: broker.connectionString, JOBS_QUEUE: "no-such-queue" },
+      clock: new VirtualClock(T0),
+    });
     try {
-      expect(missingQueue.serviceBus.listeners().find((l) => l.functionName === "jobs")).toMatchObject({ state: "error", error: expect.stringMatching(/^MessagingEntityNotFound: .*no-such-queue/) as unknown });
+      expect(missingQueue.serviceBus.listeners().find((l) => l.functionName === "jobs")).toMatchObject({
+        state: "error",
+        error: expect.stringMatching(/^MessagingEntityNotFound: .*no-such-queue/) as unknown,
+      });
     } finally {
       await missingQueue.close();
     }
     const bare = await startLocalHost({ load, settings: { JOBS_QUEUE: "jobs" }, clock: new VirtualClock(T0) });
     try {
       expect(bare.serviceBus.listeners().map((l) => [l.state, l.error])).toEqual([
-        ["error", "Service Bus account connection string with name 'ServiceBusConnection' does not exist in the settings. Make sure that it is a defined App Setting."],
-        ["error", "Service Bus account connection string with name 'ServiceBusConnection' does not exist in the settings. Make sure that it is a defined App Setting."],
+        [
+          "error",
+          "Service Bus account connection string with name 'ServiceBusConnection' does not exist in the settings. Make sure that it is a defined App Setting.",
+        ],
+        [
+          "error",
+          "Service Bus account connection string with name 'ServiceBusConnection' does not exist in the settings. Make sure that it is a defined App Setting.",
+        ],
       ]);
       expect(await (await fetch(`${bare.baseUrl}/api/hello/still`)).text()).toBe("Hello, still");
       await bare.serviceBus.drain(); // nothing listens: idle at once
@@ -294,17 +338,30 @@ describe("Service Bus trigger configuration", () => {
 
   it("an identity-based connection fails the start, saying the local broker needs a connection string", async () => {
     const started = startLocalHost({ load, settings: { JOBS_QUEUE: "jobs", ServiceBusConnection__fullyQualifiedNamespace: "contoso.servicebus.windows.net" } });
-    await expect(started).rejects.toThrow(/connection 'ServiceBusConnection' is identity-based .*accepts only SAS connection strings: set the app setting 'ServiceBusConnection'/);
+    await expect(started).rejects.toThrow(
+      /connection 'ServiceBusConnection' is identity-based .*accepts only SAS connection strings: set the app setting 'ServiceBusConnection'/,
+    );
     expect(process.env.ServiceBusConnection__fullyQualifiedNamespace).toBeUndefined();
   });
 
   it("reads extensions.serviceBus from <appRoot>/host.json (default: the working directory), with the extension's defaults", async () => {
     const dir = mkdtempSync(join(tmpdir(), "host-json-"));
     try {
-      writeFileSync(join(dir, "host.json"), JSON.stringify({ version: "2.0", extensions: { ServiceBus: { AutoCompleteMessages: false, maxConcurrentCalls: 3, maxAutoLockRenewalDuration: "-00:00:00.0010000", prefetchCount: 4 } } }));
+      writeFileSync(
+        join(dir, "host.json"),
+        JSON.stringify({
+          version: "2.0",
+          extensions: { ServiceBus: { AutoCompleteMessages: false, maxConcurrentCalls: 3, maxAutoLockRenewalDuration: "-00:00:00.0010000", prefetchCount: 4 } },
+        }),
+      );
       const host = await startLocalHost({ load, settings: { JOBS_QUEUE: "jobs" }, appRoot: dir });
       try {
-        expect(host.serviceBus.options).toEqual({ autoCompleteMessages: false, maxConcurrentCalls: 3, maxAutoLockRenewalDurationMs: Infinity, prefetchCount: 4 });
+        expect(host.serviceBus.options).toEqual({
+          autoCompleteMessages: false,
+          maxConcurrentCalls: 3,
+          maxAutoLockRenewalDurationMs: Infinity,
+          prefetchCount: 4,
+        });
       } finally {
         await host.close();
       }

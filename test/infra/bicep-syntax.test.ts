@@ -12,7 +12,9 @@ const root = repoRoot();
 describe("Bicep syntax (tree-sitter-bicep)", () => {
   it("parses every .bicep file under infra/ without ERROR or MISSING nodes", async () => {
     const files = await loadBicepFiles(path.join(root, "infra"));
-    expect(files.map((file) => file.rel)).toEqual(listFiles(path.join(root, "infra"), [".bicep"]).map((file) => path.relative(root, file).split(path.sep).join("/")));
+    expect(files.map((file) => file.rel)).toEqual(
+      listFiles(path.join(root, "infra"), [".bicep"]).map((file) => path.relative(root, file).split(path.sep).join("/")),
+    );
     expect(files.length).toBeGreaterThanOrEqual(10);
     expect(checkBicepSyntax(files)).toEqual([]);
   });

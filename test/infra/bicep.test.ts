@@ -19,7 +19,17 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listFiles, repoRoot } from "./support/bicep";
-import { BICEP_VERSION, findOnPath, formatDiagnostic, locateBicep, RESTORE_COMMAND, runBicep, type BicepCli, type BicepRun, type Diagnostic } from "./support/bicepCli";
+import {
+  BICEP_VERSION,
+  findOnPath,
+  formatDiagnostic,
+  locateBicep,
+  RESTORE_COMMAND,
+  runBicep,
+  type BicepCli,
+  type BicepRun,
+  type Diagnostic,
+} from "./support/bicepCli";
 import { parseHookDeployments } from "./support/hooks";
 import { readSources } from "./support/repo";
 
@@ -89,7 +99,10 @@ describe("locateBicep (fake installs in a temporary home)", () => {
     const azd = fake(".azd/bin/bicep", BICEP_VERSION);
     expect(locateBicep({ PATH: path.join(home, "path-bin") }, home)).toEqual({ kind: "ready", cli: { path: azd, version: BICEP_VERSION, source: "azd" } });
     const onPath = fake("path-pinned/bicep", BICEP_VERSION);
-    expect(locateBicep({ PATH: [path.join(home, "path-bin"), path.join(home, "path-pinned")].join(path.delimiter) }, home)).toMatchObject({ kind: "ready", cli: { path: onPath, source: "PATH" } });
+    expect(locateBicep({ PATH: [path.join(home, "path-bin"), path.join(home, "path-pinned")].join(path.delimiter) }, home)).toMatchObject({
+      kind: "ready",
+      cli: { path: onPath, source: "PATH" },
+    });
     rmSync(path.join(home, ".azd"), { recursive: true });
   });
 
@@ -188,7 +201,9 @@ if (setup.kind === "cannot-run") {
 
     it("every template is deployed: main.bicep, a template a hook deploys, or a module of one of them", () => {
       const hooks = readSources(root, ["infra/hooks"], [".sh", ".ps1"]);
-      const hookTemplates = hooks.flatMap((script) => parseHookDeployments(script.file, script.text, root)).map((d) => path.relative(root, d.templatePath).split(path.sep).join("/"));
+      const hookTemplates = hooks
+        .flatMap((script) => parseHookDeployments(script.file, script.text, root))
+        .map((d) => path.relative(root, d.templatePath).split(path.sep).join("/"));
       expect(new Set(hookTemplates)).toEqual(new Set(["infra/access.bicep", "infra/app/event-subscription.bicep"]));
       const entries = ["infra/main.bicep", ...hookTemplates];
       const reachable = new Set<string>();
@@ -205,7 +220,8 @@ if (setup.kind === "cannot-run") {
     });
 
     it("deploys infra/servicebus-queue.json as the queue's properties, exactly (loadJsonContent)", () => {
-      const messaging = compiled.get("infra/app/messaging.bicep") as { variables?: Record<string, unknown>; resources?: Array<{ type?: string; properties?: unknown }> } | undefined;
+      const messaging = compiled.get("infra/app/messaging.bicep") as
+        { variables?: Record<string, unknown>; resources?: Array<{ type?: string; properties?: unknown }> } | undefined;
       const queue = messaging?.resources?.find((r) => r.type === "Microsoft.ServiceBus/namespaces/queues");
       // bicep puts the loaded content in a variable of its own and refers to it.
       const variable = /^\[variables\('([^']+)'\)\]$/.exec(typeof queue?.properties === "string" ? queue.properties : "")?.[1];

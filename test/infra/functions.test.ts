@@ -31,7 +31,8 @@ describe("registered function names (fixture app)", () => {
   });
 
   it("ignores registrations in comments and app.setup / app.hook calls", () => {
-    const text = 'app.setup({ enableHttpStream: true });\napp.hook.appStart(() => {});\n/* app.http("old", {}) */\n// app.timer("older", {})\napp.timer("nightly", { schedule: "0 0 * * *", handler });\n';
+    const text =
+      'app.setup({ enableHttpStream: true });\napp.hook.appStart(() => {});\n/* app.http("old", {}) */\n// app.timer("older", {})\napp.timer("nightly", { schedule: "0 0 * * *", handler });\n';
     expect(scanRegisteredFunctions([{ file: "x.ts", text }]).map((fn) => fn.name)).toEqual(["nightly"]);
     expect(stripComments('const url = "https://x//y"; // c')).toBe('const url = "https://x//y"; ');
   });
@@ -47,7 +48,9 @@ describe("checkFunctionReferences (fixtures)", () => {
       "eventGridWebhook <unresolved otherFunction>",
     ]);
     expect(checkFunctionReferences(refs, fixtureRegistered)).toEqual([
-      expect.stringMatching(/^test\/infra\/fixtures\/functions\/infra\/webhooks\.bicep:15:\d+: infra refers to function 'imageVersionEvent', which the app does not register/),
+      expect.stringMatching(
+        /^test\/infra\/fixtures\/functions\/infra\/webhooks\.bicep:15:\d+: infra refers to function 'imageVersionEvent', which the app does not register/,
+      ),
       expect.stringMatching(/^test\/infra\/fixtures\/functions\/infra\/webhooks\.bicep:16:\d+: infra refers to function '<unresolved otherFunction>'/),
     ]);
   });
@@ -70,7 +73,9 @@ describe("checkFunctionReferences (fixtures)", () => {
   });
 
   it("reads function names from hook commands too", () => {
-    const refs = extractInfraFunctionRefs(new BicepModel([]), [{ file: "infra/hooks/x.sh", text: "az functionapp function show -g rg -n app --function-name imageVersionEvents\n" }]);
+    const refs = extractInfraFunctionRefs(new BicepModel([]), [
+      { file: "infra/hooks/x.sh", text: "az functionapp function show -g rg -n app --function-name imageVersionEvents\n" },
+    ]);
     expect(refs).toEqual([{ name: "imageVersionEvents", via: "command", where: "infra/hooks/x.sh:1" }]);
   });
 });
@@ -78,8 +83,15 @@ describe("checkFunctionReferences (fixtures)", () => {
 describe("function names in the real tree", () => {
   it("infra refers to the imageVersionEvents Event Grid trigger (event subscription and postdeploy hook)", () => {
     const refs = extractInfraFunctionRefs(infra.model, infra.hookScripts);
-    expect(refs.filter((ref) => ref.via === "eventGridWebhook").map((ref) => `${ref.name} ${ref.where.split(":")[0]}`)).toEqual(["imageVersionEvents infra/app/event-subscription.bicep"]);
-    expect(refs.filter((ref) => ref.via === "command").map((ref) => ref.where.split(":")[0]).sort()).toEqual(["infra/hooks/postdeploy.ps1", "infra/hooks/postdeploy.sh"]);
+    expect(refs.filter((ref) => ref.via === "eventGridWebhook").map((ref) => `${ref.name} ${ref.where.split(":")[0]}`)).toEqual([
+      "imageVersionEvents infra/app/event-subscription.bicep",
+    ]);
+    expect(
+      refs
+        .filter((ref) => ref.via === "command")
+        .map((ref) => ref.where.split(":")[0])
+        .sort(),
+    ).toEqual(["infra/hooks/postdeploy.ps1", "infra/hooks/postdeploy.sh"]);
   });
 
   it("every function infra refers to is registered by the app (src/app.ts registers them all)", () => {

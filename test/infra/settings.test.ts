@@ -68,7 +68,9 @@ describe("app settings of the real tree", () => {
   it("uses identity-based connections only: no key or shared secret in any setting", () => {
     const settings = extractAppSettings(infra.model).settings;
     expect(checkNoKeysInSettings(settings)).toEqual([]);
-    expect(settings.map((setting) => setting.name)).toEqual(expect.arrayContaining(["AzureWebJobsStorage__accountName", "AzureWebJobsStorage__credential", "ServiceBusConnection__credential"]));
+    expect(settings.map((setting) => setting.name)).toEqual(
+      expect.arrayContaining(["AzureWebJobsStorage__accountName", "AzureWebJobsStorage__credential", "ServiceBusConnection__credential"]),
+    );
     expect(settings.map((setting) => setting.name)).not.toContain("AzureWebJobsStorage");
   });
 });
@@ -82,7 +84,11 @@ describe("checkSettingsConsistency on fixtures", () => {
   });
 
   it("fails when a reserved or host setting is not set by the Bicep", () => {
-    const problems = checkSettingsConsistency({ ...real, reservedSettings: [...real.reservedSettings, "SOME_RESERVED_NAME"], hostSettings: [...real.hostSettings, "HOST_ONLY"] });
+    const problems = checkSettingsConsistency({
+      ...real,
+      reservedSettings: [...real.reservedSettings, "SOME_RESERVED_NAME"],
+      hostSettings: [...real.hostSettings, "HOST_ONLY"],
+    });
     expect(problems.some((p) => p.startsWith("SOME_RESERVED_NAME is in src/config.ts RESERVED_SETTINGS but the Bicep"))).toBe(true);
     expect(problems.some((p) => p.startsWith("HOST_ONLY is in src/config.ts HOST_SETTINGS but the Bicep"))).toBe(true);
     // Reserved settings need not be in the sample; host settings must.
@@ -91,7 +97,11 @@ describe("checkSettingsConsistency on fixtures", () => {
   });
 
   it("fails on settings the code does not read, in the Bicep or in the sample", () => {
-    const problems = checkSettingsConsistency({ ...real, bicepSettings: [...real.bicepSettings, "LEFTOVER_SETTING", "Unknown__accountName"], sampleSettings: [...real.sampleSettings, "OLD_SAMPLE_SETTING"] });
+    const problems = checkSettingsConsistency({
+      ...real,
+      bicepSettings: [...real.bicepSettings, "LEFTOVER_SETTING", "Unknown__accountName"],
+      sampleSettings: [...real.sampleSettings, "OLD_SAMPLE_SETTING"],
+    });
     expect(problems).toEqual([
       expect.stringMatching(/^LEFTOVER_SETTING is set by the Bicep app settings .* but the code does not read it/),
       expect.stringMatching(/^Unknown__accountName is set by the Bicep app settings .* but the code does not read it/),
@@ -105,19 +115,32 @@ describe("checkSettingsConsistency on fixtures", () => {
     expect(provides(new Set(["ServiceBusConnection__credential"]), "ServiceBusConnection__fullyQualifiedNamespace")).toBe(false);
     const problems = checkSettingsConsistency({
       ...real,
-      bicepSettings: [...real.bicepSettings, "APPLICATIONINSIGHTS_SAMPLING", "AzureFunctionsJobHost__logging__logLevel__default", "DURABLE_TASK_SCHEDULER_CONNECTION_STRING", "ServiceBusConnection__tenantId"],
+      bicepSettings: [
+        ...real.bicepSettings,
+        "APPLICATIONINSIGHTS_SAMPLING",
+        "AzureFunctionsJobHost__logging__logLevel__default",
+        "DURABLE_TASK_SCHEDULER_CONNECTION_STRING",
+        "ServiceBusConnection__tenantId",
+      ],
     });
     expect(problems).toEqual([]);
   });
 
   it("keeps the documented exceptions: no client secret in Azure, the runtime comes from functionAppConfig", () => {
-    expect(AZURE_SETTING_EXCEPTIONS.map((exception) => exception.name)).toEqual(["AZURE_CLIENT_SECRET", "CROSS_TENANT_CLIENT_SECRET", "CROSS_TENANT_CERTIFICATE_PATH", "FUNCTIONS_WORKER_RUNTIME"]);
+    expect(AZURE_SETTING_EXCEPTIONS.map((exception) => exception.name)).toEqual([
+      "AZURE_CLIENT_SECRET",
+      "CROSS_TENANT_CLIENT_SECRET",
+      "CROSS_TENANT_CERTIFICATE_PATH",
+      "FUNCTIONS_WORKER_RUNTIME",
+    ]);
     const withSecret = checkSettingsConsistency({ ...real, bicepSettings: [...real.bicepSettings, "AZURE_CLIENT_SECRET", "FUNCTIONS_WORKER_RUNTIME"] });
     expect(withSecret).toEqual([
       expect.stringMatching(/^AZURE_CLIENT_SECRET must not be set by the Bicep app settings .*: local development only/),
       expect.stringMatching(/^FUNCTIONS_WORKER_RUNTIME must not be set by the Bicep app settings .*: the Flex Consumption plan/),
     ]);
-    expect(checkSettingsConsistency({ ...real, runtimeName: "python" })).toEqual(["functionAppConfig.runtime.name is 'python', but this is a Node.js app ('node')"]);
+    expect(checkSettingsConsistency({ ...real, runtimeName: "python" })).toEqual([
+      "functionAppConfig.runtime.name is 'python', but this is a Node.js app ('node')",
+    ]);
     expect(checkSettingsConsistency({ ...real, runtimeName: undefined })).toEqual([expect.stringMatching(/no Function App in the Bicep sets it/)]);
   });
 
@@ -135,7 +158,9 @@ describe("checkSettingsConsistency on fixtures", () => {
     ]);
     expect(extraction.functionApps.map((app) => [app.runtimeName, app.runtimeVersion])).toEqual([["node", "22"]]);
     const problems = checkSettingsConsistency({ ...real, bicepSettings: extraction.settings.map((setting) => setting.name), runtimeName: "node" });
-    expect(problems).toContainEqual(expect.stringMatching(/^OUTCOME_TOPIC_ENDPOINT is in src\/config\.ts SETTINGS but the Bicep app settings .* do not set it/));
+    expect(problems).toContainEqual(
+      expect.stringMatching(/^OUTCOME_TOPIC_ENDPOINT is in src\/config\.ts SETTINGS but the Bicep app settings .* do not set it/),
+    );
     expect(problems).toContainEqual(expect.stringMatching(/^NOT_READ_BY_CODE is set by the Bicep app settings/));
     expect(problems.some((p) => p.startsWith("AzureWebJobsStorage "))).toBe(false);
   });
@@ -165,7 +190,11 @@ describe("checkSettingsConsistency on fixtures", () => {
     const file = await parseBicepText(text, path.join(root, "test/infra/fixtures/unreadable.bicep"));
     const extraction = extractAppSettings(new BicepModel([file]));
     expect(extraction.settings.map((setting) => setting.name)).toEqual(["AzureWebJobsStorage"]);
-    expect(extraction.problems).toEqual([expect.stringMatching(/^test\/infra\/fixtures\/unreadable\.bicep:17:15: cannot read app setting names from "loadJsonContent/)]);
-    expect(checkNoKeysInSettings(extraction.settings)).toEqual([expect.stringMatching(/^test\/infra\/fixtures\/unreadable\.bicep:7:17: AzureWebJobsStorage carries a key or shared secret/)]);
+    expect(extraction.problems).toEqual([
+      expect.stringMatching(/^test\/infra\/fixtures\/unreadable\.bicep:17:15: cannot read app setting names from "loadJsonContent/),
+    ]);
+    expect(checkNoKeysInSettings(extraction.settings)).toEqual([
+      expect.stringMatching(/^test\/infra\/fixtures\/unreadable\.bicep:7:17: AzureWebJobsStorage carries a key or shared secret/),
+    ]);
   });
 });

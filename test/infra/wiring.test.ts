@@ -45,7 +45,14 @@ describe("module and hook wiring", () => {
 
   it("main.parameters.json gives main.bicep's required parameters and nothing else", () => {
     const parameters: unknown = JSON.parse(readFileSync(path.join(root, "infra/main.parameters.json"), "utf8"));
-    const names = typeof parameters === "object" && parameters !== null && "parameters" in parameters && typeof parameters.parameters === "object" && parameters.parameters !== null ? Object.keys(parameters.parameters) : [];
+    const names =
+      typeof parameters === "object" &&
+      parameters !== null &&
+      "parameters" in parameters &&
+      typeof parameters.parameters === "object" &&
+      parameters.parameters !== null
+        ? Object.keys(parameters.parameters)
+        : [];
     const main = infra.model.decls(infra.mainPath);
     expect(main).toBeDefined();
     if (main) expect(checkParametersFile(main, "infra/main.parameters.json", names)).toEqual([]);
@@ -59,7 +66,10 @@ describe("module and hook wiring", () => {
       "infra/hooks/postprovision.sh -> infra/access.bicep",
     ]);
     const scriptVariables = (name: string) => /^[a-z]/.test(name);
-    const envOf = new Set([...knownEnv, ...infra.deployments.flatMap((d) => [...d.params.values()].flatMap((v) => (v.kind === "env" && scriptVariables(v.name) ? [v.name] : [])))]);
+    const envOf = new Set([
+      ...knownEnv,
+      ...infra.deployments.flatMap((d) => [...d.params.values()].flatMap((v) => (v.kind === "env" && scriptVariables(v.name) ? [v.name] : []))),
+    ]);
     expect(checkHookDeployments(infra.model, infra.deployments, envOf)).toEqual([]);
   });
 
@@ -76,10 +86,16 @@ describe("module and hook wiring", () => {
   it("fails on the wiring fixture, naming each mistake", async () => {
     const files = await loadBicepFiles(path.join(root, "test/infra/fixtures/wiring"));
     expect(checkModuleWiring(new BicepModel(files))).toEqual([
-      expect.stringMatching(/^test\/infra\/fixtures\/wiring\/main\.bicep:9:5: module 'child' passes 'colour', which test\/infra\/fixtures\/wiring\/child\.bicep does not declare$/),
-      expect.stringMatching(/^test\/infra\/fixtures\/wiring\/main\.bicep:5:1: module 'child' does not pass 'location', which test\/infra\/fixtures\/wiring\/child\.bicep requires$/),
+      expect.stringMatching(
+        /^test\/infra\/fixtures\/wiring\/main\.bicep:9:5: module 'child' passes 'colour', which test\/infra\/fixtures\/wiring\/child\.bicep does not declare$/,
+      ),
+      expect.stringMatching(
+        /^test\/infra\/fixtures\/wiring\/main\.bicep:5:1: module 'child' does not pass 'location', which test\/infra\/fixtures\/wiring\/child\.bicep requires$/,
+      ),
       expect.stringMatching(/^test\/infra\/fixtures\/wiring\/main\.bicep:13:1: module 'absent' points at absent\.bicep, which does not exist$/),
-      expect.stringMatching(/^test\/infra\/fixtures\/wiring\/main\.bicep:18:29: child\.outputs\.colour does not exist in test\/infra\/fixtures\/wiring\/child\.bicep$/),
+      expect.stringMatching(
+        /^test\/infra\/fixtures\/wiring\/main\.bicep:18:29: child\.outputs\.colour does not exist in test\/infra\/fixtures\/wiring\/child\.bicep$/,
+      ),
     ]);
   });
 
@@ -89,7 +105,7 @@ describe("module and hook wiring", () => {
       "az deployment group create \\",
       "  --resource-group rg \\",
       "  --template-file test/infra/fixtures/wiring/child.bicep \\",
-      "  --parameters name=\"$AZURE_ENV_NAME\" size=\"$UNDOCUMENTED_VALUE\" \\",
+      '  --parameters name="$AZURE_ENV_NAME" size="$UNDOCUMENTED_VALUE" \\',
       "  --output none",
     ].join("\n");
     const deployments = parseHookDeployments("infra/hooks/fixture.sh", script, root);
@@ -167,10 +183,16 @@ describe("settings bound to the resources they name", () => {
   it("fails on the bindings fixture: a literal that merely equals the queue's name, and another resource's endpoint", async () => {
     const files = await loadBicepFiles(path.join(root, "test/infra/fixtures/bindings"));
     const model = new BicepModel(files);
-    const bindings = SETTING_BINDINGS.filter((b) => ["ONBOARDING_QUEUE_NAME", "OUTCOME_TOPIC_ENDPOINT", "ServiceBusConnection__fullyQualifiedNamespace"].includes(b.setting));
+    const bindings = SETTING_BINDINGS.filter((b) =>
+      ["ONBOARDING_QUEUE_NAME", "OUTCOME_TOPIC_ENDPOINT", "ServiceBusConnection__fullyQualifiedNamespace"].includes(b.setting),
+    );
     expect(checkSettingBindings(model, extractAppSettings(model).settings, bindings)).toEqual([
-      expect.stringMatching(/^test\/infra\/fixtures\/bindings\/main\.bicep:\d+:7: ONBOARDING_QUEUE_NAME must be the name of the queue the Bicep creates; its value derives from nothing the check can trace/),
-      expect.stringMatching(/^test\/infra\/fixtures\/bindings\/main\.bicep:\d+:7: OUTCOME_TOPIC_ENDPOINT must be the endpoint of the custom topic the Bicep creates; its value derives from resource:microsoft\.storage\/storageaccounts#properties\.primaryEndpoints\.blob/),
+      expect.stringMatching(
+        /^test\/infra\/fixtures\/bindings\/main\.bicep:\d+:7: ONBOARDING_QUEUE_NAME must be the name of the queue the Bicep creates; its value derives from nothing the check can trace/,
+      ),
+      expect.stringMatching(
+        /^test\/infra\/fixtures\/bindings\/main\.bicep:\d+:7: OUTCOME_TOPIC_ENDPOINT must be the endpoint of the custom topic the Bicep creates; its value derives from resource:microsoft\.storage\/storageaccounts#properties\.primaryEndpoints\.blob/,
+      ),
     ]);
   });
 });
@@ -208,7 +230,17 @@ describe("azd conventions and the deploy guide", () => {
   it("docs/deploy.md documents every azd value an operator sets and every manual command family", () => {
     const guide = readFileSync(path.join(root, "docs/deploy.md"), "utf8");
     for (const name of OPERATOR_ENV) expect(guide, name).toContain(name);
-    for (const command of ["azd up", "azd down --purge", "az ad app create", "az ad app federated-credential create", "az ad sp create", "az role assignment create", "adminconsent", "api://AzureADTokenExchange", "azd env set"]) {
+    for (const command of [
+      "azd up",
+      "azd down --purge",
+      "az ad app create",
+      "az ad app federated-credential create",
+      "az ad sp create",
+      "az role assignment create",
+      "adminconsent",
+      "api://AzureADTokenExchange",
+      "azd env set",
+    ]) {
       expect(guide, command).toContain(command);
     }
   });

@@ -25,11 +25,11 @@ describe("orchestrator determinism rules", () => {
     ["Math.random()", "export const r = Math.random();", "Math.random"],
     ["setTimeout", "setTimeout(() => undefined, 10);", "createTimer"],
     ["setInterval", "setInterval(() => undefined, 10);", "createTimer"],
-    ["fetch", "export const p = fetch(\"https://example.invalid\");", "activity"],
+    ["fetch", 'export const p = fetch("https://example.invalid");', "activity"],
     ["process.env", "export const v = process.env.X;", "process"],
-    ["a Node built-in", "import { readFileSync } from \"node:fs\";\nexport const f = readFileSync;", "Node built-ins"],
-    ["a bare Node built-in", "import * as os from \"os\";\nexport const h = os.hostname;", "Node built-ins"],
-    ["an Azure SDK", "import { ComputeManagementClient } from \"@azure/arm-compute\";\nexport const c = ComputeManagementClient;", "Azure SDKs"],
+    ["a Node built-in", 'import { readFileSync } from "node:fs";\nexport const f = readFileSync;', "Node built-ins"],
+    ["a bare Node built-in", 'import * as os from "os";\nexport const h = os.hostname;', "Node built-ins"],
+    ["an Azure SDK", 'import { ComputeManagementClient } from "@azure/arm-compute";\nexport const c = ComputeManagementClient;', "Azure SDKs"],
   ])("rejects %s", async (_what, code, expected) => {
     const found = await messages(code);
     expect(found.length).toBeGreaterThan(0);
@@ -38,7 +38,7 @@ describe("orchestrator determinism rules", () => {
 
   it("allows type-only Azure imports, dated Date construction and the durable clock", async () => {
     const code = [
-      "import type { GalleryImageVersion } from \"@azure/arm-compute\";",
+      'import type { GalleryImageVersion } from "@azure/arm-compute";',
       "export function at(ms: number, v: GalleryImageVersion | undefined): Date { return new Date(ms + (v ? 0 : 1)); }",
       "export function now(ctx: { df: { currentUtcDateTime: Date } }): number { return ctx.df.currentUtcDateTime.getTime(); }",
     ].join("\n");
@@ -46,7 +46,7 @@ describe("orchestrator determinism rules", () => {
   });
 
   it("leaves activities free to use the clock and the SDKs", async () => {
-    const code = "import { ComputeManagementClient } from \"@azure/arm-compute\";\nexport const c = [ComputeManagementClient, Date.now()];";
+    const code = 'import { ComputeManagementClient } from "@azure/arm-compute";\nexport const c = [ComputeManagementClient, Date.now()];';
     expect(await messages(code, activityFile)).toEqual([]);
   });
 

@@ -18,7 +18,12 @@ const G1 = `${SUB}/g1`;
 const G2 = `${SUB}/g2`;
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const PRINCIPAL = "0f8fad5b-d9cb-469f-a165-70867728950e";
-const grant = (galleryId: string, n: number) => ({ galleryId, kind: "roleAssignment" as const, targetId: PRINCIPAL, roleAssignmentId: `${galleryId}/providers/Microsoft.Authorization/roleAssignments/ra-${n}` });
+const grant = (galleryId: string, n: number) => ({
+  galleryId,
+  kind: "roleAssignment" as const,
+  targetId: PRINCIPAL,
+  roleAssignmentId: `${galleryId}/providers/Microsoft.Authorization/roleAssignments/ra-${n}`,
+});
 
 let grants: TenantGrantsInput["grants"] = [];
 /** What the stub coordinator answers a share change with (raised as the change's reply event). */
@@ -30,7 +35,8 @@ df.app.orchestration(OFFBOARD_TENANT, offboardTenant);
 registerStubActivities({
   readTenantGrants: () => ({ ok: true, value: { grants, workloads: [] } }),
   removeRoleAssignment: (input) => {
-    if (failing.has(input.roleAssignmentId)) return { ok: false, error: { code: "AuthorizationFailed", status: 403, message: "may not delete role assignments" } };
+    if (failing.has(input.roleAssignmentId))
+      return { ok: false, error: { code: "AuthorizationFailed", status: 403, message: "may not delete role assignments" } };
     calls.removed.push(input.roleAssignmentId);
     return { ok: true, value: { removed: true } };
   },
@@ -66,7 +72,10 @@ async function offboard(id: string, requestId: string, galleries?: string[]) {
   calls.cleaned = [];
   calls.finished = [];
   calls.events = [];
-  const input: OffboardTenantInput = { message: { schema: "offboarding/v1", requestId, tenantId: TENANT, ...(galleries ? { galleries } : {}) }, retry: { attempts: 3, firstSeconds: 5 } };
+  const input: OffboardTenantInput = {
+    message: { schema: "offboarding/v1", requestId, tenantId: TENANT, ...(galleries ? { galleries } : {}) },
+    retry: { attempts: 3, firstSeconds: 5 },
+  };
   await host.durable.startNew(OFFBOARD_TENANT, { instanceId: id, input });
   return host.durable.waitFor(id);
 }
@@ -107,7 +116,15 @@ describe("offboardTenant with stub activities", () => {
     grants = [{ galleryId: G1, kind: "tenant", targetId: TENANT }];
     failing = new Set();
     const none = { subscriptionIds: [], tenantIds: [] };
-    answerOf = (input) => ({ requestId: input.change.requestId, result: "applied", added: none, alreadyShared: none, removed: { subscriptionIds: [], tenantIds: [TENANT] }, shareCalls: 1, at: "2026-01-01T00:00:00.000Z" });
+    answerOf = (input) => ({
+      requestId: input.change.requestId,
+      result: "applied",
+      added: none,
+      alreadyShared: none,
+      removed: { subscriptionIds: [], tenantIds: [TENANT] },
+      shareCalls: 1,
+      at: "2026-01-01T00:00:00.000Z",
+    });
     const ok = await offboard("off-direct", "a0000000-0000-4000-8000-000000000004");
     expect(ok.output).toMatchObject({ state: "offboarded" });
     expect(calls.cleaned.map((c) => c.grants.map((g) => g.kind))).toEqual([["tenant"]]);

@@ -17,7 +17,14 @@ import type { ActivityResult } from "../../src/domain/activityResult";
 import { CONSENT_DENIED_EVENT, CONSENT_GRANTED_EVENT, type ConsentDeniedEvent, type ConsentGrantedEvent } from "../../src/domain/adminConsent";
 import type { OnboardingV1 } from "../../src/domain/messages";
 import { coordinatorInstanceId, ONBOARD_TENANT, PROVISION_WORKLOAD } from "../../src/domain/orchestrationNames";
-import { CONSENT_EXPIRED, CONSENT_REMINDER, CONSENT_REQUESTED, TENANT_ONBOARDED, TENANT_ONBOARDING_FAILED, type OutcomeEvent } from "../../src/domain/outcomeEvents";
+import {
+  CONSENT_EXPIRED,
+  CONSENT_REMINDER,
+  CONSENT_REQUESTED,
+  TENANT_ONBOARDED,
+  TENANT_ONBOARDING_FAILED,
+  type OutcomeEvent,
+} from "../../src/domain/outcomeEvents";
 import type { ShareChangeResult } from "../../src/domain/shareChanges";
 import type { ProvisionWorkloadInput, WorkloadOutcome } from "../../src/domain/workloads";
 import { onboardTenant, type OnboardTenantInput, type OnboardTenantResult } from "../../src/orchestrations/onboardTenant";
@@ -54,11 +61,29 @@ const applied = (input: SubmitShareChangeInput): ShareChangeResult => ({
   shareCalls: 1,
   at: new Date(clock.now()).toISOString(),
 });
-const rejected = (input: SubmitShareChangeInput, reason: string): ShareChangeResult => ({ ...applied(input), result: "rejected", reason, added: none, shareCalls: 0 });
-const failed = (input: SubmitShareChangeInput, error: { code: string; message: string }): ShareChangeResult => ({ ...applied(input), result: "failed", error, added: none, shareCalls: 0 });
+const rejected = (input: SubmitShareChangeInput, reason: string): ShareChangeResult => ({
+  ...applied(input),
+  result: "rejected",
+  reason,
+  added: none,
+  shareCalls: 0,
+});
+const failed = (input: SubmitShareChangeInput, error: { code: string; message: string }): ShareChangeResult => ({
+  ...applied(input),
+  result: "failed",
+  error,
+  added: none,
+  shareCalls: 0,
+});
 
 /** The stub provisionWorkload's outcome for a VM or scale set that was made. */
-const made = (input: ProvisionWorkloadInput): WorkloadOutcome => ({ tenantId: input.tenantId, kind: input.spec.kind, resourceId: `${CONSUMER_RG}/providers/Microsoft.Compute/virtualMachines/gs-1`, imageVersion: `${input.galleryId}/images/ubuntu/versions/1.0.0`, provisioningState: "Succeeded" });
+const made = (input: ProvisionWorkloadInput): WorkloadOutcome => ({
+  tenantId: input.tenantId,
+  kind: input.spec.kind,
+  resourceId: `${CONSUMER_RG}/providers/Microsoft.Compute/virtualMachines/gs-1`,
+  imageVersion: `${input.galleryId}/images/ubuntu/versions/1.0.0`,
+  provisioningState: "Succeeded",
+});
 
 /** What the stubs answer; set per test (`n` is the call's number for that gallery, from 0). */
 interface Scripts {
@@ -125,7 +150,13 @@ registerStubActivities({
   },
   createConsentRequest: (input) => {
     log("createConsentRequest", input);
-    return { ok: true, value: { consentPageUrl: `https://gallery-share.example/api/consent?tenant=${input.tenantId}`, adminConsentUrl: `https://login.microsoftonline.com/${input.tenantId}/v2.0/adminconsent` } };
+    return {
+      ok: true,
+      value: {
+        consentPageUrl: `https://gallery-share.example/api/consent?tenant=${input.tenantId}`,
+        adminConsentUrl: `https://login.microsoftonline.com/${input.tenantId}/v2.0/adminconsent`,
+      },
+    };
   },
   verifyRbacAccess: (input) => scripts.rbac(input, log("verifyRbacAccess", input, input.galleryId)),
   recordTenantGrants: (input) => {
@@ -152,7 +183,15 @@ afterAll(async () => {
   await host?.close();
 });
 
-const message = (requestId: string, over: Partial<OnboardingV1> = {}): OnboardingV1 => ({ schema: "onboarding/v1", requestId, tenantId: TENANT, displayName: "Contoso", mode: "direct", galleries: [G1, G2], ...over });
+const message = (requestId: string, over: Partial<OnboardingV1> = {}): OnboardingV1 => ({
+  schema: "onboarding/v1",
+  requestId,
+  tenantId: TENANT,
+  displayName: "Contoso",
+  mode: "direct",
+  galleries: [G1, G2],
+  ...over,
+});
 
 /** Starts an onboarding with the scripts given and runs it until it waits (for an event or a timer); returns the clock time it started at. */
 async function begin(id: string, msg: OnboardingV1, over: Partial<Scripts> = {}, input: Partial<OnboardTenantInput> = {}): Promise<number> {
@@ -207,8 +246,26 @@ describe("onboardTenant with stub activities: direct mode", () => {
     });
     expect(status.runtimeStatus).toBe("Completed");
     expect(inputsOf<SubmitShareChangeInput>("submitShareChange")).toEqual([
-      { coordinatorId: coordinatorInstanceId(PUBLISHER_SUB), subscriptionId: PUBLISHER_SUB, change: { requestId: `${requestId}:0`, galleryId: G1, add: { tenantIds: [TENANT] }, replyTo: { instanceId: "on-direct-rejected", eventName: "ShareResult.0" } } },
-      { coordinatorId: coordinatorInstanceId(PUBLISHER_SUB), subscriptionId: PUBLISHER_SUB, change: { requestId: `${requestId}:1`, galleryId: G2, add: { tenantIds: [TENANT] }, replyTo: { instanceId: "on-direct-rejected", eventName: "ShareResult.1" } } },
+      {
+        coordinatorId: coordinatorInstanceId(PUBLISHER_SUB),
+        subscriptionId: PUBLISHER_SUB,
+        change: {
+          requestId: `${requestId}:0`,
+          galleryId: G1,
+          add: { tenantIds: [TENANT] },
+          replyTo: { instanceId: "on-direct-rejected", eventName: "ShareResult.0" },
+        },
+      },
+      {
+        coordinatorId: coordinatorInstanceId(PUBLISHER_SUB),
+        subscriptionId: PUBLISHER_SUB,
+        change: {
+          requestId: `${requestId}:1`,
+          galleryId: G2,
+          add: { tenantIds: [TENANT] },
+          replyTo: { instanceId: "on-direct-rejected", eventName: "ShareResult.1" },
+        },
+      },
     ]);
     expect(output).toEqual({
       tenantId: TENANT,
@@ -220,12 +277,24 @@ describe("onboardTenant with stub activities: direct mode", () => {
         { galleryId: G2, result: "failed", error: { code: "tenant-limit", message: "tenant-limit: g2 is shared with the most tenants Azure allows" } },
       ],
     });
-    expect(inputsOf<TenantGrantsInput>("recordTenantGrants")).toMatchObject([{ tenantId: TENANT, requestId, grants: [{ galleryId: G1, kind: "tenant", targetId: TENANT }] }]);
+    expect(inputsOf<TenantGrantsInput>("recordTenantGrants")).toMatchObject([
+      { tenantId: TENANT, requestId, grants: [{ galleryId: G1, kind: "tenant", targetId: TENANT }] },
+    ]);
     // No consumer named: nothing to check from the consumer's side.
     expect(callsOf("verifyDirectShare")).toEqual([]);
-    expect(finished()).toMatchObject({ tenantId: TENANT, requestId, tenantState: "active", requestState: "failed", reason: "g2: tenant-limit: tenant-limit: g2 is shared with the most tenants Azure allows" });
+    expect(finished()).toMatchObject({
+      tenantId: TENANT,
+      requestId,
+      tenantState: "active",
+      requestState: "failed",
+      reason: "g2: tenant-limit: tenant-limit: g2 is shared with the most tenants Azure allows",
+    });
     expect(eventTypes()).toEqual([TENANT_ONBOARDED]);
-    expect(events[0]).toMatchObject({ subject: `/tenants/${TENANT}`, id: `on-direct-rejected:${TENANT_ONBOARDED}`, data: { tenantId: TENANT, requestId, mode: "direct", galleries: output.galleries, reason: finished().reason } });
+    expect(events[0]).toMatchObject({
+      subject: `/tenants/${TENANT}`,
+      id: `on-direct-rejected:${TENANT_ONBOARDED}`,
+      data: { tenantId: TENANT, requestId, mode: "direct", galleries: output.galleries, reason: finished().reason },
+    });
     expect(status.customStatus).toEqual({ step: "done", ...output });
   });
 
@@ -233,7 +302,9 @@ describe("onboardTenant with stub activities: direct mode", () => {
     const requestId = "a0000000-0000-4000-8000-000000000002";
     const subs = ["11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"];
     const armError = { code: "GallerySharingLimitExceeded", message: "at most 100 subscriptions" };
-    const { output } = await onboard("on-direct-failed", message(requestId, { subscriptionIds: subs }), { share: (input) => (input.change.galleryId === G1 ? failed(input, armError) : applied(input)) });
+    const { output } = await onboard("on-direct-failed", message(requestId, { subscriptionIds: subs }), {
+      share: (input) => (input.change.galleryId === G1 ? failed(input, armError) : applied(input)),
+    });
     expect(inputsOf<SubmitShareChangeInput>("submitShareChange").map((i) => i.change.add)).toEqual([{ subscriptionIds: subs }, { subscriptionIds: subs }]);
     expect(output.state).toBe("active");
     expect(output.galleries).toEqual([
@@ -247,13 +318,20 @@ describe("onboardTenant with stub activities: direct mode", () => {
   it("fails the tenant when no gallery is shared: nothing recorded, the failure event", async () => {
     const requestId = "a0000000-0000-4000-8000-000000000003";
     const { output } = await onboard("on-direct-none", message(requestId), {
-      share: (input) => (input.change.galleryId === G1 ? failed(input, { code: "AuthorizationFailed", message: "no share permission" }) : rejected(input, "the gallery is encrypted")),
+      share: (input) =>
+        input.change.galleryId === G1
+          ? failed(input, { code: "AuthorizationFailed", message: "no share permission" })
+          : rejected(input, "the gallery is encrypted"),
     });
     expect(output.state).toBe("failed");
     // A rejection without a rule name gets the generic code.
     expect(output.galleries.map((g) => g.error?.code)).toEqual(["AuthorizationFailed", "ShareRejected"]);
     expect(callsOf("recordTenantGrants")).toEqual([]);
-    expect(finished()).toMatchObject({ tenantState: "failed", requestState: "failed", reason: "g1: AuthorizationFailed: no share permission; g2: ShareRejected: the gallery is encrypted" });
+    expect(finished()).toMatchObject({
+      tenantState: "failed",
+      requestState: "failed",
+      reason: "g1: AuthorizationFailed: no share permission; g2: ShareRejected: the gallery is encrypted",
+    });
     expect(eventTypes()).toEqual([TENANT_ONBOARDING_FAILED]);
   });
 
@@ -286,7 +364,12 @@ describe("onboardTenant with stub activities: direct mode", () => {
       visibility: () => ({ ok: true, value: { visible: false, note: "g1 is not among the galleries shared with the tenant in eastus" } }),
     });
     expect(output.galleries).toEqual([
-      { galleryId: G1, result: "failed", verification: { visible: false, note: "g1 is not among the galleries shared with the tenant in eastus" }, error: { code: "NotVisibleToConsumer", message: "g1 is not among the galleries shared with the tenant in eastus" } },
+      {
+        galleryId: G1,
+        result: "failed",
+        verification: { visible: false, note: "g1 is not among the galleries shared with the tenant in eastus" },
+        error: { code: "NotVisibleToConsumer", message: "g1 is not among the galleries shared with the tenant in eastus" },
+      },
     ]);
     expect(output.state).toBe("failed");
     // The share itself was made: its grant is recorded, so an offboarding takes it back.
@@ -301,7 +384,14 @@ describe("onboardTenant with stub activities: direct mode", () => {
     expect(callsOf("submitShareChange").map((c) => c.at - started)).toEqual([0, 45 * 60_000, 90 * 60_000]);
     expect(new Set(inputsOf<SubmitShareChangeInput>("submitShareChange").map((i) => JSON.stringify(i))).size).toBe(1);
     expect(output.galleries).toEqual([
-      { galleryId: G1, result: "failed", error: { code: "ShareCoordinatorTimeout", message: `the share coordinator of subscription ${PUBLISHER_SUB} did not answer change ${requestId}:0 within 3 x 45 minutes` } },
+      {
+        galleryId: G1,
+        result: "failed",
+        error: {
+          code: "ShareCoordinatorTimeout",
+          message: `the share coordinator of subscription ${PUBLISHER_SUB} did not answer change ${requestId}:0 within 3 x 45 minutes`,
+        },
+      },
     ]);
     expect(finished()).toMatchObject({ tenantState: "failed", requestState: "failed", at: new Date(started + 135 * 60_000).toISOString() });
   });
@@ -327,16 +417,26 @@ describe("onboardTenant with stub activities: principal mode", () => {
       { galleryId: G1, result: "granted" },
       { galleryId: G2, result: "failed", error: { code: "AuthorizationFailed", status: 403, message: "may not write role assignments on g2" } },
     ]);
-    expect(inputsOf<TenantGrantsInput>("recordTenantGrants")[0]!.grants).toEqual([{ galleryId: G1, kind: "roleAssignment", targetId: PRINCIPAL, roleAssignmentId: `${G1}/providers/Microsoft.Authorization/roleAssignments/ra-1` }]);
+    expect(inputsOf<TenantGrantsInput>("recordTenantGrants")[0]!.grants).toEqual([
+      { galleryId: G1, kind: "roleAssignment", targetId: PRINCIPAL, roleAssignmentId: `${G1}/providers/Microsoft.Authorization/roleAssignments/ra-1` },
+    ]);
     expect(callsOf("submitShareChange")).toEqual([]);
-    expect(finished()).toMatchObject({ tenantState: "active", requestState: "failed", reason: "g2: AuthorizationFailed: may not write role assignments on g2" });
+    expect(finished()).toMatchObject({
+      tenantState: "active",
+      requestState: "failed",
+      reason: "g2: AuthorizationFailed: may not write role assignments on g2",
+    });
     expect(eventTypes()).toEqual([TENANT_ONBOARDED]);
   });
 
   it("fails the orchestration when the tenant's end cannot be recorded, after the outcome event", async () => {
-    const { status } = await onboard("on-principal-unrecorded", message("a0000000-0000-4000-8000-000000000012", { mode: "principal", principal: { objectId: PRINCIPAL, type: "User" }, galleries: [G1] }), {
-      finish: { ok: false, error: { code: "TenantNotFound", message: "the tenant is not in the registry" } },
-    });
+    const { status } = await onboard(
+      "on-principal-unrecorded",
+      message("a0000000-0000-4000-8000-000000000012", { mode: "principal", principal: { objectId: PRINCIPAL, type: "User" }, galleries: [G1] }),
+      {
+        finish: { ok: false, error: { code: "TenantNotFound", message: "the tenant is not in the registry" } },
+      },
+    );
     expect(status.runtimeStatus).toBe("Failed");
     expect(String(status.output)).toContain("TenantNotFound: the tenant is not in the registry");
     expect(finished()).toMatchObject({ tenantState: "active", requestState: "succeeded" });
@@ -352,14 +452,21 @@ describe("onboardTenant with stub activities: rbac mode", () => {
     const requestId = "a0000000-0000-4000-8000-000000000021";
     const id = "on-rbac-granted";
     const missing = ["Microsoft.Compute/virtualMachines/write", "Microsoft.Network/networkInterfaces/join/action"];
-    const started = await begin(id, rbac(requestId), { rbac: (input, n) => ({ ok: true, value: { missingActions: input.galleryId === G1 && n < 2 ? missing.slice(n) : [] } }) });
+    const started = await begin(id, rbac(requestId), {
+      rbac: (input, n) => ({ ok: true, value: { missingActions: input.galleryId === G1 && n < 2 ? missing.slice(n) : [] } }),
+    });
 
     // The link went out, and the orchestration waits for the administrator.
     const expiresAt = new Date(started + 72 * HOUR).toISOString();
-    expect(inputsOf<ConsentRequestInput>("createConsentRequest")).toEqual([{ tenantId: TENANT, requestId, instanceId: id, issuedAt: new Date(started).toISOString(), expiresAt }]);
+    expect(inputsOf<ConsentRequestInput>("createConsentRequest")).toEqual([
+      { tenantId: TENANT, requestId, instanceId: id, issuedAt: new Date(started).toISOString(), expiresAt },
+    ]);
     const pending = host.durable.getStatus(id);
     expect(pending?.runtimeStatus).toBe("Running");
-    expect(pending?.customStatus).toMatchObject({ step: "consent-pending", consent: { expiresAt, adminConsentUrl: `https://login.microsoftonline.com/${TENANT}/v2.0/adminconsent` } });
+    expect(pending?.customStatus).toMatchObject({
+      step: "consent-pending",
+      consent: { expiresAt, adminConsentUrl: `https://login.microsoftonline.com/${TENANT}/v2.0/adminconsent` },
+    });
     expect(eventTypes()).toEqual([CONSENT_REQUESTED]);
     expect(events[0]!.data).toMatchObject({ tenantId: TENANT, requestId, consent: { expiresAt } });
 
@@ -379,7 +486,14 @@ describe("onboardTenant with stub activities: rbac mode", () => {
     // While it waits for the role, the status names what is missing.
     expect(callsOf("verifyRbacAccess")[1]!.status).toMatchObject({ step: "waiting-for-role", galleryId: G1, missingActions: missing });
     expect(callsOf("verifyRbacAccess")[2]!.status).toMatchObject({ step: "waiting-for-role", galleryId: G1, missingActions: missing.slice(1) });
-    expect(output).toMatchObject({ mode: "rbac", state: "active", galleries: [{ galleryId: G1, result: "granted" }, { galleryId: G2, result: "granted" }] });
+    expect(output).toMatchObject({
+      mode: "rbac",
+      state: "active",
+      galleries: [
+        { galleryId: G1, result: "granted" },
+        { galleryId: G2, result: "granted" },
+      ],
+    });
     // rbac grants nothing of its own to record.
     expect(callsOf("recordTenantGrants")).toEqual([]);
     expect(finished()).toMatchObject({ tenantState: "active", requestState: "succeeded", at: new Date(consentedAt + 30 * 60_000).toISOString() });
@@ -389,7 +503,10 @@ describe("onboardTenant with stub activities: rbac mode", () => {
   it("names the missing actions after looking for a day; an app without Reader on a gallery fails it", async () => {
     const id = "on-rbac-missing";
     const started = await begin(id, rbac("a0000000-0000-4000-8000-000000000022", { vmss: VM }), {
-      appReader: (galleryId) => (galleryId === G2 ? { ok: false, error: { code: "AuthorizationFailed", status: 403, message: "may not assign Reader on g2" } } : defaults().appReader(galleryId)),
+      appReader: (galleryId) =>
+        galleryId === G2
+          ? { ok: false, error: { code: "AuthorizationFailed", status: 403, message: "may not assign Reader on g2" } }
+          : defaults().appReader(galleryId),
       rbac: () => ({ ok: true, value: { missingActions: ["Microsoft.Compute/virtualMachineScaleSets/write"] } }),
     });
     await host.durable.raiseEvent(id, CONSENT_GRANTED_EVENT, { tenantId: TENANT, at: new Date(started).toISOString() } satisfies ConsentGrantedEvent);
@@ -401,7 +518,14 @@ describe("onboardTenant with stub activities: rbac mode", () => {
     expect(checks.every((c) => (c.input as RbacAccessInput).galleryId === G1 && (c.input as RbacAccessInput).scaleSets === true)).toBe(true);
     expect(output.state).toBe("failed");
     expect(output.galleries).toEqual([
-      { galleryId: G1, result: "failed", error: { code: "MissingPermissions", message: `the app lacks Microsoft.Compute/virtualMachineScaleSets/write on ${CONSUMER_RG}: grant it Contributor (or a role with these actions) there` } },
+      {
+        galleryId: G1,
+        result: "failed",
+        error: {
+          code: "MissingPermissions",
+          message: `the app lacks Microsoft.Compute/virtualMachineScaleSets/write on ${CONSUMER_RG}: grant it Contributor (or a role with these actions) there`,
+        },
+      },
       { galleryId: G2, result: "failed", error: { code: "AuthorizationFailed", status: 403, message: "may not assign Reader on g2" } },
     ]);
     // Nothing granted: no scale set is made.
@@ -415,7 +539,11 @@ describe("onboardTenant with stub activities: rbac mode", () => {
     const id = "on-rbac-denied";
     const started = await begin(id, rbac("a0000000-0000-4000-8000-000000000023"));
     clock.advance(HOUR);
-    await host.durable.raiseEvent(id, CONSENT_DENIED_EVENT, { tenantId: TENANT, error: "access_denied", description: "The administrator declined" } satisfies ConsentDeniedEvent);
+    await host.durable.raiseEvent(id, CONSENT_DENIED_EVENT, {
+      tenantId: TENANT,
+      error: "access_denied",
+      description: "The administrator declined",
+    } satisfies ConsentDeniedEvent);
     const { output } = await end(id);
     const error = { code: "access_denied", message: `the administrator of ${TENANT} did not consent: The administrator declined` };
     expect(output.galleries).toEqual([
@@ -431,7 +559,12 @@ describe("onboardTenant with stub activities: rbac mode", () => {
 
   it("sends reminders on the virtual clock and fails with ConsentExpired when nobody consents", async () => {
     const id = "on-rbac-expired";
-    const { output, started } = await onboard(id, rbac("a0000000-0000-4000-8000-000000000024", { galleries: [G1] }), {}, { consent: { expiryHours: 72, reminderHours: 30 } });
+    const { output, started } = await onboard(
+      id,
+      rbac("a0000000-0000-4000-8000-000000000024", { galleries: [G1] }),
+      {},
+      { consent: { expiryHours: 72, reminderHours: 30 } },
+    );
     // Reminders at 30 and 60 hours; the next would be after the link expires: the expiry at 72 hours instead.
     expect(events.map((e) => [e.type, Date.parse(e.time) - started, e.data.reminder])).toEqual([
       [CONSENT_REQUESTED, 0, undefined],
@@ -441,7 +574,16 @@ describe("onboardTenant with stub activities: rbac mode", () => {
       [TENANT_ONBOARDING_FAILED, 72 * HOUR, undefined],
     ]);
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
-    expect(output.galleries).toEqual([{ galleryId: G1, result: "failed", error: { code: "ConsentExpired", message: `nobody consented for ${TENANT} before ${new Date(started + 72 * HOUR).toISOString()}; send the onboarding request again for a new link` } }]);
+    expect(output.galleries).toEqual([
+      {
+        galleryId: G1,
+        result: "failed",
+        error: {
+          code: "ConsentExpired",
+          message: `nobody consented for ${TENANT} before ${new Date(started + 72 * HOUR).toISOString()}; send the onboarding request again for a new link`,
+        },
+      },
+    ]);
     expect(callsOf("ensureAppReader")).toEqual([]);
     expect(finished()).toMatchObject({ tenantState: "failed", requestState: "failed" });
   });
@@ -463,11 +605,25 @@ describe("onboardTenant with stub activities: VM and scale set", () => {
   it("makes the VM through provisionWorkload from the first gallery granted, and returns its outcome", async () => {
     const requestId = "a0000000-0000-4000-8000-000000000031";
     const id = "on-vm";
-    const { output, started } = await onboard(id, message(requestId, { consumer: CONSUMER, vm: VM }), { share: (input) => (input.change.galleryId === G1 ? rejected(input, "tenant-limit: full") : applied(input)) }, { creationsInFlight: 5 });
+    const { output, started } = await onboard(
+      id,
+      message(requestId, { consumer: CONSUMER, vm: VM }),
+      { share: (input) => (input.change.galleryId === G1 ? rejected(input, "tenant-limit: full") : applied(input)) },
+      { creationsInFlight: 5 },
+    );
     expect(provisions).toEqual([
       {
         instanceId: `${id}:vm`,
-        input: { mode: "direct", tenantId: TENANT, galleryId: G2, consumer: CONSUMER, spec: { ...VM, kind: "vm", updateOnPublish: false }, changedBy: requestId, retry: RETRY, creationsInFlight: 5 },
+        input: {
+          mode: "direct",
+          tenantId: TENANT,
+          galleryId: G2,
+          consumer: CONSUMER,
+          spec: { ...VM, kind: "vm", updateOnPublish: false },
+          changedBy: requestId,
+          retry: RETRY,
+          creationsInFlight: 5,
+        },
       },
     ]);
     const outcome = made(provisions[0]!.input);
@@ -475,7 +631,12 @@ describe("onboardTenant with stub activities: VM and scale set", () => {
     expect(output.state).toBe("active");
     expect(host.durable.getStatus(`${id}:vm`)).toMatchObject({ runtimeStatus: "Completed", output: outcome });
     // The tenant is finished once the VM is made (three minutes, in the stub).
-    expect(finished()).toMatchObject({ tenantState: "active", requestState: "failed", reason: "g1: tenant-limit: tenant-limit: full", at: new Date(started + 3 * 60_000).toISOString() });
+    expect(finished()).toMatchObject({
+      tenantState: "active",
+      requestState: "failed",
+      reason: "g1: tenant-limit: tenant-limit: full",
+      at: new Date(started + 3 * 60_000).toISOString(),
+    });
   });
 
   it("fails the request, not the tenant, when the VM fails or the scale set's provisioning crashes", async () => {
@@ -485,7 +646,11 @@ describe("onboardTenant with stub activities: VM and scale set", () => {
       workload: (input) =>
         input.spec.kind === "vmss"
           ? new Error("scale set provisioning blew up")
-          : { ...made(input), provisioningState: "Failed", error: { code: "AuthorizationFailed", message: "the app lacks Microsoft.Compute/virtualMachines/write" } },
+          : {
+              ...made(input),
+              provisioningState: "Failed",
+              error: { code: "AuthorizationFailed", message: "the app lacks Microsoft.Compute/virtualMachines/write" },
+            },
     });
     expect(provisions.map((p) => [p.instanceId, p.input.spec.kind, p.input.spec.updateOnPublish])).toEqual([
       [`${id}:vm`, "vm", true],
@@ -495,11 +660,19 @@ describe("onboardTenant with stub activities: VM and scale set", () => {
     expect(output.state).toBe("active");
     expect(output.workloads).toHaveLength(2);
     expect(output.workloads![0]).toMatchObject({ kind: "vm", provisioningState: "Failed", error: { code: "AuthorizationFailed" } });
-    expect(output.workloads![1]).toMatchObject({ tenantId: TENANT, kind: "vmss", resourceId: "", provisioningState: "Unknown", error: { code: "ProvisioningCrashed" } });
+    expect(output.workloads![1]).toMatchObject({
+      tenantId: TENANT,
+      kind: "vmss",
+      resourceId: "",
+      provisioningState: "Unknown",
+      error: { code: "ProvisioningCrashed" },
+    });
     expect(output.workloads![1]!.error!.message).toContain("scale set provisioning blew up");
     const end = finished();
     expect(end).toMatchObject({ tenantState: "active", requestState: "failed", at: new Date(started + 6 * 60_000).toISOString() });
-    expect(end.reason).toMatch(/^vm: AuthorizationFailed: the app lacks Microsoft\.Compute\/virtualMachines\/write; vmss: ProvisioningCrashed: .*scale set provisioning blew up/);
+    expect(end.reason).toMatch(
+      /^vm: AuthorizationFailed: the app lacks Microsoft\.Compute\/virtualMachines\/write; vmss: ProvisioningCrashed: .*scale set provisioning blew up/,
+    );
     expect(eventTypes()).toEqual([TENANT_ONBOARDED]);
   });
 });

@@ -13,7 +13,16 @@ import { startLocalHost, type LocalHost } from "../../local/host";
 import type { CreationSlotInput, ResolvedImage, StartedWorkload, StartWorkloadInput, WorkloadState } from "../../src/activities/workloads";
 import type { ActivityError, ActivityResult } from "../../src/domain/activityResult";
 import { PROVISION_WORKLOAD } from "../../src/domain/orchestrationNames";
-import { workloadNames, workloadResourceId, type ProvisionWorkloadInput, type TenantWorkload, type WorkloadNotice, type WorkloadOutcome, type WorkloadSpec, type WorkloadTarget } from "../../src/domain/workloads";
+import {
+  workloadNames,
+  workloadResourceId,
+  type ProvisionWorkloadInput,
+  type TenantWorkload,
+  type WorkloadNotice,
+  type WorkloadOutcome,
+  type WorkloadSpec,
+  type WorkloadTarget,
+} from "../../src/domain/workloads";
 import { provisionWorkload } from "../../src/orchestrations/provisionWorkload";
 import { registerStubActivities } from "../support/stubActivities";
 
@@ -35,7 +44,11 @@ const T0 = Date.UTC(2026, 0, 1, 8, 0, 0);
 
 const imageOf = (version: string): ResolvedImage => {
   const imageVersion = `${GALLERY}/images/${SPEC.image}/versions/${version}`;
-  return { version, imageVersion, imageReference: { sharedGalleryImageId: `/SharedGalleries/5d2e9c1a-contoso_golden/Images/${SPEC.image}/Versions/${version}` } };
+  return {
+    version,
+    imageVersion,
+    imageReference: { sharedGalleryImageId: `/SharedGalleries/5d2e9c1a-contoso_golden/Images/${SPEC.image}/Versions/${version}` },
+  };
 };
 
 /** What the stubs answer: functions of the call's number (0-based); the scripts are set per test. */
@@ -108,7 +121,10 @@ const baseScript = (over: Partial<Script> = {}): Script => ({
   resolve: { ok: true, value: imageOf("1.2.0") },
   slot: () => true,
   start: () => "creating",
-  reads: [{ exists: true, provisioningState: "Creating" }, { exists: true, provisioningState: "Succeeded" }],
+  reads: [
+    { exists: true, provisioningState: "Creating" },
+    { exists: true, provisioningState: "Succeeded" },
+  ],
   ...over,
 });
 
@@ -118,7 +134,16 @@ async function provision(id: string, s: Script, extra: Partial<ProvisionWorkload
   statusAtSlot = [];
   currentId = id;
   const started = clock.now();
-  const input: ProvisionWorkloadInput = { mode: "direct", tenantId: TENANT, galleryId: GALLERY, consumer: CONSUMER, spec: SPEC, changedBy: "3f2b8c1e-5d4a-4b7e-9f10-2a3b4c5d6e7f", retry: { attempts: 3, firstSeconds: 5 }, ...extra };
+  const input: ProvisionWorkloadInput = {
+    mode: "direct",
+    tenantId: TENANT,
+    galleryId: GALLERY,
+    consumer: CONSUMER,
+    spec: SPEC,
+    changedBy: "3f2b8c1e-5d4a-4b7e-9f10-2a3b4c5d6e7f",
+    retry: { attempts: 3, firstSeconds: 5 },
+    ...extra,
+  };
   await host.durable.startNew(PROVISION_WORKLOAD, { instanceId: id, input });
   const status = await host.durable.waitFor(id, undefined, { maxSimulatedMs: 2 * 3600_000 });
   return { status, started, output: status.output as WorkloadOutcome };
@@ -138,17 +163,46 @@ describe("provisionWorkload with stub activities", () => {
   it("resolves, takes a slot, starts, reads until Succeeded, frees the slot, records and returns the outcome", async () => {
     const { status, started, output } = await provision("pw-happy", baseScript(), { creationsInFlight: 4 });
     expect(status.runtimeStatus).toBe("Completed");
-    expect(namesOf()).toEqual(["resolveWorkloadImage", "acquireCreationSlot", "startWorkload", "readWorkload", "readWorkload", "releaseCreationSlot", "recordTenantWorkload"]);
+    expect(namesOf()).toEqual([
+      "resolveWorkloadImage",
+      "acquireCreationSlot",
+      "startWorkload",
+      "readWorkload",
+      "readWorkload",
+      "releaseCreationSlot",
+      "recordTenantWorkload",
+    ]);
     const version = imageOf("1.2.0").imageVersion;
     expect(output).toEqual({ tenantId: TENANT, kind: "vm", resourceId: RESOURCE_ID, imageVersion: version, provisioningState: "Succeeded" });
     // The target the activities see; the slot's lease runs 90 minutes from orchestration time, with the cap given.
-    expect(inputsOf<WorkloadTarget>("resolveWorkloadImage")[0]).toEqual({ mode: "direct", tenantId: TENANT, galleryId: GALLERY, consumer: CONSUMER, spec: SPEC });
-    expect(inputsOf<CreationSlotInput>("acquireCreationSlot")).toEqual([{ holder: "pw-happy", now: new Date(started).toISOString(), until: new Date(started + 90 * 60_000).toISOString(), creationsInFlight: 4 }]);
-    expect(inputsOf<StartWorkloadInput>("startWorkload")[0]).toMatchObject({ changedBy: "3f2b8c1e-5d4a-4b7e-9f10-2a3b4c5d6e7f", image: imageOf("1.2.0"), spec: SPEC });
+    expect(inputsOf<WorkloadTarget>("resolveWorkloadImage")[0]).toEqual({
+      mode: "direct",
+      tenantId: TENANT,
+      galleryId: GALLERY,
+      consumer: CONSUMER,
+      spec: SPEC,
+    });
+    expect(inputsOf<CreationSlotInput>("acquireCreationSlot")).toEqual([
+      { holder: "pw-happy", now: new Date(started).toISOString(), until: new Date(started + 90 * 60_000).toISOString(), creationsInFlight: 4 },
+    ]);
+    expect(inputsOf<StartWorkloadInput>("startWorkload")[0]).toMatchObject({
+      changedBy: "3f2b8c1e-5d4a-4b7e-9f10-2a3b4c5d6e7f",
+      image: imageOf("1.2.0"),
+      spec: SPEC,
+    });
     // The first read after 30 s, then every 15 s: it ends at the second read.
     expect(timesOf("readWorkload", started)).toEqual([30_000, 45_000]);
     expect(inputsOf<{ holder: string }>("releaseCreationSlot")).toEqual([{ holder: "pw-happy" }]);
-    expect(recorded()).toEqual({ kind: "vm", resourceId: RESOURCE_ID, galleryId: GALLERY, imageVersion: version, provisioningState: "Succeeded", changedBy: "3f2b8c1e-5d4a-4b7e-9f10-2a3b4c5d6e7f", at: new Date(started + 45_000).toISOString(), spec: SPEC });
+    expect(recorded()).toEqual({
+      kind: "vm",
+      resourceId: RESOURCE_ID,
+      galleryId: GALLERY,
+      imageVersion: version,
+      provisioningState: "Succeeded",
+      changedBy: "3f2b8c1e-5d4a-4b7e-9f10-2a3b4c5d6e7f",
+      at: new Date(started + 45_000).toISOString(),
+      spec: SPEC,
+    });
     expect(status.customStatus).toEqual({ step: "done", ...output });
     expect(clock.now() - started).toBe(45_000);
   });
@@ -202,7 +256,10 @@ describe("provisionWorkload with stub activities", () => {
   });
 
   it("records ARM's error, explained, when the VM ends Failed; the outcome names the code", async () => {
-    const armError = { code: "AuthorizationFailed", message: "The client does not have authorization to perform action 'Microsoft.Compute/virtualMachines/write'" };
+    const armError = {
+      code: "AuthorizationFailed",
+      message: "The client does not have authorization to perform action 'Microsoft.Compute/virtualMachines/write'",
+    };
     const { status, output } = await provision("pw-failed", baseScript({ reads: [{ exists: true, provisioningState: "Failed", error: armError }] }));
     expect(status.runtimeStatus).toBe("Completed");
     expect(output.provisioningState).toBe("Failed");
@@ -224,7 +281,10 @@ describe("provisionWorkload with stub activities", () => {
 
   it("gives up with ProvisioningIncomplete when every round only deletes (three rounds)", async () => {
     const { output } = await provision("pw-never-settles", baseScript({ start: () => "deleting", reads: [{ exists: false }] }));
-    expect(output).toMatchObject({ provisioningState: "Unknown", error: { code: "ProvisioningIncomplete", message: `${RESOURCE_ID} was deleted and made again 3 times without settling` } });
+    expect(output).toMatchObject({
+      provisioningState: "Unknown",
+      error: { code: "ProvisioningIncomplete", message: `${RESOURCE_ID} was deleted and made again 3 times without settling` },
+    });
     expect(namesOf().filter((n) => n === "startWorkload")).toHaveLength(3);
     expect(namesOf().filter((n) => n === "acquireCreationSlot")).toHaveLength(3);
   });
@@ -235,7 +295,10 @@ describe("provisionWorkload with stub activities", () => {
     expect(namesOf().filter((n) => n === "startWorkload")).toHaveLength(1);
 
     const gone = await provision("pw-gone", baseScript({ reads: [{ exists: true, provisioningState: "Creating" }, { exists: false }] }));
-    expect(gone.output).toMatchObject({ provisioningState: "Unknown", error: { code: "ResourceNotFound", message: `${RESOURCE_ID} disappeared while it was being made` } });
+    expect(gone.output).toMatchObject({
+      provisioningState: "Unknown",
+      error: { code: "ResourceNotFound", message: `${RESOURCE_ID} disappeared while it was being made` },
+    });
 
     const refused = await provision("pw-read-refused", baseScript({ readError: { code: "AuthorizationFailed", status: 403, message: "no read on the VM" } }));
     expect(refused.output).toMatchObject({ provisioningState: "Unknown", error: { code: "AuthorizationFailed" } });
@@ -244,17 +307,33 @@ describe("provisionWorkload with stub activities", () => {
   });
 
   it("records a refused PUT as NotStarted with ARM's error, and frees the slot", async () => {
-    const { output } = await provision("pw-put-refused", baseScript({ startError: { code: "SkuNotAvailable", status: 409, message: "Standard_D2s_v5 is not available in eastus" } }));
-    expect(output).toMatchObject({ provisioningState: "NotStarted", error: { code: "SkuNotAvailable", message: "Standard_D2s_v5 is not available in eastus" } });
+    const { output } = await provision(
+      "pw-put-refused",
+      baseScript({ startError: { code: "SkuNotAvailable", status: 409, message: "Standard_D2s_v5 is not available in eastus" } }),
+    );
+    expect(output).toMatchObject({
+      provisioningState: "NotStarted",
+      error: { code: "SkuNotAvailable", message: "Standard_D2s_v5 is not available in eastus" },
+    });
     expect(namesOf()).toEqual(["resolveWorkloadImage", "acquireCreationSlot", "startWorkload", "releaseCreationSlot", "recordTenantWorkload"]);
   });
 
   it("finishes without a slot or a PUT when the image cannot be resolved, recording it against what was asked", async () => {
-    const { status, output } = await provision("pw-no-image", baseScript({ resolve: { ok: false, error: { code: "GalleryNotShared", message: "the consumer tenant does not see contoso_golden" } } }));
+    const { status, output } = await provision(
+      "pw-no-image",
+      baseScript({ resolve: { ok: false, error: { code: "GalleryNotShared", message: "the consumer tenant does not see contoso_golden" } } }),
+    );
     expect(status.runtimeStatus).toBe("Completed");
     expect(namesOf()).toEqual(["resolveWorkloadImage", "releaseCreationSlot", "recordTenantWorkload"]);
     const asked = `${GALLERY}/images/${SPEC.image}/versions/latest`;
-    expect(output).toEqual({ tenantId: TENANT, kind: "vm", resourceId: RESOURCE_ID, imageVersion: asked, provisioningState: "NotStarted", error: { code: "GalleryNotShared", message: "the consumer tenant does not see contoso_golden" } });
+    expect(output).toEqual({
+      tenantId: TENANT,
+      kind: "vm",
+      resourceId: RESOURCE_ID,
+      imageVersion: asked,
+      provisioningState: "NotStarted",
+      error: { code: "GalleryNotShared", message: "the consumer tenant does not see contoso_golden" },
+    });
     expect(recorded()).toMatchObject({ imageVersion: asked, provisioningState: "NotStarted", error: { code: "GalleryNotShared" } });
   });
 

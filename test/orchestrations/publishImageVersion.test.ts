@@ -32,7 +32,10 @@ registerStubActivities({
   },
 });
 
-const reading = (aggregatedState: string, summary: Array<{ region: string; state: string; progress?: number; details?: string }>): ActivityResult<ImageVersionReading> => ({
+const reading = (
+  aggregatedState: string,
+  summary: Array<{ region: string; state: string; progress?: number; details?: string }>,
+): ActivityResult<ImageVersionReading> => ({
   ok: true,
   value: {
     galleryId: GALLERY,

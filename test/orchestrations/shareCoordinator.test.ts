@@ -37,7 +37,13 @@ const applyAll =
     ok: true,
     value: {
       shareCalls,
-      results: input.changes.map((c) => ({ requestId: c.requestId, result: "applied", added: { subscriptionIds: [...(c.add?.subscriptionIds ?? [])], tenantIds: [...(c.add?.tenantIds ?? [])] }, alreadyShared: none, removed: none })),
+      results: input.changes.map((c) => ({
+        requestId: c.requestId,
+        result: "applied",
+        added: { subscriptionIds: [...(c.add?.subscriptionIds ?? [])], tenantIds: [...(c.add?.tenantIds ?? [])] },
+        alreadyShared: none,
+        removed: none,
+      })),
     },
   });
 
@@ -73,7 +79,14 @@ async function start(id: string, state: Partial<ShareCoordinatorState> = {}): Pr
   batches = [];
   notices = [];
   answer = applyAll(1);
-  const input: ShareCoordinatorState = { subscriptionId: SUBSCRIPTION, pending: [], callTimes: [], recent: [], retry: { attempts: 3, firstSeconds: 5 }, ...state };
+  const input: ShareCoordinatorState = {
+    subscriptionId: SUBSCRIPTION,
+    pending: [],
+    callTimes: [],
+    recent: [],
+    retry: { attempts: 3, firstSeconds: 5 },
+    ...state,
+  };
   await host.durable.startNew(SHARE_COORDINATOR, { instanceId: id, input });
   await host.durable.runUntilIdle();
   return clock.now();
@@ -90,7 +103,8 @@ async function advanceUntil(done: () => boolean): Promise<void> {
     await host.durable.runUntilIdle();
     if (done()) return;
     const next = host.durable.nextTimerAt();
-    if (next === undefined || next - from > 2 * DAY) throw new Error(`advanceUntil: nothing more will happen (next timer ${next === undefined ? "none" : new Date(next).toISOString()})`);
+    if (next === undefined || next - from > 2 * DAY)
+      throw new Error(`advanceUntil: nothing more will happen (next timer ${next === undefined ? "none" : new Date(next).toISOString()})`);
     clock.setTime(next);
   }
 }
@@ -128,7 +142,15 @@ describe("shareCoordinator with stub activities", () => {
       ["sender-req-c", "ShareResult.0", 5 * SECOND],
       ["sender-req-b", "ShareResult.0", 10 * SECOND],
     ]);
-    expect(noticeOf("req-c").result).toEqual({ requestId: "req-c", result: "applied", added: { subscriptionIds: [], tenantIds: [tenant(3)] }, alreadyShared: none, removed: none, shareCalls: 1, at: new Date(t0 + 5 * SECOND).toISOString() });
+    expect(noticeOf("req-c").result).toEqual({
+      requestId: "req-c",
+      result: "applied",
+      added: { subscriptionIds: [], tenantIds: [tenant(3)] },
+      alreadyShared: none,
+      removed: none,
+      shareCalls: 1,
+      at: new Date(t0 + 5 * SECOND).toISOString(),
+    });
     expect(noticeOf("req-b").result.at).toBe(new Date(t0 + 10 * SECOND).toISOString());
 
     // Ended after a day without work, counting the two batches and the two share calls.
@@ -191,14 +213,24 @@ describe("shareCoordinator with stub activities", () => {
     const status = await untilIdle("sc-failed");
     expect(batches).toHaveLength(1);
     for (const requestId of ["req-f1", "req-f2"]) {
-      expect(noticeOf(requestId).result).toEqual({ requestId, result: "failed", error, added: none, alreadyShared: none, removed: none, shareCalls: 0, at: new Date(t0 + 5 * SECOND).toISOString() });
+      expect(noticeOf(requestId).result).toEqual({
+        requestId,
+        result: "failed",
+        error,
+        added: none,
+        alreadyShared: none,
+        removed: none,
+        shareCalls: 0,
+        at: new Date(t0 + 5 * SECOND).toISOString(),
+      });
     }
     expect(status.customStatus).toMatchObject({ callsInLast3Minutes: 0, callsInLast30Minutes: 0 });
   });
 
   it("retries a throttled batch after its Retry-After on a durable timer, then answers", async () => {
     const t0 = await start("sc-throttled");
-    answer = (input, n) => (n === 0 ? { ok: false, error: { code: "TooManyRequests", status: 429, message: "throttled" }, retry: { afterSeconds: 60 } } : applyAll(1)(input));
+    answer = (input, n) =>
+      n === 0 ? { ok: false, error: { code: "TooManyRequests", status: 429, message: "throttled" }, retry: { afterSeconds: 60 } } : applyAll(1)(input);
     await send("sc-throttled", change("req-t", gallery(1), tenant(1)));
     await untilIdle("sc-throttled");
     expect(offsets(t0)).toEqual([5 * SECOND, 65 * SECOND]);
@@ -212,7 +244,13 @@ describe("shareCoordinator with stub activities", () => {
     // One gallery per batch, 5 s of collecting each: ten calls at 5, 10, ..., 50 s.
     expect(offsets(t0)).toEqual([5, 10, 15, 20, 25, 30, 35, 40, 45, 50].map((s) => s * SECOND));
     // The budget is spent: the next call may go when the first leaves its 3-minute window (5 s + 180 s).
-    expect(host.durable.getStatus("sc-pacing")?.customStatus).toEqual({ pending: 2, callsInLast3Minutes: 10, callsInLast30Minutes: 10, nextCallAt: new Date(t0 + 185 * SECOND).toISOString(), batches: 10 } satisfies ShareCoordinatorStatus);
+    expect(host.durable.getStatus("sc-pacing")?.customStatus).toEqual({
+      pending: 2,
+      callsInLast3Minutes: 10,
+      callsInLast30Minutes: 10,
+      nextCallAt: new Date(t0 + 185 * SECOND).toISOString(),
+      batches: 10,
+    } satisfies ShareCoordinatorStatus);
     await untilIdle("sc-pacing");
     expect(offsets(t0).slice(10)).toEqual([185 * SECOND, 190 * SECOND]);
     expect(notices).toHaveLength(12);

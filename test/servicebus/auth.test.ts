@@ -33,10 +33,18 @@ describe("local Service Bus: authorisation", () => {
     h = await startHarness({ queues: [QUEUE] });
     const wrong = h.broker.connectionString.replace(`SharedAccessKey=${h.broker.key}`, "SharedAccessKey=bm90IHRoZSBrZXk=");
     const client = h.connect(wrong);
-    expect(await errorCode(client.createSender(QUEUE).sendMessages({ body: "x" }))).toMatchObject({ code: "UnauthorizedAccess", message: expect.stringContaining("InvalidSignature") });
+    expect(await errorCode(client.createSender(QUEUE).sendMessages({ body: "x" }))).toMatchObject({
+      code: "UnauthorizedAccess",
+      message: expect.stringContaining("InvalidSignature"),
+    });
     expect(await errorCode(client.createReceiver(QUEUE).receiveMessages(1, { maxWaitTimeInMs: 1000 }))).toMatchObject({ code: "UnauthorizedAccess" });
     expect(h.broker.queues.get(QUEUE)?.activeMessageCount).toBe(0);
-    expect(h.broker.records().filter((e) => e.event === "put-token").map((e) => e.status)).toEqual([401, 401]);
+    expect(
+      h.broker
+        .records()
+        .filter((e) => e.event === "put-token")
+        .map((e) => e.status),
+    ).toEqual([401, 401]);
   });
 
   it("a key name that is not the broker's is refused too", async () => {
@@ -48,11 +56,22 @@ describe("local Service Bus: authorisation", () => {
   it("a shared access signature in the connection string works until it expires (real time, like the SDK's `se`)", async () => {
     h = await startHarness({ queues: [QUEUE] });
     const { keyName, key, endpoint } = h.broker;
-    const sasConnection = (expiry: number): string => `Endpoint=${endpoint};SharedAccessSignature=${createSasToken(keyName, key, endpoint, expiry)};UseDevelopmentEmulator=true`;
+    const sasConnection = (expiry: number): string =>
+      `Endpoint=${endpoint};SharedAccessSignature=${createSasToken(keyName, key, endpoint, expiry)};UseDevelopmentEmulator=true`;
     const now = Math.floor(Date.now() / 1000);
-    await h.connect(sasConnection(now + 600)).createSender(QUEUE).sendMessages({ body: "signed" });
+    await h
+      .connect(sasConnection(now + 600))
+      .createSender(QUEUE)
+      .sendMessages({ body: "signed" });
     expect(h.broker.queues.get(QUEUE)?.activeMessageCount).toBe(1);
-    expect(await errorCode(h.connect(sasConnection(now - 1)).createSender(QUEUE).sendMessages({ body: "expired" }))).toMatchObject({ code: "UnauthorizedAccess", message: expect.stringContaining("ExpiredToken") });
+    expect(
+      await errorCode(
+        h
+          .connect(sasConnection(now - 1))
+          .createSender(QUEUE)
+          .sendMessages({ body: "expired" }),
+      ),
+    ).toMatchObject({ code: "UnauthorizedAccess", message: expect.stringContaining("ExpiredToken") });
     // A token for another queue does not cover this one.
     const other = `Endpoint=${endpoint};SharedAccessSignature=${createSasToken(keyName, key, `${endpoint}elsewhere`, now + 600)};UseDevelopmentEmulator=true`;
     expect(await errorCode(h.connect(other).createSender(QUEUE).sendMessages({ body: "x" }))).toMatchObject({ code: "UnauthorizedAccess" });
@@ -60,8 +79,13 @@ describe("local Service Bus: authorisation", () => {
 
   it("a queue that does not exist is MessagingEntityNotFound, for senders and receivers", async () => {
     h = await startHarness({ queues: [QUEUE] });
-    expect(await errorCode(h.client.createSender("missing").sendMessages({ body: "x" }))).toMatchObject({ code: "MessagingEntityNotFound", message: expect.stringContaining("'sb://127.0.0.1:") });
-    expect(await errorCode(h.client.createReceiver("missing").receiveMessages(1, { maxWaitTimeInMs: 1000 }))).toMatchObject({ code: "MessagingEntityNotFound" });
+    expect(await errorCode(h.client.createSender("missing").sendMessages({ body: "x" }))).toMatchObject({
+      code: "MessagingEntityNotFound",
+      message: expect.stringContaining("'sb://127.0.0.1:"),
+    });
+    expect(await errorCode(h.client.createReceiver("missing").receiveMessages(1, { maxWaitTimeInMs: 1000 }))).toMatchObject({
+      code: "MessagingEntityNotFound",
+    });
     expect(await errorCode(h.client.createReceiver("missing").peekMessages(1))).toMatchObject({ code: "MessagingEntityNotFound" });
   });
 
@@ -90,7 +114,12 @@ describe("local Service Bus: authorisation", () => {
     expect(text).not.toContain("SharedAccessSignature sr=");
     const tokens = entries.filter((e) => e.event === "put-token");
     expect(tokens.length).toBeGreaterThanOrEqual(3);
-    expect(tokens[0]).toMatchObject({ status: 202, keyName: "RootManageSharedAccessKey", tokenType: "servicebus.windows.net:sastoken", audience: expect.stringMatching(/^sb:\/\/127\.0\.0\.1:\d+\/onboarding$/) });
+    expect(tokens[0]).toMatchObject({
+      status: 202,
+      keyName: "RootManageSharedAccessKey",
+      tokenType: "servicebus.windows.net:sastoken",
+      audience: expect.stringMatching(/^sb:\/\/127\.0\.0\.1:\d+\/onboarding$/),
+    });
     expect(tokens.at(-1)).toMatchObject({ status: 401 });
     expect(entries.map((e) => e.event)).toEqual(expect.arrayContaining(["broker-started", "send", "deliver", "settle", "broker-stopped"]));
     expect(entries.find((e) => e.event === "send")).toMatchObject({ entity: QUEUE, messageId: "req-1", sequenceNumber: 1, body: { tenantId: "t-1" } });

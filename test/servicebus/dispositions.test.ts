@@ -109,7 +109,9 @@ describe("local Service Bus: several answers in one write keep their own outcome
     const messages = [...early, ...late];
 
     const results = await Promise.allSettled(
-      messages.map((m) => (m.messageId === "d" ? r.deadLetterMessage(m, { deadLetterReason: "Bad", deadLetterErrorDescription: "bad input" }) : r.completeMessage(m))),
+      messages.map((m) =>
+        m.messageId === "d" ? r.deadLetterMessage(m, { deadLetterReason: "Bad", deadLetterErrorDescription: "bad input" }) : r.completeMessage(m),
+      ),
     );
     expect(results.map(outcome)).toEqual([undefined, "MessageLockLost", "MessageLockLost", undefined, undefined, undefined]);
     expect(h.broker.queues.peek(QUEUE).map((m) => m.messageId)).toEqual(["b", "c"]);

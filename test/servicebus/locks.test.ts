@@ -122,7 +122,13 @@ describe("local Service Bus: locks", () => {
     for (let attempt = 0; attempt < 4; attempt++) await r.abandonMessage(await receiveOne(r));
     expect(h.broker.queues.get(QUEUE)?.deadLetterMessageCount).toBe(0);
     await r.abandonMessage(await receiveOne(r));
-    expect(h.broker.queues.peek(QUEUE, "deadLetter")).toMatchObject([{ deliveryCount: 5, deadLetterReason: "MaxDeliveryCountExceeded", deadLetterErrorDescription: "Message could not be consumed after 5 delivery attempts." }]);
+    expect(h.broker.queues.peek(QUEUE, "deadLetter")).toMatchObject([
+      {
+        deliveryCount: 5,
+        deadLetterReason: "MaxDeliveryCountExceeded",
+        deadLetterErrorDescription: "Message could not be consumed after 5 delivery attempts.",
+      },
+    ]);
   });
 });
 

@@ -26,7 +26,10 @@ describe("local Service Bus: sending", () => {
     expect(batch.maxSizeInBytes).toBe(256 * 1024); // the link's max-message-size (Standard tier)
     for (const n of [1, 2, 3]) expect(batch.tryAddMessage({ body: { n }, messageId: `b-${n}`, subject: `s${n}`, applicationProperties: { n } })).toBe(true);
     await sender.sendMessages(batch);
-    await sender.sendMessages([{ body: "a4", messageId: "b-4" }, { body: "a5", messageId: "b-5", correlationId: "c5" }]);
+    await sender.sendMessages([
+      { body: "a4", messageId: "b-4" },
+      { body: "a5", messageId: "b-5", correlationId: "c5" },
+    ]);
 
     const sends = h.broker.records().filter((e) => e.event === "send");
     expect(sends.map((e) => [e.messageId, e.batch])).toEqual([
@@ -52,7 +55,10 @@ describe("local Service Bus: sending", () => {
     const sender = h.client.createSender(QUEUE);
     await sender.sendMessages({ body: "first", messageId: "req-1" });
     await sender.sendMessages({ body: "retried", messageId: "req-1" });
-    await sender.sendMessages([{ body: "other", messageId: "req-2" }, { body: "again", messageId: "req-1" }]);
+    await sender.sendMessages([
+      { body: "other", messageId: "req-2" },
+      { body: "again", messageId: "req-1" },
+    ]);
     expect(h.broker.queues.get(QUEUE)).toMatchObject({ activeMessageCount: 2, duplicatesDropped: 2 });
     expect(h.broker.queues.peek(QUEUE).map((m) => [m.messageId, m.body])).toEqual([
       ["req-1", "first"],
@@ -106,7 +112,10 @@ describe("local Service Bus: sending", () => {
   });
 
   it("a message past its time-to-live is dead-lettered (deadLetteringOnMessageExpiration) instead of delivered", async () => {
-    await h.client.createSender(QUEUE).sendMessages([{ body: "short-lived", messageId: "ttl-1", timeToLive: 30_000 }, { body: "default ttl", messageId: "ttl-2" }]);
+    await h.client.createSender(QUEUE).sendMessages([
+      { body: "short-lived", messageId: "ttl-1", timeToLive: 30_000 },
+      { body: "default ttl", messageId: "ttl-2" },
+    ]);
     h.clock.advance(30_000);
     expect(h.broker.queues.get(QUEUE)).toMatchObject({ activeMessageCount: 1, deadLetterMessageCount: 1 });
     const [live] = await receiver().receiveMessages(1, { maxWaitTimeInMs: 5000 });
@@ -115,7 +124,11 @@ describe("local Service Bus: sending", () => {
     expect(live?.timeToLive).toBe(14 * DAY);
     const dlq = h.client.createReceiver(QUEUE, { subQueueType: "deadLetter", receiveMode: "receiveAndDelete" });
     const [dead] = await dlq.receiveMessages(1, { maxWaitTimeInMs: 5000 });
-    expect(dead).toMatchObject({ messageId: "ttl-1", deadLetterReason: "TTLExpiredException", deadLetterErrorDescription: "The message expired and was dead lettered." });
+    expect(dead).toMatchObject({
+      messageId: "ttl-1",
+      deadLetterReason: "TTLExpiredException",
+      deadLetterErrorDescription: "The message expired and was dead lettered.",
+    });
   });
 
   it("a message over 256 KB is refused with MessageSizeExceeded", async () => {

@@ -84,8 +84,18 @@ describe("local Service Bus: receive and settle", () => {
 
     const dlq = receiver("deadLetter");
     const dead = await receiveOne(dlq);
-    expect(dead).toMatchObject({ messageId: "req-3", body: "not json", deadLetterReason: "MalformedRequest", deadLetterErrorDescription: "body is not a JSON object", deliveryCount: 0 });
-    expect(dead.applicationProperties).toEqual({ source: "portal", DeadLetterReason: "MalformedRequest", DeadLetterErrorDescription: "body is not a JSON object" });
+    expect(dead).toMatchObject({
+      messageId: "req-3",
+      body: "not json",
+      deadLetterReason: "MalformedRequest",
+      deadLetterErrorDescription: "body is not a JSON object",
+      deliveryCount: 0,
+    });
+    expect(dead.applicationProperties).toEqual({
+      source: "portal",
+      DeadLetterReason: "MalformedRequest",
+      DeadLetterErrorDescription: "body is not a JSON object",
+    });
     await dlq.completeMessage(dead);
     expect(h.broker.queues.get(QUEUE)?.deadLetterMessageCount).toBe(0);
   });

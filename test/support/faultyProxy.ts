@@ -27,7 +27,9 @@ export async function startFaultyProxy(target: string, faults: ProxyFault[]): Pr
       failed += 1;
       req.resume();
       res.writeHead(fault.status, { "content-type": "application/json" });
-      res.end(JSON.stringify({ odata: { error: { code: "ServerBusy", message: { lang: "en-US", value: "The server is currently unable to receive requests." } } } }));
+      res.end(
+        JSON.stringify({ odata: { error: { code: "ServerBusy", message: { lang: "en-US", value: "The server is currently unable to receive requests." } } } }),
+      );
       return;
     }
     const forward = request(

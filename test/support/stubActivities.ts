@@ -6,7 +6,9 @@ import * as df from "durable-functions";
 import type { Activities } from "../../src/activities";
 import type { ActivityResult } from "../../src/domain/activityResult";
 
-type StubOf<A> = A extends (input: infer I, ...rest: never[]) => Promise<ActivityResult<infer O>> ? (input: I, context: InvocationContext) => ActivityResult<O> | Promise<ActivityResult<O>> : never;
+type StubOf<A> = A extends (input: infer I, ...rest: never[]) => Promise<ActivityResult<infer O>>
+  ? (input: I, context: InvocationContext) => ActivityResult<O> | Promise<ActivityResult<O>>
+  : never;
 
 export type ActivityStubs = { readonly [K in keyof Activities]?: StubOf<Activities[K]> };
 

@@ -65,9 +65,15 @@ describe("loadConfig", () => {
   it("refuses settings that could never match an event or be shared, naming the setting", () => {
     const gallery = (sub: string, rg: string) => `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Compute/galleries/g1`;
     const guid = (n: number) => `${String(n).padStart(8, "0")}-0000-4000-8000-000000000000`;
-    expect(problems({ ...minimal, GALLERY_IDS: ",," })).toEqual(["GALLERY_IDS must be gallery resource ids (/subscriptions/{guid}/resourceGroups/{rg}/providers/Microsoft.Compute/galleries/{name}), comma-separated; got only commas"]);
-    expect(problems({ ...minimal, GALLERY_IDS: gallery("11111111-2222-3333-4444-555555555555", "rg images") })[0]).toMatch(/^GALLERY_IDS: ".*" must be a gallery resource id: resourceGroup must be 1-90 letters/);
-    expect(problems({ ...minimal, GALLERY_IDS: gallery("11111111-2222-3333-4444-555555555555", "r".repeat(91)) })[0]).toMatch(/^GALLERY_IDS: .* resourceGroup must be 1-90/);
+    expect(problems({ ...minimal, GALLERY_IDS: ",," })).toEqual([
+      "GALLERY_IDS must be gallery resource ids (/subscriptions/{guid}/resourceGroups/{rg}/providers/Microsoft.Compute/galleries/{name}), comma-separated; got only commas",
+    ]);
+    expect(problems({ ...minimal, GALLERY_IDS: gallery("11111111-2222-3333-4444-555555555555", "rg images") })[0]).toMatch(
+      /^GALLERY_IDS: ".*" must be a gallery resource id: resourceGroup must be 1-90 letters/,
+    );
+    expect(problems({ ...minimal, GALLERY_IDS: gallery("11111111-2222-3333-4444-555555555555", "r".repeat(91)) })[0]).toMatch(
+      /^GALLERY_IDS: .* resourceGroup must be 1-90/,
+    );
     expect(problems({ ...minimal, GALLERY_IDS: gallery("-".repeat(36), "rg") })[0]).toMatch(/^GALLERY_IDS: .* subscriptionId must be a GUID/);
     expect(problems({ ...minimal, GALLERY_IDS: `${GALLERY},${GALLERY.toUpperCase()}` })).toEqual([expect.stringMatching(/^GALLERY_IDS lists ".*" twice$/)]);
     expect(problems({ ...minimal, SHARE_TENANT_IDS: [1, 2, 3, 4, 5, 6].map(guid).join(",") })).toEqual([
@@ -89,9 +95,17 @@ describe("loadConfig", () => {
     const appId = "bbbbbbbb-cccc-dddd-eeee-ffffffffffff";
     expect(loadConfig(minimal).crossTenant).toBeUndefined();
     expect(loadConfig({ ...minimal, CROSS_TENANT_APP_ID: appId.toUpperCase() }).crossTenant).toEqual({ appId, credential: "federated" });
-    expect(loadConfig({ ...minimal, CROSS_TENANT_APP_ID: appId, CROSS_TENANT_CERTIFICATE_PATH: "/certs/app.pem" }).crossTenant).toEqual({ appId, credential: "certificate", certificatePath: "/certs/app.pem" });
-    expect(problems({ ...minimal, CROSS_TENANT_CLIENT_SECRET: "s3cr3t" })).toEqual(["CROSS_TENANT_CLIENT_SECRET and CROSS_TENANT_CERTIFICATE_PATH need CROSS_TENANT_APP_ID, the app they belong to"]);
-    expect(problems({ ...minimal, CROSS_TENANT_APP_ID: appId, CROSS_TENANT_CLIENT_SECRET: "s3cr3t", CROSS_TENANT_CERTIFICATE_PATH: "/p" })).toEqual(["set at most one of CROSS_TENANT_CLIENT_SECRET and CROSS_TENANT_CERTIFICATE_PATH"]);
+    expect(loadConfig({ ...minimal, CROSS_TENANT_APP_ID: appId, CROSS_TENANT_CERTIFICATE_PATH: "/certs/app.pem" }).crossTenant).toEqual({
+      appId,
+      credential: "certificate",
+      certificatePath: "/certs/app.pem",
+    });
+    expect(problems({ ...minimal, CROSS_TENANT_CLIENT_SECRET: "s3cr3t" })).toEqual([
+      "CROSS_TENANT_CLIENT_SECRET and CROSS_TENANT_CERTIFICATE_PATH need CROSS_TENANT_APP_ID, the app they belong to",
+    ]);
+    expect(problems({ ...minimal, CROSS_TENANT_APP_ID: appId, CROSS_TENANT_CLIENT_SECRET: "s3cr3t", CROSS_TENANT_CERTIFICATE_PATH: "/p" })).toEqual([
+      "set at most one of CROSS_TENANT_CLIENT_SECRET and CROSS_TENANT_CERTIFICATE_PATH",
+    ]);
   });
 
   it("needs the client id when a client secret is set, and never echoes the secret", () => {
@@ -123,6 +137,10 @@ describe("loadConfig", () => {
   });
 
   it("marks the secret settings so nothing prints them", () => {
-    expect(SETTINGS.filter((s) => "secret" in s && s.secret).map((s) => s.name).sort()).toEqual(["AZURE_CLIENT_SECRET", "AzureWebJobsStorage", "CONSENT_STATE_KEY", "CROSS_TENANT_CLIENT_SECRET", "ServiceBusConnection"]);
+    expect(
+      SETTINGS.filter((s) => "secret" in s && s.secret)
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(["AZURE_CLIENT_SECRET", "AzureWebJobsStorage", "CONSENT_STATE_KEY", "CROSS_TENANT_CLIENT_SECRET", "ServiceBusConnection"]);
   });
 });

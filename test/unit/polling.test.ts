@@ -20,8 +20,20 @@ describe("nextPollDelaySeconds", () => {
   });
 
   it("estimates from the previous read, using the slowest region", () => {
-    const previous: ProgressSample = { at: 0, regions: [{ region: "a", progress: 10 }, { region: "b", progress: 0 }] };
-    const latest: ProgressSample = { at: 5 * MIN, regions: [{ region: "a", progress: 60 }, { region: "b", progress: 10 }] };
+    const previous: ProgressSample = {
+      at: 0,
+      regions: [
+        { region: "a", progress: 10 },
+        { region: "b", progress: 0 },
+      ],
+    };
+    const latest: ProgressSample = {
+      at: 5 * MIN,
+      regions: [
+        { region: "a", progress: 60 },
+        { region: "b", progress: 10 },
+      ],
+    };
     // a: 50%/5min -> 5 min left; b: 10%/5min -> 45 min left -> 33.75 min.
     expect(nextPollDelaySeconds({ now: latest.at, previous, latest, settings: wide })).toBe(2025);
   });
@@ -41,8 +53,20 @@ describe("nextPollDelaySeconds", () => {
     expect(nextPollDelaySeconds({ now: MIN, latest, settings })).toBe(30);
     // a has no rate (no publishedDate, no movement) but is complete, so it does not hide b's estimate:
     // 40%/10min -> 15 min left -> 11.25 min, not the no-estimate delay.
-    const before: ProgressSample = { at: 0, regions: [{ region: "a", progress: 100 }, { region: "b", progress: 0 }] };
-    const mixed: ProgressSample = { at: 10 * MIN, regions: [{ region: "a", progress: 100 }, { region: "b", progress: 40 }] };
+    const before: ProgressSample = {
+      at: 0,
+      regions: [
+        { region: "a", progress: 100 },
+        { region: "b", progress: 0 },
+      ],
+    };
+    const mixed: ProgressSample = {
+      at: 10 * MIN,
+      regions: [
+        { region: "a", progress: 100 },
+        { region: "b", progress: 40 },
+      ],
+    };
     expect(nextPollDelaySeconds({ now: mixed.at, previous: before, latest: mixed, settings: wide })).toBe(675);
   });
 
@@ -73,8 +97,7 @@ describe("nextPollDelaySeconds", () => {
     [90, 0, 90],
   ])("detects a %i-minute replication (home %i min, then %i min) within 60 s using at most 15 reads an hour", (minutes, homeMinutes, otherMinutes) => {
     const duration = minutes * MIN;
-    const linear = (t: number, start: number, length: number): number =>
-      t <= start ? 0 : Math.min(100, Math.floor((100 * (t - start)) / length));
+    const linear = (t: number, start: number, length: number): number => (t <= start ? 0 : Math.min(100, Math.floor((100 * (t - start)) / length)));
     const sample = (t: number): ProgressSample => ({
       at: t,
       regions: [

@@ -45,7 +45,13 @@ export function startOperation(ctx: Ctx, spec: Omit<NewOperation, "apiVersion" |
 }
 
 /** An LRO answer: `azure-asyncoperation` always, `location` (monitor=true) for POST/DELETE. */
-export function lroResponse(ctx: Ctx, op: Operation, status: number, body: unknown, opts: { location?: boolean; pretty?: boolean; headers?: Record<string, string> } = {}): EmuResponse {
+export function lroResponse(
+  ctx: Ctx,
+  op: Operation,
+  status: number,
+  body: unknown,
+  opts: { location?: boolean; pretty?: boolean; headers?: Record<string, string> } = {},
+): EmuResponse {
   const headers = { ...opts.headers, ...asyncHeaders(op, ctx.core.baseUrl, opts.location ?? false) };
   const retry = ctx.core.config.lro.retryAfterSeconds;
   if (retry !== undefined) headers["retry-after"] = String(retry);

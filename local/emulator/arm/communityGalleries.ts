@@ -24,7 +24,9 @@ function where(req: EmuRequest, ctx: Ctx): Where {
 }
 
 function findCommunity(ctx: Ctx, w: Where): Gallery {
-  const g = [...ctx.core.world.galleries.values()].find((x) => x.community?.enabled && x.community.publicNames.some((n) => n.toLowerCase() === w.publicName.toLowerCase()));
+  const g = [...ctx.core.world.galleries.values()].find(
+    (x) => x.community?.enabled && x.community.publicNames.some((n) => n.toLowerCase() === w.publicName.toLowerCase()),
+  );
   if (!g) throw new ArmError(404, "ResourceNotFound", `The community gallery '${w.publicName}' was not found in location '${w.region}'.`);
   return g;
 }
@@ -46,7 +48,12 @@ function galleryView(g: Gallery, w: Where): JsonObject {
     identifier: { uniqueId: `/CommunityGalleries/${w.publicName}` },
     properties: {
       disclaimer: "",
-      communityMetadata: { publisherUri: info.publisherUri, publisherContact: info.publisherContact, eula: info.eula, publicNames: [...(g.community?.publicNames ?? [])] },
+      communityMetadata: {
+        publisherUri: info.publisherUri,
+        publisherContact: info.publisherContact,
+        eula: info.eula,
+        publicNames: [...(g.community?.publicNames ?? [])],
+      },
     },
   };
 }
@@ -54,8 +61,15 @@ function galleryView(g: Gallery, w: Where): JsonObject {
 function imageView(img: GalleryImage, w: Where): JsonObject {
   const p = img.properties;
   const properties: JsonObject = {};
-  for (const k of ["osType", "osState", "endOfLifeDate", "identifier", "hyperVGeneration", "features", "architecture", "eula", "privacyStatementUri"]) if (p[k] !== undefined) properties[k] = structuredClone(p[k]);
-  return { name: img.name, location: w.region, type: "Microsoft.Compute/locations/communityGalleries/images", identifier: { uniqueId: `/CommunityGalleries/${w.publicName}/Images/${img.name}` }, properties };
+  for (const k of ["osType", "osState", "endOfLifeDate", "identifier", "hyperVGeneration", "features", "architecture", "eula", "privacyStatementUri"])
+    if (p[k] !== undefined) properties[k] = structuredClone(p[k]);
+  return {
+    name: img.name,
+    location: w.region,
+    type: "Microsoft.Compute/locations/communityGalleries/images",
+    identifier: { uniqueId: `/CommunityGalleries/${w.publicName}/Images/${img.name}` },
+    properties,
+  };
 }
 
 function versionsOf(img: GalleryImage, w: Where): JsonObject[] {
@@ -66,7 +80,11 @@ function versionsOf(img: GalleryImage, w: Where): JsonObject[] {
       location: w.region,
       type: "Microsoft.Compute/locations/communityGalleries/images/versions",
       identifier: { uniqueId: `/CommunityGalleries/${w.publicName}/Images/${img.name}/Versions/${v.name}` },
-      properties: { publishedDate: resourceTime(v.publishedAt), excludeFromLatest: v.excludeFromLatest, storageProfile: { osDiskImage: { diskSizeGB: 30, hostCaching: "ReadWrite" } } },
+      properties: {
+        publishedDate: resourceTime(v.publishedAt),
+        excludeFromLatest: v.excludeFromLatest,
+        storageProfile: { osDiskImage: { diskSizeGB: 30, hostCaching: "ReadWrite" } },
+      },
     }));
 }
 
@@ -78,7 +96,9 @@ function getGallery(req: EmuRequest, ctx: Ctx): EmuResponse {
 function listImages(req: EmuRequest, ctx: Ctx): EmuResponse {
   const w = where(req, ctx);
   const g = findCommunity(ctx, w);
-  const visible = [...g.images.values()].filter((img) => g.location === w.region || [...img.versions.values()].some((v) => versionUsableIn(v, w.region, w.now)));
+  const visible = [...g.images.values()].filter(
+    (img) => g.location === w.region || [...img.versions.values()].some((v) => versionUsableIn(v, w.region, w.now)),
+  );
   return json(200, { value: visible.map((img) => imageView(img, w)) });
 }
 

@@ -29,14 +29,15 @@ export class ArmError extends Error {
 export const errors = {
   authenticationMissing: () =>
     new ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.", {
-      headers: { "www-authenticate": 'Bearer authorization_uri="", error="invalid_token", error_description="The authentication failed because of missing \'Authorization\' header."' },
+      headers: {
+        "www-authenticate":
+          'Bearer authorization_uri="", error="invalid_token", error_description="The authentication failed because of missing \'Authorization\' header."',
+      },
     }),
   authenticationInvalidFormat: () =>
     new ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is provided in an invalid format."),
-  invalidToken: (why: string) =>
-    new ArmError(401, "InvalidAuthenticationToken", `The access token is invalid. ${why}`),
-  expiredToken: () =>
-    new ArmError(401, "ExpiredAuthenticationToken", "The access token expiry UTC time is earlier than current UTC time."),
+  invalidToken: (why: string) => new ArmError(401, "InvalidAuthenticationToken", `The access token is invalid. ${why}`),
+  expiredToken: () => new ArmError(401, "ExpiredAuthenticationToken", "The access token expiry UTC time is earlier than current UTC time."),
   expiredAuxiliaryToken: (label: string) =>
     new ArmError(401, "ExpiredAuthenticationToken", `${label}The access token expiry UTC time is earlier than current UTC time.`),
   wrongTenant: (issuer: string, expectedIssuer: string, authority: string) =>
@@ -73,20 +74,16 @@ export const errors = {
       "LinkedAuthorizationFailed",
       `The client '${appId ?? objectId}' with object id '${objectId}' has permission to perform action '${action}' on scope '${scope}'; however, it does not have permission to perform action(s) '${linkedAction}' on the linked scope(s) '${linkedScope}' (respectively) or the linked scope(s) are invalid.`,
     ),
-  subscriptionNotFound: (subscriptionId: string) =>
-    new ArmError(404, "SubscriptionNotFound", `The subscription '${subscriptionId}' could not be found.`),
-  resourceGroupNotFound: (resourceGroup: string) =>
-    new ArmError(404, "ResourceGroupNotFound", `Resource group '${resourceGroup}' could not be found.`),
+  subscriptionNotFound: (subscriptionId: string) => new ArmError(404, "SubscriptionNotFound", `The subscription '${subscriptionId}' could not be found.`),
+  resourceGroupNotFound: (resourceGroup: string) => new ArmError(404, "ResourceGroupNotFound", `Resource group '${resourceGroup}' could not be found.`),
   resourceNotFound: (type: string, name: string, resourceGroup: string) =>
     new ArmError(
       404,
       "ResourceNotFound",
       `The Resource '${type}/${name}' under resource group '${resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
     ),
-  galleryImageNotFound: (id: string) =>
-    new ArmError(404, "GalleryImageNotFound", `The gallery image ${id} is not found.`),
-  galleryImageVersionNotFound: (id: string) =>
-    new ArmError(404, "GalleryImageVersionNotFound", `The gallery image version ${id} is not found.`),
+  galleryImageNotFound: (id: string) => new ArmError(404, "GalleryImageNotFound", `The gallery image ${id} is not found.`),
+  galleryImageVersionNotFound: (id: string) => new ArmError(404, "GalleryImageVersionNotFound", `The gallery image version ${id} is not found.`),
   notFoundInRegion: (id: string, region: string) =>
     new ArmError(
       404,
@@ -101,10 +98,8 @@ export const errors = {
     ),
   propertyChangeNotAllowed: (property: string) =>
     new ArmError(409, "PropertyChangeNotAllowed", `Changing property '${property}' is not allowed.`, { target: property }),
-  invalidParameter: (message: string, target?: string) =>
-    new ArmError(400, "InvalidParameter", message, target === undefined ? {} : { target }),
-  missingApiVersion: () =>
-    new ArmError(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests."),
+  invalidParameter: (message: string, target?: string) => new ArmError(400, "InvalidParameter", message, target === undefined ? {} : { target }),
+  missingApiVersion: () => new ArmError(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests."),
   invalidApiVersion: (apiVersion: string, supported: readonly string[]) =>
     new ArmError(400, "InvalidApiVersionParameter", `The api-version '${apiVersion}' is invalid. The supported versions are '${supported.join(",")}'.`),
   noRegisteredProvider: (location: string, apiVersion: string, type: string, supported: readonly string[], locations: readonly string[]) =>
@@ -126,6 +121,5 @@ export const errors = {
       `The resource '${name}' already exists in location '${existing}' in resource group '${resourceGroup}'. A resource with the same name cannot be created in location '${requested}'. Please select a new resource name.`,
     ),
   invalidRequestContent: (message: string) => new ArmError(400, "InvalidRequestContent", message),
-  unsupportedRoute: (method: string, path: string) =>
-    new ArmError(404, "NotFound", `The emulator does not implement ${method} ${path}.`),
+  unsupportedRoute: (method: string, path: string) => new ArmError(404, "NotFound", `The emulator does not implement ${method} ${path}.`),
 };

@@ -38,7 +38,8 @@ export function findGallery(ctx: Ctx, p: GalleryRef): Gallery {
 function parentGallery(ctx: Ctx, p: GalleryRef): Gallery {
   requireResourceGroup(ctx, p.subscriptionId, p.resourceGroup);
   const g = ctx.core.world.gallery(p.subscriptionId, p.resourceGroup, p.gallery);
-  if (!g) throw new ArmError(404, "ParentResourceNotFound", `Can not perform requested operation on nested resource. Parent resource '${p.gallery}' not found.`);
+  if (!g)
+    throw new ArmError(404, "ParentResourceNotFound", `Can not perform requested operation on nested resource. Parent resource '${p.gallery}' not found.`);
   return g;
 }
 
@@ -145,7 +146,10 @@ export function putGallery(ctx: Ctx, p: GalleryRef, b: JsonObject): { created: b
   const world = ctx.core.world;
   requireResourceGroup(ctx, p.subscriptionId, p.resourceGroup);
   if (!GALLERY_NAME.test(p.gallery)) {
-    throw errors.invalidParameter(`The gallery name '${p.gallery}' is invalid. It must start and end with a letter or number and contain only letters, numbers, underscores and periods.`, "galleryName");
+    throw errors.invalidParameter(
+      `The gallery name '${p.gallery}' is invalid. It must start and end with a letter or number and contain only letters, numbers, underscores and periods.`,
+      "galleryName",
+    );
   }
   const region = requireRegion(b.location, GALLERY_TYPE);
   const props = obj(b.properties) ?? {};
@@ -154,12 +158,17 @@ export function putGallery(ctx: Ctx, p: GalleryRef, b: JsonObject): { created: b
   let permissions: GalleryPermissions | undefined;
   if (permissionsInput !== undefined) {
     permissions = PERMISSIONS.find((x) => x.toLowerCase() === permissionsInput.toLowerCase());
-    if (!permissions) throw errors.invalidParameter(`The value '${permissionsInput}' of parameter 'sharingProfile.permissions' is not valid. Allowed values: Private, Groups, Community.`, "sharingProfile.permissions");
+    if (!permissions)
+      throw errors.invalidParameter(
+        `The value '${permissionsInput}' of parameter 'sharingProfile.permissions' is not valid. Allowed values: Private, Groups, Community.`,
+        "sharingProfile.permissions",
+      );
   }
   const communityInfo = obj(sharingProfile?.communityGalleryInfo);
   if (permissions === "Community") {
     for (const f of ["publisherUri", "publisherContact", "eula", "publicNamePrefix"]) {
-      if (!str(communityInfo?.[f])) throw errors.invalidParameter(`Required parameter 'communityGalleryInfo.${f}' is missing (null).`, `communityGalleryInfo.${f}`);
+      if (!str(communityInfo?.[f]))
+        throw errors.invalidParameter(`Required parameter 'communityGalleryInfo.${f}' is missing (null).`, `communityGalleryInfo.${f}`);
     }
   }
   const existing = world.gallery(p.subscriptionId, p.resourceGroup, p.gallery);
@@ -185,7 +194,11 @@ export function putGallery(ctx: Ctx, p: GalleryRef, b: JsonObject): { created: b
     g.permissions = permissions;
     g.sharingProfileShown = true;
     if (permissions === "Community" && communityInfo) {
-      g.community = { info: pick(communityInfo, ["publisherUri", "publisherContact", "eula", "publicNamePrefix"]), enabled: g.community?.enabled ?? false, publicNames: g.community?.publicNames ?? [] };
+      g.community = {
+        info: pick(communityInfo, ["publisherUri", "publisherContact", "eula", "publicNamePrefix"]),
+        enabled: g.community?.enabled ?? false,
+        publicNames: g.community?.publicNames ?? [],
+      };
     }
   }
   const softDelete = obj(props.softDeletePolicy);
@@ -197,18 +210,40 @@ export function putGallery(ctx: Ctx, p: GalleryRef, b: JsonObject): { created: b
   return { created: !existing, gallery: g, op };
 }
 
-const IMAGE_PROPERTIES = ["description", "eula", "privacyStatementUri", "releaseNoteUri", "osType", "osState", "hyperVGeneration", "endOfLifeDate", "identifier", "recommended", "disallowed", "purchasePlan", "features", "architecture", "allowUpdateImage"] as const;
+const IMAGE_PROPERTIES = [
+  "description",
+  "eula",
+  "privacyStatementUri",
+  "releaseNoteUri",
+  "osType",
+  "osState",
+  "hyperVGeneration",
+  "endOfLifeDate",
+  "identifier",
+  "recommended",
+  "disallowed",
+  "purchasePlan",
+  "features",
+  "architecture",
+  "allowUpdateImage",
+] as const;
 
-export function putImage(ctx: Ctx, p: GalleryRef & { image: string }, b: JsonObject): { created: boolean; gallery: Gallery; image: GalleryImage; op: Operation } {
+export function putImage(
+  ctx: Ctx,
+  p: GalleryRef & { image: string },
+  b: JsonObject,
+): { created: boolean; gallery: Gallery; image: GalleryImage; op: Operation } {
   const g = parentGallery(ctx, p);
   const region = requireRegion(b.location, "Microsoft.Compute/galleries/images");
   if (region.name !== g.location) throw errors.invalidParameter(`The gallery image must be created in the gallery's location '${g.location}'.`, "location");
   const props = obj(b.properties);
   if (!props) throw errors.invalidParameter("Required parameter 'properties' is missing (null).", "properties");
   const osType = str(props.osType);
-  if (!osType || !["windows", "linux"].includes(osType.toLowerCase())) throw errors.invalidParameter("Required parameter 'osType' is missing or invalid (allowed: Windows, Linux).", "osType");
+  if (!osType || !["windows", "linux"].includes(osType.toLowerCase()))
+    throw errors.invalidParameter("Required parameter 'osType' is missing or invalid (allowed: Windows, Linux).", "osType");
   const osState = str(props.osState);
-  if (!osState || !["generalized", "specialized"].includes(osState.toLowerCase())) throw errors.invalidParameter("Required parameter 'osState' is missing or invalid (allowed: Generalized, Specialized).", "osState");
+  if (!osState || !["generalized", "specialized"].includes(osState.toLowerCase()))
+    throw errors.invalidParameter("Required parameter 'osState' is missing or invalid (allowed: Generalized, Specialized).", "osState");
   const identifier = obj(props.identifier);
   for (const f of ["publisher", "offer", "sku"]) {
     if (!str(identifier?.[f])) throw errors.invalidParameter(`Required parameter 'identifier.${f}' is missing (null).`, `identifier.${f}`);
@@ -239,12 +274,21 @@ export function putVersion(
 ): { created: boolean; gallery: Gallery; image: GalleryImage; version: GalleryImageVersion; op: Operation } {
   const g = parentGallery(ctx, p);
   const img = g.images.get(p.image.toLowerCase());
-  if (!img) throw new ArmError(404, "ParentResourceNotFound", `Can not perform requested operation on nested resource. Parent resource '${p.gallery}/${p.image}' not found.`);
+  if (!img)
+    throw new ArmError(
+      404,
+      "ParentResourceNotFound",
+      `Can not perform requested operation on nested resource. Parent resource '${p.gallery}/${p.image}' not found.`,
+    );
   if (!VERSION_NAME.test(p.version) || p.version.split(".").some((n) => Number(n) > 2147483647)) {
-    throw errors.invalidParameter(`The gallery image version name '${p.version}' is invalid. The version name must follow Major(int32).Minor(int32).Patch(int32) format.`, "galleryImageVersionName");
+    throw errors.invalidParameter(
+      `The gallery image version name '${p.version}' is invalid. The version name must follow Major(int32).Minor(int32).Patch(int32) format.`,
+      "galleryImageVersionName",
+    );
   }
   const region = requireRegion(b.location, "Microsoft.Compute/galleries/images/versions");
-  if (region.name !== g.location) throw errors.invalidParameter(`The gallery image version must be created in the gallery's location '${g.location}'.`, "location");
+  if (region.name !== g.location)
+    throw errors.invalidParameter(`The gallery image version must be created in the gallery's location '${g.location}'.`, "location");
   const props = obj(b.properties) ?? {};
   const storageProfile = obj(props.storageProfile);
   if (!storageProfile || (!obj(storageProfile.source) && !obj(storageProfile.osDiskImage))) {
@@ -270,7 +314,10 @@ export function putVersion(
     return out;
   });
   if (!targets.some((t) => t.region.name === g.location)) {
-    throw errors.invalidParameter(`The target regions of a gallery image version must include the gallery's region '${findRegion(g.location)?.displayName ?? g.location}'.`, "publishingProfile.targetRegions");
+    throw errors.invalidParameter(
+      `The target regions of a gallery image version must include the gallery's region '${findRegion(g.location)?.displayName ?? g.location}'.`,
+      "publishingProfile.targetRegions",
+    );
   }
   const now = ctx.core.clock.now();
   const existing = img.versions.get(p.version.toLowerCase());
@@ -329,7 +376,8 @@ function galleryScope(p: GalleryRef): string {
 function enumQuery(req: EmuRequest, name: string, allowed: string): boolean {
   const v = queryParam(req, name);
   if (v === undefined) return false;
-  if (v.toLowerCase() !== allowed.toLowerCase()) throw errors.invalidParameter(`The value '${v}' of parameter '${name}' is not valid. Allowed values: ${allowed}.`, name);
+  if (v.toLowerCase() !== allowed.toLowerCase())
+    throw errors.invalidParameter(`The value '${v}' of parameter '${name}' is not valid. Allowed values: ${allowed}.`, name);
   return true;
 }
 
@@ -385,7 +433,9 @@ function listGalleriesInSubscription(req: EmuRequest, ctx: Ctx): EmuResponse {
   const sub = req.params.subscriptionId ?? "";
   requireAction(ctx, callerOf(ctx), "Microsoft.Compute/galleries/read", `/subscriptions/${sub}`);
   const headers = computeWindow(ctx, sub, "ListGalleryInSubscription");
-  const value = [...ctx.core.world.galleries.values()].filter((g) => g.subscriptionId === sub.toLowerCase()).map((g) => galleryView(g, { upperResourceGroup: true }));
+  const value = [...ctx.core.world.galleries.values()]
+    .filter((g) => g.subscriptionId === sub.toLowerCase())
+    .map((g) => galleryView(g, { upperResourceGroup: true }));
   return json(200, { value }, headers);
 }
 

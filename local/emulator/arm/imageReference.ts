@@ -89,7 +89,8 @@ export function checkLinkedImage(t: ImageTarget, ref: JsonObject | undefined): v
 }
 
 function byId(t: Pick<ImageTarget, "ctx" | "region" | "path">, id: string): ResolvedImage {
-  const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/galleries\/([^/]+)\/images\/([^/]+)(?:\/versions\/([^/]+))?$/i.exec(id);
+  const m =
+    /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/galleries\/([^/]+)\/images\/([^/]+)(?:\/versions\/([^/]+))?$/i.exec(id);
   // Managed images and other sources are not emulated.
   if (!m) throw errors.invalidParameter(`The image reference id '${id}' is not a gallery image or gallery image version id.`, `${t.path}.id`);
   const [, sub = "", rg = "", galleryName = "", imageName = "", versionName] = m;
@@ -112,7 +113,11 @@ function byId(t: Pick<ImageTarget, "ctx" | "region" | "path">, id: string): Reso
 
 function shared(t: Pick<ImageTarget, "ctx" | "region" | "path" | "subscriptionId">, sharedId: string): ResolvedImage {
   const m = /^\/SharedGalleries\/([^/]+)\/Images\/([^/]+)(?:\/Versions\/([^/]+))?$/i.exec(sharedId);
-  if (!m) throw errors.invalidParameter(`The shared gallery image id '${sharedId}' is invalid. Expected '/SharedGalleries/{galleryUniqueName}/Images/{imageName}[/Versions/{version}]'.`, `${t.path}.sharedGalleryImageId`);
+  if (!m)
+    throw errors.invalidParameter(
+      `The shared gallery image id '${sharedId}' is invalid. Expected '/SharedGalleries/{galleryUniqueName}/Images/{imageName}[/Versions/{version}]'.`,
+      `${t.path}.sharedGalleryImageId`,
+    );
   const [, unique = "", imageName = "", versionName] = m;
   const world = t.ctx.core.world;
   const tenantId = world.subscriptions.get(t.subscriptionId.toLowerCase())?.tenantId ?? "";
@@ -130,7 +135,9 @@ function shared(t: Pick<ImageTarget, "ctx" | "region" | "path" | "subscriptionId
 function community(t: Pick<ImageTarget, "ctx" | "region">, communityId: string): ResolvedImage {
   const m = /^\/CommunityGalleries\/([^/]+)\/Images\/([^/]+)(?:\/Versions\/([^/]+))?$/i.exec(communityId);
   const [, publicName = "", imageName = "", versionName] = m ?? [];
-  const g = [...t.ctx.core.world.galleries.values()].find((x) => x.community?.enabled && x.community.publicNames.some((n) => n.toLowerCase() === publicName.toLowerCase()));
+  const g = [...t.ctx.core.world.galleries.values()].find(
+    (x) => x.community?.enabled && x.community.publicNames.some((n) => n.toLowerCase() === publicName.toLowerCase()),
+  );
   const img = g?.images.get(imageName.toLowerCase());
   if (!m || !g || !img) throw errors.galleryImageNotFound(communityId);
   const now = t.ctx.core.clock.now();
@@ -148,7 +155,10 @@ export function resolveImage(t: Pick<ImageTarget, "ctx" | "subscriptionId" | "re
   const communityId = str(r.communityGalleryImageId);
   const marketplace = ["publisher", "offer", "sku"].some((k) => str(r[k]) !== undefined);
   if ([id, sharedId, communityId].filter((x) => x !== undefined).length + (marketplace ? 1 : 0) > 1) {
-    throw errors.invalidParameter("The properties 'id', 'sharedGalleryImageId', 'communityGalleryImageId' and publisher/offer/sku/version of imageReference are mutually exclusive: specify only one.", t.path);
+    throw errors.invalidParameter(
+      "The properties 'id', 'sharedGalleryImageId', 'communityGalleryImageId' and publisher/offer/sku/version of imageReference are mutually exclusive: specify only one.",
+      t.path,
+    );
   }
   if (id !== undefined) return byId(t, id);
   if (sharedId !== undefined) return shared(t, sharedId);

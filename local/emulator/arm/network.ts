@@ -13,8 +13,10 @@ function vnetStore(ctx: Ctx): Map<string, VirtualNetwork> {
 }
 
 const rgPath = (sub: string, rg: string): string => `/subscriptions/${sub}/resourceGroups/${rg}`;
-const vnetId = (v: Pick<VirtualNetwork, "subscriptionId" | "resourceGroup" | "name">): string => `${rgPath(v.subscriptionId, v.resourceGroup)}/providers/Microsoft.Network/virtualNetworks/${v.name}`;
-export const nicId = (n: Pick<NetworkInterface, "subscriptionId" | "resourceGroup" | "name">): string => `${rgPath(n.subscriptionId, n.resourceGroup)}/providers/Microsoft.Network/networkInterfaces/${n.name}`;
+const vnetId = (v: Pick<VirtualNetwork, "subscriptionId" | "resourceGroup" | "name">): string =>
+  `${rgPath(v.subscriptionId, v.resourceGroup)}/providers/Microsoft.Network/virtualNetworks/${v.name}`;
+export const nicId = (n: Pick<NetworkInterface, "subscriptionId" | "resourceGroup" | "name">): string =>
+  `${rgPath(n.subscriptionId, n.resourceGroup)}/providers/Microsoft.Network/networkInterfaces/${n.name}`;
 
 function etag(ctx: Ctx, id: string): string {
   return `W/"${ctx.core.guid("etag", id.toLowerCase(), String(ctx.core.clock.now()))}"`;
@@ -42,7 +44,19 @@ function vnetView(ctx: Ctx, v: VirtualNetwork): JsonObject {
 
 function subnetView(ctx: Ctx, v: VirtualNetwork, s: { name: string; addressPrefix: string }): JsonObject {
   const id = `${vnetId(v)}/subnets/${s.name}`;
-  return { name: s.name, id, etag: etag(ctx, id), properties: { provisioningState: "Succeeded", addressPrefix: s.addressPrefix, delegations: [], privateEndpointNetworkPolicies: "Disabled", privateLinkServiceNetworkPolicies: "Enabled" }, type: "Microsoft.Network/virtualNetworks/subnets" };
+  return {
+    name: s.name,
+    id,
+    etag: etag(ctx, id),
+    properties: {
+      provisioningState: "Succeeded",
+      addressPrefix: s.addressPrefix,
+      delegations: [],
+      privateEndpointNetworkPolicies: "Disabled",
+      privateLinkServiceNetworkPolicies: "Enabled",
+    },
+    type: "Microsoft.Network/virtualNetworks/subnets",
+  };
 }
 
 function p(req: EmuRequest, name: string): string {
@@ -58,11 +72,13 @@ function putVnet(req: EmuRequest, ctx: Ctx): EmuResponse {
   const b = obj(req.body) ?? {};
   const region = requireRegion(b.location, "Microsoft.Network/virtualNetworks");
   const prefixes = (arr(at(b, "properties", "addressSpace", "addressPrefixes")) ?? []).filter((x): x is string => typeof x === "string");
-  if (prefixes.length === 0) throw new ArmError(400, "InvalidRequestFormat", "Cannot parse the request: 'properties.addressSpace.addressPrefixes' is required.");
+  if (prefixes.length === 0)
+    throw new ArmError(400, "InvalidRequestFormat", "Cannot parse the request: 'properties.addressSpace.addressPrefixes' is required.");
   const subnets = (arr(at(b, "properties", "subnets")) ?? []).map((s, i) => {
     const sname = str(at(s, "name"));
     const prefix = str(at(s, "properties", "addressPrefix"));
-    if (!sname || !prefix) throw new ArmError(400, "InvalidRequestFormat", `Cannot parse the request: subnet ${i} needs 'name' and 'properties.addressPrefix'.`);
+    if (!sname || !prefix)
+      throw new ArmError(400, "InvalidRequestFormat", `Cannot parse the request: subnet ${i} needs 'name' and 'properties.addressPrefix'.`);
     return { name: sname, addressPrefix: prefix };
   });
   const store = vnetStore(ctx);
@@ -104,7 +120,12 @@ function getSubnet(req: EmuRequest, ctx: Ctx): EmuResponse {
   const rg = p(req, "resourceGroupName");
   const name = p(req, "virtualNetworkName");
   const subnet = p(req, "subnetName");
-  requireAction(ctx, callerOf(ctx), "Microsoft.Network/virtualNetworks/subnets/read", `${vnetId({ subscriptionId: sub, resourceGroup: rg, name })}/subnets/${subnet}`);
+  requireAction(
+    ctx,
+    callerOf(ctx),
+    "Microsoft.Network/virtualNetworks/subnets/read",
+    `${vnetId({ subscriptionId: sub, resourceGroup: rg, name })}/subnets/${subnet}`,
+  );
   const v = findVnet(ctx, sub, rg, name);
   const s = v.subnets.find((x) => x.name.toLowerCase() === subnet.toLowerCase());
   if (!s) throw new ArmError(404, "NotFound", `Resource ${vnetId(v)}/subnets/${subnet} not found.`);
@@ -159,7 +180,13 @@ export function nicView(ctx: Ctx, n: NetworkInterface): JsonObject {
       enableAcceleratedNetworking: n.properties.enableAcceleratedNetworking === true,
       vnetEncryptionSupported: false,
       enableIPForwarding: false,
-      ...(attachedVm ? { virtualMachine: { id: `/subscriptions/${attachedVm.subscriptionId}/resourceGroups/${attachedVm.resourceGroup}/providers/Microsoft.Compute/virtualMachines/${attachedVm.name}` } } : {}),
+      ...(attachedVm
+        ? {
+            virtualMachine: {
+              id: `/subscriptions/${attachedVm.subscriptionId}/resourceGroups/${attachedVm.resourceGroup}/providers/Microsoft.Compute/virtualMachines/${attachedVm.name}`,
+            },
+          }
+        : {}),
       hostedWorkloads: [],
       tapConfigurations: [],
       nicType: "Standard",
@@ -180,7 +207,8 @@ function putNic(req: EmuRequest, ctx: Ctx): EmuResponse {
   const b = obj(req.body) ?? {};
   const region = requireRegion(b.location, "Microsoft.Network/networkInterfaces");
   const configs = arr(at(b, "properties", "ipConfigurations")) ?? [];
-  if (configs.length === 0) throw new ArmError(400, "NetworkInterfaceMustHaveAtLeastOneIpConfiguration", `Network interface ${id} must have at least one IP configuration.`);
+  if (configs.length === 0)
+    throw new ArmError(400, "NetworkInterfaceMustHaveAtLeastOneIpConfiguration", `Network interface ${id} must have at least one IP configuration.`);
   for (const c of configs) {
     const subnetId = str(at(c, "properties", "subnet", "id"));
     const subnet = subnetId ? resolveSubnet(ctx, subnetId) : undefined;
@@ -239,7 +267,11 @@ function deleteNic(req: EmuRequest, ctx: Ctx): EmuResponse {
   const view = nicView(ctx, n);
   const vm = at(view, "properties", "virtualMachine", "id");
   if (typeof vm === "string") {
-    throw new ArmError(400, "NicInUse", `Network Interface ${nicId(n)} is used by existing resource ${vm}. In order to delete the network interface, it must be dissociated from the resource. To learn more, see aka.ms/deletenic.`);
+    throw new ArmError(
+      400,
+      "NicInUse",
+      `Network Interface ${nicId(n)} is used by existing resource ${vm}. In order to delete the network interface, it must be dissociated from the resource. To learn more, see aka.ms/deletenic.`,
+    );
   }
   ctx.core.world.networkInterfaces.delete(k);
   const op = startOperation(ctx, { family: "network", subscriptionId: n.subscriptionId, location: n.location, durationMs: 1_000 });
@@ -253,7 +285,8 @@ const SUBNET_JOIN = "Microsoft.Network/virtualNetworks/subnets/join/action";
  * 403 LinkedAuthorizationFailed naming the write and the subnet (as for NSG / route-table joins).
  */
 function requireSubnetJoin(ctx: Ctx, caller: Caller, writeAction: string, resourceId: string, subnetId: string): void {
-  if (!isAllowed(ctx.core, caller.objectId, SUBNET_JOIN, subnetId)) throw errors.linkedPermissionMissing(caller.objectId, caller.appId, writeAction, resourceId, SUBNET_JOIN, subnetId);
+  if (!isAllowed(ctx.core, caller.objectId, SUBNET_JOIN, subnetId))
+    throw errors.linkedPermissionMissing(caller.objectId, caller.appId, writeAction, resourceId, SUBNET_JOIN, subnetId);
 }
 
 /**
@@ -265,7 +298,10 @@ export function checkNicConfigurations(ctx: Ctx, caller: Caller, configs: unknow
   for (const cfg of configs) {
     const ipConfigs = arr(at(cfg, "properties", "ipConfigurations")) ?? [];
     if (ipConfigs.length === 0) {
-      throw errors.invalidParameter(`Network interface configuration '${str(at(cfg, "name")) ?? ""}' must have at least one IP configuration.`, "networkInterfaceConfigurations.ipConfigurations");
+      throw errors.invalidParameter(
+        `Network interface configuration '${str(at(cfg, "name")) ?? ""}' must have at least one IP configuration.`,
+        "networkInterfaceConfigurations.ipConfigurations",
+      );
     }
     for (const ip of ipConfigs) {
       const subnetId = str(at(ip, "properties", "subnet", "id"));
@@ -289,7 +325,13 @@ export function findNicById(ctx: Ctx, id: string): NetworkInterface | undefined 
 
 export function networkRoutes(): Route<Ctx>[] {
   const rg = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network";
-  const r = (method: string, pattern: string, family: string, handler: Route<Ctx>["handler"]): Route<Ctx> => ({ method, pattern, kind: "arm", family, handler });
+  const r = (method: string, pattern: string, family: string, handler: Route<Ctx>["handler"]): Route<Ctx> => ({
+    method,
+    pattern,
+    kind: "arm",
+    family,
+    handler,
+  });
   return [
     r("PUT", `${rg}/virtualNetworks/{virtualNetworkName}`, "virtualNetworks", putVnet),
     r("GET", `${rg}/virtualNetworks/{virtualNetworkName}`, "virtualNetworks", getVnet),

@@ -27,7 +27,11 @@ function retryHeaders(ctx: Ctx): Record<string, string> {
 function locationAnswer(req: EmuRequest, ctx: Ctx, op: Operation, headers: Record<string, string>): EmuResponse {
   if (op.status === "InProgress") return { status: 202, headers: { ...headers, ...retryHeaders(ctx), location: req.url.toString() } };
   if (op.status === "Succeeded") return op.result === undefined ? { status: 200, headers } : json(200, op.result, headers);
-  return json(op.error?.code?.startsWith("Internal") ? 500 : 400, { error: op.error ?? { code: op.status, message: `The operation ended ${op.status}.` } }, headers);
+  return json(
+    op.error?.code?.startsWith("Internal") ? 500 : 400,
+    { error: op.error ?? { code: op.status, message: `The operation ended ${op.status}.` } },
+    headers,
+  );
 }
 
 function statusAnswer(ctx: Ctx, op: Operation, headers: Record<string, string>): EmuResponse {
@@ -61,9 +65,33 @@ function networkResult(req: EmuRequest, ctx: Ctx): EmuResponse {
 export function operationRoutes(): Route<Ctx>[] {
   const sub = "/subscriptions/{subscriptionId}/providers";
   return [
-    { method: "GET", pattern: `${sub}/Microsoft.Compute/locations/{location}/capsOperations/{operationId}`, kind: "arm", family: "capsOperations", handler: caps },
-    { method: "GET", pattern: `${sub}/Microsoft.Compute/locations/{location}/operations/{operationId}`, kind: "arm", family: "computeOperations", handler: compute },
-    { method: "GET", pattern: `${sub}/Microsoft.Network/locations/{location}/operations/{operationId}`, kind: "arm", family: "networkOperations", handler: network },
-    { method: "GET", pattern: `${sub}/Microsoft.Network/locations/{location}/operationResults/{operationId}`, kind: "arm", family: "networkOperations", handler: networkResult },
+    {
+      method: "GET",
+      pattern: `${sub}/Microsoft.Compute/locations/{location}/capsOperations/{operationId}`,
+      kind: "arm",
+      family: "capsOperations",
+      handler: caps,
+    },
+    {
+      method: "GET",
+      pattern: `${sub}/Microsoft.Compute/locations/{location}/operations/{operationId}`,
+      kind: "arm",
+      family: "computeOperations",
+      handler: compute,
+    },
+    {
+      method: "GET",
+      pattern: `${sub}/Microsoft.Network/locations/{location}/operations/{operationId}`,
+      kind: "arm",
+      family: "networkOperations",
+      handler: network,
+    },
+    {
+      method: "GET",
+      pattern: `${sub}/Microsoft.Network/locations/{location}/operationResults/{operationId}`,
+      kind: "arm",
+      family: "networkOperations",
+      handler: networkResult,
+    },
   ];
 }

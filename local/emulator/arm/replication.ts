@@ -83,7 +83,9 @@ export function planReplication(
   for (const t of targets) {
     if (t.region.name === homeRegion) continue;
     const previous = kept.get(t.region.name);
-    out.push(previous ? { ...previous, regionalReplicaCount: t.regionalReplicaCount, storageAccountType: t.storageAccountType } : plan(t, Math.max(now, othersStart)));
+    out.push(
+      previous ? { ...previous, regionalReplicaCount: t.regionalReplicaCount, storageAccountType: t.storageAccountType } : plan(t, Math.max(now, othersStart)),
+    );
   }
   return out;
 }

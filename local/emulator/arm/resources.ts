@@ -64,7 +64,13 @@ function getSubscription(req: EmuRequest, ctx: Ctx): EmuResponse {
 
 export function resourceRoutes(): Route<Ctx>[] {
   const rg = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}";
-  const r = (method: string, pattern: string, family: string, handler: Route<Ctx>["handler"]): Route<Ctx> => ({ method, pattern, kind: "arm", family, handler });
+  const r = (method: string, pattern: string, family: string, handler: Route<Ctx>["handler"]): Route<Ctx> => ({
+    method,
+    pattern,
+    kind: "arm",
+    family,
+    handler,
+  });
   return [
     r("GET", rg, "resourceGroups", getGroup),
     r("HEAD", rg, "resourceGroups", headGroup),

@@ -84,7 +84,8 @@ export function createAssignment(core: Core, a: NewAssignment): { created: boole
     );
   }
   const name = (a.name ?? core.guid("role-assignment", scope.toLowerCase(), principalId, role.guid)).toLowerCase();
-  if (!GUID_RE.test(name)) throw new ArmError(400, "InvalidRoleAssignmentId", `The role assignment ID '${name}' is not valid. The role assignment ID must be a GUID.`);
+  if (!GUID_RE.test(name))
+    throw new ArmError(400, "InvalidRoleAssignmentId", `The role assignment ID '${name}' is not valid. The role assignment ID must be a GUID.`);
   const id = assignmentId(scope, name).toLowerCase();
   const existing = core.world.roleAssignments.get(id);
   if (existing) {
@@ -188,7 +189,10 @@ function list(req: EmuRequest, ctx: Ctx): EmuResponse {
  * properties (what @azure/arm-authorization 9 sends), so they are left out there.
  */
 function definitionView(role: RoleDefinition, subscriptionId: string | undefined, apiVersion: string | undefined): JsonObject {
-  const audit = apiVersion !== undefined && apiVersion.toLowerCase() > "2022-04-01" ? { createdOn: "2015-02-02T21:55:09.8806423Z", updatedOn: "2024-01-01T00:00:00.0000000Z", createdBy: null, updatedBy: null } : {};
+  const audit =
+    apiVersion !== undefined && apiVersion.toLowerCase() > "2022-04-01"
+      ? { createdOn: "2015-02-02T21:55:09.8806423Z", updatedOn: "2024-01-01T00:00:00.0000000Z", createdBy: null, updatedBy: null }
+      : {};
   return {
     properties: {
       roleName: role.roleName,
@@ -216,7 +220,9 @@ function listDefinitions(req: EmuRequest, ctx: Ctx): EmuResponse {
   const scope = scopeOf(req);
   const filter = queryParam(req, "$filter") ?? "";
   const roleName = /roleName\s+eq\s+'([^']+)'/i.exec(filter)?.[1];
-  const value = BUILT_IN_ROLES.filter((r) => roleName === undefined || r.roleName.toLowerCase() === roleName.toLowerCase()).map((r) => definitionView(r, subscriptionOfScope(scope), ctx.apiVersion));
+  const value = BUILT_IN_ROLES.filter((r) => roleName === undefined || r.roleName.toLowerCase() === roleName.toLowerCase()).map((r) =>
+    definitionView(r, subscriptionOfScope(scope), ctx.apiVersion),
+  );
   return json(200, { value });
 }
 
@@ -233,7 +239,13 @@ function permissions(req: EmuRequest, ctx: Ctx): EmuResponse {
 }
 
 export function roleAssignmentRoutes(): Route<Ctx>[] {
-  const r = (method: string, pattern: string, family: string, handler: Route<Ctx>["handler"]): Route<Ctx> => ({ method, pattern, kind: "arm", family, handler });
+  const r = (method: string, pattern: string, family: string, handler: Route<Ctx>["handler"]): Route<Ctx> => ({
+    method,
+    pattern,
+    kind: "arm",
+    family,
+    handler,
+  });
   return [
     r("PUT", `{*scope}${RA}/{roleAssignmentName}`, "roleAssignments", put),
     r("GET", `{*scope}${RA}/{roleAssignmentName}`, "roleAssignments", get),
@@ -244,4 +256,3 @@ export function roleAssignmentRoutes(): Route<Ctx>[] {
     r("GET", "{*scope}/providers/Microsoft.Authorization/permissions", "permissions", permissions),
   ];
 }
-

@@ -42,7 +42,19 @@ function sharedGalleryView(g: Gallery, region: string): JsonObject {
 function sharedImageView(g: Gallery, img: GalleryImage, region: string): JsonObject {
   const p = img.properties;
   const properties: JsonObject = {};
-  for (const k of ["osType", "osState", "endOfLifeDate", "identifier", "disallowed", "hyperVGeneration", "features", "purchasePlan", "architecture", "privacyStatementUri", "eula"]) {
+  for (const k of [
+    "osType",
+    "osState",
+    "endOfLifeDate",
+    "identifier",
+    "disallowed",
+    "hyperVGeneration",
+    "features",
+    "purchasePlan",
+    "architecture",
+    "privacyStatementUri",
+    "eula",
+  ]) {
     if (p[k] !== undefined) properties[k] = structuredClone(p[k]);
   }
   properties.recommended = p.recommended !== undefined ? structuredClone(p.recommended) : {};
@@ -80,7 +92,11 @@ function consumer(req: EmuRequest, ctx: Ctx, action: string): Consumer {
 }
 
 function notFound(what: string, c: Consumer): ArmError {
-  return new ArmError(404, "ResourceNotFound", `The shared gallery resource '${what}' was not found in location '${c.region}' for subscription '${c.subscriptionId}'.`);
+  return new ArmError(
+    404,
+    "ResourceNotFound",
+    `The shared gallery resource '${what}' was not found in location '${c.region}' for subscription '${c.subscriptionId}'.`,
+  );
 }
 
 function visibleGallery(ctx: Ctx, c: Consumer, uniqueName: string): Gallery {
@@ -98,7 +114,8 @@ function visibleImage(g: Gallery, c: Consumer, image: string): GalleryImage {
 function listGalleries(req: EmuRequest, ctx: Ctx): EmuResponse {
   const c = consumer(req, ctx, "Microsoft.Compute/locations/sharedGalleries/read");
   const sharedTo = queryParam(req, "sharedTo");
-  if (sharedTo !== undefined && sharedTo.toLowerCase() !== "tenant") throw errors.invalidParameter(`The value '${sharedTo}' of parameter 'sharedTo' is not valid. Allowed values: tenant.`, "sharedTo");
+  if (sharedTo !== undefined && sharedTo.toLowerCase() !== "tenant")
+    throw errors.invalidParameter(`The value '${sharedTo}' of parameter 'sharedTo' is not valid. Allowed values: tenant.`, "sharedTo");
   const mode = sharedTo === undefined ? "subscription" : "tenant";
   const value = [...ctx.core.world.galleries.values()]
     .filter((g) => sharedWith(g, c.subscriptionId, c.tenantId, mode) && galleryVisibleIn(g, c.region, c.now))
@@ -138,7 +155,8 @@ function getVersion(req: EmuRequest, ctx: Ctx): EmuResponse {
   const img = visibleImage(g, c, req.params.galleryImageName ?? "");
   const name = req.params.galleryImageVersionName ?? "";
   const v = img.versions.get(name.toLowerCase());
-  if (!v || !versionUsableIn(v, c.region, c.now)) throw errors.galleryImageVersionNotFound(`/SharedGalleries/${uniqueNameOf(g)}/Images/${img.name}/Versions/${name}`);
+  if (!v || !versionUsableIn(v, c.region, c.now))
+    throw errors.galleryImageVersionNotFound(`/SharedGalleries/${uniqueNameOf(g)}/Images/${img.name}/Versions/${name}`);
   return json(200, sharedVersionView(g, img, v, c.region), undefined, true);
 }
 

@@ -26,7 +26,10 @@ function parse(body: unknown): ShareChange {
   const opInput = str(b?.operationType);
   const operationType = OPERATION_TYPES.find((t) => t.toLowerCase() === opInput?.toLowerCase());
   if (!operationType) {
-    throw errors.invalidParameter(`Required parameter 'operationType' is missing or invalid ('${opInput ?? ""}'). Allowed values: ${OPERATION_TYPES.join(", ")}.`, "operationType");
+    throw errors.invalidParameter(
+      `Required parameter 'operationType' is missing or invalid ('${opInput ?? ""}'). Allowed values: ${OPERATION_TYPES.join(", ")}.`,
+      "operationType",
+    );
   }
   const subscriptions: string[] = [];
   const tenants: string[] = [];
@@ -34,9 +37,11 @@ function parse(body: unknown): ShareChange {
     const type = str(obj(group)?.type);
     const ids = arr(obj(group)?.ids) ?? [];
     const target = type?.toLowerCase() === "subscriptions" ? subscriptions : type?.toLowerCase() === "aadtenants" ? tenants : undefined;
-    if (!target) throw errors.invalidParameter(`The sharing group type '${type ?? ""}' is invalid. Allowed values: Subscriptions, AADTenants.`, `groups[${i}].type`);
+    if (!target)
+      throw errors.invalidParameter(`The sharing group type '${type ?? ""}' is invalid. Allowed values: Subscriptions, AADTenants.`, `groups[${i}].type`);
     for (const id of ids) {
-      if (typeof id !== "string" || !GUID_RE.test(id)) throw errors.invalidParameter(`The id '${String(id)}' in sharing group '${type ?? ""}' is not a valid GUID.`, `groups[${i}].ids`);
+      if (typeof id !== "string" || !GUID_RE.test(id))
+        throw errors.invalidParameter(`The id '${String(id)}' in sharing group '${type ?? ""}' is not a valid GUID.`, `groups[${i}].ids`);
       if (!target.includes(id.toLowerCase())) target.push(id.toLowerCase());
     }
   }
@@ -54,7 +59,9 @@ function plan(ctx: Ctx, g: Gallery, change: ShareChange): () => void {
     case "Add":
     case "Remove": {
       if (g.permissions !== "Groups") {
-        throw notAllowed(`The gallery '${g.name}' has sharing permission '${g.permissions}'. Sharing profile groups can only be updated for a gallery whose sharingProfile.permissions is 'Groups'.`);
+        throw notAllowed(
+          `The gallery '${g.name}' has sharing permission '${g.permissions}'. Sharing profile groups can only be updated for a gallery whose sharingProfile.permissions is 'Groups'.`,
+        );
       }
       if (change.subscriptions.length + change.tenants.length === 0) {
         throw errors.invalidParameter(`The '${change.operationType}' sharing operation requires at least one subscription or tenant id in 'groups'.`, "groups");
@@ -87,7 +94,9 @@ function plan(ctx: Ctx, g: Gallery, change: ShareChange): () => void {
       };
     case "EnableCommunity": {
       if (g.permissions !== "Community" || !g.community) {
-        throw notAllowed(`The gallery '${g.name}' was not created with sharingProfile.permissions 'Community' and communityGalleryInfo; it cannot be shared to the community.`);
+        throw notAllowed(
+          `The gallery '${g.name}' was not created with sharingProfile.permissions 'Community' and communityGalleryInfo; it cannot be shared to the community.`,
+        );
       }
       const community = g.community;
       return () => {

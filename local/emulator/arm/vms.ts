@@ -44,24 +44,46 @@ export function osProfileOf(osProfileIn: JsonObject, computerName: string, osTyp
     adminUsername: str(osProfileIn.adminUsername) ?? "azureuser",
     ...(osType === "Windows"
       ? { windowsConfiguration: { provisionVMAgent: true, enableAutomaticUpdates: true } }
-      : { linuxConfiguration: { disablePasswordAuthentication: at(osProfileIn, "linuxConfiguration", "disablePasswordAuthentication") === true, provisionVMAgent: true } }),
+      : {
+          linuxConfiguration: {
+            disablePasswordAuthentication: at(osProfileIn, "linuxConfiguration", "disablePasswordAuthentication") === true,
+            provisionVMAgent: true,
+          },
+        }),
     secrets: [],
     allowExtensionOperations: true,
   };
 }
 
 function vmView(ctx: Ctx, vm: VirtualMachine, instanceView: boolean): JsonObject {
-  const properties: JsonObject = { ...structuredClone(vm.properties), provisioningState: vm.provisioning.state, vmId: vm.vmId, timeCreated: opTime(vm.timeCreated) };
+  const properties: JsonObject = {
+    ...structuredClone(vm.properties),
+    provisioningState: vm.provisioning.state,
+    vmId: vm.vmId,
+    timeCreated: opTime(vm.timeCreated),
+  };
   if (instanceView) {
     properties.instanceView = {
       computerName: str(at(vm.properties, "osProfile", "computerName")) ?? vm.name,
       // A failed create names its error in the provisioning status, as Azure's instance view does.
-      statuses: vm.provisioning.state === "Failed" && vm.provisioning.error
-        ? [{ code: `ProvisioningState/failed/${vm.provisioning.error.code}`, level: "Error", displayStatus: "Provisioning failed", message: vm.provisioning.error.message }]
-        : [
-            { code: `ProvisioningState/${vm.provisioning.state.toLowerCase()}`, level: "Info", displayStatus: `Provisioning ${vm.provisioning.state.toLowerCase()}` },
-            { code: "PowerState/running", level: "Info", displayStatus: "VM running" },
-          ],
+      statuses:
+        vm.provisioning.state === "Failed" && vm.provisioning.error
+          ? [
+              {
+                code: `ProvisioningState/failed/${vm.provisioning.error.code}`,
+                level: "Error",
+                displayStatus: "Provisioning failed",
+                message: vm.provisioning.error.message,
+              },
+            ]
+          : [
+              {
+                code: `ProvisioningState/${vm.provisioning.state.toLowerCase()}`,
+                level: "Info",
+                displayStatus: `Provisioning ${vm.provisioning.state.toLowerCase()}`,
+              },
+              { code: "PowerState/running", level: "Info", displayStatus: "VM running" },
+            ],
     };
   }
   return { name: vm.name, id: vmIdOf(vm), type: "Microsoft.Compute/virtualMachines", location: vm.location, ...(vm.tags ? { tags: vm.tags } : {}), properties };
@@ -123,13 +145,26 @@ function putVm(req: EmuRequest, ctx: Ctx): EmuResponse {
     const nid = str(at(n, "id")) ?? "";
     const nic = findNicById(ctx, nid);
     if (!nic || nic.location !== region.name) {
-      throw new ArmError(400, "InvalidResourceReference", `Resource ${nid} referenced by resource ${id} was not found. Please make sure that the referenced resource exists, and that both resources are in the same region.`);
+      throw new ArmError(
+        400,
+        "InvalidResourceReference",
+        `Resource ${nid} referenced by resource ${id} was not found. Please make sure that the referenced resource exists, and that both resources are in the same region.`,
+      );
     }
     if (!isAllowedToJoinNic(ctx, caller.objectId, nid)) {
-      throw errors.linkedPermissionMissing(caller.objectId, caller.appId, "Microsoft.Compute/virtualMachines/write", id, "Microsoft.Network/networkInterfaces/join/action", nid);
+      throw errors.linkedPermissionMissing(
+        caller.objectId,
+        caller.appId,
+        "Microsoft.Compute/virtualMachines/write",
+        id,
+        "Microsoft.Network/networkInterfaces/join/action",
+        nid,
+      );
     }
     const user = [...ctx.core.world.virtualMachines.values()].find(
-      (vm) => vm !== existing && (arr(at(vm.properties, "networkProfile", "networkInterfaces")) ?? []).some((x) => str(at(x, "id"))?.toLowerCase() === nicId(nic).toLowerCase()),
+      (vm) =>
+        vm !== existing &&
+        (arr(at(vm.properties, "networkProfile", "networkInterfaces")) ?? []).some((x) => str(at(x, "id"))?.toLowerCase() === nicId(nic).toLowerCase()),
     );
     if (user) throw new ArmError(400, "NicInUse", `Network Interface ${nicId(nic)} is used by existing resource ${vmIdOf(user)}.`);
   }
@@ -194,7 +229,9 @@ function listVms(req: EmuRequest, ctx: Ctx): EmuResponse {
   const rgName = req.params.resourceGroupName ?? "";
   requireAction(ctx, callerOf(ctx), "Microsoft.Compute/virtualMachines/read", `/subscriptions/${sub}/resourceGroups/${rgName}`);
   const rg = requireResourceGroup(ctx, sub, rgName);
-  const value = [...ctx.core.world.virtualMachines.values()].filter((vm) => vm.subscriptionId === sub.toLowerCase() && vm.resourceGroup.toLowerCase() === rg.name.toLowerCase()).map((vm) => vmView(ctx, vm, false));
+  const value = [...ctx.core.world.virtualMachines.values()]
+    .filter((vm) => vm.subscriptionId === sub.toLowerCase() && vm.resourceGroup.toLowerCase() === rg.name.toLowerCase())
+    .map((vm) => vmView(ctx, vm, false));
   return json(200, { value });
 }
 
@@ -220,6 +257,12 @@ function deleteVm(req: EmuRequest, ctx: Ctx): EmuResponse {
 
 export function vmRoutes(): Route<Ctx>[] {
   const rg = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Compute/virtualMachines";
-  const r = (method: string, pattern: string, handler: Route<Ctx>["handler"]): Route<Ctx> => ({ method, pattern, kind: "arm", family: "virtualMachines", handler });
+  const r = (method: string, pattern: string, handler: Route<Ctx>["handler"]): Route<Ctx> => ({
+    method,
+    pattern,
+    kind: "arm",
+    family: "virtualMachines",
+    handler,
+  });
   return [r("GET", rg, listVms), r("PUT", `${rg}/{vmName}`, putVm), r("GET", `${rg}/{vmName}`, getVm), r("DELETE", `${rg}/{vmName}`, deleteVm)];
 }

@@ -102,14 +102,22 @@ function parseUpgradePolicy(v: unknown, fallback: JsonObject | undefined): JsonO
   const given = obj(v);
   const mode = str(given?.mode) ?? str(fallback?.mode) ?? "Manual";
   const found = (["Automatic", "Rolling", "Manual"] as const).find((m) => m.toLowerCase() === mode.toLowerCase());
-  if (!found) throw errors.invalidParameter(`The value '${mode}' of parameter 'upgradePolicy.mode' is invalid. Allowed values are 'Automatic', 'Manual' and 'Rolling'.`, "properties.upgradePolicy.mode");
+  if (!found)
+    throw errors.invalidParameter(
+      `The value '${mode}' of parameter 'upgradePolicy.mode' is invalid. Allowed values are 'Automatic', 'Manual' and 'Rolling'.`,
+      "properties.upgradePolicy.mode",
+    );
   return { ...(given ?? fallback ?? {}), mode: found };
 }
 
 function parseOrchestrationMode(v: unknown): OrchestrationMode {
   const mode = str(v) ?? "Uniform";
   const found = (["Uniform", "Flexible"] as const).find((m) => m.toLowerCase() === mode.toLowerCase());
-  if (!found) throw errors.invalidParameter(`The value '${mode}' of parameter 'orchestrationMode' is invalid. Allowed values are 'Uniform' and 'Flexible'.`, "properties.orchestrationMode");
+  if (!found)
+    throw errors.invalidParameter(
+      `The value '${mode}' of parameter 'orchestrationMode' is invalid. Allowed values are 'Uniform' and 'Flexible'.`,
+      "properties.orchestrationMode",
+    );
   return found;
 }
 
@@ -117,11 +125,18 @@ function parseSku(v: unknown, fallback: VirtualMachineScaleSet["sku"] | undefine
   const given = obj(v);
   const capacityIn = given?.capacity;
   if (capacityIn !== undefined && (num(capacityIn) === undefined || !Number.isInteger(capacityIn) || (capacityIn as number) < 0)) {
-    throw errors.invalidParameter(`The value '${String(capacityIn)}' of parameter 'sku.capacity' is invalid: a whole number of virtual machines, 0 or more.`, "sku.capacity");
+    throw errors.invalidParameter(
+      `The value '${String(capacityIn)}' of parameter 'sku.capacity' is invalid: a whole number of virtual machines, 0 or more.`,
+      "sku.capacity",
+    );
   }
   const name = str(given?.name) ?? fallback?.name;
   const tier = str(given?.tier) ?? fallback?.tier;
-  return { ...(name !== undefined ? { name } : {}), ...(tier !== undefined ? { tier } : {}), capacity: (capacityIn as number | undefined) ?? fallback?.capacity ?? 0 };
+  return {
+    ...(name !== undefined ? { name } : {}),
+    ...(tier !== undefined ? { tier } : {}),
+    capacity: (capacityIn as number | undefined) ?? fallback?.capacity ?? 0,
+  };
 }
 
 /** PATCH: objects merge, everything else (arrays, scalars, the imageReference object) replaces. */
@@ -140,7 +155,9 @@ function merge(base: unknown, patch: unknown, path = ""): unknown {
 function computerNameOf(s: VirtualMachineScaleSet, inst: ScaleSetInstance): string {
   const prefix = str(at(profileOf(s), "osProfile", "computerNamePrefix")) ?? s.name;
   // Uniform: the prefix and the instance id in base 36, six characters.
-  return s.orchestrationMode === "Uniform" ? `${prefix}${Number(inst.instanceId).toString(36).padStart(6, "0")}` : `${prefix}${inst.vmId.replace(/-/g, "").slice(0, 6)}`;
+  return s.orchestrationMode === "Uniform"
+    ? `${prefix}${Number(inst.instanceId).toString(36).padStart(6, "0")}`
+    : `${prefix}${inst.vmId.replace(/-/g, "").slice(0, 6)}`;
 }
 
 function scaleSetView(s: VirtualMachineScaleSet): JsonObject {
@@ -156,7 +173,9 @@ function scaleSetView(s: VirtualMachineScaleSet): JsonObject {
                 ...pick(os, ["computerNamePrefix", "adminUsername"]),
                 computerNamePrefix: str(os.computerNamePrefix) ?? s.name,
                 secrets: [],
-                ...(osType === "Windows" ? { windowsConfiguration: { provisionVMAgent: true, enableAutomaticUpdates: true } } : { linuxConfiguration: { disablePasswordAuthentication: at(os, "linuxConfiguration", "disablePasswordAuthentication") === true } }),
+                ...(osType === "Windows"
+                  ? { windowsConfiguration: { provisionVMAgent: true, enableAutomaticUpdates: true } }
+                  : { linuxConfiguration: { disablePasswordAuthentication: at(os, "linuxConfiguration", "disablePasswordAuthentication") === true } }),
               },
             }
           : {}),
@@ -168,7 +187,9 @@ function scaleSetView(s: VirtualMachineScaleSet): JsonObject {
     type: TYPE,
     location: s.location,
     ...(s.tags ? { tags: s.tags } : {}),
-    ...(s.sku.name !== undefined || s.sku.capacity > 0 ? { sku: { ...(s.sku.name !== undefined ? { name: s.sku.name } : {}), tier: s.sku.tier ?? "Standard", capacity: s.sku.capacity } } : {}),
+    ...(s.sku.name !== undefined || s.sku.capacity > 0
+      ? { sku: { ...(s.sku.name !== undefined ? { name: s.sku.name } : {}), tier: s.sku.tier ?? "Standard", capacity: s.sku.capacity } }
+      : {}),
     properties: {
       ...pick(s.properties, STORED_PROPERTIES),
       orchestrationMode: s.orchestrationMode,
@@ -270,8 +291,14 @@ function flexibleVm(s: VirtualMachineScaleSet, inst: ScaleSetInstance): VirtualM
     scaleSet: key(s.subscriptionId, s.resourceGroup, s.name),
     properties: {
       hardwareProfile: { vmSize: s.sku.name ?? "" },
-      storageProfile: { imageReference: structuredClone(inst.imageReference), osDisk: osDiskOf(obj(at(profile, "storageProfile", "osDisk")) ?? {}, diskName, inst.osType, s.subscriptionId, s.resourceGroup), dataDisks: [] },
-      ...(osProfileIn ? { osProfile: osProfileOf(osProfileIn, `${str(osProfileIn.computerNamePrefix) ?? s.name}${inst.vmId.replace(/-/g, "").slice(0, 6)}`, inst.osType) } : {}),
+      storageProfile: {
+        imageReference: structuredClone(inst.imageReference),
+        osDisk: osDiskOf(obj(at(profile, "storageProfile", "osDisk")) ?? {}, diskName, inst.osType, s.subscriptionId, s.resourceGroup),
+        dataDisks: [],
+      },
+      ...(osProfileIn
+        ? { osProfile: osProfileOf(osProfileIn, `${str(osProfileIn.computerNamePrefix) ?? s.name}${inst.vmId.replace(/-/g, "").slice(0, 6)}`, inst.osType) }
+        : {}),
       networkProfile: pick(obj(profile.networkProfile), ["networkInterfaceConfigurations", "networkApiVersion"]),
       virtualMachineScaleSet: { id: vmssIdOf(s) },
     },
@@ -318,7 +345,14 @@ interface Desired {
   bodyImage: JsonObject | undefined;
 }
 
-function write(ctx: Ctx, caller: Caller, ids: ReturnType<typeof names>, desired: Desired, existing: VirtualMachineScaleSet | undefined, createdStatus: number): EmuResponse {
+function write(
+  ctx: Ctx,
+  caller: Caller,
+  ids: ReturnType<typeof names>,
+  desired: Desired,
+  existing: VirtualMachineScaleSet | undefined,
+  createdStatus: number,
+): EmuResponse {
   const { sub, rg: rgName, name, id } = ids;
   const rg = requireResourceGroup(ctx, sub, rgName);
   const profile = desired.profile;
@@ -326,7 +360,16 @@ function write(ctx: Ctx, caller: Caller, ids: ReturnType<typeof names>, desired:
     throw errors.invalidParameter("Required parameter 'virtualMachineProfile' is missing (null).", "properties.virtualMachineProfile");
   }
   if (profile && desired.sku.name === undefined) throw errors.invalidParameter("Required parameter 'sku.name' is missing (null).", "sku.name");
-  const target: ImageTarget = { ctx, caller, resourceId: id, writeAction: WRITE, subscriptionId: sub, region: desired.location, path: IMAGE_PATH, update: existing !== undefined };
+  const target: ImageTarget = {
+    ctx,
+    caller,
+    resourceId: id,
+    writeAction: WRITE,
+    subscriptionId: sub,
+    region: desired.location,
+    path: IMAGE_PATH,
+    update: existing !== undefined,
+  };
   checkLinkedImage(target, desired.bodyImage);
   const model = sanitizeProfile(profile);
   const changed = !existing || canonical(model) !== canonical(profileOf(existing));
@@ -334,7 +377,10 @@ function write(ctx: Ctx, caller: Caller, ids: ReturnType<typeof names>, desired:
   const nicConfigs = arr(at(profile, "networkProfile", "networkInterfaceConfigurations")) ?? [];
   if (profile && changed) {
     if (nicConfigs.length === 0) {
-      throw errors.invalidParameter("The value of parameter networkProfile is invalid: at least one network interface configuration is required.", "properties.virtualMachineProfile.networkProfile.networkInterfaceConfigurations");
+      throw errors.invalidParameter(
+        "The value of parameter networkProfile is invalid: at least one network interface configuration is required.",
+        "properties.virtualMachineProfile.networkProfile.networkInterfaceConfigurations",
+      );
     }
     checkNicConfigurations(ctx, caller, nicConfigs, desired.location, id, WRITE);
   }
@@ -444,7 +490,10 @@ function patchScaleSet(req: EmuRequest, ctx: Ctx): EmuResponse {
       tags,
       sku: parseSku(b.sku, existing.sku),
       orchestrationMode: existing.orchestrationMode,
-      upgradePolicy: parseUpgradePolicy(props.upgradePolicy ? merge(existing.properties.upgradePolicy, props.upgradePolicy) : existing.properties.upgradePolicy, undefined),
+      upgradePolicy: parseUpgradePolicy(
+        props.upgradePolicy ? merge(existing.properties.upgradePolicy, props.upgradePolicy) : existing.properties.upgradePolicy,
+        undefined,
+      ),
       // The stored model has no secrets; a PATCH need not repeat them.
       profile,
       stored: { ...pick(existing.properties, STORED_PROPERTIES), ...pick(props, STORED_PROPERTIES) },
@@ -466,7 +515,9 @@ function listScaleSets(req: EmuRequest, ctx: Ctx): EmuResponse {
   const rgName = req.params.resourceGroupName ?? "";
   requireAction(ctx, callerOf(ctx), READ, `/subscriptions/${sub}/resourceGroups/${rgName}`);
   const rg = requireResourceGroup(ctx, sub, rgName);
-  const value = [...ctx.core.world.virtualMachineScaleSets.values()].filter((s) => s.subscriptionId === sub.toLowerCase() && s.resourceGroup.toLowerCase() === rg.name.toLowerCase()).map(scaleSetView);
+  const value = [...ctx.core.world.virtualMachineScaleSets.values()]
+    .filter((s) => s.subscriptionId === sub.toLowerCase() && s.resourceGroup.toLowerCase() === rg.name.toLowerCase())
+    .map(scaleSetView);
   return json(200, { value });
 }
 
@@ -524,7 +575,10 @@ function manualUpgrade(req: EmuRequest, ctx: Ctx): EmuResponse {
     if (!inst) throw errors.invalidParameter(`The virtual machine scale set '${s.name}' has no instance with id '${w}'.`, "instanceIds");
     return inst;
   });
-  const image = resolveImage({ ctx, subscriptionId: s.subscriptionId, region: s.location, path: IMAGE_PATH }, obj(at(profileOf(s), "storageProfile", "imageReference")));
+  const image = resolveImage(
+    { ctx, subscriptionId: s.subscriptionId, region: s.location, path: IMAGE_PATH },
+    obj(at(profileOf(s), "storageProfile", "imageReference")),
+  );
   const modelVersion = s.modelVersion;
   for (const inst of instances) inst.provisioning.state = "Updating";
   const op = startOperation(ctx, { family: "compute", subscriptionId: s.subscriptionId, location: s.location, durationMs: 60_000 });
@@ -540,7 +594,13 @@ function manualUpgrade(req: EmuRequest, ctx: Ctx): EmuResponse {
 
 export function vmssRoutes(): Route<Ctx>[] {
   const rg = `/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/${TYPE}`;
-  const r = (method: string, pattern: string, handler: Route<Ctx>["handler"]): Route<Ctx> => ({ method, pattern, kind: "arm", family: "virtualMachineScaleSets", handler });
+  const r = (method: string, pattern: string, handler: Route<Ctx>["handler"]): Route<Ctx> => ({
+    method,
+    pattern,
+    kind: "arm",
+    family: "virtualMachineScaleSets",
+    handler,
+  });
   return [
     r("GET", rg, listScaleSets),
     r("PUT", `${rg}/{vmScaleSetName}`, putScaleSet),

@@ -154,7 +154,13 @@ function token(ctx: Ctx, req: EmuRequest): EmuResponse {
     }
   } else if (assertion !== undefined) {
     if (formField(req, "client_assertion_type") !== "urn:ietf:params:oauth:client-assertion-type:jwt-bearer") {
-      return entraError(core, 400, "invalid_request", 700025, "Client assertion type is invalid; expected 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'.");
+      return entraError(
+        core,
+        400,
+        "invalid_request",
+        700025,
+        "Client assertion type is invalid; expected 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'.",
+      );
     }
     const problem = checkAssertion(core, app, assertion);
     if (problem) return problem;
@@ -322,7 +328,13 @@ function adminConsent(ctx: Ctx, req: EmuRequest): EmuResponse {
   }
   if (!redirectUri || (app.redirectUris.length > 0 && !app.redirectUris.includes(redirectUri))) {
     return errorPage(
-      entraError(core, 400, "invalid_request", 50011, `The redirect URI '${redirectUri ?? ""}' specified in the request does not match the redirect URIs configured for the application '${app.appId}'.`),
+      entraError(
+        core,
+        400,
+        "invalid_request",
+        50011,
+        `The redirect URI '${redirectUri ?? ""}' specified in the request does not match the redirect URIs configured for the application '${app.appId}'.`,
+      ),
     );
   }
   const back = new URL(redirectUri);
@@ -392,7 +404,13 @@ function managedIdentityToken(ctx: Ctx, req: EmuRequest): EmuResponse {
   // A resource id ends in /userAssignedIdentities/{name}: the emulator knows identities by name only.
   const name = resourceId?.split("/").pop()?.toLowerCase();
   const matches = identities.filter((p) =>
-    clientId !== undefined ? p.appId === clientId : objectId !== undefined ? p.objectId === objectId : name !== undefined ? p.displayName.toLowerCase() === name : true,
+    clientId !== undefined
+      ? p.appId === clientId
+      : objectId !== undefined
+        ? p.objectId === objectId
+        : name !== undefined
+          ? p.displayName.toLowerCase() === name
+          : true,
   );
   // Without an id App Service uses the system-assigned identity; the lone registered identity stands in for it.
   const identity = given > 0 || matches.length === 1 ? matches[0] : undefined;

@@ -63,9 +63,7 @@ export function checkToken(core: Core, token: string): TokenCheck {
   if (!tenantId || !objectId || !issuer) return { ok: false, reason: "claims" };
   const uti = str(c.uti);
   const issued = uti ? core.issuedTokens.get(uti) : undefined;
-  const expired = issued
-    ? Date.now() - issued.realIssuedAt > issued.lifetimeMs
-    : (num(c.exp) ?? 0) * 1000 < core.clock.now();
+  const expired = issued ? Date.now() - issued.realIssuedAt > issued.lifetimeMs : (num(c.exp) ?? 0) * 1000 < core.clock.now();
   if (expired) return { ok: false, reason: "expired" };
   const appId = str(c.appid);
   return { ok: true, caller: { tenantId, objectId, issuer, claims: c, ...(appId ? { appId } : {}) } };

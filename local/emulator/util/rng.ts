@@ -3,7 +3,9 @@
 import { createHash } from "node:crypto";
 
 function digest(seed: number, parts: readonly string[]): Buffer {
-  return createHash("sha256").update(`${seed}\u0000${parts.join("\u0000")}`).digest();
+  return createHash("sha256")
+    .update(`${seed}\u0000${parts.join("\u0000")}`)
+    .digest();
 }
 
 /** A number in [0, 1) derived only from the seed and the parts: order of calls does not matter. */
@@ -38,7 +40,10 @@ export class SeededStream {
 /** Sequential GUIDs for ids whose natural key is just "the n-th one" (operation ids, request ids). */
 export class GuidSequence {
   private n = 0;
-  constructor(private readonly seed: number, private readonly kind: string) {}
+  constructor(
+    private readonly seed: number,
+    private readonly kind: string,
+  ) {}
   next(): string {
     this.n += 1;
     return hashGuid(this.seed, this.kind, String(this.n));

@@ -188,7 +188,10 @@ function checkStatusResponse(ctx: ClientContext, instanceId: string): HostRespon
 /** Dispatches a Durable HTTP API request whose path (after the API base) is `path`. */
 async function handleApi(ctx: ClientContext, req: HostRequest, path: string): Promise<HostResponse> {
   const runtime = ctx.runtime;
-  const segments = path.split("/").filter((s) => s.length > 0).map((s) => decodeURIComponent(s));
+  const segments = path
+    .split("/")
+    .filter((s) => s.length > 0)
+    .map((s) => decodeURIComponent(s));
   const [controller, first, second, third] = segments;
 
   if (controller === "orchestrators" && first !== undefined) {
@@ -254,7 +257,10 @@ async function handleApi(ctx: ClientContext, req: HostRequest, path: string): Pr
         if (outcome === "notFound") return { status: 404 };
         if (outcome === "notTerminal") {
           const status = runtime.record(instanceId)?.status ?? "Running";
-          return jsonResponse(412, `Only orchestrations in a terminal state can be purged, but the orchestration with instance ID ${instanceId} has status ${status}`);
+          return jsonResponse(
+            412,
+            `Only orchestrations in a terminal state can be purged, but the orchestration with instance ID ${instanceId} has status ${status}`,
+          );
         }
         return jsonResponse(200, { instancesDeleted: 1 });
       }

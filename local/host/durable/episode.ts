@@ -45,7 +45,12 @@ function inputText(text: string | undefined | null): string {
 }
 
 export function isOrchestratorState(value: unknown): value is OrchestratorStateJson {
-  return typeof value === "object" && value !== null && typeof (value as { isDone?: unknown }).isDone === "boolean" && Array.isArray((value as { actions?: unknown }).actions);
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { isDone?: unknown }).isDone === "boolean" &&
+    Array.isArray((value as { actions?: unknown }).actions)
+  );
 }
 
 export async function runEpisode(registration: Registration, input: EpisodeInput, log: HostLog): Promise<EpisodeOutcome> {
@@ -93,7 +98,12 @@ export async function runEpisode(registration: Registration, input: EpisodeInput
     }
   }
   if (!isOrchestratorState(value)) {
-    return { kind: "failed", state: undefined, message: "Out of proc orchestrators must return a valid JSON schema (the orchestrator returned no OrchestratorState)", stack: undefined };
+    return {
+      kind: "failed",
+      state: undefined,
+      message: "Out of proc orchestrators must return a valid JSON schema (the orchestrator returned no OrchestratorState)",
+      stack: undefined,
+    };
   }
   return { kind: "state", state: value };
 }

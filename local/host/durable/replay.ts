@@ -79,7 +79,10 @@ export interface ReplayResult {
 }
 
 export class NonDeterministicOrchestrationError extends Error {
-  constructor(readonly eventId: number, detail: string) {
+  constructor(
+    readonly eventId: number,
+    detail: string,
+  ) {
     super(`Non-Deterministic workflow detected: ${detail}`);
     this.name = "NonDeterministicOrchestrationException";
   }

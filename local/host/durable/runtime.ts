@@ -38,7 +38,10 @@ export interface WaitForOptions {
 }
 
 export class InstanceAlreadyExistsError extends Error {
-  constructor(readonly instanceId: string, readonly status: RuntimeStatus) {
+  constructor(
+    readonly instanceId: string,
+    readonly status: RuntimeStatus,
+  ) {
     super(`An Orchestration instance with the status ${status} already exists.`);
     this.name = "OrchestrationAlreadyExistsException";
   }
@@ -244,7 +247,9 @@ export class DurableRuntime {
   }
 
   isIdle(): boolean {
-    return !this.kickScheduled && this.runningEpisodes.size === 0 && this.runnable.size === 0 && this.runningActivities === 0 && this.activityQueue.length === 0;
+    return (
+      !this.kickScheduled && this.runningEpisodes.size === 0 && this.runnable.size === 0 && this.runningActivities === 0 && this.activityQueue.length === 0
+    );
   }
 
   /** Waits until no episode, activity or other background work is running or runnable. */
@@ -290,7 +295,9 @@ export class DurableRuntime {
       }
       const remaining = realDeadline - Date.now();
       if (remaining <= 0) {
-        throw new Error(`waitFor: instance '${instanceId}' is ${status?.runtimeStatus ?? "unknown"} after ${timeoutMs} real ms (waiting for [${statuses.join(", ")}])`);
+        throw new Error(
+          `waitFor: instance '${instanceId}' is ${status?.runtimeStatus ?? "unknown"} after ${timeoutMs} real ms (waiting for [${statuses.join(", ")}])`,
+        );
       }
       await Promise.race([this.nextChange(), new Promise<void>((resolve) => setTimeout(resolve, Math.min(remaining, 250)))]);
     }
@@ -359,9 +366,17 @@ export class DurableRuntime {
 
   // ---------------------------------------------------------------- episodes
 
-  private executionStarted(name: string, instanceId: string, executionId: string, input: string | undefined, parent: ParentLink | undefined, now: number): HistoryEvent {
+  private executionStarted(
+    name: string,
+    instanceId: string,
+    executionId: string,
+    input: string | undefined,
+    parent: ParentLink | undefined,
+    now: number,
+  ): HistoryEvent {
     const fields: Partial<HistoryEvent> = { Name: name, Input: input ?? null, OrchestrationInstance: { InstanceId: instanceId, ExecutionId: executionId } };
-    if (parent) fields.ParentInstance = { Name: parent.name, InstanceId: parent.instanceId, ExecutionId: parent.executionId, TaskScheduleId: parent.taskScheduledId };
+    if (parent)
+      fields.ParentInstance = { Name: parent.name, InstanceId: parent.instanceId, ExecutionId: parent.executionId, TaskScheduleId: parent.taskScheduledId };
     return event(EventType.ExecutionStarted, now, fields);
   }
 
@@ -371,7 +386,13 @@ export class DurableRuntime {
     } catch (err) {
       const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
       this.log(`[durable] internal error in episode of '${rec.instanceId}': ${message}`);
-      this.finishFailed(rec, `Local host error while running the orchestration: ${err instanceof Error ? err.message : String(err)}`, message, false, this.clock.now());
+      this.finishFailed(
+        rec,
+        `Local host error while running the orchestration: ${err instanceof Error ? err.message : String(err)}`,
+        message,
+        false,
+        this.clock.now(),
+      );
     }
   }
 
@@ -439,7 +460,13 @@ export class DurableRuntime {
     const outer = state?.actions ?? [];
     if (outer.length > 1) {
       this.commit(rec, newEvents, [], now);
-      this.finishFailed(rec, `With OOProc schema V1 the local host cannot replay the actions (got ${outer.length} action sets): use durable-functions 3.x.`, "", false, now);
+      this.finishFailed(
+        rec,
+        `With OOProc schema V1 the local host cannot replay the actions (got ${outer.length} action sets): use durable-functions 3.x.`,
+        "",
+        false,
+        now,
+      );
       return;
     }
     const actions: ActionJson[] = outer[0] ?? [];
@@ -455,7 +482,9 @@ export class DurableRuntime {
     for (const warning of result.warnings) this.log(`[durable] ${rec.name} '${rec.instanceId}': warning: ${warning}`);
     if (result.failure) {
       this.commit(rec, newEvents, [], now);
-      const details = result.failure.nonDeterministic ? JSON.stringify({ errorType: "NonDeterministicOrchestrationException", message: result.failure.message }) : "";
+      const details = result.failure.nonDeterministic
+        ? JSON.stringify({ errorType: "NonDeterministicOrchestrationException", message: result.failure.message })
+        : "";
       this.finishFailed(rec, result.failure.message, details, result.failure.nonDeterministic, now);
       if (result.failure.nonDeterministic) this.log(`[durable] ${rec.name} '${rec.instanceId}': ${result.failure.message}`);
       return;

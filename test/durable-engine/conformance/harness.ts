@@ -162,12 +162,22 @@ async function observe(world: World, keep: ReadonlySet<string>, notes: Record<st
     .filter((x) => !/\/oauth2\/|\/\.well-known\/|\/_emulator\/|\/_eventgrid\/|\/msi\/|identity/i.test(x.url))
     .map((x) => {
       const url = new URL(x.url, "http://arm");
-      const query = [...url.searchParams.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join("&");
+      const query = [...url.searchParams.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => `${k}=${v}`)
+        .join("&");
       return normaliseText(`${x.method} ${url.pathname}${query ? `?${query}` : ""} -> ${x.status}`, keep);
     })
     .sort();
   const events = (world.emulator.control.receivedEvents("gallery-share-outcomes") as Array<{ type: string }>).map((e) => e.type).sort();
-  return { instances, activityCalls, activityCallCount: invocations.length, armRequests, events, notes: normaliseValue(notes, keep) as Record<string, unknown> };
+  return {
+    instances,
+    activityCalls,
+    activityCallCount: invocations.length,
+    armRequests,
+    events,
+    notes: normaliseValue(notes, keep) as Record<string, unknown>,
+  };
 }
 
 export async function runScenario(scenario: Scenario, engine: EngineName, azurite: Azurite, log?: (line: string) => void): Promise<Observation> {
@@ -215,7 +225,10 @@ export async function runScenario(scenario: Scenario, engine: EngineName, azurit
       await scenario.run(ctx);
     } catch (err) {
       // Say where every instance stood: the first thing to know when a scenario stalls on one engine.
-      const all = await world.host.durable.client().getStatusAll().catch(() => []);
+      const all = await world.host.durable
+        .client()
+        .getStatusAll()
+        .catch(() => []);
       const where = all.map((s) => `${s.instanceId} ${s.name} ${s.runtimeStatus} ${JSON.stringify(s.customStatus)}`).join("\n  ");
       throw new Error(`${engine}: ${err instanceof Error ? err.message : String(err)}\n  ${where}`);
     }

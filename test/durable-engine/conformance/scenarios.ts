@@ -85,7 +85,15 @@ export const coordinatorMergesAndContinuesAsNew: Scenario = {
       [op]: { subscriptionIds: [], tenantIds: [CONSUMERS[tenant]!.tenantId] },
       replyTo: { instanceId: `nobody-${n}`, eventName: "ShareResult" },
     });
-    const input: ShareCoordinatorState = { subscriptionId: PUBLISHER.subscriptionId, pending: [change(1, 0)], callTimes: [], recent: [], retry: { attempts: 3, firstSeconds: 1 }, collectSeconds: 4, batchesPerExecution: 2 };
+    const input: ShareCoordinatorState = {
+      subscriptionId: PUBLISHER.subscriptionId,
+      pending: [change(1, 0)],
+      callTimes: [],
+      recent: [],
+      retry: { attempts: 3, firstSeconds: 1 },
+      collectSeconds: 4,
+      batchesPerExecution: 2,
+    };
     await client.startNew(SHARE_COORDINATOR, { instanceId: coordinatorId, input });
     // Within the 4 s of collecting (seconds to spare on a busy machine): merged with the first into one share call.
     await client.raiseEvent(coordinatorId, SHARE_CHANGE_EVENT, change(2, 1));
@@ -105,14 +113,25 @@ const TAILSPIN_RG = "rg-tailspin-apps";
 export const rbacOnboardingWithConsent: Scenario = {
   name: "rbac onboarding waits for the consent event (reminder timers pending), then verifies",
   settings: { ...FAST_SETTINGS, SHARE_TENANT_IDS: "", CONSENT_STATE_KEY: CONSENT_KEY, CONSENT_REMINDER_HOURS: "1", PUBLISHER_DISPLAY_NAME: "Contoso Images" },
-  world: { consentedTenants: [CONSUMERS[0].tenantId, CONSUMERS[1].tenantId], publisherRoles: ["Reader", "Compute Gallery Sharing Admin", "User Access Administrator"] },
+  world: {
+    consentedTenants: [CONSUMERS[0].tenantId, CONSUMERS[1].tenantId],
+    publisherRoles: ["Reader", "Compute Gallery Sharing Admin", "User Access Administrator"],
+  },
   async run(ctx) {
     const { world } = ctx;
     world.emulator.control.addResourceGroup(TAILSPIN.subscriptionId, TAILSPIN_RG, "westeurope");
     world.publishVersion("1.0.0", { regionMinutes: { westeurope: 0, northeurope: 0, eastus: 0 } });
     const requestId = rid("abcdef01", 1);
     await sendRequests(world, [
-      { schema: "onboarding/v1", requestId, tenantId: TAILSPIN.tenantId, displayName: TAILSPIN.name, mode: "rbac", galleries: [GALLERY_ID], consumer: { subscriptionId: TAILSPIN.subscriptionId, resourceGroup: TAILSPIN_RG, location: "westeurope" } },
+      {
+        schema: "onboarding/v1",
+        requestId,
+        tenantId: TAILSPIN.tenantId,
+        displayName: TAILSPIN.name,
+        mode: "rbac",
+        galleries: [GALLERY_ID],
+        consumer: { subscriptionId: TAILSPIN.subscriptionId, resourceGroup: TAILSPIN_RG, location: "westeurope" },
+      },
     ]);
     const id = `onboard-${requestId}`;
     const waiting = await ctx.waitUntil(id, "the consent links", (s) => (s?.customStatus as { consent?: unknown } | undefined)?.consent !== undefined);
@@ -120,7 +139,11 @@ export const rbacOnboardingWithConsent: Scenario = {
     // The administrator consents (the test follows Microsoft's link as a browser would), then grants the app Contributor.
     await followLikeBrowser(consent.adminConsentUrl);
     const sp = world.emulator.control.servicePrincipalId(PUBLISHER.appId, TAILSPIN.tenantId);
-    world.emulator.control.addRoleAssignment({ scope: `/subscriptions/${TAILSPIN.subscriptionId}/resourceGroups/${TAILSPIN_RG}`, principalId: sp!, role: "Contributor" });
+    world.emulator.control.addRoleAssignment({
+      scope: `/subscriptions/${TAILSPIN.subscriptionId}/resourceGroups/${TAILSPIN_RG}`,
+      principalId: sp!,
+      role: "Contributor",
+    });
     await onboarded(ctx, requestId);
   },
 };
@@ -131,7 +154,14 @@ export const directOnboardingThenOffboarding: Scenario = {
   async run(ctx) {
     const { world } = ctx;
     world.publishVersion("1.0.0", { regionMinutes: { westeurope: 0, northeurope: 0, eastus: 0 } });
-    const onboard = (n: number) => ({ schema: "onboarding/v1", requestId: rid("aaaaaaaa", n), tenantId: CONSUMERS[n]!.tenantId, displayName: CONSUMERS[n]!.name, mode: "direct", galleries: [GALLERY_ID] });
+    const onboard = (n: number) => ({
+      schema: "onboarding/v1",
+      requestId: rid("aaaaaaaa", n),
+      tenantId: CONSUMERS[n]!.tenantId,
+      displayName: CONSUMERS[n]!.name,
+      mode: "direct",
+      galleries: [GALLERY_ID],
+    });
     await sendRequests(world, [onboard(0), onboard(1)]);
     await onboarded(ctx, rid("aaaaaaaa", 0));
     await onboarded(ctx, rid("aaaaaaaa", 1));
@@ -199,7 +229,15 @@ export const vmOnOnboardingAndPublish: Scenario = {
         mode: "direct",
         galleries: [GALLERY_ID],
         consumer: { subscriptionId: FABRIKAM.subscriptionId, resourceGroup: FABRIKAM_RG, location: "westeurope" },
-        vm: { image: PUBLISHER.image, version: "latest", updateOnPublish: true, size: "Standard_B2s", subnetId: `${FABRIKAM_RG_ID}/providers/Microsoft.Network/virtualNetworks/vnet-apps/subnets/default`, adminUsername: "azureuser", sshPublicKey: SSH },
+        vm: {
+          image: PUBLISHER.image,
+          version: "latest",
+          updateOnPublish: true,
+          size: "Standard_B2s",
+          subnetId: `${FABRIKAM_RG_ID}/providers/Microsoft.Network/virtualNetworks/vnet-apps/subnets/default`,
+          adminUsername: "azureuser",
+          sshPublicKey: SSH,
+        },
       },
     ]);
     await onboarded(ctx, requestId);

@@ -97,9 +97,15 @@ export function locateBicep(env: NodeJS.ProcessEnv = process.env, home: string =
   }
   const found = others.length > 0 ? ` (${others.join("; ")})` : "";
   if (env.CI === "true" || findOnPath("dotnet", env) !== undefined) {
-    return { kind: "missing", message: `Bicep CLI ${BICEP_VERSION} not found on PATH, in ~/.azd/bin, ~/.azure/bin or the NuGet packages folder${found}: run \`${RESTORE_COMMAND}\`` };
+    return {
+      kind: "missing",
+      message: `Bicep CLI ${BICEP_VERSION} not found on PATH, in ~/.azd/bin, ~/.azure/bin or the NuGet packages folder${found}: run \`${RESTORE_COMMAND}\``,
+    };
   }
-  return { kind: "cannot-run", message: `the Bicep compiler tests did not run: no Bicep CLI ${BICEP_VERSION} and no dotnet here; install the .NET SDK and run \`${RESTORE_COMMAND}\`` };
+  return {
+    kind: "cannot-run",
+    message: `the Bicep compiler tests did not run: no Bicep CLI ${BICEP_VERSION} and no dotnet here; install the .NET SDK and run \`${RESTORE_COMMAND}\``,
+  };
 }
 
 export interface Diagnostic {

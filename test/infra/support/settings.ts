@@ -12,11 +12,13 @@ import type { BicepModel } from "./model";
 export const AZURE_SETTING_EXCEPTIONS: ReadonlyArray<{ readonly name: string; readonly reason: string }> = [
   {
     name: "AZURE_CLIENT_SECRET",
-    reason: "local development only: in Azure the app authenticates with its managed identity (AZURE_CLIENT_ID), and a client secret in app settings would be a long-lived credential",
+    reason:
+      "local development only: in Azure the app authenticates with its managed identity (AZURE_CLIENT_ID), and a client secret in app settings would be a long-lived credential",
   },
   {
     name: "CROSS_TENANT_CLIENT_SECRET",
-    reason: "a fallback only: in Azure the multi-tenant app's credential is a federated identity credential backed by the managed identity, and a secret here would be a long-lived credential",
+    reason:
+      "a fallback only: in Azure the multi-tenant app's credential is a federated identity credential backed by the managed identity, and a secret here would be a long-lived credential",
   },
   {
     name: "CROSS_TENANT_CERTIFICATE_PATH",
@@ -102,7 +104,9 @@ export function checkSettingsConsistency(input: SettingsConsistencyInput): strin
       continue;
     }
     if (!provides(bicep, name)) {
-      problems.push(`${name} is in src/config.ts ${origin(name)} but ${bicepLabel} do not set it (nor an identity-based ${name}__* variant): add it to the app settings`);
+      problems.push(
+        `${name} is in src/config.ts ${origin(name)} but ${bicepLabel} do not set it (nor an identity-based ${name}__* variant): add it to the app settings`,
+      );
     }
   }
   if (required.includes("FUNCTIONS_WORKER_RUNTIME") && exceptionFor("FUNCTIONS_WORKER_RUNTIME")) {
@@ -114,7 +118,8 @@ export function checkSettingsConsistency(input: SettingsConsistencyInput): strin
   }
 
   for (const name of [...input.codeSettings, ...input.hostSettings]) {
-    if (!provides(sample, name)) problems.push(`${name} is in src/config.ts ${origin(name)} but missing from ${sampleLabel} Values: add it with a safe placeholder`);
+    if (!provides(sample, name))
+      problems.push(`${name} is in src/config.ts ${origin(name)} but missing from ${sampleLabel} Values: add it with a safe placeholder`);
   }
 
   const known = new Set(required);
@@ -126,7 +131,10 @@ export function checkSettingsConsistency(input: SettingsConsistencyInput): strin
     return platform.some((entry) => entry.pattern.test(name));
   };
   for (const name of input.bicepSettings) {
-    if (!allowed(name)) problems.push(`${name} is set by ${bicepLabel} but the code does not read it: add it to src/config.ts (SETTINGS, or RESERVED_SETTINGS for a part not built yet) or remove it`);
+    if (!allowed(name))
+      problems.push(
+        `${name} is set by ${bicepLabel} but the code does not read it: add it to src/config.ts (SETTINGS, or RESERVED_SETTINGS for a part not built yet) or remove it`,
+      );
   }
   for (const name of input.sampleSettings) {
     if (!allowed(name)) problems.push(`${name} is in ${sampleLabel} but the code does not read it: add it to src/config.ts or remove it from the sample`);
@@ -217,7 +225,16 @@ function resolveIdentifier(model: BicepModel, decls: FileDecls, name: string): A
 
 type Reader = (model: BicepModel, decls: FileDecls, node: Node, conditional: boolean, into: BicepAppSetting[], problems: string[], seen: Set<string>) => void;
 
-function through(reader: Reader, model: BicepModel, decls: FileDecls, node: Node, conditional: boolean, into: BicepAppSetting[], problems: string[], seen: Set<string>): boolean {
+function through(
+  reader: Reader,
+  model: BicepModel,
+  decls: FileDecls,
+  node: Node,
+  conditional: boolean,
+  into: BicepAppSetting[],
+  problems: string[],
+  seen: Set<string>,
+): boolean {
   const key = `${decls.file.path}:${node.startIndex}`;
   if (seen.has(key)) return true;
   seen.add(key);
@@ -301,7 +318,9 @@ export function checkNoKeysInSettings(settings: readonly BicepAppSetting[]): str
   for (const setting of settings) {
     const text = setting.value.text;
     if (/\blist[A-Z]\w*\(|\.list[A-Z]\w*\(|AccountKey=|SharedAccessKey=|SharedAccessSignature=/i.test(text)) {
-      problems.push(`${where(setting.file, setting.keyNode)}: ${setting.name} carries a key or shared secret (${JSON.stringify(text.slice(0, 60))}); use an identity-based connection`);
+      problems.push(
+        `${where(setting.file, setting.keyNode)}: ${setting.name} carries a key or shared secret (${JSON.stringify(text.slice(0, 60))}); use an identity-based connection`,
+      );
     }
   }
   return problems;

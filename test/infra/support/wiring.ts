@@ -132,7 +132,10 @@ export function checkRoleAssignments(model: BicepModel, allowedFiles: readonly s
       const properties = objectProperty(body, "properties");
       const principal = objectProperty(properties, "principalId");
       const role = objectProperty(properties, "roleDefinitionId");
-      const args = nameNode?.type === "call_expression" && nameNode.childForFieldName("function")?.text === "guid" ? namedChildren(nameNode.childForFieldName("arguments") ?? nameNode) : [];
+      const args =
+        nameNode?.type === "call_expression" && nameNode.childForFieldName("function")?.text === "guid"
+          ? namedChildren(nameNode.childForFieldName("arguments") ?? nameNode)
+          : [];
       if (args.length !== 3) {
         problems.push(`${at}: role assignment '${resource.symbol}' must be named guid(scope, principalId, roleDefinitionId)`);
         continue;
@@ -165,8 +168,16 @@ export interface Binding {
 /** What each resource-backed setting must be bound to. */
 export const SETTING_BINDINGS: readonly Binding[] = [
   { setting: "ONBOARDING_QUEUE_NAME", expect: "resource:microsoft.servicebus/namespaces/queues#name", meaning: "the name of the queue the Bicep creates" },
-  { setting: "ServiceBusConnection__fullyQualifiedNamespace", expect: /^resource:microsoft\.servicebus\/namespaces#/, meaning: "the host name of the namespace the Bicep creates" },
-  { setting: "OUTCOME_TOPIC_ENDPOINT", expect: "resource:microsoft.eventgrid/topics#properties.endpoint", meaning: "the endpoint of the custom topic the Bicep creates" },
+  {
+    setting: "ServiceBusConnection__fullyQualifiedNamespace",
+    expect: /^resource:microsoft\.servicebus\/namespaces#/,
+    meaning: "the host name of the namespace the Bicep creates",
+  },
+  {
+    setting: "OUTCOME_TOPIC_ENDPOINT",
+    expect: "resource:microsoft.eventgrid/topics#properties.endpoint",
+    meaning: "the endpoint of the custom topic the Bicep creates",
+  },
   {
     setting: "REGISTRY_TABLE_NAME",
     expect: "resource:microsoft.storage/storageaccounts/tableservices/tables#name",
@@ -179,8 +190,16 @@ export const SETTING_BINDINGS: readonly Binding[] = [
     declaration: "infra/core/storage.bicep#auditTable",
     meaning: "the name of the audit table the Bicep creates",
   },
-  { setting: "AzureWebJobsStorage__accountName", expect: "resource:microsoft.storage/storageaccounts#name", meaning: "the name of the storage account the Bicep creates" },
-  { setting: "AZURE_CLIENT_ID", expect: "resource:microsoft.managedidentity/userassignedidentities#properties.clientId", meaning: "the client id of the app's user-assigned identity" },
+  {
+    setting: "AzureWebJobsStorage__accountName",
+    expect: "resource:microsoft.storage/storageaccounts#name",
+    meaning: "the name of the storage account the Bicep creates",
+  },
+  {
+    setting: "AZURE_CLIENT_ID",
+    expect: "resource:microsoft.managedidentity/userassignedidentities#properties.clientId",
+    meaning: "the client id of the app's user-assigned identity",
+  },
 ];
 
 function matches(expect: string | RegExp, ref: string): boolean {
