@@ -11,7 +11,7 @@ import { offboardInputProblems } from "../domain/durablePayloads";
 import type { OffboardingV1 } from "../domain/messages";
 import { TENANT_OFFBOARDED, TENANT_OFFBOARDING_FAILED } from "../domain/outcomeEvents";
 import { sameResourceId } from "../domain/resourceIds";
-import { retryPolicyOf } from "../domain/retryPolicy";
+import { retryPolicyOf, type RetryPolicy } from "../domain/retryPolicy";
 import { activities } from "./activities";
 import { checkedInput } from "./checkedInput";
 import { requestShareChange } from "./requestShareChange";
@@ -24,29 +24,57 @@ export interface OffboardTenantInput {
 type GrantRecord = TenantGrantsInput["grants"][number];
 
 export const offboardTenant: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const { message, retry: r } = checkedInput<OffboardTenantInput>(context, offboardInputProblems);
-  const retry = retryPolicyOf(r);
-  const at = (): string => context.df.currentUtcDateTime.toISOString();
-
-  const note = "VMs and scale sets built from these images keep running; scaling or reimaging them fails once access is gone. Consumer VMs are never deleted.";
-  let impact: { galleries: string[]; workloads: { kind: string; resourceId: string; imageVersion: string }[]; note: string } = {
-    galleries: [],
-    workloads: [],
-    note,
-  };
-  let keepsOthers = false;
-  const read = yield* activities.readTenantGrants(context, { tenantId: message.tenantId }, retry);
-  if (!read.ok) return yield* finish([], [`${read.error.code}: ${read.error.message}`]);
+  const input = checkedInput<OffboardTenantInput>(context, offboardInputProblems);
+  const { message } = input;
+  const run: Run = { context, message, retry: retryPolicyOf(input.retry), keepsOthers: false, impact: { galleries: [], workloads: [], note: IMPACT_NOTE } };
+  const read = yield* activities.readTenantGrants(context, { tenantId: message.tenantId }, run.retry);
+  if (!read.ok) return yield* finish(run, [], [`${read.error.code}: ${read.error.message}`]);
   const wanted = (g: GrantRecord): boolean => !message.galleries || message.galleries.some((id) => sameResourceId(id, g.galleryId));
   const grants = read.value.grants.filter(wanted);
   // Offboarding from some galleries only: the tenant stays active on the others.
-  keepsOthers = read.value.grants.some((g) => !wanted(g));
+  run.keepsOthers = read.value.grants.some((g) => !wanted(g));
   // The VMs the app made from these galleries' images keep running; they are named so the publisher sees them.
   const galleriesLosing = [...new Set(grants.map((g) => g.galleryId))];
   const affected = read.value.workloads.filter((w) => galleriesLosing.some((g) => w.imageVersion.toLowerCase().startsWith(`${g.toLowerCase()}/`)));
-  impact = { galleries: galleriesLosing, workloads: affected.map((w) => ({ kind: w.kind, resourceId: w.resourceId, imageVersion: w.imageVersion })), note };
-  context.df.setCustomStatus({ step: "revoking", tenantId: message.tenantId, impact });
+  run.impact = {
+    galleries: galleriesLosing,
+    workloads: affected.map((w) => ({ kind: w.kind, resourceId: w.resourceId, imageVersion: w.imageVersion })),
+    note: IMPACT_NOTE,
+  };
+  context.df.setCustomStatus({ step: "revoking", tenantId: message.tenantId, impact: run.impact });
 
+  const { removed, problems } = yield* revoke(run, grants);
+  if (removed.length > 0) {
+    const forget = { tenantId: message.tenantId, requestId: message.requestId, at: at(run), grants: removed };
+    const cleaned = yield* activities.removeTenantGrants(context, forget, run.retry);
+    if (!cleaned.ok) problems.push(`registry: ${cleaned.error.code}: ${cleaned.error.message}`);
+  }
+  return yield* finish(run, removed, problems);
+};
+
+const IMPACT_NOTE =
+  "VMs and scale sets built from these images keep running; scaling or reimaging them fails once access is gone. Consumer VMs are never deleted.";
+
+interface Impact {
+  readonly galleries: readonly string[];
+  readonly workloads: readonly { readonly kind: string; readonly resourceId: string; readonly imageVersion: string }[];
+  readonly note: string;
+}
+
+/** One run of the orchestration: its input, and what it found out before revoking. */
+interface Run {
+  readonly context: OrchestrationContext;
+  readonly message: OffboardingV1;
+  readonly retry: RetryPolicy;
+  keepsOthers: boolean;
+  impact: Impact;
+}
+
+const at = (run: Run): string => run.context.df.currentUtcDateTime.toISOString();
+
+/** Direct shares through each gallery's share coordinator, then Reader grants by their recorded ids. */
+function* revoke(run: Run, grants: readonly GrantRecord[]): Generator<df.Task, { removed: GrantRecord[]; problems: string[] }, unknown> {
+  const { context, message, retry } = run;
   const removed: GrantRecord[] = [];
   const problems: string[] = [];
   const galleries = [...new Set(grants.filter((g) => g.kind !== "roleAssignment").map((g) => g.galleryId))];
@@ -65,47 +93,35 @@ export const offboardTenant: OrchestrationHandler = function* (context: Orchestr
     if (gone.ok) removed.push(g);
     else problems.push(`${g.galleryId}: ${gone.error.code}: ${gone.error.message}`);
   }
-  if (removed.length > 0) {
-    const cleaned = yield* activities.removeTenantGrants(
-      context,
-      { tenantId: message.tenantId, requestId: message.requestId, at: at(), grants: removed },
-      retry,
-    );
-    if (!cleaned.ok) problems.push(`registry: ${cleaned.error.code}: ${cleaned.error.message}`);
-  }
-  return yield* finish(removed, problems);
+  return { removed, problems };
+}
 
-  function* finish(done: readonly GrantRecord[], failures: readonly string[]): Generator<df.Task, unknown, unknown> {
-    const ok = failures.length === 0;
-    const reason = ok ? undefined : failures.join("; ").slice(0, 1000);
-    const finished = yield* activities.finishTenantRequest(
-      context,
-      {
-        tenantId: message.tenantId,
-        requestId: message.requestId,
-        at: at(),
-        tenantState: !ok ? "failed" : keepsOthers ? "active" : "offboarded",
-        requestState: ok ? "succeeded" : "failed",
-        ...(reason ? { reason } : {}),
-      },
-      retry,
-    );
-    const type = ok ? TENANT_OFFBOARDED : TENANT_OFFBOARDING_FAILED;
-    const result = {
+/** The tenant ends offboarded (or still active on its other galleries) or failed, and the outcome event goes out. */
+function* finish(run: Run, done: readonly GrantRecord[], failures: readonly string[]): Generator<df.Task, unknown, unknown> {
+  const { context, message, retry, keepsOthers, impact } = run;
+  const ok = failures.length === 0;
+  const reason = ok ? undefined : failures.join("; ").slice(0, 1000);
+  const state = !ok ? "failed" : keepsOthers ? "active" : "offboarded";
+  const finished = yield* activities.finishTenantRequest(
+    context,
+    {
       tenantId: message.tenantId,
       requestId: message.requestId,
-      state: !ok ? "failed" : keepsOthers ? "active" : "offboarded",
-      revoked: done,
-      impact,
+      at: at(run),
+      tenantState: state,
+      requestState: ok ? "succeeded" : "failed",
       ...(reason ? { reason } : {}),
-    };
-    yield* activities.sendOutcomeEvent(
-      context,
-      { type, subject: `/tenants/${message.tenantId}`, id: `${context.df.instanceId}:${type}`, time: at(), data: result },
-      retry,
-    );
-    context.df.setCustomStatus({ step: "done", ...result });
-    if (!finished.ok) throw new Error(`${finished.error.code}: ${finished.error.message}`);
-    return result;
-  }
-};
+    },
+    retry,
+  );
+  const type = ok ? TENANT_OFFBOARDED : TENANT_OFFBOARDING_FAILED;
+  const result = { tenantId: message.tenantId, requestId: message.requestId, state, revoked: done, impact, ...(reason ? { reason } : {}) };
+  yield* activities.sendOutcomeEvent(
+    context,
+    { type, subject: `/tenants/${message.tenantId}`, id: `${context.df.instanceId}:${type}`, time: at(run), data: result },
+    retry,
+  );
+  context.df.setCustomStatus({ step: "done", ...result });
+  if (!finished.ok) throw new Error(`${finished.error.code}: ${finished.error.message}`);
+  return result;
+}

@@ -16,7 +16,7 @@ import type { WorkloadState } from "../activities/workloads";
 import type { ActivityError } from "../domain/activityResult";
 import { provisionInputProblems } from "../domain/durablePayloads";
 import { PROVISION_WORKLOAD } from "../domain/orchestrationNames";
-import { retryPolicyOf } from "../domain/retryPolicy";
+import { retryPolicyOf, type RetryPolicy } from "../domain/retryPolicy";
 import {
   DEFAULT_CREATIONS_IN_FLIGHT,
   explainWorkloadError,
@@ -45,32 +45,30 @@ const TERMINAL = new Set(["succeeded", "failed", "canceled"]);
 
 export const provisionWorkload: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = checkedInput<ProvisionWorkloadInput>(context, provisionInputProblems);
-  const retry = retryPolicyOf(input.retry);
-  const spec = input.version === undefined ? input.spec : { ...input.spec, version: input.version };
-  const target: WorkloadTarget = { mode: input.mode, tenantId: input.tenantId, galleryId: input.galleryId, consumer: input.consumer, spec };
-  const { kind } = spec;
-  const resourceId = workloadResourceId(kind, input.consumer, workloadNames(kind, input.tenantId, input.spec.image).name);
+  const run = startRun(context, input);
+  const { retry, target, spec, resourceId } = run;
   // What was asked for, "latest" included (a failure before the version is known is recorded against it).
   const asked = `${input.galleryId}/images/${spec.image}/versions/${spec.version}`;
 
   const image = yield* activities.resolveWorkloadImage(context, target, retry);
-  if (!image.ok) return yield* finish(asked, "NotStarted", image.error);
+  if (!image.ok) return yield* finish(run, asked, "NotStarted", image.error);
   const version = image.value.imageVersion;
 
   for (let round = 1; round <= MAX_ROUNDS; round++) {
-    const slot = yield* takeSlot(version, round);
-    if (!slot.ok) return yield* finish(version, "NotStarted", slot.error);
+    const slot = yield* takeSlot(run, version, round);
+    if (!slot.ok) return yield* finish(run, version, "NotStarted", slot.error);
     context.df.setCustomStatus({ step: "starting", resourceId, imageVersion: version, round });
     const started = yield* activities.startWorkload(context, { ...target, changedBy: input.changedBy, image: image.value }, retry);
-    if (!started.ok) return yield* finish(version, "NotStarted", started.error);
+    if (!started.ok) return yield* finish(run, version, "NotStarted", started.error);
     context.df.setCustomStatus({ step: started.value.phase, resourceId, imageVersion: version, round });
 
-    const state = yield* followToEnd(started.value.phase === "deleting");
-    if (!state.ok) return yield* finish(version, "Unknown", state.error);
+    const state = yield* followToEnd(run, started.value.phase === "deleting");
+    if (!state.ok) return yield* finish(run, version, "Unknown", state.error);
     if (started.value.phase === "deleting") continue;
     const end = state.value.provisioningState ?? "Unknown";
-    if (end.toLowerCase() === "succeeded") return yield* finish(version, end);
+    if (end.toLowerCase() === "succeeded") return yield* finish(run, version, end);
     return yield* finish(
+      run,
       version,
       end,
       state.value.error ?? {
@@ -79,90 +77,112 @@ export const provisionWorkload: OrchestrationHandler = function* (context: Orche
       },
     );
   }
-  return yield* finish(version, "Unknown", {
+  return yield* finish(run, version, "Unknown", {
     code: "ProvisioningIncomplete",
     message: `${resourceId} was deleted and made again ${MAX_ROUNDS} times without settling`,
   });
-
-  /** A creation slot (VM_CREATIONS_IN_FLIGHT across the app), waited for on durable timers; holding one renews its lease. */
-  function* takeSlot(imageVersion: string, round: number): Generator<df.Task, { ok: true } | { ok: false; error: ActivityError }, unknown> {
-    const creationsInFlight = input.creationsInFlight ?? DEFAULT_CREATIONS_IN_FLIGHT;
-    for (let wait = 0; wait <= MAX_SLOT_WAITS; wait++) {
-      const now = context.df.currentUtcDateTime.getTime();
-      const got = yield* activities.acquireCreationSlot(
-        context,
-        { holder: context.df.instanceId, now: new Date(now).toISOString(), until: new Date(now + SLOT_LEASE_MS).toISOString(), creationsInFlight },
-        retry,
-      );
-      if (!got.ok) return got;
-      if (got.value.granted) return { ok: true };
-      if (wait === 0) context.df.setCustomStatus({ step: "waiting-for-slot", resourceId, imageVersion, round, creationsInFlight });
-      yield context.df.createTimer(new Date(now + SLOT_WAIT_SECONDS * 1000));
-    }
-    return {
-      ok: false,
-      error: {
-        code: "NoCreationSlot",
-        message: `all ${creationsInFlight} creation slots (VM_CREATIONS_IN_FLIGHT) stayed busy for ${(SLOT_WAIT_SECONDS * MAX_SLOT_WAITS) / 3600} hours`,
-      },
-    };
-  }
-
-  /** Reads the resource on durable timers until its operation ends (or, after a delete, until it is gone). */
-  function* followToEnd(untilGone: boolean): Generator<df.Task, { ok: true; value: WorkloadState } | { ok: false; error: ActivityError }, unknown> {
-    for (let read = 0; read < MAX_READS; read++) {
-      const wait = read === 0 ? FIRST_READ_SECONDS : READ_EVERY_SECONDS;
-      yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + wait * 1000));
-      const seen = yield* activities.readWorkload(context, target, retry);
-      if (!seen.ok) return seen;
-      if (untilGone ? !seen.value.exists : TERMINAL.has((seen.value.provisioningState ?? "").toLowerCase())) return { ok: true, value: seen.value };
-      if (untilGone && seen.value.provisioningState?.toLowerCase() === "failed")
-        return { ok: false, error: { code: "DeleteFailed", message: `ARM could not delete ${resourceId} to rebuild it on the new version` } };
-      if (!untilGone && !seen.value.exists)
-        return { ok: false, error: { code: "ResourceNotFound", message: `${resourceId} disappeared while it was being made` } };
-    }
-    return {
-      ok: false,
-      error: {
-        code: "ProvisioningTimeout",
-        message: `${resourceId} did not finish within ${Math.round((FIRST_READ_SECONDS + READ_EVERY_SECONDS * MAX_READS) / 60)} minutes`,
-      },
-    };
-  }
-
-  /** Records the result on the tenant and returns it; the error is said in the request's terms. */
-  function* finish(imageVersion: string, provisioningState: string, error?: ActivityError): Generator<df.Task, WorkloadOutcome, unknown> {
-    // The slot first: a failure to record must not keep another tenant waiting (an unfreed slot's lease runs out anyway).
-    const freed = yield* activities.releaseCreationSlot(context, { holder: context.df.instanceId }, retry);
-    if (!freed.ok) context.log(`${PROVISION_WORKLOAD}: creation slot of ${resourceId} not freed: ${freed.error.message}`);
-    const where = { tenantId: input.tenantId, ...input.consumer, image: spec.image, version: imageVersion.split("/").pop() ?? "" };
-    const explained = error ? explainWorkloadError(error, where) : undefined;
-    const outcome: WorkloadOutcome = {
-      tenantId: input.tenantId,
-      kind,
-      resourceId,
-      imageVersion,
-      provisioningState,
-      ...(explained ? { error: explained } : {}),
-    };
-    const workload = {
-      kind,
-      resourceId,
-      galleryId: input.galleryId,
-      imageVersion,
-      provisioningState,
-      changedBy: input.changedBy,
-      at: context.df.currentUtcDateTime.toISOString(),
-      spec: input.spec,
-      ...(explained ? { error: explained } : {}),
-    };
-    const recorded = yield* activities.recordTenantWorkload(context, { tenantId: input.tenantId, workload }, retry);
-    if (!recorded.ok) context.log(`${PROVISION_WORKLOAD}: ${resourceId} not recorded: ${recorded.error.message}`);
-    if (input.notify) {
-      const told = yield* activities.notifyWorkloadDone(context, { ...input.notify, outcome }, retry);
-      if (!told.ok) context.log(`${PROVISION_WORKLOAD}: ${input.notify.instanceId} not told of ${resourceId}: ${told.error.message}`);
-    }
-    context.df.setCustomStatus({ step: "done", ...outcome });
-    return outcome;
-  }
 };
+
+/** One run of the orchestration: its input, and the VM or scale set it makes. */
+interface Run {
+  readonly context: OrchestrationContext;
+  readonly input: ProvisionWorkloadInput;
+  readonly retry: RetryPolicy;
+  /** The spec with the version a publish names. */
+  readonly spec: WorkloadTarget["spec"];
+  readonly target: WorkloadTarget;
+  readonly resourceId: string;
+}
+
+function startRun(context: OrchestrationContext, input: ProvisionWorkloadInput): Run {
+  const spec = input.version === undefined ? input.spec : { ...input.spec, version: input.version };
+  const target: WorkloadTarget = { mode: input.mode, tenantId: input.tenantId, galleryId: input.galleryId, consumer: input.consumer, spec };
+  const resourceId = workloadResourceId(spec.kind, input.consumer, workloadNames(spec.kind, input.tenantId, input.spec.image).name);
+  return { context, input, retry: retryPolicyOf(input.retry), spec, target, resourceId };
+}
+
+/** A creation slot (VM_CREATIONS_IN_FLIGHT across the app), waited for on durable timers; holding one renews its lease. */
+function* takeSlot(run: Run, imageVersion: string, round: number): Generator<df.Task, { ok: true } | { ok: false; error: ActivityError }, unknown> {
+  const { context, input, retry, resourceId } = run;
+  const creationsInFlight = input.creationsInFlight ?? DEFAULT_CREATIONS_IN_FLIGHT;
+  for (let wait = 0; wait <= MAX_SLOT_WAITS; wait++) {
+    const now = context.df.currentUtcDateTime.getTime();
+    const got = yield* activities.acquireCreationSlot(
+      context,
+      { holder: context.df.instanceId, now: new Date(now).toISOString(), until: new Date(now + SLOT_LEASE_MS).toISOString(), creationsInFlight },
+      retry,
+    );
+    if (!got.ok) return got;
+    if (got.value.granted) return { ok: true };
+    if (wait === 0) context.df.setCustomStatus({ step: "waiting-for-slot", resourceId, imageVersion, round, creationsInFlight });
+    yield context.df.createTimer(new Date(now + SLOT_WAIT_SECONDS * 1000));
+  }
+  return {
+    ok: false,
+    error: {
+      code: "NoCreationSlot",
+      message: `all ${creationsInFlight} creation slots (VM_CREATIONS_IN_FLIGHT) stayed busy for ${(SLOT_WAIT_SECONDS * MAX_SLOT_WAITS) / 3600} hours`,
+    },
+  };
+}
+
+/** Reads the resource on durable timers until its operation ends (or, after a delete, until it is gone). */
+function* followToEnd(run: Run, untilGone: boolean): Generator<df.Task, { ok: true; value: WorkloadState } | { ok: false; error: ActivityError }, unknown> {
+  const { context, retry, target, resourceId } = run;
+  for (let read = 0; read < MAX_READS; read++) {
+    const wait = read === 0 ? FIRST_READ_SECONDS : READ_EVERY_SECONDS;
+    yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + wait * 1000));
+    const seen = yield* activities.readWorkload(context, target, retry);
+    if (!seen.ok) return seen;
+    if (untilGone ? !seen.value.exists : TERMINAL.has((seen.value.provisioningState ?? "").toLowerCase())) return { ok: true, value: seen.value };
+    if (untilGone && seen.value.provisioningState?.toLowerCase() === "failed")
+      return { ok: false, error: { code: "DeleteFailed", message: `ARM could not delete ${resourceId} to rebuild it on the new version` } };
+    if (!untilGone && !seen.value.exists)
+      return { ok: false, error: { code: "ResourceNotFound", message: `${resourceId} disappeared while it was being made` } };
+  }
+  return {
+    ok: false,
+    error: {
+      code: "ProvisioningTimeout",
+      message: `${resourceId} did not finish within ${Math.round((FIRST_READ_SECONDS + READ_EVERY_SECONDS * MAX_READS) / 60)} minutes`,
+    },
+  };
+}
+
+/** Records the result on the tenant and returns it; the error is said in the request's terms. */
+function* finish(run: Run, imageVersion: string, provisioningState: string, error?: ActivityError): Generator<df.Task, WorkloadOutcome, unknown> {
+  const { context, input, retry, spec, resourceId } = run;
+  const { kind } = spec;
+  // The slot first: a failure to record must not keep another tenant waiting (an unfreed slot's lease runs out anyway).
+  const freed = yield* activities.releaseCreationSlot(context, { holder: context.df.instanceId }, retry);
+  if (!freed.ok) context.log(`${PROVISION_WORKLOAD}: creation slot of ${resourceId} not freed: ${freed.error.message}`);
+  const where = { tenantId: input.tenantId, ...input.consumer, image: spec.image, version: imageVersion.split("/").pop() ?? "" };
+  const explained = error ? explainWorkloadError(error, where) : undefined;
+  const outcome: WorkloadOutcome = {
+    tenantId: input.tenantId,
+    kind,
+    resourceId,
+    imageVersion,
+    provisioningState,
+    ...(explained ? { error: explained } : {}),
+  };
+  const workload = {
+    kind,
+    resourceId,
+    galleryId: input.galleryId,
+    imageVersion,
+    provisioningState,
+    changedBy: input.changedBy,
+    at: context.df.currentUtcDateTime.toISOString(),
+    spec: input.spec,
+    ...(explained ? { error: explained } : {}),
+  };
+  const recorded = yield* activities.recordTenantWorkload(context, { tenantId: input.tenantId, workload }, retry);
+  if (!recorded.ok) context.log(`${PROVISION_WORKLOAD}: ${resourceId} not recorded: ${recorded.error.message}`);
+  if (input.notify) {
+    const told = yield* activities.notifyWorkloadDone(context, { ...input.notify, outcome }, retry);
+    if (!told.ok) context.log(`${PROVISION_WORKLOAD}: ${input.notify.instanceId} not told of ${resourceId}: ${told.error.message}`);
+  }
+  context.df.setCustomStatus({ step: "done", ...outcome });
+  return outcome;
+}

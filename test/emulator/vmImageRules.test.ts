@@ -267,12 +267,10 @@ describe("image-reference forms and latest", () => {
 describe("network interfaces (@azure/arm-network)", () => {
   it("a NIC on a subnet the caller may not join: 403 LinkedAuthorizationFailed naming subnets/join/action", async () => {
     const err = await restError(
-      w
-        .network()
-        .networkInterfaces.createOrUpdate(RG, "nic-foreign", {
-          location: "eastus",
-          ipConfigurations: [{ name: "ipconfig1", subnet: { id: w.subnet.foreign } }],
-        }),
+      w.network().networkInterfaces.createOrUpdate(RG, "nic-foreign", {
+        location: "eastus",
+        ipConfigurations: [{ name: "ipconfig1", subnet: { id: w.subnet.foreign } }],
+      }),
     );
     expect(err.statusCode).toBe(403);
     expect(err.code).toBe("LinkedAuthorizationFailed");
@@ -282,21 +280,17 @@ describe("network interfaces (@azure/arm-network)", () => {
 
   it("a VM-managed NIC configuration is checked the same way, and its subnet must be in the VM's region", async () => {
     const foreign = await restError(
-      w
-        .client(true)
-        .virtualMachines.createOrUpdate(RG, "vm-foreign-net", {
-          ...vm({ id: versionId("1.0.0") }),
-          networkProfile: { networkApiVersion: "2020-11-01", networkInterfaceConfigurations: [nicConfig(w.subnet.foreign)] },
-        }),
+      w.client(true).virtualMachines.createOrUpdate(RG, "vm-foreign-net", {
+        ...vm({ id: versionId("1.0.0") }),
+        networkProfile: { networkApiVersion: "2020-11-01", networkInterfaceConfigurations: [nicConfig(w.subnet.foreign)] },
+      }),
     );
     expect(foreign.code).toBe("LinkedAuthorizationFailed");
     const elsewhere = await restError(
-      w
-        .client(true)
-        .virtualMachines.createOrUpdate(RG, "vm-west-net", {
-          ...vm({ id: versionId("1.0.0") }),
-          networkProfile: { networkApiVersion: "2020-11-01", networkInterfaceConfigurations: [nicConfig(w.subnet.westeurope)] },
-        }),
+      w.client(true).virtualMachines.createOrUpdate(RG, "vm-west-net", {
+        ...vm({ id: versionId("1.0.0") }),
+        networkProfile: { networkApiVersion: "2020-11-01", networkInterfaceConfigurations: [nicConfig(w.subnet.westeurope)] },
+      }),
     );
     expect(elsewhere.statusCode).toBe(400);
     expect(elsewhere.code).toBe("InvalidResourceReference");

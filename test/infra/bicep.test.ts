@@ -13,7 +13,7 @@
 // modules and loadJsonContent.
 //
 // wiring, settings and functions tests keep a parser of their own (tree-sitter-bicep) for what no
-// compiler knows: app settings against src/config.ts, the hooks against the templates, role names.
+// compiler knows: app settings against src/settings.ts, the hooks against the templates, role names.
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";

@@ -1,9 +1,9 @@
-// App settings: every setting src/config.ts reads is set by the Bicep and present in
+// App settings: every setting src/settings.ts reads is set by the Bicep and present in
 // local.settings.sample.json, neither has settings the code does not read, and the documented
 // exceptions hold. Fixtures prove the check fails when a setting is added to the code only.
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { HOST_SETTINGS, RESERVED_SETTINGS, SETTINGS } from "../../src/config";
+import { HOST_SETTINGS, RESERVED_SETTINGS, SETTINGS } from "../../src/settings";
 import { loadBicepFiles, parseBicepText, repoRoot } from "./support/bicep";
 import { BicepModel } from "./support/model";
 import { loadRepoInfra, type RepoInfra } from "./support/repo";
@@ -53,7 +53,7 @@ describe("app settings of the real tree", () => {
     expect(app?.runtimeVersion).toBe("22");
   });
 
-  it("agrees with src/config.ts and local.settings.sample.json", () => {
+  it("agrees with src/settings.ts and local.settings.sample.json", () => {
     expect(checkSettingsConsistency(real)).toEqual([]);
   });
 
@@ -89,8 +89,8 @@ describe("checkSettingsConsistency on fixtures", () => {
       reservedSettings: [...real.reservedSettings, "SOME_RESERVED_NAME"],
       hostSettings: [...real.hostSettings, "HOST_ONLY"],
     });
-    expect(problems.some((p) => p.startsWith("SOME_RESERVED_NAME is in src/config.ts RESERVED_SETTINGS but the Bicep"))).toBe(true);
-    expect(problems.some((p) => p.startsWith("HOST_ONLY is in src/config.ts HOST_SETTINGS but the Bicep"))).toBe(true);
+    expect(problems.some((p) => p.startsWith("SOME_RESERVED_NAME is in src/settings.ts RESERVED_SETTINGS but the Bicep"))).toBe(true);
+    expect(problems.some((p) => p.startsWith("HOST_ONLY is in src/settings.ts HOST_SETTINGS but the Bicep"))).toBe(true);
     // Reserved settings need not be in the sample; host settings must.
     expect(problems.some((p) => p.startsWith("SOME_RESERVED_NAME") && p.includes("sample"))).toBe(false);
     expect(problems.some((p) => p.startsWith("HOST_ONLY") && p.includes("sample"))).toBe(true);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, SETTINGS } from "../../src/config";
+import { ConfigError, loadConfig } from "../../src/config";
+import { SETTINGS } from "../../src/settings";
 
 const GALLERY = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/golden_images";
 const minimal = { GALLERY_IDS: GALLERY, AZURE_TENANT_ID: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", AzureWebJobsStorage: "UseDevelopmentStorage=true" };

@@ -1,8 +1,8 @@
-// The README's settings table must match src/config.ts: every setting, with its default.
+// The README's settings table must match src/settings.ts: every setting, with its default.
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { SETTINGS, type SettingSpec } from "../../src/config";
+import { SETTINGS, type SettingSpec } from "../../src/settings";
 
 const readme = readFileSync(path.resolve(__dirname, "../../README.md"), "utf8");
 

@@ -1,5 +1,5 @@
 // App settings: what the Bicep sets on the Function App, what local.settings.sample.json holds, and
-// whether both agree with what the code reads (src/config.ts).
+// whether both agree with what the code reads (src/settings.ts).
 import { readFileSync } from "node:fs";
 import type { Node } from "web-tree-sitter";
 import { namedChildren, objectProperties, objectProperty, propertyPath, valueAfterEquals, where, type BicepFile, type FileDecls } from "./bicep";
@@ -38,7 +38,7 @@ export const PLATFORM_SETTINGS: ReadonlyArray<{ readonly pattern: RegExp; readon
 ];
 
 export interface SettingsConsistencyInput {
-  /** Names in src/config.ts SETTINGS. */
+  /** Names in src/settings.ts SETTINGS. */
   readonly codeSettings: readonly string[];
   /** Names in HOST_SETTINGS (read by the Functions host). */
   readonly hostSettings: readonly string[];
@@ -105,7 +105,7 @@ export function checkSettingsConsistency(input: SettingsConsistencyInput): strin
     }
     if (!provides(bicep, name)) {
       problems.push(
-        `${name} is in src/config.ts ${origin(name)} but ${bicepLabel} do not set it (nor an identity-based ${name}__* variant): add it to the app settings`,
+        `${name} is in src/settings.ts ${origin(name)} but ${bicepLabel} do not set it (nor an identity-based ${name}__* variant): add it to the app settings`,
       );
     }
   }
@@ -119,7 +119,7 @@ export function checkSettingsConsistency(input: SettingsConsistencyInput): strin
 
   for (const name of [...input.codeSettings, ...input.hostSettings]) {
     if (!provides(sample, name))
-      problems.push(`${name} is in src/config.ts ${origin(name)} but missing from ${sampleLabel} Values: add it with a safe placeholder`);
+      problems.push(`${name} is in src/settings.ts ${origin(name)} but missing from ${sampleLabel} Values: add it with a safe placeholder`);
   }
 
   const known = new Set(required);
@@ -133,11 +133,11 @@ export function checkSettingsConsistency(input: SettingsConsistencyInput): strin
   for (const name of input.bicepSettings) {
     if (!allowed(name))
       problems.push(
-        `${name} is set by ${bicepLabel} but the code does not read it: add it to src/config.ts (SETTINGS, or RESERVED_SETTINGS for a part not built yet) or remove it`,
+        `${name} is set by ${bicepLabel} but the code does not read it: add it to src/settings.ts (SETTINGS, or RESERVED_SETTINGS for a part not built yet) or remove it`,
       );
   }
   for (const name of input.sampleSettings) {
-    if (!allowed(name)) problems.push(`${name} is in ${sampleLabel} but the code does not read it: add it to src/config.ts or remove it from the sample`);
+    if (!allowed(name)) problems.push(`${name} is in ${sampleLabel} but the code does not read it: add it to src/settings.ts or remove it from the sample`);
   }
   return problems;
 }
