@@ -17,7 +17,7 @@ import type { Services } from "../services";
 import { adminConsentUrl } from "../domain/adminConsent";
 import { createConsentState } from "../domain/consentState";
 import { stableGuid } from "../domain/instanceIds";
-import { normalizeResourceId, parseGalleryId } from "../domain/resourceIds";
+import { normalizeResourceId, parseGalleryId, sameResourceId } from "../domain/resourceIds";
 import type { PrincipalType } from "../domain/tenantModel";
 import { transition } from "../domain/tenantLifecycle";
 import { ActivityRuleError, runActivity } from "./activity";
@@ -101,6 +101,7 @@ export function createRbacActivities(services: Deps) {
     /** Reader on a gallery for a principal of the publisher tenant (principal mode). */
     ensureGalleryReader: (input: GalleryReaderInput) => runActivity(() => ensureReader(services, input)),
     ensureAppReader: (input: { readonly galleryId: string }) => runActivity(() => ensureAppReader(services, input)),
+    releaseAppReader: (input: { readonly tenantId: string; readonly galleries?: readonly string[] }) => runActivity(() => releaseAppReader(services, input)),
     removeRoleAssignment: (input: { roleAssignmentId: string }) => runActivity(() => removeRoleAssignment(services, input)),
     createConsentRequest: (input: ConsentRequestInput) => runActivity(() => createConsentRequest(services, input)),
     verifyRbacAccess: (input: RbacAccessInput) => runActivity(() => verifyRbacAccess(services, input)),
@@ -113,11 +114,49 @@ export function createRbacActivities(services: Deps) {
  * is the `oid` of the app's own token there: no directory lookup needed.
  */
 async function ensureAppReader(services: Deps, input: { readonly galleryId: string }): Promise<GalleryReaderResult> {
+  return ensureReader(services, { galleryId: input.galleryId, principalId: await appObjectId(services), principalType: "ServicePrincipal" });
+}
+
+/** The object id of the app's own service principal in the publisher tenant: the `oid` of its token there. */
+async function appObjectId(services: Deps): Promise<string> {
   const token = await services.credentials.crossTenant(services.config.tenantId).getToken(`${services.config.armEndpoint}/.default`);
   const oid = token ? objectIdOf(token.token) : undefined;
   if (!oid) throw new Error("the app's token in the publisher tenant carries no object id");
-  return ensureReader(services, { galleryId: input.galleryId, principalId: oid, principalType: "ServicePrincipal" });
+  return oid;
 }
+
+/**
+ * An rbac tenant leaves: the app's own Reader goes from each gallery it leaves that no other rbac
+ * tenant still uses (onboarding, waiting for consent or active), so onboarding and then offboarding
+ * the last one leaves the gallery's role assignments as they were. Another tenant's use keeps it.
+ */
+async function releaseAppReader(
+  services: Deps,
+  input: { readonly tenantId: string; readonly galleries?: readonly string[] },
+): Promise<{ removed: string[]; kept: string[] }> {
+  const leaving = (await services.registry.getTenant(input.tenantId))?.record;
+  if (leaving?.mode !== "rbac") return { removed: [], kept: [] };
+  const galleries = leaving.galleries.filter((g) => !input.galleries || input.galleries.some((asked) => sameResourceId(asked, g)));
+  const others = (await services.registry.listTenants())
+    .map(({ record }) => record)
+    .filter((t) => t.mode === "rbac" && t.tenantId !== leaving.tenantId && STILL_USING.has(t.state));
+  const removed: string[] = [];
+  const kept: string[] = [];
+  for (const galleryId of galleries) {
+    if (others.some((t) => t.galleries.some((g) => sameResourceId(g, galleryId)))) {
+      kept.push(galleryId);
+      continue;
+    }
+    const managed = managedGalleryId(services.config, galleryId);
+    const { subscriptionId } = parseGalleryId(managed);
+    const roleAssignmentId = `${managed}/providers/Microsoft.Authorization/roleAssignments/${readerAssignmentName(managed, await appObjectId(services))}`;
+    await services.arm.authorization(subscriptionId).roleAssignments.deleteById(roleAssignmentId);
+    removed.push(galleryId);
+  }
+  return { removed, kept };
+}
+
+const STILL_USING = new Set(["requested", "consent-pending", "active"]);
 
 /** Deletes one role assignment this app made, by the id the registry recorded; a missing one is fine (204). */
 async function removeRoleAssignment(services: Deps, input: { roleAssignmentId: string }): Promise<{ removed: boolean }> {

@@ -44,6 +44,13 @@ export const offboardTenant: OrchestrationHandler = function* (context: Orchestr
   context.df.setCustomStatus({ step: "revoking", tenantId: message.tenantId, impact: run.impact });
 
   const { removed, problems } = yield* revoke(run, grants);
+  // rbac: the app's own Reader leaves the galleries no other rbac tenant uses.
+  const released = yield* activities.releaseAppReader(
+    context,
+    { tenantId: message.tenantId, ...(message.galleries ? { galleries: message.galleries } : {}) },
+    run.retry,
+  );
+  if (!released.ok) problems.push(`app reader: ${released.error.code}: ${released.error.message}`);
   if (removed.length > 0) {
     const forget = { tenantId: message.tenantId, requestId: message.requestId, at: at(run), grants: removed };
     const cleaned = yield* activities.removeTenantGrants(context, forget, run.retry);

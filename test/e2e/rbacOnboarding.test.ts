@@ -5,7 +5,9 @@ import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { CONSUMERS, GALLERY_ID, PUBLISHER, type World } from "../../local/fixtures/world";
 import { VirtualClock } from "../../local/clock";
+import { loadConfig } from "../../src/config";
 import { createConsentState } from "../../src/domain/consentState";
+import { createServices } from "../../src/services";
 import { consentLinksOf, followLikeBrowser, sendRequests, useWorlds } from "./support";
 
 const worlds = useWorlds();
@@ -44,6 +46,24 @@ const rbacRequest = (n: number) => ({
 });
 
 const consentOf = consentLinksOf;
+
+/** Tailspin's rbac onboarding, through consent and the Contributor its administrator grants, to active. */
+async function onboardTailspin(w: World, n: number): Promise<void> {
+  await send(w, rbacRequest(n));
+  const consent = await consentOf(w, `onboard-${requestId(n)}`);
+  await follow(consent.adminConsentUrl);
+  const sp = w.emulator.control.servicePrincipalId(PUBLISHER.appId, consumer.tenantId)!;
+  w.emulator.control.addRoleAssignment({ scope: RG_ID, principalId: sp, role: "Contributor" });
+  expect((await w.host.durable.waitFor(`onboard-${requestId(n)}`)).output).toMatchObject({ state: "active" });
+}
+
+/** The role assignments at the gallery's scope, read with the app's own identity and the real SDK. */
+async function assignmentsOf(galleryId: string): Promise<string[]> {
+  const authorization = createServices(loadConfig(process.env)).arm.authorization(PUBLISHER.subscriptionId);
+  const names: string[] = [];
+  for await (const a of authorization.roleAssignments.listForScope(galleryId)) names.push(`${a.principalId}|${a.roleDefinitionId?.split("/").pop()}`);
+  return names.sort();
+}
 const follow = (url: string): Promise<Response> => followLikeBrowser(url);
 
 describe("rbac onboarding with admin consent", () => {
@@ -85,6 +105,42 @@ describe("rbac onboarding with admin consent", () => {
       .requestLog()
       .filter((x) => x.method === "PUT" && x.url.includes("/roleAssignments/") && JSON.stringify(x.requestBody ?? {}).includes(homeSp ?? "?"));
     expect(assigned.map((x) => x.status)).toEqual([201]);
+  });
+
+  it("offboarding the last rbac tenant of a gallery takes the app's own Reader away again; another rbac tenant keeps it", async () => {
+    const w = await start();
+    const before = await assignmentsOf(GALLERY_ID);
+    const homeSp = (): string => w.emulator.control.servicePrincipalId(PUBLISHER.appId, PUBLISHER.tenantId) ?? "?";
+    await onboardTailspin(w, 1);
+    expect(await assignmentsOf(GALLERY_ID)).toContain(`${homeSp()}|acdd72a7-3385-48ef-bd42-f606fba81ae7`);
+
+    // Another rbac tenant on the same gallery (it consented long ago): Tailspin leaving keeps the Reader.
+    const other = CONSUMERS[1];
+    w.emulator.control.addResourceGroup(other.subscriptionId, "rg-fabrikam-apps", "westeurope");
+    const otherSp = w.emulator.control.servicePrincipalId(PUBLISHER.appId, other.tenantId)!;
+    w.emulator.control.addRoleAssignment({
+      scope: `/subscriptions/${other.subscriptionId}/resourceGroups/rg-fabrikam-apps`,
+      principalId: otherSp,
+      role: "Contributor",
+    });
+    await send(w, {
+      ...rbacRequest(2),
+      tenantId: other.tenantId,
+      displayName: other.name,
+      consumer: { subscriptionId: other.subscriptionId, resourceGroup: "rg-fabrikam-apps", location: "westeurope" },
+    });
+    const otherConsent = await consentOf(w, `onboard-${requestId(2)}`);
+    await follow(otherConsent.adminConsentUrl);
+    expect((await w.host.durable.waitFor(`onboard-${requestId(2)}`)).output).toMatchObject({ state: "active" });
+
+    await send(w, { schema: "offboarding/v1", requestId: requestId(3), tenantId: consumer.tenantId });
+    expect((await w.host.durable.waitFor(`offboard-${requestId(3)}`)).output).toMatchObject({ state: "offboarded" });
+    expect(await assignmentsOf(GALLERY_ID)).toContain(`${homeSp()}|acdd72a7-3385-48ef-bd42-f606fba81ae7`);
+
+    // The last one leaves: the gallery's role assignments are as they were before any rbac onboarding.
+    await send(w, { schema: "offboarding/v1", requestId: requestId(4), tenantId: other.tenantId });
+    expect((await w.host.durable.waitFor(`offboard-${requestId(4)}`)).output).toMatchObject({ state: "offboarded" });
+    expect(await assignmentsOf(GALLERY_ID)).toEqual(before);
   });
 
   it("names exactly what is missing when the app holds no role on the resource group", async () => {

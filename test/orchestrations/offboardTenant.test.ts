@@ -29,7 +29,13 @@ let grants: TenantGrantsInput["grants"] = [];
 /** What the stub coordinator answers a share change with (raised as the change's reply event). */
 let answerOf: (input: SubmitShareChangeInput) => unknown = () => undefined;
 let failing = new Set<string>();
-const calls = { removed: [] as string[], cleaned: [] as TenantGrantsInput[], finished: [] as FinishTenantRequestInput[], events: [] as OutcomeEvent[] };
+const calls = {
+  released: [] as string[],
+  removed: [] as string[],
+  cleaned: [] as TenantGrantsInput[],
+  finished: [] as FinishTenantRequestInput[],
+  events: [] as OutcomeEvent[],
+};
 
 df.app.orchestration(OFFBOARD_TENANT, offboardTenant);
 registerStubActivities({
@@ -44,6 +50,10 @@ registerStubActivities({
   submitShareChange: async (input, context) => {
     await df.getClient(context).raiseEvent(input.change.replyTo.instanceId, input.change.replyTo.eventName, answerOf(input));
     return { ok: true, value: { via: "raised" } };
+  },
+  releaseAppReader: (input) => {
+    calls.released.push(input.tenantId);
+    return { ok: true, value: { removed: [], kept: [] } };
   },
   removeTenantGrants: (input) => {
     calls.cleaned.push(input);
@@ -68,6 +78,7 @@ afterAll(async () => {
 });
 
 async function offboard(id: string, requestId: string, galleries?: string[]) {
+  calls.released = [];
   calls.removed = [];
   calls.cleaned = [];
   calls.finished = [];
@@ -90,6 +101,8 @@ describe("offboardTenant with stub activities", () => {
     expect(calls.cleaned.map((c) => c.grants.length)).toEqual([2]);
     expect(calls.finished).toMatchObject([{ tenantState: "offboarded", requestState: "succeeded" }]);
     expect(calls.events.map((e) => e.type)).toEqual(["GalleryShare.TenantOffboarded"]);
+    // The app's own Reader (rbac) is released for the tenant once, whatever its mode: the activity decides.
+    expect(calls.released).toEqual([TENANT]);
   });
 
   it("fails the tenant, naming the gallery and the code, when a removal is refused; what was removed is still cleaned up", async () => {
