@@ -78,8 +78,10 @@ export function httpTriggerHandler(functions: () => readonly HttpFunction[], key
 }
 
 async function invokeHttp(fn: HttpFunction, req: HostRequest, params: Record<string, string>, log: HostLog, bindings: BindingServices): Promise<HostResponse> {
+  // As the host's ToRpcHttp: one entry per name, a repeated parameter's values joined with commas
+  // (StringValues.ToString()); the URL keeps the query string as sent.
   const query: Record<string, string> = {};
-  for (const [k, v] of req.url.searchParams) query[k] = v;
+  for (const k of new Set(req.url.searchParams.keys())) query[k] = req.url.searchParams.getAll(k).join(",");
   const http: RpcHttpData = {
     method: req.method,
     url: req.url.href,

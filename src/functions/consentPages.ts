@@ -24,6 +24,7 @@ import {
 import { classifyError, describeError } from "../domain/errors";
 import { parseGalleryId } from "../domain/resourceIds";
 import { boundedText, isGuid } from "../domain/validation";
+import { queryValues } from "./queryParameters";
 
 /** Sent with every page of both endpoints. */
 export const CONSENT_PAGE_HEADERS: Readonly<Record<string, string>> = {
@@ -204,7 +205,7 @@ export function createConsentCallback(deps: ConsentCallbackDeps): Handler {
   return async function consentCallback(request, context) {
     const query: Record<string, string | undefined> = {};
     for (const name of CONSENT_CALLBACK_PARAMETERS) {
-      const values = request.query.getAll(name);
+      const values = queryValues(request, name);
       if (values.length > 1) {
         context.warn(`consent callback: refused: ${name} is given ${values.length} times`);
         return answerInvalid();

@@ -11,6 +11,7 @@ import { RegistryCorruptRowError, type Grant, type Registry, type RequestRecord,
 import { classifyError, describeError } from "../domain/errors";
 import { TENANT_STATES } from "../domain/tenantModel";
 import { isGuid, type FieldError } from "../domain/validation";
+import { queryValues } from "./queryParameters";
 
 /** What a client is told to wait before asking again when the registry cannot be read. */
 export const REGISTRY_RETRY_AFTER_SECONDS = 5;
@@ -114,7 +115,7 @@ type Handler = (request: HttpRequest, context: InvocationContext) => Promise<Htt
 export function createListTenants(registry: Registry): Handler {
   return async function listTenants(request, context) {
     // Other query parameters are ignored: the function key itself may come as `?code=`.
-    const given = request.query.getAll("state");
+    const given = queryValues(request, "state");
     if (given.length > 1 || (given.length === 1 && !isStateFilter(given[0]))) {
       const allowed = TENANT_STATE_FILTERS.map((s) => JSON.stringify(s)).join(", ");
       const message =

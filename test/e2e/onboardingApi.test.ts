@@ -61,6 +61,17 @@ describe("POST /api/onboarding and /api/offboarding", () => {
     expect(schemas).toEqual(["onboarding/v1", "offboarding/v1"]);
   });
 
+  it("refuses a repeated query parameter through the host, which joins its values (?state=active&state=failed, admin_consent twice)", async () => {
+    const w = await worlds.start();
+    const key = { "x-functions-key": w.host.functionKey };
+    const listed = await fetch(`${w.host.baseUrl}/api/tenants?state=active&state=failed`, { headers: key });
+    expect(listed.status).toBe(400);
+    expect(((await listed.json()) as { error: { message: string } }).error.message).toMatch(/state may be given once/);
+    expect((await fetch(`${w.host.baseUrl}/api/tenants?state=active`, { headers: key })).status).toBe(200);
+    const callback = await fetch(`${w.host.baseUrl}/api/consent/callback?admin_consent=True&admin_consent=True&tenant=x&state=y`);
+    expect(callback.status).toBe(400);
+  });
+
   it("answers 400 naming every failing field, and queues nothing", async () => {
     const w = await worlds.start();
     const response = await post(w, "onboarding", { ...onboarding("not-a-uuid"), tenantId: "x", mode: "sideways", galleries: [], extra: 1 });

@@ -120,7 +120,9 @@ function invocation(): { context: InvocationContext; logged: Logged[] } {
 }
 
 function get(url: string, init: { params?: Record<string, string>; query?: Record<string, string> } = {}): HttpRequest {
-  return new HttpRequest({ url: `http://localhost:7071${url}`, method: "GET", ...init });
+  // As the Functions host does: the URL carries the query string as sent, and the query map its values.
+  const search = init.query ? `?${new URLSearchParams(init.query).toString()}` : "";
+  return new HttpRequest({ url: `http://localhost:7071${url}${search}`, method: "GET", ...init });
 }
 
 function expectSecurityHeaders(response: HttpResponse): void {

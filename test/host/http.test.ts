@@ -47,9 +47,17 @@ describe("HTTP triggers", () => {
     expect((await fetch(url("/api/secure/42?code=wrong"))).status).toBe(401);
     const ok = await fetch(url("/api/secure/42?code=test-function-key&q=x"));
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toEqual({ id: 42, query: "x" });
+    expect(await ok.json()).toMatchObject({ id: 42, query: "x" });
     expect((await fetch(url("/api/secure/42"), { headers: { "x-functions-key": "test-function-key" } })).status).toBe(200);
     expect((await fetch(url("/api/secure/42?code=test-master-key"))).status).toBe(200);
+  });
+
+  it("passes a repeated query parameter as the Functions host does: one value, joined with commas; the URL as sent", async () => {
+    const response = await fetch(url("/api/secure/7?code=test-function-key&q=a&q=b&q="));
+    const body = (await response.json()) as { query: string; all: string[]; url: string };
+    expect(body.query).toBe("a,b,");
+    expect(body.all).toEqual(["a,b,"]);
+    expect(new URL(body.url).searchParams.getAll("q")).toEqual(["a", "b", ""]);
   });
 
   it("admin functions need the master key", async () => {
