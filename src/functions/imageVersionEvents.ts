@@ -38,7 +38,11 @@ export function createImageVersionEventHandler(config: AppConfig) {
 
     const client = df.getClient(context);
     const instanceId = publishInstanceId(classified.imageVersionId);
-    if (blocksRestart(await findInstance(client, instanceId))) {
+    const existing = await findInstance(client, instanceId);
+    // A running or completed publish starts nothing; nor does the same event delivered again after a
+    // publish failed (Event Grid redelivers; re-running failed publishes is the reconciler's job). A
+    // new write to the version (a new event) starts a failed publish again.
+    if (blocksRestart(existing) || (existing && triggerEventOf(existing.input) === classified.eventId)) {
       context.log(`imageVersionEvents: ${classified.imageVersionId} already has orchestration ${instanceId}; event ${classified.eventId} starts nothing`);
       return { action: "duplicate", instanceId };
     }
@@ -63,4 +67,11 @@ export function createImageVersionEventHandler(config: AppConfig) {
     context.log(`imageVersionEvents: started ${PUBLISH_IMAGE_VERSION} ${instanceId} for ${classified.imageVersionId}`);
     return { action: "started", instanceId };
   };
+}
+
+/** The id of the event that started a publish, from its input (undefined when the input has none). */
+function triggerEventOf(input: unknown): string | undefined {
+  if (typeof input !== "object" || input === null || !("trigger" in input)) return undefined;
+  const trigger: unknown = input.trigger;
+  return typeof trigger === "object" && trigger !== null && "eventId" in trigger && typeof trigger.eventId === "string" ? trigger.eventId : undefined;
 }

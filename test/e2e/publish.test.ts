@@ -115,6 +115,26 @@ describe("publish -> share", () => {
     expect(events.map((e) => e.type)).toEqual(["GalleryShare.ImageVersionShareFailed"]);
   });
 
+  it("(c) the same event delivered again after a failure starts nothing: 200 deliveries, 20 at once", async () => {
+    const w = await start();
+    const { versionId, instanceId } = await publishAndDeliver(w, "3.0.1", { westeurope: 30, northeurope: 45, eastus: 40 }, { eastus: "Quota exceeded" });
+    expect((await w.host.durable.waitFor(instanceId)).runtimeStatus).toBe("Failed");
+    const reads = (): number => armLog(w).filter((x) => x.method === "GET" && x.url.includes("/versions/3.0.1")).length;
+    const readsBefore = reads();
+    const event = versionWriteEvent(versionId);
+    for (let wave = 0; wave < 10; wave++) {
+      const answers = await Promise.all(Array.from({ length: 20 }, () => w.deliver([event])));
+      expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 20 }, () => 202));
+    }
+    const status = await w.host.durable.waitFor(instanceId);
+    expect(status.runtimeStatus).toBe("Failed");
+    expect(reads()).toBe(readsBefore);
+    const failed = (w.emulator.control.receivedEvents(OUTCOME_TOPIC) as Array<{ type: string }>).filter(
+      (e) => e.type === "GalleryShare.ImageVersionShareFailed",
+    );
+    expect(failed).toHaveLength(1);
+  });
+
   it("(c) starts again after a failure once the publisher fixes the version", async () => {
     const w = await start();
     const { versionId, instanceId } = await publishAndDeliver(w, "3.1.0", { westeurope: 30, northeurope: 45, eastus: 40 }, { eastus: "Quota exceeded" });
