@@ -8,7 +8,7 @@ import * as df from "durable-functions";
 import { createActivities } from "./activities";
 import { usesDurableClient } from "./activities/activity";
 import { createConsentCallback, createConsentPage } from "./functions/consentPages";
-import { createConsentVerifier, markConsentUsed } from "./functions/consentVerifier";
+import { createConsentVerifier, markConsentUsed, releaseConsentClaim } from "./functions/consentVerifier";
 import { loadConfig } from "./config";
 import { createServices, type Services } from "./services";
 import { getStatus, GET_STATUS } from "./functions/getStatus";
@@ -132,9 +132,15 @@ function registerConsent(services: CurrentServices): void {
           if (verdict.ok) verified = { tenantId: verdict.tenantId, requestId: verdict.requestId };
           return verdict;
         },
-        // Tell the orchestration, then mark the consent used: a failure in between repeats it, never loses it.
+        // verify claimed the consent; tell the orchestration, then mark it used. When telling fails, the
+        // claim is given back, so the administrator's retry is not refused.
         raise: async (instanceId, eventName, data) => {
-          await client.raiseEvent(instanceId, eventName, data);
+          try {
+            await client.raiseEvent(instanceId, eventName, data);
+          } catch (err) {
+            if (verified) await releaseConsentClaim(services(), verified.tenantId, verified.requestId);
+            throw err;
+          }
           if (verified) await markConsentUsed(services(), verified.tenantId, verified.requestId);
         },
       })(request, context);

@@ -115,7 +115,7 @@ const tenantShape = {
   reason: optional(text),
   lastRequestId: guid,
   history: listOf(historyEntry),
-  consent: optional(struct({ url: httpsUrl, expiresAt: timestamp })),
+  consent: optional(struct({ url: httpsUrl, expiresAt: timestamp, claimedAt: optional(timestamp) })),
   workloads: optional(
     listOf(
       struct({

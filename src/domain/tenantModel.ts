@@ -49,7 +49,8 @@ export interface TenantRecord {
   readonly lastRequestId: string;
   /** Oldest first, the current state last; only the newest MAX_TENANT_HISTORY entries are kept. */
   readonly history: readonly TenantHistoryEntry[];
-  readonly consent?: { readonly url: string; readonly expiresAt: string };
+  /** A pending admin consent: the link, its expiry, and since when a callback is telling the orchestration. */
+  readonly consent?: { readonly url: string; readonly expiresAt: string; readonly claimedAt?: string };
   /** VMs and scale sets this app made (or tried to make) in the consumer tenant, each with the image version it runs. */
   readonly workloads?: readonly TenantWorkload[];
 }

@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { CONSUMERS, GALLERY_ID, PUBLISHER, type World } from "../../local/fixtures/world";
 import { VirtualClock } from "../../local/clock";
+import { EventType } from "../../local/host/durable/history";
 import { loadConfig } from "../../src/config";
 import { createConsentState } from "../../src/domain/consentState";
 import { createServices } from "../../src/services";
@@ -199,6 +200,24 @@ describe("rbac onboarding with admin consent", () => {
     const replay = await callback({ admin_consent: "True", tenant: consumer.tenantId, state });
     expect(replay.status).toBe(400);
     await w.host.durable.waitFor(instanceId);
+  });
+
+  it("the genuine callback sent ten times at once is accepted once and raises ConsentGranted once", async () => {
+    const w = await start();
+    await send(w, rbacRequest(5));
+    const instanceId = `onboard-${requestId(5)}`;
+    const consent = await consentOf(w, instanceId);
+    // Microsoft's endpoint answers with the redirect to our callback; the browser's follow-up is what is replayed.
+    const landing = await fetch(consent.adminConsentUrl, { redirect: "manual" });
+    const callbackUrl = landing.headers.get("location") ?? "";
+    expect(callbackUrl).toContain("/api/consent/callback");
+    const answers = await Promise.all(Array.from({ length: 10 }, () => fetch(callbackUrl)));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, ...Array.from({ length: 9 }, () => 400)]);
+    const sp = w.emulator.control.servicePrincipalId(PUBLISHER.appId, consumer.tenantId)!;
+    w.emulator.control.addRoleAssignment({ scope: RG_ID, principalId: sp, role: "Contributor" });
+    expect((await w.host.durable.waitFor(instanceId)).output).toMatchObject({ state: "active" });
+    const raised = w.host.durable.history(instanceId).filter((e) => e.EventType === EventType.EventRaised && "Name" in e && e.Name === "ConsentGranted");
+    expect(raised).toHaveLength(1);
   });
 
   it("refuses an offboarding while the tenant's onboarding waits for consent, naming the request it waits for", async () => {

@@ -79,8 +79,8 @@ describe("checkSettingsConsistency on fixtures", () => {
   it("fails when a setting is added to the code without infra (and without the sample)", () => {
     const problems = checkSettingsConsistency({ ...real, codeSettings: [...real.codeSettings, "NEW_FEATURE_TIMEOUT_SECONDS"] });
     expect(problems).toHaveLength(2);
-    expect(problems[0]).toMatch(/^NEW_FEATURE_TIMEOUT_SECONDS is in src\/config\.ts SETTINGS but the Bicep app settings .* do not set it/);
-    expect(problems[1]).toMatch(/^NEW_FEATURE_TIMEOUT_SECONDS is in src\/config\.ts SETTINGS but missing from local\.settings\.sample\.json/);
+    expect(problems[0]).toMatch(/^NEW_FEATURE_TIMEOUT_SECONDS is in src\/settings\.ts SETTINGS but the Bicep app settings .* do not set it/);
+    expect(problems[1]).toMatch(/^NEW_FEATURE_TIMEOUT_SECONDS is in src\/settings\.ts SETTINGS but missing from local\.settings\.sample\.json/);
   });
 
   it("fails when a reserved or host setting is not set by the Bicep", () => {
@@ -159,7 +159,7 @@ describe("checkSettingsConsistency on fixtures", () => {
     expect(extraction.functionApps.map((app) => [app.runtimeName, app.runtimeVersion])).toEqual([["node", "22"]]);
     const problems = checkSettingsConsistency({ ...real, bicepSettings: extraction.settings.map((setting) => setting.name), runtimeName: "node" });
     expect(problems).toContainEqual(
-      expect.stringMatching(/^OUTCOME_TOPIC_ENDPOINT is in src\/config\.ts SETTINGS but the Bicep app settings .* do not set it/),
+      expect.stringMatching(/^OUTCOME_TOPIC_ENDPOINT is in src\/settings\.ts SETTINGS but the Bicep app settings .* do not set it/),
     );
     expect(problems).toContainEqual(expect.stringMatching(/^NOT_READ_BY_CODE is set by the Bicep app settings/));
     expect(problems.some((p) => p.startsWith("AzureWebJobsStorage "))).toBe(false);
