@@ -3,7 +3,7 @@
 // Ids are checked with the domain's own parsers, so a setting that passes here is one an event can match.
 import { resourceIdIssue, formatGalleryId, parseGalleryId } from "./domain/resourceIds";
 import { DEFAULT_SHARE_LIMITS } from "./domain/sharePlan";
-import { isGuid, quoteForError } from "./domain/validation";
+import { isGuid, quoteForError, readableTextIssue } from "./domain/validation";
 import { SETTINGS, type SettingName, type SettingSpec } from "./settings";
 
 export interface AppConfig {
@@ -217,12 +217,15 @@ function readConsent(r: SettingsReader): AppConfig["consent"] {
   if (stateKey !== undefined && stateKey.length < 32)
     r.problems.push("CONSENT_STATE_KEY must be at least 32 characters (a random key; in Azure a Key Vault reference)");
   const publicBaseUrl = readPublicBaseUrl(r);
+  const publisherName = r.raw("PUBLISHER_DISPLAY_NAME");
+  const nameIssue = publisherName === "" ? undefined : readableTextIssue(publisherName);
+  if (nameIssue) r.problems.push(`PUBLISHER_DISPLAY_NAME ${nameIssue} (the consent page shows it)`);
   return {
     stateKey,
     expiryHours: r.int("CONSENT_EXPIRY_HOURS", 1, 24 * 90),
     reminderHours: r.int("CONSENT_REMINDER_HOURS", 1, 24 * 30),
     publicBaseUrl,
-    publisherName: r.raw("PUBLISHER_DISPLAY_NAME"),
+    publisherName,
   };
 }
 

@@ -15,7 +15,7 @@ import {
   type ResourceIdKind,
 } from "./resourceIds";
 import { PRINCIPAL_TYPES, SHARING_MODES, type PrincipalType, type SharingMode } from "./tenantModel";
-import { GUID_PATTERN, isObject, quoteForError, type FieldError } from "./validation";
+import { GUID_PATTERN, isObject, quoteForError, readableTextIssue, type FieldError } from "./validation";
 import { parseWithSchema } from "./zodIssues";
 
 /** principal mode: Reader on each gallery for a person, a group or a service principal (B2B guests included). */
@@ -225,7 +225,15 @@ const onboardingV1Schema: z.ZodType<OnboardingV1> = z.strictObject({
   schema: z.literal("onboarding/v1"),
   requestId: guid("must be a UUID"),
   tenantId: guid("must be a GUID"),
-  displayName: z.string().trim().min(1, { error: "must not be empty" }).max(256, { error: "must be at most 256 characters" }),
+  displayName: z
+    .string()
+    .trim()
+    .min(1, { error: "must not be empty" })
+    .max(256, { error: "must be at most 256 characters" })
+    .superRefine((value, ctx) => {
+      const issue = value === "" ? undefined : readableTextIssue(value);
+      if (issue) ctx.addIssue({ code: "custom", message: issue });
+    }),
   mode: z.enum(SHARING_MODES),
   principal: z
     .strictObject({ objectId: guid("must be a GUID (the object id of the user, group or service principal)"), type: z.enum(PRINCIPAL_TYPES) })

@@ -65,3 +65,18 @@ export function boundedText(value: string, max: number): string {
   const clean = value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, " ");
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }
+
+/**
+ * Why a free-text value a person will read (a tenant's display name, the publisher's name) is not
+ * plain readable text, or undefined when it is: control characters could forge a log line or a
+ * terminal colour, bidirectional controls make "Fabrikam" read as something else, a lone surrogate
+ * is not text at all, and a value of only invisible characters names nothing.
+ */
+export function readableTextIssue(value: string): string | undefined {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(value)) return "must not contain control characters or line breaks";
+  if (/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(value)) return "must not contain bidirectional control characters";
+  if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value)) return "must not contain a lone surrogate (not text)";
+  if (!/[\p{L}\p{N}\p{P}\p{S}]/u.test(value)) return "must contain a visible character";
+  return undefined;
+}

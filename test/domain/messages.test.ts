@@ -283,3 +283,25 @@ describe("parseTenantMessage dispatch", () => {
     expect(errorsOf([onboarding()])).toEqual([{ path: "", rule: "must be a JSON object" }]);
   });
 });
+
+describe("free text a person reads (displayName)", () => {
+  it.each([
+    ["a NUL", "Fuzz\u0000Co", "control characters"],
+    ["a bell and a terminal colour", "Fuzz\u0007\u001b[31mCo", "control characters"],
+    ["a forged log line", "Fuzz\n[tenantRequests] information: FORGED", "control characters"],
+    ["CR LF", "Fuzz\r\nCo", "control characters"],
+    ["DEL and a C1 control", "Fuzz\u007f\u0085Co", "control characters"],
+    ["a right-to-left override", "Fab\u202Ekir", "bidirectional control"],
+    ["only zero-width spaces", "\u200B\u200B", "visible character"],
+    ["a lone surrogate", "\ud800", "lone surrogate"],
+  ])("refuses %s, naming the field and the rule", (_what, displayName, rule) => {
+    const errors = errorsOf(onboarding({ displayName }));
+    expect(errors.map((e) => e.path)).toEqual(["displayName"]);
+    expect(errors[0]?.rule).toContain(rule);
+  });
+
+  it("accepts names in any script, with emoji, accents and a zero-width joiner", () => {
+    for (const displayName of ["Fabrikam GmbH", "Ünïcødé Çorp", "株式会社テスト", "شركة", "Team 👩\u200D💻"])
+      expect(parseTenantMessage(onboarding({ displayName })).ok, displayName).toBe(true);
+  });
+});

@@ -72,6 +72,16 @@ describe("POST /api/onboarding and /api/offboarding", () => {
     expect(callback.status).toBe(400);
   });
 
+  it("refuses hidden and control characters in the display name over HTTP, naming the field", async () => {
+    const w = await worlds.start();
+    for (const displayName of ["Fuzz\n[tenantRequests] information: FORGED", "Fab\u202Ekir", "\u200B\u200B"]) {
+      const response = await post(w, "onboarding", { ...onboarding("5a1b2c3d-0000-4000-8000-000000000077"), displayName });
+      expect(response.status, JSON.stringify(displayName)).toBe(400);
+      const body = (await response.json()) as { error: { fields: { path: string; rule: string }[] } };
+      expect(body.error.fields.map((f) => f.path)).toEqual(["displayName"]);
+    }
+  });
+
   it("answers 400 naming every failing field, and queues nothing", async () => {
     const w = await worlds.start();
     const response = await post(w, "onboarding", { ...onboarding("not-a-uuid"), tenantId: "x", mode: "sideways", galleries: [], extra: 1 });

@@ -63,6 +63,13 @@ describe("loadConfig", () => {
     ]);
   });
 
+  it("refuses a publisher name with control or bidirectional characters: the consent page shows it", () => {
+    expect(problems({ ...minimal, PUBLISHER_DISPLAY_NAME: "Contoso\u202E Images" })).toEqual([
+      "PUBLISHER_DISPLAY_NAME must not contain bidirectional control characters (the consent page shows it)",
+    ]);
+    expect(problems({ ...minimal, PUBLISHER_DISPLAY_NAME: "Contoso\r\nImages" })[0]).toMatch(/^PUBLISHER_DISPLAY_NAME must not contain control characters/);
+  });
+
   it("refuses settings that could never match an event or be shared, naming the setting", () => {
     const gallery = (sub: string, rg: string) => `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Compute/galleries/g1`;
     const guid = (n: number) => `${String(n).padStart(8, "0")}-0000-4000-8000-000000000000`;
