@@ -85,7 +85,8 @@ function registerApi(services: CurrentServices): void {
       handler: async (request, context) => {
         // Like the event parser, the request schemas (zod) load with the first request.
         const { createSubmitTenantRequest }: typeof SubmitTenantRequest = await import("./functions/submitTenantRequest.js");
-        return createSubmitTenantRequest(services().tenantRequests, schema)(request, context);
+        const { tenantRequests, config } = services();
+        return createSubmitTenantRequest(tenantRequests, schema, config.galleryIds)(request, context);
       },
     });
   }

@@ -12,6 +12,7 @@ import {
   parseGalleryId,
   parseSubnetId,
   resourceIdIssue,
+  sameResourceId,
   type ResourceIdKind,
 } from "./resourceIds";
 import { PRINCIPAL_TYPES, SHARING_MODES, type PrincipalType, type SharingMode } from "./tenantModel";
@@ -139,9 +140,16 @@ function noRepeats(values: string[], ctx: z.core.$RefinementCtx<string[]>): void
   });
 }
 
+/**
+ * Galleries one request may name. The tenant's record lists them in one Table storage property
+ * (at most 64 KiB): 50 long gallery ids stay far inside it, and an app manages far fewer.
+ */
+export const MAX_GALLERIES_PER_REQUEST = 50;
+
 const galleryList = z
   .array(resourceId("gallery", (id) => formatGalleryId(parseGalleryId(id))))
   .min(1, { error: "must list at least one gallery" })
+  .max(MAX_GALLERIES_PER_REQUEST, { error: `must list at most ${MAX_GALLERIES_PER_REQUEST} galleries` })
   .superRefine(noRepeats);
 
 // Azure refuses these Linux admin user names.
@@ -299,8 +307,22 @@ function checkOffboarding(raw: unknown): ParseResult<OffboardingV1> {
   return parseWithSchema(offboardingV1Schema, raw);
 }
 
-/** Parses either message, dispatching on `schema`. */
-export function parseTenantMessage(raw: unknown): ParseResult<TenantMessage> {
+/**
+ * Parses either message, dispatching on `schema`. With `managedGalleries` (GALLERY_IDS), an
+ * onboarding that names a gallery the app does not manage is refused up front, naming it.
+ */
+export function parseTenantMessage(raw: unknown, managedGalleries?: readonly string[]): ParseResult<TenantMessage> {
+  const parsed = parseAnyTenantMessage(raw);
+  if (!parsed.ok || !managedGalleries || parsed.value.schema !== "onboarding/v1") return parsed;
+  const errors = parsed.value.galleries.flatMap((id, i) =>
+    managedGalleries.some((managed) => sameResourceId(managed, id))
+      ? []
+      : [{ path: `galleries[${i}]`, rule: "is not a gallery this app manages (GALLERY_IDS)" }],
+  );
+  return errors.length > 0 ? { ok: false, errors } : parsed;
+}
+
+function parseAnyTenantMessage(raw: unknown): ParseResult<TenantMessage> {
   if (!isObject(raw)) return { ok: false, errors: NOT_AN_OBJECT };
   const supported = TENANT_MESSAGE_SCHEMAS.map((s) => JSON.stringify(s)).join(", ");
   switch (raw.schema) {

@@ -21,7 +21,7 @@ export interface AcceptedBody {
 
 type Schema = TenantMessage["schema"];
 
-export function createSubmitTenantRequest(queue: TenantRequestQueue, schema: Schema) {
+export function createSubmitTenantRequest(queue: TenantRequestQueue, schema: Schema, managedGalleries?: readonly string[]) {
   return async function submitTenantRequest(request: HttpRequest, context: InvocationContext): Promise<HttpResponse> {
     const text = await request.text();
     if (Buffer.byteLength(text, "utf8") > MAX_REQUEST_BYTES) {
@@ -39,7 +39,7 @@ export function createSubmitTenantRequest(queue: TenantRequestQueue, schema: Sch
       if (given === undefined) body = { ...body, schema };
       else if (given !== schema) return invalid([{ path: "schema", rule: `must be "${schema}" on this endpoint` }]);
     }
-    const parsed = parseTenantMessage(body);
+    const parsed = parseTenantMessage(body, managedGalleries);
     if (!parsed.ok) return invalid(parsed.errors);
     const message = parsed.value;
 

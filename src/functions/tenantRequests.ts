@@ -16,7 +16,7 @@ import { stableGuid } from "../domain/instanceIds";
 import { parseTenantMessage, type TenantMessage } from "../domain/messages";
 import { REQUEST_REJECTED } from "../domain/outcomeEvents";
 import { claimTenant, TenantRequestConflict } from "../domain/tenantLifecycle";
-import { boundedText, isGuid, isObject, type FieldError } from "../domain/validation";
+import { boundedText, DomainValidationError, isGuid, isObject, type FieldError } from "../domain/validation";
 import { OFFBOARD_TENANT, ONBOARD_TENANT } from "../domain/orchestrationNames";
 import type { OffboardTenantInput } from "../orchestrations/offboardTenant";
 import type { OnboardTenantInput } from "../orchestrations/onboardTenant";
@@ -33,7 +33,7 @@ export function createTenantRequestHandler(services: Pick<Services, "config" | "
     const { registry, config } = services;
     const messageId = typeof context.triggerMetadata?.messageId === "string" ? context.triggerMetadata.messageId : undefined;
     const now = new Date().toISOString();
-    const parsed = parseTenantMessage(typeof body === "string" ? tryJson(body) : body);
+    const parsed = parseTenantMessage(typeof body === "string" ? tryJson(body) : body, config.galleryIds);
     if (!parsed.ok) return reject(requestIdOf(body, messageId), parsed.errors, "the message is invalid");
     const message = parsed.value;
 
@@ -48,6 +48,8 @@ export function createTenantRequestHandler(services: Pick<Services, "config" | "
       await registry.updateTenant(message.tenantId, (current) => claimTenant(current, message, now));
     } catch (err) {
       if (err instanceof TenantRequestConflict) return reject(message.requestId, [{ path: "tenantId", rule: err.message }], err.message, message);
+      // A tenant the registry cannot store (Table storage's limits) is refused with the reason, not retried to the dead-letter queue.
+      if (err instanceof DomainValidationError) return reject(message.requestId, err.errors, err.message, message);
       throw err;
     }
     await registry.recordRequest({

@@ -147,6 +147,27 @@ describe("tenant onboarding over the queue", () => {
     expect((await get(w, `requests/${id("aaaaaaaa", 6)}`)).body).toMatchObject({ state: "failed", reason: expect.stringMatching(/tenant-limit/) });
   });
 
+  it("rejects an onboarding naming 300 galleries, or a gallery the app does not manage, with the reason shown; nothing is dead-lettered", async () => {
+    const w = await start();
+    const many = Array.from({ length: 300 }, (_, i) => GALLERY_ID.replace(/galleries\/[^/]+$/, `galleries/g${String(i).padStart(4, "0")}`));
+    const tooMany = id("eeeeeeee", 1);
+    const unmanaged = id("eeeeeeee", 2);
+    const base = { schema: "onboarding/v1", tenantId: CONSUMERS[0].tenantId, displayName: CONSUMERS[0].name, mode: "direct" };
+    await send(w, [
+      { ...base, requestId: tooMany, galleries: many },
+      { ...base, requestId: unmanaged, galleries: [GALLERY_ID, many[7]] },
+    ]);
+    await w.host.durable.runUntilIdle();
+    const first = await get(w, `requests/${tooMany}`);
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ state: "rejected" });
+    expect(first.body.fields).toContainEqual({ path: "galleries", rule: "must list at most 50 galleries" });
+    const second = await get(w, `requests/${unmanaged}`);
+    expect(second.body).toMatchObject({ state: "rejected", fields: [{ path: "galleries[1]", rule: "is not a gallery this app manages (GALLERY_IDS)" }] });
+    expect(w.serviceBus.queues.get(ONBOARDING_QUEUE)).toMatchObject({ activeMessageCount: 0, deadLetterMessageCount: 0 });
+    expect(w.host.durable.listInstances().filter((i) => i.name === "onboardTenant")).toEqual([]);
+  });
+
   it("rejects a malformed message with every field named, never retries it, and shows it", async () => {
     const w = await start();
     const requestId = id("dddddddd", 1);

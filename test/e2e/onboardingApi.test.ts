@@ -82,6 +82,15 @@ describe("POST /api/onboarding and /api/offboarding", () => {
     }
   });
 
+  it("answers 400 for a gallery the app does not manage, naming it", async () => {
+    const w = await worlds.start();
+    const other = GALLERY_ID.replace(/galleries\/[^/]+$/, "galleries/not_managed");
+    const response = await post(w, "onboarding", { ...onboarding("5a1b2c3d-0000-4000-8000-000000000078"), galleries: [GALLERY_ID, other] });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: { fields: { path: string; rule: string }[] } };
+    expect(body.error.fields).toEqual([{ path: "galleries[1]", rule: "is not a gallery this app manages (GALLERY_IDS)" }]);
+  });
+
   it("answers 400 naming every failing field, and queues nothing", async () => {
     const w = await worlds.start();
     const response = await post(w, "onboarding", { ...onboarding("not-a-uuid"), tenantId: "x", mode: "sideways", galleries: [], extra: 1 });
