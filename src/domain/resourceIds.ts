@@ -192,7 +192,24 @@ export const formatSubnetId = (ref: SubnetRef): string => formatWith(SUBNET, ref
 
 /** Lower-case, no trailing slash: the form to compare ids and derive deterministic instance ids from. */
 export function normalizeResourceId(id: string): string {
-  return id.trim().toLowerCase().replace(/\/+$/, "");
+  return foldCase(id.trim()).replace(/\/+$/, "");
+}
+
+/**
+ * Case folding as ARM compares ids (ordinal, ignoring case, one character at a time): ASCII letters
+ * lower-case, other characters by their simple upper-case mapping. JavaScript's toLowerCase would
+ * fold U+212A KELVIN SIGN into "k" and U+2126 OHM SIGN into "ω", which ARM keeps apart.
+ */
+function foldCase(text: string): string {
+  let out = "";
+  for (const ch of text) {
+    if (ch < "\u0080") out += ch.toLowerCase();
+    else {
+      const upper = ch.toUpperCase();
+      out += upper.length === ch.length ? upper : ch;
+    }
+  }
+  return out;
 }
 
 export function sameResourceId(a: string, b: string): boolean {

@@ -10,7 +10,7 @@ import type { TenantGrantsInput } from "../activities/tenantRegistry";
 import { offboardInputProblems } from "../domain/durablePayloads";
 import type { OffboardingV1 } from "../domain/messages";
 import { TENANT_OFFBOARDED, TENANT_OFFBOARDING_FAILED } from "../domain/outcomeEvents";
-import { sameResourceId } from "../domain/resourceIds";
+import { normalizeResourceId, sameResourceId } from "../domain/resourceIds";
 import { retryPolicyOf, type RetryPolicy } from "../domain/retryPolicy";
 import { activities } from "./activities";
 import { checkedInput } from "./checkedInput";
@@ -35,7 +35,9 @@ export const offboardTenant: OrchestrationHandler = function* (context: Orchestr
   run.keepsOthers = read.value.grants.some((g) => !wanted(g));
   // The VMs the app made from these galleries' images keep running; they are named so the publisher sees them.
   const galleriesLosing = [...new Set(grants.map((g) => g.galleryId))];
-  const affected = read.value.workloads.filter((w) => galleriesLosing.some((g) => w.imageVersion.toLowerCase().startsWith(`${g.toLowerCase()}/`)));
+  const affected = read.value.workloads.filter((w) =>
+    galleriesLosing.some((g) => normalizeResourceId(w.imageVersion).startsWith(`${normalizeResourceId(g)}/`)),
+  );
   run.impact = {
     galleries: galleriesLosing,
     workloads: affected.map((w) => ({ kind: w.kind, resourceId: w.resourceId, imageVersion: w.imageVersion })),

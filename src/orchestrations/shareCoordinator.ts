@@ -15,6 +15,7 @@ import type { OrchestrationContext, OrchestrationHandler } from "durable-functio
 import { coordinatorStateProblems, readShareChange } from "../domain/durablePayloads";
 import { SHARE_CHANGE_EVENT, SHARE_COORDINATOR } from "../domain/orchestrationNames";
 import { SHARE_BUDGET, nextCallAt, pruneCallTimes } from "../domain/shareBudget";
+import { sameResourceId } from "../domain/resourceIds";
 import { retryPolicyOf } from "../domain/retryPolicy";
 import type { ShareChange, ShareChangeResult, ShareCoordinatorState, ShareNotice } from "../domain/shareChanges";
 import type { AppliedShareChanges } from "../activities/directSharing";
@@ -75,8 +76,7 @@ export const shareCoordinator: OrchestrationHandler = function* (context: Orches
     yield* answerRepeats();
     const first = pending[0];
     if (!first) continue;
-    const galleryKey = first.galleryId.toLowerCase();
-    const batchChanges = pending.filter((c) => c.galleryId.toLowerCase() === galleryKey);
+    const batchChanges = pending.filter((c) => sameResourceId(c.galleryId, first.galleryId));
     for (const c of batchChanges) pending.splice(pending.indexOf(c), 1);
 
     const applied = yield* activities.applyShareChanges(context, { galleryId: first.galleryId, changes: batchChanges }, retry);

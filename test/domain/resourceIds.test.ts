@@ -156,4 +156,11 @@ describe("comparing ids", () => {
     expect(sameResourceId(GALLERY_ID, GALLERY_ID.toUpperCase() + "/")).toBe(true);
     expect(sameResourceId(GALLERY_ID, `${GALLERY_ID}2`)).toBe(false);
   });
+
+  it("ignores case as ARM does, one character at a time: the KELVIN SIGN is not a k", () => {
+    const rg = (name: string) => `/subscriptions/5d2e9c1a-3f47-4b8e-a6d0-9c1b7e2f4a10/resourceGroups/${name}/providers/Microsoft.Compute/galleries/g`;
+    expect(sameResourceId(rg("rg-\u212Aeep"), rg("rg-keep"))).toBe(false);
+    expect(sameResourceId(rg("rg-\u2126"), rg("rg-\u03c9"))).toBe(false);
+    expect(sameResourceId(rg("RG-Café"), rg("rg-CAFÉ"))).toBe(true);
+  });
 });
