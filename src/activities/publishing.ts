@@ -11,6 +11,8 @@ import { runActivity } from "./activity";
 import { galleryOfVersion } from "./managedGallery";
 
 export interface ImageVersionReading {
+  /** The version's id as ARM spells it (an event may spell it in another case). */
+  readonly imageVersionId: string;
   /** The managed gallery the version belongs to, as GALLERY_IDS spells it. */
   readonly galleryId: string;
   readonly snapshot: ImageVersionSnapshot;
@@ -62,6 +64,7 @@ async function readImageVersion(services: Deps, input: { readonly imageVersionId
   const regions = profile?.targetRegions ?? [];
   const status = version.replicationStatus;
   return {
+    imageVersionId: version.id ?? input.imageVersionId,
     galleryId,
     snapshot: {
       ...(version.provisioningState === undefined ? {} : { provisioningState: version.provisioningState }),

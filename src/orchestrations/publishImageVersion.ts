@@ -14,7 +14,7 @@ import { IMAGE_VERSION_SHARE_FAILED, IMAGE_VERSION_SHARED, type OutcomeEvent, ty
 import { publishInputProblems } from "../domain/durablePayloads";
 import { nextPollDelaySeconds, type ProgressSample } from "../domain/polling";
 import { replicationVerdict, type RegionProgress, type ReplicationVerdict } from "../domain/replication";
-import { parseImageVersionId } from "../domain/resourceIds";
+import { parseImageVersionId, sameResourceId } from "../domain/resourceIds";
 import { retryPolicyOf, type RetryPolicy } from "../domain/retryPolicy";
 import type { ShareChangeResult } from "../domain/shareChanges";
 import type { ShareTargets } from "../domain/sharePlan";
@@ -93,7 +93,8 @@ export const publishImageVersion: OrchestrationHandler = function* (context: Orc
 /** One run of the orchestration: its input, the status it shows, and how it fails. */
 interface Run {
   readonly context: OrchestrationContext;
-  readonly input: PublishImageVersionInput;
+  /** The input; its version id as ARM spells it once the version has been read. */
+  input: PublishImageVersionInput;
   readonly retry: RetryPolicy;
   readonly startedAt: number;
   /** What the status shows now; `show` replaces it. */
@@ -127,6 +128,10 @@ function* waitForReplication(run: Run): Generator<df.Task, ImageVersionReading, 
     const now = context.df.currentUtcDateTime.getTime();
     if (!result.ok) return yield* fail(run, result.error, { ...run.status, replication: { ...run.status.replication, reads } });
     const reading = result.value;
+    if (reading.imageVersionId !== run.input.imageVersionId && sameResourceId(reading.imageVersionId, run.input.imageVersionId)) {
+      run.input = { ...run.input, imageVersionId: reading.imageVersionId };
+      run.show({ ...run.status, imageVersionId: reading.imageVersionId });
+    }
     const verdict = replicationVerdict(reading.snapshot);
     const replication = { state: verdict.state, regions: verdict.regions, reads };
     if (verdict.state === "Completed") {
@@ -137,7 +142,7 @@ function* waitForReplication(run: Run): Generator<df.Task, ImageVersionReading, 
       const regions = verdict.failedRegions.map((r) => `${r.region} (${r.details})`).join(", ");
       const error = {
         code: "ReplicationFailed",
-        message: `Replication of ${input.imageVersionId} failed in ${regions}: ${verdict.details}`,
+        message: `Replication of ${run.input.imageVersionId} failed in ${regions}: ${verdict.details}`,
         failedRegions: verdict.failedRegions,
       };
       return yield* fail(run, error, { ...run.status, replication });
@@ -146,7 +151,7 @@ function* waitForReplication(run: Run): Generator<df.Task, ImageVersionReading, 
       const last = `last state ${verdict.state}: ${describeRegions(verdict.regions)}`;
       const error = {
         code: "ReplicationTimeout",
-        message: `Replication of ${input.imageVersionId} did not complete within ${input.polling.timeoutMinutes} minutes (${last})`,
+        message: `Replication of ${run.input.imageVersionId} did not complete within ${input.polling.timeoutMinutes} minutes (${last})`,
       };
       return yield* fail(run, error, { ...run.status, replication });
     }

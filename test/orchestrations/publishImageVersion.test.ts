@@ -38,6 +38,7 @@ const reading = (
 ): ActivityResult<ImageVersionReading> => ({
   ok: true,
   value: {
+    imageVersionId: VERSION,
     galleryId: GALLERY,
     encrypted: false,
     publishedDate: new Date(T0).toISOString(),
@@ -45,8 +46,8 @@ const reading = (
   },
 });
 
-const input = (timeoutMinutes = 60): PublishImageVersionInput => ({
-  imageVersionId: VERSION,
+const input = (timeoutMinutes = 60, imageVersionId = VERSION): PublishImageVersionInput => ({
+  imageVersionId,
   polling: { minSeconds: 30, maxSeconds: 900, timeoutMinutes },
   retry: { attempts: 3, firstSeconds: 5 },
   trigger: { eventId: "evt-1" },
@@ -63,11 +64,11 @@ afterAll(async () => {
   await host?.close();
 });
 
-async function run(id: string, script: ActivityResult<ImageVersionReading>[], timeoutMinutes?: number) {
+async function run(id: string, script: ActivityResult<ImageVersionReading>[], timeoutMinutes?: number, imageVersionId?: string) {
   readings = script;
   reads = 0;
   sent.length = 0;
-  await host.durable.startNew(PUBLISH_IMAGE_VERSION, { instanceId: id, input: input(timeoutMinutes) });
+  await host.durable.startNew(PUBLISH_IMAGE_VERSION, { instanceId: id, input: input(timeoutMinutes, imageVersionId) });
   return host.durable.waitFor(id, undefined, { maxSimulatedMs: 24 * 3600_000 });
 }
 
@@ -115,5 +116,12 @@ describe("publishImageVersion with stub activities", () => {
     expect(status.runtimeStatus).toBe("Failed");
     expect(reads).toBe(2);
     expect(clock.now() - started).toBe(120_000);
+  });
+
+  it("speaks of the version as ARM spells it, not as the event did", async () => {
+    const status = await run("stub-casing", [reading("Failed", [{ region: "West Europe", state: "Failed", details: "quota" }])], 60, VERSION.toUpperCase());
+    expect(status.runtimeStatus).toBe("Failed");
+    expect((status.customStatus as PublishStatus).imageVersionId).toBe(VERSION);
+    expect(sent.map((e) => e.subject)).toEqual([VERSION]);
   });
 });
