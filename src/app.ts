@@ -3,7 +3,7 @@
 // orchestration and activity with the Functions runtime. Nothing imports it, and nothing else calls
 // app.* / df.app.*. The SDK clients are built (and their packages loaded) on first use, so a cold
 // start pays only for what the first invocation needs.
-import { app, type InvocationContext } from "@azure/functions";
+import { app, type HttpRequest, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { createActivities } from "./activities";
 import { usesDurableClient } from "./activities/activity";
@@ -16,11 +16,13 @@ import { createGetRequest, createGetTenant, createListTenants } from "./function
 import type * as ImageVersionEvents from "./functions/imageVersionEvents";
 import type * as SubmitTenantRequest from "./functions/submitTenantRequest";
 import type * as TenantRequests from "./functions/tenantRequests";
-import { OFFBOARD_TENANT, ONBOARD_TENANT, PROVISION_WORKLOAD, PUBLISH_IMAGE_VERSION, SHARE_COORDINATOR } from "./domain/orchestrationNames";
+import { OFFBOARD_TENANT, ONBOARD_TENANT, PROVISION_WORKLOAD, PUBLISH_IMAGE_VERSION, RECONCILE, SHARE_COORDINATOR } from "./domain/orchestrationNames";
+import { getDrift, postReconcile, retryPublish, startReconcile } from "./functions/reconcileApi";
 import { offboardTenant } from "./orchestrations/offboardTenant";
 import { onboardTenant } from "./orchestrations/onboardTenant";
 import { provisionWorkload } from "./orchestrations/provisionWorkload";
 import { publishImageVersion } from "./orchestrations/publishImageVersion";
+import { reconcile } from "./orchestrations/reconcile";
 import { shareCoordinator } from "./orchestrations/shareCoordinator";
 
 const IMAGE_VERSION_EVENTS = "imageVersionEvents";
@@ -35,6 +37,7 @@ function registerFunctions(services: CurrentServices): void {
   registerTriggers(services);
   registerApi(services);
   registerConsent(services);
+  registerReconcile(services);
   df.app.orchestration(PUBLISH_IMAGE_VERSION, publishImageVersion);
   df.app.orchestration(ONBOARD_TENANT, onboardTenant);
   df.app.orchestration(OFFBOARD_TENANT, offboardTenant);
@@ -99,6 +102,37 @@ function registerApi(services: CurrentServices): void {
   ] as const) {
     app.http(name, { route, methods: ["GET"], authLevel: "function", handler: (request, context) => create(services().registry)(request, context) });
   }
+}
+
+/** Self-healing: the reconciler on its schedule and on request, its drift report, and re-running a failed publish. */
+function registerReconcile(services: CurrentServices): void {
+  app.timer("reconcileTimer", {
+    schedule: "%RECONCILE_SCHEDULE%",
+    extraInputs: [df.input.durableClient()],
+    handler: async (_timer, context) => {
+      const { started } = await startReconcile(df.getClient(context), services().config);
+      context.log(`reconcile: ${started ? "started" : "already running"}`);
+    },
+  });
+  const api = [
+    [
+      "reconcileNow",
+      "reconcile",
+      "POST",
+      (request: HttpRequest, context: InvocationContext) => postReconcile(df.getClient(context), services().config, context),
+    ],
+    ["getDrift", "drift", "GET", (_request: HttpRequest, context: InvocationContext) => getDrift(df.getClient(context))],
+    [
+      "retryPublish",
+      "publishes/{instanceId}/retry",
+      "POST",
+      (request: HttpRequest, context: InvocationContext) => retryPublish(df.getClient(context), request, context),
+    ],
+  ] as const;
+  for (const [name, route, method, handler] of api) {
+    app.http(name, { route, methods: [method], authLevel: "function", extraInputs: [df.input.durableClient()], handler });
+  }
+  df.app.orchestration(RECONCILE, reconcile);
 }
 
 /** Admin consent (rbac mode): anonymous, because a customer's administrator's browser lands here. */

@@ -38,6 +38,8 @@ export interface AppConfig {
   readonly retry: { readonly attempts: number; readonly firstSeconds: number };
   /** Consumer VMs and scale sets a publish moves to the new version at once. */
   readonly creationsInFlight: number;
+  /** The reconciler: remove direct-sharing targets nobody registered (DRIFT_REMOVE_UNKNOWN), or only report them. */
+  readonly reconcile: { readonly removeUnknown: boolean };
   /** The onboarding queue and its namespace: a connection string (never log it) or a host name used with the app's identity. */
   readonly onboardingQueue: {
     readonly queueName: string;
@@ -238,6 +240,15 @@ function readEndpoints(r: SettingsReader): Pick<AppConfig, "armEndpoint" | "auth
 }
 
 /** Replication polling, activity retries and how many creations run at once. */
+function readReconcile(r: SettingsReader): AppConfig["reconcile"] {
+  const text = r.raw("DRIFT_REMOVE_UNKNOWN").toLowerCase();
+  if (text !== "true" && text !== "false") r.problems.push(`DRIFT_REMOVE_UNKNOWN must be true or false; got ${quoteForError(text)}`);
+  // The schedule is read by the Functions host (%RECONCILE_SCHEDULE%); an empty one would never run.
+  if (r.raw("RECONCILE_SCHEDULE").split(/\s+/).length !== 6)
+    r.problems.push("RECONCILE_SCHEDULE must be a six-field NCRONTAB expression ({second} {minute} {hour} {day} {month} {day-of-week})");
+  return { removeUnknown: text === "true" };
+}
+
 function readTiming(r: SettingsReader): Pick<AppConfig, "polling" | "retry" | "creationsInFlight"> {
   return {
     polling: {
@@ -318,6 +329,7 @@ export function loadConfig(env: Env): AppConfig {
   const consent = readConsent(r);
   const endpoints = readEndpoints(r);
   const timing = readTiming(r);
+  const reconcile = readReconcile(r);
   const onboardingQueue = readOnboardingQueue(r);
   const config: AppConfig = {
     galleryIds: sharing.galleryIds,
@@ -330,6 +342,7 @@ export function loadConfig(env: Env): AppConfig {
     shareLimits: sharing.shareLimits,
     outcomeTopicEndpoint: endpoints.outcomeTopicEndpoint,
     ...timing,
+    reconcile,
     onboardingQueue,
     ...readTables(r, tables),
   };

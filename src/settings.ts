@@ -77,6 +77,17 @@ export const SETTINGS = [
     meaning:
       "Most consumer VMs and scale sets the app creates or updates at once, onboardings and publishes together (1-100). 10 keeps inside Microsoft's guidance of one gallery replica per 20 VMs created at once.",
   },
+  {
+    name: "RECONCILE_SCHEDULE",
+    default: "0 0 * * * *",
+    meaning:
+      "When the reconciler runs (six-field NCRONTAB): drift between the registry and Azure is reported and repaired, and publishes that failed for a transient reason run again.",
+  },
+  {
+    name: "DRIFT_REMOVE_UNKNOWN",
+    default: "false",
+    meaning: "true: the reconciler also removes direct-sharing targets nobody registered; false: it only reports them.",
+  },
   { name: "ACTIVITY_RETRY_ATTEMPTS", default: "6", meaning: "Attempts for an activity whose error is retryable (throttling, 5xx, connection errors)." },
   { name: "ACTIVITY_RETRY_FIRST_SECONDS", default: "5", meaning: "First retry delay; later ones double, capped at five minutes." },
   {

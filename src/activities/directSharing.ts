@@ -319,7 +319,7 @@ const lower = (ids: readonly string[] | undefined): string[] => [...new Set((ids
  * on the gallery to tenants that are active (a gallery a tenant asked for but was refused, and a
  * tenant being offboarded, are not targets).
  */
-async function registeredTargets(services: Deps, galleryId: string): Promise<ShareTargets> {
+export async function registeredTargets(services: Pick<Services, "config" | "registry">, galleryId: string): Promise<ShareTargets> {
   const subscriptionIds = new Set(services.config.shareSubscriptionIds);
   const tenantIds = new Set(services.config.shareTenantIds);
   const active = new Set(

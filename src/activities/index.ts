@@ -7,6 +7,7 @@ import type { Services } from "../services";
 import { createDirectSharingActivities } from "./directSharing";
 import { createPublishingActivities } from "./publishing";
 import { createRbacActivities } from "./rbacAccess";
+import { createReconcileActivities } from "./reconciliation";
 import { createTenantRegistryActivities } from "./tenantRegistry";
 import { createWorkloadActivities } from "./workloads";
 
@@ -17,6 +18,7 @@ export function createActivities(services: Services) {
     ...createRbacActivities(services),
     ...createTenantRegistryActivities(services),
     ...createWorkloadActivities(services),
+    ...createReconcileActivities(services),
   };
 }
 

@@ -67,6 +67,7 @@ export function publishInputProblems(raw: unknown): string[] {
     problems.push(`workloads.creationsInFlight must be a whole number from 1 to ${MAX_CREATIONS_IN_FLIGHT}`);
   }
   if (!isObject(input.trigger) || !isString(input.trigger.eventId)) problems.push("trigger.eventId is required");
+  if (!isOptional(input.recovery, (v) => isObject(v) && isWhole(v.attempt, 1, 100))) problems.push("recovery.attempt must be a whole number from 1 to 100");
   return problems;
 }
 
@@ -103,6 +104,14 @@ export function provisionInputProblems(raw: unknown): string[] {
   if (!isOptional(input.notify, (n) => isObject(n) && isText(n.instanceId) && isText(n.eventName) && isWhole(n.index, 0, 1_000_000)))
     problems.push("notify must have instanceId, eventName and a whole index");
   return [...problems, ...retryProblems(input.retry), ...creationsProblems(input.creationsInFlight, "creationsInFlight")];
+}
+
+export function reconcileInputProblems(raw: unknown): string[] {
+  const input = isObject(raw) ? raw : {};
+  const problems: string[] = [];
+  if (!isTextList(input.galleryIds)) problems.push("galleryIds must be a list of gallery ids");
+  if (!isBoolean(input.removeUnknown)) problems.push("removeUnknown must be true or false");
+  return [...problems, ...retryProblems(input.retry)];
 }
 
 export function coordinatorStateProblems(raw: unknown): string[] {

@@ -7,6 +7,10 @@ export const ONBOARD_TENANT = "onboardTenant";
 export const OFFBOARD_TENANT = "offboardTenant";
 export const SHARE_COORDINATOR = "shareCoordinator";
 export const PROVISION_WORKLOAD = "provisionWorkload";
+export const RECONCILE = "reconcile";
+
+/** One reconciler at a time: the timer and POST /api/reconcile start this instance, or find it running. */
+export const RECONCILE_INSTANCE_ID = "reconcile";
 
 /** A share change sent to a share coordinator. */
 export const SHARE_CHANGE_EVENT = "ShareChange";

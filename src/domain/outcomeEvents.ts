@@ -12,6 +12,9 @@ export const TENANT_OFFBOARDING_FAILED = "GalleryShare.TenantOffboardingFailed";
 export const CONSENT_REQUESTED = "GalleryShare.ConsentRequested";
 export const CONSENT_REMINDER = "GalleryShare.ConsentReminder";
 export const CONSENT_EXPIRED = "GalleryShare.ConsentExpired";
+/** The reconciler found a gallery whose sharing or role assignments differ from the registry, and repaired what it could. */
+export const DRIFT_DETECTED = "GalleryShare.DriftDetected";
+export const DRIFT_REPAIRED = "GalleryShare.DriftRepaired";
 /** A request that can never be processed (invalid, or in conflict with the tenant's running request). */
 export const REQUEST_REJECTED = "GalleryShare.RequestRejected";
 
@@ -25,7 +28,9 @@ export type OutcomeEventType =
   | typeof REQUEST_REJECTED
   | typeof CONSENT_REQUESTED
   | typeof CONSENT_REMINDER
-  | typeof CONSENT_EXPIRED;
+  | typeof CONSENT_EXPIRED
+  | typeof DRIFT_DETECTED
+  | typeof DRIFT_REPAIRED;
 
 export const OUTCOME_EVENT_SOURCE = "/gallery-share";
 

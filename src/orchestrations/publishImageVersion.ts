@@ -30,6 +30,8 @@ export interface PublishImageVersionInput {
   readonly retry: { readonly attempts: number; readonly firstSeconds: number };
   /** The event that started this orchestration, for the outcome event and for support (bounded, control characters removed). */
   readonly trigger: { readonly eventId: string; readonly eventTime?: string; readonly correlationId?: string };
+  /** Set when the reconciler runs a publish that failed for a transient reason again: the re-run's number. */
+  readonly recovery?: { readonly attempt: number };
   /** Consumer VMs and scale sets that follow new versions: how many may be made at once (default 10). */
   readonly workloads?: { readonly creationsInFlight: number };
 }
