@@ -11,7 +11,8 @@ function languageService(): ts.LanguageService {
   const config = ts.getParsedCommandLineOfConfigFile(path.join(root, "tsconfig.json"), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
   if (!config) throw new Error("tsconfig.json could not be read");
   return ts.createLanguageService({
-    getScriptFileNames: () => config.fileNames,
+    // The orchestrations alone: the program takes what they import, and nothing of the tests or local/.
+    getScriptFileNames: () => config.fileNames.filter((file) => file.includes("/src/orchestrations/")),
     getScriptVersion: () => "1",
     getScriptSnapshot: (file) => (ts.sys.fileExists(file) ? ts.ScriptSnapshot.fromString(ts.sys.readFile(file) ?? "") : undefined),
     getCurrentDirectory: () => root,
