@@ -1,5 +1,6 @@
 // (h) How soon completion is detected and how many reads it takes, over seeded replications of
-// 30, 60 and 120 simulated minutes: at most 60 s late and at most 15 reads per hour of replication.
+// 30, 60 and 120 simulated minutes: at most 60 s late and at most 20 reads per hour of replication
+// (the budget the issue on replication detection sets; bench/polling.ts measures the strategy).
 // Simulated time and counts only; wall time plays no part.
 import { describe, expect, it } from "vitest";
 import { versionWriteEvent } from "../../local/fixtures/world";
@@ -15,7 +16,7 @@ describe("replication detection", () => {
     [30, { westeurope: 10, northeurope: 20, eastus: 15 }],
     [60, { westeurope: 20, northeurope: 40, eastus: 33 }],
     [120, { westeurope: 45, northeurope: 62, eastus: 75 }],
-  ])("detects a %i-minute replication within 60 s using at most 15 reads per hour", async (minutes, regionMinutes) => {
+  ])("detects a %i-minute replication within 60 s using at most 20 reads per hour", async (minutes, regionMinutes) => {
     const world = await worlds.start({ seed: minutes });
     const publishedAt = world.clock.now();
     const versionId = world.publishVersion(`9.${minutes}.0`, { regionMinutes });
@@ -32,7 +33,7 @@ describe("replication detection", () => {
     console.log(`${minutes}-minute replication: detected ${delaySeconds} s after completion with ${reads.length} reads (${readsPerHour.toFixed(1)} per hour)`);
     expect(delaySeconds).toBeGreaterThanOrEqual(0);
     expect(delaySeconds).toBeLessThanOrEqual(60);
-    expect(readsPerHour).toBeLessThanOrEqual(15);
+    expect(readsPerHour).toBeLessThanOrEqual(20);
     expect((status.output as { replicationReads: number }).replicationReads).toBe(reads.length);
   });
 });
