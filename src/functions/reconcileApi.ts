@@ -17,7 +17,14 @@ export async function startReconcile(client: DurableClient, config: AppConfig): 
   const status = await findInstance(client, RECONCILE_INSTANCE_ID);
   if (status && RUNNING.has(String(status.runtimeStatus))) return { started: false, instanceId: RECONCILE_INSTANCE_ID };
   const input: ReconcileInput = { galleryIds: config.galleryIds, removeUnknown: config.reconcile.removeUnknown, retry: config.retry };
-  await client.startNew(RECONCILE, { instanceId: RECONCILE_INSTANCE_ID, input });
+  try {
+    await client.startNew(RECONCILE, { instanceId: RECONCILE_INSTANCE_ID, input });
+  } catch (err) {
+    // The timer and an operator started it at the same moment: the other start won.
+    const now = await findInstance(client, RECONCILE_INSTANCE_ID);
+    if (now && RUNNING.has(String(now.runtimeStatus))) return { started: false, instanceId: RECONCILE_INSTANCE_ID };
+    throw err;
+  }
   return { started: true, instanceId: RECONCILE_INSTANCE_ID };
 }
 

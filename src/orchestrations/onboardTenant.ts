@@ -26,7 +26,7 @@ import {
 import { ONBOARD_TENANT, PROVISION_WORKLOAD } from "../domain/orchestrationNames";
 import { onboardInputProblems, readConsentDenied, readWorkloadOutcome } from "../domain/durablePayloads";
 import { retryPolicyOf, type RetryPolicy } from "../domain/retryPolicy";
-import { isWorkloadMode } from "../domain/tenantModel";
+import { isWorkloadMode, type TenantState } from "../domain/tenantModel";
 import { failedOutcome, type ProvisionWorkloadInput, type WorkloadOutcome, type WorkloadSpec } from "../domain/workloads";
 import { activities } from "./activities";
 import { checkedInput } from "./checkedInput";
@@ -57,7 +57,7 @@ export interface OnboardTenantResult {
   readonly tenantId: string;
   readonly requestId: string;
   readonly mode: OnboardingV1["mode"];
-  readonly state: "active" | "failed";
+  readonly state: Extract<TenantState, "active" | "failed">;
   readonly galleries: readonly GalleryOnboarding[];
   /** The VM and scale set the request asked for: what each runs, or why it could not be made. */
   readonly workloads?: readonly WorkloadOutcome[];
