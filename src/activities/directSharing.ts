@@ -129,7 +129,7 @@ async function applyShareChanges(services: Deps, input: ApplyShareChangesInput):
 
 type Compute = ReturnType<Services["arm"]["compute"]>;
 
-interface SharedGallery {
+export interface SharedGallery {
   readonly ref: ReturnType<typeof parseGalleryId>;
   readonly client: Compute;
 }
@@ -140,7 +140,8 @@ interface SharingState {
   readonly community?: { readonly enabled: boolean; readonly publicName?: string };
 }
 
-async function readSharing({ ref, client }: SharedGallery): Promise<SharingState> {
+/** A gallery's sharing profile: its permissions, its direct-sharing targets (lower-case) and its community state. */
+export async function readSharing({ ref, client }: SharedGallery): Promise<SharingState> {
   const gallery = await client.galleries.get(ref.resourceGroup, ref.gallery, { expand: "SharingProfile/Groups" });
   const groups = gallery.sharingProfile?.groups ?? [];
   const ids = (type: string): string[] => lower(groups.filter((g) => g.type?.toLowerCase() === type.toLowerCase()).flatMap((g) => g.ids ?? []));

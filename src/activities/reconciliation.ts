@@ -10,12 +10,11 @@ import { findInstance } from "../azure/durableInstances";
 import { PUBLISH_IMAGE_VERSION } from "../domain/orchestrationNames";
 import { isTransientFailure, recoveryDue, sharingDrift, type SharingDrift } from "../domain/reconcile";
 import { parseGalleryId, parseImageVersionId, sameResourceId } from "../domain/resourceIds";
-import type { ShareTargets } from "../domain/sharePlan";
 import type { PrincipalType } from "../domain/tenantModel";
 import { compareImageVersions } from "../domain/workloads";
 import { isObject } from "../domain/validation";
 import { runActivity, withDurableClient } from "./activity";
-import { registeredTargets } from "./directSharing";
+import { readSharing, registeredTargets } from "./directSharing";
 import { managedGalleryId } from "./managedGallery";
 
 /** A Reader grant the registry recorded whose role assignment is gone. */
@@ -99,11 +98,8 @@ function failureCodeOf(customStatus: unknown): string | undefined {
 async function checkGalleryDrift(services: Deps, input: { readonly galleryId: string; readonly at: string }): Promise<GalleryDrift> {
   const galleryId = managedGalleryId(services.config, input.galleryId);
   const ref = parseGalleryId(galleryId);
-  const gallery = await services.arm.compute(ref.subscriptionId).galleries.get(ref.resourceGroup, ref.gallery, { expand: "SharingProfile/Groups" });
-  const community = gallery.sharingProfile?.permissions?.toLowerCase() === "community";
-  const groups = gallery.sharingProfile?.groups ?? [];
-  const ids = (type: string): string[] => groups.filter((g) => g.type?.toLowerCase() === type.toLowerCase()).flatMap((g) => g.ids ?? []);
-  const actual: ShareTargets = { subscriptionIds: ids("Subscriptions"), tenantIds: ids("AADTenants") };
+  const { permissions, current: actual } = await readSharing({ ref, client: services.arm.compute(ref.subscriptionId) });
+  const community = permissions?.toLowerCase() === "community";
   const expected = community ? actual : await registeredTargets(services, galleryId);
   const sharing = sharingDrift(expected, actual);
   const active = (await services.registry.listTenants()).map(({ record }) => record).filter((t) => t.state === "active");
