@@ -28,6 +28,9 @@ param galleryIds string
 @description('Where image-version events come from: a system topic on each gallery\'s resource group (default), or on each gallery\'s subscription (also sees galleries added later anywhere in it; more events to filter).')
 param eventSourceScope string = 'resourceGroup'
 
+@description('Also subscribe to Azure Resource Notifications (preview) of each gallery subscription: a version\'s CreatedOrUpdated event makes a waiting publish read at once (a hint; polling still decides).')
+param enableReplicationHints bool = true
+
 @description('Object (principal) id of the app\'s user-assigned identity.')
 param principalId string
 
@@ -81,18 +84,44 @@ var galleryResourceGroups = union(
 )
 var galleryResourceGroupSubscriptions = map(galleryResourceGroups, g => g.subscriptionId)
 
-// Subscription scope: one topic per subscription, placed in the first gallery resource group of it.
-var eventSources = eventSourceScope == 'subscription'
-  ? filter(galleryResourceGroups, (g, i) => indexOf(galleryResourceGroupSubscriptions, g.subscriptionId) == i)
-  : galleryResourceGroups
+// A subscription-scope topic is placed in the first gallery resource group of its subscription.
+var firstGroupPerSubscription = filter(galleryResourceGroups, (g, i) => indexOf(galleryResourceGroupSubscriptions, g.subscriptionId) == i)
+
+// Subscription scope: one topic per subscription.
+var eventSources = eventSourceScope == 'subscription' ? firstGroupPerSubscription : galleryResourceGroups
+
+// Replication hints: one Resource Notifications topic per gallery subscription.
+var hintSources = enableReplicationHints ? firstGroupPerSubscription : []
+
+// Every system topic: the write-event topics (named as before, so a redeployment keeps them), then
+// the hint topics.
+var topics = concat(
+  map(eventSources, source => {
+    subscriptionId: source.subscriptionId
+    resourceGroup: source.resourceGroup
+    token: take(uniqueString(environmentName, source.subscriptionId, source.resourceGroup), 8)
+    deployment: 'gallery-share-event-source'
+    topicName: 'galleryshare'
+    events: 'resourceWrites'
+  }),
+  map(hintSources, source => {
+    subscriptionId: source.subscriptionId
+    resourceGroup: source.resourceGroup
+    token: take(uniqueString(environmentName, source.subscriptionId), 8)
+    deployment: 'gallery-share-hint-source'
+    topicName: 'galleryshare-hints'
+    events: 'resourceNotifications'
+  })
+)
 
 module eventSource 'app/event-source.bicep' = [
-  for source in eventSources: {
-    name: 'gallery-share-event-source-${take(uniqueString(environmentName, source.subscriptionId, source.resourceGroup), 8)}'
-    scope: resourceGroup(source.subscriptionId, source.resourceGroup)
+  for topic in topics: {
+    name: '${topic.deployment}-${topic.token}'
+    scope: resourceGroup(topic.subscriptionId, topic.resourceGroup)
     params: {
-      name: '${abbrs.eventGridSystemTopics}galleryshare-${take(uniqueString(environmentName, source.subscriptionId, source.resourceGroup), 8)}'
+      name: '${abbrs.eventGridSystemTopics}${topic.topicName}-${topic.token}'
       scopeKind: eventSourceScope
+      events: topic.events
       tags: tags
     }
   }
@@ -115,9 +144,11 @@ module rbac 'app/rbac.bicep' = {
     galleryIds: galleryIdList
     enablePrincipalSharing: enablePrincipalSharing
     consumerAppPrincipalId: consumerAppPrincipalId
-    eventSourcePrincipalIds: [for i in range(0, length(eventSources)): eventSource[i].outputs.principalId]
+    eventSourcePrincipalIds: [for i in range(0, length(topics)): eventSource[i].outputs.principalId]
   }
 }
 
 // Read by the postdeploy hook (event subscriptions) and the predown hook (removal).
-output systemTopicIds array = [for i in range(0, length(eventSources)): eventSource[i].outputs.id]
+// The replication-hint topics are among them: the postdeploy hook's event subscription picks its
+// filter by the topic's type.
+output systemTopicIds array = [for i in range(0, length(topics)): eventSource[i].outputs.id]

@@ -6,6 +6,9 @@
 //
 // Azure allows one system topic per source: if this resource group (or subscription) already has
 // one, that deployment fails; see docs/deploy.md.
+//
+// With events = 'resourceNotifications' the topic is Azure Resource Notifications (preview) of this
+// subscription instead: CreatedOrUpdated events the app takes as replication hints.
 
 @description('Name of the system topic.')
 param name string
@@ -16,6 +19,13 @@ param name string
 ])
 @description('Source of the events: this resource group, or this subscription.')
 param scopeKind string = 'resourceGroup'
+
+@allowed([
+  'resourceWrites'
+  'resourceNotifications'
+])
+@description('ARM\'s resource write events (the publish trigger), or Azure Resource Notifications of the subscription (replication hints; always subscription scope).')
+param events string = 'resourceWrites'
 
 @description('Tags for the topic.')
 param tags object = {}
@@ -28,10 +38,15 @@ resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' = {
   identity: {
     type: 'SystemAssigned'
   }
-  properties: {
-    source: scopeKind == 'subscription' ? subscription().id : resourceGroup().id
-    topicType: scopeKind == 'subscription' ? 'Microsoft.Resources.Subscriptions' : 'Microsoft.Resources.ResourceGroups'
-  }
+  properties: events == 'resourceNotifications'
+    ? {
+        source: subscription().id
+        topicType: 'Microsoft.ResourceNotifications.Resources'
+      }
+    : {
+        source: scopeKind == 'subscription' ? subscription().id : resourceGroup().id
+        topicType: scopeKind == 'subscription' ? 'Microsoft.Resources.Subscriptions' : 'Microsoft.Resources.ResourceGroups'
+      }
 }
 
 output id string = systemTopic.id

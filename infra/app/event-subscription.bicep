@@ -1,4 +1,5 @@
-// The event subscription that sends image-version writes to the imageVersionEvents function.
+// The event subscription that sends image-version writes to the imageVersionEvents function (or,
+// on an Azure Resource Notifications topic, image-version CreatedOrUpdated events: replication hints).
 // Deployed by infra/hooks/postdeploy.sh / .ps1 (once per system topic, at the topic's resource
 // group) after `azd deploy`, because it needs the deployed function: Event Grid validates a
 // webhook when the subscription is created, and the URL carries the host's eventgrid_extension
@@ -27,6 +28,39 @@ resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' existing = {
   name: systemTopicName
 }
 
+// One template for both kinds of topic (infra/access.bicep): the filter follows the topic's type.
+var hintTopic = systemTopic.properties.topicType == 'Microsoft.ResourceNotifications.Resources'
+
+var writeFilter = {
+  includedEventTypes: [
+    'Microsoft.Resources.ResourceWriteSuccess'
+  ]
+  advancedFilters: [
+    {
+      operatorType: 'StringIn'
+      key: 'data.operationName'
+      values: [
+        'Microsoft.Compute/galleries/images/versions/write'
+      ]
+    }
+  ]
+}
+
+var hintFilter = {
+  includedEventTypes: [
+    'Microsoft.ResourceNotifications.Resources.CreatedOrUpdated'
+  ]
+  advancedFilters: [
+    {
+      operatorType: 'StringIn'
+      key: 'data.resourceInfo.type'
+      values: [
+        'Microsoft.Compute/galleries/images/versions'
+      ]
+    }
+  ]
+}
+
 resource imageVersionEvents 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = {
   parent: systemTopic
   name: 'gallery-share-image-versions'
@@ -47,26 +81,13 @@ resource imageVersionEvents 'Microsoft.EventGrid/systemTopics/eventSubscriptions
     }
     // The native schema of system topics; the trigger also accepts CloudEvents.
     eventDeliverySchema: 'EventGridSchema'
-    filter: {
-      includedEventTypes: [
-        'Microsoft.Resources.ResourceWriteSuccess'
-      ]
-      advancedFilters: [
-        {
-          operatorType: 'StringIn'
-          key: 'data.operationName'
-          values: [
-            'Microsoft.Compute/galleries/images/versions/write'
-          ]
-        }
-      ]
-    }
-    // The maximum on both: an event is only a hint (the app confirms with a read), but a missed one
-    // delays sharing until someone notices, so Event Grid keeps retrying for the full 24 hours
-    // (exponential back-off) before it dead-letters.
+    filter: hintTopic ? hintFilter : writeFilter
+    // Writes: the maximum on both, since a missed write delays sharing until someone notices, so
+    // Event Grid keeps retrying for the full 24 hours (exponential back-off) before it dead-letters.
+    // Hints: worth something only while a publish waits, and polling finds completion anyway.
     retryPolicy: {
-      maxDeliveryAttempts: 30
-      eventTimeToLiveInMinutes: 1440
+      maxDeliveryAttempts: hintTopic ? 5 : 30
+      eventTimeToLiveInMinutes: hintTopic ? 30 : 1440
     }
     // Dead letters are written with the system topic's own identity, so the storage account keeps
     // shared keys disabled.

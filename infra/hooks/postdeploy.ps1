@@ -87,4 +87,4 @@ try {
 finally {
     Remove-Item -Path $paramsFile -Force -ErrorAction SilentlyContinue
 }
-Write-Host 'imageVersionEvents receives Microsoft.Resources.ResourceWriteSuccess events for gallery image versions.'
+Write-Host 'imageVersionEvents receives Microsoft.Resources.ResourceWriteSuccess events for gallery image versions (and, with ENABLE_REPLICATION_HINTS, their Resource Notifications as replication hints).'

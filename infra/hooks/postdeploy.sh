@@ -97,4 +97,4 @@ for topic_id in $topic_ids; do
     sleep 30
   done
 done
-echo "imageVersionEvents receives Microsoft.Resources.ResourceWriteSuccess events for gallery image versions."
+echo "imageVersionEvents receives Microsoft.Resources.ResourceWriteSuccess events for gallery image versions (and, with ENABLE_REPLICATION_HINTS, their Resource Notifications as replication hints)."

@@ -9,6 +9,7 @@ Assert-AzdEnv @('AZURE_ENV_NAME', 'AZURE_SUBSCRIPTION_ID', 'AZURE_LOCATION', 'AZ
     'SERVICE_BUS_NAMESPACE', 'ONBOARDING_QUEUE_NAME', 'OUTCOME_TOPIC_NAME', 'APPLICATIONINSIGHTS_NAME')
 
 $eventSourceScope = if ($env:EVENT_SOURCE_SCOPE) { $env:EVENT_SOURCE_SCOPE } else { 'resourceGroup' }
+$enableReplicationHints = if ($env:ENABLE_REPLICATION_HINTS) { $env:ENABLE_REPLICATION_HINTS } else { 'true' }
 $enablePrincipalSharing = if ($env:ENABLE_PRINCIPAL_SHARING) { $env:ENABLE_PRINCIPAL_SHARING } else { 'false' }
 
 Write-Host "Granting the app's roles and creating the Event Grid sources for: $env:GALLERY_IDS"
@@ -22,6 +23,7 @@ az deployment sub create `
         "resourceGroupName=$env:AZURE_RESOURCE_GROUP" `
         "galleryIds=$env:GALLERY_IDS" `
         "eventSourceScope=$eventSourceScope" `
+        "enableReplicationHints=$enableReplicationHints" `
         "principalId=$env:AZURE_USER_ASSIGNED_IDENTITY_PRINCIPAL_ID" `
         "storageAccountName=$env:AZURE_STORAGE_ACCOUNT_NAME" `
         "deadLetterContainerName=$env:EVENTGRID_DEADLETTER_CONTAINER" `

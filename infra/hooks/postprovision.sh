@@ -25,6 +25,7 @@ az deployment sub create \
     resourceGroupName="$AZURE_RESOURCE_GROUP" \
     galleryIds="$GALLERY_IDS" \
     eventSourceScope="${EVENT_SOURCE_SCOPE:-resourceGroup}" \
+    enableReplicationHints="${ENABLE_REPLICATION_HINTS:-true}" \
     principalId="$AZURE_USER_ASSIGNED_IDENTITY_PRINCIPAL_ID" \
     storageAccountName="$AZURE_STORAGE_ACCOUNT_NAME" \
     deadLetterContainerName="$EVENTGRID_DEADLETTER_CONTAINER" \

@@ -132,6 +132,12 @@ export interface EmulatorControl {
   /** Restarts the maximum and the totals from what is in flight now. */
   resetCreations(): void;
   receivedEvents(topic?: string): unknown[];
+  /**
+   * Azure Resource Notifications events emitted so far (CreatedOrUpdated when an image version's
+   * write succeeds), in the Event Grid schema; `onResourceNotification` hears each as it happens.
+   */
+  resourceNotifications(): unknown[];
+  onResourceNotification(listener: (event: unknown) => void): () => void;
   /** Emulator clock time (ms). */
   now(): number;
   /** Moves a VirtualClock forward; throws for other clocks. */
@@ -285,6 +291,13 @@ export function createControl(core: Core, reseed: (control: EmulatorControl) => 
       return core.creations.stats();
     },
     resetCreations: () => core.creations.resetStats(),
+    resourceNotifications() {
+      ctx();
+      return core.notifications.list();
+    },
+    onResourceNotification(listener) {
+      return core.notifications.subscribe(listener);
+    },
     receivedEvents(topic) {
       if (topic !== undefined) return [...(core.world.events.get(topic.toLowerCase()) ?? [])];
       return [...core.world.events.values()].flat();

@@ -107,6 +107,7 @@ export function controlRoutes(control: EmulatorControl, info: () => ControlInfo,
     route("GET", "/creations", () => control.creations()),
     route("DELETE", "/creations", () => control.resetCreations()),
     route("GET", "/events", (_b, req) => control.receivedEvents(queryParam(req, "topic"))),
+    route("GET", "/resourceNotifications", () => control.resourceNotifications()),
     route("POST", "/reset", () => control.reset()),
   ];
 }

@@ -7,6 +7,7 @@ import { PROCESS_IDENTITY_HEADER } from "./identityEndpoint";
 import { Operations } from "./lro";
 import { Recorder } from "./record";
 import { World } from "./store";
+import { ResourceNotifications } from "./resourceNotifications";
 import { ComputeWindows, TokenBuckets, type ThrottleConfig } from "./throttle";
 import { GuidSequence, hashGuid } from "./util/rng";
 
@@ -48,6 +49,8 @@ export class Core {
    * are fresh whenever a virtual clock jumps hours ahead.
    */
   readonly issuedTokens = new Map<string, { realIssuedAt: number; lifetimeMs: number }>();
+  /** Azure Resource Notifications events the emulated writes emit (see resourceNotifications.ts). */
+  readonly notifications: ResourceNotifications;
   /** Replication scripts for image versions written over HTTP (see EmulatorControl.scriptReplication). */
   replicationScripts: ReplicationScriptRule[] = [];
   private readonly sequences = new Map<string, GuidSequence>();
@@ -63,6 +66,7 @@ export class Core {
     this.faults = new Faults(config.seed);
     this.recorder = new Recorder(recordPath);
     this.identityHeader = PROCESS_IDENTITY_HEADER;
+    this.notifications = new ResourceNotifications(clock, (op) => this.ops.settleOne(op, clock.now()));
   }
 
   /** Deterministic GUID for a named thing (same seed + same parts = same id). */
@@ -89,5 +93,6 @@ export class Core {
     this.recorder.clear();
     this.creations.clear();
     this.replicationScripts = [];
+    this.notifications.clear();
   }
 }

@@ -117,7 +117,8 @@ export class Operations {
     this.settleOne(op, this.clock.now());
   }
 
-  private settleOne(op: Operation, now: number): void {
+  /** Completes `op` if it is due. */
+  settleOne(op: Operation, now: number): void {
     if (op.status !== "InProgress") return;
     if (op.probe) {
       const result = op.probe(now);

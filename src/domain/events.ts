@@ -1,6 +1,8 @@
 // Recognises "an image version was written" among Event Grid deliveries, in the Event Grid schema
 // and in CloudEvents 1.0. There is no gallery-specific event: the signal is
 // Microsoft.Resources.ResourceWriteSuccess with operationName .../galleries/images/versions/write.
+// Azure Resource Notifications' CreatedOrUpdated for a version is a replication hint: it makes a
+// waiting publish read at once, and never starts or completes anything by itself.
 // A system topic also delivers every other write in its scope, so well-formed events that are not
 // ours are "ignore" (never an error), while malformed ones are "invalid" with every failing field.
 // The resource id is only validated once the event claims to be a version write: other writes
@@ -24,6 +26,15 @@ type EventClassification =
       imageVersionId: string;
       ref: ImageVersionRef;
     }
+  | {
+      kind: "replicationHint";
+      schema: EventSchema;
+      eventId: string;
+      eventTime?: string;
+      /** Canonical casing (formatImageVersionId). */
+      imageVersionId: string;
+      ref: ImageVersionRef;
+    }
   | { kind: "ignore"; schema?: EventSchema; eventId?: string; reason: string }
   | { kind: "invalid"; errors: FieldError[] };
 
@@ -32,6 +43,8 @@ const MAX_CALLER_TEXT = 128;
 
 const RESOURCE_WRITE_SUCCESS = "Microsoft.Resources.ResourceWriteSuccess";
 const IMAGE_VERSION_WRITE = "Microsoft.Compute/galleries/images/versions/write";
+const RESOURCE_CREATED_OR_UPDATED = "Microsoft.ResourceNotifications.Resources.CreatedOrUpdated";
+const IMAGE_VERSION_TYPE = "Microsoft.Compute/galleries/images/versions";
 
 const required = z.string().min(1, { error: "must not be empty" });
 
@@ -59,6 +72,10 @@ const resourceWriteData = z.object({
   status: required,
   resourceUri: z.string().optional(),
   correlationId: z.string().optional(),
+});
+
+const resourceNotificationData = z.object({
+  resourceInfo: z.object({ id: required, type: required }),
 });
 
 interface Envelope {
@@ -114,6 +131,38 @@ function checkWrite(data: unknown): WriteCheck {
   return { outcome: "imageVersion", ref: parseImageVersionId(resourceUri), ...(correlationId === undefined ? {} : { correlationId }) };
 }
 
+type HintCheck = { outcome: "invalid"; errors: FieldError[] } | { outcome: "ignore"; reason: string } | { outcome: "imageVersion"; ref: ImageVersionRef };
+
+/** Checks the `data` of a Resource Notifications CreatedOrUpdated event and decides whether it is about an image version. */
+function checkNotification(data: unknown): HintCheck {
+  if (!isObject(data)) return { outcome: "invalid", errors: [{ path: "data", rule: data === undefined ? "is required" : "must be an object" }] };
+  const parsed = parseWithSchema(resourceNotificationData, data);
+  if (!parsed.ok) return { outcome: "invalid", errors: parsed.errors.map((e) => ({ path: `data.${e.path}`, rule: e.rule })) };
+  const { id, type } = parsed.value.resourceInfo;
+  if (!equalsIgnoreCase(type, IMAGE_VERSION_TYPE)) return { outcome: "ignore", reason: `resource type ${quoteForError(type)} is not ${IMAGE_VERSION_TYPE}` };
+  const idIssue = resourceIdIssue("imageVersion", id);
+  if (idIssue !== undefined) return { outcome: "invalid", errors: [{ path: "data.resourceInfo.id", rule: idIssue }] };
+  return { outcome: "imageVersion", ref: parseImageVersionId(id) };
+}
+
+function classifyHint(raw: Record<string, unknown>, schema: EventSchema, envelope: Parsed<Envelope>): EventClassification {
+  const errors = envelope.ok ? [] : [...envelope.errors];
+  const hint = checkNotification(raw.data);
+  if (hint.outcome === "invalid") errors.push(...hint.errors);
+  if (!envelope.ok || hint.outcome === "invalid") return { kind: "invalid", errors };
+  const eventId = boundedText(envelope.value.id, MAX_CALLER_TEXT);
+  if (hint.outcome === "ignore") return { kind: "ignore", schema, eventId, reason: hint.reason };
+  const time = envelope.value.time === undefined ? undefined : boundedText(envelope.value.time, MAX_CALLER_TEXT);
+  return {
+    kind: "replicationHint",
+    schema,
+    eventId,
+    ...(time === undefined ? {} : { eventTime: time }),
+    imageVersionId: formatImageVersionId(hint.ref),
+    ref: hint.ref,
+  };
+}
+
 export function classifyEvent(raw: unknown): EventClassification {
   if (!isObject(raw)) return { kind: "invalid", errors: [{ path: "", rule: "must be an event object" }] };
   const schema = detectSchema(raw);
@@ -122,6 +171,7 @@ export function classifyEvent(raw: unknown): EventClassification {
   const errors = envelope.ok ? [] : [...envelope.errors];
   const typeField = raw[schema === "CloudEvents" ? "type" : "eventType"];
   const type = typeof typeField === "string" && typeField !== "" ? typeField : undefined;
+  if (type !== undefined && equalsIgnoreCase(type, RESOURCE_CREATED_OR_UPDATED)) return classifyHint(raw, schema, envelope);
 
   if (type === undefined || !equalsIgnoreCase(type, RESOURCE_WRITE_SUCCESS)) {
     if (!envelope.ok) return { kind: "invalid", errors };
@@ -129,7 +179,7 @@ export function classifyEvent(raw: unknown): EventClassification {
       kind: "ignore",
       schema,
       eventId: boundedText(envelope.value.id, MAX_CALLER_TEXT),
-      reason: `event type ${quoteForError(envelope.value.type)} is not ${RESOURCE_WRITE_SUCCESS}`,
+      reason: `event type ${quoteForError(envelope.value.type)} is not ${RESOURCE_WRITE_SUCCESS} or ${RESOURCE_CREATED_OR_UPDATED}`,
     };
   }
   const write = checkWrite(raw.data);

@@ -15,6 +15,9 @@ export const RECONCILE_INSTANCE_ID = "reconcile";
 /** A share change sent to a share coordinator. */
 export const SHARE_CHANGE_EVENT = "ShareChange";
 
+/** A replication hint (an Azure Resource Notifications event) raised to a waiting publish: read now. */
+export const REPLICATION_HINT_EVENT = "ReplicationHint";
+
 /** One share coordinator per subscription: the share budget is per subscription. */
 export function coordinatorInstanceId(subscriptionId: string): string {
   return `share-coordinator-${subscriptionId.trim().toLowerCase()}`;

@@ -1,18 +1,19 @@
 // imageVersionEvents: Event Grid trigger for image-version writes (Event Grid schema or CloudEvents 1.0).
 // It parses and classifies the event, and starts one publishImageVersion orchestration per version:
-// the instance id is derived from the version id, so repeated deliveries start nothing new.
+// the instance id is derived from the version id, so repeated deliveries start nothing new. A
+// Resource Notifications event about a version is a hint raised to its running publish: read now.
 import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import type { AppConfig } from "../config";
 import { classifyEvent } from "../domain/events";
 import { publishInstanceId } from "../domain/instanceIds";
 import { formatGalleryId, sameResourceId } from "../domain/resourceIds";
-import { PUBLISH_IMAGE_VERSION } from "../domain/orchestrationNames";
+import { PUBLISH_IMAGE_VERSION, REPLICATION_HINT_EVENT } from "../domain/orchestrationNames";
 import type { PublishImageVersionInput } from "../orchestrations/publishImageVersion";
 import { blocksRestart, findInstance } from "../azure/durableInstances";
 
 export type ImageVersionEventResult =
-  { readonly action: "ignored"; readonly reason: string } | { readonly action: "started" | "duplicate"; readonly instanceId: string };
+  { readonly action: "ignored"; readonly reason: string } | { readonly action: "started" | "duplicate" | "hinted"; readonly instanceId: string };
 
 export function createImageVersionEventHandler(config: AppConfig) {
   return async function handleImageVersionEvent(event: unknown, context: InvocationContext): Promise<ImageVersionEventResult> {
@@ -39,6 +40,25 @@ export function createImageVersionEventHandler(config: AppConfig) {
     const client = df.getClient(context);
     const instanceId = publishInstanceId(classified.imageVersionId);
     const existing = await findInstance(client, instanceId);
+    if (classified.kind === "replicationHint") {
+      // Only a publish that is waiting can use a hint; a hint never starts one (the write event does).
+      const status = String(existing?.runtimeStatus);
+      if (status !== "Running" && status !== "Pending") {
+        const reason = `no publish of ${classified.imageVersionId} is running (${existing ? status : "none started"}); the hint changes nothing`;
+        context.log(`imageVersionEvents: hint ${classified.eventId}: ${reason}`);
+        return { action: "ignored", reason };
+      }
+      try {
+        await client.raiseEvent(instanceId, REPLICATION_HINT_EVENT, { eventId: classified.eventId });
+      } catch (err) {
+        // The publish ended between the status read and the raise: nothing is left to hint.
+        const now = String((await findInstance(client, instanceId))?.runtimeStatus);
+        if (now === "Running" || now === "Pending") throw err;
+        return { action: "ignored", reason: `the publish of ${classified.imageVersionId} ended (${now}) before the hint reached it` };
+      }
+      context.log(`imageVersionEvents: hint ${classified.eventId} raised to ${instanceId}: it reads ${classified.imageVersionId} now`);
+      return { action: "hinted", instanceId };
+    }
     // A running or completed publish starts nothing; nor does the same event delivered again after a
     // publish failed (Event Grid redelivers; re-running failed publishes is the reconciler's job). A
     // new write to the version (a new event) starts a failed publish again.

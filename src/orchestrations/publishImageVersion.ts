@@ -9,7 +9,7 @@ import type * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
 import type { ImageVersionReading } from "../activities/publishing";
 import type { ActivityError } from "../domain/activityResult";
-import { PUBLISH_IMAGE_VERSION } from "../domain/orchestrationNames";
+import { PUBLISH_IMAGE_VERSION, REPLICATION_HINT_EVENT } from "../domain/orchestrationNames";
 import { IMAGE_VERSION_SHARE_FAILED, IMAGE_VERSION_SHARED, type OutcomeEvent, type OutcomeEventType } from "../domain/outcomeEvents";
 import { publishInputProblems } from "../domain/durablePayloads";
 import { nextPollDelaySeconds, type ProgressSample } from "../domain/polling";
@@ -52,6 +52,8 @@ export interface PublishStatus {
     readonly state: ReplicationVerdict["state"] | "Unread";
     readonly regions: readonly RegionProgress[];
     readonly reads: number;
+    /** Replication hints (Resource Notifications events) that brought a read forward. */
+    readonly hints?: number;
     readonly nextReadAt?: string;
     readonly completedDetectedAt?: string;
   };
@@ -120,11 +122,18 @@ function startRun(context: OrchestrationContext, input: PublishImageVersionInput
   return run;
 }
 
-/** Step 1: read, and if replication is not done, sleep on a durable timer until its estimated completion. */
+/**
+ * Step 1: read, and if replication is not done, sleep on a durable timer until its estimated
+ * completion, or until a replication hint (a Resource Notifications event) says to read sooner.
+ */
 function* waitForReplication(run: Run): Generator<df.Task, ImageVersionReading, unknown> {
   const { context, input, retry } = run;
   const deadline = run.startedAt + input.polling.timeoutMinutes * 60_000;
   let previous: ProgressSample | undefined;
+  // One hint wait at a time, kept across reads until a hint arrives: a wait that lost a race and was
+  // dropped would stay subscribed and swallow the next hint.
+  let hint: df.Task | undefined;
+  let hints = 0;
   for (let reads = 1; ; reads++) {
     const result = yield* activities.readImageVersion(context, { imageVersionId: input.imageVersionId }, retry);
     const now = context.df.currentUtcDateTime.getTime();
@@ -135,7 +144,7 @@ function* waitForReplication(run: Run): Generator<df.Task, ImageVersionReading, 
       run.show({ ...run.status, imageVersionId: reading.imageVersionId });
     }
     const verdict = replicationVerdict(reading.snapshot);
-    const replication = { state: verdict.state, regions: verdict.regions, reads };
+    const replication = { state: verdict.state, regions: verdict.regions, reads, ...(hints > 0 ? { hints } : {}) };
     if (verdict.state === "Completed") {
       run.show({ ...run.status, step: "sharing", replication: { ...replication, completedDetectedAt: iso(now) } });
       return reading;
@@ -169,7 +178,21 @@ function* waitForReplication(run: Run): Generator<df.Task, ImageVersionReading, 
     previous = latest;
     const nextReadAt = Math.min(now + delaySeconds * 1000, deadline);
     run.show({ ...run.status, replication: { ...replication, nextReadAt: iso(nextReadAt) } });
-    yield context.df.createTimer(new Date(nextReadAt));
+    const timer = context.df.createTimer(new Date(nextReadAt));
+    hint ??= context.df.waitForExternalEvent(REPLICATION_HINT_EVENT);
+    const winner: unknown = yield context.df.Task.any([timer, hint]);
+    if (winner !== hint) continue;
+    hint = undefined;
+    hints += 1;
+    // A hint only brings the read forward, never closer than the shortest poll after the last one:
+    // a burst of hints costs no more reads than polling at the floor would.
+    const earliest = now + input.polling.minSeconds * 1000;
+    if (earliest >= nextReadAt) {
+      yield timer;
+      continue;
+    }
+    timer.cancel();
+    if (context.df.currentUtcDateTime.getTime() < earliest) yield context.df.createTimer(new Date(earliest));
   }
 }
 

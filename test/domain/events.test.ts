@@ -60,13 +60,53 @@ describe("classifyEvent on Microsoft's samples", () => {
     expect(classifyEvent(cloudEventSample())).toEqual({ kind: "ignore", schema: "CloudEvents", eventId: "4db48cba-50a2-455a-93b4-de41a3b5b7f6", reason });
   });
 
-  it("ignores other event types", () => {
+  it("ignores a resource notification about another resource type (the unchanged storage account sample)", () => {
     expect(classifyEvent(notificationSample())).toEqual({
       kind: "ignore",
       schema: "EventGrid",
       eventId: "4eef929a-a65c-47dd-93e2-46b8c17c6c17",
-      reason: 'event type "Microsoft.ResourceNotifications.Resources.CreatedOrUpdated" is not Microsoft.Resources.ResourceWriteSuccess',
+      reason: 'resource type "Microsoft.Storage/storageAccounts" is not Microsoft.Compute/galleries/images/versions',
     });
+  });
+
+  it("ignores other event types", () => {
+    const deleted = { ...notificationSample(), eventType: "Microsoft.ResourceNotifications.Resources.Deleted" };
+    expect(classifyEvent(deleted)).toEqual({
+      kind: "ignore",
+      schema: "EventGrid",
+      eventId: "4eef929a-a65c-47dd-93e2-46b8c17c6c17",
+      reason:
+        'event type "Microsoft.ResourceNotifications.Resources.Deleted" is not Microsoft.Resources.ResourceWriteSuccess or Microsoft.ResourceNotifications.Resources.CreatedOrUpdated',
+    });
+  });
+
+  it("reads a resource notification about an image version as a replication hint", () => {
+    const event = notificationSample();
+    const data = event.data as Record<string, unknown>;
+    const resourceInfo = {
+      ...(data.resourceInfo as Record<string, unknown>),
+      id: VERSION_URI,
+      name: "1.0.3",
+      type: "microsoft.compute/galleries/images/versions",
+    };
+    expect(classifyEvent({ ...event, subject: VERSION_URI, data: { ...data, resourceInfo } })).toEqual({
+      kind: "replicationHint",
+      schema: "EventGrid",
+      eventId: "4eef929a-a65c-47dd-93e2-46b8c17c6c17",
+      eventTime: "2023-07-28T20:13:10.8418063Z",
+      imageVersionId: CANONICAL,
+      ref: { subscriptionId: SUB, resourceGroup: "publisher-rg", gallery: "golden", image: "ubuntu", version: "1.0.3" },
+    });
+  });
+
+  it("rejects a version notification whose resource id is not a version's, naming the field", () => {
+    const event = notificationSample();
+    const data = event.data as Record<string, unknown>;
+    const resourceInfo = { id: "/subscriptions/x/resourceGroups/rg", type: "Microsoft.Compute/galleries/images/versions" };
+    const result = classifyEvent({ ...event, data: { ...data, resourceInfo } });
+    expect(result.kind).toBe("invalid");
+    expect(result.kind === "invalid" ? result.errors.map((e) => e.path) : []).toEqual(["data.resourceInfo.id"]);
+    expect(classifyEvent({ ...event, data: {} })).toEqual({ kind: "invalid", errors: [{ path: "data.resourceInfo", rule: "is required" }] });
   });
 });
 
@@ -185,6 +225,8 @@ describe("classifyEvent on edge cases", () => {
 
   it("never echoes a long type name whole", () => {
     const classified = classifyEvent({ ...notificationSample(), eventType: "T".repeat(500) });
-    expect(classified.kind === "ignore" && classified.reason.length).toBeLessThan(200);
+    const reason = classified.kind === "ignore" ? classified.reason : "";
+    expect(reason).toContain("TTT…");
+    expect(reason.length).toBeLessThan(260);
   });
 });

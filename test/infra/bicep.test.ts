@@ -219,6 +219,23 @@ if (setup.kind === "cannot-run") {
       expect(undeployed).toEqual([]);
     });
 
+    it("replication hints: a Resource Notifications topic per gallery subscription, and a subscription filtered by the topic's type", () => {
+      const source = JSON.stringify(compiled.get("infra/app/event-source.bicep"));
+      expect(source).toContain("Microsoft.ResourceNotifications.Resources");
+      const access = compiled.get("infra/access.bicep") as { parameters?: Record<string, { defaultValue?: unknown }> } | undefined;
+      expect(access?.parameters?.enableReplicationHints?.defaultValue).toBe(true);
+      expect(JSON.stringify(access)).toContain("'resourceNotifications'");
+      const subscription = JSON.stringify(compiled.get("infra/app/event-subscription.bicep"));
+      for (const needle of [
+        "Microsoft.ResourceNotifications.Resources.CreatedOrUpdated",
+        "data.resourceInfo.type",
+        "Microsoft.Resources.ResourceWriteSuccess",
+        "topicType",
+      ]) {
+        expect(subscription).toContain(needle);
+      }
+    });
+
     it("deploys infra/servicebus-queue.json as the queue's properties, exactly (loadJsonContent)", () => {
       const messaging = compiled.get("infra/app/messaging.bicep") as
         { variables?: Record<string, unknown>; resources?: Array<{ type?: string; properties?: unknown }> } | undefined;

@@ -9,7 +9,7 @@ import { VirtualClock } from "../../local/clock";
 import { startLocalHost, type LocalHost } from "../../local/host";
 import type { ImageVersionReading } from "../../src/activities/publishing";
 import type { ActivityResult } from "../../src/domain/activityResult";
-import { PUBLISH_IMAGE_VERSION } from "../../src/domain/orchestrationNames";
+import { PUBLISH_IMAGE_VERSION, REPLICATION_HINT_EVENT } from "../../src/domain/orchestrationNames";
 import type { OutcomeEvent } from "../../src/domain/outcomeEvents";
 import { publishImageVersion, type PublishImageVersionInput, type PublishStatus } from "../../src/orchestrations/publishImageVersion";
 import { registerStubActivities } from "../support/stubActivities";
@@ -123,5 +123,43 @@ describe("publishImageVersion with stub activities", () => {
     expect(status.runtimeStatus).toBe("Failed");
     expect((status.customStatus as PublishStatus).imageVersionId).toBe(VERSION);
     expect(sent.map((e) => e.subject)).toEqual([VERSION]);
+  });
+
+  it("reads at once on a replication hint, never sooner than the shortest poll after the last read", async () => {
+    readings = [
+      reading("InProgress", [{ region: "West Europe", state: "Replicating", progress: 10 }]),
+      reading("InProgress", [{ region: "West Europe", state: "Replicating", progress: 20 }]),
+      reading("Failed", [{ region: "West Europe", state: "Failed", details: "quota" }]),
+    ];
+    reads = 0;
+    sent.length = 0;
+    const started = clock.now();
+    const status = () => host.durable.getStatus("stub-hint")?.customStatus as PublishStatus;
+    await host.durable.startNew(PUBLISH_IMAGE_VERSION, { instanceId: "stub-hint", input: input() });
+    await host.durable.runUntilIdle();
+    expect(reads).toBe(1);
+    const firstWait = Date.parse(status().replication.nextReadAt ?? "") - started;
+    expect(firstWait).toBeGreaterThan(60_000);
+
+    // A hint 10 s after the read: the next read comes at the 30 s floor, not at the estimate.
+    clock.advance(10_000);
+    await host.durable.runUntilIdle();
+    await host.durable.raiseEvent("stub-hint", REPLICATION_HINT_EVENT, { eventId: "hint-1" });
+    await host.durable.runUntilIdle();
+    expect(reads).toBe(1);
+    clock.advance(20_000);
+    await host.durable.runUntilIdle();
+    expect(reads).toBe(2);
+    expect(status().replication.hints).toBe(1);
+
+    // A hint long after the floor reads at once; the version's failure then ends the run.
+    clock.advance(45_000);
+    await host.durable.runUntilIdle();
+    expect(reads).toBe(2);
+    await host.durable.raiseEvent("stub-hint", REPLICATION_HINT_EVENT, { eventId: "hint-2" });
+    await host.durable.runUntilIdle();
+    expect(reads).toBe(3);
+    expect(clock.now() - started).toBe(75_000);
+    expect(host.durable.getStatus("stub-hint")?.runtimeStatus).toBe("Failed");
   });
 });

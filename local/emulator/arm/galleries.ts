@@ -4,6 +4,7 @@ import { callerOf, type Ctx } from "../context";
 import { arr, at, bool, num, obj, queryParam, str, type EmuRequest, type EmuResponse, type JsonObject } from "../http";
 import type { Operation } from "../lro";
 import type { Route } from "../router";
+import { createdOrUpdated } from "../resourceNotifications";
 import { galleryId, key, uniqueNameOf, type Gallery, type GalleryImage, type GalleryImageVersion, type GalleryPermissions } from "../store";
 import { resourceTime } from "../util/time";
 import { computeWindow, json, lroResponse, pick, requireRegion, requireResourceGroup, startOperation, tagsOf } from "./common";
@@ -355,6 +356,13 @@ export function putVersion(
   img.versions.set(p.version.toLowerCase(), v);
   const op = startOperation(ctx, { family: "caps", subscriptionId: g.subscriptionId, location: g.location, durationMs: 0, probe: replicationProbe(v) });
   settle(op, v);
+  // The write succeeds when replication does: Resource Notifications reports it then, with the
+  // version as a GET would show it at that moment. A later write to the version supersedes this one.
+  ctx.core.notifications.watch(op, () => {
+    if (img.versions.get(p.version.toLowerCase()) !== v || v.provisioning.state !== "Succeeded") return undefined;
+    const at = op.endTime ?? ctx.core.clock.now();
+    return createdOrUpdated(ctx.core.guid("resource-notification", op.id), g.subscriptionId, versionView(g, img, v, at, false), at);
+  });
   return { created: !existing, gallery: g, image: img, version: v, op };
 }
 
