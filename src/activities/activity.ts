@@ -37,20 +37,43 @@ export class ActivityRuleError extends Error {
   }
 }
 
+/**
+ * A failure after the activity may already have changed something: `resumeWith` (input fields)
+ * tells the next attempt what this one did. The cause decides whether it is retried.
+ */
+export class ResumableError extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly resumeWith: Readonly<Record<string, unknown>>,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = "ResumableError";
+  }
+}
+
 export async function runActivity<T>(body: () => Promise<T>): Promise<ActivityResult<T>> {
   try {
     return { ok: true, value: await body() };
   } catch (err) {
-    if (err instanceof ActivityRuleError) return { ok: false, error: { code: err.code, message: err.message } };
-    if (err instanceof DomainValidationError) return { ok: false, error: { code: "InvalidInput", message: err.message } };
-    const classified = classifyError(err);
-    const error = {
-      code: classified.code ?? classified.kind,
-      message: describeError(classified),
-      ...(classified.status === undefined ? {} : { status: classified.status }),
-      ...(classified.missingAction === undefined ? {} : { missingAction: classified.missingAction }),
-    };
-    if (!classified.retryable) return { ok: false, error };
-    return { ok: false, error, retry: classified.retryAfterSeconds === undefined ? {} : { afterSeconds: classified.retryAfterSeconds } };
+    if (err instanceof ResumableError) {
+      const result = failureOf<T>(err.cause);
+      return result.ok || !result.retry ? result : { ...result, resumeWith: err.resumeWith };
+    }
+    return failureOf<T>(err);
   }
+}
+
+/** A thrown error as the result the orchestration acts on. */
+function failureOf<T>(err: unknown): ActivityResult<T> {
+  if (err instanceof ActivityRuleError) return { ok: false, error: { code: err.code, message: err.message } };
+  if (err instanceof DomainValidationError) return { ok: false, error: { code: "InvalidInput", message: err.message } };
+  const classified = classifyError(err);
+  const error = {
+    code: classified.code ?? classified.kind,
+    message: describeError(classified),
+    ...(classified.status === undefined ? {} : { status: classified.status }),
+    ...(classified.missingAction === undefined ? {} : { missingAction: classified.missingAction }),
+  };
+  if (!classified.retryable) return { ok: false, error };
+  return { ok: false, error, retry: classified.retryAfterSeconds === undefined ? {} : { afterSeconds: classified.retryAfterSeconds } };
 }

@@ -24,7 +24,7 @@ import { parseGalleryId, sameResourceId } from "../domain/resourceIds";
 import type { ShareChange, ShareChangeResult, ShareCoordinatorState, ShareIds, ShareNotice } from "../domain/shareChanges";
 import { mergeShareRequests, type MergedShareChanges, type ShareChangeRequest } from "../domain/shareTargets";
 import { permissionsNotGroupsReason, type ShareTargets } from "../domain/sharePlan";
-import { runActivity, withDurableClient } from "./activity";
+import { ResumableError, runActivity, withDurableClient } from "./activity";
 import { endedWithEmptyBody } from "./shareLro";
 import { managedGalleryId } from "./managedGallery";
 import { MAX_LISTED, sharedUniqueName } from "./sharedGalleries";
@@ -38,6 +38,12 @@ export interface SubmitShareChangeInput {
 export interface ApplyShareChangesInput {
   readonly galleryId: string;
   readonly changes: readonly ShareChange[];
+  /**
+   * Set by an earlier attempt of the same batch that failed after sending share calls (their answer
+   * lost, so they may have been applied): the groups before those calls, and how many were sent.
+   * Results are reported against `before`, so what the earlier attempt added is reported as added.
+   */
+  readonly earlier?: { readonly before: ShareTargets; readonly shareCalls: number };
 }
 
 export interface AppliedShareChanges {
@@ -115,16 +121,18 @@ async function applyShareChanges(services: Deps, input: ApplyShareChangesInput):
     const reason = permissionsNotGroupsReason(permissions);
     return { results: input.changes.map((c) => rejected(c.requestId, refused.get(c.requestId) ?? reason)), shareCalls: 0 };
   }
-  const remainingHeader = await callShareApi(gallery, merged.operations);
+  const before = input.earlier?.before ?? current;
+  const earlierCalls = input.earlier?.shareCalls ?? 0;
+  const remainingHeader = await callShareApi(gallery, merged.operations, (sent) => ({ earlier: { before, shareCalls: earlierCalls + sent } }));
   const results = merged.results.map((r, i) =>
-    r.result === "rejected" ? rejected(r.requestId, r.reason ?? "rejected") : appliedResult(r.requestId, requests[i]!, current),
+    r.result === "rejected" ? rejected(r.requestId, r.reason ?? "rejected") : appliedResult(r.requestId, requests[i]!, before),
   );
   const all = input.changes.map((c) =>
     refused.has(c.requestId)
       ? rejected(c.requestId, refused.get(c.requestId) ?? "")
       : (results.find((r) => r.requestId === c.requestId) ?? rejected(c.requestId, "internal: no result")),
   );
-  return { results: all, shareCalls: merged.operations.length, ...(remainingHeader ? { remainingHeader } : {}) };
+  return { results: all, shareCalls: earlierCalls + merged.operations.length, ...(remainingHeader ? { remainingHeader } : {}) };
 }
 
 type Compute = ReturnType<Services["arm"]["compute"]>;
@@ -186,29 +194,61 @@ async function applyToCommunityGallery(gallery: SharedGallery, changes: readonly
   return { results, shareCalls, ...(after.community?.publicName ? { communityPublicName: after.community.publicName } : {}) };
 }
 
-/** Makes the share calls; returns what Compute last said remained of its share budget. */
-async function callShareApi(gallery: SharedGallery, operations: MergedShareChanges["operations"]): Promise<string | undefined> {
-  const { ref, client } = gallery;
+type ShareOperation = MergedShareChanges["operations"][number];
+/** What a share call's response callback reads of each HTTP response (the POST and its polls). */
+interface ShareResponse {
+  readonly status: number;
+  readonly request: { readonly method: string };
+  readonly headers: { get(name: string): string | undefined };
+}
+
+/**
+ * Makes the share calls; returns what Compute last said remained of its share budget. A call that
+ * fails after it was sent may have been applied: the error then carries `resume(calls sent)`.
+ */
+async function callShareApi(
+  gallery: SharedGallery,
+  operations: MergedShareChanges["operations"],
+  resume: (sent: number) => Readonly<Record<string, unknown>>,
+): Promise<string | undefined> {
   let remainingHeader: string | undefined;
-  for (const operation of operations) {
+  for (const [i, operation] of operations.entries()) {
+    let accepted = false;
     try {
-      await client.gallerySharingProfile.update(ref.resourceGroup, ref.gallery, operation, {
-        onResponse: (response) => {
-          remainingHeader = response.headers.get("x-ms-ratelimit-remaining-resource") ?? remainingHeader;
-        },
+      await callShareOperation(gallery, operation, (response) => {
+        remainingHeader = response.headers.get("x-ms-ratelimit-remaining-resource") ?? remainingHeader;
+        if (response.request.method === "POST" && response.status < 300) accepted = true;
       });
     } catch (err) {
-      if (!endedWithEmptyBody(err)) throw err;
-      // ARM may end the share LRO with an empty 200 body, which @azure/arm-compute 25 fails to
-      // deserialize although the share succeeded: confirm by reading the profile back.
-      const after = (await readSharing(gallery)).current;
-      const missing = operation.groups.some((g) =>
-        g.ids.some((id) => (operation.operationType === "Add") !== (g.type === "Subscriptions" ? after.subscriptionIds : after.tenantIds).includes(id)),
-      );
-      if (missing) throw new Error("the share call ended with an empty result and the gallery does not show the change");
+      // Refused outright (an HTTP error answer to the call itself): nothing of this call was applied.
+      // Accepted and then lost, or no answer at all: it may have been.
+      const refused = !accepted && httpStatusOf(err) !== undefined;
+      const sent = i + (refused ? 0 : 1);
+      throw sent > 0 ? new ResumableError(err, resume(sent)) : err;
     }
   }
   return remainingHeader;
+}
+
+function httpStatusOf(err: unknown): number | undefined {
+  return typeof err === "object" && err !== null && "statusCode" in err && typeof err.statusCode === "number" ? err.statusCode : undefined;
+}
+
+/** One share call; an empty final answer is confirmed by reading the profile back. */
+async function callShareOperation(gallery: SharedGallery, operation: ShareOperation, onResponse: (response: ShareResponse) => void): Promise<void> {
+  const { ref, client } = gallery;
+  try {
+    await client.gallerySharingProfile.update(ref.resourceGroup, ref.gallery, operation, { onResponse });
+  } catch (err) {
+    if (!endedWithEmptyBody(err)) throw err;
+    // ARM may end the share LRO with an empty 200 body, which @azure/arm-compute 25 fails to
+    // deserialize although the share succeeded: confirm by reading the profile back.
+    const after = (await readSharing(gallery)).current;
+    const missing = operation.groups.some((g) =>
+      g.ids.some((id) => (operation.operationType === "Add") !== (g.type === "Subscriptions" ? after.subscriptionIds : after.tenantIds).includes(id)),
+    );
+    if (missing) throw new Error("the share call ended with an empty result and the gallery does not show the change");
+  }
 }
 
 /** What an applied change added, found there already, and removed, against the groups before the calls. */

@@ -12,7 +12,14 @@ export interface ActivityError {
 
 /**
  * `retry` present means "try again", after at least `afterSeconds` when the service said so
- * (a 429 or 503 with Retry-After).
+ * (a 429 or 503 with Retry-After). `resumeWith`: input fields the next attempt takes, saying what
+ * this one did before it failed (a write whose answer was lost may have been applied).
  */
 export type ActivityResult<T> =
-  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ActivityError; readonly retry?: { readonly afterSeconds?: number } };
+  | { readonly ok: true; readonly value: T }
+  | {
+      readonly ok: false;
+      readonly error: ActivityError;
+      readonly retry?: { readonly afterSeconds?: number };
+      readonly resumeWith?: Readonly<Record<string, unknown>>;
+    };

@@ -5,7 +5,8 @@
 //
 // Each call retries what the activity says is retryable, on durable timers: the wait after each
 // failed attempt is the exponential backoff, or the service's Retry-After when that is longer
-// (Durable's callActivityWithRetry ignores Retry-After). The attempt budget still applies.
+// (Durable's callActivityWithRetry ignores Retry-After). The attempt budget still applies. A failed
+// attempt's `resumeWith` is merged into the next attempt's input.
 // Deterministic: time comes from the orchestration context.
 import type * as df from "durable-functions";
 import type { OrchestrationContext } from "durable-functions";
@@ -34,7 +35,8 @@ export function proxyActivities<M>(): ActivityCalls<M> {
 
 export const activities: ActivityCalls<Activities> = proxyActivities<Activities>();
 
-function* callActivity<O>(context: OrchestrationContext, name: string, input: unknown, policy: RetryPolicy): Generator<df.Task, Outcome<O>, unknown> {
+function* callActivity<O>(context: OrchestrationContext, name: string, firstInput: unknown, policy: RetryPolicy): Generator<df.Task, Outcome<O>, unknown> {
+  let input = firstInput;
   for (let attempt = 1; ; attempt++) {
     let result: ActivityResult<O>;
     try {
@@ -48,6 +50,8 @@ function* callActivity<O>(context: OrchestrationContext, name: string, input: un
     if (attempt >= policy.attempts) {
       return { ok: false, error: { ...result.error, code: "RetriesExhausted", message: `${name} failed ${attempt} times: ${result.error.message}` } };
     }
+    // What a failed attempt may already have done travels to the next one (a lost answer to a write).
+    if (result.resumeWith && typeof input === "object" && input !== null) input = { ...input, ...result.resumeWith };
     const waitMs = retryDelaySeconds(policy, attempt, result.retry.afterSeconds) * 1000;
     if (!context.df.isReplaying) {
       context.log(`${name} attempt ${attempt} of ${policy.attempts} failed (${result.error.code}); next attempt in ${waitMs / 1000} s`);

@@ -370,6 +370,21 @@ describe("publish -> share: what the workflow trusts and what it records", () =>
     expect(new Set(rows.map((r) => r.at))).toEqual(new Set([output.sharedAt]));
   });
 
+  it("reports the share it made when the share call's answer was lost and the retry finds it applied", async () => {
+    const w = await start({ ACTIVITY_RETRY_FIRST_SECONDS: "5", ACTIVITY_RETRY_ATTEMPTS: "4" });
+    // The share call is accepted; every poll of its operation then loses its answer until the SDK gives up.
+    w.emulator.control.fault({ method: "GET", path: "/capsOperations/", drop: true, count: 8 });
+    const { instanceId } = await publishAndDeliver(w, "7.1.0", { westeurope: 20, northeurope: 20, eastus: 20 });
+    const status = await w.host.durable.waitFor(instanceId, undefined, { timeoutMs: 50_000 });
+    expect(status.runtimeStatus, JSON.stringify(status.customStatus)).toBe("Completed");
+    expect(armLog(w).filter((x) => x.url.includes("/capsOperations/") && x.status === 0).length).toBeGreaterThan(0);
+    expect(armLog(w).filter((x) => isShareCall(x) && x.status < 300)).toHaveLength(1);
+    const output = status.output as { shareCalls: number; added: { tenantIds: string[] }; alreadyShared: { tenantIds: string[] } };
+    expect(output.shareCalls).toBe(1);
+    expect([...output.added.tenantIds].sort()).toEqual(CONSUMERS.map((c) => c.tenantId).sort());
+    expect(output.alreadyShared.tenantIds).toEqual([]);
+  });
+
   it("refuses an orchestration started for a gallery the app does not manage, before touching it", async () => {
     const w = await start();
     const foreign = imageVersionId("1.0.0").replace(PUBLISHER.gallery, "someone_elses");
