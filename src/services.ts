@@ -4,7 +4,8 @@ import { createArmClients, type ArmClients } from "./azure/armClients";
 import { createAuditTrail, type AuditTrail } from "./azure/auditTable";
 import { createCredentialProvider, type CredentialProvider } from "./azure/credentials";
 import { createOutcomePublisher, type OutcomePublisher } from "./azure/outcomePublisher";
-import { createRegistry, type Registry } from "./azure/registry";
+import { createRegistry, type Registry, type RegistryOptions } from "./azure/registry";
+import { createShareInbox, type ShareInbox } from "./azure/shareInbox";
 import { createTenantRequestQueue, type TenantRequestQueue } from "./azure/tenantRequestQueue";
 import type { AppConfig } from "./config";
 
@@ -18,10 +19,19 @@ export interface Services {
   readonly tenantRequests: TenantRequestQueue;
   /** Who should have what: tenants, what the app granted them, every request. */
   readonly registry: Registry;
+  /** Share changes waiting for their subscription's share coordinator (in the registry's table). */
+  readonly shareInbox: ShareInbox;
 }
 
 export function createServices(config: AppConfig): Services {
   const credentials = createCredentialProvider(config);
+  const table: RegistryOptions = {
+    tableName: config.registry.tableName,
+    connection:
+      "connectionString" in config.registry
+        ? { connectionString: config.registry.connectionString }
+        : { tableServiceUri: config.registry.tableServiceUri, credential: credentials.publisher() },
+  };
   return {
     config,
     credentials,
@@ -29,12 +39,7 @@ export function createServices(config: AppConfig): Services {
     audit: createAuditTrail(config, credentials),
     outcomes: createOutcomePublisher(config, credentials),
     tenantRequests: createTenantRequestQueue(config, credentials),
-    registry: createRegistry({
-      tableName: config.registry.tableName,
-      connection:
-        "connectionString" in config.registry
-          ? { connectionString: config.registry.connectionString }
-          : { tableServiceUri: config.registry.tableServiceUri, credential: credentials.publisher() },
-    }),
+    registry: createRegistry(table),
+    shareInbox: createShareInbox(table),
   };
 }

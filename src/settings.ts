@@ -117,7 +117,8 @@ export const SETTINGS = [
   {
     name: "REGISTRY_TABLE_NAME",
     default: "registry",
-    meaning: "Table (in AzureWebJobsStorage) of consumer tenants, what the app granted them and every request: who should have what.",
+    meaning:
+      "Table (in AzureWebJobsStorage) of consumer tenants, what the app granted them and every request (who should have what), and the share changes waiting for their share coordinator.",
   },
 ] as const satisfies readonly SettingSpec[];
 

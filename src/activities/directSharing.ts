@@ -1,6 +1,6 @@
-// Direct sharing: the share coordinator's activities (applying a batch of changes to one gallery's
-// sharing groups, and its durable-client side: sending it a change and telling senders their
-// results), and checking a direct share from the consumer's side.
+// Direct sharing: applying a batch of changes to one gallery's sharing groups (the share
+// coordinator's activity; its inbox and messages are in shareInbox.ts), and checking a direct share
+// from the consumer's side.
 //
 // applyShareChanges reads the gallery's sharing profile, merges the changes
 // (src/domain/shareTargets.ts: each change all-or-nothing within Azure's direct-sharing limits), and
@@ -8,32 +8,15 @@
 // nothing else calls the share API. Targets a publish asks for (`ensureRegistered`) are read when the
 // share runs: the static SHARE_* settings plus every active direct-mode tenant the registry has for
 // the gallery. Safe to run twice: the second run finds nothing missing and makes no call.
-//
-// submitShareChange and notifyShareResults are activities because orchestrations cannot start other
-// orchestrations or raise events to them; both are safe to run twice (the coordinator answers a
-// repeated change with its first answer, and a repeated notice is a repeated event the waiting
-// orchestration has already stopped listening for).
-import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import type { DurableClient } from "durable-functions";
 import type { Services } from "../services";
-import { findInstance } from "../azure/durableInstances";
-
-import { SHARE_CHANGE_EVENT, SHARE_COORDINATOR } from "../domain/orchestrationNames";
 import { parseGalleryId, sameResourceId } from "../domain/resourceIds";
-import type { ShareChange, ShareChangeResult, ShareCoordinatorState, ShareIds, ShareNotice } from "../domain/shareChanges";
+import type { ShareChange, ShareChangeResult, ShareIds } from "../domain/shareChanges";
 import { mergeShareRequests, type MergedShareChanges, type ShareChangeRequest } from "../domain/shareTargets";
 import { permissionsNotGroupsReason, type ShareTargets } from "../domain/sharePlan";
-import { ResumableError, runActivity, withDurableClient } from "./activity";
+import { ResumableError, runActivity } from "./activity";
 import { endedWithEmptyBody } from "./shareLro";
 import { managedGalleryId } from "./managedGallery";
 import { MAX_LISTED, sharedUniqueName } from "./sharedGalleries";
-
-export interface SubmitShareChangeInput {
-  readonly coordinatorId: string;
-  readonly subscriptionId: string;
-  readonly change: ShareChange;
-}
 
 export interface ApplyShareChangesInput {
   readonly galleryId: string;
@@ -75,17 +58,9 @@ export interface DirectShareVisibility {
 /** What these activities use of the app's services. */
 type Deps = Pick<Services, "config" | "arm" | "registry">;
 
-const RUNNING = new Set(["Pending", "Running", "ContinuedAsNew", "Suspended"]);
-
 export function createDirectSharingActivities(services: Deps) {
   return {
     applyShareChanges: (input: ApplyShareChangesInput) => runActivity(() => applyShareChanges(services, input)),
-    submitShareChange: withDurableClient((input: SubmitShareChangeInput, context: InvocationContext) =>
-      runActivity(() => submitShareChange(services, input, df.getClient(context))),
-    ),
-    notifyShareResults: withDurableClient((input: { notices: readonly ShareNotice[] }, context: InvocationContext) =>
-      runActivity(() => notifyShareResults(input, df.getClient(context))),
-    ),
     verifyDirectShare: (input: VerifyDirectShareInput) => runActivity(() => verifyDirectShare(services, input)),
   };
 }
@@ -272,44 +247,6 @@ function appliedResult(requestId: string, request: ShareChangeRequest, current: 
       tenantIds: remove.tenantIds.filter((id) => has(current.tenantIds, id)),
     },
   };
-}
-
-async function submitShareChange(services: Deps, input: SubmitShareChangeInput, client: DurableClient): Promise<{ via: "started" | "raised" }> {
-  const status = await findInstance(client, input.coordinatorId);
-  let via: "started" | "raised" = "raised";
-  if (!status || !RUNNING.has(String(status.runtimeStatus))) {
-    const initial: ShareCoordinatorState = { subscriptionId: input.subscriptionId, pending: [], callTimes: [], recent: [], retry: services.config.retry };
-    try {
-      await client.startNew(SHARE_COORDINATOR, { instanceId: input.coordinatorId, input: initial });
-      via = "started";
-    } catch (err) {
-      // Another sender started it between our look and our start.
-      const now = await findInstance(client, input.coordinatorId);
-      if (!now || !RUNNING.has(String(now.runtimeStatus))) throw err;
-    }
-  }
-  // The change always goes as an event, never in the start's input: two senders that start the
-  // coordinator at the same moment both get 202 from the Durable extension, and DTFx later
-  // discards one of the two starts, with whatever it carried (the conformance suite showed it).
-  // An event raised to a Pending instance waits for it.
-  await client.raiseEvent(input.coordinatorId, SHARE_CHANGE_EVENT, input.change);
-  return { via };
-}
-
-async function notifyShareResults(input: { notices: readonly ShareNotice[] }, client: DurableClient): Promise<{ delivered: number; gone: number }> {
-  let delivered = 0;
-  let gone = 0;
-  for (const notice of input.notices) {
-    try {
-      await client.raiseEvent(notice.instanceId, notice.eventName, notice.result);
-      delivered++;
-    } catch (err) {
-      // The sender finished or was purged: nobody waits for this answer any more.
-      if (err instanceof Error && /\b(404|410)\b/.test(err.message)) gone++;
-      else throw err;
-    }
-  }
-  return { delivered, gone };
 }
 
 /** Checks a direct share from the consumer's side, as the multi-tenant app in the consumer tenant: the gallery is listed among those shared with the tenant, and its newest version is readable in the consumer's location (a version not yet replicated there is reported as such, not as a failure to share). */

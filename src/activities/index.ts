@@ -8,6 +8,7 @@ import { createDirectSharingActivities } from "./directSharing";
 import { createPublishingActivities } from "./publishing";
 import { createRbacActivities } from "./rbacAccess";
 import { createReconcileActivities } from "./reconciliation";
+import { createShareInboxActivities } from "./shareInbox";
 import { createTenantRegistryActivities } from "./tenantRegistry";
 import { createWorkloadActivities } from "./workloads";
 
@@ -15,6 +16,7 @@ export function createActivities(services: Services) {
   return {
     ...createPublishingActivities(services),
     ...createDirectSharingActivities(services),
+    ...createShareInboxActivities(services),
     ...createRbacActivities(services),
     ...createTenantRegistryActivities(services),
     ...createWorkloadActivities(services),

@@ -118,11 +118,13 @@ export function coordinatorStateProblems(raw: unknown): string[] {
   const state = isObject(raw) ? raw : {};
   const problems: string[] = [];
   if (!isText(state.subscriptionId)) problems.push("subscriptionId is required");
-  if (!Array.isArray(state.pending) || !state.pending.every((c) => readShareChange(c) !== undefined)) problems.push("pending must be a list of share changes");
+  if (!isOptional(state.pending, (p) => Array.isArray(p) && p.every((c) => readShareChange(c) !== undefined)))
+    problems.push("pending must be a list of share changes");
   if (!Array.isArray(state.callTimes) || !state.callTimes.every((t) => typeof t === "number")) problems.push("callTimes must be a list of times");
   if (!Array.isArray(state.recent)) problems.push("recent must be a list of answers");
   if (!isOptional(state.collectSeconds, (v) => isWhole(v, 0, 3600))) problems.push("collectSeconds must be a whole number from 0 to 3600");
-  if (!isOptional(state.batchesPerExecution, (v) => isWhole(v, 1, 1000))) problems.push("batchesPerExecution must be a whole number from 1 to 1000");
+  if (!isOptional(state.collectingSince, (v) => typeof v === "number" && Number.isFinite(v))) problems.push("collectingSince must be a time (epoch ms)");
+  if (!isOptional(state.historyBudget, (v) => isWhole(v, 50, 400))) problems.push("historyBudget must be a whole number from 50 to 400");
   return [...problems, ...retryProblems(state.retry)];
 }
 

@@ -8,7 +8,7 @@ import type { ShareTargets } from "./sharePlan";
  * reports them as RetriesExhausted), an activity the host failed, a share coordinator that did not
  * answer. A failed replication, a refused permission or a rule is never re-run by itself.
  */
-const TRANSIENT_CODES = new Set(["RetriesExhausted", "ActivityFailed", "ShareCoordinatorTimeout"]);
+const TRANSIENT_CODES = new Set(["RetriesExhausted", "ActivityFailed", "ShareCoordinatorTimeout", "ShareCoordinatorUnhealthy"]);
 
 export function isTransientFailure(code: string | undefined): boolean {
   return code !== undefined && TRANSIENT_CODES.has(code);

@@ -51,6 +51,19 @@ function visible(budget: CallBudget, callTimes: readonly number[], now: number):
 }
 
 /**
+ * The earliest time ≥ `now` at which `calls` more calls, made together, keep every window within
+ * its limit: one call where each window allows `calls - 1` fewer (the calls made then count in the
+ * same windows; the past ones only in fewer as time goes on).
+ */
+export function nextCallsAt(budget: CallBudget, callTimes: readonly number[], now: number, calls: number): number {
+  const most = Math.min(...budget.windows.map((w) => w.calls));
+  if (!Number.isSafeInteger(calls) || calls < 1 || calls > most)
+    throw new DomainValidationError("invalid call budget input", [{ path: "calls", rule: `must be a whole number from 1 to ${most} (the tightest window)` }]);
+  const tighter = { windows: budget.windows.map((w) => ({ ms: w.ms, calls: w.calls - (calls - 1) })) };
+  return nextCallAt(tighter, callTimes, now);
+}
+
+/**
  * The earliest time ≥ `now` at which one more call keeps every window within its limit, given the
  * times of the calls already made for the subscription (any order).
  */

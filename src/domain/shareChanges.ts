@@ -43,6 +43,12 @@ export interface ShareChangeResult {
   readonly communityPublicName?: string;
 }
 
+/** A change in its subscription's share inbox, and its row key there (its place in the queue). */
+export interface QueuedShareChange {
+  readonly key: string;
+  readonly change: ShareChange;
+}
+
 /** A result on its way to the orchestration that sent the change. */
 export interface ShareNotice {
   readonly instanceId: string;
@@ -50,10 +56,11 @@ export interface ShareNotice {
   readonly result: ShareChangeResult;
 }
 
-/** The share coordinator's input: what it carries from one execution to the next. */
+/** The share coordinator's input: what it carries from one execution to the next (the changes themselves wait in the share inbox). */
 export interface ShareCoordinatorState {
   readonly subscriptionId: string;
-  readonly pending: readonly ShareChange[];
+  /** Changes an earlier version carried in its input: put in the inbox when the execution starts. */
+  readonly pending?: readonly ShareChange[];
   /** Times (epoch ms) of the share calls made, pruned to what the budget's windows still see. */
   readonly callTimes: readonly number[];
   /** The latest answers, so a change sent again is answered the same way. */
@@ -61,6 +68,23 @@ export interface ShareCoordinatorState {
   readonly retry: { readonly attempts: number; readonly firstSeconds: number };
   /** How long to keep collecting after a change arrives before calling (default 5 s). */
   readonly collectSeconds?: number;
-  /** Batches before the coordinator continues as new, to keep its history short (default 20). */
-  readonly batchesPerExecution?: number;
+  /** When the changes in the inbox were first seen (epoch ms), carried over a continue-as-new so they are not collected again. */
+  readonly collectingSince?: number;
+  /** History events (estimated) after which the coordinator continues as new (default and most: 400). */
+  readonly historyBudget?: number;
+}
+
+/** What GET /api/status shows of a coordinator; senders read it to know how long the queue is. */
+export interface ShareCoordinatorStatus {
+  /** Waiting for a wake-up: a sender that finds it idle wakes it. */
+  readonly idle: boolean;
+  /** Changes in the first page of the inbox at the last read. */
+  readonly queued: number;
+  readonly callsInLast3Minutes: number;
+  readonly callsInLast30Minutes: number;
+  readonly nextCallAt?: string;
+  /** Batches applied in this execution. */
+  readonly batches: number;
+  /** Estimated history events of this execution. */
+  readonly historyEvents: number;
 }

@@ -6,7 +6,7 @@ import * as df from "durable-functions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VirtualClock } from "../../local/clock";
 import { startLocalHost, type LocalHost } from "../../local/host";
-import type { SubmitShareChangeInput } from "../../src/activities/directSharing";
+import type { SubmitShareChangeInput } from "../../src/activities/shareInbox";
 import type { FinishTenantRequestInput, TenantGrantsInput } from "../../src/activities/tenantRegistry";
 import { OFFBOARD_TENANT } from "../../src/domain/orchestrationNames";
 import type { OutcomeEvent } from "../../src/domain/outcomeEvents";
@@ -49,7 +49,7 @@ registerStubActivities({
   // The coordinator, stubbed: answers at once by raising the reply event through the durable client.
   submitShareChange: async (input, context) => {
     await df.getClient(context).raiseEvent(input.change.replyTo.instanceId, input.change.replyTo.eventName, answerOf(input));
-    return { ok: true, value: { via: "raised" } };
+    return { ok: true, value: { via: "queued" as const, key: "inbox-key" } };
   },
   releaseAppReader: (input) => {
     calls.released.push(input.tenantId);

@@ -7,10 +7,12 @@
 import "../../local/host";
 import * as df from "durable-functions";
 import type { OrchestrationContext } from "durable-functions";
+import type { InvocationContext } from "@azure/functions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VirtualClock } from "../../local/clock";
 import { startLocalHost, type LocalHost } from "../../local/host";
-import type { DirectShareVisibility, SubmitShareChangeInput, VerifyDirectShareInput } from "../../src/activities/directSharing";
+import type { DirectShareVisibility, VerifyDirectShareInput } from "../../src/activities/directSharing";
+import type { ShareChangeStanding, SubmitShareChangeInput } from "../../src/activities/shareInbox";
 import type { ConsentRequestInput, GalleryReaderInput, GalleryReaderResult, RbacAccess, RbacAccessInput } from "../../src/activities/rbacAccess";
 import type { FinishTenantRequestInput, TenantGrantsInput } from "../../src/activities/tenantRegistry";
 import type { ActivityResult } from "../../src/domain/activityResult";
@@ -96,6 +98,8 @@ interface Scripts {
   finish: ActivityResult<{ state: string }> | undefined;
   /** The stub provisionWorkload's answer; an Error is thrown (the sub-orchestration fails). */
   workload: (input: ProvisionWorkloadInput) => WorkloadOutcome | Error;
+  /** Where a change stands when its sender asks (`n`: the ask's number, from 0); may answer the change meanwhile. */
+  standing: (input: { key: string }, n: number, context: InvocationContext) => Promise<ShareChangeStanding>;
 }
 const defaults = (): Scripts => ({
   share: applied,
@@ -105,6 +109,17 @@ const defaults = (): Scripts => ({
   rbac: () => ({ ok: true, value: { missingActions: [], newestVersion: "1.0.0" } }),
   finish: undefined,
   workload: made,
+  standing: () => Promise.resolve(busy(0)),
+});
+
+/** A change queued behind `ahead` others (one gallery each) at a coordinator that just moved. */
+const busy = (ahead: number): ShareChangeStanding => ({
+  queued: true,
+  ahead,
+  galleriesAhead: ahead + 1,
+  coordinator: "Running",
+  coordinatorUpdatedAt: new Date(clock.now()).toISOString(),
+  coordinatorIdle: false,
 });
 let scripts: Scripts = defaults();
 
@@ -137,8 +152,9 @@ registerStubActivities({
     log("submitShareChange", input);
     const answer = scripts.share(input);
     if (answer) await df.getClient(context).raiseEvent(input.change.replyTo.instanceId, input.change.replyTo.eventName, answer);
-    return { ok: true, value: { via: "raised" } };
+    return { ok: true, value: { via: "queued" as const, key: "inbox-key" } };
   },
+  shareChangeStanding: async (input, context) => ({ ok: true, value: await scripts.standing(input, log("shareChangeStanding", input), context) }),
   verifyDirectShare: (input) => {
     log("verifyDirectShare", input);
     return scripts.visibility(input);
@@ -377,23 +393,57 @@ describe("onboardTenant with stub activities: direct mode", () => {
     expect(finished()).toMatchObject({ tenantState: "failed", requestState: "failed" });
     expect(eventTypes()).toEqual([TENANT_ONBOARDING_FAILED]);
   });
-  it("sends a change again when its coordinator does not answer, and gives up after three waits of 45 minutes", async () => {
+  it("keeps waiting while its change is queued behind others at a working coordinator: no second send, no failure", async () => {
     const requestId = "a0000000-0000-4000-8000-000000000006";
-    const { output, started } = await onboard("on-direct-silent", message(requestId, { galleries: [G1] }), { share: () => undefined });
-    // The same change (same requestId, same reply event) each time: the coordinator answers a repeat with its first answer.
-    expect(callsOf("submitShareChange").map((c) => c.at - started)).toEqual([0, 45 * 60_000, 90 * 60_000]);
-    expect(new Set(inputsOf<SubmitShareChangeInput>("submitShareChange").map((i) => JSON.stringify(i))).size).toBe(1);
-    expect(output.galleries).toEqual([
-      {
-        galleryId: G1,
-        result: "failed",
-        error: {
-          code: "ShareCoordinatorTimeout",
-          message: `the share coordinator of subscription ${PUBLISHER_SUB} did not answer change ${requestId}:0 within 3 x 45 minutes`,
-        },
+    const { output, started } = await onboard("on-direct-queued", message(requestId, { galleries: [G1] }), {
+      share: () => undefined,
+      // 100 galleries ahead: the next wait is as long as they need at 60 calls per 30 minutes (51.5 min).
+      standing: async (input, n, context) => {
+        if (n === 2) {
+          const change = inputsOf<SubmitShareChangeInput>("submitShareChange")[0]!.change;
+          await df
+            .getClient(context)
+            .raiseEvent(change.replyTo.instanceId, change.replyTo.eventName, applied(inputsOf<SubmitShareChangeInput>("submitShareChange")[0]!));
+        }
+        return busy(100 - 50 * n);
       },
+    });
+    expect(callsOf("submitShareChange")).toHaveLength(1);
+    expect(callsOf("shareChangeStanding").map((c) => c.at - started)).toEqual([
+      15 * 60_000,
+      15 * 60_000 + 51.5 * 60_000,
+      15 * 60_000 + 51.5 * 60_000 + 26.5 * 60_000,
     ]);
-    expect(finished()).toMatchObject({ tenantState: "failed", requestState: "failed", at: new Date(started + 135 * 60_000).toISOString() });
+    expect(output.galleries).toMatchObject([{ galleryId: G1, result: "granted" }]);
+  });
+
+  it("sends the change again when it left the inbox unanswered, or the coordinator is not running", async () => {
+    const requestId = "a0000000-0000-4000-8000-000000000007";
+    const { output, started } = await onboard("on-direct-resend", message(requestId, { galleries: [G1] }), {
+      share: (input) => (callsOf("submitShareChange").length === 3 ? applied(input) : undefined),
+      standing: (_input, n) => Promise.resolve(n === 0 ? { ...busy(0), queued: false } : { ...busy(0), coordinator: "Failed" }),
+    });
+    expect(callsOf("submitShareChange").map((c) => c.at - started)).toEqual([0, 15 * 60_000, 30 * 60_000]);
+    // The same change (same requestId, same reply event) each time: the coordinator answers a repeat with its first answer.
+    expect(new Set(inputsOf<SubmitShareChangeInput>("submitShareChange").map((i) => JSON.stringify(i))).size).toBe(1);
+    expect(output.galleries).toMatchObject([{ galleryId: G1, result: "granted" }]);
+  });
+
+  it("fails the gallery as ShareCoordinatorUnhealthy when the coordinator has not moved for two hours, not because it is busy", async () => {
+    const requestId = "a0000000-0000-4000-8000-000000000008";
+    let stuckSince = 0;
+    const { output, started } = await onboard("on-direct-stuck", message(requestId, { galleries: [G1] }), {
+      share: () => undefined,
+      standing: (_input, n) => {
+        if (n === 0) stuckSince = clock.now();
+        return Promise.resolve({ ...busy(3), coordinatorUpdatedAt: new Date(stuckSince).toISOString() });
+      },
+    });
+    expect(callsOf("submitShareChange")).toHaveLength(1);
+    expect(output.galleries).toMatchObject([{ galleryId: G1, result: "failed", error: { code: "ShareCoordinatorUnhealthy" } }]);
+    // Asked every 15 minutes; failed at the first ask more than two hours after the coordinator last moved.
+    expect(callsOf("shareChangeStanding").at(-1)!.at - started).toBe(15 * 60_000 + 135 * 60_000);
+    expect(finished()).toMatchObject({ tenantState: "failed", requestState: "failed" });
   });
 });
 

@@ -5,7 +5,7 @@ import * as df from "durable-functions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VirtualClock } from "../../local/clock";
 import { startLocalHost, type LocalHost } from "../../local/host";
-import type { SubmitShareChangeInput } from "../../src/activities/directSharing";
+import type { SubmitShareChangeInput } from "../../src/activities/shareInbox";
 import type { GalleryDrift } from "../../src/activities/reconciliation";
 import type { ActivityResult } from "../../src/domain/activityResult";
 import { RECONCILE } from "../../src/domain/orchestrationNames";
@@ -43,7 +43,7 @@ registerStubActivities({
       at: new Date().toISOString(),
     };
     await df.getClient(context).raiseEvent(change.replyTo.instanceId, change.replyTo.eventName, result);
-    return { ok: true, value: { via: "raised" } };
+    return { ok: true, value: { via: "queued" as const, key: "inbox-key" } };
   },
   ensureGalleryReader: (input) => {
     calls.readers.push(input.principalId);

@@ -1,8 +1,9 @@
-// shareCoordinator on the local host with stub activities: no emulator, no Azurite. Changes arrive as
-// ShareChange events raised with the host's durable client; applyShareChanges is a stub that logs
-// each batch with the (virtual) clock time it ran at, notifyShareResults a stub that captures the
-// notices. This covers merging per gallery, repeats, events that are not changes, a failed batch,
-// pacing to Compute's share budget, continue-as-new and the idle end.
+// shareCoordinator on the local host with stub activities: no emulator, no Azurite. Changes wait in
+// an in-memory share inbox (the stub peek / remove activities) and a wake-up event is raised with
+// the host's durable client; applyShareChanges is a stub that logs each batch with the (virtual)
+// clock time it ran at, notifyShareResults a stub that captures the notices. This covers merging
+// per gallery, repeats, a failed batch, pacing to Compute's share budget for any burst, changes that
+// arrive while the coordinator is busy (never lost), continue-as-new by history size and the idle end.
 import "../../local/host";
 import * as df from "durable-functions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,15 +12,18 @@ import { startLocalHost, type LocalHost } from "../../local/host";
 import type { AppliedShareChanges, ApplyShareChangesInput } from "../../src/activities/directSharing";
 import type { ActivityResult } from "../../src/domain/activityResult";
 import { SHARE_CHANGE_EVENT, SHARE_COORDINATOR } from "../../src/domain/orchestrationNames";
-import type { ShareChange, ShareCoordinatorState, ShareNotice } from "../../src/domain/shareChanges";
-import { shareCoordinator, type ShareCoordinatorStatus } from "../../src/orchestrations/shareCoordinator";
+import type { QueuedShareChange, ShareChange, ShareCoordinatorState, ShareCoordinatorStatus, ShareNotice } from "../../src/domain/shareChanges";
+import { HISTORY_BUDGET, shareCoordinator } from "../../src/orchestrations/shareCoordinator";
 import { registerStubActivities } from "../support/stubActivities";
 
 const SUBSCRIPTION = "5d2e9c1a-3f47-4b8e-a6d0-9c1b7e2f4a10";
 const gallery = (n: number) => `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-golden-images/providers/Microsoft.Compute/galleries/g${n}`;
 const tenant = (n: number) => `72f988bf-86f1-41af-91ab-${String(n).padStart(12, "0")}`;
 const SECOND = 1000;
+const MINUTE = 60 * SECOND;
 const DAY = 24 * 3600_000;
+/** More changes than two 30-minute windows allow, each for its own gallery (one call each). */
+const BURST = 150;
 const none = { subscriptionIds: [], tenantIds: [] };
 
 /** A change adding one tenant, answered to `sender-<requestId>`. */
@@ -50,19 +54,39 @@ const applyAll =
 let answer: (input: ApplyShareChangesInput, n: number) => ActivityResult<AppliedShareChanges> = applyAll(1);
 let batches: { at: number; galleryId: string; requestIds: string[] }[] = [];
 let notices: { at: number; notice: ShareNotice }[] = [];
+/** The share inbox, oldest first. */
+let inbox: QueuedShareChange[] = [];
+let nextKey = 0;
+/** Runs while a batch is being applied (to send changes at that moment). */
+let duringApply: () => void = () => undefined;
 
 df.app.orchestration(SHARE_COORDINATOR, shareCoordinator);
 registerStubActivities({
   applyShareChanges: (input) => {
     const n = batches.length;
     batches.push({ at: clock.now(), galleryId: input.galleryId, requestIds: input.changes.map((c) => c.requestId) });
+    duringApply();
     return answer(input, n);
   },
   notifyShareResults: (input) => {
     for (const notice of input.notices) notices.push({ at: clock.now(), notice });
     return { ok: true, value: { delivered: input.notices.length, gone: 0 } };
   },
+  peekShareChanges: (input) => ({ ok: true, value: { changes: inbox.slice(0, input.max), unreadable: [] } }),
+  removeShareChanges: (input) => {
+    const before = inbox.length;
+    inbox = inbox.filter((q) => !input.keys.includes(q.key));
+    return { ok: true, value: { removed: before - inbox.length } };
+  },
+  enqueueShareChanges: (input) => {
+    for (const c of input.changes) put(c);
+    return { ok: true, value: { queued: input.changes.length } };
+  },
 });
+
+function put(c: ShareChange): void {
+  inbox.push({ key: String(++nextKey).padStart(8, "0"), change: c });
+}
 
 let host: LocalHost;
 let clock: VirtualClock;
@@ -78,22 +102,19 @@ afterAll(async () => {
 async function start(id: string, state: Partial<ShareCoordinatorState> = {}): Promise<number> {
   batches = [];
   notices = [];
+  inbox = [];
+  duringApply = () => undefined;
   answer = applyAll(1);
-  const input: ShareCoordinatorState = {
-    subscriptionId: SUBSCRIPTION,
-    pending: [],
-    callTimes: [],
-    recent: [],
-    retry: { attempts: 3, firstSeconds: 5 },
-    ...state,
-  };
+  const input: ShareCoordinatorState = { subscriptionId: SUBSCRIPTION, callTimes: [], recent: [], retry: { attempts: 3, firstSeconds: 5 }, ...state };
   await host.durable.startNew(SHARE_COORDINATOR, { instanceId: id, input });
   await host.durable.runUntilIdle();
   return clock.now();
 }
 
-async function send(id: string, ...events: unknown[]): Promise<void> {
-  for (const e of events) await host.durable.raiseEvent(id, SHARE_CHANGE_EVENT, e);
+/** Puts changes in the inbox and wakes the coordinator, as submitShareChange does. */
+async function send(id: string, ...changes: ShareChange[]): Promise<void> {
+  for (const c of changes) put(c);
+  await host.durable.raiseEvent(id, SHARE_CHANGE_EVENT, { wake: true });
 }
 
 /** Runs the host, moving the virtual clock from durable timer to durable timer, until `done`. */
@@ -123,13 +144,20 @@ const noticeOf = (requestId: string): ShareNotice => {
   return found[0]!.notice;
 };
 
+/** The most calls any window of `ms` holds, over the batch times (one call each). */
+function mostInWindow(times: readonly number[], ms: number): number {
+  let most = 0;
+  for (const end of times) most = Math.max(most, times.filter((t) => t > end - ms && t <= end).length);
+  return most;
+}
+
 describe("shareCoordinator with stub activities", () => {
   it("merges what arrives together per gallery into one applyShareChanges call, and tells each sender its result", async () => {
     const t0 = await start("sc-merge");
     const a = change("req-a", gallery(1), tenant(1));
     const b = change("req-b", gallery(2), tenant(2));
     const c = change("req-c", gallery(1).toUpperCase(), tenant(3)); // the same gallery, another casing
-    await send("sc-merge", a, b, c, a); // a again while still pending: dropped
+    await send("sc-merge", a, b, c, a); // a twice in the inbox: applied once
     const status = await untilIdle("sc-merge");
 
     // Collected for 5 s; g1 first (a and c in one call), then g2 after another 5 s of collecting.
@@ -152,11 +180,19 @@ describe("shareCoordinator with stub activities", () => {
       at: new Date(t0 + 5 * SECOND).toISOString(),
     });
     expect(noticeOf("req-b").result.at).toBe(new Date(t0 + 10 * SECOND).toISOString());
+    // Every change left the inbox once answered.
+    expect(inbox).toEqual([]);
 
     // Ended after a day without work, counting the two batches and the two share calls.
     expect(status.output).toEqual({ ended: "idle", batches: 2 });
     expect(clock.now()).toBe(t0 + 10 * SECOND + DAY);
-    expect(status.customStatus).toEqual({ pending: 0, callsInLast3Minutes: 2, callsInLast30Minutes: 2, batches: 2 } satisfies ShareCoordinatorStatus);
+    expect(status.customStatus).toMatchObject({
+      idle: true,
+      queued: 0,
+      callsInLast3Minutes: 2,
+      callsInLast30Minutes: 2,
+      batches: 2,
+    } satisfies Partial<ShareCoordinatorStatus>);
   });
 
   it("keeps collecting for collectSeconds: a change for the gallery arriving meanwhile joins the batch", async () => {
@@ -189,20 +225,24 @@ describe("shareCoordinator with stub activities", () => {
     expect(batches).toHaveLength(1);
   });
 
-  it("ignores an event that is not a share change", async () => {
-    const t0 = await start("sc-ignore");
-    await send(
-      "sc-ignore",
-      { nonsense: true },
-      "just text",
-      { requestId: "req-no-reply", galleryId: gallery(1), add: { tenantIds: [tenant(9)] } }, // no replyTo: nobody to answer
-      change("req-ok", gallery(1), tenant(1)),
-    );
-    const status = await untilIdle("sc-ignore");
-    expect(batches).toEqual([{ at: t0 + 5 * SECOND, galleryId: gallery(1), requestIds: ["req-ok"] }]);
-    expect(notices.map((n) => n.notice.result.requestId)).toEqual(["req-ok"]);
-    // The first event woke it (one batch), the rest were collected with the change.
-    expect(status.output).toEqual({ ended: "idle", batches: 1 });
+  it("never loses a change that arrives while it applies a batch, whether or not a wake-up reaches it", async () => {
+    const t0 = await start("sc-busy");
+    // While the first batch is applied: one change with a wake-up (taken by nobody: no wait is open
+    // then), one put in the inbox with none (its sender saw the coordinator busy).
+    duringApply = () => {
+      if (batches.length !== 1) return;
+      put(change("req-quiet", gallery(3), tenant(3)));
+      void host.durable.raiseEvent("sc-busy", SHARE_CHANGE_EVENT, { wake: true });
+      put(change("req-woken", gallery(2), tenant(2)));
+    };
+    await send("sc-busy", change("req-first", gallery(1), tenant(1)));
+    await untilIdle("sc-busy");
+    expect(batches.map((b) => [b.requestIds, b.at - t0])).toEqual([
+      [["req-first"], 5 * SECOND],
+      [["req-quiet"], 10 * SECOND],
+      [["req-woken"], 15 * SECOND],
+    ]);
+    expect(notices.map((n) => n.notice.result.requestId)).toEqual(["req-first", "req-quiet", "req-woken"]);
   });
 
   it("answers every change of a failed batch 'failed' with the error, and counts no share call", async () => {
@@ -244,17 +284,46 @@ describe("shareCoordinator with stub activities", () => {
     // One gallery per batch, 5 s of collecting each: ten calls at 5, 10, ..., 50 s.
     expect(offsets(t0)).toEqual([5, 10, 15, 20, 25, 30, 35, 40, 45, 50].map((s) => s * SECOND));
     // The budget is spent: the next call may go when the first leaves its 3-minute window (5 s + 180 s).
-    expect(host.durable.getStatus("sc-pacing")?.customStatus).toEqual({
-      pending: 2,
+    expect(host.durable.getStatus("sc-pacing")?.customStatus).toMatchObject({
+      idle: false,
+      queued: 2,
       callsInLast3Minutes: 10,
       callsInLast30Minutes: 10,
       nextCallAt: new Date(t0 + 185 * SECOND).toISOString(),
       batches: 10,
-    } satisfies ShareCoordinatorStatus);
+    } satisfies Partial<ShareCoordinatorStatus>);
     await untilIdle("sc-pacing");
     expect(offsets(t0).slice(10)).toEqual([185 * SECOND, 190 * SECOND]);
     expect(notices).toHaveLength(12);
     expect(noticeOf("req-p11").result.at).toBe(new Date(t0 + 185 * SECOND).toISOString());
+  });
+
+  it("keeps to the budget for any burst: 150 changes for 150 galleries, never over 10 calls in 3 minutes or 60 in 30", async () => {
+    const t0 = await start("sc-burst");
+    await send("sc-burst", ...Array.from({ length: BURST }, (_, i) => change(`req-b${i}`, gallery(i), tenant(i))));
+    await advanceUntil(() => notices.length === BURST);
+    const times = batches.map((b) => b.at);
+    expect(times).toHaveLength(BURST);
+    expect(mostInWindow(times, 3 * MINUTE)).toBeLessThanOrEqual(10);
+    expect(mostInWindow(times, 30 * MINUTE)).toBeLessThanOrEqual(60);
+    // And no slower than the budget allows: 60 calls per 30 minutes, so the 150th within about 75 minutes.
+    expect(times.at(-1)! - t0).toBeLessThan(75 * MINUTE);
+    expect(inbox).toEqual([]);
+  }, 60_000);
+
+  it("waits for room for both calls of a batch that adds and removes", async () => {
+    const now = clock.now();
+    // Nine calls in the last minute: room for one more, not two.
+    const t0 = await start("sc-two-calls", { callTimes: Array.from({ length: 9 }, () => now - MINUTE) });
+    answer = applyAll(2);
+    await send("sc-two-calls", change("req-add", gallery(1), tenant(1)), {
+      ...change("req-rm", gallery(1), tenant(2)),
+      add: undefined,
+      remove: { tenantIds: [tenant(2)] },
+    });
+    await untilIdle("sc-two-calls");
+    // The nine leave the 3-minute window two minutes after start.
+    expect(offsets(t0)).toEqual([2 * MINUTE]);
   });
 
   it("counts the calls it carries over (the 30-minute window): a full window delays the first call", async () => {
@@ -268,31 +337,34 @@ describe("shareCoordinator with stub activities", () => {
     expect(offsets(t0)).toEqual([60 * SECOND]);
   });
 
-  it("continues as new after batchesPerExecution batches, carrying pending changes, call times and answers", async () => {
-    const t0 = await start("sc-continue", { batchesPerExecution: 2 });
+  it("continues as new by history size, carrying call times and answers; the changes stay in the inbox", async () => {
+    const t0 = await start("sc-continue", { historyBudget: 60 });
     const a = change("req-1", gallery(1), tenant(1));
-    await send("sc-continue", a, change("req-2", gallery(2), tenant(2)), change("req-3", gallery(3), tenant(3)));
-    await advanceUntil(() => notices.length === 3);
-    // Two batches, then the new execution takes the third change over and applies it.
-    expect(batches.map((b) => [b.requestIds, b.at - t0])).toEqual([
-      [["req-1"], 5 * SECOND],
-      [["req-2"], 10 * SECOND],
-      [["req-3"], 15 * SECOND],
-    ]);
+    await send("sc-continue", a, ...Array.from({ length: 7 }, (_, i) => change(`req-${i + 2}`, gallery(i + 2), tenant(i + 2))));
+    await advanceUntil(() => notices.length === 8);
+    expect(batches.map((b) => b.requestIds[0])).toEqual(["req-1", "req-2", "req-3", "req-4", "req-5", "req-6", "req-7", "req-8"]);
+    // 5 s of collecting before each batch, a continue-as-new or not.
+    expect(offsets(t0)).toEqual([5, 10, 15, 20, 25, 30, 35, 40].map((s) => s * SECOND));
     const carried = host.durable.getStatus("sc-continue")?.input as ShareCoordinatorState;
-    expect(carried.pending.map((c) => c.requestId)).toEqual(["req-3"]);
-    expect(carried.callTimes).toEqual([t0 + 5 * SECOND, t0 + 10 * SECOND]);
-    expect(carried.recent.map((r) => r.requestId)).toEqual(["req-1", "req-2"]);
-    expect(carried).toMatchObject({ subscriptionId: SUBSCRIPTION, batchesPerExecution: 2, retry: { attempts: 3, firstSeconds: 5 } });
+    expect(carried).toMatchObject({ subscriptionId: SUBSCRIPTION, historyBudget: 60, retry: { attempts: 3, firstSeconds: 5 } });
+    expect(carried.pending).toBeUndefined();
+    expect(carried.callTimes.length).toBeGreaterThan(0);
+    // Each execution stays near its budget: the last one's history is small.
+    expect(host.durable.history("sc-continue").length).toBeLessThanOrEqual(60 + 30);
     // The new execution still knows the first answers: a repeat of req-1 gets its answer, not a call.
     const firstAnswer = noticeOf("req-1").result;
     await send("sc-continue", { ...a, replyTo: { instanceId: "sender-req-1", eventName: "ShareResult.again" } });
     const status = await untilIdle("sc-continue");
-    expect(batches).toHaveLength(3);
+    expect(batches).toHaveLength(8);
     expect(notices.at(-1)!.notice).toEqual({ instanceId: "sender-req-1", eventName: "ShareResult.again", result: firstAnswer });
-    // That repeat was the second execution's second batch: it continued as new once more, then went idle.
-    expect(status.output).toEqual({ ended: "idle", batches: 0 });
-    expect((status.input as ShareCoordinatorState).recent.map((r) => r.requestId)).toEqual(["req-1", "req-2", "req-3"]);
+    expect((status.input as ShareCoordinatorState).recent.map((r) => r.requestId).slice(0, 1)).toEqual(["req-1"]);
+  });
+
+  it("puts changes an earlier version carried in its input into the inbox, then applies them", async () => {
+    const t0 = await start("sc-upgrade", { pending: [change("req-old", gallery(1), tenant(1))] });
+    await untilIdle("sc-upgrade");
+    expect(batches).toEqual([{ at: t0 + 5 * SECOND, galleryId: gallery(1), requestIds: ["req-old"] }]);
+    expect(inbox).toEqual([]);
   });
 
   it("ends 'idle' after a day without work", async () => {
@@ -302,6 +374,13 @@ describe("shareCoordinator with stub activities", () => {
     expect(clock.now() - t0).toBe(DAY);
     expect(batches).toEqual([]);
     expect(notices).toEqual([]);
-    expect(status.customStatus).toEqual({ pending: 0, callsInLast3Minutes: 0, callsInLast30Minutes: 0, batches: 0 } satisfies ShareCoordinatorStatus);
+    expect(status.customStatus).toMatchObject({
+      idle: true,
+      queued: 0,
+      callsInLast3Minutes: 0,
+      callsInLast30Minutes: 0,
+      batches: 0,
+    } satisfies Partial<ShareCoordinatorStatus>);
+    expect(HISTORY_BUDGET).toBeLessThanOrEqual(400);
   });
 });

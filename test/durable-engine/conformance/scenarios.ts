@@ -8,6 +8,7 @@ import { CONSUMERS, GALLERY_ID, PUBLISHER, versionWriteEvent, type World } from 
 import { publishInstanceId } from "../../../src/domain/instanceIds";
 import { SHARE_CHANGE_EVENT, SHARE_COORDINATOR } from "../../../src/domain/orchestrationNames";
 import type { ShareCoordinatorState } from "../../../src/domain/shareChanges";
+import { createShareInbox } from "../../../src/azure/shareInbox";
 import { BIG_STATUS_ORCHESTRATION } from "./conformanceApp";
 import { followLikeBrowser, sendRequests } from "../../e2e/support";
 import type { Scenario, ScenarioContext } from "./harness";
@@ -73,10 +74,14 @@ export const permanentActivityFailure: Scenario = {
 };
 
 export const coordinatorMergesAndContinuesAsNew: Scenario = {
-  name: "the share coordinator merges changes into one call and continues as new",
+  name: "the share coordinator merges changes into one call, continues as new, and loses no change that arrives while it works",
   settings: FAST_SETTINGS,
   async run(ctx) {
     const client = ctx.world.host.durable.client();
+    const inbox = createShareInbox({
+      tableName: ctx.world.settings.REGISTRY_TABLE_NAME ?? "",
+      connection: { connectionString: ctx.world.settings.AzureWebJobsStorage ?? "" },
+    });
     const coordinatorId = `share-coordinator-${PUBLISHER.subscriptionId}`;
     // Nobody waits for the answers here (notifyShareResults counts them as gone).
     const change = (n: number, tenant: number, op: "add" | "remove" = "add") => ({
@@ -85,6 +90,12 @@ export const coordinatorMergesAndContinuesAsNew: Scenario = {
       [op]: { subscriptionIds: [], tenantIds: [CONSUMERS[tenant]!.tenantId] },
       replyTo: { instanceId: `nobody-${n}`, eventName: "ShareResult" },
     });
+    // As submitShareChange does: into the inbox, then a wake-up.
+    const send = async (c: ReturnType<typeof change>, wake = true) => {
+      await inbox.enqueue(PUBLISHER.subscriptionId, c);
+      if (wake) await client.raiseEvent(coordinatorId, SHARE_CHANGE_EVENT, { wake: true });
+    };
+    // The first change as an earlier version carried it (in its input): it goes to the inbox first.
     const input: ShareCoordinatorState = {
       subscriptionId: PUBLISHER.subscriptionId,
       pending: [change(1, 0)],
@@ -92,18 +103,18 @@ export const coordinatorMergesAndContinuesAsNew: Scenario = {
       recent: [],
       retry: { attempts: 3, firstSeconds: 1 },
       collectSeconds: 4,
-      batchesPerExecution: 2,
+      historyBudget: 50,
     };
     await client.startNew(SHARE_COORDINATOR, { instanceId: coordinatorId, input });
     // Within the 4 s of collecting (seconds to spare on a busy machine): merged with the first into one share call.
-    await client.raiseEvent(coordinatorId, SHARE_CHANGE_EVENT, change(2, 1));
-    const custom = (s: { customStatus: unknown } | undefined) => (s?.customStatus ?? {}) as { pending?: number; batches?: number };
-    await ctx.waitUntil(coordinatorId, "the first batch", (s) => custom(s).batches === 1 && custom(s).pending === 0);
-    await client.raiseEvent(coordinatorId, SHARE_CHANGE_EVENT, change(3, 2));
-    // The second batch ends the execution: the next one starts with nothing pending and no batch.
-    await ctx.waitUntil(coordinatorId, "continue-as-new", (s) => s?.runtimeStatus === "Running" && custom(s).batches === 0 && custom(s).pending === 0);
-    await client.raiseEvent(coordinatorId, SHARE_CHANGE_EVENT, change(4, 0, "remove"));
-    await ctx.waitUntil(coordinatorId, "a batch in the new execution", (s) => custom(s).batches === 1 && custom(s).pending === 0);
+    await send(change(2, 1));
+    const custom = (s: { customStatus: unknown } | undefined) => (s?.customStatus ?? {}) as { queued?: number; batches?: number; idle?: boolean };
+    await ctx.waitUntil(coordinatorId, "the first batch", (s) => custom(s).batches === 1 && custom(s).queued === 0);
+    // While the coordinator works, a change with a wake-up and one without (its sender saw it busy).
+    await send(change(3, 2));
+    await send(change(4, 0, "remove"), false);
+    await ctx.waitUntil(coordinatorId, "both applied and the coordinator idle", (s) => custom(s).idle === true && custom(s).queued === 0);
+    ctx.note("inbox after", (await inbox.peek(PUBLISHER.subscriptionId, 10)).changes.length);
   },
 };
 
