@@ -307,6 +307,11 @@ export class Broker implements AmqpHandlers {
     else this.touched(consumer.sub.queue);
   }
 
+  sendable(sender: Sender): void {
+    const consumer = this.consumers.get(sender);
+    if (consumer) this.touched(consumer.sub.queue);
+  }
+
   outcome(sender: Sender, delivery: Delivery): void {
     const consumer = this.consumers.get(sender);
     const ref = consumer?.deliveries.get(delivery);

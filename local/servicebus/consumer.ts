@@ -33,9 +33,13 @@ export class Consumer {
     return this.sender.is_open();
   }
 
-  /** Messages the peer will still accept. */
+  /**
+   * Messages the peer will still accept, and the session can hold: rhea keeps every unsettled
+   * delivery in its session's outgoing buffer (2,048 by default) and throws when it is full, so a
+   * peer with more credit than that gets the rest as it settles (the 'sendable' event).
+   */
   available(): number {
-    return this.isOpen() ? Math.max(0, this.limit - this.sent) : 0;
+    return this.isOpen() ? Math.max(0, Math.min(this.limit - this.sent, sessionRoom(this.sender))) : 0;
   }
 
   /** On every flow: take the peer's new limit; on a drain, give the unused credit back. Returns true if it drained. */
@@ -54,4 +58,11 @@ export class Consumer {
     this.sent += 1;
     this.deliveries.set(delivery, { sequenceNumber: message.sequenceNumber, ...(lockToken ? { lockToken } : {}) });
   }
+}
+
+/** Free places in the sender's session outgoing buffer (rhea's typings do not show the session's internals). */
+function sessionRoom(sender: Sender): number {
+  const session = (sender as unknown as { session?: { outgoing?: { available?: () => number } } }).session;
+  const room = session?.outgoing?.available?.();
+  return typeof room === "number" ? room : Number.POSITIVE_INFINITY;
 }

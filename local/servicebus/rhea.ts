@@ -149,6 +149,7 @@ export function peerOutcome(delivery: Delivery): PeerOutcome {
 export function settleDelivery(delivery: Delivery, error?: { condition: string; description: string }): void {
   if (error) {
     answer(delivery, outcomes.rejected({ error }).described(), true);
+    finished(delivery);
     return;
   }
   const peer = peerOutcome(delivery);
@@ -161,6 +162,16 @@ export function settleDelivery(delivery: Delivery, error?: { condition: string; 
           ? outcomes.rejected({})
           : outcomes.accepted();
   answer(delivery, state.described(), true);
+  finished(delivery);
+}
+
+/**
+ * Settled by us (its disposition queued above), the delivery is finished: the SDK's receivers settle
+ * second and send nothing more, so rhea, which frees a session's outgoing place only once both sides
+ * settled, would keep it forever and refuse the 2,049th unsettled delivery of the session.
+ */
+function finished(delivery: Delivery): void {
+  (delivery as unknown as { remote_settled: boolean }).remote_settled = true;
 }
 
 interface Outcome {

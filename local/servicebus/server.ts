@@ -16,6 +16,8 @@ export interface AmqpHandlers {
   /** The peer's outcome on one of our deliveries. */
   outcome(sender: Sender, delivery: Delivery): void;
   flow(sender: Sender): void;
+  /** The session of one of our senders has room for more deliveries again. */
+  sendable(sender: Sender): void;
   error(where: string, error: unknown): void;
 }
 
@@ -97,6 +99,11 @@ export async function startAmqpServer(port: number, handlers: AmqpHandlers): Pro
   container.on(
     "sender_flow",
     guard("sender_flow", (c) => c.sender && handlers.flow(c.sender)),
+  );
+  // The session's outgoing buffer had room again (settled deliveries left it): deliver more.
+  container.on(
+    "sendable",
+    guard("sendable", (c) => c.sender && handlers.sendable(c.sender)),
   );
   container.on("error", (e: unknown) => handlers.error("container", e));
 

@@ -178,3 +178,25 @@ describe("local Service Bus: receive and settle", () => {
     expect(isServiceBusError(error)).toBe(false);
   });
 });
+
+describe("local Service Bus: long queues", () => {
+  it("delivers more messages than one AMQP session holds unsettled (2,048), to a receiver with credit for all", async () => {
+    const total = 2_600;
+    const sender = h.client.createSender(QUEUE);
+    for (let i = 0; i < total; i += 500) {
+      await sender.sendMessages(Array.from({ length: Math.min(500, total - i) }, (_, j) => ({ body: { n: i + j }, messageId: `m-${i + j}` })));
+    }
+    const r = receiver();
+    const seen = new Set<number>();
+    // Credit for everything at once: the broker sends what the session holds, and the rest as they settle.
+    for (let round = 0; round < 20 && seen.size < total; round++) {
+      const batch = await r.receiveMessages(total, { maxWaitTimeInMs: 2000 });
+      for (const m of batch) {
+        seen.add((m.body as { n: number }).n);
+        await r.completeMessage(m);
+      }
+    }
+    expect(seen.size).toBe(total);
+    expect(await r.receiveMessages(1, { maxWaitTimeInMs: 200 })).toEqual([]);
+  }, 60_000);
+});
