@@ -14,6 +14,7 @@ import type { ShareChange, ShareChangeResult, ShareIds } from "../domain/shareCh
 import { mergeShareRequests, type MergedShareChanges, type ShareChangeRequest } from "../domain/shareTargets";
 import { permissionsNotGroupsReason, type ShareTargets } from "../domain/sharePlan";
 import { ResumableError, runActivity } from "./activity";
+import { activeTenants } from "./registeredTenants";
 import { endedWithEmptyBody } from "./shareLro";
 import { managedGalleryId } from "./managedGallery";
 import { MAX_LISTED, sharedUniqueName } from "./sharedGalleries";
@@ -300,10 +301,12 @@ const lower = (ids: readonly string[] | undefined): string[] => [...new Set((ids
 export async function registeredTargets(services: Pick<Services, "config" | "registry">, galleryId: string): Promise<ShareTargets> {
   const subscriptionIds = new Set(services.config.shareSubscriptionIds);
   const tenantIds = new Set(services.config.shareTenantIds);
-  const active = new Set(
-    (await services.registry.listTenants()).filter(({ record }) => record.state === "active").map(({ record }) => record.tenantId.toLowerCase()),
+  const grants = await services.registry.listGrants(galleryId);
+  const active = await activeTenants(
+    services.registry,
+    grants.map((g) => g.tenantId),
   );
-  for (const grant of await services.registry.listGrants(galleryId)) {
+  for (const grant of grants) {
     if (!active.has(grant.tenantId.toLowerCase()) || !sameResourceId(grant.galleryId, galleryId)) continue;
     if (grant.kind === "subscription") subscriptionIds.add(grant.targetId.toLowerCase());
     if (grant.kind === "tenant") tenantIds.add(grant.targetId.toLowerCase());

@@ -16,6 +16,7 @@ import { isObject } from "../domain/validation";
 import { runActivity, withDurableClient } from "./activity";
 import { readSharing, registeredTargets } from "./directSharing";
 import { managedGalleryId } from "./managedGallery";
+import { activeTenants } from "./registeredTenants";
 
 /** A Reader grant the registry recorded whose role assignment is gone. */
 export interface MissingRoleAssignment {
@@ -102,8 +103,15 @@ async function checkGalleryDrift(services: Deps, input: { readonly galleryId: st
   const community = permissions?.toLowerCase() === "community";
   const expected = community ? actual : await registeredTargets(services, galleryId);
   const sharing = sharingDrift(expected, actual);
-  const active = (await services.registry.listTenants()).map(({ record }) => record).filter((t) => t.state === "active");
   const grants = (await services.registry.listGrants(galleryId)).filter((g) => sameResourceId(g.galleryId, galleryId));
+  const active = [
+    ...(
+      await activeTenants(
+        services.registry,
+        grants.map((g) => g.tenantId),
+      )
+    ).values(),
+  ];
   const missingRoleAssignments: MissingRoleAssignment[] = [];
   const authorization = services.arm.authorization(ref.subscriptionId);
   for (const grant of grants) {

@@ -9,6 +9,7 @@ import { sameResourceId } from "../domain/resourceIds";
 import { transition } from "../domain/tenantLifecycle";
 import { isWorkloadMode, type TenantState } from "../domain/tenantModel";
 import { compareImageVersions, type TenantWorkload, type WorkloadKind, type WorkloadTarget } from "../domain/workloads";
+import { activeTenants } from "./registeredTenants";
 import { runActivity } from "./activity";
 
 export interface TenantGrantsInput {
@@ -44,6 +45,7 @@ export function createTenantRegistryActivities(services: Deps) {
     finishTenantRequest: (input: FinishTenantRequestInput) => runActivity(() => finishTenantRequest(services, input)),
     recordTenantWorkload: (input: { tenantId: string; workload: TenantWorkload }) => runActivity(() => recordTenantWorkload(services, input)),
     listWorkloadsToUpdate: (input: { galleryId: string; image: string; version: string }) => runActivity(() => listWorkloadsToUpdate(services, input)),
+    indexWorkloadMembers: (_input: Record<string, never>) => runActivity(() => indexWorkloadMembers(services)),
   };
 }
 
@@ -92,6 +94,8 @@ async function finishTenantRequest(services: Deps, input: FinishTenantRequestInp
 
 /** Records (or updates) a VM or scale set of the tenant: what it runs, or why the last attempt failed. */
 async function recordTenantWorkload(services: Deps, input: { tenantId: string; workload: TenantWorkload }): Promise<{ workloads: number }> {
+  // The index first: a workload the index does not know would never be moved to a new version.
+  await services.registry.recordWorkloadMember(input.workload.galleryId, input.tenantId);
   const stored = await services.registry.updateTenant(input.tenantId, (current) => {
     if (!current) throw new Error(`tenant ${input.tenantId} is not in the registry`);
     const others = (current.workloads ?? []).filter((w) => !sameResourceId(w.resourceId, input.workload.resourceId));
@@ -100,14 +104,26 @@ async function recordTenantWorkload(services: Deps, input: { tenantId: string; w
   return { workloads: stored.record.workloads?.length ?? 0 };
 }
 
+/** Makes sure every workload's tenant is in its gallery's workload index (idempotent: a known row is only read). */
+async function indexWorkloadMembers(services: Deps): Promise<{ added: number }> {
+  let added = 0;
+  for (const { record: tenant } of await services.registry.listTenants()) {
+    for (const w of tenant.workloads ?? []) {
+      if ((await services.registry.recordWorkloadMember(w.galleryId, tenant.tenantId)) === "created") added += 1;
+    }
+  }
+  return { added };
+}
+
 /**
  * Active tenants' VMs and scale sets that follow new versions of the image and do not run this one
  * or a higher one yet (a failed earlier attempt is tried again).
  */
 async function listWorkloadsToUpdate(services: Deps, input: { galleryId: string; image: string; version: string }): Promise<{ workloads: WorkloadToUpdate[] }> {
   const out: WorkloadToUpdate[] = [];
-  for (const { record: tenant } of await services.registry.listTenants()) {
-    if (tenant.state !== "active" || !tenant.consumer || !isWorkloadMode(tenant.mode)) continue;
+  const members = await activeTenants(services.registry, await services.registry.listWorkloadMembers(input.galleryId));
+  for (const tenant of members.values()) {
+    if (!tenant.consumer || !isWorkloadMode(tenant.mode)) continue;
     for (const w of tenant.workloads ?? []) {
       if (!w.spec.updateOnPublish || !sameResourceId(w.galleryId, input.galleryId) || w.spec.image.toLowerCase() !== input.image.toLowerCase()) continue;
       const order = compareImageVersions(w.imageVersion.split("/").pop() ?? "", input.version);

@@ -2,14 +2,25 @@
 //   request                 / <requestId>          onboarding and offboarding requests and their state
 //   tenant                  / <tenantId>           consumer tenants, written with ETags (no lost updates)
 //   grant-<hash of gallery> / <kind>|<targetId>    what this app granted, per gallery
+//   workload-members-<hash> / <tenantId>           tenants with workloads on the gallery (an index)
+//   share-inbox-<sub>       / <arrival>            share changes waiting for a coordinator (shareInbox.ts)
 // This module assembles the registry from its parts: the records, the Registry interface and its
 // errors (registryRecords.ts), the checks (registryChecks.ts), records to rows and back
 // (registryCodec.ts), the table and its row operations (registryTable.ts) and the creation-slot
 // semaphore (creationSlots.ts). The app's modules take what they use of the registry from here.
-import { GRANT_PARTITION_END, GRANT_PARTITION_PREFIX, REQUEST_PARTITION, TENANT_PARTITION, grantPartition, grantRowKey, guidKey } from "../domain/registryKeys";
+import {
+  GRANT_PARTITION_END,
+  GRANT_PARTITION_PREFIX,
+  REQUEST_PARTITION,
+  TENANT_PARTITION,
+  grantPartition,
+  grantRowKey,
+  guidKey,
+  workloadMemberPartition,
+} from "../domain/registryKeys";
 import { DomainValidationError } from "../domain/validation";
 import { creationSlots } from "./creationSlots";
-import { GRANT, REQUEST, TENANT, encode, sameProperties, type Codec, type EntityKeys } from "./registryCodec";
+import { GRANT, REQUEST, TENANT, WORKLOAD_MEMBER, encode, sameProperties, type Codec, type EntityKeys } from "./registryCodec";
 import {
   RegistryConflictError,
   RegistryNotFoundError,
@@ -24,19 +35,21 @@ import { odata, rowsOf, tableAccess, type RegistryRows } from "./registryTable";
 export type { TenantRecord, TenantState } from "../domain/tenantModel";
 export { RegistryCorruptRowError, type Grant, type Registry, type RegistryOptions, type RequestRecord } from "./registryRecords";
 
-const DEFAULT_MAX_LIST_ROWS = 5000;
+/** Table storage's most rows per page. */
+const DEFAULT_PAGE_SIZE = 1000;
 const DEFAULT_ATTEMPTS = 5;
 const MAX_ATTEMPTS = 50;
 const TABLE_NAME = /^[A-Za-z][A-Za-z0-9]{2,62}$/;
 
 /** The table name and row limit, refused before any client is built. */
-function checkedOptions(options: RegistryOptions): { tableName: string; maxListRows: number } {
+function checkedOptions(options: RegistryOptions): { tableName: string; pageSize: number } {
   const { tableName } = options;
   if (!TABLE_NAME.test(tableName))
     throw new RangeError(`registry table name must be 3-63 letters and digits, starting with a letter; got ${JSON.stringify(tableName)}`);
-  const maxListRows = options.maxListRows ?? DEFAULT_MAX_LIST_ROWS;
-  if (!Number.isInteger(maxListRows) || maxListRows < 1) throw new RangeError(`maxListRows must be a whole number of at least 1; got ${maxListRows}`);
-  return { tableName, maxListRows };
+  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > DEFAULT_PAGE_SIZE)
+    throw new RangeError(`pageSize must be a whole number from 1 to ${DEFAULT_PAGE_SIZE}; got ${pageSize}`);
+  return { tableName, pageSize };
 }
 
 function attemptsOf(attempts: number | undefined): number {
@@ -140,8 +153,16 @@ function grantMethods(rows: RegistryRows): Pick<Registry, "recordGrant" | "remov
   };
 }
 
+function memberMethods(rows: RegistryRows): Pick<Registry, "recordWorkloadMember" | "listWorkloadMembers"> {
+  return {
+    recordWorkloadMember: async (galleryId, tenantId) => recordOnce(rows, WORKLOAD_MEMBER, { galleryId, tenantId: tenantId.toLowerCase() }),
+    listWorkloadMembers: async (galleryId) =>
+      (await rows.list(WORKLOAD_MEMBER, odata`PartitionKey eq ${workloadMemberPartition(galleryId)}`)).map((s) => s.record.tenantId),
+  };
+}
+
 export function createRegistry(options: RegistryOptions): Registry {
-  const { tableName, maxListRows } = checkedOptions(options);
-  const rows = rowsOf(tableAccess(options), tableName, maxListRows);
-  return { ...requestMethods(rows), ...tenantMethods(rows), ...grantMethods(rows), ...creationSlots(rows) };
+  const { tableName, pageSize } = checkedOptions(options);
+  const rows = rowsOf(tableAccess(options), tableName, pageSize);
+  return { ...requestMethods(rows), ...tenantMethods(rows), ...grantMethods(rows), ...memberMethods(rows), ...creationSlots(rows) };
 }

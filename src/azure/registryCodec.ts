@@ -2,7 +2,17 @@
 // those fields are JSON strings, parsed back with the same checks they were written with. A row
 // that does not parse is an error naming the row and the field, never skipped: a skipped grant or
 // tenant would read as "nobody should have this".
-import { CREATION_SLOT_PARTITION, GRANT_KINDS, REQUEST_PARTITION, TENANT_PARTITION, grantPartition, grantRowKey, tableKeyIssue } from "../domain/registryKeys";
+import {
+  CREATION_SLOT_PARTITION,
+  GRANT_KINDS,
+  REQUEST_PARTITION,
+  TENANT_PARTITION,
+  grantPartition,
+  grantRowKey,
+  guidKey,
+  tableKeyIssue,
+  workloadMemberPartition,
+} from "../domain/registryKeys";
 import { MAX_TENANT_HISTORY, PRINCIPAL_TYPES, SHARING_MODES, TENANT_STATES, type TenantRecord } from "../domain/tenantModel";
 import { DomainValidationError, type FieldError } from "../domain/validation";
 import {
@@ -25,7 +35,16 @@ import {
   type Parsed,
   type Shape,
 } from "./registryChecks";
-import { REQUEST_SCHEMAS, REQUEST_STATES, WORKLOAD_KINDS, type CorruptRow, type Grant, type RequestRecord, type Stored } from "./registryRecords";
+import {
+  REQUEST_SCHEMAS,
+  REQUEST_STATES,
+  WORKLOAD_KINDS,
+  type CorruptRow,
+  type Grant,
+  type RequestRecord,
+  type Stored,
+  type WorkloadMember,
+} from "./registryRecords";
 
 // ---------------------------------------------------------------------------------------------
 // Codecs: a record's checks, which of its fields are JSON, and its keys. Each shape is a const of
@@ -176,6 +195,14 @@ export const SLOT: Codec<CreationSlot> = codec({
   shape: { slot: text, holder: anyText, until: timestamp },
   json: [],
   keys: (r) => ({ partitionKey: CREATION_SLOT_PARTITION, rowKey: r.slot }),
+});
+
+/** A tenant that has workloads using a gallery (an index row: the tenant's row is the truth). */
+export const WORKLOAD_MEMBER: Codec<WorkloadMember> = codec({
+  what: "workload member",
+  shape: { galleryId, tenantId: guid },
+  json: [],
+  keys: (m) => ({ partitionKey: workloadMemberPartition(m.galleryId), rowKey: guidKey("tenantId", m.tenantId) }),
 });
 
 export const GRANT: Codec<Grant> = codec({

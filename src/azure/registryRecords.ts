@@ -40,6 +40,12 @@ export interface Grant {
   readonly roleAssignmentId?: string;
 }
 
+/** A tenant with workloads on a gallery (the index the publish wave reads). */
+export interface WorkloadMember {
+  readonly galleryId: string;
+  readonly tenantId: string;
+}
+
 /** A record as stored, with the ETag a conditional write must name. */
 export interface Stored<T> {
   readonly record: T;
@@ -56,6 +62,7 @@ export interface Registry {
   updateRequest(requestId: string, patch: RequestPatch, options?: { etag?: string; attempts?: number }): Promise<Stored<RequestRecord>>;
 
   getTenant(tenantId: string): Promise<Stored<TenantRecord> | undefined>;
+  /** Every tenant, read a page at a time (never a partial list: a failed page fails the call). */
   listTenants(): Promise<Stored<TenantRecord>[]>;
   /** Without `etag`: create only. With it: replace only if the row still has that ETag. */
   putTenant(record: TenantRecord, etag?: string): Promise<Stored<TenantRecord>>;
@@ -67,6 +74,11 @@ export interface Registry {
   removeGrant(galleryId: string, kind: GrantKind, targetId: string): Promise<boolean>;
   listGrants(galleryId: string): Promise<Grant[]>;
   listGrantsOfTenant(tenantId: string): Promise<Grant[]>;
+
+  /** Notes that the tenant has workloads using the gallery; written before the workload itself, so the index never misses one. */
+  recordWorkloadMember(galleryId: string, tenantId: string): Promise<RecordOutcome>;
+  /** Tenants that have (or had) workloads using the gallery: their rows say which workloads, if any. */
+  listWorkloadMembers(galleryId: string): Promise<string[]>;
 
   /**
    * One of `creationsInFlight` places for a VM or scale-set creation, held by `holder` until `until` (ISO): true
@@ -82,8 +94,8 @@ export interface Registry {
 export interface RegistryOptions {
   readonly connection: { readonly connectionString: string } | { readonly tableServiceUri: string; readonly credential: TokenCredential };
   readonly tableName: string;
-  /** Most rows one list call reads; more is an error, not a silently partial list. */
-  readonly maxListRows?: number;
+  /** Rows per page a list reads (default 1000, Table storage's most); a list reads every page. */
+  readonly pageSize?: number;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,13 +9,11 @@ import { decode, type Codec, type Encoded, type EntityKeys, type RawEntity } fro
 import { RegistryConflictError, RegistryCorruptRowError, type CorruptRow, type RegistryOptions, type Stored } from "./registryRecords";
 import { tablesSdk } from "./sdk";
 
-const PAGE_SIZE = 1000;
-
 /** Reads: a missing row is undefined, a row that does not parse an error naming it. */
 export interface RowReads {
   readRaw(keys: EntityKeys): Promise<RawEntity | undefined>;
   read<T extends object>(c: Codec<T>, keys: EntityKeys): Promise<Stored<T> | undefined>;
-  /** Every row the filter matches, or an error: never a partial list. */
+  /** Every row the filter matches, a page at a time, or an error: never a partial list. */
   list<T extends object>(c: Codec<T>, filter: string): Promise<Stored<T>[]>;
 }
 
@@ -71,7 +69,7 @@ export function tableAccess(options: RegistryOptions): () => Promise<TableClient
   };
 }
 
-function rowReads(table: () => Promise<TableClient>, tableName: string, maxListRows: number): RowReads {
+function rowReads(table: () => Promise<TableClient>, tableName: string, pageSize: number): RowReads {
   const readRaw = async (keys: EntityKeys): Promise<RawEntity | undefined> => {
     const t = await table();
     try {
@@ -94,10 +92,7 @@ function rowReads(table: () => Promise<TableClient>, tableName: string, maxListR
     const t = await table();
     const found: Stored<T>[] = [];
     const corrupt: CorruptRow[] = [];
-    let count = 0;
-    for await (const page of t.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: PAGE_SIZE })) {
-      count += page.length;
-      if (count > maxListRows) throw new Error(`registry table ${tableName}: more than ${maxListRows} ${c.what} rows; refusing to return a partial list`);
+    for await (const page of t.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: pageSize })) {
       for (const entity of page) {
         const decoded = decode(c, entity);
         if (decoded.ok) found.push(decoded.stored);
@@ -154,6 +149,6 @@ function rowWrites(table: () => Promise<TableClient>): RowWrites {
 }
 
 /** Row operations, with the SDK's statuses turned into the registry's errors. */
-export function rowsOf(table: () => Promise<TableClient>, tableName: string, maxListRows: number): RegistryRows {
-  return { ...rowReads(table, tableName, maxListRows), ...rowWrites(table) };
+export function rowsOf(table: () => Promise<TableClient>, tableName: string, pageSize: number): RegistryRows {
+  return { ...rowReads(table, tableName, pageSize), ...rowWrites(table) };
 }

@@ -48,6 +48,13 @@ export function grantPartition(galleryId: unknown): string {
   return `${GRANT_PARTITION_PREFIX}${stableHash(normalizeResourceId(galleryId))}`;
 }
 
+/** Tenants with workloads (VMs, scale sets) that use a gallery: one row per tenant, an index the publish reads instead of every tenant. */
+export const WORKLOAD_MEMBER_PARTITION_PREFIX = "workload-members-";
+
+export function workloadMemberPartition(galleryId: unknown): string {
+  return grantPartition(galleryId).replace(GRANT_PARTITION_PREFIX, WORKLOAD_MEMBER_PARTITION_PREFIX);
+}
+
 /** `<kind>|<target GUID>`: the kind keeps a tenant and a subscription with one GUID apart. */
 export function grantRowKey(kind: unknown, targetId: unknown): string {
   const known = GRANT_KINDS.find((k) => k === kind);

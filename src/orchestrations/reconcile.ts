@@ -44,6 +44,9 @@ export const reconcile: OrchestrationHandler = function* (context: Orchestration
   const errors: string[] = [];
   const retried = yield* activities.retryFailedPublishes(context, { now: checkedAt }, retry);
   if (!retried.ok) errors.push(`failed publishes: ${retried.error.code}: ${retried.error.message}`);
+  // The workload index a publish reads: rows a crash left out (or tenants from before the index) are added.
+  const indexed = yield* activities.indexWorkloadMembers(context, {}, retry);
+  if (!indexed.ok) errors.push(`workload index: ${indexed.error.code}: ${indexed.error.message}`);
   const galleries: GalleryReconciliation[] = [];
   for (const [i, galleryId] of input.galleryIds.entries()) {
     const drift = yield* activities.checkGalleryDrift(context, { galleryId, at: checkedAt }, retry);

@@ -63,7 +63,14 @@ export const shareCoordinator: OrchestrationHandler = function* (context: Orches
   const { subscriptionId } = state;
   const collectMs = (state.collectSeconds ?? DEFAULT_COLLECT_SECONDS) * 1000;
   const budget = Math.min(state.historyBudget ?? HISTORY_BUDGET, HISTORY_BUDGET);
-  const now = (): number => context.df.currentUtcDateTime.getTime();
+  // The real engine may run the episode a timer ended a little before the timer's time: what the
+  // coordinator waited for counts as reached, or it would wait again for the rest.
+  let reached = 0;
+  const now = (): number => Math.max(context.df.currentUtcDateTime.getTime(), reached);
+  const waitUntil = function* (at: number): Generator<df.Task, void, unknown> {
+    yield* run.meter.run(timer(context, at));
+    reached = at;
+  };
 
   // Changes an earlier version of the coordinator carried in its input go to the inbox first.
   if (state.pending && state.pending.length > 0)
@@ -93,14 +100,14 @@ export const shareCoordinator: OrchestrationHandler = function* (context: Orches
     // Let what arrives close together join the batch.
     firstSeenAt ??= now();
     if (now() < firstSeenAt + collectMs) {
-      yield* run.meter.run(timer(context, firstSeenAt + collectMs));
+      yield* waitUntil(firstSeenAt + collectMs);
       continue;
     }
     const batch = nextBatch(inbox);
     // Pacing holds for any backlog: the batch's calls wait for room in every window of the budget.
     const callAt = nextCallsAt(SHARE_BUDGET, run.callTimes, now(), callsNeeded(batch));
     if (now() < callAt) {
-      yield* run.meter.run(timer(context, callAt));
+      yield* waitUntil(callAt);
       continue;
     }
     yield* runBatch(run, batch);

@@ -83,13 +83,13 @@ describe("registry (Azurite)", () => {
   const proxies: FaultyProxy[] = [];
   let tables = 0;
   /** A registry on a fresh table, and a raw client on the same table. */
-  const fresh = (maxListRows?: number): { registry: Registry; raw: TableClient } => {
+  const fresh = (pageSize?: number): { registry: Registry; raw: TableClient } => {
     const tableName = `registry${++tables}`;
     return {
       registry: createRegistry({
         connection: { connectionString: azurite.connectionString },
         tableName,
-        ...(maxListRows === undefined ? {} : { maxListRows }),
+        ...(pageSize === undefined ? {} : { pageSize }),
       }),
       raw: TableClient.fromConnectionString(azurite.connectionString, tableName, { allowInsecureConnection: true }),
     };
@@ -365,10 +365,20 @@ describe("registry (Azurite)", () => {
       ]);
     });
 
-    it("refuses a partial list beyond its bound", async () => {
+    it("lists every tenant a page at a time, however many pages", async () => {
       const { registry } = fresh(2);
-      for (const id of [TENANT, TENANT_2, CONSUMER_SUB]) await registry.putTenant(tenant({ tenantId: id }));
-      await expect(registry.listTenants()).rejects.toThrow(/more than 2 tenant rows; refusing to return a partial list/);
+      const ids = [TENANT, TENANT_2, CONSUMER_SUB, "5a5a5a5a-0000-4000-8000-000000000005", "5a5a5a5a-0000-4000-8000-000000000006"];
+      for (const id of ids) await registry.putTenant(tenant({ tenantId: id }));
+      expect((await registry.listTenants()).map((s) => s.record.tenantId).sort()).toEqual([...ids].sort());
+    });
+
+    it("indexes the tenants with workloads on a gallery, once each", async () => {
+      const { registry } = fresh();
+      expect(await registry.recordWorkloadMember(GALLERY, TENANT.toUpperCase())).toBe("created");
+      expect(await registry.recordWorkloadMember(GALLERY, TENANT)).toBe("unchanged");
+      await registry.recordWorkloadMember(GALLERY, TENANT_2);
+      await registry.recordWorkloadMember(`${GALLERY}x`, CONSUMER_SUB);
+      expect((await registry.listWorkloadMembers(GALLERY.toUpperCase())).sort()).toEqual([TENANT, TENANT_2].sort());
     });
   });
 

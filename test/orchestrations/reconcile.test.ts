@@ -29,6 +29,7 @@ registerStubActivities({
     ok: true,
     value: { retried: [{ instanceId: "publish-x", imageVersionId: `${G1}/images/u/versions/1.0.0`, code: "RetriesExhausted", attempt: 1 }] },
   }),
+  indexWorkloadMembers: () => ({ ok: true, value: { added: 0 } }),
   checkGalleryDrift: (input) => drifts[input.galleryId] ?? { ok: false, error: { code: "NotFound", message: "no such gallery" } },
   submitShareChange: async (input, context) => {
     calls.changes.push(input);
