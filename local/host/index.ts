@@ -10,7 +10,7 @@ import { findRegistration, installFunctionsCore, programmingModel, registrations
 import type { RpcBindingInfo, RpcInvocationResponse, RpcTypedData } from "./coreTypes";
 import { durableClientBindingData, durableRpcHandler, durableWebhookHandler, RPC_PATH, type ClientContext } from "./durable/clientApi";
 import type { HistoryEvent } from "./durable/history";
-import { DurableRuntime, type WaitForOptions } from "./durable/runtime";
+import { DurableRuntime, type ReplayStats, type WaitForOptions } from "./durable/runtime";
 import type { OrchestrationStatus } from "./durable/store";
 import { EVENT_GRID_PATH, eventGridHandler } from "./eventGridWebhook";
 import { httpFunctionOf, httpTriggerHandler, ROUTE_PREFIX, type HttpFunction } from "./httpTriggers";
@@ -102,6 +102,8 @@ export interface LocalHost {
     runUntilIdle(): Promise<void>;
     /** Time of the earliest pending durable timer, if any. */
     nextTimerAt(): number | undefined;
+    /** Per instance: episodes, executions, history events replayed and the largest history (the Node engine only). */
+    replayStats(): ReplayStats[];
     /** Drives work until the instance reaches one of `statuses` (default: Completed, Failed, Terminated). With a VirtualClock and autoAdvance (default true), whenever idle it moves the clock to the next durable timer; fails if idle with no timer, or after maxSimulatedMs. With another clock it waits (timeoutMs of real time, default 30 s). */
     waitFor(instanceId: string, statuses?: string[], options?: WaitForOptions): Promise<OrchestrationStatus>;
   };
@@ -145,6 +147,7 @@ function engineDurableApi(engine: HostEngine, serviceBus: ServiceBusTriggers): L
     terminate: (id, reason) => engine.client.terminate(id, reason ?? ""),
     runUntilIdle: unavailable("runUntilIdle", "host.durable.waitFor(id) (the engine runs by itself, on real time)"),
     nextTimerAt: unavailable("nextTimerAt", "host.durable.status(id) (the engine's timers are real time)"),
+    replayStats: unavailable("replayStats", "the real engine's own telemetry"),
     // Real time: poll the engine's status API until the instance reaches one of the statuses.
     waitFor: async (id, statuses = ["Completed", "Failed", "Terminated"], opts) => {
       const deadline = Date.now() + (opts?.timeoutMs ?? 30_000);
@@ -405,6 +408,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
             return runtime.runUntilIdle();
           },
           nextTimerAt: () => runtime.nextTimerAt(),
+          replayStats: () => runtime.replayStats(),
           waitFor: (id, statuses, opts) => {
             serviceBus.invalidate();
             return runtime.waitFor(id, statuses, opts);

@@ -97,7 +97,7 @@ export const shareCoordinator: OrchestrationHandler = function* (context: Orches
       continue;
     }
     quiet = false;
-    // Let what arrives close together join the batch.
+    // After a quiet spell, let what arrives close together join the batch.
     firstSeenAt ??= now();
     if (now() < firstSeenAt + collectMs) {
       yield* waitUntil(firstSeenAt + collectMs);
@@ -110,8 +110,8 @@ export const shareCoordinator: OrchestrationHandler = function* (context: Orches
       yield* waitUntil(callAt);
       continue;
     }
+    // The rest of the inbox has waited already: the next batch goes as soon as the budget allows.
     yield* runBatch(run, batch);
-    firstSeenAt = undefined;
   }
   show(run, false);
   context.df.continueAsNew({

@@ -160,15 +160,15 @@ describe("shareCoordinator with stub activities", () => {
     await send("sc-merge", a, b, c, a); // a twice in the inbox: applied once
     const status = await untilIdle("sc-merge");
 
-    // Collected for 5 s; g1 first (a and c in one call), then g2 after another 5 s of collecting.
+    // Collected for 5 s; g1 first (a and c in one call), then g2 at once: it has waited already.
     expect(batches).toEqual([
       { at: t0 + 5 * SECOND, galleryId: gallery(1), requestIds: ["req-a", "req-c"] },
-      { at: t0 + 10 * SECOND, galleryId: gallery(2), requestIds: ["req-b"] },
+      { at: t0 + 5 * SECOND, galleryId: gallery(2), requestIds: ["req-b"] },
     ]);
     expect(notices.map((n) => [n.notice.instanceId, n.notice.eventName, n.at - t0])).toEqual([
       ["sender-req-a", "ShareResult.0", 5 * SECOND],
       ["sender-req-c", "ShareResult.0", 5 * SECOND],
-      ["sender-req-b", "ShareResult.0", 10 * SECOND],
+      ["sender-req-b", "ShareResult.0", 5 * SECOND],
     ]);
     expect(noticeOf("req-c").result).toEqual({
       requestId: "req-c",
@@ -179,13 +179,13 @@ describe("shareCoordinator with stub activities", () => {
       shareCalls: 1,
       at: new Date(t0 + 5 * SECOND).toISOString(),
     });
-    expect(noticeOf("req-b").result.at).toBe(new Date(t0 + 10 * SECOND).toISOString());
+    expect(noticeOf("req-b").result.at).toBe(new Date(t0 + 5 * SECOND).toISOString());
     // Every change left the inbox once answered.
     expect(inbox).toEqual([]);
 
     // Ended after a day without work, counting the two batches and the two share calls.
     expect(status.output).toEqual({ ended: "idle", batches: 2 });
-    expect(clock.now()).toBe(t0 + 10 * SECOND + DAY);
+    expect(clock.now()).toBe(t0 + 5 * SECOND + DAY);
     expect(status.customStatus).toMatchObject({
       idle: true,
       queued: 0,
@@ -239,8 +239,8 @@ describe("shareCoordinator with stub activities", () => {
     await untilIdle("sc-busy");
     expect(batches.map((b) => [b.requestIds, b.at - t0])).toEqual([
       [["req-first"], 5 * SECOND],
-      [["req-quiet"], 10 * SECOND],
-      [["req-woken"], 15 * SECOND],
+      [["req-quiet"], 5 * SECOND],
+      [["req-woken"], 5 * SECOND],
     ]);
     expect(notices.map((n) => n.notice.result.requestId)).toEqual(["req-first", "req-quiet", "req-woken"]);
   });
@@ -281,8 +281,8 @@ describe("shareCoordinator with stub activities", () => {
     const t0 = await start("sc-pacing");
     await send("sc-pacing", ...Array.from({ length: 12 }, (_, i) => change(`req-p${i + 1}`, gallery(i + 1), tenant(i + 1))));
     await advanceUntil(() => batches.length === 10);
-    // One gallery per batch, 5 s of collecting each: ten calls at 5, 10, ..., 50 s.
-    expect(offsets(t0)).toEqual([5, 10, 15, 20, 25, 30, 35, 40, 45, 50].map((s) => s * SECOND));
+    // One gallery per batch after 5 s of collecting: ten calls at once, all the budget allows.
+    expect(offsets(t0)).toEqual([5, 5, 5, 5, 5, 5, 5, 5, 5, 5].map((s) => s * SECOND));
     // The budget is spent: the next call may go when the first leaves its 3-minute window (5 s + 180 s).
     expect(host.durable.getStatus("sc-pacing")?.customStatus).toMatchObject({
       idle: false,
@@ -293,7 +293,7 @@ describe("shareCoordinator with stub activities", () => {
       batches: 10,
     } satisfies Partial<ShareCoordinatorStatus>);
     await untilIdle("sc-pacing");
-    expect(offsets(t0).slice(10)).toEqual([185 * SECOND, 190 * SECOND]);
+    expect(offsets(t0).slice(10)).toEqual([185 * SECOND, 185 * SECOND]);
     expect(notices).toHaveLength(12);
     expect(noticeOf("req-p11").result.at).toBe(new Date(t0 + 185 * SECOND).toISOString());
   });
@@ -343,8 +343,8 @@ describe("shareCoordinator with stub activities", () => {
     await send("sc-continue", a, ...Array.from({ length: 7 }, (_, i) => change(`req-${i + 2}`, gallery(i + 2), tenant(i + 2))));
     await advanceUntil(() => notices.length === 8);
     expect(batches.map((b) => b.requestIds[0])).toEqual(["req-1", "req-2", "req-3", "req-4", "req-5", "req-6", "req-7", "req-8"]);
-    // 5 s of collecting before each batch, a continue-as-new or not.
-    expect(offsets(t0)).toEqual([5, 10, 15, 20, 25, 30, 35, 40].map((s) => s * SECOND));
+    // 5 s of collecting, then one batch after the other, a continue-as-new or not.
+    expect(offsets(t0)).toEqual([5, 5, 5, 5, 5, 5, 5, 5].map((s) => s * SECOND));
     const carried = host.durable.getStatus("sc-continue")?.input as ShareCoordinatorState;
     expect(carried).toMatchObject({ subscriptionId: SUBSCRIPTION, historyBudget: 60, retry: { attempts: 3, firstSeconds: 5 } });
     expect(carried.pending).toBeUndefined();

@@ -124,6 +124,15 @@ function failureDetailsFromMessage(message: string): FailureDetailsPayload | und
   }
 }
 
+export interface ReplayStats {
+  readonly instanceId: string;
+  readonly name: string;
+  readonly episodes: number;
+  readonly executions: number;
+  readonly eventsReplayed: number;
+  readonly largestHistory: number;
+}
+
 export class DurableRuntime {
   readonly store = new InstanceStore();
   private readonly clock: Clock;
@@ -187,6 +196,8 @@ export class DurableRuntime {
       failure: undefined,
       episodes: 0,
       executions: 1,
+      eventsReplayed: 0,
+      largestHistory: 0,
     };
     this.store.set(rec);
     this.log(`[durable] ${rec.name} '${id}' scheduled (Pending)`);
@@ -230,6 +241,18 @@ export class DurableRuntime {
 
   listInstances(): OrchestrationStatus[] {
     return this.store.all().map(toStatus);
+  }
+
+  /** Every instance's episodes, executions, events replayed and largest history (benchmarks). */
+  replayStats(): ReplayStats[] {
+    return this.store.all().map((r) => ({
+      instanceId: r.instanceId,
+      name: r.name,
+      episodes: r.episodes,
+      executions: r.executions,
+      eventsReplayed: r.eventsReplayed,
+      largestHistory: Math.max(r.largestHistory, r.history.length),
+    }));
   }
 
   history(instanceId: string): HistoryEvent[] {
@@ -426,6 +449,8 @@ export class DurableRuntime {
     const past = rec.history.map((e) => ({ ...e, IsPlayed: true }));
     const sdkHistory = [...past, ...newEvents];
     rec.episodes++;
+    rec.eventsReplayed += past.length;
+    rec.largestHistory = Math.max(rec.largestHistory, sdkHistory.length);
     const outcome = await runEpisode(
       registration,
       {

@@ -48,6 +48,10 @@ export interface InstanceRecord {
   /** Number of episodes run, over all executions. */
   episodes: number;
   executions: number;
+  /** History events replayed over all episodes (what each episode read back before its new events). */
+  eventsReplayed: number;
+  /** The most history events any one execution reached. */
+  largestHistory: number;
 }
 
 export function parseJsonText(text: string | undefined | null): unknown {

@@ -108,12 +108,18 @@ export const coordinatorMergesAndContinuesAsNew: Scenario = {
     await client.startNew(SHARE_COORDINATOR, { instanceId: coordinatorId, input });
     // Within the 4 s of collecting (seconds to spare on a busy machine): merged with the first into one share call.
     await send(change(2, 1));
-    const custom = (s: { customStatus: unknown } | undefined) => (s?.customStatus ?? {}) as { queued?: number; batches?: number; idle?: boolean };
-    await ctx.waitUntil(coordinatorId, "the first batch", (s) => custom(s).batches === 1 && custom(s).queued === 0);
+    // Call counts survive a continue-as-new (the execution's batch count does not).
+    const custom = (s: { customStatus: unknown } | undefined) => (s?.customStatus ?? {}) as { queued?: number; callsInLast3Minutes?: number; idle?: boolean };
+    await ctx.waitUntil(coordinatorId, "the first batch", (s) => custom(s).callsInLast3Minutes === 1 && custom(s).queued === 0);
     // While the coordinator works, a change with a wake-up and one without (its sender saw it busy).
     await send(change(3, 2));
     await send(change(4, 0, "remove"), false);
-    await ctx.waitUntil(coordinatorId, "both applied and the coordinator idle", (s) => custom(s).idle === true && custom(s).queued === 0);
+    // One batch of two calls (Remove and Add), or two of one: three calls in all either way.
+    await ctx.waitUntil(
+      coordinatorId,
+      "both applied and the coordinator idle",
+      (s) => custom(s).idle === true && custom(s).queued === 0 && custom(s).callsInLast3Minutes === 3,
+    );
     ctx.note("inbox after", (await inbox.peek(PUBLISHER.subscriptionId, 10)).changes.length);
   },
 };
