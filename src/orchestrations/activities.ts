@@ -12,7 +12,7 @@ import type * as df from "durable-functions";
 import type { OrchestrationContext } from "durable-functions";
 import type { Activities } from "../activities";
 import type { ActivityError, ActivityResult } from "../domain/activityResult";
-import { retryDelaySeconds, type RetryPolicy } from "../domain/retryPolicy";
+import { retryDelaySeconds, stableSpread, type RetryPolicy } from "../domain/retryPolicy";
 
 export type Failure = ActivityError;
 export type Outcome<O> = { readonly ok: true; readonly value: O } | { readonly ok: false; readonly error: Failure };
@@ -52,7 +52,10 @@ function* callActivity<O>(context: OrchestrationContext, name: string, firstInpu
     }
     // What a failed attempt may already have done travels to the next one (a lost answer to a write).
     if (result.resumeWith && typeof input === "object" && input !== null) input = { ...input, ...result.resumeWith };
-    const waitMs = retryDelaySeconds(policy, attempt, result.retry.afterSeconds) * 1000;
+    // Throttled: spread over up to twice the wait, the same on every replay (instance, activity, attempt).
+    const throttled = result.error.status === 429 || result.error.code === "TooManyRequests";
+    const spread = throttled ? stableSpread(`${context.df.instanceId}|${name}|${attempt}`) : undefined;
+    const waitMs = Math.round(retryDelaySeconds(policy, attempt, result.retry.afterSeconds, spread) * 1000);
     if (!context.df.isReplaying) {
       context.log(`${name} attempt ${attempt} of ${policy.attempts} failed (${result.error.code}); next attempt in ${waitMs / 1000} s`);
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_MAX_BACKOFF_SECONDS, retryDelaySeconds, retryPolicyOf } from "../../src/domain/retryPolicy";
+import { DEFAULT_MAX_BACKOFF_SECONDS, retryDelaySeconds, retryPolicyOf, stableSpread } from "../../src/domain/retryPolicy";
 
 const policy = { attempts: 6, firstSeconds: 5, maxSeconds: 300 };
 
@@ -19,6 +19,23 @@ describe("retryDelaySeconds", () => {
     expect(retryDelaySeconds(policy, 2, Number.NaN)).toBe(10);
     expect(retryDelaySeconds(policy, 2, -5)).toBe(10);
     expect(retryDelaySeconds(policy, 2, 0)).toBe(10);
+  });
+
+  it("spreads a throttled wait over up to twice its length, never below Retry-After", () => {
+    expect(retryDelaySeconds(policy, 1, 120, 0)).toBe(120);
+    expect(retryDelaySeconds(policy, 1, 120, 0.5)).toBe(180);
+    expect(retryDelaySeconds(policy, 1, 120, 7)).toBe(240);
+    expect(retryDelaySeconds(policy, 3, undefined, Number.NaN)).toBe(20);
+  });
+
+  it("draws the spread from the text, the same every time, evenly enough to part a herd", () => {
+    expect(stableSpread("onboard-1|ensureGalleryReader|1")).toBe(stableSpread("onboard-1|ensureGalleryReader|1"));
+    const spreads = Array.from({ length: 500 }, (_, i) => stableSpread(`onboard-${i}|ensureGalleryReader|1`));
+    expect(spreads.every((s) => s >= 0 && s < 1)).toBe(true);
+    // 500 instances throttled together come back over ten buckets of the window, none holding a fifth.
+    const buckets = Array.from({ length: 10 }, (_, b) => spreads.filter((s) => Math.floor(s * 10) === b).length);
+    expect(Math.max(...buckets)).toBeLessThan(100);
+    expect(Math.min(...buckets)).toBeGreaterThan(20);
   });
 
   it("stays finite for any attempt number", () => {
