@@ -6,6 +6,7 @@ import { createCredentialProvider, type CredentialProvider } from "./azure/crede
 import { createOutcomePublisher, type OutcomePublisher } from "./azure/outcomePublisher";
 import { createRegistry, type Registry, type RegistryOptions } from "./azure/registry";
 import { createShareInbox, type ShareInbox } from "./azure/shareInbox";
+import { createArmWriteSchedule, type ArmWriteSchedule } from "./azure/writeSchedule";
 import { createTenantRequestQueue, type TenantRequestQueue } from "./azure/tenantRequestQueue";
 import type { AppConfig } from "./config";
 
@@ -21,6 +22,8 @@ export interface Services {
   readonly registry: Registry;
   /** Share changes waiting for their subscription's share coordinator (in the registry's table). */
   readonly shareInbox: ShareInbox;
+  /** ARM's write budget in each subscription, shared by share calls and role assignments (in the registry's table). */
+  readonly armWrites: ArmWriteSchedule;
 }
 
 export function createServices(config: AppConfig): Services {
@@ -41,5 +44,6 @@ export function createServices(config: AppConfig): Services {
     tenantRequests: createTenantRequestQueue(config, credentials),
     registry: createRegistry(table),
     shareInbox: createShareInbox(table),
+    armWrites: createArmWriteSchedule(table),
   };
 }

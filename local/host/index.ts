@@ -109,7 +109,7 @@ export interface LocalHost {
   };
   /** Service Bus queue triggers, fed by the broker their `connection` setting names (send with @azure/service-bus; read dead letters from the broker). */
   readonly serviceBus: {
-    /** Waits until no listening trigger's queue has a message available and no invocation, settlement or output is in flight; fails after timeoutMs of real time (default 30 s). */
+    /** Waits until no listening trigger's queue has a message available and no invocation, settlement or output is in flight; fails after timeoutMs of real time (default 30 s) without progress. */
     drain(options?: { timeoutMs?: number }): Promise<void>;
     /** One entry per Service Bus trigger: queue, state (listening or the error that stopped it), settings and counters. */
     listeners(): ServiceBusListenerInfo[];

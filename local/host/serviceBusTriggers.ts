@@ -699,12 +699,16 @@ export class ServiceBusTriggers {
    * handed over is counted even while it is still on the wire.
    */
   async drain(options: { timeoutMs?: number } = {}): Promise<void> {
+    // timeoutMs bounds a wait without progress: a long queue worked through steadily is not stuck.
     const timeoutMs = options.timeoutMs ?? 30_000;
-    const deadline = Date.now() + timeoutMs;
+    let deadline = Date.now() + timeoutMs;
     this.generation++;
     for (;;) {
       if (this.closed) return;
-      while (this.busy()) await this.nextChange(deadline, timeoutMs);
+      while (this.busy()) {
+        await this.nextChange(deadline, timeoutMs);
+        deadline = Date.now() + timeoutMs;
+      }
       if (this.active().length === 0) {
         this.confirmed = this.generation;
         return;
@@ -755,7 +759,7 @@ export class ServiceBusTriggers {
   private timeoutError(timeoutMs: number): Error {
     const busy = this.listeners.filter((l) => l.info.inFlight > 0).map((l) => `${l.info.functionName} (${l.info.inFlight} in flight)`);
     const outputs = this.pendingOutputs.size > 0 ? [`${this.pendingOutputs.size} output send(s)`] : [];
-    return new Error(`Service Bus drain: still busy after ${timeoutMs} ms: ${[...busy, ...outputs].join(", ") || "messages keep arriving"}`);
+    return new Error(`Service Bus drain: no progress for ${timeoutMs} ms: ${[...busy, ...outputs].join(", ") || "messages keep arriving"}`);
   }
 
   info(): ServiceBusListenerInfo[] {

@@ -51,6 +51,21 @@ export class ResumableError extends Error {
   }
 }
 
+/**
+ * A write the app holds back itself to keep within ARM's write budget (src/domain/writeBudget.ts):
+ * a 429 with Retry-After as ARM would answer, so the orchestration waits on a durable timer, and
+ * the booked slot travels to the next attempt (`resumeWith`), which then writes without asking again.
+ */
+export function heldBackWrite(waitMs: number, slot: number): ResumableError {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  const cause = Object.assign(new Error(`held back to keep within ARM's write budget for the subscription; its slot comes in ${seconds} s`), {
+    statusCode: 429,
+    code: "ArmWriteBudget",
+    response: { headers: { "retry-after": String(seconds) } },
+  });
+  return new ResumableError(cause, { writeSlot: slot });
+}
+
 export async function runActivity<T>(body: () => Promise<T>): Promise<ActivityResult<T>> {
   try {
     return { ok: true, value: await body() };

@@ -28,6 +28,8 @@ export interface ApplyShareChangesInput {
    * Results are reported against `before`, so what the earlier attempt added is reported as added.
    */
   readonly earlier?: { readonly before: ShareTargets; readonly shareCalls: number };
+  /** The coordinator's time (ISO): the share calls are booked in the subscription's ARM write schedule, which role assignments keep room in. */
+  readonly at?: string;
 }
 
 export interface AppliedShareChanges {
@@ -57,7 +59,7 @@ export interface DirectShareVisibility {
 }
 
 /** What these activities use of the app's services. */
-type Deps = Pick<Services, "config" | "arm" | "registry">;
+type Deps = Pick<Services, "config" | "arm" | "registry" | "armWrites">;
 
 export function createDirectSharingActivities(services: Deps) {
   return {
@@ -97,6 +99,9 @@ async function applyShareChanges(services: Deps, input: ApplyShareChangesInput):
     const reason = permissionsNotGroupsReason(permissions);
     return { results: input.changes.map((c) => rejected(c.requestId, refused.get(c.requestId) ?? reason)), shareCalls: 0 };
   }
+  // Booked, never held back: Compute's share budget paces these calls, and role assignments leave room for them.
+  const at = input.at === undefined ? Number.NaN : Date.parse(input.at);
+  if (Number.isFinite(at)) for (let i = 0; i < merged.operations.length; i++) await services.armWrites.reserve(ref.subscriptionId, at, 0);
   const before = input.earlier?.before ?? current;
   const earlierCalls = input.earlier?.shareCalls ?? 0;
   const remainingHeader = await callShareApi(gallery, merged.operations, (sent) => ({ earlier: { before, shareCalls: earlierCalls + sent } }));

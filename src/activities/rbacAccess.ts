@@ -20,13 +20,18 @@ import { stableGuid } from "../domain/instanceIds";
 import { normalizeResourceId, parseGalleryId, sameResourceId } from "../domain/resourceIds";
 import type { PrincipalType } from "../domain/tenantModel";
 import { transition } from "../domain/tenantLifecycle";
-import { ActivityRuleError, runActivity } from "./activity";
+import { WRITE_RESERVE } from "../domain/writeBudget";
+import { ActivityRuleError, heldBackWrite, runActivity } from "./activity";
 import { managedGalleryId } from "./managedGallery";
 
 export interface GalleryReaderInput {
   readonly galleryId: string;
   readonly principalId: string;
   readonly principalType: PrincipalType;
+  /** The orchestration's time (ISO): the write is booked in the subscription's ARM write schedule at it. */
+  readonly at?: string;
+  /** A slot an earlier attempt booked (and waited for): the write goes without booking again. */
+  readonly writeSlot?: number;
 }
 
 export interface GalleryReaderResult {
@@ -94,13 +99,14 @@ function isCode(err: unknown, code: string): boolean {
 }
 
 /** What these activities use of the app's services. */
-type Deps = Pick<Services, "config" | "arm" | "registry" | "credentials">;
+type Deps = Pick<Services, "config" | "arm" | "registry" | "credentials" | "armWrites">;
 
 export function createRbacActivities(services: Deps) {
   return {
     /** Reader on a gallery for a principal of the publisher tenant (principal mode). */
     ensureGalleryReader: (input: GalleryReaderInput) => runActivity(() => ensureReader(services, input)),
-    ensureAppReader: (input: { readonly galleryId: string }) => runActivity(() => ensureAppReader(services, input)),
+    ensureAppReader: (input: { readonly galleryId: string; readonly at?: string; readonly writeSlot?: number }) =>
+      runActivity(() => ensureAppReader(services, input)),
     releaseAppReader: (input: { readonly tenantId: string; readonly galleries?: readonly string[] }) => runActivity(() => releaseAppReader(services, input)),
     removeRoleAssignment: (input: { roleAssignmentId: string }) => runActivity(() => removeRoleAssignment(services, input)),
     createConsentRequest: (input: ConsentRequestInput) => runActivity(() => createConsentRequest(services, input)),
@@ -113,8 +119,11 @@ export function createRbacActivities(services: Deps) {
  * mode: VM creation in a consumer tenant reads the image with that principal's token). Its object id
  * is the `oid` of the app's own token there: no directory lookup needed.
  */
-async function ensureAppReader(services: Deps, input: { readonly galleryId: string }): Promise<GalleryReaderResult> {
-  return ensureReader(services, { galleryId: input.galleryId, principalId: await appObjectId(services), principalType: "ServicePrincipal" });
+async function ensureAppReader(
+  services: Deps,
+  input: { readonly galleryId: string; readonly at?: string; readonly writeSlot?: number },
+): Promise<GalleryReaderResult> {
+  return ensureReader(services, { ...input, principalId: await appObjectId(services), principalType: "ServicePrincipal" });
 }
 
 /** The object id of the app's own service principal in the publisher tenant: the `oid` of its token there. */
@@ -245,6 +254,12 @@ async function ensureReader(services: Deps, input: GalleryReaderInput): Promise<
   const name = readerAssignmentName(galleryId, input.principalId);
   const roleAssignmentId = `${galleryId}/providers/Microsoft.Authorization/roleAssignments/${name}`;
   const client = services.arm.authorization(subscriptionId);
+  // An onboarding wave's role assignments keep within ARM's write budget, leaving room for share calls.
+  const now = input.at === undefined ? Number.NaN : Date.parse(input.at);
+  if (Number.isFinite(now) && input.writeSlot === undefined) {
+    const slot = await services.armWrites.reserve(subscriptionId, now, WRITE_RESERVE);
+    if (slot > now) throw heldBackWrite(slot - now, slot);
+  }
   try {
     await client.roleAssignments.create(galleryId, name, {
       roleDefinitionId: `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${READER_ROLE_ID}`,

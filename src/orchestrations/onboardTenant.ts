@@ -114,7 +114,7 @@ function* grantRbac(run: Run, consumer: Consumer): Generator<df.Task, void, unkn
   show(run, "verifying");
   for (const galleryId of message.galleries) {
     // The app's own service principal reads the image when VMs are made: Reader on the gallery.
-    const reader = yield* activities.ensureAppReader(context, { galleryId }, retry);
+    const reader = yield* activities.ensureAppReader(context, { galleryId, at: context.df.currentUtcDateTime.toISOString() }, retry);
     if (!reader.ok) {
       galleries.push({ galleryId, result: "failed", error: reader.error });
       continue;
@@ -158,7 +158,8 @@ function* grantDirect(run: Run): Generator<df.Task, void, unknown> {
 function* grantPrincipal(run: Run, principal: NonNullable<OnboardingV1["principal"]>): Generator<df.Task, void, unknown> {
   const { context, input, retry, galleries, grants } = run;
   for (const galleryId of input.message.galleries) {
-    const reader = yield* activities.ensureGalleryReader(context, { galleryId, principalId: principal.objectId, principalType: principal.type }, retry);
+    const at = context.df.currentUtcDateTime.toISOString();
+    const reader = yield* activities.ensureGalleryReader(context, { galleryId, principalId: principal.objectId, principalType: principal.type, at }, retry);
     if (!reader.ok) {
       galleries.push({ galleryId, result: "failed", error: reader.error });
       continue;

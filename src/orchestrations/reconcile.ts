@@ -91,7 +91,7 @@ function* repair(
     else errors.push(`share: ${added.error.code}: ${added.error.message}`);
   }
   for (const missing of drift.missingRoleAssignments) {
-    const reader = { galleryId, principalId: missing.principalId, principalType: missing.principalType };
+    const reader = { galleryId, principalId: missing.principalId, principalType: missing.principalType, at: context.df.currentUtcDateTime.toISOString() };
     const made = yield* activities.ensureGalleryReader(context, reader, retry);
     if (made.ok) repaired.roleAssignments++;
     else errors.push(`role assignment of ${missing.tenantId}: ${made.error.code}: ${made.error.message}`);

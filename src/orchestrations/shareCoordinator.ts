@@ -155,7 +155,8 @@ function* runBatch(run: Run, batch: readonly QueuedShareChange[]): Generator<df.
   const notices: ShareNotice[] = repeats.map(({ change, answer }) => ({ ...change.replyTo, result: answer }));
   if (fresh.length > 0) {
     const galleryId = fresh[0]!.galleryId;
-    const applied = yield* meter.run(activities.applyShareChanges(context, { galleryId, changes: fresh }, retry));
+    const asked = context.df.currentUtcDateTime.toISOString();
+    const applied = yield* meter.run(activities.applyShareChanges(context, { galleryId, changes: fresh, at: asked }, retry));
     const at = context.df.currentUtcDateTime.getTime();
     const shareCalls = applied.ok ? applied.value.shareCalls : 0;
     for (let i = 0; i < shareCalls; i++) run.callTimes.push(at);

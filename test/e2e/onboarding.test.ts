@@ -6,7 +6,7 @@ import { CONSUMERS, GALLERY_ID, ONBOARDING_QUEUE, PUBLISHER, versionWriteEvent, 
 import { createServices } from "../../src/services";
 import { loadConfig } from "../../src/config";
 import { publishInstanceId } from "../../src/domain/instanceIds";
-import { armLog, isShareCall, sendRequests, useWorlds } from "./support";
+import { armLog, isShareCall, sendRequests, timeOf, useWorlds } from "./support";
 
 const worlds = useWorlds();
 const GALLERY_2 = GALLERY_ID.replace(PUBLISHER.gallery, "contoso_extras");
@@ -262,5 +262,24 @@ describe("tenant onboarding over the queue", () => {
     expect(status.runtimeStatus).toBe("Completed");
     const output = status.output as { added: { tenantIds: string[] }; alreadyShared: { tenantIds: string[] } };
     expect([...output.added.tenantIds, ...output.alreadyShared.tenantIds]).toEqual([CONSUMERS[2].tenantId]);
+  });
+
+  it("holds a principal's role assignment back until its slot when the subscription's ARM write budget is spent", async () => {
+    const w = await start();
+    const t0 = w.clock.now();
+    // 200 writes booked a moment ago (an onboarding wave): the role assignment's slot is 2.1 s on,
+    // leaving 20 writes for share calls.
+    const schedule = createServices(loadConfig(process.env)).armWrites;
+    for (let i = 0; i < 200; i++) await schedule.reserve(PUBLISHER.subscriptionId, t0, 0);
+    const guest = w.emulator.control.addUser({ tenantId: PUBLISHER.tenantId, objectId: id("eeeeeeee", 2), displayName: "guest" });
+    await send(w, [onboarding(12, CONSUMERS[1].tenantId, { mode: "principal", principal: { objectId: guest.objectId, type: "User" } })]);
+    const status = await w.host.durable.waitFor(`onboard-${id("aaaaaaaa", 12)}`);
+    expect(status.output, JSON.stringify(status.output)).toMatchObject({ state: "active" });
+    const writes = armLog(w).filter((x) => x.method === "PUT" && /\/roleAssignments\//i.test(x.url));
+    expect(writes).toHaveLength(1);
+    // Sent once, after the slot: held back by the app, not refused by ARM.
+    expect(writes[0]!.status).toBe(201);
+    expect(timeOf(writes[0]!) - t0).toBeGreaterThanOrEqual(2_100);
+    expect(armLog(w).filter((x) => x.status === 429)).toEqual([]);
   });
 });
