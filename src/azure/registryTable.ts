@@ -30,7 +30,8 @@ export type RegistryRows = RowReads & RowWrites;
 /** An OData filter with its values quoted, the SDK loaded only when a filter is built. */
 export const odata = (strings: TemplateStringsArray, ...values: string[]): string => tablesSdk().odata(strings, ...values);
 
-function statusOf(err: unknown): number | undefined {
+/** The HTTP status of a Table storage error (undefined for anything else). */
+export function statusOf(err: unknown): number | undefined {
   return isObject(err) && typeof err.statusCode === "number" ? err.statusCode : undefined;
 }
 

@@ -11,7 +11,7 @@ import { normalizeResourceId } from "../domain/resourceIds";
 import { readShareChange } from "../domain/durablePayloads";
 import type { QueuedShareChange, ShareChange } from "../domain/shareChanges";
 import type { RegistryOptions } from "./registryRecords";
-import { odata, tableAccess } from "./registryTable";
+import { odata, statusOf, tableAccess } from "./registryTable";
 
 export const SHARE_INBOX_PARTITION_PREFIX = "share-inbox-";
 
@@ -110,7 +110,7 @@ async function removeRows(t: TableClient, partitionKey: string, keys: readonly s
       removed += 1;
     } catch (err) {
       // Already gone (a retried removal): nothing to do.
-      if (!(typeof err === "object" && err !== null && "statusCode" in err && err.statusCode === 404)) throw err;
+      if (statusOf(err) !== 404) throw err;
     }
   }
   return removed;

@@ -4,10 +4,12 @@
 import { guidKey } from "../domain/registryKeys";
 import { reserveWrite, type WriteSchedule } from "../domain/writeBudget";
 import type { RegistryOptions } from "./registryRecords";
-import { tableAccess } from "./registryTable";
+import { statusOf, tableAccess } from "./registryTable";
 
 const PARTITION = "arm-writes";
-const ATTEMPTS = 20;
+/** Bookings that race for the row: each lost race reads again, after a few milliseconds drawn at random so racers part. */
+const ATTEMPTS = 100;
+const MAX_PAUSE_MS = 25;
 
 export interface ArmWriteSchedule {
   /** Books one write in the subscription's schedule: when it may go (epoch ms, `now` when the budget has room). */
@@ -42,12 +44,9 @@ export function createArmWriteSchedule(options: RegistryOptions): ArmWriteSchedu
           // Another write booked a slot between our read and our write: read again.
           const status = statusOf(err);
           if ((status !== 412 && status !== 409) || attempt >= ATTEMPTS) throw err;
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * MAX_PAUSE_MS));
         }
       }
     },
   };
-}
-
-function statusOf(err: unknown): number | undefined {
-  return typeof err === "object" && err !== null && "statusCode" in err && typeof err.statusCode === "number" ? err.statusCode : undefined;
 }
