@@ -43,7 +43,13 @@ export function createArmWriteSchedule(options: RegistryOptions): ArmWriteSchedu
         } catch (err) {
           // Another write booked a slot between our read and our write: read again.
           const status = statusOf(err);
-          if ((status !== 412 && status !== 409) || attempt >= ATTEMPTS) throw err;
+          if (status !== 412 && status !== 409) throw err;
+          // Still racing: the orchestration tries again later (a retryable conflict), never a failed write.
+          if (attempt >= ATTEMPTS)
+            throw Object.assign(new Error(`the ARM write schedule of subscription ${rowKey} kept changing (${ATTEMPTS} attempts)`), {
+              statusCode: 409,
+              code: "RetryableError",
+            });
           await new Promise((resolve) => setTimeout(resolve, Math.random() * MAX_PAUSE_MS));
         }
       }
