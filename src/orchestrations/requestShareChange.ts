@@ -81,13 +81,15 @@ export function* requestShareChange(
 
 /**
  * Keep waiting while the change is queued and the coordinator works; send again when the change left
- * the inbox unanswered (the coordinator answers a repeat from its recent answers) or the coordinator
- * is not running (sending starts it); stalled when it runs but has not moved for STALLED_MS.
+ * the inbox unanswered (the coordinator answers a repeat from its recent answers), or the
+ * coordinator is not running or idle (sending starts or wakes it); stalled when it works but has not
+ * moved for STALLED_MS.
  */
 function judge(s: ShareChangeStanding, now: number): "wait" | "send-again" | "stalled" {
-  if (!s.queued || s.coordinator === undefined || !RUNNING.has(s.coordinator)) return "send-again";
+  // An idle coordinator with the change still queued missed it: sending again wakes it.
+  if (!s.queued || s.coordinator === undefined || !RUNNING.has(s.coordinator) || s.coordinatorIdle === true) return "send-again";
   const updated = s.coordinatorUpdatedAt ? Date.parse(s.coordinatorUpdatedAt) : Number.NaN;
-  if (s.coordinatorIdle !== true && Number.isFinite(updated) && now - updated > STALLED_MS) return "stalled";
+  if (Number.isFinite(updated) && now - updated > STALLED_MS) return "stalled";
   return "wait";
 }
 

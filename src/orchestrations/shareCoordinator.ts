@@ -34,6 +34,7 @@ const INBOX_PAGE = 200;
 const RECENT_ANSWERS = 200;
 const IDLE_MS = 24 * 3600_000;
 const DEFAULT_COLLECT_SECONDS = 5;
+const UNREADABLE_INBOX_WAIT_MS = 60_000;
 
 /** One execution of the coordinator: what it carries and what it has done so far. */
 interface Run {
@@ -82,7 +83,13 @@ export const shareCoordinator: OrchestrationHandler = function* (context: Orches
   while (run.meter.events < budget) {
     show(run, quiet);
     const read = yield* run.meter.run(activities.peekShareChanges(context, { subscriptionId, max: INBOX_PAGE }, run.retry));
-    const inbox = read.ok ? read.value.changes : [];
+    if (!read.ok) {
+      // The inbox could not be read (storage out after the retries): not empty, so not idle. Try again later.
+      if (!context.df.isReplaying) context.log(`shareCoordinator: the share inbox could not be read: ${read.error.code}: ${read.error.message}`);
+      yield* waitUntil(now() + UNREADABLE_INBOX_WAIT_MS);
+      continue;
+    }
+    const inbox = read.value.changes;
     run.queued = inbox.length;
     show(run, quiet);
     if (inbox.length === 0) {
@@ -114,16 +121,22 @@ export const shareCoordinator: OrchestrationHandler = function* (context: Orches
     yield* runBatch(run, batch);
   }
   show(run, false);
-  context.df.continueAsNew({
-    subscriptionId,
+  context.df.continueAsNew(carried(run, firstSeenAt));
+  return undefined;
+};
+
+/** What the next execution starts from: call times, recent answers, settings, the collect start. */
+function carried(run: Run, firstSeenAt: number | undefined): ShareCoordinatorState {
+  const { state } = run;
+  return {
+    subscriptionId: state.subscriptionId,
     callTimes: run.callTimes,
     recent: run.recent,
     retry: state.retry,
     ...optionalSettings(state),
     ...(firstSeenAt === undefined ? {} : { collectingSince: firstSeenAt }),
-  } satisfies ShareCoordinatorState);
-  return undefined;
-};
+  };
+}
 
 function show(run: Run, idle: boolean): void {
   const t = run.context.df.currentUtcDateTime.getTime();

@@ -417,13 +417,14 @@ describe("onboardTenant with stub activities: direct mode", () => {
     expect(output.galleries).toMatchObject([{ galleryId: G1, result: "granted" }]);
   });
 
-  it("sends the change again when it left the inbox unanswered, or the coordinator is not running", async () => {
+  it("sends the change again when it left the inbox unanswered, or the coordinator is idle or not running", async () => {
     const requestId = "a0000000-0000-4000-8000-000000000007";
     const { output, started } = await onboard("on-direct-resend", message(requestId, { galleries: [G1] }), {
-      share: (input) => (callsOf("submitShareChange").length === 3 ? applied(input) : undefined),
-      standing: (_input, n) => Promise.resolve(n === 0 ? { ...busy(0), queued: false } : { ...busy(0), coordinator: "Failed" }),
+      share: (input) => (callsOf("submitShareChange").length === 4 ? applied(input) : undefined),
+      standing: (_input, n) =>
+        Promise.resolve(n === 0 ? { ...busy(0), queued: false } : n === 1 ? { ...busy(0), coordinatorIdle: true } : { ...busy(0), coordinator: "Failed" }),
     });
-    expect(callsOf("submitShareChange").map((c) => c.at - started)).toEqual([0, 15 * 60_000, 30 * 60_000]);
+    expect(callsOf("submitShareChange").map((c) => c.at - started)).toEqual([0, 15 * 60_000, 30 * 60_000, 45 * 60_000]);
     // The same change (same requestId, same reply event) each time: the coordinator answers a repeat with its first answer.
     expect(new Set(inputsOf<SubmitShareChangeInput>("submitShareChange").map((i) => JSON.stringify(i))).size).toBe(1);
     expect(output.galleries).toMatchObject([{ galleryId: G1, result: "granted" }]);
