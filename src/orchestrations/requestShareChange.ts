@@ -16,12 +16,13 @@ import type { ShareChange, ShareChangeResult } from "../domain/shareChanges";
 import { activities, type Outcome } from "./activities";
 
 const FIRST_WAIT_MS = 15 * 60_000;
-const LONGEST_WAIT_MS = 60 * 60_000;
+/** A long queue is waited out in few long waits: each wait replays the sender's history. */
+const LONGEST_WAIT_MS = 4 * 3600_000;
 /** At 60 calls per 30 minutes, each gallery in the queue up to and with ours needs about this long. */
 const MS_PER_GALLERY_AHEAD = 30_000;
 /** A coordinator whose status has not changed for this long while a change waits is stuck. */
 const STALLED_MS = 2 * 3600_000;
-/** Waits before giving up in any case (at most two days). */
+/** Waits before giving up in any case (each 15 minutes to 4 hours). */
 const MAX_WAITS = 48;
 /** Sends of one change: a change that left the inbox unanswered, or a coordinator that ended, is sent again. */
 const MAX_SENDS = 5;
