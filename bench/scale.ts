@@ -25,6 +25,8 @@ interface ScaleRow {
   readonly galleries: number;
   readonly onboardedActive: number;
   readonly onboardingSeconds: number;
+  /** Share changes sent (put in an inbox) more than once. */
+  readonly changesResent: number;
   /** What the share budget allows for the galleries' first calls: the bound next to the measured time. */
   readonly onboardingBoundSeconds: number;
   readonly publishesCompleted: number;
@@ -42,8 +44,10 @@ interface ScaleRow {
   readonly peakRssMb: number;
 }
 
-// Registry reads (point reads and list calls on any table client of this process: the app's).
+// Registry reads (point reads and list calls on any table client of this process: the app's), and
+// every share change put in a share inbox (a change put in twice was sent again).
 let tableReads = 0;
+const inboxed: string[] = [];
 const proto = TableClient.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
 for (const method of ["getEntity", "listEntities"]) {
   const original = proto[method]!;
@@ -52,6 +56,14 @@ for (const method of ["getEntity", "listEntities"]) {
     return original.apply(this, args);
   };
 }
+const upsert = proto.upsertEntity!;
+proto.upsertEntity = function (this: unknown, ...args: unknown[]) {
+  const entity = args[0] as { partitionKey?: string; change?: string } | undefined;
+  if (entity?.partitionKey?.startsWith("share-inbox-") && typeof entity.change === "string") {
+    inboxed.push((JSON.parse(entity.change) as { requestId: string }).requestId);
+  }
+  return upsert.apply(this, args);
+};
 
 async function runScale(tenants: number, directOnly = false): Promise<ScaleRow> {
   const direct = directOnly ? tenants : Math.ceil(tenants / 2);
@@ -59,6 +71,7 @@ async function runScale(tenants: number, directOnly = false): Promise<ScaleRow> 
   const names = Array.from({ length: galleryCount }, (_, i) => `scale_${i}`);
   const ids = names.map((g) => GALLERY_ID.replace(PUBLISHER.gallery, g));
   const azurite = await startAzurite();
+  inboxed.length = 0;
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
   const w = await startWorld({
@@ -117,6 +130,7 @@ async function runScale(tenants: number, directOnly = false): Promise<ScaleRow> 
       galleries: galleryCount,
       onboardedActive: onboard.filter((s) => (s.output as { state?: string } | undefined)?.state === "active").length,
       onboardingSeconds: Math.round((onboardingEnd - started) / 1000),
+      changesResent: inboxed.length - new Set(inboxed).size,
       onboardingBoundSeconds: Math.round(budgetBoundMs(galleryCount) / 1000),
       publishesCompleted: publishes.filter((s) => s.runtimeStatus === "Completed").length,
       publishWaveSeconds: Math.round((publishEnd - detected) / 1000),
@@ -253,6 +267,7 @@ function problems(rows: readonly ScaleRow[]): string[] {
     if (r.onboardedActive !== r.tenants) out.push(`N=${r.tenants}: ${r.tenants - r.onboardedActive} onboardings did not end active`);
     if (r.publishesCompleted !== r.galleries) out.push(`N=${r.tenants}: ${r.galleries - r.publishesCompleted} publishes did not complete`);
     if (r.throttledShareCalls > 0) out.push(`N=${r.tenants}: ${r.throttledShareCalls} share POSTs throttled`);
+    if (r.changesResent > 0) out.push(`N=${r.tenants}: ${r.changesResent} share changes sent again`);
     if (r.sharePostsMax3Min > 10 || r.sharePostsMax30Min > 60)
       out.push(`N=${r.tenants}: share POSTs ${r.sharePostsMax3Min}/3 min, ${r.sharePostsMax30Min}/30 min`);
     if (r.largestCoordinatorExecution > BOUNDS.largestCoordinatorExecution)
@@ -278,6 +293,7 @@ function format(rows: readonly ScaleRow[]): string {
     ["galleries", (r) => r.galleries],
     ["onboarded active", (r) => `${r.onboardedActive}/${r.tenants}`],
     ["onboarding, simulated s (share-budget bound)", (r) => `${r.onboardingSeconds} (${r.onboardingBoundSeconds})`],
+    ["share changes sent again", (r) => r.changesResent],
     ["publishes completed", (r) => `${r.publishesCompleted}/${r.galleries}`],
     ["publish wave after replication, simulated s", (r) => r.publishWaveSeconds],
     ["ARM requests per tenant (onboarding)", (r) => r.armPerTenant],
