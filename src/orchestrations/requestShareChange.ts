@@ -47,6 +47,9 @@ export function* requestShareChange(
   // looked at again.
   const answers: df.Task[] = [];
   for (let round = 1; round <= MAX_WAITS; round++) {
+    // An answer that came while the change was sent again: taken by an earlier wait.
+    const early = answers.find((a) => a.isCompleted);
+    if (early) return applied(readShareChangeResult(early.result, change.requestId), change.requestId);
     const answer = context.df.waitForExternalEvent(eventName);
     answers.push(answer);
     const timeout = context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + waitMs));
