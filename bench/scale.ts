@@ -1,13 +1,15 @@
 // npm run bench:scale [-- --tenants=100,1000,5000] [--direct-only] [--check]: the local world (virtual clock,
 // emulator, broker, Azurite) with N tenants onboarded through the queue (half direct, at most five
-// per gallery, so N/10 galleries; half principal, spread over the same galleries), then one
-// version published in every gallery. Per N it prints simulated times, ARM requests per tenant and
+// per gallery, so N/10 galleries; 30 % principal and 20 % rbac, spread over the same galleries, each
+// rbac tenant's administrator consenting and granting the app Contributor as the consent page asks),
+// then one version published in every gallery. Per N it prints simulated times, ARM requests per tenant and
 // per gallery publish, 429s, share POSTs per 3 and 30 minutes, the largest history of any instance
 // and of any share coordinator execution, events replayed per tenant, registry reads per gallery
 // publish and peak memory. --check exits non-zero when a bound (bench/README.md) is broken.
 // Simulated time and counts only: wall time plays no part in any figure.
 import { TableClient } from "@azure/data-tables";
 import { ServiceBusClient } from "@azure/service-bus";
+import { randomBytes } from "node:crypto";
 import { startAzurite } from "../local/azurite";
 import { VirtualClock } from "../local/clock";
 import { GALLERY_ID, ONBOARDING_QUEUE, PUBLISHER, startWorld, versionWriteEvent, type World } from "../local/fixtures/world";
@@ -75,11 +77,13 @@ async function runScale(tenants: number, directOnly = false): Promise<ScaleRow> 
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
   const w = await startWorld({
-    clock: new VirtualClock(),
+    // Functions read the wall clock, orchestrations this one: it starts now, so a consent link's
+    // expiry (orchestration time) means the same to the consent page.
+    clock: new VirtualClock(Date.now()),
     seed: 7,
     azurite,
     emulator: { replication: { jitter: 0 } },
-    settings: { SHARE_TENANT_IDS: "", GALLERY_IDS: ids.join(",") },
+    settings: { SHARE_TENANT_IDS: "", GALLERY_IDS: ids.join(","), CONSENT_STATE_KEY: randomBytes(32).toString("base64"), PUBLISHER_DISPLAY_NAME: "Contoso" },
     publisherRoles: ["Reader", "Compute Gallery Sharing Admin", "User Access Administrator"],
   });
   try {
@@ -88,6 +92,7 @@ async function runScale(tenants: number, directOnly = false): Promise<ScaleRow> 
     const started = w.clock.now();
     w.emulator.control.clearRequestLog();
     await send(w, messages);
+    await consentAll(w, messages);
     const onboard = await waitAll(
       w,
       messages.map((m) => `onboard-${m.requestId}`),
@@ -219,17 +224,69 @@ interface Message {
   readonly [field: string]: unknown;
 }
 
-/** Direct tenants five per gallery, then principal tenants (a user of the publisher tenant each) round-robin over the galleries. */
+const RBAC_GROUP = "rg-apps";
+
+/**
+ * Direct tenants five per gallery; then, round-robin over the galleries, principal tenants (a user
+ * of the publisher tenant each) and rbac tenants (one in five of all, with a subscription and a
+ * resource group for the app's VMs), interleaved.
+ */
 function tenantMessages(w: World, tenants: number, direct: number, ids: readonly string[]): Message[] {
   const control = w.emulator.control;
+  const rbac = direct === tenants ? 0 : Math.floor(tenants / 5);
   return Array.from({ length: tenants }, (_, n) => {
     const tenantId = guid("5ca1e000", n + 1);
     control.addTenant(tenantId);
     const base = { schema: "onboarding/v1", requestId: guid("5ca1e111", n + 1), tenantId, displayName: `Scale ${n + 1}` };
     if (n < direct) return { ...base, mode: "direct", galleries: [ids[Math.floor(n / 5)]] };
+    const k = n - direct;
+    const galleries = [ids[k % ids.length]];
+    if (k < rbac * 2 && k % 2 === 0) {
+      const subscriptionId = guid("5ca1e333", n + 1);
+      control.addSubscription(subscriptionId, tenantId);
+      control.addResourceGroup(subscriptionId, RBAC_GROUP, "westeurope");
+      return { ...base, mode: "rbac", galleries, consumer: { subscriptionId, resourceGroup: RBAC_GROUP, location: "westeurope" } };
+    }
     const user = control.addUser({ tenantId: PUBLISHER.tenantId, objectId: guid("5ca1e222", n + 1), displayName: `guest ${n + 1}` });
-    return { ...base, mode: "principal", principal: { objectId: user.objectId, type: "User" }, galleries: [ids[(n - direct) % ids.length]] };
+    return { ...base, mode: "principal", principal: { objectId: user.objectId, type: "User" }, galleries };
   });
+}
+
+/**
+ * Each rbac tenant's administrator, as the consent page asks: follows the admin-consent link (as a
+ * browser, through the emulated Entra back to the app's callback), then grants the app's service
+ * principal Contributor on the resource group.
+ */
+async function consentAll(w: World, messages: readonly Message[]): Promise<void> {
+  const control = w.emulator.control;
+  for (const m of messages.filter((x) => x.mode === "rbac")) {
+    const instanceId = `onboard-${m.requestId}`;
+    let consent: { adminConsentUrl: string } | undefined;
+    for (let i = 0; i < 50 && !consent; i++) {
+      await w.host.durable.runUntilIdle();
+      consent = (w.host.durable.getStatus(instanceId)?.customStatus as { consent?: { adminConsentUrl: string } } | undefined)?.consent;
+    }
+    if (!consent) throw new Error(`${instanceId} never asked for consent`);
+    await followLikeBrowser(consent.adminConsentUrl);
+    const { subscriptionId } = m.consumer as { subscriptionId: string };
+    const sp = control.servicePrincipalId(PUBLISHER.appId, m.tenantId as string);
+    if (!sp) throw new Error(`no service principal of the app in ${String(m.tenantId)} after consent`);
+    control.addRoleAssignment({ scope: `/subscriptions/${subscriptionId}/resourceGroups/${RBAC_GROUP}`, principalId: sp, role: "Contributor" });
+  }
+}
+
+async function followLikeBrowser(url: string): Promise<void> {
+  let next = url;
+  for (let hop = 0; hop < 5; hop++) {
+    const response = await fetch(next, { redirect: "manual" });
+    const location = response.headers.get("location");
+    if (response.status < 300 || response.status >= 400 || !location) {
+      if (response.status >= 400) throw new Error(`consent: ${next} answered ${response.status}`);
+      return;
+    }
+    next = new URL(location, next).toString();
+  }
+  throw new Error("consent: too many redirects");
 }
 
 async function send(w: World, messages: readonly Message[]): Promise<void> {
@@ -323,7 +380,8 @@ async function main(): Promise<void> {
     rows.push(await runScale(n));
     console.error(`bench:scale: N=${n} done`);
   }
-  if (process.argv.includes("--direct-only")) {
+  // By default (no --tenants=) the direct-only run follows the three sizes.
+  if (process.argv.includes("--direct-only") || !arg) {
     // Direct tenants only, five per gallery, as many galleries as the share budget serves in 3 hours.
     let galleries = 1;
     while (budgetBoundMs(galleries + 1) <= 3 * HOUR) galleries += 1;
