@@ -52,7 +52,7 @@ param outcomeTopicName string
 @description('Application Insights component name.')
 param applicationInsightsName string
 
-@description('Key Vault name; empty when enableKeyVault is off.')
+@description('Key Vault name (KEY_VAULT_NAME); empty: no Key Vault role.')
 param keyVaultName string = ''
 
 @description('Durable Task Scheduler name; empty with the Azure Storage backend.')

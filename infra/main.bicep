@@ -36,8 +36,23 @@ param shareSubscriptionIds string = ''
 @description('Comma-separated tenant ids every managed gallery is directly shared with (SHARE_TENANT_IDS).')
 param shareTenantIds string = ''
 
-@description('Client id of the multi-tenant app registration the app acts as in consumer tenants (CROSS_TENANT_APP_ID); empty until it is created (docs/deploy.md).')
-param crossTenantAppId string = ''
+@description('Create the multi-tenant app registration the app acts as in consumer tenants (rbac sharing mode, VMs in consumer tenants), with its service principal and federated credential (app/entra.bicep). false: no registration, rbac onboarding is off.')
+param enableCrossTenantApp bool = true
+
+@description('Client id of an existing multi-tenant app registration to use instead of creating one; its service principal must exist in this tenant, and its federated credential is yours to manage (docs/deploy.md).')
+param existingCrossTenantAppId string = ''
+
+@description('Display name of the app registration to create, shown to customers\' administrators when they consent and on the consent page; empty means gallery-share-{environmentName}.')
+param crossTenantAppDisplayName string = ''
+
+@description('Whether the Key Vault already holds the consent-state key (the preprovision hook looks); when false the deployment writes a new one.')
+param consentStateKeyExists bool = false
+
+// Three GUIDs (about 366 random bits) that ARM draws when the deployment runs: the new key when the
+// vault has none. A secure parameter is never logged or returned, and nothing passes this one.
+@secure()
+@description('Leave to its default: the new consent-state key, drawn by ARM at deployment time.')
+param consentStateKey string = '${newGuid()}${newGuid()}${newGuid()}'
 
 @allowed([
   'AzureStorage'
@@ -45,9 +60,6 @@ param crossTenantAppId string = ''
 ])
 @description('Durable Functions backend: the host storage account (default), or a Durable Task Scheduler (Consumption SKU) for many tenants and high orchestration throughput.')
 param durableBackend string = 'AzureStorage'
-
-@description('Create a Key Vault (RBAC mode) for a consumer-app certificate or secret; the app gets Key Vault Secrets User on it.')
-param enableKeyVault bool = false
 
 @minValue(1)
 @maxValue(1000)
@@ -82,6 +94,10 @@ var onboardingQueueName = 'onboarding'
 // letters and digits; a Durable Task Scheduler task hub 3-64 letters, digits and hyphens).
 var taskHubName = 'galleryshare'
 var useDurableTaskScheduler = durableBackend == 'DurableTaskScheduler'
+var consentStateKeyName = 'consent-state-key'
+var useExistingCrossTenantApp = !empty(existingCrossTenantAppId)
+// The registration's key in the tenant, unique per environment, subscription and region.
+var crossTenantAppUniqueName = 'gallery-share-${environmentName}-${resourceToken}'
 
 resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
   name: !empty(resourceGroupName) ? resourceGroupName : '${abbrs.resourcesResourceGroups}${environmentName}'
@@ -145,13 +161,16 @@ module outcomeTopic 'app/outcome-topic.bicep' = {
   }
 }
 
-module keyVault 'app/keyvault.bicep' = if (enableKeyVault) {
+module keyVault 'app/keyvault.bicep' = {
   name: 'key-vault'
   scope: rg
   params: {
     name: '${abbrs.keyVaultVaults}${resourceToken}'
     location: location
     tags: tags
+    createConsentStateKey: !consentStateKeyExists
+    consentStateKey: consentStateKey
+    consentStateKeyName: consentStateKeyName
   }
 }
 
@@ -175,18 +194,48 @@ module api 'app/api.bicep' = {
     location: location
     tags: tags
     identityId: identity.outputs.id
-    identityClientId: identity.outputs.clientId
-    storageAccountName: storage.outputs.name
     storageBlobEndpoint: storage.outputs.blobEndpoint
     deploymentContainerName: storage.outputs.deploymentContainerName
-    applicationInsightsConnectionString: monitoring.outputs.connectionString
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+  }
+}
+
+// The app registration needs the app's host name (its redirect URI); the app settings need the
+// registration's client id: so the app first, then the registration, then the settings.
+module entra 'app/entra.bicep' = if (enableCrossTenantApp) {
+  name: 'entra'
+  scope: rg
+  params: {
+    existingAppId: existingCrossTenantAppId
+    uniqueName: crossTenantAppUniqueName
+    displayName: !empty(crossTenantAppDisplayName) ? crossTenantAppDisplayName : 'gallery-share-${environmentName}'
+    redirectUri: 'https://${api.outputs.defaultHostName}/api/consent/callback'
+    identityPrincipalId: identity.outputs.principalId
+  }
+}
+
+module apiSettings 'app/api-settings.bicep' = {
+  name: 'api-settings'
+  scope: rg
+  // The site must exist. Its name is passed as known before the deployment (What-If reads it
+  // better); the linter sees the order already implied through entra, which is conditional.
+  dependsOn: [
+    #disable-next-line no-unnecessary-dependson
+    api
+  ]
+  params: {
+    name: functionAppName
+    identityClientId: identity.outputs.clientId
+    storageAccountName: storage.outputs.name
+    applicationInsightsConnectionString: monitoring.outputs.connectionString
     galleryIds: join(galleryIdList, ',')
     shareSubscriptionIds: shareSubscriptionIds
     shareTenantIds: shareTenantIds
-    crossTenantAppId: crossTenantAppId
-    consentStateKeyReference: enableKeyVault ? '@Microsoft.KeyVault(VaultName=${keyVault!.outputs.name};SecretName=consent-state-key)' : ''
+    crossTenantAppId: enableCrossTenantApp ? entra!.outputs.appId : ''
+    crossTenantAppName: enableCrossTenantApp ? entra!.outputs.displayName : ''
+    // rbac onboarding signs consent links with this key; the setting is a Key Vault reference.
+    consentStateKeyReference: enableCrossTenantApp ? '@Microsoft.KeyVault(VaultName=${keyVault.outputs.name};SecretName=${consentStateKeyName})' : ''
     outcomeTopicEndpoint: outcomeTopic.outputs.endpoint
     serviceBusFullyQualifiedNamespace: messaging.outputs.fullyQualifiedNamespace
     onboardingQueueName: messaging.outputs.queueName
@@ -217,8 +266,15 @@ output ONBOARDING_QUEUE_NAME string = messaging.outputs.queueName
 output OUTCOME_TOPIC_NAME string = outcomeTopic.outputs.name
 output OUTCOME_TOPIC_ENDPOINT string = outcomeTopic.outputs.endpoint
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
-output KEY_VAULT_NAME string = enableKeyVault ? keyVault!.outputs.name : ''
-output KEY_VAULT_URI string = enableKeyVault ? keyVault!.outputs.uri : ''
+output KEY_VAULT_NAME string = keyVault.outputs.name
+output KEY_VAULT_URI string = keyVault.outputs.uri
+// The multi-tenant app registration. CROSS_TENANT_APP_CREATED says whether this deployment created
+// it (the predown hook deletes only such a one); CONSUMER_APP_PRINCIPAL_ID is its service principal,
+// which access.bicep gives Reader on the galleries.
+output CROSS_TENANT_APP_ID string = enableCrossTenantApp ? entra!.outputs.appId : ''
+output CROSS_TENANT_APP_NAME string = enableCrossTenantApp ? entra!.outputs.displayName : ''
+output CROSS_TENANT_APP_CREATED bool = enableCrossTenantApp && !useExistingCrossTenantApp
+output CONSUMER_APP_PRINCIPAL_ID string = enableCrossTenantApp ? entra!.outputs.servicePrincipalId : ''
 output DURABLE_BACKEND string = durableBackend
 output DURABLE_TASK_SCHEDULER_NAME string = useDurableTaskScheduler ? durableTaskScheduler!.outputs.name : ''
 output TASK_HUB_NAME string = useDurableTaskScheduler ? durableTaskScheduler!.outputs.taskHubName : taskHubName

@@ -146,7 +146,7 @@ function registerConsent(services: CurrentServices): void {
       return createConsentPage({
         registry,
         publisherName: config.consent.publisherName,
-        appName: "gallery-share",
+        appName: config.consent.appName,
         appId: config.crossTenant?.appId ?? "",
         consentUrlFor: (t) => t.consent?.url,
       })(request, context);

@@ -27,6 +27,8 @@ export interface AppConfig {
     /** The app's public origin, no trailing slash. */
     readonly publicBaseUrl: string | undefined;
     readonly publisherName: string;
+    /** The multi-tenant app registration's display name. */
+    readonly appName: string;
   };
   readonly armEndpoint: string;
   readonly authorityHost: string;
@@ -222,12 +224,16 @@ function readConsent(r: SettingsReader): AppConfig["consent"] {
   const publisherName = r.raw("PUBLISHER_DISPLAY_NAME");
   const nameIssue = publisherName === "" ? undefined : readableTextIssue(publisherName);
   if (nameIssue) r.problems.push(`PUBLISHER_DISPLAY_NAME ${nameIssue} (the consent page shows it)`);
+  const appName = r.raw("CROSS_TENANT_APP_NAME");
+  const appNameIssue = readableTextIssue(appName);
+  if (appNameIssue) r.problems.push(`CROSS_TENANT_APP_NAME ${appNameIssue} (the consent page shows it)`);
   return {
     stateKey,
     expiryHours: r.int("CONSENT_EXPIRY_HOURS", 1, 24 * 90),
     reminderHours: r.int("CONSENT_REMINDER_HOURS", 1, 24 * 30),
     publicBaseUrl,
     publisherName,
+    appName,
   };
 }
 

@@ -32,6 +32,12 @@ export const SETTINGS = [
       "Client id of the multi-tenant app registration the app acts as in consumer tenants; its credential is a federated identity credential backed by the managed identity. Empty: no consumer-tenant access.",
   },
   {
+    name: "CROSS_TENANT_APP_NAME",
+    default: "gallery-share",
+    meaning:
+      "Display name of the CROSS_TENANT_APP_ID app registration, as customers' administrators see it when they consent; the consent page shows it. In Azure the deployment sets it from the registration.",
+  },
+  {
     name: "CROSS_TENANT_CLIENT_SECRET",
     default: "",
     secret: true,
@@ -59,7 +65,7 @@ export const SETTINGS = [
   {
     name: "PUBLISHER_DISPLAY_NAME",
     default: "",
-    meaning: "The publisher's name, as the consent page shows it to a customer's administrator. Empty: the page names the app instead (gallery-share).",
+    meaning: "The publisher's name, as the consent page shows it to a customer's administrator. Empty: the page names the app instead (CROSS_TENANT_APP_NAME).",
   },
   { name: "ARM_ENDPOINT", default: "https://management.azure.com", meaning: "Azure Resource Manager endpoint (https URL)." },
   { name: "AUTHORITY_HOST", default: "https://login.microsoftonline.com", meaning: "Microsoft Entra authority host (https URL)." },

@@ -1,14 +1,7 @@
 // The Function App on the Flex Consumption plan (FC1), Node.js 22, running as the user-assigned
-// identity, and its app settings: the single place the app's settings are set in Azure.
-//
-// test/infra checks these settings against src/config.ts (SETTINGS, HOST_SETTINGS,
-// RESERVED_SETTINGS) and local.settings.sample.json. Two settings are deliberately absent:
-//   - AZURE_CLIENT_SECRET: local development only; in Azure the app authenticates with the managed
-//     identity named by AZURE_CLIENT_ID, and a secret here would be a long-lived credential.
-//   - CROSS_TENANT_CLIENT_SECRET, CROSS_TENANT_CERTIFICATE_PATH: fallbacks for where a federated
-//     credential cannot be used; in Azure the multi-tenant app's credential is the managed identity.
-//   - FUNCTIONS_WORKER_RUNTIME: Flex Consumption takes the language from functionAppConfig.runtime
-//     below and rejects this app setting.
+// identity. Its app settings are set by app/api-settings.bicep, after the Entra app registration
+// (app/entra.bicep), which needs this app's host name for its redirect URI while the settings need
+// the registration's client id.
 
 @description('Function App name (globally unique host name).')
 param name string
@@ -25,20 +18,11 @@ param tags object = {}
 @description('Resource id of the user-assigned identity the app runs as.')
 param identityId string
 
-@description('Client id of that identity (AZURE_CLIENT_ID).')
-param identityClientId string
-
-@description('Host storage account name (identity-based AzureWebJobsStorage).')
-param storageAccountName string
-
 @description('Blob endpoint of the host storage account, with its trailing slash.')
 param storageBlobEndpoint string
 
 @description('Blob container of the deployment package.')
 param deploymentContainerName string
-
-@description('Application Insights connection string.')
-param applicationInsightsConnectionString string
 
 @minValue(1)
 @maxValue(1000)
@@ -52,119 +36,6 @@ param maximumInstanceCount int
 ])
 @description('Instance memory in MB.')
 param instanceMemoryMB int
-
-@description('Comma-separated gallery resource ids (GALLERY_IDS).')
-param galleryIds string
-
-@description('Comma-separated subscription ids for direct sharing (SHARE_SUBSCRIPTION_IDS).')
-param shareSubscriptionIds string
-
-@description('Comma-separated tenant ids for direct sharing (SHARE_TENANT_IDS).')
-param shareTenantIds string
-
-@description('Client id of the multi-tenant app used in consumer tenants (CROSS_TENANT_APP_ID); may be empty.')
-param crossTenantAppId string
-
-@description('Key Vault reference of the key that signs consent links (CONSENT_STATE_KEY), e.g. @Microsoft.KeyVault(VaultName=...;SecretName=consent-state-key); empty: rbac onboarding is off.')
-param consentStateKeyReference string = ''
-
-@description('The publisher name the consent page shows (PUBLISHER_DISPLAY_NAME).')
-param publisherDisplayName string = ''
-
-@description('Endpoint of the outcome-event topic (OUTCOME_TOPIC_ENDPOINT).')
-param outcomeTopicEndpoint string
-
-@description('Service Bus namespace host name (ServiceBusConnection__fullyQualifiedNamespace).')
-param serviceBusFullyQualifiedNamespace string
-
-@description('Onboarding queue name (ONBOARDING_QUEUE_NAME).')
-param onboardingQueueName string
-
-@description('Registry table name (REGISTRY_TABLE_NAME).')
-param registryTableName string
-
-@description('Share audit table name (AUDIT_TABLE_NAME).')
-param auditTableName string
-
-@description('Durable task hub name (TASK_HUB_NAME, host.json extensions.durableTask.hubName).')
-param taskHubName string
-
-@allowed([
-  'AzureStorage'
-  'DurableTaskScheduler'
-])
-@description('Durable Functions backend.')
-param durableBackend string
-
-@description('Durable Task Scheduler endpoint; empty with the Azure Storage backend.')
-param durableTaskSchedulerEndpoint string = ''
-
-// Settings the Functions host reads. AzureWebJobsStorage (also read by the code, for the audit
-// table) is identity-based: account name plus the managed identity, no connection string (the
-// account has shared keys disabled anyway).
-var hostSettings = {
-  AzureWebJobsStorage__accountName: storageAccountName
-  AzureWebJobsStorage__credential: 'managedidentity'
-  AzureWebJobsStorage__clientId: identityClientId
-  TASK_HUB_NAME: taskHubName
-}
-
-// Telemetry goes to Application Insights with the managed identity (local auth is disabled there).
-var monitoringSettings = {
-  APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
-  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
-}
-
-// Settings src/config.ts reads (SETTINGS). Tuning values repeat the code's defaults on purpose, so
-// that what runs in Azure is visible here and can be changed without a code release.
-var codeSettings = {
-  GALLERY_IDS: galleryIds
-  AZURE_TENANT_ID: tenant().tenantId
-  AZURE_CLIENT_ID: identityClientId
-  CROSS_TENANT_APP_ID: crossTenantAppId
-  // Admin consent (rbac mode): the signing key comes from Key Vault, never as a value here.
-  CONSENT_STATE_KEY: consentStateKeyReference
-  CONSENT_EXPIRY_HOURS: '168'
-  CONSENT_REMINDER_HOURS: '48'
-  PUBLIC_BASE_URL: ''
-  PUBLISHER_DISPLAY_NAME: publisherDisplayName
-  ARM_ENDPOINT: environment().resourceManager
-  AUTHORITY_HOST: environment().authentication.loginEndpoint
-  SHARE_SUBSCRIPTION_IDS: shareSubscriptionIds
-  SHARE_TENANT_IDS: shareTenantIds
-  SHARE_MAX_SUBSCRIPTIONS: '30'
-  SHARE_MAX_TENANTS: '5'
-  OUTCOME_TOPIC_ENDPOINT: outcomeTopicEndpoint
-  REPLICATION_POLL_MIN_SECONDS: '30'
-  REPLICATION_POLL_MAX_SECONDS: '900'
-  REPLICATION_TIMEOUT_MINUTES: '720'
-  VM_CREATIONS_IN_FLIGHT: '10'
-  RECONCILE_SCHEDULE: '0 0 * * * *'
-  DRIFT_REMOVE_UNKNOWN: 'false'
-  ACTIVITY_RETRY_ATTEMPTS: '6'
-  ACTIVITY_RETRY_FIRST_SECONDS: '5'
-  AUDIT_TABLE_NAME: auditTableName
-  REGISTRY_TABLE_NAME: registryTableName
-  // The onboarding queue (POST /api/onboarding sends to it), identity-based.
-  ONBOARDING_QUEUE_NAME: onboardingQueueName
-  ServiceBusConnection__fullyQualifiedNamespace: serviceBusFullyQualifiedNamespace
-  ServiceBusConnection__credential: 'managedidentity'
-  ServiceBusConnection__clientId: identityClientId
-}
-
-// Settings reserved for parts not built yet (RESERVED_SETTINGS): none at the moment.
-var reservedSettings = {}
-
-// Durable Task Scheduler backend: host.json names the Azure Storage provider by default; these
-// app settings override host.json (AzureFunctionsJobHost__path__to__setting) so that one package
-// runs on either backend.
-var durableSettings = durableBackend == 'DurableTaskScheduler'
-  ? {
-      AzureFunctionsJobHost__extensions__durableTask__storageProvider__type: 'azureManaged'
-      AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionStringName: 'DURABLE_TASK_SCHEDULER_CONNECTION_STRING'
-      DURABLE_TASK_SCHEDULER_CONNECTION_STRING: 'Endpoint=${durableTaskSchedulerEndpoint};Authentication=ManagedIdentity;ClientID=${identityClientId}'
-    }
-  : {}
 
 resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: planName
@@ -219,11 +90,6 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
         version: '22'
       }
     }
-  }
-
-  resource appSettings 'config' = {
-    name: 'appsettings'
-    properties: union(hostSettings, monitoringSettings, codeSettings, reservedSettings, durableSettings)
   }
 }
 

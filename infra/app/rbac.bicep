@@ -11,7 +11,7 @@
 //   onboarding queue      Azure Service Bus Data Receiver and Sender, on the queue only
 //   outcome topic         EventGrid Data Sender
 //   Application Insights  Monitoring Metrics Publisher (Entra-authenticated telemetry)
-//   Key Vault (optional)  Key Vault Secrets User
+//   Key Vault             Key Vault Secrets User
 //   DTS task hub (opt.)   Durable Task Data Contributor, on the task hub only
 //   each gallery          Compute Gallery Sharing Admin (its only action is galleries/share/action)
 //                         and Reader (the app reads the gallery's sharing profile and the versions'

@@ -40,3 +40,19 @@ function Get-SystemTopicIds {
     if ($LASTEXITCODE -ne 0) { return @() }
     return @($ids | Where-Object { $_ })
 }
+
+# The secret holding the key that signs consent links (infra/main.bicep, consentStateKeyName).
+$ConsentStateKeyName = 'consent-state-key'
+
+# Resource id of the app's Key Vault (tagged with the environment, in the app's resource group), or
+# nothing before the first provisioning. A failed look (other than the group not existing) stops.
+function Get-AppKeyVaultId {
+    $group = if ($env:AZURE_RESOURCE_GROUP) { $env:AZURE_RESOURCE_GROUP } else { "rg-$env:AZURE_ENV_NAME" }
+    $groupExists = az group exists --subscription $env:AZURE_SUBSCRIPTION_ID --name $group
+    Assert-AzSucceeded "Looking for resource group $group"
+    if ($groupExists -ne 'true') { return '' }
+    $id = az keyvault list --subscription $env:AZURE_SUBSCRIPTION_ID --resource-group $group `
+        --query "[?tags.\`"azd-env-name\`"=='$env:AZURE_ENV_NAME'].id | [0]" --output tsv
+    Assert-AzSucceeded "Listing the Key Vaults of $group"
+    return "$id".Trim()
+}

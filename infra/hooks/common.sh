@@ -36,3 +36,16 @@ system_topic_ids() {
     --query "properties.outputs.systemTopicIds.value" \
     --output tsv 2>/dev/null || true
 }
+
+# The secret holding the key that signs consent links (infra/main.bicep, consentStateKeyName).
+CONSENT_STATE_KEY_NAME=consent-state-key
+
+# Resource id of the app's Key Vault (tagged with the environment, in the app's resource group), or
+# nothing before the first provisioning. A failed look (other than the group not existing) stops.
+app_key_vault_id() {
+  group="${AZURE_RESOURCE_GROUP:-rg-$AZURE_ENV_NAME}"
+  group_exists=$(az group exists --subscription "$AZURE_SUBSCRIPTION_ID" --name "$group") || return 1
+  [ "$group_exists" = "true" ] || return 0
+  az keyvault list --subscription "$AZURE_SUBSCRIPTION_ID" --resource-group "$group" \
+    --query "[?tags.\"azd-env-name\"=='$AZURE_ENV_NAME'].id | [0]" --output tsv || return 1
+}

@@ -1,6 +1,7 @@
 # azd predown hook (azure.yaml), PowerShell twin of predown.sh: removes the Event Grid system topics
 # next to the galleries, the role assignments of the app's identity (and of the consumer app) on the
-# galleries, and the records of those deployments, before `azd down` deletes the app's resource
+# galleries, the records of those deployments and the multi-tenant app registration this
+# environment's deployment created (only that one), before `azd down` deletes the app's resource
 # group. It never touches the galleries, their images or their sharing profiles.
 . "$PSScriptRoot/common.ps1"
 Set-Location (Join-Path $PSScriptRoot '../..')
@@ -28,6 +29,19 @@ foreach ($galleryId in (Split-Commas $env:GALLERY_IDS)) {
 }
 
 az deployment sub delete --subscription $env:AZURE_SUBSCRIPTION_ID --name (Get-AccessDeploymentName) --output none 2>$null
-Write-Host "Removed the Event Grid sources and gallery role assignments; azd now deletes the app's resource group."
+
+if ($env:CROSS_TENANT_APP_CREATED -eq 'true' -and $env:CROSS_TENANT_APP_ID) {
+    # Only a registration that trusts this environment's identity: never one the user brought.
+    $trusted = az ad app federated-credential list --id $env:CROSS_TENANT_APP_ID `
+        --query "[?subject=='$env:AZURE_USER_ASSIGNED_IDENTITY_PRINCIPAL_ID'].name" --output tsv 2>$null
+    if ("$trusted".Trim()) {
+        Write-Host "Deleting the app registration $env:CROSS_TENANT_APP_ID (and its service principal) this environment created"
+        az ad app delete --id $env:CROSS_TENANT_APP_ID --output none
+        if ($LASTEXITCODE -ne 0) { Write-Warning 'Could not delete it' }
+    } else {
+        Write-Warning "Not deleting app registration $($env:CROSS_TENANT_APP_ID): it has no federated credential for this environment's identity"
+    }
+}
+Write-Host "Removed the Event Grid sources, the gallery role assignments and the app registration; azd now deletes the app's resource group."
 # A failed clean-up step above is a warning, not a reason to stop `azd down`.
 exit 0

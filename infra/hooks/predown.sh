@@ -4,7 +4,9 @@
 #   - the Event Grid system topics next to the galleries (their event subscriptions go with them),
 #   - the role assignments of the app's identity, and of the consumer app if one was granted, on
 #     each gallery,
-#   - the records of the access and event-subscription deployments.
+#   - the records of the access and event-subscription deployments,
+#   - the multi-tenant app registration, if this environment's deployment created it (Microsoft
+#     Entra objects do not go with a resource group), and only that one.
 # It never touches the galleries, their images or their sharing profiles: revoke direct shares and
 # offboard consumers first (docs/deploy.md, "Removing everything").
 set -eu
@@ -37,4 +39,16 @@ for gallery_id in $(split_commas "$GALLERY_IDS"); do
 done
 
 az deployment sub delete --subscription "$AZURE_SUBSCRIPTION_ID" --name "$(access_deployment_name)" --output none 2>/dev/null || true
-echo "Removed the Event Grid sources and gallery role assignments; azd now deletes the app's resource group."
+
+if [ "${CROSS_TENANT_APP_CREATED:-false}" = "true" ] && [ -n "${CROSS_TENANT_APP_ID:-}" ]; then
+  # Only a registration that trusts this environment's identity: never one the user brought.
+  trusted=$(az ad app federated-credential list --id "$CROSS_TENANT_APP_ID" \
+    --query "[?subject=='$AZURE_USER_ASSIGNED_IDENTITY_PRINCIPAL_ID'].name" --output tsv 2>/dev/null || true)
+  if [ -n "$trusted" ]; then
+    echo "Deleting the app registration $CROSS_TENANT_APP_ID (and its service principal) this environment created"
+    az ad app delete --id "$CROSS_TENANT_APP_ID" --output none || echo "WARNING: could not delete it" >&2
+  else
+    echo "WARNING: not deleting app registration $CROSS_TENANT_APP_ID: it has no federated credential for this environment's identity" >&2
+  fi
+fi
+echo "Removed the Event Grid sources, the gallery role assignments and the app registration; azd now deletes the app's resource group."

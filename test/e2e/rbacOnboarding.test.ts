@@ -25,7 +25,8 @@ async function start(): Promise<World> {
     clock: new VirtualClock(Date.now()),
     // Tailspin has not consented to the app yet: its administrator will.
     consentedTenants: [CONSUMERS[0].tenantId, CONSUMERS[1].tenantId],
-    settings: { SHARE_TENANT_IDS: "", CONSENT_STATE_KEY: KEY, PUBLISHER_DISPLAY_NAME: "Contoso Images" },
+    // CROSS_TENANT_APP_NAME: in Azure, the app registration's display name (infra/app/entra.bicep).
+    settings: { SHARE_TENANT_IDS: "", CONSENT_STATE_KEY: KEY, PUBLISHER_DISPLAY_NAME: "Contoso Images", CROSS_TENANT_APP_NAME: "Contoso Image Sharing" },
     // As infra/app/gallery-rbac.bicep grants: the identity may assign Reader on the gallery.
     publisherRoles: ["Reader", "Compute Gallery Sharing Admin", "User Access Administrator"],
   });
@@ -79,6 +80,7 @@ describe("rbac onboarding with admin consent", () => {
     expect(page.status).toBe(200);
     const html = await page.text();
     expect(html).toContain("Contoso Images");
+    expect(html).toContain("<dt>App</dt><dd>Contoso Image Sharing</dd>");
     expect(html).toContain(RG);
     const link = new URL(consent.adminConsentUrl);
     expect(link.pathname).toBe(`/${consumer.tenantId}/v2.0/adminconsent`);

@@ -43,8 +43,9 @@ describe("app settings of the real tree", () => {
     const extraction = extractAppSettings(infra.model);
     expect(extraction.problems).toEqual([]);
     expect(extraction.functionApps.map((app) => app.file.rel)).toEqual(["infra/app/api.bicep"]);
+    // The settings are set in one place, after the app registration (infra/main.bicep says why).
     expect(extraction.settings.length).toBeGreaterThan(codeSettings.length);
-    expect(extraction.settings.every((setting) => setting.file.rel === "infra/app/api.bicep")).toBe(true);
+    expect(extraction.settings.every((setting) => setting.file.rel === "infra/app/api-settings.bicep")).toBe(true);
   });
 
   it("runs Node.js 22 on Flex Consumption", () => {

@@ -5,10 +5,10 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadBicepFiles, objectProperty, propertyPath, repoRoot } from "./support/bicep";
+import { loadBicepFiles, objectProperty, propertyPath, repoRoot, valueAfterEquals } from "./support/bicep";
 import { parseHookDeployments } from "./support/hooks";
 import { BicepModel } from "./support/model";
-import { AZD_BUILTIN_ENV, OPERATOR_ENV, loadRepoInfra, type RepoInfra } from "./support/repo";
+import { AZD_BUILTIN_ENV, HOOK_ENV, OPERATOR_ENV, loadRepoInfra, type RepoInfra } from "./support/repo";
 import { extractAppSettings } from "./support/settings";
 import {
   SETTING_BINDINGS,
@@ -56,6 +56,27 @@ describe("module and hook wiring", () => {
     const main = infra.model.decls(infra.mainPath);
     expect(main).toBeDefined();
     if (main) expect(checkParametersFile(main, "infra/main.parameters.json", names)).toEqual([]);
+  });
+
+  it("main.parameters.json takes only values an operator or a hook sets, never an output of main.bicep (an output would feed back into the next provision)", () => {
+    const file = JSON.parse(readFileSync(path.join(root, "infra/main.parameters.json"), "utf8")) as { parameters: Record<string, { value: unknown }> };
+    const outputs = infra.model.decls(infra.mainPath)?.outputs ?? new Map<string, never>();
+    const allowed = new Set<string>([...AZD_BUILTIN_ENV, ...OPERATOR_ENV, ...HOOK_ENV]);
+    const problems: string[] = [];
+    for (const [param, { value }] of Object.entries(file.parameters)) {
+      for (const [, name = ""] of String(value).matchAll(/\$\{([A-Z0-9_]+)(?:=[^}]*)?\}/g)) {
+        if (!allowed.has(name)) problems.push(`${param} takes \${${name}}, which no operator or hook sets`);
+        const output = outputs.get(name);
+        // An output that returns the parameter itself (AZURE_LOCATION = location) feeds back the same value.
+        if (output && valueAfterEquals(output)?.text !== param) problems.push(`${param} takes \${${name}}, which main.bicep's output ${name} overwrites`);
+      }
+    }
+    expect(problems).toEqual([]);
+    // Each hook value is really set by a hook, in both shells.
+    for (const name of HOOK_ENV) {
+      const setters = infra.hookScripts.filter((script) => new RegExp(`azd env set ${name} `).test(script.text)).map((script) => script.file);
+      expect(setters.sort(), name).toEqual(["infra/hooks/preprovision.ps1", "infra/hooks/preprovision.sh"]);
+    }
   });
 
   it("the hooks deploy access.bicep and event-subscription.bicep with declared, complete parameters from known azd values", () => {
@@ -210,6 +231,8 @@ describe("azd conventions and the deploy guide", () => {
       "infra/hooks/postprovision.sh",
       "infra/hooks/predown.ps1",
       "infra/hooks/predown.sh",
+      "infra/hooks/preprovision.ps1",
+      "infra/hooks/preprovision.sh",
     ]);
     for (const script of scripts) expect(infra.hookScripts.map((s) => s.file)).toContain(script);
   });
@@ -227,20 +250,17 @@ describe("azd conventions and the deploy guide", () => {
     expect([...(main?.resources.values() ?? [])].map((r) => r.type)).toEqual(["Microsoft.Resources/resourceGroups"]);
   });
 
-  it("docs/deploy.md documents every azd value an operator sets and every manual command family", () => {
+  it("docs/deploy.md documents every azd value an operator sets and every manual command family, and no manual Entra step on the normal path", () => {
     const guide = readFileSync(path.join(root, "docs/deploy.md"), "utf8");
     for (const name of OPERATOR_ENV) expect(guide, name).toContain(name);
-    for (const command of [
-      "azd up",
-      "azd down --purge",
-      "az ad app create",
-      "az ad app federated-credential create",
-      "az ad sp create",
-      "az role assignment create",
-      "adminconsent",
-      "api://AzureADTokenExchange",
-      "azd env set",
-    ]) {
+    // The normal path creates the Entra objects in the deployment: no manual step for them.
+    const normalPath = guide.slice(0, guide.indexOf('<a id="using-an-existing-app-registration">'));
+    expect(normalPath.length).toBeGreaterThan(1000);
+    for (const manual of ["az ad app create", "az ad sp create", "federated-credential create"]) {
+      expect(normalPath, manual).not.toContain(manual);
+    }
+    expect(guide).not.toContain("az ad app create");
+    for (const command of ["azd up", "azd down --purge", "az role assignment create", "adminconsent", "api://AzureADTokenExchange", "azd env set"]) {
       expect(guide, command).toContain(command);
     }
   });

@@ -70,6 +70,14 @@ describe("loadConfig", () => {
     expect(problems({ ...minimal, PUBLISHER_DISPLAY_NAME: "Contoso\r\nImages" })[0]).toMatch(/^PUBLISHER_DISPLAY_NAME must not contain control characters/);
   });
 
+  it("names the consent app after CROSS_TENANT_APP_NAME (the registration's display name), gallery-share when unset, and refuses one with control characters", () => {
+    expect(loadConfig(minimal).consent.appName).toBe("gallery-share");
+    expect(loadConfig({ ...minimal, CROSS_TENANT_APP_NAME: " Contoso Image Sharing " }).consent.appName).toBe("Contoso Image Sharing");
+    expect(problems({ ...minimal, CROSS_TENANT_APP_NAME: "Contoso\u202E Images" })).toEqual([
+      "CROSS_TENANT_APP_NAME must not contain bidirectional control characters (the consent page shows it)",
+    ]);
+  });
+
   it("refuses settings that could never match an event or be shared, naming the setting", () => {
     const gallery = (sub: string, rg: string) => `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Compute/galleries/g1`;
     const guid = (n: number) => `${String(n).padStart(8, "0")}-0000-4000-8000-000000000000`;

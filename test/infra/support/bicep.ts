@@ -48,9 +48,18 @@ export interface BicepFile {
   readonly root: Node;
 }
 
+/**
+ * tree-sitter-bicep 1.1.0 predates the `extension <alias>` statement (Bicep's newer name for
+ * `provider`): it would be an ERROR node. No check here reads it, so the parser gets it as a comment
+ * of the same length ("ex" becomes "//"), which keeps every other node's position.
+ */
+function hideExtensionStatements(text: string): string {
+  return text.replace(/^extension(?=\s+\w+\s*$)/gm, "//tension");
+}
+
 export async function parseBicepText(text: string, absPath: string, root: string = repoRoot()): Promise<BicepFile> {
   const parser = await bicepParser();
-  const tree = parser.parse(text);
+  const tree = parser.parse(hideExtensionStatements(text));
   if (!tree) throw new Error(`tree-sitter returned no tree for ${absPath}`);
   const rel = path.relative(root, absPath).split(path.sep).join("/");
   return { path: absPath, rel, text, tree, root: tree.rootNode };

@@ -5,6 +5,7 @@ import { execFile, spawnSync } from "node:child_process";
 import { accessSync, chmodSync, constants, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { describe, expect, it } from "vitest";
 
 export const BICEP_VERSION = "0.49.2";
 export const TOOLS_PROJECT = "tools/bicep/Bicep.Tools.csproj";
@@ -154,4 +155,31 @@ export async function runBicep(cli: BicepCli, args: readonly string[], cwd?: str
 /** "file:line:col Level code" relative to `root`, for assertions that name what went wrong. */
 export function formatDiagnostic(d: Diagnostic, root: string): string {
   return `${path.relative(root, d.file).split(path.sep).join("/")}:${d.line}:${d.column} ${d.level} ${d.code}`;
+}
+
+/**
+ * Builds the Microsoft Graph extension package bicepconfig.json names (tools/graph-extension.mjs)
+ * with this CLI when it is missing or older than the vendored types; throws with the tool's message.
+ */
+export function prepareGraphExtension(cli: BicepCli, root: string): void {
+  const run = spawnSync(process.execPath, [path.join(root, "tools", "graph-extension.mjs"), "--bicep", cli.path], { encoding: "utf8", timeout: 180_000 });
+  if (run.status !== 0) throw new Error(`tools/graph-extension.mjs failed: ${run.stderr}${run.stdout}`);
+}
+
+/** Where the compiler cannot run: one test that says why (and fails in CI, or where dotnet could restore it). */
+export function describeBicepUnavailable(setup: Exclude<BicepSetup, { kind: "ready" }>): void {
+  describe("Bicep CLI", () => {
+    if (setup.kind === "cannot-run") {
+      it("cannot run on this machine: no Bicep CLI, no dotnet to restore it, not CI", () => {
+        // The one line that says what did not run and what installs it.
+        console.warn(setup.message);
+        expect(findOnPath("dotnet")).toBeUndefined();
+        expect(process.env.CI).not.toBe("true");
+      });
+    } else {
+      it(`${BICEP_VERSION} is installed`, () => {
+        expect.fail(setup.message);
+      });
+    }
+  });
 }

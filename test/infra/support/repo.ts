@@ -19,12 +19,16 @@ export const OPERATOR_ENV = [
   "SHARE_SUBSCRIPTION_IDS",
   "SHARE_TENANT_IDS",
   "DURABLE_BACKEND",
-  "ENABLE_KEY_VAULT",
+  "ENABLE_CROSS_TENANT_APP",
+  "EXISTING_CROSS_TENANT_APP_ID",
+  "CROSS_TENANT_APP_DISPLAY_NAME",
   "EVENT_SOURCE_SCOPE",
   "ENABLE_REPLICATION_HINTS",
   "ENABLE_PRINCIPAL_SHARING",
-  "CONSUMER_APP_PRINCIPAL_ID",
 ] as const;
+
+/** azd environment values a hook sets (`azd env set` in the script) for the deployment after it. */
+export const HOOK_ENV = ["CONSENT_STATE_KEY_EXISTS"] as const;
 
 export interface RepoInfra {
   readonly root: string;

@@ -86,7 +86,7 @@ export function provides(present: ReadonlySet<string>, name: string): boolean {
 export function checkSettingsConsistency(input: SettingsConsistencyInput): string[] {
   const exceptions = input.exceptions ?? AZURE_SETTING_EXCEPTIONS;
   const platform = input.platformSettings ?? PLATFORM_SETTINGS;
-  const bicepLabel = input.bicepLabel ?? "the Bicep app settings (infra/app/api.bicep)";
+  const bicepLabel = input.bicepLabel ?? "the Bicep app settings (infra/app/api-settings.bicep)";
   const sampleLabel = input.sampleLabel ?? "local.settings.sample.json";
   const bicep = new Set(input.bicepSettings);
   const sample = new Set(input.sampleSettings);

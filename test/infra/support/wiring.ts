@@ -196,6 +196,16 @@ export const SETTING_BINDINGS: readonly Binding[] = [
     meaning: "the name of the storage account the Bicep creates",
   },
   {
+    setting: "CROSS_TENANT_APP_ID",
+    expect: "resource:microsoft.graph/applications#appId",
+    meaning: "the client id of the app registration the Bicep creates (infra/app/entra.bicep), or the existing one a parameter names",
+  },
+  {
+    setting: "CROSS_TENANT_APP_NAME",
+    expect: /^resource:microsoft\.graph\/(applications|serviceprincipals)#displayName$/,
+    meaning: "the display name of that app registration (or of the existing one's service principal)",
+  },
+  {
     setting: "AZURE_CLIENT_ID",
     expect: "resource:microsoft.managedidentity/userassignedidentities#properties.clientId",
     meaning: "the client id of the app's user-assigned identity",
