@@ -1,8 +1,10 @@
 // gallery-share: the resources azd provisions (`azd provision` / `azd up`).
 //
-// This deployment creates the app's resource group and everything in it. It deliberately creates
-// nothing outside that resource group: `azd down` deletes every resource group its deployment put a
-// resource into, and the galleries' resource groups hold the publisher's images. The pieces that
+// This deployment creates the app's resource group and everything in it, and in Microsoft Entra ID
+// the multi-tenant app registration (app/entra.bicep; not a resource of any resource group, the
+// predown hook deletes it). It deliberately creates no Azure resource outside that resource group:
+// `azd down` deletes every resource group its deployment put a resource into, and the galleries'
+// resource groups hold the publisher's images. The pieces that
 // must live next to the galleries (role assignments at gallery scope, the Event Grid system topics)
 // and every role assignment are made by infra/access.bicep, which the postprovision hook deploys as
 // a deployment of its own; the event subscription is made by the postdeploy hook once the function

@@ -7,7 +7,7 @@ import type { ImageReference, VirtualMachine } from "@azure/arm-compute";
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIST, IMAGE_ID, nicConfig, RG, SHARED_IMAGE, startComputeWorld, versionId, type ComputeWorld } from "./computeWorld";
-import { compute, credential, PUB, restError } from "./helpers";
+import { compute, credential, PUB, publisherCompute, restError } from "./helpers";
 
 let w: ComputeWorld;
 
@@ -311,6 +311,46 @@ describe("network interfaces (@azure/arm-network)", () => {
     await w.client(true).virtualMachines.delete(RG, "vm-nic");
     await network.networkInterfaces.delete(RG, "nic-a");
     expect((await restError(network.networkInterfaces.get(RG, "nic-a"))).statusCode).toBe(404);
+  });
+});
+
+describe("changing excludeFromLatest after publishing (GalleryImageVersions_Update, PATCH)", () => {
+  const latestIn = async (name: string, location = "eastus"): Promise<string | undefined> =>
+    (await w.client(true).virtualMachines.createOrUpdate(RG, name, vm({ id: IMAGE_ID }, location))).storageProfile?.imageReference?.exactVersion;
+
+  it("promotes an excluded version to latest, and excludes it again per region, keeping its replication; 200 with a long-running operation", async () => {
+    const publisher = publisherCompute(w);
+    expect(await latestIn("vm-promote-before")).toBe("1.1.0");
+    const promoted = await publisher.galleryImageVersions.beginUpdateAndWait(PUB.resourceGroup, PUB.gallery, PUB.image, "2.0.0", {
+      publishingProfile: { excludeFromLatest: false },
+    });
+    expect(promoted.provisioningState).toBe("Succeeded");
+    expect(promoted.publishingProfile?.excludeFromLatest).toBe(false);
+    // Only the flag changed: the regions are the ones published, replicated as before.
+    expect(promoted.publishingProfile?.targetRegions?.map((r) => [r.name, r.excludeFromLatest])).toEqual([["East US", false]]);
+    const patch = w.emu.control
+      .requestLog()
+      .filter((e) => e.method === "PATCH" && e.url.includes("/versions/2.0.0?"))
+      .at(-1);
+    expect(patch?.status).toBe(200);
+    expect(await latestIn("vm-promote-after")).toBe("2.0.0");
+    const replication = await publisher.galleryImageVersions.get(PUB.resourceGroup, PUB.gallery, PUB.image, "2.0.0", { expand: "ReplicationStatus" });
+    expect(replication.replicationStatus?.aggregatedState).toBe("Completed");
+
+    // A region's own excludeFromLatest: latest in that region falls back, the version stays usable by number.
+    await publisher.galleryImageVersions.beginUpdateAndWait(PUB.resourceGroup, PUB.gallery, PUB.image, "2.0.0", {
+      publishingProfile: { targetRegions: [{ name: "eastus", excludeFromLatest: true }] },
+    });
+    expect(await latestIn("vm-region-excluded")).toBe("1.1.0");
+    expect((await w.client(true).virtualMachines.createOrUpdate(RG, "vm-200-pinned", vm({ id: versionId("2.0.0") }))).storageProfile?.imageReference?.exactVersion).toBe(
+      "2.0.0",
+    );
+
+    // Back as the shared set-up had it.
+    await publisher.galleryImageVersions.beginUpdateAndWait(PUB.resourceGroup, PUB.gallery, PUB.image, "2.0.0", {
+      publishingProfile: { excludeFromLatest: true, targetRegions: [{ name: "eastus" }] },
+    });
+    expect(await latestIn("vm-restored")).toBe("1.1.0");
   });
 });
 

@@ -526,6 +526,35 @@ function putVersionRoute(req: EmuRequest, ctx: Ctx): EmuResponse {
   return lroResponse(ctx, r.op, r.created ? 201 : 200, versionView(r.gallery, r.image, r.version, ctx.core.clock.now(), false), { pretty: true, headers });
 }
 
+/**
+ * PATCH (GalleryImageVersions_Update, 200 and a long-running operation): the version as a PUT would
+ * give it now, with the body merged in (objects merge, arrays such as targetRegions replace), then
+ * written like a PUT: provisioningState Updating, regions kept keep their replication, the
+ * operation ends when replication has. This is how `excludeFromLatest` is changed after publishing.
+ */
+function patchVersionRoute(req: EmuRequest, ctx: Ctx): EmuResponse {
+  const p = versionRef(req);
+  requireAction(ctx, callerOf(ctx), "Microsoft.Compute/galleries/images/versions/write", `${galleryScope(p)}/images/${p.image}/versions/${p.version}`);
+  requireResourceGroup(ctx, p.subscriptionId, p.resourceGroup);
+  const headers = computeWindow(ctx, p.subscriptionId, "CreateUpdateGalleryImageVersion");
+  const g = parentGallery(ctx, p);
+  const img = findImage(ctx, g, p.image);
+  const current = versionView(g, img, findVersion(g, img, p.version), ctx.core.clock.now(), false);
+  const merged = mergePatch(current, body(req)) as JsonObject;
+  const r = putVersion(ctx, p, merged, scriptFor(ctx, p));
+  return lroResponse(ctx, r.op, 200, versionView(r.gallery, r.image, r.version, ctx.core.clock.now(), false), { pretty: true, headers });
+}
+
+/** JSON merge of a PATCH body: objects merge key by key, anything else (arrays included) replaces. */
+function mergePatch(base: unknown, patch: unknown): unknown {
+  if (typeof base !== "object" || base === null || Array.isArray(base) || typeof patch !== "object" || patch === null || Array.isArray(patch)) {
+    return structuredClone(patch);
+  }
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(patch)) out[k] = k in out ? mergePatch(out[k], v) : structuredClone(v);
+  return out;
+}
+
 /** The latest scripted replication rule matching this version (EmulatorControl.scriptReplication). */
 function scriptFor(ctx: Ctx, p: GalleryRef & { image: string; version: string }): ReplicationScript {
   const eq = (a: string | undefined, b: string): boolean => a === undefined || a.toLowerCase() === b.toLowerCase();
@@ -582,6 +611,7 @@ export function galleryRoutes(): Route<Ctx>[] {
     r("GET", `${img}/versions`, listVersions),
     r("GET", ver, getVersion),
     r("PUT", ver, putVersionRoute),
+    r("PATCH", ver, patchVersionRoute),
     r("DELETE", ver, deleteVersion),
   ];
 }

@@ -74,18 +74,23 @@ export function planReplication(
     }
     return r;
   };
+  // A region kept from before takes the new request's settings; its replication is left as it is.
+  const update = (previous: RegionReplication, t: TargetRegionInput): RegionReplication => {
+    const r: RegionReplication = { ...previous, regionalReplicaCount: t.regionalReplicaCount, storageAccountType: t.storageAccountType };
+    if (t.excludeFromLatest !== undefined) r.excludeFromLatest = t.excludeFromLatest;
+    else delete r.excludeFromLatest;
+    return r;
+  };
   const out: RegionReplication[] = [];
   if (home) {
-    const h = homeState ? { ...homeState, regionalReplicaCount: home.regionalReplicaCount, storageAccountType: home.storageAccountType } : plan(home, now);
+    const h = homeState ? update(homeState, home) : plan(home, now);
     out.push(h);
     othersStart = h.failAt ?? h.endAt;
   }
   for (const t of targets) {
     if (t.region.name === homeRegion) continue;
     const previous = kept.get(t.region.name);
-    out.push(
-      previous ? { ...previous, regionalReplicaCount: t.regionalReplicaCount, storageAccountType: t.storageAccountType } : plan(t, Math.max(now, othersStart)),
-    );
+    out.push(previous ? update(previous, t) : plan(t, Math.max(now, othersStart)));
   }
   return out;
 }
