@@ -38,6 +38,9 @@ param shareSubscriptionIds string = ''
 @description('Comma-separated tenant ids every managed gallery is directly shared with (SHARE_TENANT_IDS).')
 param shareTenantIds string = ''
 
+@description('Comma-separated image definition ids ({gallery id}/images/{name}) whose latest the app gates (GATED_IMAGES): a version published with excludeFromLatest becomes latest when its rollout succeeded.')
+param gatedImages string = ''
+
 @description('Create the multi-tenant app registration the app acts as in consumer tenants (rbac sharing mode, VMs in consumer tenants), with its service principal and federated credential (app/entra.bicep). false: no registration, rbac onboarding is off.')
 param enableCrossTenantApp bool = true
 
@@ -234,6 +237,7 @@ module apiSettings 'app/api-settings.bicep' = {
     galleryIds: join(galleryIdList, ',')
     shareSubscriptionIds: shareSubscriptionIds
     shareTenantIds: shareTenantIds
+    gatedImages: gatedImages
     crossTenantAppId: enableCrossTenantApp ? entra!.outputs.appId : ''
     crossTenantAppName: enableCrossTenantApp ? entra!.outputs.displayName : ''
     // rbac onboarding signs consent links with this key; the setting is a Key Vault reference.

@@ -16,13 +16,23 @@ import { createGetRequest, createGetTenant, createListTenants } from "./function
 import type * as ImageVersionEvents from "./functions/imageVersionEvents";
 import type * as SubmitTenantRequest from "./functions/submitTenantRequest";
 import type * as TenantRequests from "./functions/tenantRequests";
-import { OFFBOARD_TENANT, ONBOARD_TENANT, PROVISION_WORKLOAD, PUBLISH_IMAGE_VERSION, RECONCILE, SHARE_COORDINATOR } from "./domain/orchestrationNames";
+import {
+  OFFBOARD_TENANT,
+  ONBOARD_TENANT,
+  PROVISION_WORKLOAD,
+  PUBLISH_IMAGE_VERSION,
+  RECONCILE,
+  REVOKE_IMAGE_VERSION,
+  SHARE_COORDINATOR,
+} from "./domain/orchestrationNames";
 import { getDrift, postReconcile, retryPublish, startReconcile } from "./functions/reconcileApi";
 import { offboardTenant } from "./orchestrations/offboardTenant";
 import { onboardTenant } from "./orchestrations/onboardTenant";
 import { provisionWorkload } from "./orchestrations/provisionWorkload";
 import { publishImageVersion } from "./orchestrations/publishImageVersion";
 import { reconcile } from "./orchestrations/reconcile";
+import { revokeImageVersion } from "./orchestrations/revokeImageVersion";
+import { getVersion, revokeVersion, setTenantRing } from "./functions/versionsApi";
 import { shareCoordinator } from "./orchestrations/shareCoordinator";
 
 const IMAGE_VERSION_EVENTS = "imageVersionEvents";
@@ -38,6 +48,7 @@ function registerFunctions(services: CurrentServices): void {
   registerApi(services);
   registerConsent(services);
   registerReconcile(services);
+  registerRollouts(services);
   df.app.orchestration(PUBLISH_IMAGE_VERSION, publishImageVersion);
   df.app.orchestration(ONBOARD_TENANT, onboardTenant);
   df.app.orchestration(OFFBOARD_TENANT, offboardTenant);
@@ -102,6 +113,19 @@ function registerApi(services: CurrentServices): void {
   ] as const) {
     app.http(name, { route, methods: ["GET"], authLevel: "function", handler: (request, context) => create(services().registry)(request, context) });
   }
+}
+
+/** Safe rollouts: a version's rollout and revocation, and a tenant's ring. */
+function registerRollouts(services: CurrentServices): void {
+  const api = [
+    ["getVersion", "versions/{versionId}", "GET", (r: HttpRequest, c: InvocationContext) => getVersion(df.getClient(c), services(), r)],
+    ["revokeVersion", "versions/{versionId}/revoke", "POST", (r: HttpRequest, c: InvocationContext) => revokeVersion(df.getClient(c), services(), r, c)],
+    ["setTenantRing", "tenants/{tenantId}/ring", "PUT", (r: HttpRequest, c: InvocationContext) => setTenantRing(services(), r, c)],
+  ] as const;
+  for (const [name, route, method, handler] of api) {
+    app.http(name, { route, methods: [method], authLevel: "function", extraInputs: [df.input.durableClient()], handler });
+  }
+  df.app.orchestration(REVOKE_IMAGE_VERSION, revokeImageVersion);
 }
 
 /** Self-healing: the reconciler on its schedule and on request, its drift report, and re-running a failed publish. */

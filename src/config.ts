@@ -1,7 +1,8 @@
 // Typed application settings, read from the environment once, when the app starts, and validated
 // then. SETTINGS (src/settings.ts) is the single list of what the code reads.
 // Ids are checked with the domain's own parsers, so a setting that passes here is one an event can match.
-import { resourceIdIssue, formatGalleryId, parseGalleryId } from "./domain/resourceIds";
+import { resourceIdIssue, formatGalleryId, parseGalleryId, sameResourceId } from "./domain/resourceIds";
+import { MAX_ROLLOUT_RINGS } from "./domain/rollout";
 import { DEFAULT_SHARE_LIMITS } from "./domain/sharePlan";
 import { isGuid, quoteForError, readableTextIssue } from "./domain/validation";
 import { SETTINGS, type SettingName, type SettingSpec } from "./settings";
@@ -32,6 +33,8 @@ export interface AppConfig {
   };
   readonly armEndpoint: string;
   readonly authorityHost: string;
+  /** Safe rollouts: which images' latest is gated (canonical image definition ids), the rings and the soak. */
+  readonly rollout: { readonly gatedImages: readonly string[]; readonly rings: number; readonly soakMinutes: number };
   readonly shareSubscriptionIds: readonly string[];
   readonly shareTenantIds: readonly string[];
   readonly shareLimits: { readonly maxSubscriptions: number; readonly maxTenants: number };
@@ -169,6 +172,29 @@ function readSharing(r: SettingsReader): Pick<AppConfig, "galleryIds" | "shareSu
     shareTenantIds,
     shareLimits,
   };
+}
+
+/** GATED_IMAGES: image definitions of managed galleries, in canonical casing; and the rings and soak. */
+function readRollout(r: SettingsReader, galleryIds: readonly string[]): AppConfig["rollout"] {
+  const imageOf = (id: string): { galleryId: string; name: string } | undefined => {
+    const m = /^(.*)\/images\/([^/]+)\/?$/i.exec(id);
+    return m && resourceIdIssue("gallery", m[1]) === undefined ? { galleryId: m[1]!, name: m[2]! } : undefined;
+  };
+  const gated = r.list(
+    "GATED_IMAGES",
+    (id) => {
+      const image = imageOf(id);
+      if (!image) return "must be an image definition id ({gallery id}/images/{name})";
+      return galleryIds.some((g) => sameResourceId(g, image.galleryId)) ? undefined : "must be an image of a gallery in GALLERY_IDS";
+    },
+    "image definition ids of managed galleries",
+  );
+  const gatedImages = gated.flatMap((id) => {
+    const image = imageOf(id);
+    const gallery = image && galleryIds.find((g) => sameResourceId(g, image.galleryId));
+    return gallery && image ? [`${gallery}/images/${image.name}`] : [];
+  });
+  return { gatedImages, rings: r.int("ROLLOUT_RINGS", 1, MAX_ROLLOUT_RINGS), soakMinutes: r.int("ROLLOUT_SOAK_MINUTES", 0, 7 * 24 * 60) };
 }
 
 /** Who the app is: in the publisher tenant, and (as the multi-tenant app) in consumer tenants. */
@@ -351,6 +377,7 @@ export function loadConfig(env: Env): AppConfig {
     reconcile,
     onboardingQueue,
     ...readTables(r, tables),
+    rollout: readRollout(r, sharing.galleryIds),
   };
   checkAcrossSettings(config, problems);
   if (problems.length > 0) throw new ConfigError(problems);

@@ -74,6 +74,18 @@ export const SETTINGS = [
   { name: "SHARE_MAX_SUBSCRIPTIONS", default: "30", meaning: "Most subscriptions one gallery may be directly shared with (Azure's preview limit)." },
   { name: "SHARE_MAX_TENANTS", default: "5", meaning: "Most tenants one gallery may be directly shared with (Azure's preview limit)." },
   { name: "OUTCOME_TOPIC_ENDPOINT", default: "", meaning: "Event Grid topic endpoint that receives outcome events (CloudEvents); empty disables publishing." },
+  {
+    name: "GATED_IMAGES",
+    default: "",
+    meaning:
+      "Comma-separated image definition ids ({gallery id}/images/{name}) whose latest the app gates: a version published with excludeFromLatest becomes latest only when the app promotes it, after every ring succeeded and soaked.",
+  },
+  { name: "ROLLOUT_RINGS", default: "3", meaning: "How many rings a rollout has (1-10): ring 0 are the canaries; a tenant without a ring is in the last one." },
+  {
+    name: "ROLLOUT_SOAK_MINUTES",
+    default: "60",
+    meaning: "How long a rollout waits after a ring succeeded before the next ring starts, and before a gated version is promoted (0-10080).",
+  },
   { name: "REPLICATION_POLL_MIN_SECONDS", default: "30", meaning: "Shortest wait between two replication reads of one version." },
   { name: "REPLICATION_POLL_MAX_SECONDS", default: "900", meaning: "Longest wait between two replication reads of one version." },
   { name: "REPLICATION_TIMEOUT_MINUTES", default: "720", meaning: "How long to wait for replication before the orchestration fails." },

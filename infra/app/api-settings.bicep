@@ -43,6 +43,9 @@ param consentStateKeyReference string = ''
 @description('The publisher name the consent page shows (PUBLISHER_DISPLAY_NAME).')
 param publisherDisplayName string = ''
 
+@description('Comma-separated image definition ids whose latest the app gates (GATED_IMAGES).')
+param gatedImages string = ''
+
 @description('Endpoint of the outcome-event topic (OUTCOME_TOPIC_ENDPOINT).')
 param outcomeTopicEndpoint string
 
@@ -108,6 +111,9 @@ var codeSettings = {
   SHARE_MAX_SUBSCRIPTIONS: '30'
   SHARE_MAX_TENANTS: '5'
   OUTCOME_TOPIC_ENDPOINT: outcomeTopicEndpoint
+  GATED_IMAGES: gatedImages
+  ROLLOUT_RINGS: '3'
+  ROLLOUT_SOAK_MINUTES: '60'
   REPLICATION_POLL_MIN_SECONDS: '30'
   REPLICATION_POLL_MAX_SECONDS: '900'
   REPLICATION_TIMEOUT_MINUTES: '720'

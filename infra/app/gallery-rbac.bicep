@@ -13,6 +13,10 @@
 //                                  nothing else, so it cannot grant itself or anyone more.
 //   Reader for the consumer app    only with consumerAppPrincipalId: the rbac sharing mode reads the
 //                                  image with the multi-tenant app's publisher-tenant token.
+//   gallery-share version promoter a custom role with one action, galleries/images/versions/write,
+//                                  assignable at this gallery only: the app promotes a gated version
+//                                  (excludeFromLatest false) and revokes a bad one (true). No built-in
+//                                  role is that narrow (Contributor would also delete and share).
 
 @description('Name of the gallery (in this resource group).')
 param galleryName string
@@ -83,5 +87,40 @@ resource consumerAppReader 'Microsoft.Authorization/roleAssignments@2022-04-01' 
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.reader)
     description: 'gallery-share: multi-tenant app reads images for consumer-tenant deployments'
+  }
+}
+
+// The custom role: defined once per gallery (a role definition lives in the subscription; its
+// assignable scope is this gallery alone), with exactly one action.
+resource versionPromoter 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: guid(gallery.id, 'gallery-share-version-promoter')
+  properties: {
+    roleName: 'gallery-share version promoter (${galleryName}, ${take(uniqueString(gallery.id), 8)})'
+    description: 'gallery-share: change a gallery image version (excludeFromLatest: promote a gated version, revoke a bad one). Nothing else.'
+    type: 'customRole'
+    permissions: [
+      {
+        actions: [
+          'Microsoft.Compute/galleries/images/versions/write'
+        ]
+        notActions: []
+        dataActions: []
+        notDataActions: []
+      }
+    ]
+    assignableScopes: [
+      gallery.id
+    ]
+  }
+}
+
+resource versionPromoterAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(gallery.id, principalId, versionPromoter.id)
+  scope: gallery
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: versionPromoter.id
+    description: 'gallery-share: promote and revoke image versions (excludeFromLatest) on this gallery'
   }
 }

@@ -75,10 +75,11 @@ export const BUILT_IN_ROLES: readonly RoleDefinition[] = [
  */
 const ROLE_ALIASES: Record<string, string> = { "acdd72a7-3374-48ca-b960-cc08b3c4b7e1": "acdd72a7-3385-48ef-bd42-f606fba81ae7" };
 
-export function findRole(guidOrName: string): RoleDefinition | undefined {
+/** A built-in role, or one of `custom` (the world's custom roles), by GUID or name. */
+export function findRole(guidOrName: string, custom: Iterable<RoleDefinition> = []): RoleDefinition | undefined {
   const g = guidOrName.toLowerCase();
   const canonical = ROLE_ALIASES[g] ?? g;
-  return BUILT_IN_ROLES.find((r) => r.guid === canonical || r.roleName.toLowerCase() === g);
+  return [...BUILT_IN_ROLES, ...custom].find((r) => r.guid === canonical || r.roleName.toLowerCase() === g);
 }
 
 function patternMatches(pattern: string, action: string): boolean {
@@ -106,7 +107,7 @@ export function scopeCovers(assignmentScope: string, scope: string): boolean {
 export function isAllowed(core: Core, principalId: string, action: string, scope: string): boolean {
   for (const ra of core.world.roleAssignments.values()) {
     if (ra.principalId !== principalId.toLowerCase() || !scopeCovers(ra.scope, scope)) continue;
-    const role = findRole(ra.roleDefinitionGuid);
+    const role = findRole(ra.roleDefinitionGuid, core.world.customRoles.values());
     if (role && roleAllows(role, action)) return true;
   }
   return false;

@@ -98,6 +98,8 @@ export interface EmulatorControl {
   setConsentDecision(tenantId: string, decision: "approve" | "decline"): void;
   servicePrincipalId(appId: string, tenantId: string): string | undefined;
   /** `role` is a built-in role name or role definition id; returns the assignment name. */
+  /** A custom role definition (as infra/app/gallery-rbac.bicep declares one); returns its GUID, which addRoleAssignment takes. */
+  addCustomRole(r: { roleName: string; description?: string; actions: readonly string[]; assignableScopes: readonly string[] }): string;
   addRoleAssignment(a: { scope: string; principalId: string; role: BuiltInRoleName | string }): string;
   createGallery(a: GallerySpec): void;
   createImageDefinition(a: ImageDefinitionSpec): void;
@@ -175,8 +177,20 @@ export function createControl(core: Core, reseed: (control: EmulatorControl) => 
       t.consentDecision = decision;
     },
     servicePrincipalId: (appId, tenantId) => core.world.servicePrincipalId(appId, tenantId),
+    addCustomRole(r) {
+      const guid = core.guid("custom-role", r.roleName);
+      core.world.customRoles.set(guid, {
+        guid,
+        roleName: r.roleName,
+        description: r.description ?? "",
+        actions: [...r.actions],
+        notActions: [],
+        assignableScopes: [...r.assignableScopes],
+      });
+      return guid;
+    },
     addRoleAssignment(a) {
-      const role = findRole(a.role);
+      const role = findRole(a.role, core.world.customRoles.values());
       if (!role) throw new Error(`unknown role ${a.role}`);
       return createAssignment(core, { scope: a.scope, principalId: a.principalId, roleDefinition: role.guid }).assignment.name;
     },

@@ -211,6 +211,16 @@ export function key(...parts: string[]): string {
   return parts.map((p) => p.toLowerCase()).join("|");
 }
 
+/** A custom role: its actions, and the scopes it may be assigned at (at or below). */
+export interface CustomRoleDefinition {
+  guid: string;
+  roleName: string;
+  description: string;
+  actions: string[];
+  notActions: string[];
+  assignableScopes: string[];
+}
+
 export class World {
   readonly tenants = new Map<string, Tenant>();
   readonly subscriptions = new Map<string, Subscription>();
@@ -222,6 +232,8 @@ export class World {
   readonly servicePrincipals = new Map<string, string>();
   /** By lower-cased full id. */
   readonly roleAssignments = new Map<string, RoleAssignment>();
+  /** Custom role definitions (EmulatorControl.addCustomRole), by GUID. */
+  readonly customRoles = new Map<string, CustomRoleDefinition>();
   /** By key(subscriptionId, resourceGroup, gallery). */
   readonly galleries = new Map<string, Gallery>();
   readonly virtualNetworks = new Map<string, VirtualNetwork>();

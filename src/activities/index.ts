@@ -8,6 +8,7 @@ import { createDirectSharingActivities } from "./directSharing";
 import { createPublishingActivities } from "./publishing";
 import { createRbacActivities } from "./rbacAccess";
 import { createReconcileActivities } from "./reconciliation";
+import { createRolloutActivities } from "./rollout";
 import { createShareInboxActivities } from "./shareInbox";
 import { createTenantRegistryActivities } from "./tenantRegistry";
 import { createWorkloadActivities } from "./workloads";
@@ -21,6 +22,7 @@ export function createActivities(services: Services) {
     ...createTenantRegistryActivities(services),
     ...createWorkloadActivities(services),
     ...createReconcileActivities(services),
+    ...createRolloutActivities(services),
   };
 }
 

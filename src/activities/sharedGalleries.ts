@@ -7,13 +7,19 @@ type Compute = ReturnType<Services["arm"]["compute"]>;
 /** Enough for any consumer: direct sharing allows a handful of galleries per tenant. */
 export const MAX_LISTED = 500;
 
-/** The unique name of `gallery` as the consumer tenant sees it in `location`, or undefined when it is not listed there. */
+/**
+ * The unique name of `gallery` as the consumer sees it in `location`, or undefined when it is not
+ * listed there. A gallery shared with the tenant is listed with sharedTo=tenant; one shared with the
+ * consumer's subscription only in the plain list (the subscription's own shares): both are read.
+ */
 export async function sharedUniqueName(consumer: Compute, location: string, gallery: string): Promise<string | undefined> {
-  let listed = 0;
-  for await (const shared of consumer.sharedGalleries.list(location, { sharedTo: "tenant" })) {
-    const name = shared.uniqueId?.split("/").pop() ?? shared.name;
-    if (name && name.toUpperCase().endsWith(`-${gallery.toUpperCase()}`)) return name;
-    if (++listed >= MAX_LISTED) break;
+  for (const options of [{ sharedTo: "tenant" as const }, {}]) {
+    let listed = 0;
+    for await (const shared of consumer.sharedGalleries.list(location, options)) {
+      const name = shared.uniqueId?.split("/").pop() ?? shared.name;
+      if (name && name.toUpperCase().endsWith(`-${gallery.toUpperCase()}`)) return name;
+      if (++listed >= MAX_LISTED) break;
+    }
   }
   return undefined;
 }

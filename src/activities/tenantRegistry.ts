@@ -7,7 +7,7 @@ import type { Services } from "../services";
 import type { GrantKind } from "../domain/registryKeys";
 import { sameResourceId } from "../domain/resourceIds";
 import { transition } from "../domain/tenantLifecycle";
-import { isWorkloadMode, type TenantState } from "../domain/tenantModel";
+import { isWorkloadMode, type TenantRecord, type TenantState, type WorkloadMode } from "../domain/tenantModel";
 import { compareImageVersions, type TenantWorkload, type WorkloadKind, type WorkloadTarget } from "../domain/workloads";
 import { activeTenants } from "./registeredTenants";
 import { runActivity } from "./activity";
@@ -32,6 +32,8 @@ export interface FinishTenantRequestInput {
 export interface WorkloadToUpdate extends WorkloadTarget {
   /** The version it runs now. */
   readonly imageVersion: string;
+  /** Its tenant's rollout ring (absent: the last ring). */
+  readonly ring?: number;
 }
 
 /** What these activities use of the app's services. */
@@ -45,6 +47,7 @@ export function createTenantRegistryActivities(services: Deps) {
     finishTenantRequest: (input: FinishTenantRequestInput) => runActivity(() => finishTenantRequest(services, input)),
     recordTenantWorkload: (input: { tenantId: string; workload: TenantWorkload }) => runActivity(() => recordTenantWorkload(services, input)),
     listWorkloadsToUpdate: (input: { galleryId: string; image: string; version: string }) => runActivity(() => listWorkloadsToUpdate(services, input)),
+    listWorkloadsOnVersion: (input: { galleryId: string; image: string; version: string }) => runActivity(() => listWorkloadsOnVersion(services, input)),
     indexWorkloadMembers: (_input: Record<string, never>) => runActivity(() => indexWorkloadMembers(services)),
   };
 }
@@ -124,11 +127,42 @@ async function listWorkloadsToUpdate(services: Deps, input: { galleryId: string;
   const members = await activeTenants(services.registry, await services.registry.listWorkloadMembers(input.galleryId));
   for (const tenant of members.values()) {
     if (!tenant.consumer || !isWorkloadMode(tenant.mode)) continue;
+    const known = { ...tenant, consumer: tenant.consumer, mode: tenant.mode };
     for (const w of tenant.workloads ?? []) {
       if (!w.spec.updateOnPublish || !sameResourceId(w.galleryId, input.galleryId) || w.spec.image.toLowerCase() !== input.image.toLowerCase()) continue;
       const order = compareImageVersions(w.imageVersion.split("/").pop() ?? "", input.version);
       if (order > 0 || (order === 0 && w.error === undefined)) continue;
-      out.push({ mode: tenant.mode, tenantId: tenant.tenantId, galleryId: w.galleryId, consumer: tenant.consumer, spec: w.spec, imageVersion: w.imageVersion });
+      out.push(toUpdate(known, w));
+    }
+  }
+  return { workloads: out };
+}
+
+function toUpdate(tenant: TenantRecord & { consumer: NonNullable<TenantRecord["consumer"]>; mode: WorkloadMode }, w: TenantWorkload): WorkloadToUpdate {
+  return {
+    mode: tenant.mode,
+    tenantId: tenant.tenantId,
+    galleryId: w.galleryId,
+    consumer: tenant.consumer,
+    spec: w.spec,
+    imageVersion: w.imageVersion,
+    ...(tenant.ring === undefined ? {} : { ring: tenant.ring }),
+  };
+}
+
+/** Active tenants' VMs and scale sets that follow new versions of the image and run exactly this version (a revocation moves them back). */
+async function listWorkloadsOnVersion(
+  services: Deps,
+  input: { galleryId: string; image: string; version: string },
+): Promise<{ workloads: WorkloadToUpdate[] }> {
+  const out: WorkloadToUpdate[] = [];
+  const members = await activeTenants(services.registry, await services.registry.listWorkloadMembers(input.galleryId));
+  for (const tenant of members.values()) {
+    if (!tenant.consumer || !isWorkloadMode(tenant.mode)) continue;
+    for (const w of tenant.workloads ?? []) {
+      if (!w.spec.updateOnPublish || !sameResourceId(w.galleryId, input.galleryId) || w.spec.image.toLowerCase() !== input.image.toLowerCase()) continue;
+      if (compareImageVersions(w.imageVersion.split("/").pop() ?? "", input.version) !== 0) continue;
+      out.push(toUpdate({ ...tenant, consumer: tenant.consumer, mode: tenant.mode }, w));
     }
   }
   return { workloads: out };

@@ -11,16 +11,18 @@
 import {
   GRANT_PARTITION_END,
   GRANT_PARTITION_PREFIX,
+  IMAGE_VERSION_PARTITION,
   REQUEST_PARTITION,
   TENANT_PARTITION,
   grantPartition,
   grantRowKey,
   guidKey,
+  imageVersionKey,
   workloadMemberPartition,
 } from "../domain/registryKeys";
 import { DomainValidationError } from "../domain/validation";
 import { creationSlots } from "./creationSlots";
-import { GRANT, REQUEST, TENANT, WORKLOAD_MEMBER, encode, sameProperties, type Codec, type EntityKeys } from "./registryCodec";
+import { GRANT, IMAGE_VERSION, REQUEST, TENANT, WORKLOAD_MEMBER, encode, sameProperties, type Codec, type EntityKeys } from "./registryCodec";
 import {
   RegistryConflictError,
   RegistryNotFoundError,
@@ -161,8 +163,28 @@ function memberMethods(rows: RegistryRows): Pick<Registry, "recordWorkloadMember
   };
 }
 
+function imageVersionMethods(rows: RegistryRows): Pick<Registry, "getImageVersion" | "updateImageVersion" | "findImageVersion"> {
+  const keys = (id: string): EntityKeys => ({ partitionKey: IMAGE_VERSION_PARTITION, rowKey: imageVersionKey(id) });
+  return {
+    getImageVersion: async (imageVersionId) => rows.read(IMAGE_VERSION, keys(imageVersionId)),
+    updateImageVersion: async (imageVersionId, update, options) =>
+      readApplyWrite(rows, IMAGE_VERSION, { field: "imageVersionId", keys: keys(imageVersionId) }, update, options),
+    findImageVersion: async (versionKey) => {
+      if (!/^[0-9a-f]{32}$/.test(versionKey)) return undefined;
+      return rows.read(IMAGE_VERSION, { partitionKey: IMAGE_VERSION_PARTITION, rowKey: versionKey });
+    },
+  };
+}
+
 export function createRegistry(options: RegistryOptions): Registry {
   const { tableName, pageSize } = checkedOptions(options);
   const rows = rowsOf(tableAccess(options), tableName, pageSize);
-  return { ...requestMethods(rows), ...tenantMethods(rows), ...grantMethods(rows), ...memberMethods(rows), ...creationSlots(rows) };
+  return {
+    ...requestMethods(rows),
+    ...tenantMethods(rows),
+    ...grantMethods(rows),
+    ...memberMethods(rows),
+    ...imageVersionMethods(rows),
+    ...creationSlots(rows),
+  };
 }

@@ -5,6 +5,8 @@
 import {
   CREATION_SLOT_PARTITION,
   GRANT_KINDS,
+  IMAGE_VERSION_PARTITION,
+  imageVersionKey,
   REQUEST_PARTITION,
   TENANT_PARTITION,
   grantPartition,
@@ -41,6 +43,7 @@ import {
   WORKLOAD_KINDS,
   type CorruptRow,
   type Grant,
+  type ImageVersionRecord,
   type RequestRecord,
   type Stored,
   type WorkloadMember,
@@ -135,6 +138,8 @@ const tenantShape = {
   lastRequestId: guid,
   history: listOf(historyEntry),
   consent: optional(struct({ url: httpsUrl, expiresAt: timestamp, claimedAt: optional(timestamp) })),
+  ring: optional(wholeNumber),
+  ringSet: optional(struct({ by: anyText, at: timestamp })),
   workloads: optional(
     listOf(
       struct({
@@ -167,7 +172,7 @@ const tenantShape = {
 export const TENANT: Codec<TenantRecord> = codec({
   what: "tenant",
   shape: tenantShape,
-  json: ["galleries", "subscriptionIds", "consumer", "principal", "history", "consent", "workloads"],
+  json: ["galleries", "subscriptionIds", "consumer", "principal", "history", "consent", "ring", "ringSet", "workloads"],
   keys: (r) => ({ partitionKey: TENANT_PARTITION, rowKey: r.tenantId }),
   normalize: (r) => ({ ...r, history: newestHistory(r.history) }),
 });
@@ -203,6 +208,19 @@ export const WORKLOAD_MEMBER: Codec<WorkloadMember> = codec({
   shape: { galleryId, tenantId: guid },
   json: [],
   keys: (m) => ({ partitionKey: workloadMemberPartition(m.galleryId), rowKey: guidKey("tenantId", m.tenantId) }),
+});
+
+const imageVersionShape = {
+  imageVersionId: text,
+  revoked: optional(struct({ reason: anyText, by: anyText, at: timestamp })),
+  promoted: optional(struct({ at: timestamp, by: anyText })),
+};
+
+export const IMAGE_VERSION: Codec<ImageVersionRecord> = codec({
+  what: "image version",
+  shape: imageVersionShape,
+  json: ["revoked", "promoted"],
+  keys: (v) => ({ partitionKey: IMAGE_VERSION_PARTITION, rowKey: imageVersionKey(v.imageVersionId) }),
 });
 
 export const GRANT: Codec<Grant> = codec({

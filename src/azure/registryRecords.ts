@@ -46,6 +46,13 @@ export interface WorkloadMember {
   readonly tenantId: string;
 }
 
+/** An image version's rollout record: a revocation (who, why, when) and a promotion. */
+export interface ImageVersionRecord {
+  readonly imageVersionId: string;
+  readonly revoked?: { readonly reason: string; readonly by: string; readonly at: string };
+  readonly promoted?: { readonly at: string; readonly by: string };
+}
+
 /** A record as stored, with the ETag a conditional write must name. */
 export interface Stored<T> {
   readonly record: T;
@@ -79,6 +86,16 @@ export interface Registry {
   recordWorkloadMember(galleryId: string, tenantId: string): Promise<RecordOutcome>;
   /** Tenants that have (or had) workloads using the gallery: their rows say which workloads, if any. */
   listWorkloadMembers(galleryId: string): Promise<string[]>;
+
+  getImageVersion(imageVersionId: string): Promise<Stored<ImageVersionRecord> | undefined>;
+  /** `update` may run more than once (once per attempt): it must only compute. */
+  updateImageVersion(
+    imageVersionId: string,
+    update: (current: ImageVersionRecord | undefined) => ImageVersionRecord,
+    options?: { attempts?: number },
+  ): Promise<Stored<ImageVersionRecord>>;
+  /** Every image version record of a version key (the hash /api/versions/{versionId} names). */
+  findImageVersion(versionKey: string): Promise<Stored<ImageVersionRecord> | undefined>;
 
   /**
    * One of `creationsInFlight` places for a VM or scale-set creation, held by `holder` until `until` (ISO): true

@@ -6,6 +6,7 @@
 import type { ActivityError } from "./activityResult";
 import type { ConsentDeniedEvent } from "./adminConsent";
 import { resourceIdIssue } from "./resourceIds";
+import { MAX_ROLLOUT_RINGS } from "./rollout";
 import type { ShareChange, ShareChangeResult, ShareIds } from "./shareChanges";
 import type { ShareTargets } from "./sharePlan";
 import { isWorkloadMode, SHARING_MODES } from "./tenantModel";
@@ -52,6 +53,10 @@ function tenantMessageProblems(message: unknown, onboarding: boolean): string[] 
   return problems;
 }
 
+function rolloutIsValid(v: unknown): boolean {
+  return isObject(v) && typeof v.gated === "boolean" && isWhole(v.rings, 1, MAX_ROLLOUT_RINGS) && isWhole(v.soakMinutes, 0, 7 * 24 * 60);
+}
+
 export function publishInputProblems(raw: unknown): string[] {
   const input = isObject(raw) ? raw : {};
   const problems: string[] = [];
@@ -66,8 +71,25 @@ export function publishInputProblems(raw: unknown): string[] {
   if (workloads !== undefined && !(isObject(workloads) && isWhole(workloads.creationsInFlight, 1, MAX_CREATIONS_IN_FLIGHT))) {
     problems.push(`workloads.creationsInFlight must be a whole number from 1 to ${MAX_CREATIONS_IN_FLIGHT}`);
   }
+  if (!isOptional(input.rollout, rolloutIsValid)) {
+    problems.push(`rollout must have gated (true or false), whole rings from 1 to ${MAX_ROLLOUT_RINGS} and whole soakMinutes from 0 to 10080`);
+  }
   if (!isObject(input.trigger) || !isString(input.trigger.eventId)) problems.push("trigger.eventId is required");
   if (!isOptional(input.recovery, (v) => isObject(v) && isWhole(v.attempt, 1, 100))) problems.push("recovery.attempt must be a whole number from 1 to 100");
+  return problems;
+}
+
+export function revokeInputProblems(raw: unknown): string[] {
+  const input = isObject(raw) ? raw : {};
+  const problems: string[] = [];
+  const versionIssue = resourceIdIssue("imageVersion", input.imageVersionId);
+  if (versionIssue !== undefined) problems.push(`imageVersionId ${versionIssue}`);
+  for (const field of ["reason", "requestedBy", "requestedAt"] as const)
+    if (!isString(input[field]) || input[field] === "") problems.push(`${field} is required`);
+  if (!rolloutIsValid({ gated: false, ...(isObject(input.rollout) ? input.rollout : {}) })) {
+    problems.push(`rollout must have whole rings from 1 to ${MAX_ROLLOUT_RINGS} and whole soakMinutes from 0 to 10080`);
+  }
+  problems.push(...retryProblems(input.retry));
   return problems;
 }
 

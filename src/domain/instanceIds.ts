@@ -31,6 +31,16 @@ export function publishInstanceId(imageVersionId: string): string {
   return `publish-${stableHash(normalizeResourceId(imageVersionId))}`;
 }
 
+/** The versionId of /api/versions/{versionId}: the same hash the publish's instance id carries. */
+export function versionKeyOf(imageVersionId: string): string {
+  return stableHash(normalizeResourceId(imageVersionId));
+}
+
+/** The instance id of a version's revocation. */
+export function revokeInstanceId(versionKey: string): string {
+  return `revoke-${versionKey}`;
+}
+
 /** A GUID that always comes out the same for the same text (role assignment names must be GUIDs). */
 export function stableGuid(text: string): string {
   const h = stableHash(text);

@@ -15,6 +15,7 @@ import {
   sameResourceId,
   type ResourceIdKind,
 } from "./resourceIds";
+import { MAX_ROLLOUT_RINGS } from "./rollout";
 import { PRINCIPAL_TYPES, SHARING_MODES, type PrincipalType, type SharingMode } from "./tenantModel";
 import { GUID_PATTERN, isObject, quoteForError, readableTextIssue, type FieldError } from "./validation";
 import { parseWithSchema } from "./zodIssues";
@@ -80,6 +81,7 @@ interface VmssRequest extends VmRequest {
  * scale set to each newly shared version of its image.
  * `subscriptionIds` only in direct mode; `consumer` is required in rbac mode and whenever `vm` or `vmss` is given;
  * `principal` (`{ objectId, type: "User" | "Group" | "ServicePrincipal" }`) is required in principal mode and only there.
+ * `ring` (0-9) places the tenant's VMs and scale sets in a rollout ring: 0 are the canaries, moved first.
  */
 export interface OnboardingV1 {
   schema: "onboarding/v1";
@@ -93,6 +95,8 @@ export interface OnboardingV1 {
   consumer?: ConsumerTarget;
   vm?: VmRequest;
   vmss?: VmssRequest;
+  /** The rollout ring of the tenant's VMs and scale sets: 0 are the canaries; default the last ring (ROLLOUT_RINGS). */
+  ring?: number;
 }
 
 /**
@@ -251,6 +255,12 @@ const onboardingV1Schema: z.ZodType<OnboardingV1> = z.strictObject({
   consumer: consumerSchema.optional(),
   vm: vmSchema.optional(),
   vmss: vmssSchema.optional(),
+  ring: z
+    .number({ error: "must be a whole number" })
+    .int({ error: "must be a whole number" })
+    .min(0, { error: "must be from 0 to 9 (0: the canaries)" })
+    .max(MAX_ROLLOUT_RINGS - 1, { error: "must be from 0 to 9 (0: the canaries)" })
+    .optional(),
 });
 
 const offboardingV1Schema: z.ZodType<OffboardingV1> = z.strictObject({

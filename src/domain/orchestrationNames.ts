@@ -8,6 +8,7 @@ export const OFFBOARD_TENANT = "offboardTenant";
 export const SHARE_COORDINATOR = "shareCoordinator";
 export const PROVISION_WORKLOAD = "provisionWorkload";
 export const RECONCILE = "reconcile";
+export const REVOKE_IMAGE_VERSION = "revokeImageVersion";
 
 /** One reconciler at a time: the timer and POST /api/reconcile start this instance, or find it running. */
 export const RECONCILE_INSTANCE_ID = "reconcile";

@@ -5,6 +5,15 @@
 export const IMAGE_VERSION_SHARED = "GalleryShare.ImageVersionShared";
 export const IMAGE_VERSION_SHARE_FAILED = "GalleryShare.ImageVersionShareFailed";
 
+/** A gated version became `latest`: every ring succeeded and soaked. */
+export const IMAGE_VERSION_PROMOTED = "GalleryShare.ImageVersionPromoted";
+/** A version was revoked: out of `latest` everywhere, the app's workloads moved back. */
+export const IMAGE_VERSION_REVOKED = "GalleryShare.ImageVersionRevoked";
+/** A rollout stopped at a ring: which tenant failed and why; no further ring, no promotion. */
+export const ROLLOUT_STOPPED = "GalleryShare.RolloutStopped";
+/** A version of a gated image arrived without excludeFromLatest: it was `latest` at once, ungated. */
+export const LATEST_GATE_BYPASSED = "GalleryShare.LatestGateBypassed";
+
 export const TENANT_ONBOARDED = "GalleryShare.TenantOnboarded";
 export const TENANT_ONBOARDING_FAILED = "GalleryShare.TenantOnboardingFailed";
 export const TENANT_OFFBOARDED = "GalleryShare.TenantOffboarded";
@@ -21,6 +30,10 @@ export const REQUEST_REJECTED = "GalleryShare.RequestRejected";
 export type OutcomeEventType =
   | typeof IMAGE_VERSION_SHARED
   | typeof IMAGE_VERSION_SHARE_FAILED
+  | typeof IMAGE_VERSION_PROMOTED
+  | typeof IMAGE_VERSION_REVOKED
+  | typeof ROLLOUT_STOPPED
+  | typeof LATEST_GATE_BYPASSED
   | typeof TENANT_ONBOARDED
   | typeof TENANT_ONBOARDING_FAILED
   | typeof TENANT_OFFBOARDED

@@ -55,6 +55,17 @@ export function workloadMemberPartition(galleryId: unknown): string {
   return grantPartition(galleryId).replace(GRANT_PARTITION_PREFIX, WORKLOAD_MEMBER_PARTITION_PREFIX);
 }
 
+/** What the app knows of each image version it rolled out or revoked: one row per version. */
+export const IMAGE_VERSION_PARTITION = "image-version";
+
+/** An image version's key: a hash of its normalised id (also the `{versionId}` of /api/versions). */
+export function imageVersionKey(imageVersionId: unknown): string {
+  if (typeof imageVersionId !== "string") return refuse("imageVersionId", "must be an image version resource id");
+  const issue = resourceIdIssue("imageVersion", imageVersionId);
+  if (issue !== undefined) return refuse("imageVersionId", issue);
+  return stableHash(normalizeResourceId(imageVersionId));
+}
+
 /** `<kind>|<target GUID>`: the kind keeps a tenant and a subscription with one GUID apart. */
 export function grantRowKey(kind: unknown, targetId: unknown): string {
   const known = GRANT_KINDS.find((k) => k === kind);

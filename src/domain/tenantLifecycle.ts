@@ -179,6 +179,7 @@ function onboarding(current: TenantRecord | undefined, message: OnboardingV1, at
     subscriptionIds,
     ...(message.consumer ? { consumer: message.consumer } : {}),
     ...(message.principal ? { principal: message.principal } : {}),
+    ...(message.ring !== undefined ? { ring: message.ring, ringSet: { by: `request ${message.requestId}`, at } } : {}),
   };
 }
 

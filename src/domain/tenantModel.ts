@@ -51,6 +51,10 @@ export interface TenantRecord {
   readonly history: readonly TenantHistoryEntry[];
   /** A pending admin consent: the link, its expiry, and since when a callback is telling the orchestration. */
   readonly consent?: { readonly url: string; readonly expiresAt: string; readonly claimedAt?: string };
+  /** The rollout ring of the tenant's VMs and scale sets (0: the canaries); absent: the last ring. */
+  readonly ring?: number;
+  /** Who set the ring (an onboarding request, or an operator), and when. */
+  readonly ringSet?: { readonly by: string; readonly at: string };
   /** VMs and scale sets this app made (or tried to make) in the consumer tenant, each with the image version it runs. */
   readonly workloads?: readonly TenantWorkload[];
 }

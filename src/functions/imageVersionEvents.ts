@@ -9,6 +9,7 @@ import { classifyEvent } from "../domain/events";
 import { publishInstanceId } from "../domain/instanceIds";
 import { formatGalleryId, sameResourceId } from "../domain/resourceIds";
 import { PUBLISH_IMAGE_VERSION, REPLICATION_HINT_EVENT } from "../domain/orchestrationNames";
+import type { RolloutSettings } from "../domain/rollout";
 import type { PublishImageVersionInput } from "../orchestrations/publishImageVersion";
 import { blocksRestart, findInstance } from "../azure/durableInstances";
 
@@ -71,6 +72,7 @@ export function createImageVersionEventHandler(config: AppConfig) {
       polling: config.polling,
       retry: config.retry,
       workloads: { creationsInFlight: config.creationsInFlight },
+      rollout: rolloutOf(config, classified.imageVersionId),
       trigger: {
         eventId: classified.eventId,
         ...(classified.eventTime === undefined ? {} : { eventTime: classified.eventTime }),
@@ -94,4 +96,10 @@ function triggerEventOf(input: unknown): string | undefined {
   if (typeof input !== "object" || input === null || !("trigger" in input)) return undefined;
   const trigger: unknown = input.trigger;
   return typeof trigger === "object" && trigger !== null && "eventId" in trigger && typeof trigger.eventId === "string" ? trigger.eventId : undefined;
+}
+
+/** The rollout settings of a version's publish: the rings and soak, and whether its image's latest is gated. */
+function rolloutOf(config: AppConfig, imageVersionId: string): RolloutSettings {
+  const imageId = imageVersionId.replace(/\/versions\/[^/]+\/?$/i, "");
+  return { gated: config.rollout.gatedImages.some((id) => sameResourceId(id, imageId)), rings: config.rollout.rings, soakMinutes: config.rollout.soakMinutes };
 }

@@ -9,20 +9,21 @@ import type * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
 import type { ImageVersionReading } from "../activities/publishing";
 import type { ActivityError } from "../domain/activityResult";
-import { PUBLISH_IMAGE_VERSION, REPLICATION_HINT_EVENT } from "../domain/orchestrationNames";
+import { REPLICATION_HINT_EVENT } from "../domain/orchestrationNames";
 import { IMAGE_VERSION_SHARE_FAILED, IMAGE_VERSION_SHARED, type OutcomeEvent, type OutcomeEventType } from "../domain/outcomeEvents";
 import { publishInputProblems } from "../domain/durablePayloads";
 import { nextPollDelaySeconds, type ProgressSample } from "../domain/polling";
 import { replicationVerdict, type RegionProgress, type ReplicationVerdict } from "../domain/replication";
-import { parseImageVersionId, sameResourceId } from "../domain/resourceIds";
+import { sameResourceId } from "../domain/resourceIds";
 import { retryPolicyOf, type RetryPolicy } from "../domain/retryPolicy";
+import { ALL_AT_ONCE, type PromotionState, type RolloutSettings, type RolloutStatus } from "../domain/rollout";
 import type { ShareChangeResult } from "../domain/shareChanges";
 import type { ShareTargets } from "../domain/sharePlan";
 import { activities, type Outcome } from "./activities";
 import { checkedInput } from "./checkedInput";
-import { DEFAULT_CREATIONS_IN_FLIGHT, type FanOutSummary, type WorkloadTarget } from "../domain/workloads";
+import type { FanOutSummary } from "../domain/workloads";
 import { requestShareChange } from "./requestShareChange";
-import { fanOutProvisioning } from "./workloadFanOut";
+import { rollOutPublish, type PublishRolloutRun } from "./publishRollout";
 
 export interface PublishImageVersionInput {
   readonly imageVersionId: string;
@@ -34,9 +35,11 @@ export interface PublishImageVersionInput {
   readonly recovery?: { readonly attempt: number };
   /** Consumer VMs and scale sets that follow new versions: how many may be made at once (default 10). */
   readonly workloads?: { readonly creationsInFlight: number };
+  /** Rings, soak and whether the image's latest is gated (default: one ring, no soak, not gated). */
+  readonly rollout?: RolloutSettings;
 }
 
-export type PublishStep = "waiting-for-replication" | "sharing" | "updating-workloads" | "reporting" | "done" | "failed";
+export type PublishStep = "waiting-for-replication" | "sharing" | "updating-workloads" | "promoting" | "reporting" | "done" | "failed";
 
 export interface TargetStatus {
   readonly kind: "subscription" | "tenant";
@@ -62,6 +65,8 @@ export interface PublishStatus {
   readonly sharedAt?: string;
   /** Consumer VMs and scale sets moved to this version: counts and the first failures (each one's record is on its tenant). */
   readonly workloads?: FanOutSummary;
+  /** The ring-by-ring rollout and where `latest` stands. */
+  readonly rollout?: RolloutStatus;
   readonly error?: ActivityError & { readonly failedRegions?: readonly { region: string; details: string }[] };
 }
 
@@ -80,6 +85,7 @@ export interface PublishResult {
   /** A community gallery's public name, when the version was published to the community. */
   readonly communityPublicName?: string;
   readonly workloads?: FanOutSummary;
+  readonly rollout?: RolloutStatus;
 }
 
 export const publishImageVersion: OrchestrationHandler = function* (context: OrchestrationContext) {
@@ -90,8 +96,12 @@ export const publishImageVersion: OrchestrationHandler = function* (context: Orc
   // Consumer VMs and scale sets that follow new versions move to this one, a bounded number at a
   // time. The share stands whatever happens there; failures show in the summary and on each tenant.
   run.show({ ...run.status, step: "updating-workloads", targets: targetResults(shared), sharedAt: shared.at });
-  const workloads = reading.excludeFromLatest ? undefined : yield* updateWorkloads(run, reading.galleryId);
-  return yield* report(run, reading, shared, workloads);
+  const settings = input.rollout ?? ALL_AT_ONCE;
+  // A gated image's version waits outside `latest` for its rollout; one that arrived inside it is reported.
+  const promotion: PromotionState = settings.gated ? (reading.excludeFromLatest ? "pending" : "bypassed") : "not-gated";
+  // A version kept out of latest by its publisher (not by the gate) is not rolled out.
+  const moved = reading.excludeFromLatest && !settings.gated ? undefined : yield* rollOutPublish(rolloutRun(run), reading.galleryId, settings, promotion);
+  return yield* report(run, reading, shared, moved?.workloads, moved?.status);
 };
 
 /** One run of the orchestration: its input, the status it shows, and how it fails. */
@@ -222,35 +232,13 @@ function* share(run: Run, reading: ImageVersionReading): Generator<df.Task, Shar
   return shared.value;
 }
 
-/** Step 3: the VMs and scale sets of active tenants that follow new versions of the image. */
-function* updateWorkloads(run: Run, galleryId: string): Generator<df.Task, FanOutSummary | undefined, unknown> {
-  const { context, input, retry } = run;
-  const { image, version } = parseImageVersionId(input.imageVersionId);
-  const listed = yield* activities.listWorkloadsToUpdate(context, { galleryId, image, version }, retry);
-  if (!listed.ok) {
-    context.log(`${PUBLISH_IMAGE_VERSION}: consumer VMs and scale sets not listed: ${listed.error.code}: ${listed.error.message}`);
-    const failure = { tenantId: "", kind: "vm" as const, code: listed.error.code, message: listed.error.message.slice(0, 300) };
-    return { total: 0, succeeded: 0, failed: 0, running: 0, maxInFlight: 0, failures: [failure], moreFailures: 0 };
-  }
-  if (listed.value.workloads.length === 0) return undefined;
-  const creationsInFlight = input.workloads?.creationsInFlight ?? DEFAULT_CREATIONS_IN_FLIGHT;
-  const items = listed.value.workloads.map((w) => ({ ...pickTarget(w), version, changedBy: context.df.instanceId, retry: input.retry, creationsInFlight }));
-  // The run's start time (replayed unchanged) names this run's instances.
-  return yield* fanOutProvisioning(context, run.startedAt.toString(36), items, creationsInFlight, retry, (summary) =>
-    run.show({ ...run.status, workloads: summary }),
-  );
-}
-
-function pickTarget(w: WorkloadTarget): WorkloadTarget {
-  return { mode: w.mode, tenantId: w.tenantId, galleryId: w.galleryId, consumer: w.consumer, spec: w.spec };
-}
-
 /** Step 4: record and report. Neither undoes the share when it fails: the failure shows in the status instead. */
 function* report(
   run: Run,
   reading: ImageVersionReading,
   shared: ShareChangeResult,
   workloads: FanOutSummary | undefined,
+  rollout: RolloutStatus | undefined,
 ): Generator<df.Task, PublishResult, unknown> {
   const { context, input, retry, status } = run;
   const { galleryId } = reading;
@@ -266,6 +254,7 @@ function* report(
     sharedAt: shared.at,
     ...(shared.communityPublicName ? { communityPublicName: shared.communityPublicName } : {}),
     ...(workloads ? { workloads } : {}),
+    ...(rollout ? { rollout } : {}),
   };
   run.show({ ...status, step: "reporting", targets: targetResults(shared), sharedAt: shared.at });
   const audit = {
@@ -281,6 +270,21 @@ function* report(
   const reportError = audited ?? published;
   run.show({ ...run.status, step: "done", ...(reportError ? { error: reportError } : {}) });
   return outcome;
+}
+
+/** What the rollout step needs of the run: its ids, retries, and how it shows and reports. */
+function rolloutRun(run: Run): PublishRolloutRun {
+  const { context, input, retry } = run;
+  return {
+    context,
+    imageVersionId: input.imageVersionId,
+    retryInput: input.retry,
+    retry,
+    ...(input.workloads ? { creationsInFlight: input.workloads.creationsInFlight } : {}),
+    runId: run.startedAt.toString(36),
+    show: (next) => run.show({ ...run.status, ...next }),
+    event: (type, data) => outcomeEvent(context, type, input, data),
+  };
 }
 
 /** Runs a reporting activity: its failure is returned for the status, never thrown. */

@@ -342,9 +342,9 @@ describe("changing excludeFromLatest after publishing (GalleryImageVersions_Upda
       publishingProfile: { targetRegions: [{ name: "eastus", excludeFromLatest: true }] },
     });
     expect(await latestIn("vm-region-excluded")).toBe("1.1.0");
-    expect((await w.client(true).virtualMachines.createOrUpdate(RG, "vm-200-pinned", vm({ id: versionId("2.0.0") }))).storageProfile?.imageReference?.exactVersion).toBe(
-      "2.0.0",
-    );
+    expect(
+      (await w.client(true).virtualMachines.createOrUpdate(RG, "vm-200-pinned", vm({ id: versionId("2.0.0") }))).storageProfile?.imageReference?.exactVersion,
+    ).toBe("2.0.0");
 
     // Back as the shared set-up had it.
     await publisher.galleryImageVersions.beginUpdateAndWait(PUB.resourceGroup, PUB.gallery, PUB.image, "2.0.0", {

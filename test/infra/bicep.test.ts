@@ -224,6 +224,24 @@ if (setup.kind !== "ready") {
       }
     });
 
+    it("the version promoter: a custom role with galleries/images/versions/write only, assignable at the gallery only, given to the app's identity", () => {
+      const rbac = compiled.get("infra/app/gallery-rbac.bicep") as
+        { resources?: Array<{ type?: string; name?: string; properties?: Record<string, unknown> }> } | undefined;
+      const roles = (rbac?.resources ?? []).filter((r) => r.type === "Microsoft.Authorization/roleDefinitions");
+      expect(roles).toHaveLength(1);
+      const role = roles[0]?.properties ?? {};
+      expect(role.type).toBe("customRole");
+      expect(role.permissions).toEqual([
+        { actions: ["Microsoft.Compute/galleries/images/versions/write"], notActions: [], dataActions: [], notDataActions: [] },
+      ]);
+      expect(role.assignableScopes).toEqual(["[resourceId('Microsoft.Compute/galleries', parameters('galleryName'))]"]);
+      const assignment = (rbac?.resources ?? []).find(
+        (r) =>
+          r.type === "Microsoft.Authorization/roleAssignments" && JSON.stringify(r.properties?.roleDefinitionId).includes("gallery-share-version-promoter"),
+      );
+      expect(assignment?.properties?.principalId).toBe("[parameters('principalId')]");
+    });
+
     it("deploys infra/servicebus-queue.json as the queue's properties, exactly (loadJsonContent)", () => {
       const messaging = compiled.get("infra/app/messaging.bicep") as
         { variables?: Record<string, unknown>; resources?: Array<{ type?: string; properties?: unknown }> } | undefined;

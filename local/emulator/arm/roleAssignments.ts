@@ -70,7 +70,7 @@ export interface NewAssignment {
 export function createAssignment(core: Core, a: NewAssignment): { created: boolean; assignment: RoleAssignment } {
   const scope = normalizeScope(a.scope);
   const roleGuid = /([0-9a-f-]{36})$/i.exec(a.roleDefinition)?.[1] ?? a.roleDefinition;
-  const role = findRole(roleGuid);
+  const role = findRole(roleGuid, core.world.customRoles.values());
   if (!role) throw new ArmError(400, "RoleDefinitionDoesNotExist", `The specified role definition with ID '${roleGuid}' does not exist.`);
   const principalId = a.principalId.toLowerCase();
   const sub = subscriptionOfScope(scope);
@@ -232,7 +232,7 @@ function permissions(req: EmuRequest, ctx: Ctx): EmuResponse {
   const caller = callerOf(ctx);
   const value = [...ctx.core.world.roleAssignments.values()]
     .filter((ra) => ra.principalId === caller.objectId.toLowerCase() && scopeCovers(ra.scope, scope))
-    .map((ra) => findRole(ra.roleDefinitionGuid))
+    .map((ra) => findRole(ra.roleDefinitionGuid, ctx.core.world.customRoles.values()))
     .filter((r): r is RoleDefinition => r !== undefined)
     .map((r) => ({ actions: r.actions, notActions: r.notActions, dataActions: [], notDataActions: [] }));
   return json(200, { value });

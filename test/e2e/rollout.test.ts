@@ -1,0 +1,196 @@
+// Safe rollouts end to end: a gated image's version waits outside `latest` while the app's canaries
+// move ring by ring, becomes `latest` when every ring succeeded and soaked, and a revoked version
+// falls out of `latest` everywhere while the canaries move back. Three consumer tenants in direct
+// mode, each with a VM that follows new versions, one per ring; a consumer's own VM on `latest` is
+// created with the real @azure/arm-compute as that consumer's own app.
+import { ClientSecretCredential } from "@azure/identity";
+import { ComputeManagementClient } from "@azure/arm-compute";
+import { describe, expect, it } from "vitest";
+import { VirtualClock } from "../../local/clock";
+import { CONSUMERS, GALLERY_ID, PUBLISHER, versionWriteEvent, type World } from "../../local/fixtures/world";
+import { publishInstanceId, versionKeyOf } from "../../src/domain/instanceIds";
+import type { RolloutStatus } from "../../src/domain/rollout";
+import { armLog, sendRequests, timeOf, useWorlds } from "./support";
+
+const worlds = useWorlds();
+const RG = "rg-apps";
+const SSH = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHk4sZ1Xb7Dd1t5p3F5m0lqXQ7rJ1v6y0QwY0b7kq9Xs ops@contoso";
+const IMAGE_ID = `${GALLERY_ID}/images/${PUBLISHER.image}`;
+const SOAK_MINUTES = 30;
+const OWN_APP = { appId: "0c0c0c0c-0000-4000-8000-00000000c0de", secret: "consumer-own-app-secret" };
+const rid = (n: number) => `7b7b7b7b-0000-4000-8000-${String(n).padStart(12, "0")}`;
+const subnetOf = (subscriptionId: string) =>
+  `/subscriptions/${subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Network/virtualNetworks/vnet-apps/subnets/default`;
+
+async function start(): Promise<World> {
+  const w = await worlds.start({
+    clock: new VirtualClock(Date.now()),
+    settings: { SHARE_TENANT_IDS: "", GATED_IMAGES: IMAGE_ID, ROLLOUT_RINGS: "3", ROLLOUT_SOAK_MINUTES: String(SOAK_MINUTES) },
+  });
+  const control = w.emulator.control;
+  for (const c of CONSUMERS) {
+    control.addResourceGroup(c.subscriptionId, RG, "westeurope");
+    control.createVirtualNetwork({ subscriptionId: c.subscriptionId, resourceGroup: RG, name: "vnet-apps", location: "westeurope" });
+    const sp = control.servicePrincipalId(PUBLISHER.appId, c.tenantId);
+    control.addRoleAssignment({ scope: `/subscriptions/${c.subscriptionId}/resourceGroups/${RG}`, principalId: sp!, role: "Contributor" });
+    control.addRoleAssignment({ scope: `/subscriptions/${c.subscriptionId}`, principalId: sp!, role: "Reader" });
+  }
+  // Fabrikam's own app, which deploys its own VMs from the shared image.
+  const own = control.addApp({ appId: OWN_APP.appId, homeTenantId: CONSUMERS[0].tenantId, secret: OWN_APP.secret });
+  control.addRoleAssignment({
+    scope: `/subscriptions/${CONSUMERS[0].subscriptionId}/resourceGroups/${RG}`,
+    principalId: own.servicePrincipalId,
+    role: "Contributor",
+  });
+  control.addRoleAssignment({ scope: `/subscriptions/${CONSUMERS[0].subscriptionId}`, principalId: own.servicePrincipalId, role: "Reader" });
+  return w;
+}
+
+async function publish(w: World, version: string, wait = true) {
+  const id = w.publishVersion(version, { regionMinutes: { westeurope: 5, northeurope: 5, eastus: 5 }, excludeFromLatest: true });
+  expect((await w.deliver([versionWriteEvent(id)])).status).toBe(202);
+  return wait ? w.host.durable.waitFor(publishInstanceId(id), undefined, { maxSimulatedMs: 24 * 3600_000 }) : undefined;
+}
+
+/** Tenant n (1-3) onboarded in direct mode with a canary VM in ring n-1. */
+async function onboardAll(w: World): Promise<void> {
+  await sendRequests(
+    w,
+    CONSUMERS.map((c, i) => ({
+      schema: "onboarding/v1",
+      requestId: rid(i + 1),
+      tenantId: c.tenantId,
+      displayName: c.name,
+      mode: "direct",
+      subscriptionIds: [c.subscriptionId],
+      galleries: [GALLERY_ID],
+      consumer: { subscriptionId: c.subscriptionId, resourceGroup: RG, location: "westeurope" },
+      vm: {
+        image: PUBLISHER.image,
+        version: "latest",
+        size: "Standard_B2s",
+        subnetId: subnetOf(c.subscriptionId),
+        adminUsername: "azureuser",
+        sshPublicKey: SSH,
+        updateOnPublish: true,
+      },
+      ring: i,
+    })),
+  );
+  for (let i = 1; i <= CONSUMERS.length; i++) {
+    const done = await w.host.durable.waitFor(`onboard-${rid(i)}`, undefined, { maxSimulatedMs: 3600_000 });
+    expect(done.output, `tenant ${i}`).toMatchObject({ state: "active", workloads: [{ provisioningState: "Succeeded" }] });
+  }
+}
+
+/** The version each tenant's canary VM runs, by the registry. */
+async function canaryVersions(w: World): Promise<string[]> {
+  const out: string[] = [];
+  for (const c of CONSUMERS) {
+    const response = await fetch(`${w.host.baseUrl}/api/tenants/${c.tenantId}`, { headers: { "x-functions-key": w.host.functionKey } });
+    const body = (await response.json()) as { vms: { imageVersion: string }[] };
+    out.push(body.vms[0]?.imageVersion.split("/").pop() ?? "none");
+  }
+  return out;
+}
+
+/** What `latest` gives Fabrikam's own new VM (sharedGalleryImageId …/Versions/latest) in westeurope. */
+async function latestForConsumer(w: World, name: string): Promise<string | undefined> {
+  const c = CONSUMERS[0];
+  const credential = new ClientSecretCredential(c.tenantId, OWN_APP.appId, OWN_APP.secret, {
+    authorityHost: w.emulator.authorityHost,
+    disableInstanceDiscovery: true,
+  });
+  const compute = new ComputeManagementClient(credential, c.subscriptionId, { endpoint: w.emulator.armEndpoint });
+  const shared = await compute.sharedGalleries.list("westeurope").next();
+  const unique = (shared.value as { uniqueId?: string } | undefined)?.uniqueId?.split("/").pop();
+  const vm = await compute.virtualMachines.createOrUpdate(RG, name, {
+    location: "westeurope",
+    hardwareProfile: { vmSize: "Standard_B2s" },
+    storageProfile: {
+      imageReference: { sharedGalleryImageId: `/SharedGalleries/${unique}/Images/${PUBLISHER.image}/Versions/latest` },
+      osDisk: { createOption: "FromImage" },
+    },
+    osProfile: {
+      computerName: name,
+      adminUsername: "azureuser",
+      linuxConfiguration: { disablePasswordAuthentication: true, ssh: { publicKeys: [{ path: "/home/azureuser/.ssh/authorized_keys", keyData: SSH }] } },
+    },
+    networkProfile: {
+      networkApiVersion: "2020-11-01",
+      networkInterfaceConfigurations: [
+        { name: `${name}-nic`, primary: true, ipConfigurations: [{ name: "ipconfig1", subnet: { id: subnetOf(c.subscriptionId) } }] },
+      ],
+    },
+  });
+  return vm.storageProfile?.imageReference?.exactVersion;
+}
+
+/** Runs the host until the publish's rollout says `until` (or the publish ends), moving the virtual clock to each timer. */
+async function runUntilRollout(w: World, instanceId: string, until: (r: RolloutStatus) => boolean): Promise<RolloutStatus> {
+  for (let step = 0; step < 500; step++) {
+    await w.host.durable.runUntilIdle();
+    const status = w.host.durable.getStatus(instanceId);
+    const rollout = (status?.customStatus as { rollout?: RolloutStatus } | undefined)?.rollout;
+    if (rollout && until(rollout)) return rollout;
+    if (status && ["Completed", "Failed", "Terminated"].includes(status.runtimeStatus)) throw new Error(`publish ended ${status.runtimeStatus} first`);
+    const next = w.host.durable.nextTimerAt();
+    if (next === undefined) throw new Error("idle with no timer");
+    w.emulator.control.advance(Math.max(0, next - w.emulator.control.now()));
+  }
+  throw new Error("the rollout never got there");
+}
+
+const vmPutTimes = (w: World, subscriptionId: string, after: number) =>
+  armLog(w)
+    .filter((x) => x.method === "PUT" && x.url.includes(`/subscriptions/${subscriptionId}/`) && /\/virtualMachines\/gs-/.test(x.url) && timeOf(x) >= after)
+    .map(timeOf);
+
+describe("safe rollouts", () => {
+  it("a gated version stays out of latest while ring 0's canary moves, then every ring in order, then it is promoted", async () => {
+    const w = await start();
+    // 1.0.0: gated, no canaries yet: promoted after one soak.
+    const first = await publish(w, "1.0.0");
+    expect(first?.output).toMatchObject({ rollout: { state: "done", promotion: { state: "promoted" } } });
+    await onboardAll(w);
+    expect(await canaryVersions(w)).toEqual(["1.0.0", "1.0.0", "1.0.0"]);
+
+    const startedAt = w.emulator.control.now();
+    const id = (await publish(w, "1.1.0", false), `${IMAGE_ID}/versions/1.1.0`);
+    const instanceId = publishInstanceId(id);
+    const soaking = await runUntilRollout(w, instanceId, (r) => r.state === "soaking" && r.ring === 0);
+    expect(soaking.rings.map((r) => r.state)).toEqual(["soaking", "waiting", "waiting"]);
+    expect(soaking.promotion).toEqual({ state: "pending" });
+    expect(soaking.waitingFor).toBe("soak after ring 0");
+    expect(Date.parse(soaking.until ?? "") - w.emulator.control.now()).toBeGreaterThan((SOAK_MINUTES - 1) * 60_000);
+    expect(await canaryVersions(w)).toEqual(["1.1.0", "1.0.0", "1.0.0"]);
+    // A consumer's VM on latest meanwhile gets the previous version.
+    expect(await latestForConsumer(w, "own-vm-before")).toBe("1.0.0");
+    // GET /api/versions/{versionId} shows the same rollout.
+    const view = (await (await fetch(`${w.host.baseUrl}/api/versions/${versionKeyOf(id)}`, { headers: { "x-functions-key": w.host.functionKey } })).json()) as {
+      imageVersionId: string;
+      publish: { status: { rollout: RolloutStatus } };
+    };
+    expect(view.imageVersionId).toBe(id);
+    expect(view.publish.status.rollout).toMatchObject({ state: "soaking", ring: 0, waitingFor: "soak after ring 0" });
+
+    const done = await w.host.durable.waitFor(instanceId, undefined, { maxSimulatedMs: 24 * 3600_000 });
+    expect(done.runtimeStatus).toBe("Completed");
+    const rollout = (done.output as { rollout: RolloutStatus }).rollout;
+    expect(rollout.rings.map((r) => [r.ring, r.state, r.total, r.succeeded])).toEqual([
+      [0, "succeeded", 1, 1],
+      [1, "succeeded", 1, 1],
+      [2, "succeeded", 1, 1],
+    ]);
+    expect(rollout.promotion.state).toBe("promoted");
+    expect(await canaryVersions(w)).toEqual(["1.1.0", "1.1.0", "1.1.0"]);
+    // Ring by ring, a soak apart: each ring's VM was written after the one before and its soak.
+    const [ring0, ring1, ring2] = CONSUMERS.map((c) => Math.min(...vmPutTimes(w, c.subscriptionId, startedAt)));
+    expect(ring1! - ring0!).toBeGreaterThanOrEqual(SOAK_MINUTES * 60_000);
+    expect(ring2! - ring1!).toBeGreaterThanOrEqual(SOAK_MINUTES * 60_000);
+    // After promotion, latest is the new version.
+    expect(await latestForConsumer(w, "own-vm-after")).toBe("1.1.0");
+    const promoted = w.emulator.control.receivedEvents("gallery-share-outcomes") as { type: string; subject: string }[];
+    expect(promoted.filter((e) => e.type === "GalleryShare.ImageVersionPromoted").map((e) => e.subject)).toEqual([`${IMAGE_ID}/versions/1.0.0`, id]);
+  });
+});
