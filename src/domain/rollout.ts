@@ -8,8 +8,7 @@
 // soak time has passed; one failure stops the rollout there: no further ring, no promotion.
 import type { FanOutSummary } from "./workloads";
 
-/** Rings a deployment uses when ROLLOUT_RINGS is not set: 0 (canaries), 1, 2 (everyone else). */
-export const DEFAULT_ROLLOUT_RINGS = 3;
+/** ROLLOUT_RINGS at most (its default, 3, is in src/settings.ts). */
 export const MAX_ROLLOUT_RINGS = 10;
 
 /** What a publish (or a revocation) knows of the rollout settings, fixed when it starts. */

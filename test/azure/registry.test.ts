@@ -7,6 +7,7 @@ import { startAzurite, type Azurite } from "../../local/azurite";
 import { RegistryCorruptRowError, createRegistry, type Grant, type Registry, type RequestRecord, type TenantRecord } from "../../src/azure/registry";
 import { RegistryConflictError, RegistryNotFoundError } from "../../src/azure/registryRecords";
 import { MAX_TENANT_HISTORY } from "../../src/domain/tenantModel";
+import { versionKeyOf } from "../../src/domain/instanceIds";
 import { grantPartition } from "../../src/domain/registryKeys";
 import { DomainValidationError } from "../../src/domain/validation";
 import { startFaultyProxy, type FaultyProxy, type ProxyFault } from "../support/faultyProxy";
@@ -180,6 +181,8 @@ describe("registry (Azurite)", () => {
           url: "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/adminconsent?client_id=x",
           expiresAt: "2026-01-08T09:00:00.000Z",
         },
+        ring: 0,
+        ringSet: { by: "ops@contoso", at: "2026-01-07T09:00:00.000Z" },
       });
       const put = await registry.putTenant(full);
       expect(put.record).toEqual(full);
@@ -193,6 +196,18 @@ describe("registry (Azurite)", () => {
 
       await registry.putTenant(tenant({ tenantId: TENANT_2, displayName: "Fabrikam" }));
       expect((await registry.listTenants()).map((t) => t.record.displayName).sort()).toEqual(["Contoso", "Fabrikam"]);
+    });
+
+    it("keeps an image version's revocation and promotion, keyed by the version key /api/versions uses", async () => {
+      const { registry } = fresh();
+      const version = `${GALLERY}/images/ubuntu/versions/1.1.0`;
+      expect(await registry.getImageVersion(version)).toBeUndefined();
+      const revoked = { reason: "kernel panic", by: "ops@contoso", at: "2026-01-07T09:00:00.000Z" };
+      await registry.updateImageVersion(version, (current) => ({ ...(current ?? { imageVersionId: version }), revoked }));
+      const got = await registry.getImageVersion(version.toUpperCase());
+      expect(got?.record).toEqual({ imageVersionId: version, revoked });
+      expect((await registry.findImageVersion(versionKeyOf(version)))?.record).toEqual({ imageVersionId: version, revoked });
+      expect(await registry.findImageVersion("not-a-key")).toBeUndefined();
     });
 
     it("round-trips the VMs and scale sets of a tenant, and names each bad field of one", async () => {
@@ -477,10 +492,10 @@ describe("registry (Azurite)", () => {
 
     it("refuses a field it would not store, naming it, instead of dropping it on write", async () => {
       const { registry } = fresh();
-      const extra = { ...tenant(), ring: "canary" } as unknown as TenantRecord;
+      const extra = { ...tenant(), tier: "canary" } as unknown as TenantRecord;
       const err = await rejection(registry.putTenant(extra));
       expect(err).toBeInstanceOf(DomainValidationError);
-      expect((err as DomainValidationError).errors).toEqual([{ path: "ring", rule: "is not a field the registry stores" }]);
+      expect((err as DomainValidationError).errors).toEqual([{ path: "tier", rule: "is not a field the registry stores" }]);
     });
 
     it("refuses a value larger than Table storage takes, naming the property", async () => {

@@ -193,4 +193,107 @@ describe("safe rollouts", () => {
     const promoted = w.emulator.control.receivedEvents("gallery-share-outcomes") as { type: string; subject: string }[];
     expect(promoted.filter((e) => e.type === "GalleryShare.ImageVersionPromoted").map((e) => e.subject)).toEqual([`${IMAGE_ID}/versions/1.0.0`, id]);
   });
+
+  it("three rings, a canary failure in ring 1: ring 0 moved, ring 1 stopped with the tenant and ARM's reason, ring 2 untouched, no promotion", async () => {
+    const w = await start();
+    await publish(w, "1.0.0");
+    await onboardAll(w);
+    const [, northwind, tailspin] = CONSUMERS;
+    w.emulator.control.fault({
+      method: "PUT",
+      path: new RegExp(`/subscriptions/${northwind.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Compute/virtualMachines/`, "i"),
+      lro: "fail",
+      code: "OSProvisioningTimedOut",
+      message: "OS Provisioning for VM did not finish in the allotted time.",
+    });
+    const startedAt = w.emulator.control.now();
+    const done = await publish(w, "1.1.0");
+    expect(done?.runtimeStatus).toBe("Completed");
+    const rollout = (done?.output as { rollout: RolloutStatus }).rollout;
+    expect(rollout.state).toBe("stopped");
+    expect(rollout.rings.map((r) => [r.ring, r.state, r.total, r.succeeded, r.failed])).toEqual([
+      [0, "succeeded", 1, 1, 0],
+      [1, "stopped", 1, 0, 1],
+      [2, "waiting", 1, 0, 0],
+    ]);
+    expect(rollout.stoppedBy).toEqual({
+      ring: 1,
+      tenantId: northwind.tenantId,
+      kind: "vm",
+      code: "OSProvisioningTimedOut",
+      message: expect.stringContaining("did not finish in the allotted time"),
+    });
+    expect(rollout.promotion).toEqual({ state: "withheld", reason: "ring 1 failed" });
+    // Ring 2 was never touched: no write to its VM since the publish started, still on 1.0.0.
+    expect(vmPutTimes(w, tailspin.subscriptionId, startedAt)).toEqual([]);
+    expect((await canaryVersions(w))[2]).toBe("1.0.0");
+    // Not promoted: latest is still the previous version.
+    expect(await latestForConsumer(w, "own-vm-stopped")).toBe("1.0.0");
+    const events = w.emulator.control.receivedEvents("gallery-share-outcomes") as { type: string; data: { stoppedBy?: { tenantId: string } } }[];
+    expect(events.filter((e) => e.type === "GalleryShare.RolloutStopped").map((e) => e.data.stoppedBy?.tenantId)).toEqual([northwind.tenantId]);
+    expect(events.filter((e) => e.type === "GalleryShare.ImageVersionPromoted")).toHaveLength(1); // 1.0.0 only
+  });
+
+  it("revoke: out of latest in every region, the canaries back on the previous version, recorded with who and why; no later publish promotes it", async () => {
+    const w = await start();
+    await publish(w, "1.0.0");
+    await onboardAll(w);
+    const id = `${IMAGE_ID}/versions/1.1.0`;
+    await publish(w, "1.1.0", false);
+    const instanceId = publishInstanceId(id);
+    // Revoked while its rollout soaks after ring 0 (ring 0's canary already runs it).
+    await runUntilRollout(w, instanceId, (r) => r.state === "soaking" && r.ring === 0);
+    expect(await canaryVersions(w)).toEqual(["1.1.0", "1.0.0", "1.0.0"]);
+    const key = versionKeyOf(id);
+    const headers = { "x-functions-key": w.host.functionKey, "content-type": "application/json" };
+    const refused = await fetch(`${w.host.baseUrl}/api/versions/${key}/revoke`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ requestedBy: "ops@contoso" }),
+    });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { fields: { path: string }[] } }).error.fields.map((f) => f.path)).toEqual(["reason"]);
+    const answer = await fetch(`${w.host.baseUrl}/api/versions/${key}/revoke`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ reason: "kernel panic on Dv5 sizes <script>", requestedBy: "ops@contoso" }),
+    });
+    expect(answer.status).toBe(202);
+    const revoked = await w.host.durable.waitFor(`revoke-${key}`, undefined, { maxSimulatedMs: 24 * 3600_000 });
+    expect(revoked.runtimeStatus, JSON.stringify(revoked.customStatus)).toBe("Completed");
+    expect(revoked.output).toMatchObject({ result: "Revoked", excludedFromLatest: true, fallbackVersion: "1.0.0" });
+    const publishDone = await w.host.durable.waitFor(instanceId, undefined, { maxSimulatedMs: 24 * 3600_000 });
+    expect((publishDone.output as { rollout: RolloutStatus }).rollout).toMatchObject({ state: "stopped", promotion: { state: "revoked" } });
+
+    // Out of latest on the version and in every region (the revocation's PATCH).
+    const patches = w.emulator.control.requestLog().filter((e) => e.method === "PATCH" && e.url.includes("/versions/1.1.0?"));
+    expect(patches.map((e) => e.status)).toEqual([200]);
+    const body = patches.at(-1)?.requestBody as {
+      properties: { publishingProfile: { excludeFromLatest: boolean; targetRegions: { excludeFromLatest: boolean }[] } };
+    };
+    expect(body.properties.publishingProfile.excludeFromLatest).toBe(true);
+    expect(body.properties.publishingProfile.targetRegions.map((r) => r.excludeFromLatest)).toEqual([true, true, true]);
+    expect(await latestForConsumer(w, "own-vm-revoked")).toBe("1.0.0");
+    // The app's canaries run the previous version again; the others never left it.
+    expect(await canaryVersions(w)).toEqual(["1.0.0", "1.0.0", "1.0.0"]);
+    // Recorded with who and why; the event carries them.
+    const view = (await (await fetch(`${w.host.baseUrl}/api/versions/${key}`, { headers })).json()) as { revocation: { reason: string; by: string } };
+    expect(view.revocation).toMatchObject({ reason: "kernel panic on Dv5 sizes <script>", by: "ops@contoso" });
+    const events = w.emulator.control.receivedEvents("gallery-share-outcomes") as { type: string; subject: string; data: Record<string, unknown> }[];
+    expect(events.filter((e) => e.type === "GalleryShare.ImageVersionRevoked")).toEqual([
+      expect.objectContaining({
+        subject: id,
+        data: expect.objectContaining({ reason: "kernel panic on Dv5 sizes <script>", revokedBy: "ops@contoso", fallbackVersion: "1.0.0" }),
+      }),
+    ]);
+
+    // A later version is promoted; the revoked one stays out of latest.
+    const next = await publish(w, "1.2.0");
+    expect((next?.output as { rollout: RolloutStatus }).rollout.promotion.state).toBe("promoted");
+    expect(await latestForConsumer(w, "own-vm-next")).toBe("1.2.0");
+    const promotions = (w.emulator.control.receivedEvents("gallery-share-outcomes") as { type: string; subject: string }[]).filter(
+      (e) => e.type === "GalleryShare.ImageVersionPromoted",
+    );
+    expect(promotions.map((e) => e.subject)).toEqual([`${IMAGE_ID}/versions/1.0.0`, `${IMAGE_ID}/versions/1.2.0`]);
+  });
 });
