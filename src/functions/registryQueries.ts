@@ -35,6 +35,8 @@ export interface TenantSummaryBody {
   readonly galleries: readonly string[];
   readonly subscriptionIds: readonly string[];
   readonly lastRequestId: string;
+  /** The tenant's rollout ring; absent: the last ring. */
+  readonly ring?: number;
 }
 
 export interface TenantListBody {
@@ -87,6 +89,8 @@ export interface TenantBody extends TenantSummaryBody {
   readonly consumer?: TenantRecord["consumer"];
   readonly principal?: TenantRecord["principal"];
   readonly consent?: TenantRecord["consent"];
+  /** Who set the ring, and when. */
+  readonly ringSet?: TenantRecord["ringSet"];
   readonly history: TenantRecord["history"];
   /** VMs and scale sets the app made (or tried to make) in the tenant, each with the image version it runs. */
   readonly vms: readonly WorkloadBody[];
@@ -149,6 +153,7 @@ export function createGetTenant(registry: Registry): Handler {
         ...(tenant.consumer === undefined ? {} : { consumer: tenant.consumer }),
         ...(tenant.principal === undefined ? {} : { principal: tenant.principal }),
         ...(tenant.consent === undefined ? {} : { consent: { url: tenant.consent.url, expiresAt: tenant.consent.expiresAt } }),
+        ...(tenant.ringSet === undefined ? {} : { ringSet: tenant.ringSet }),
         history: tenant.history,
         vms: (tenant.workloads ?? []).filter((w) => w.kind === "vm").map(workloadOf),
         scaleSets: (tenant.workloads ?? []).filter((w) => w.kind === "vmss").map(workloadOf),
@@ -209,6 +214,7 @@ function summaryOf(t: TenantRecord): TenantSummaryBody {
     galleries: t.galleries,
     subscriptionIds: t.subscriptionIds,
     lastRequestId: t.lastRequestId,
+    ...(t.ring === undefined ? {} : { ring: t.ring }),
   };
 }
 

@@ -71,6 +71,15 @@ describe("onboarding/v1", () => {
     expect(parsed.vm).toEqual(vm({ version: "1.2.3" }));
   });
 
+  it("takes a rollout ring from 0 to 9, and names the field when it is not one", () => {
+    expect(parseOnboarding(onboarding({ ring: 0 })).ring).toBe(0);
+    expect(parseOnboarding(onboarding({ ring: 9 })).ring).toBe(9);
+    expect(parseOnboarding(onboarding()).ring).toBeUndefined();
+    expect(errorsOf(onboarding({ ring: 10 }))).toEqual([{ path: "ring", rule: "must be from 0 to 9 (0: the canaries)" }]);
+    expect(errorsOf(onboarding({ ring: 1.5 }))).toEqual([{ path: "ring", rule: "must be a whole number" }]);
+    expect(errorsOf(onboarding({ ring: "canary" }))).toEqual([{ path: "ring", rule: "must be a whole number" }]);
+  });
+
   it("goes through parseTenantMessage too", () => {
     const result = parseTenantMessage(onboarding());
     expect(result.ok && result.value.schema).toBe("onboarding/v1");

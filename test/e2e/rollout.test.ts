@@ -46,8 +46,8 @@ async function start(): Promise<World> {
   return w;
 }
 
-async function publish(w: World, version: string, wait = true) {
-  const id = w.publishVersion(version, { regionMinutes: { westeurope: 5, northeurope: 5, eastus: 5 }, excludeFromLatest: true });
+async function publish(w: World, version: string, wait = true, excludeFromLatest = true) {
+  const id = w.publishVersion(version, { regionMinutes: { westeurope: 5, northeurope: 5, eastus: 5 }, excludeFromLatest });
   expect((await w.deliver([versionWriteEvent(id)])).status).toBe(202);
   return wait ? w.host.durable.waitFor(publishInstanceId(id), undefined, { maxSimulatedMs: 24 * 3600_000 }) : undefined;
 }
@@ -295,5 +295,43 @@ describe("safe rollouts", () => {
       (e) => e.type === "GalleryShare.ImageVersionPromoted",
     );
     expect(promotions.map((e) => e.subject)).toEqual([`${IMAGE_ID}/versions/1.0.0`, `${IMAGE_ID}/versions/1.2.0`]);
+  });
+
+  it("an operator moves a tenant to ring 0, recorded with who; a gated image's version published inside latest is reported and still rolls out by ring", async () => {
+    const w = await start();
+    await publish(w, "1.0.0");
+    await onboardAll(w);
+    const tailspin = CONSUMERS[2];
+    const headers = { "x-functions-key": w.host.functionKey, "content-type": "application/json" };
+    const put = (tenantId: string, body: unknown) =>
+      fetch(`${w.host.baseUrl}/api/tenants/${tenantId}/ring`, { method: "PUT", headers, body: JSON.stringify(body) });
+    const invalid = await put(tailspin.tenantId, { ring: 3 });
+    expect(invalid.status).toBe(400);
+    expect(((await invalid.json()) as { error: { fields: { path: string; rule: string }[] } }).error.fields).toEqual([
+      { path: "ring", rule: "must be a whole number from 0 to 2 (ROLLOUT_RINGS is 3; 0 are the canaries)" },
+      { path: "requestedBy", rule: "is required without App Service Authentication: who moves the tenant" },
+    ]);
+    expect((await put("00000000-0000-4000-8000-000000000999", { ring: 0, requestedBy: "ops@contoso" })).status).toBe(404);
+    const moved = await put(tailspin.tenantId, { ring: 0, requestedBy: "ops@contoso" });
+    expect(moved.status).toBe(200);
+    const tenant = (await (await fetch(`${w.host.baseUrl}/api/tenants/${tailspin.tenantId}`, { headers })).json()) as {
+      ring: number;
+      ringSet: { by: string };
+    };
+    expect(tenant).toMatchObject({ ring: 0, ringSet: { by: "ops@contoso" } });
+
+    const done = await publish(w, "1.1.0", true, false);
+    const rollout = (done?.output as { rollout: RolloutStatus }).rollout;
+    expect(rollout.promotion).toEqual({ state: "bypassed" });
+    expect(rollout.rings.map((r) => [r.ring, r.state, r.total])).toEqual([
+      [0, "succeeded", 2],
+      [1, "succeeded", 1],
+      [2, "skipped", 0],
+    ]);
+    const events = w.emulator.control.receivedEvents("gallery-share-outcomes") as { type: string; subject: string }[];
+    expect(events.filter((e) => e.type === "GalleryShare.LatestGateBypassed").map((e) => e.subject)).toEqual([`${IMAGE_ID}/versions/1.1.0`]);
+    // It was latest from the start: nothing to promote.
+    expect(events.filter((e) => e.type === "GalleryShare.ImageVersionPromoted")).toHaveLength(1);
+    expect(await latestForConsumer(w, "own-vm-bypassed")).toBe("1.1.0");
   });
 });

@@ -150,7 +150,10 @@ describe("role assignments", () => {
     expect(objectProperty(module?.body, "scope")?.text).toBe("resourceGroup(split(galleryId, '/')[2], split(galleryId, '/')[4])");
     const gallery = infra.model.decls(fileOf("infra/app/gallery-rbac.bicep"));
     const assignments = [...(gallery?.resources.values() ?? [])].filter((r) => r.type === "Microsoft.Authorization/roleAssignments");
-    expect(assignments.map((r) => objectProperty(r.body, "scope")?.text)).toEqual(["gallery", "gallery", "gallery", "gallery"]);
+    expect(assignments.map((r) => objectProperty(r.body, "scope")?.text)).toEqual(["gallery", "gallery", "gallery", "gallery", "gallery"]);
+    // The one custom role is assignable at the gallery only.
+    const definitions = [...(gallery?.resources.values() ?? [])].filter((r) => r.type === "Microsoft.Authorization/roleDefinitions");
+    expect(definitions.map((r) => propertyPath(r.body, ["properties", "assignableScopes"])?.text.replace(/\s+/g, " "))).toEqual(["[ gallery.id ]"]);
     const text = fileOf("infra/app/gallery-rbac.bicep").text;
     expect(text).toContain("1ef6a3be-d0ac-425d-8c01-acb62866290b"); // Compute Gallery Sharing Admin
     expect(text).toContain("acdd72a7-3385-48ef-bd42-f606fba81ae7"); // Reader

@@ -70,6 +70,20 @@ describe("loadConfig", () => {
     expect(problems({ ...minimal, PUBLISHER_DISPLAY_NAME: "Contoso\r\nImages" })[0]).toMatch(/^PUBLISHER_DISPLAY_NAME must not contain control characters/);
   });
 
+  it("reads GATED_IMAGES as images of managed galleries in canonical casing, with the rings and the soak; refuses others, naming the setting", () => {
+    const image = `${GALLERY}/images/ubuntu`;
+    expect(loadConfig(minimal).rollout).toEqual({ gatedImages: [], rings: 3, soakMinutes: 60 });
+    const config = loadConfig({ ...minimal, GATED_IMAGES: ` ${image.toLowerCase()} `, ROLLOUT_RINGS: "2", ROLLOUT_SOAK_MINUTES: "0" });
+    expect(config.rollout).toEqual({ gatedImages: [`${config.galleryIds[0]}/images/ubuntu`], rings: 2, soakMinutes: 0 });
+    const other = GALLERY.replace(/galleries\/[^/]+$/, "galleries/other");
+    expect(problems({ ...minimal, GATED_IMAGES: `${other}/images/ubuntu,${GALLERY}` })).toEqual([
+      expect.stringMatching(/^GATED_IMAGES: .*must be an image of a gallery in GALLERY_IDS/),
+      expect.stringMatching(/^GATED_IMAGES: .*must be an image definition id/),
+    ]);
+    expect(problems({ ...minimal, GATED_IMAGES: GALLERY })[0]).toMatch(/^GATED_IMAGES: .*must be an image definition id/);
+    expect(problems({ ...minimal, ROLLOUT_RINGS: "11" })[0]).toMatch(/^ROLLOUT_RINGS/);
+  });
+
   it("names the consent app after CROSS_TENANT_APP_NAME (the registration's display name), gallery-share when unset, and refuses one with control characters", () => {
     expect(loadConfig(minimal).consent.appName).toBe("gallery-share");
     expect(loadConfig({ ...minimal, CROSS_TENANT_APP_NAME: " Contoso Image Sharing " }).consent.appName).toBe("Contoso Image Sharing");
