@@ -3,8 +3,10 @@
 // an image version that replicates to three regions on an accelerated clock; shows what the workflow
 // sees while it waits. Then onboards three more consumer tenants through the app's API, one per
 // sharing mode (direct, rbac with the admin-consent pages, principal), shows them as the registry has
-// them, publishes a new version that reaches them too, and offboards the direct one again. Ends with a
-// summary and exit code 0 only when every step did what it should.
+// them, publishes a new version that reaches them too, ring by ring (the direct tenant's canary in
+// ring 0 first, then after a soak the rest) before it becomes `latest` (the image is gated), revokes
+// that version again (latest and the canaries back on the previous one), and offboards the direct
+// tenant. Ends with a summary and exit code 0 only when every step did what it should.
 //
 // DEMO_SPEED (default 240) is simulated seconds per real second. EMULATOR_RECORD=<file> records the
 // ARM traffic as JSON Lines for the contract test.
@@ -14,6 +16,7 @@ import type { PublishResult, PublishStatus } from "../../src/orchestrations/publ
 import { WallClock } from "../clock";
 import { CONSUMERS, GALLERY_ID, OUTCOME_TOPIC, PUBLISHER, startWorld, versionWriteEvent, type World } from "../fixtures/world";
 import { callsByKind, formatDuration, progressBar } from "./report";
+import { latestByRegion, revokeAndShow, rolloutLine, showRollout } from "./rolloutDemo";
 import {
   DemoFailure,
   NEW_TENANTS,
@@ -41,6 +44,7 @@ const tenantName = (id: string): string =>
 
 interface Watched {
   readonly instanceId: string;
+  readonly versionId: string;
   readonly simStart: number;
   readonly completesAt: number;
   readonly status: Awaited<ReturnType<World["host"]["durable"]["waitFor"]>>;
@@ -50,7 +54,8 @@ interface Watched {
 async function publishAndWatch(world: World, clock: WallClock, version: string, regionMinutes: Record<string, number>): Promise<Watched> {
   const tty = process.stdout.isTTY === true;
   const simStart = clock.now();
-  const versionId = world.publishVersion(version, { regionMinutes });
+  // The image's latest is gated (GATED_IMAGES): versions are published outside it, and promoted by the app.
+  const versionId = world.publishVersion(version, { regionMinutes, excludeFromLatest: true });
   const others = Object.entries(regionMinutes)
     .filter(([r]) => r !== PUBLISHER.location)
     .map(([, m]) => m);
@@ -71,6 +76,8 @@ async function publishAndWatch(world: World, clock: WallClock, version: string, 
     ];
     for (const r of custom?.replication.regions ?? [])
       out.push(`  ${r.region.padEnd(14)} ${progressBar(r.progress)} ${String(r.progress).padStart(3)}% ${r.state}`);
+    const rollout = rolloutLine(custom, simStart);
+    if (rollout) out.push(rollout);
     if (tty && lines > 0) process.stdout.write(`\x1b[${lines}A\x1b[0J`);
     process.stdout.write(`${out.join("\n")}\n`);
     lines = out.length;
@@ -88,7 +95,7 @@ async function publishAndWatch(world: World, clock: WallClock, version: string, 
     const custom = status.customStatus as PublishStatus;
     console.log(`  error: ${custom.error?.code ?? "?"}: ${custom.error?.message ?? JSON.stringify(status.output)}`);
   }
-  return { instanceId, simStart, completesAt, status };
+  return { instanceId, versionId, simStart, completesAt, status };
 }
 
 async function auditLines(world: World, version: string): Promise<Array<{ targetId: string; line: string }>> {
@@ -172,8 +179,18 @@ async function main(): Promise<number> {
     );
     if (!moved || moved.failed > 0 || moved.succeeded !== built.length)
       throw new DemoFailure(`expected all ${built.length} VMs and scale sets moved to ${NEXT_VERSION}: ${JSON.stringify(moved)}`);
+    // Woodgrove asked for ring 0 (the canary); Adatum named no ring: the last one.
+    const members = [
+      { ring: 0, name: "Woodgrove", tenantId: direct.tenantId },
+      { ring: 2, name: "Adatum", tenantId: NEW_TENANTS.find((t) => t.mode === "rbac")!.tenantId },
+    ];
+    await showRollout(world, NEXT_VERSION, nextOutcome.rollout, members, next.simStart, (line) => console.log(line));
 
-    // 4. The direct tenant leaves.
+    // 4. The new version turns out bad: revoked, latest and the canaries go back to the previous one.
+    console.log(`\nRevoking ${NEXT_VERSION} (latest was ${latestByRegion(world)}):`);
+    await revokeAndShow(world, next.versionId, VERSION, (line) => console.log(line), STEP_LIMIT_MS);
+
+    // 5. The direct tenant leaves.
     console.log(`\nOffboarding ${direct.name} (POST /api/offboarding -> Service Bus queue -> offboardTenant):`);
     await offboardDirectTenant(world, NEXT_VERSION, tenantName, (line) => console.log(line), STEP_LIMIT_MS);
 
@@ -184,8 +201,8 @@ async function main(): Promise<number> {
     if (JSON.stringify(actual) !== JSON.stringify(expected))
       throw new DemoFailure(`expected tenants ${expected.join(", ")} at the end, the registry has ${actual.join(", ")}`);
     const running = showWorkloads(end, "VMs and scale sets in the customers' tenants", (line) => console.log(line));
-    if (!running.every((x) => x.workload.imageVersion.endsWith(`/versions/${NEXT_VERSION}`) && x.workload.provisioningState === "Succeeded"))
-      throw new DemoFailure(`not every VM and scale set runs ${NEXT_VERSION}`);
+    if (!running.every((x) => x.workload.imageVersion.endsWith(`/versions/${VERSION}`) && x.workload.provisioningState === "Succeeded"))
+      throw new DemoFailure(`not every VM and scale set runs ${VERSION} again after the revocation`);
     const allEvents = world.emulator.control.receivedEvents(OUTCOME_TOPIC) as Array<{ type: string }>;
     const eventCounts = new Map<string, number>();
     for (const e of allEvents) eventCounts.set(e.type, (eventCounts.get(e.type) ?? 0) + 1);

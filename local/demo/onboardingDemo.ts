@@ -83,13 +83,16 @@ const SSH_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHk4sZ1Xb7Dd1t5p3F5m
 const subnetOf = (t: NewTenant): string =>
   `/subscriptions/${t.subscriptionId}/resourceGroups/${t.resourceGroup}/providers/Microsoft.Network/virtualNetworks/vnet-apps/subnets/default`;
 
+/** The image's `latest` is gated: a version becomes latest once its canaries moved and soaked (20 simulated minutes). */
+const ROLLOUT_SETTINGS = { GATED_IMAGES: `${GALLERY_ID}/images/${PUBLISHER.image}`, ROLLOUT_SOAK_MINUTES: "20" };
+
 /** World settings and roles onboarding needs: a key signing consent links, and the right to assign Reader (principal mode). */
 export function onboardingWorldOptions(): {
-  settings: { CONSENT_STATE_KEY: string; PUBLISHER_DISPLAY_NAME: string };
+  settings: { CONSENT_STATE_KEY: string; PUBLISHER_DISPLAY_NAME: string } & typeof ROLLOUT_SETTINGS;
   publisherRoles: ["Reader", "Compute Gallery Sharing Admin", "User Access Administrator"];
 } {
   return {
-    settings: { CONSENT_STATE_KEY: randomBytes(32).toString("base64"), PUBLISHER_DISPLAY_NAME },
+    settings: { CONSENT_STATE_KEY: randomBytes(32).toString("base64"), PUBLISHER_DISPLAY_NAME, ...ROLLOUT_SETTINGS },
     publisherRoles: ["Reader", "Compute Gallery Sharing Admin", "User Access Administrator"],
   };
 }
@@ -127,7 +130,7 @@ export function seedNewTenants(world: World): void {
 // ---------------------------------------------------------------------------------------------
 // HTTP to the app (function key) and bounded waits
 
-async function api<T>(world: World, method: "GET" | "POST", path: string, body?: unknown): Promise<{ status: number; body: T }> {
+export async function api<T>(world: World, method: "GET" | "POST" | "PUT", path: string, body?: unknown): Promise<{ status: number; body: T }> {
   const response = await fetch(`${world.host.baseUrl}/api/${path}`, {
     method,
     headers: { "x-functions-key": world.host.functionKey, ...(body === undefined ? {} : { "content-type": "application/json" }) },
@@ -157,7 +160,7 @@ function check(ok: boolean, message: string): asserts ok {
 }
 
 /** GET /api/status/{instanceId} until the orchestration ends (404 while the queue trigger has not started it yet). */
-async function finished(world: World, instanceId: string, limitMs: number): Promise<StatusBody> {
+export async function finished(world: World, instanceId: string, limitMs: number): Promise<StatusBody> {
   return until(`orchestration ${instanceId} to finish`, limitMs, async () => {
     const r = await api<StatusBody>(world, "GET", `status/${instanceId}`);
     if (r.status === 404) return { seen: "not started yet (404)" };
@@ -190,6 +193,8 @@ function onboardingRequest(t: NewTenant): Record<string, unknown> {
     ...base,
     consumer,
     vm,
+    // Woodgrove's VM is the canary: ring 0, moved to a new version first. Adatum's are in the last ring.
+    ...(t.mode === "direct" ? { ring: 0 } : {}),
     ...(t.mode === "rbac" ? { vmss: { ...vm, size: "Standard_D2s_v5", instanceCount: 2, orchestrationMode: "Uniform", upgradePolicy: "Automatic" } } : {}),
   };
 }

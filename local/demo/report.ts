@@ -41,7 +41,9 @@ const KINDS: Array<[RegExp, string]> = [
 export function callsByKind(log: ReadonlyArray<{ method: string; url: string; status: number }>): Array<[string, number]> {
   const counts = new Map<string, number>();
   for (const x of log) {
-    const known = KINDS.find(([re]) => re.test(x.url))?.[1];
+    const found = KINDS.find(([re]) => re.test(x.url))?.[1];
+    // A PATCH of a version changes its excludeFromLatest (a promotion or a revocation), not a read.
+    const known = found === "image version read" && x.method === "PATCH" ? "image version update (excludeFromLatest)" : found;
     const byMethod = known === "role assignment" || known === "scale set" || known === "virtual machine" || known === "network interface";
     const kind = byMethod ? `${known} ${x.method}` : (known ?? `${x.method} ${new URL(x.url, "https://x").pathname.split("/").slice(-2).join("/")}`);
     const label = x.status >= 400 ? `${kind} -> ${x.status}` : kind;

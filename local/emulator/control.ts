@@ -2,6 +2,8 @@
 // Everything here is also reachable over HTTPS under /_emulator (see controlRoutes.ts).
 import { VirtualClock } from "../clock";
 import { putGallery, putImage, putVersion } from "./arm/galleries";
+import { latestVersion } from "./arm/imageReference";
+import { isReplicatedIn } from "./arm/replication";
 import { findRegion } from "./arm/regions";
 import { createAssignment } from "./arm/roleAssignments";
 import { findRole } from "./authz";
@@ -101,6 +103,8 @@ export interface EmulatorControl {
   /** A custom role definition (as infra/app/gallery-rbac.bicep declares one); returns its GUID, which addRoleAssignment takes. */
   addCustomRole(r: { roleName: string; description?: string; actions: readonly string[]; assignableScopes: readonly string[] }): string;
   addRoleAssignment(a: { scope: string; principalId: string; role: BuiltInRoleName | string }): string;
+  /** What `latest` of an image resolves to in a region now, as a VM create would (undefined: no usable version). */
+  latestVersion(a: { subscriptionId: string; resourceGroup: string; gallery: string; image: string; region: string }): string | undefined;
   createGallery(a: GallerySpec): void;
   createImageDefinition(a: ImageDefinitionSpec): void;
   /** Writes a version as its PUT does: replication starts on the shared clock. Returns the version id. */
@@ -188,6 +192,12 @@ export function createControl(core: Core, reseed: (control: EmulatorControl) => 
         assignableScopes: [...r.assignableScopes],
       });
       return guid;
+    },
+    latestVersion(a) {
+      const img = core.world.gallery(a.subscriptionId, a.resourceGroup, a.gallery)?.images.get(a.image.toLowerCase());
+      const region = findRegion(a.region)?.name ?? a.region;
+      const now = core.clock.now();
+      return img ? latestVersion(img, region, (v) => v.provisioning.state !== "Deleting" && isReplicatedIn(v, region, now))?.name : undefined;
     },
     addRoleAssignment(a) {
       const role = findRole(a.role, core.world.customRoles.values());

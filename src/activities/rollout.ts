@@ -59,8 +59,10 @@ async function setLatestExclusion(services: Deps, input: LatestExclusionInput): 
     ...(r.encryption === undefined ? {} : { encryption: r.encryption }),
     excludeFromLatest: input.everyRegion ? input.exclude : (r.excludeFromLatest ?? false),
   }));
+  // The spec requires storageProfile in an update (GalleryImageVersionProperties): the version's own, unchanged.
   await client.galleryImageVersions.beginUpdateAndWait(ref.resourceGroup, ref.gallery, ref.image, ref.version, {
     publishingProfile: { excludeFromLatest: input.exclude, ...(input.everyRegion ? { targetRegions } : {}) },
+    storageProfile: version.storageProfile,
   });
   return { changed: true };
 }

@@ -1,7 +1,8 @@
 // `npm run demo` as a user runs it: exit code 0, the summary, and ARM traffic (recorded through
 // EMULATOR_RECORD) that passes the contract test against the official GalleryRP spec. Besides the
 // first publish, the demo onboards a tenant per sharing mode through POST /api/onboarding (rbac
-// through the consent pages), publishes a version that reaches them, and offboards the direct one.
+// through the consent pages), publishes a version that reaches them ring by ring before it becomes
+// latest, revokes it, and offboards the direct one.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -26,7 +27,8 @@ describe("npm run demo", () => {
     expect(run.status, output).toBe(0);
     expect(output).toMatch(/Orchestration publish-[0-9a-f]{32}: Completed/);
     for (const name of ["Fabrikam", "Northwind", "Tailspin"]) expect(output).toMatch(new RegExp(`tenant ${name}\\s+added`));
-    expect(output).toContain("Outcome events received by the topic: GalleryShare.ImageVersionShared");
+    // The image is gated: the first version (no canaries yet) is promoted after one soak, then reported shared.
+    expect(output).toContain("Outcome events received by the topic: GalleryShare.ImageVersionPromoted, GalleryShare.ImageVersionShared");
     expect(output).toMatch(/Share calls: 1\b/);
     expect(output).not.toMatch(/client_secret=|Bearer ey/);
 
@@ -53,7 +55,23 @@ describe("npm run demo", () => {
     expect(output).toMatch(/Orchestration publish-[0-9a-f]{32}: Completed\nShare targets of 1\.5\.0: tenants [^\n]*\bWoodgrove\b/);
     expect(output).toMatch(/tenant Woodgrove\s+\S+\s+contoso_golden\/ubuntu-2404-hardened 1\.5\.0/);
     for (const name of ["Woodgrove", "Adatum", "Litware"]) expect(output).toMatch(new RegExp(`${name}\\s+\\S+\\s+.*reads 1\\.5\\.0.*: 200$`, "m"));
-    expect(output).toMatch(/^VMs and scale sets moved to 1\.5\.0: 3 of 3 \(0 failed, at most 3 at once\)$/m);
+    expect(output).toMatch(/^VMs and scale sets moved to 1\.5\.0: 3 of 3 \(0 failed, at most 2 at once\)$/m);
+
+    // The image is gated: 1.5.0 reached Woodgrove's canary (ring 0) first, then Adatum's (ring 2), then latest.
+    const rollout = section(output, "Rollout of 1.5.0", "Revoking 1.5.0");
+    const ring0 = /^ {2}ring 0 succeeded 1\/1 {2}Woodgrove moved at \+(\d+):(\d+):(\d+)$/m.exec(rollout);
+    const ring2 = /^ {2}ring 2 succeeded 2\/2 {2}Adatum moved at \+(\d+):(\d+):(\d+)$/m.exec(rollout);
+    const seconds = (m: RegExpExecArray | null) => (m ? Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]) : Number.NaN);
+    // Ring 2 a soak (20 simulated minutes) or more after ring 0.
+    expect(seconds(ring2) - seconds(ring0)).toBeGreaterThanOrEqual(20 * 60);
+    expect(rollout).toMatch(/^ {2}ring 1 skipped {3}0\/0 {2}nobody$/m);
+    expect(rollout).toMatch(/^ {2}latest: promoted at \+[\d:]+; now westeurope 1\.5\.0, northeurope 1\.5\.0, eastus 1\.5\.0$/m);
+    // Revoked: latest and the canaries back on 1.4.0.
+    const revoke = section(output, "Revoking 1.5.0", "Offboarding Woodgrove");
+    expect(revoke).toMatch(/POST \/api\/versions\/[0-9a-f]{32}\/revoke \("boot loop on Standard_B2s after the kernel update"\): 202/);
+    expect(revoke).toMatch(/^ {2}latest now: westeurope 1\.4\.0, northeurope 1\.4\.0, eastus 1\.4\.0$/m);
+    expect(revoke).toMatch(/^ {2}the app's canaries moved back to 1\.4\.0: 3 of 3$/m);
+    expect(revoke).toMatch(/revoked by release-manager@contoso: boot loop/);
 
     // Offboarding the direct tenant: its record, its grants, the gallery's sharing profile, its reads.
     expect(output).toMatch(/Woodgrove\s+POST \/api\/offboarding: 202/);
@@ -67,8 +85,11 @@ describe("npm run demo", () => {
     expect(summary).toMatch(/^ {2}Adatum\s+rbac\s+active\b/m);
     expect(summary).toMatch(/^ {2}Litware\s+principal\s+active\b/m);
     expect(summary).toMatch(/^VMs and scale sets in the customers' tenants: 2 VMs, 1 scale set$/m);
-    expect(summary.match(/^ {2}\S+\s+(?:VM|scale set)\s+gss?-[0-9a-f]{12}\s+ubuntu-2404-hardened 1\.5\.0 {2}Succeeded/gm)).toHaveLength(3);
-    expect(output).toMatch(/Outcome events in all: .*GalleryShare\.ConsentRequested.*GalleryShare\.TenantOnboarded x3.*GalleryShare\.TenantOffboarded/);
+    expect(summary.match(/^ {2}\S+\s+(?:VM|scale set)\s+gss?-[0-9a-f]{12}\s+ubuntu-2404-hardened 1\.4\.0 {2}Succeeded/gm)).toHaveLength(3);
+    expect(output).toMatch(
+      /Outcome events in all: .*GalleryShare\.ConsentRequested.*GalleryShare\.TenantOnboarded x3.*GalleryShare\.ImageVersionRevoked.*GalleryShare\.TenantOffboarded/,
+    );
+    expect(output).toMatch(/GalleryShare\.ImageVersionPromoted x2/);
     expect(output).toContain("Demo OK: every step did what it should.");
 
     const report = await validateRecording(recording);

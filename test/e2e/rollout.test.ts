@@ -274,6 +274,15 @@ describe("safe rollouts", () => {
     expect(body.properties.publishingProfile.excludeFromLatest).toBe(true);
     expect(body.properties.publishingProfile.targetRegions.map((r) => r.excludeFromLatest)).toEqual([true, true, true]);
     expect(await latestForConsumer(w, "own-vm-revoked")).toBe("1.0.0");
+    const latestIn = (region: string) =>
+      w.emulator.control.latestVersion({
+        subscriptionId: PUBLISHER.subscriptionId,
+        resourceGroup: PUBLISHER.resourceGroup,
+        gallery: PUBLISHER.gallery,
+        image: PUBLISHER.image,
+        region,
+      });
+    expect(["westeurope", "northeurope", "eastus"].map(latestIn)).toEqual(["1.0.0", "1.0.0", "1.0.0"]);
     // The app's canaries run the previous version again; the others never left it.
     expect(await canaryVersions(w)).toEqual(["1.0.0", "1.0.0", "1.0.0"]);
     // Recorded with who and why; the event carries them.
