@@ -3,7 +3,7 @@
 // orchestration and activity with the Functions runtime. Nothing imports it, and nothing else calls
 // app.* / df.app.*. The SDK clients are built (and their packages loaded) on first use, so a cold
 // start pays only for what the first invocation needs.
-import { app, type HttpRequest, type InvocationContext } from "@azure/functions";
+import { app, type HttpRequest, type HttpResponse, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { createActivities } from "./activities";
 import { usesDurableClient } from "./activities/activity";
@@ -33,6 +33,8 @@ import { publishImageVersion } from "./orchestrations/publishImageVersion";
 import { reconcile } from "./orchestrations/reconcile";
 import { revokeImageVersion } from "./orchestrations/revokeImageVersion";
 import { getVersion, revokeVersion, setTenantRing } from "./functions/versionsApi";
+import { getMe, getOverview, operatorAction } from "./functions/operatorApi";
+import { dashboardAsset, dashboardPage } from "./functions/dashboardPage";
 import { shareCoordinator } from "./orchestrations/shareCoordinator";
 
 const IMAGE_VERSION_EVENTS = "imageVersionEvents";
@@ -49,6 +51,7 @@ function registerFunctions(services: CurrentServices): void {
   registerConsent(services);
   registerReconcile(services);
   registerRollouts(services);
+  registerOperator(services);
   df.app.orchestration(PUBLISH_IMAGE_VERSION, publishImageVersion);
   df.app.orchestration(ONBOARD_TENANT, onboardTenant);
   df.app.orchestration(OFFBOARD_TENANT, offboardTenant);
@@ -115,6 +118,56 @@ function registerApi(services: CurrentServices): void {
   }
 }
 
+/**
+ * The operator dashboard and its API: anonymous at the Functions level, because App Service
+ * Authentication signs operators in (OPERATOR_SIGN_IN=easyauth); every route checks the app roles.
+ */
+function registerOperator(services: CurrentServices): void {
+  const client = (context: InvocationContext) => df.getClient(context);
+  const versionTarget = (r: HttpRequest): string => `/versions/${r.params.versionId ?? ""}`;
+  const tenantTarget = (r: HttpRequest): string => `/tenants/${r.params.tenantId ?? ""}`;
+  const routes: ReadonlyArray<readonly [string, string, "GET" | "POST" | "PUT", (r: HttpRequest, c: InvocationContext) => Promise<HttpResponse>]> = [
+    ["dashboard", "dashboard", "GET", (r) => dashboardPage(services().config, r)],
+    ["dashboardAsset", "dashboard/{asset}", "GET", (r) => dashboardAsset(services().config, r)],
+    ["opsMe", "ops/me", "GET", (r, c) => getMe(services())(r, c)],
+    ["opsOverview", "ops/overview", "GET", (r, c) => getOverview(services(), client)(r, c)],
+    [
+      "opsRetryPublish",
+      "ops/versions/{versionId}/retry",
+      "POST",
+      (r, c) =>
+        operatorAction(services(), "retry publish", versionTarget, (req, ctx) => retryPublish(client(ctx), `publish-${req.params.versionId ?? ""}`, ctx))(r, c),
+    ],
+    [
+      "opsRevokeVersion",
+      "ops/versions/{versionId}/revoke",
+      "POST",
+      (r, c) => operatorAction(services(), "revoke version", versionTarget, (req, ctx) => revokeVersion(client(ctx), services(), req, ctx))(r, c),
+    ],
+    [
+      "opsSetRing",
+      "ops/tenants/{tenantId}/ring",
+      "PUT",
+      (r, c) => operatorAction(services(), "change ring", tenantTarget, (req, ctx) => setTenantRing(services(), req, ctx))(r, c),
+    ],
+    [
+      "opsReconcile",
+      "ops/reconcile",
+      "POST",
+      (r, c) =>
+        operatorAction(
+          services(),
+          "reconcile now",
+          () => "reconcile",
+          (_req, ctx) => postReconcile(client(ctx), services().config, ctx),
+        )(r, c),
+    ],
+  ];
+  for (const [name, route, method, handler] of routes) {
+    app.http(name, { route, methods: [method], authLevel: "anonymous", extraInputs: [df.input.durableClient()], handler });
+  }
+}
+
 /** Safe rollouts: a version's rollout and revocation, and a tenant's ring. */
 function registerRollouts(services: CurrentServices): void {
   const api = [
@@ -150,7 +203,7 @@ function registerReconcile(services: CurrentServices): void {
       "retryPublish",
       "publishes/{instanceId}/retry",
       "POST",
-      (request: HttpRequest, context: InvocationContext) => retryPublish(df.getClient(context), request, context),
+      (request: HttpRequest, context: InvocationContext) => retryPublish(df.getClient(context), request.params.instanceId ?? "", context),
     ],
   ] as const;
   for (const [name, route, method, handler] of api) {

@@ -33,6 +33,8 @@ export interface AppConfig {
   };
   readonly armEndpoint: string;
   readonly authorityHost: string;
+  /** easyauth: App Service Authentication is in front of the app, so X-MS-CLIENT-PRINCIPAL can be trusted. */
+  readonly operatorSignIn: "easyauth" | "off";
   /** Safe rollouts: which images' latest is gated (canonical image definition ids), the rings and the soak. */
   readonly rollout: { readonly gatedImages: readonly string[]; readonly rings: number; readonly soakMinutes: number };
   readonly shareSubscriptionIds: readonly string[];
@@ -195,6 +197,13 @@ function readRollout(r: SettingsReader, galleryIds: readonly string[]): AppConfi
     return gallery && image ? [`${gallery}/images/${image.name}`] : [];
   });
   return { gatedImages, rings: r.int("ROLLOUT_RINGS", 1, MAX_ROLLOUT_RINGS), soakMinutes: r.int("ROLLOUT_SOAK_MINUTES", 0, 7 * 24 * 60) };
+}
+
+function readOperatorSignIn(r: SettingsReader): AppConfig["operatorSignIn"] {
+  const value = r.raw("OPERATOR_SIGN_IN").toLowerCase();
+  if (value === "easyauth" || value === "off") return value;
+  r.problems.push(`OPERATOR_SIGN_IN must be easyauth or off; got ${quoteForError(value)}`);
+  return "off";
 }
 
 /** Who the app is: in the publisher tenant, and (as the multi-tenant app) in consumer tenants. */
@@ -378,6 +387,7 @@ export function loadConfig(env: Env): AppConfig {
     onboardingQueue,
     ...readTables(r, tables),
     rollout: readRollout(r, sharing.galleryIds),
+    operatorSignIn: readOperatorSignIn(r),
   };
   checkAcrossSettings(config, problems);
   if (problems.length > 0) throw new ConfigError(problems);

@@ -67,6 +67,12 @@ export const SETTINGS = [
     default: "",
     meaning: "The publisher's name, as the consent page shows it to a customer's administrator. Empty: the page names the app instead (CROSS_TENANT_APP_NAME).",
   },
+  {
+    name: "OPERATOR_SIGN_IN",
+    default: "off",
+    meaning:
+      "How operators sign in to the dashboard and its API: easyauth (App Service Authentication with Microsoft Entra ID in front of the app; the app reads X-MS-CLIENT-PRINCIPAL and its app roles GalleryShare.Reader and GalleryShare.Operator) or off (the dashboard answers 401).",
+  },
   { name: "ARM_ENDPOINT", default: "https://management.azure.com", meaning: "Azure Resource Manager endpoint (https URL)." },
   { name: "AUTHORITY_HOST", default: "https://login.microsoftonline.com", meaning: "Microsoft Entra authority host (https URL)." },
   { name: "SHARE_SUBSCRIPTION_IDS", default: "", meaning: "Comma-separated subscription ids (GUIDs) every managed gallery is shared with (direct mode)." },

@@ -104,6 +104,8 @@ var codeSettings = {
   CONSENT_REMINDER_HOURS: '48'
   PUBLIC_BASE_URL: ''
   PUBLISHER_DISPLAY_NAME: publisherDisplayName
+  // App Service Authentication (authsettingsV2 in app/api.bicep) signs operators in with Entra ID.
+  OPERATOR_SIGN_IN: 'easyauth'
   ARM_ENDPOINT: environment().resourceManager
   AUTHORITY_HOST: environment().authentication.loginEndpoint
   SHARE_SUBSCRIPTION_IDS: shareSubscriptionIds

@@ -12,6 +12,7 @@ import { durableClientBindingData, durableRpcHandler, durableWebhookHandler, RPC
 import type { HistoryEvent } from "./durable/history";
 import { DurableRuntime, type ReplayStats, type WaitForOptions } from "./durable/runtime";
 import type { OrchestrationStatus } from "./durable/store";
+import { easyAuthHandler } from "./easyAuth";
 import { EVENT_GRID_PATH, eventGridHandler } from "./eventGridWebhook";
 import { httpFunctionOf, httpTriggerHandler, ROUTE_PREFIX, type HttpFunction } from "./httpTriggers";
 import { jsonResponse, startServer, textResponse, type HostRequest, type HostResponse, type StartedServer } from "./httpServer";
@@ -235,6 +236,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const bindings: BindingServices = { extraInput, applyOutputs };
   const nodeWebhook = durableWebhookHandler(clientContext);
   const handlers = [
+    // OPERATOR_SIGN_IN=easyauth: the host plays App Service Authentication in front of the app.
+    ...(options.settings.OPERATOR_SIGN_IN?.trim().toLowerCase() === "easyauth" ? [easyAuthHandler()] : []),
     adminHandler,
     eventGridHandler(
       (name) => {

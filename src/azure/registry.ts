@@ -12,6 +12,7 @@ import {
   GRANT_PARTITION_END,
   GRANT_PARTITION_PREFIX,
   IMAGE_VERSION_PARTITION,
+  OPERATOR_ACTION_PARTITION,
   REQUEST_PARTITION,
   TENANT_PARTITION,
   grantPartition,
@@ -22,7 +23,7 @@ import {
 } from "../domain/registryKeys";
 import { DomainValidationError } from "../domain/validation";
 import { creationSlots } from "./creationSlots";
-import { GRANT, IMAGE_VERSION, REQUEST, TENANT, WORKLOAD_MEMBER, encode, sameProperties, type Codec, type EntityKeys } from "./registryCodec";
+import { GRANT, IMAGE_VERSION, OPERATOR_ACTION, REQUEST, TENANT, WORKLOAD_MEMBER, encode, sameProperties, type Codec, type EntityKeys } from "./registryCodec";
 import {
   RegistryConflictError,
   RegistryNotFoundError,
@@ -176,6 +177,14 @@ function imageVersionMethods(rows: RegistryRows): Pick<Registry, "getImageVersio
   };
 }
 
+function operatorActionMethods(rows: RegistryRows): Pick<Registry, "recordOperatorAction" | "listOperatorActions"> {
+  return {
+    recordOperatorAction: async (action) => recordOnce(rows, OPERATOR_ACTION, action),
+    listOperatorActions: async (limit) =>
+      (await rows.list(OPERATOR_ACTION, odata`PartitionKey eq ${OPERATOR_ACTION_PARTITION}`)).slice(0, Math.max(0, limit)).map((s) => s.record),
+  };
+}
+
 export function createRegistry(options: RegistryOptions): Registry {
   const { tableName, pageSize } = checkedOptions(options);
   const rows = rowsOf(tableAccess(options), tableName, pageSize);
@@ -185,6 +194,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     ...grantMethods(rows),
     ...memberMethods(rows),
     ...imageVersionMethods(rows),
+    ...operatorActionMethods(rows),
     ...creationSlots(rows),
   };
 }

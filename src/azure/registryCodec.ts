@@ -6,7 +6,9 @@ import {
   CREATION_SLOT_PARTITION,
   GRANT_KINDS,
   IMAGE_VERSION_PARTITION,
+  OPERATOR_ACTION_PARTITION,
   imageVersionKey,
+  operatorActionKey,
   REQUEST_PARTITION,
   TENANT_PARTITION,
   grantPartition,
@@ -44,6 +46,7 @@ import {
   type CorruptRow,
   type Grant,
   type ImageVersionRecord,
+  type OperatorAction,
   type RequestRecord,
   type Stored,
   type WorkloadMember,
@@ -208,6 +211,15 @@ export const WORKLOAD_MEMBER: Codec<WorkloadMember> = codec({
   shape: { galleryId, tenantId: guid },
   json: [],
   keys: (m) => ({ partitionKey: workloadMemberPartition(m.galleryId), rowKey: guidKey("tenantId", m.tenantId) }),
+});
+
+const operatorActionShape = { id: text, at: timestamp, by: anyText, action: text, target: anyText, status: wholeNumber, detail: optional(anyText) };
+
+export const OPERATOR_ACTION: Codec<OperatorAction> = codec({
+  what: "operator action",
+  shape: operatorActionShape,
+  json: ["status"],
+  keys: (a) => ({ partitionKey: OPERATOR_ACTION_PARTITION, rowKey: operatorActionKey(a.at, a.id) }),
 });
 
 const imageVersionShape = {

@@ -53,6 +53,20 @@ export interface ImageVersionRecord {
   readonly promoted?: { readonly at: string; readonly by: string };
 }
 
+/** One thing an operator did through the dashboard or the CLI: who, what, on what, and how it went. */
+export interface OperatorAction {
+  readonly id: string;
+  readonly at: string;
+  /** The signed-in user's name (X-MS-CLIENT-PRINCIPAL). */
+  readonly by: string;
+  readonly action: string;
+  /** What it acted on: a version id, `/tenants/{id}`, `reconcile`. */
+  readonly target: string;
+  /** The answer it got: the HTTP status and, for a refusal, why. */
+  readonly status: number;
+  readonly detail?: string;
+}
+
 /** A record as stored, with the ETag a conditional write must name. */
 export interface Stored<T> {
   readonly record: T;
@@ -86,6 +100,10 @@ export interface Registry {
   recordWorkloadMember(galleryId: string, tenantId: string): Promise<RecordOutcome>;
   /** Tenants that have (or had) workloads using the gallery: their rows say which workloads, if any. */
   listWorkloadMembers(galleryId: string): Promise<string[]>;
+
+  recordOperatorAction(action: OperatorAction): Promise<RecordOutcome>;
+  /** The newest `limit` actions, newest first. */
+  listOperatorActions(limit: number): Promise<OperatorAction[]>;
 
   getImageVersion(imageVersionId: string): Promise<Stored<ImageVersionRecord> | undefined>;
   /** `update` may run more than once (once per attempt): it must only compute. */

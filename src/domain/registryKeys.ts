@@ -55,6 +55,17 @@ export function workloadMemberPartition(galleryId: unknown): string {
   return grantPartition(galleryId).replace(GRANT_PARTITION_PREFIX, WORKLOAD_MEMBER_PARTITION_PREFIX);
 }
 
+/** What operators did (dashboard and CLI actions), newest first: the row key counts down with time. */
+export const OPERATOR_ACTION_PARTITION = "operator-action";
+
+/** A row key that sorts newest first: milliseconds to the year 2286, then the action's id. */
+export function operatorActionKey(at: string, id: string): string {
+  const ms = Date.parse(at);
+  if (!Number.isFinite(ms)) return refuse("at", "must be an ISO time");
+  if (!/^[0-9a-f-]{8,64}$/.test(id)) return refuse("id", "must be 8-64 hex digits or dashes");
+  return `${String(9_999_999_999_999 - ms).padStart(13, "0")}-${id}`;
+}
+
 /** What the app knows of each image version it rolled out or revoked: one row per version. */
 export const IMAGE_VERSION_PARTITION = "image-version";
 

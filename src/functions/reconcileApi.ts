@@ -2,7 +2,7 @@
 //   timer (RECONCILE_SCHEDULE) and POST /api/reconcile  start the reconcile orchestration, or find it running;
 //   GET /api/drift                                      the last report: per gallery, per tenant, missing / unexpected / in sync;
 //   POST /api/publishes/{instanceId}/retry              runs one failed publish again.
-import { HttpResponse, type HttpRequest, type InvocationContext } from "@azure/functions";
+import { HttpResponse, type InvocationContext } from "@azure/functions";
 import type { DurableClient } from "durable-functions";
 import type { AppConfig } from "../config";
 import { blocksRestart, findInstance } from "../azure/durableInstances";
@@ -48,8 +48,7 @@ export async function getDrift(client: DurableClient): Promise<HttpResponse> {
 }
 
 /** Runs one failed publish again, counting it as a re-run. */
-export async function retryPublish(client: DurableClient, request: HttpRequest, context: InvocationContext): Promise<HttpResponse> {
-  const instanceId = request.params.instanceId ?? "";
+export async function retryPublish(client: DurableClient, instanceId: string, context: InvocationContext): Promise<HttpResponse> {
   const status = await findInstance(client, instanceId);
   if (!status || status.name !== PUBLISH_IMAGE_VERSION || !isObject(status.input)) {
     return new HttpResponse({ status: 404, jsonBody: { error: { code: "PublishNotFound", message: `no publish orchestration ${instanceId}` } } });

@@ -1,0 +1,247 @@
+// What the dashboard shows on one page (GET /api/ops/overview): tenants with their mode, state,
+// ring, galleries and VMs against the version they run; image versions with replication, rollout
+// and promotion; what needs attention, each with what it waits for; the access matrix (gallery ×
+// tenant, and how); direct-sharing limits per gallery; the latest drift report; recent operator
+// actions. Built field by field from the registry and the orchestrations' statuses: nothing secret.
+import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
+import type { AppConfig } from "../config";
+import type { Registry, TenantRecord } from "../azure/registry";
+import type { OperatorAction } from "../azure/registryRecords";
+import { versionKeyOf } from "../domain/instanceIds";
+import { PUBLISH_IMAGE_VERSION, RECONCILE_INSTANCE_ID } from "../domain/orchestrationNames";
+import { ringOf, type RolloutStatus } from "../domain/rollout";
+import { isObject } from "../domain/validation";
+import type { PublishStatus } from "../orchestrations/publishImageVersion";
+
+const MAX_VERSIONS = 50;
+const DAY_MS = 86_400_000;
+
+export interface AttentionItem {
+  readonly kind: "onboarding-failed" | "consent-pending" | "publish-failed" | "rollout-stopped" | "drift" | "in-progress";
+  readonly title: string;
+  /** One line: what it waits for, or what went wrong. */
+  readonly detail: string;
+  /** Where to look next: a tenant id or a version key. */
+  readonly tenantId?: string;
+  readonly versionId?: string;
+}
+
+export interface VersionSummary {
+  readonly versionId: string;
+  readonly imageVersionId: string;
+  readonly image: string;
+  readonly version: string;
+  readonly instanceId: string;
+  readonly runtimeStatus: string;
+  readonly step?: string;
+  readonly replication: readonly { readonly region: string; readonly state: string; readonly progress: number }[];
+  readonly rollout?: RolloutStatus;
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly revoked?: { readonly reason: string; readonly by: string; readonly at: string };
+  readonly createdTime: string;
+}
+
+export interface TenantView {
+  readonly tenantId: string;
+  readonly displayName: string;
+  readonly mode: string;
+  readonly state: string;
+  readonly since: string;
+  readonly reason?: string;
+  readonly ring: number;
+  readonly galleries: readonly string[];
+  readonly workloads: readonly {
+    readonly kind: string;
+    readonly name: string;
+    readonly version: string;
+    readonly provisioningState: string;
+    readonly error?: string;
+  }[];
+}
+
+export interface Overview {
+  readonly generatedFor: { readonly rings: number; readonly gatedImages: readonly string[] };
+  readonly needsAttention: readonly AttentionItem[];
+  readonly tenants: readonly TenantView[];
+  readonly versions: readonly VersionSummary[];
+  /** Gallery × tenant: how the tenant has access (its mode), per gallery. */
+  readonly access: readonly { readonly galleryId: string; readonly tenants: readonly { readonly tenantId: string; readonly how: string }[] }[];
+  readonly limits: readonly {
+    readonly galleryId: string;
+    readonly subscriptions: number;
+    readonly maxSubscriptions: number;
+    readonly tenants: number;
+    readonly maxTenants: number;
+  }[];
+  readonly drift: {
+    readonly checkedAt?: string;
+    readonly galleries: readonly { readonly galleryId: string; readonly missing: number; readonly unexpected: number }[];
+  };
+  readonly actions: readonly OperatorAction[];
+}
+
+const lastSegment = (id: string): string => id.split("/").pop() ?? id;
+
+function tenantView(t: TenantRecord, rings: number): TenantView {
+  return {
+    tenantId: t.tenantId,
+    displayName: t.displayName,
+    mode: t.mode,
+    state: t.state,
+    since: t.since,
+    ...(t.reason ? { reason: t.reason } : {}),
+    ring: ringOf(t.ring, rings),
+    galleries: t.galleries,
+    workloads: (t.workloads ?? []).map((w) => ({
+      kind: w.kind,
+      name: lastSegment(w.resourceId),
+      version: lastSegment(w.imageVersion),
+      provisioningState: w.provisioningState,
+      ...(w.error ? { error: `${w.error.code}: ${w.error.message}` } : {}),
+    })),
+  };
+}
+
+function versionSummary(s: DurableOrchestrationStatus): VersionSummary | undefined {
+  // A list of instances carries no inputs: the version is in the publish's status (or its output).
+  const custom = (isObject(s.customStatus) ? s.customStatus : {}) as Partial<PublishStatus>;
+  const fromOutput = isObject(s.output) && typeof s.output.imageVersionId === "string" ? s.output.imageVersionId : undefined;
+  const imageVersionId = custom.imageVersionId ?? fromOutput;
+  if (imageVersionId === undefined) return undefined;
+  const output = isObject(s.output) ? (s.output as { rollout?: RolloutStatus }) : {};
+  const rollout = output.rollout ?? custom.rollout;
+  const parts = imageVersionId.split("/");
+  return {
+    versionId: versionKeyOf(imageVersionId),
+    imageVersionId,
+    image: parts.at(-3) ?? "",
+    version: parts.at(-1) ?? "",
+    instanceId: s.instanceId,
+    runtimeStatus: String(s.runtimeStatus),
+    ...(custom.step ? { step: custom.step } : {}),
+    replication: (custom.replication?.regions ?? []).map((r) => ({ region: r.region, state: r.state, progress: r.progress })),
+    ...(rollout ? { rollout } : {}),
+    ...(custom.error ? { error: { code: custom.error.code, message: custom.error.message } } : {}),
+    createdTime: new Date(s.createdTime).toISOString(),
+  };
+}
+
+function attention(tenants: readonly TenantView[], versions: readonly VersionSummary[], now: number): AttentionItem[] {
+  const items: AttentionItem[] = [];
+  for (const t of tenants) {
+    if (t.state === "failed")
+      items.push({ kind: "onboarding-failed", title: `${t.displayName}: onboarding failed`, detail: t.reason ?? "no reason recorded", tenantId: t.tenantId });
+    if (t.state === "consent-pending") {
+      const days = Math.floor((now - Date.parse(t.since)) / DAY_MS);
+      items.push({
+        kind: "consent-pending",
+        title: `${t.displayName}: consent pending`,
+        detail: `consent link sent ${days === 0 ? "today" : `${days} day${days === 1 ? "" : "s"} ago`}`,
+        tenantId: t.tenantId,
+      });
+    }
+  }
+  for (const v of versions) {
+    const name = `${v.image} ${v.version}`;
+    if (v.runtimeStatus === "Failed")
+      items.push({
+        kind: "publish-failed",
+        title: `${name}: publish failed`,
+        detail: v.error ? `${v.error.code}: ${v.error.message}` : "see its status",
+        versionId: v.versionId,
+      });
+    if (v.rollout?.state === "stopped" && v.rollout.stoppedBy) {
+      const s = v.rollout.stoppedBy;
+      items.push({
+        kind: "rollout-stopped",
+        title: `${name}: rollout stopped at ring ${s.ring}`,
+        detail: `tenant ${s.tenantId} ${s.kind}: ${s.code}: ${s.message}`,
+        versionId: v.versionId,
+      });
+    }
+    if (v.runtimeStatus === "Running" || v.runtimeStatus === "Pending")
+      items.push({ kind: "in-progress", title: name, detail: waitsFor(v), versionId: v.versionId });
+  }
+  return items;
+}
+
+/** What a running publish waits for, in one line. */
+function waitsFor(v: VersionSummary): string {
+  if (v.rollout?.waitingFor) return `${v.rollout.waitingFor}${v.rollout.until ? ` until ${v.rollout.until}` : ""}`;
+  const slowest = [...v.replication].filter((r) => r.state !== "Completed").sort((a, b) => a.progress - b.progress)[0];
+  if (v.step === "waiting-for-replication" && slowest) return `replication in ${slowest.region} at ${slowest.progress} %`;
+  return v.step ?? "starting";
+}
+
+export async function buildOverview(client: DurableClient, registry: Registry, config: AppConfig, now: number): Promise<Overview> {
+  const [storedTenants, statuses, actions, reconcile] = await Promise.all([
+    registry.listTenants(),
+    client.getStatusBy({}),
+    registry.listOperatorActions(20),
+    client.getStatus(RECONCILE_INSTANCE_ID).catch(() => undefined),
+  ]);
+  const tenants = storedTenants.map((s) => tenantView(s.record, config.rollout.rings)).sort((a, b) => a.displayName.localeCompare(b.displayName));
+  const publishes = statuses
+    .filter((s) => s.name === PUBLISH_IMAGE_VERSION)
+    .sort((a, b) => new Date(b.createdTime).getTime() - new Date(a.createdTime).getTime())
+    .slice(0, MAX_VERSIONS);
+  const versions: VersionSummary[] = [];
+  for (const s of publishes) {
+    const v = versionSummary(s);
+    if (!v) continue;
+    const revoked = (await registry.getImageVersion(v.imageVersionId))?.record.revoked;
+    versions.push(revoked ? { ...v, revoked } : v);
+  }
+  const access = config.galleryIds.map((galleryId) => ({
+    galleryId,
+    tenants: tenants
+      .filter((t) => t.state !== "offboarded" && t.galleries.some((g) => g.toLowerCase() === galleryId.toLowerCase()))
+      .map((t) => ({ tenantId: t.tenantId, how: t.mode })),
+  }));
+  const limits = await Promise.all(
+    config.galleryIds.map(async (galleryId) => {
+      const grants = await registry.listGrants(galleryId);
+      return {
+        galleryId,
+        subscriptions: grants.filter((g) => g.kind === "subscription").length + config.shareSubscriptionIds.length,
+        maxSubscriptions: config.shareLimits.maxSubscriptions,
+        tenants: grants.filter((g) => g.kind === "tenant").length + config.shareTenantIds.length,
+        maxTenants: config.shareLimits.maxTenants,
+      };
+    }),
+  );
+  const report: unknown = reconcile?.runtimeStatus === "Completed" ? reconcile.output : reconcile?.customStatus;
+  const drift = driftOf(report);
+  const needsAttention = [
+    ...attention(tenants, versions, now),
+    ...drift.galleries
+      .filter((g) => g.missing + g.unexpected > 0)
+      .map((g) => ({
+        kind: "drift" as const,
+        title: `${lastSegment(g.galleryId)}: drift`,
+        detail: `${g.missing} missing, ${g.unexpected} unexpected (checked ${drift.checkedAt ?? "?"})`,
+      })),
+  ];
+  return {
+    generatedFor: { rings: config.rollout.rings, gatedImages: config.rollout.gatedImages },
+    needsAttention,
+    tenants,
+    versions,
+    access,
+    limits,
+    drift,
+    actions,
+  };
+}
+
+function driftOf(report: unknown): Overview["drift"] {
+  if (!isObject(report) || !Array.isArray(report.galleries)) return { galleries: [] };
+  const count = (t: unknown): number =>
+    isObject(t) ? (Array.isArray(t.subscriptionIds) ? t.subscriptionIds.length : 0) + (Array.isArray(t.tenantIds) ? t.tenantIds.length : 0) : 0;
+  const galleries = report.galleries.flatMap((g: unknown) =>
+    isObject(g) && typeof g.galleryId === "string" && isObject(g.sharing)
+      ? [{ galleryId: g.galleryId, missing: count(g.sharing.missing), unexpected: count(g.sharing.unexpected) }]
+      : [],
+  );
+  return { ...(typeof report.checkedAt === "string" ? { checkedAt: report.checkedAt } : {}), galleries };
+}
