@@ -56,6 +56,14 @@ A version ${version} of ${PUBLISHER.image} is replicating now. Try:
   # publish another version through the emulator's control API (see local/emulator/README.md), then deliver its event as above
   # version ids look like ${imageVersionId("1.0.1")}
 
+  # the operator dashboard (sign in with the development form: pick a user and GalleryShare.Reader / GalleryShare.Operator)
+  ${world.host.baseUrl}/api/dashboard
+
+  # the command line, signed in as an operator
+  export GALLERY_SHARE_URL=${world.host.baseUrl} GALLERY_SHARE_DEV_USER=ops@contoso.example GALLERY_SHARE_DEV_ROLES=GalleryShare.Operator
+  npm run --silent cli -- tenant list --output table
+  npm run --silent cli -- version retry <versionId>
+
 Ctrl+C stops everything.`);
   const stop = async (): Promise<void> => {
     await world.close();

@@ -118,6 +118,7 @@ async function main(): Promise<number> {
     seedNewTenants(world);
     console.log(`  emulator (ARM + Entra) ${world.emulator.url}`);
     console.log(`  local Functions host   ${world.host.baseUrl}`);
+    console.log(`  operator dashboard     ${world.host.baseUrl}/api/dashboard (development sign-in while the demo runs)`);
     console.log(`  Azurite (audit table)  ${world.azurite.tableEndpoint}`);
     console.log(`  publisher: gallery ${PUBLISHER.gallery} in ${PUBLISHER.resourceGroup} (tenant ${PUBLISHER.tenantId})`);
     console.log(
