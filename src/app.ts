@@ -33,7 +33,7 @@ import { publishImageVersion } from "./orchestrations/publishImageVersion";
 import { reconcile } from "./orchestrations/reconcile";
 import { revokeImageVersion } from "./orchestrations/revokeImageVersion";
 import { getVersion, revokeVersion, setTenantRing } from "./functions/versionsApi";
-import { getMe, getOverview, operatorAction } from "./functions/operatorApi";
+import { getMe, getOverview, getTenantDetail, operatorAction } from "./functions/operatorApi";
 import { dashboardAsset, dashboardPage } from "./functions/dashboardPage";
 import { shareCoordinator } from "./orchestrations/shareCoordinator";
 
@@ -131,6 +131,7 @@ function registerOperator(services: CurrentServices): void {
     ["dashboardAsset", "dashboard/{asset}", "GET", (r) => dashboardAsset(services().config, r)],
     ["opsMe", "ops/me", "GET", (r, c) => getMe(services())(r, c)],
     ["opsOverview", "ops/overview", "GET", (r, c) => getOverview(services(), client)(r, c)],
+    ["opsTenant", "ops/tenants/{tenantId}", "GET", (r, c) => getTenantDetail(services(), client)(r, c)],
     [
       "opsRetryPublish",
       "ops/versions/{versionId}/retry",

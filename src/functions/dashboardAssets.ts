@@ -18,6 +18,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <main>
 <p id="message" role="status" aria-live="polite"></p>
 <section aria-labelledby="h-attention"><h2 id="h-attention">Needs attention</h2><ul id="attention"></ul></section>
+<section aria-labelledby="h-details" id="details-section" hidden><h2 id="h-details" tabindex="-1">Details</h2><div id="details"></div></section>
 <section aria-labelledby="h-versions"><h2 id="h-versions">Image versions</h2><div id="versions"></div></section>
 <section aria-labelledby="h-tenants"><h2 id="h-tenants">Tenants</h2><div id="tenants"></div></section>
 <section aria-labelledby="h-access"><h2 id="h-access">Access matrix</h2><div id="access"></div></section>
@@ -114,15 +115,41 @@ export const DASHBOARD_JS = `
   function tenants(list) {
     const rows = list.map((t) => {
       const vms = t.workloads.map((w) => w.kind + " " + w.name + " on " + w.version + " " + w.provisioningState + (w.error ? " (" + w.error + ")" : "")).join("; ");
+      const open = button("Open", () => openTenant(t.tenantId).catch((e) => say(String(e), true)));
       const ring = button("Change ring", () => { const r = window.prompt("New ring for " + t.displayName + " (0 = canaries)", String(t.ring)); if (r !== null && r !== "") act("Move " + t.displayName + " to ring " + r, "PUT", "/api/ops/tenants/" + t.tenantId + "/ring", { ring: Number(r) }); });
-      return [t.displayName, t.mode, t.state + (t.reason ? ": " + t.reason : ""), String(t.ring), t.galleries.map((g) => g.split("/").pop()).join(", "), vms, ring];
+      const actions = el("div"); actions.appendChild(open); actions.appendChild(ring);
+      return [t.displayName, t.mode, t.state + (t.reason ? ": " + t.reason : ""), String(t.ring), t.galleries.map((g) => g.split("/").pop()).join(", "), vms, actions];
     });
     return table(["Tenant", "Mode", "State", "Ring", "Galleries", "VMs and scale sets", "Actions"], rows);
+  }
+  async function openTenant(tenantId) {
+    const r = await fetch("/api/ops/tenants/" + encodeURIComponent(tenantId), { credentials: "same-origin" });
+    if (!r.ok) { say("The tenant answered " + r.status, true); return; }
+    const d = await r.json();
+    const box = $("details"); box.replaceChildren();
+    box.appendChild(el("h3", d.tenant.displayName + " (" + d.tenant.mode + ", " + d.tenant.state + ")"));
+    if (d.tenant.reason) box.appendChild(el("p", "Reason: " + d.tenant.reason));
+    if (d.request) {
+      box.appendChild(el("h3", "Request " + d.request.requestId));
+      box.appendChild(el("p", d.request.schema + ": " + d.request.state + (d.request.reason ? " — " + d.request.reason : "")));
+    }
+    if (d.orchestration) {
+      const o = d.orchestration;
+      box.appendChild(el("h3", "Orchestration " + o.instanceId));
+      box.appendChild(el("p", o.name + ": " + o.runtimeStatus + (o.customStatus && o.customStatus.step ? " / " + o.customStatus.step : "")));
+      box.appendChild(table(["When", "Event", "Name", "Detail"], o.timeline.map((t) => [t.at, t.event, t.name, t.detail])));
+    }
+    $("details-section").hidden = false;
+    $("h-details").focus();
   }
   function render(o) {
     const attention = $("attention"); attention.replaceChildren();
     if (o.needsAttention.length === 0) attention.appendChild(el("li", "Nothing needs attention."));
-    for (const item of o.needsAttention) { const li = el("li"); li.appendChild(el("strong", item.title)); li.appendChild(el("span", " — " + item.detail)); attention.appendChild(li); }
+    for (const item of o.needsAttention) {
+      const li = el("li"); li.appendChild(el("strong", item.title)); li.appendChild(el("span", " — " + item.detail));
+      if (item.tenantId) { li.appendChild(el("span", " ")); li.appendChild(button("Open", () => openTenant(item.tenantId).catch((e) => say(String(e), true)))); }
+      attention.appendChild(li);
+    }
     $("versions").replaceChildren(versions(o.versions));
     $("tenants").replaceChildren(tenants(o.tenants));
     $("access").replaceChildren(table(["Gallery", "Tenants (how)"], o.access.map((a) => [a.galleryId.split("/").pop(), a.tenants.map((t) => { const n = o.tenants.find((x) => x.tenantId === t.tenantId); return (n ? n.displayName : t.tenantId) + " (" + t.how + ")"; }).join(", ")])));

@@ -106,3 +106,75 @@ async function errorText(response: HttpResponse): Promise<string | undefined> {
   }
   return undefined;
 }
+
+/** One history event of an orchestration as the drill-down shows it: what ran, when, and how it ended. */
+interface TimelineEntry {
+  readonly at: string;
+  readonly event: string;
+  readonly name?: string;
+  readonly detail?: string;
+}
+
+function timelineOf(history: unknown): TimelineEntry[] {
+  if (!Array.isArray(history)) return [];
+  return history.slice(0, 200).flatMap((e: unknown) => {
+    if (typeof e !== "object" || e === null) return [];
+    const r = e as Record<string, unknown>;
+    const text = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v.slice(0, 300) : undefined);
+    const name = text(r.FunctionName) ?? text(r.Name);
+    const detail = text(r.Reason) ?? text(r.Details) ?? text(r.FailureDetails);
+    return [{ at: text(r.Timestamp) ?? "", event: text(r.EventType) ?? "?", ...(name ? { name } : {}), ...(detail ? { detail } : {}) }];
+  });
+}
+
+/**
+ * The instance's history as the extension's status endpoint gives it (`historyEvents`). Read from
+ * that endpoint directly: durable-functions 3.5's getStatus asks for the history but does not hand
+ * it on (its status object reads `history`, the payload carries `historyEvents`).
+ */
+async function historyOf(client: DurableClient, instanceId: string): Promise<unknown> {
+  try {
+    const url = `${client.createHttpManagementPayload(instanceId).statusQueryGetUri}&showHistory=true`;
+    const response = await fetch(url);
+    if (!response.ok) return [];
+    const body: unknown = await response.json();
+    return typeof body === "object" && body !== null && "historyEvents" in body ? body.historyEvents : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * GET /api/ops/tenants/{tenantId}: the tenant's record, its last request, and the orchestration
+ * behind that request (status, custom status, and the activity timeline with its retries).
+ */
+export function getTenantDetail(deps: OperatorApiDeps, client: (context: InvocationContext) => DurableClient): Handler {
+  return async (request, context) => {
+    const checked = check(deps.config, request, "read");
+    if ("refused" in checked) return checked.refused;
+    const tenantId = (request.params.tenantId ?? "").toLowerCase();
+    const stored = /^[0-9a-f-]{36}$/.test(tenantId) ? await deps.registry.getTenant(tenantId) : undefined;
+    if (!stored) return refusal(404, "TenantNotFound", `tenant ${tenantId} is not registered`);
+    const tenant = stored.record;
+    const last = await deps.registry.getRequest(tenant.lastRequestId);
+    const instanceId = last?.record.instanceId;
+    const durable = client(context);
+    const status = instanceId ? await durable.getStatus(instanceId).catch(() => undefined) : undefined;
+    const orchestration = status
+      ? {
+          instanceId: status.instanceId,
+          name: status.name,
+          runtimeStatus: status.runtimeStatus,
+          customStatus: status.customStatus,
+          output: status.output,
+          timeline: timelineOf(await historyOf(durable, status.instanceId)),
+        }
+      : null;
+    const { consent: _consent, ...visible } = tenant;
+    return new HttpResponse({
+      status: 200,
+      jsonBody: { tenant: visible, request: last?.record ?? null, orchestration },
+      headers: { "cache-control": "no-store" },
+    });
+  };
+}

@@ -195,7 +195,7 @@ export async function buildOverview(client: DurableClient, registry: Registry, c
   const access = config.galleryIds.map((galleryId) => ({
     galleryId,
     tenants: tenants
-      .filter((t) => t.state !== "offboarded" && t.galleries.some((g) => g.toLowerCase() === galleryId.toLowerCase()))
+      .filter((t) => t.state === "active" && t.galleries.some((g) => g.toLowerCase() === galleryId.toLowerCase()))
       .map((t) => ({ tenantId: t.tenantId, how: t.mode })),
   }));
   const limits = await Promise.all(
