@@ -50,6 +50,9 @@ param existingCrossTenantAppId string = ''
 @description('Display name of the app registration to create, shown to customers\' administrators when they consent and on the consent page; empty means gallery-share-{environmentName}.')
 param crossTenantAppDisplayName string = ''
 
+@description('Put App Service Authentication (Microsoft Entra ID) in front of the app for the operator dashboard and API, with its own app registration and the app roles GalleryShare.Reader and GalleryShare.Operator (app/operator-signin.bicep); the deploying user gets Operator.')
+param enableOperatorSignIn bool = true
+
 @description('Whether the Key Vault already holds the consent-state key (the preprovision hook looks); when false the deployment writes a new one.')
 param consentStateKeyExists bool = false
 
@@ -220,6 +223,17 @@ module entra 'app/entra.bicep' = if (enableCrossTenantApp) {
   }
 }
 
+module operatorSignIn 'app/operator-signin.bicep' = if (enableOperatorSignIn) {
+  name: 'operator-signin'
+  scope: rg
+  params: {
+    uniqueName: 'gallery-share-ops-${environmentName}-${resourceToken}'
+    displayName: 'gallery-share operators (${environmentName})'
+    appHostName: api.outputs.defaultHostName
+    operatorPrincipalId: deployer().objectId
+  }
+}
+
 module apiSettings 'app/api-settings.bicep' = {
   name: 'api-settings'
   scope: rg
@@ -240,6 +254,8 @@ module apiSettings 'app/api-settings.bicep' = {
     gatedImages: gatedImages
     crossTenantAppId: enableCrossTenantApp ? entra!.outputs.appId : ''
     crossTenantAppName: enableCrossTenantApp ? entra!.outputs.displayName : ''
+    operatorSignIn: enableOperatorSignIn
+    operatorSignInAppId: enableOperatorSignIn ? operatorSignIn!.outputs.appId : ''
     // rbac onboarding signs consent links with this key; the setting is a Key Vault reference.
     consentStateKeyReference: enableCrossTenantApp ? '@Microsoft.KeyVault(VaultName=${keyVault.outputs.name};SecretName=${consentStateKeyName})' : ''
     outcomeTopicEndpoint: outcomeTopic.outputs.endpoint
@@ -281,6 +297,10 @@ output CROSS_TENANT_APP_ID string = enableCrossTenantApp ? entra!.outputs.appId 
 output CROSS_TENANT_APP_NAME string = enableCrossTenantApp ? entra!.outputs.displayName : ''
 output CROSS_TENANT_APP_CREATED bool = enableCrossTenantApp && !useExistingCrossTenantApp
 output CONSUMER_APP_PRINCIPAL_ID string = enableCrossTenantApp ? entra!.outputs.servicePrincipalId : ''
+// The operators' sign-in: the dashboard, and the scope the command line asks a token for.
+output OPERATOR_SIGN_IN_APP_ID string = enableOperatorSignIn ? operatorSignIn!.outputs.appId : ''
+output OPERATOR_SIGN_IN_SCOPE string = enableOperatorSignIn ? '${operatorSignIn!.outputs.appId}/.default' : ''
+output DASHBOARD_URL string = 'https://${api.outputs.defaultHostName}/api/dashboard'
 output DURABLE_BACKEND string = durableBackend
 output DURABLE_TASK_SCHEDULER_NAME string = useDurableTaskScheduler ? durableTaskScheduler!.outputs.name : ''
 output TASK_HUB_NAME string = useDurableTaskScheduler ? durableTaskScheduler!.outputs.taskHubName : taskHubName

@@ -37,6 +37,12 @@ param crossTenantAppId string
 @description('Display name of that app registration, which the consent page shows (CROSS_TENANT_APP_NAME).')
 param crossTenantAppName string
 
+@description('Put App Service Authentication in front of the app for operators (OPERATOR_SIGN_IN=easyauth); false: the dashboard answers 401.')
+param operatorSignIn bool = false
+
+@description('Client id of the operators\' sign-in app registration (app/operator-signin.bicep), with operatorSignIn.')
+param operatorSignInAppId string = ''
+
 @description('Key Vault reference of the key that signs consent links (CONSENT_STATE_KEY), e.g. @Microsoft.KeyVault(VaultName=...;SecretName=consent-state-key); empty: rbac onboarding is off.')
 param consentStateKeyReference string = ''
 
@@ -104,8 +110,8 @@ var codeSettings = {
   CONSENT_REMINDER_HOURS: '48'
   PUBLIC_BASE_URL: ''
   PUBLISHER_DISPLAY_NAME: publisherDisplayName
-  // App Service Authentication (authsettingsV2 in app/api.bicep) signs operators in with Entra ID.
-  OPERATOR_SIGN_IN: 'easyauth'
+  // App Service Authentication (authSettings below) signs operators in with Entra ID.
+  OPERATOR_SIGN_IN: operatorSignIn ? 'easyauth' : 'off'
   ARM_ENDPOINT: environment().resourceManager
   AUTHORITY_HOST: environment().authentication.loginEndpoint
   SHARE_SUBSCRIPTION_IDS: shareSubscriptionIds
@@ -155,4 +161,58 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
   parent: functionApp
   name: 'appsettings'
   properties: union(hostSettings, monitoringSettings, codeSettings, reservedSettings, durableSettings)
+}
+
+// App Service Authentication (Easy Auth) in front of the app: operators sign in with Entra ID for the
+// dashboard and the operator API (/api/ops/*, /api/dashboard); the app reads X-MS-CLIENT-PRINCIPAL
+// and checks the app roles. What Event Grid, the Durable runtime, customers' administrators and
+// machine callers with function keys reach stays outside it (excludedPaths).
+resource authSettings 'Microsoft.Web/sites/config@2025-03-01' = if (operatorSignIn) {
+  parent: functionApp
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+      runtimeVersion: '~1'
+    }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'RedirectToLoginPage'
+      redirectToProvider: 'azureactivedirectory'
+      excludedPaths: [
+        '/runtime/webhooks/*'
+        '/api/consent/*'
+        '/api/status/*'
+        '/api/onboarding'
+        '/api/offboarding'
+        '/api/tenants'
+        '/api/tenants/*'
+        '/api/requests/*'
+        '/api/versions/*'
+        '/api/drift'
+        '/api/reconcile'
+        '/api/publishes/*'
+      ]
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: operatorSignInAppId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: [
+            operatorSignInAppId
+            'api://${operatorSignInAppId}'
+          ]
+        }
+      }
+    }
+    login: {
+      tokenStore: {
+        enabled: false
+      }
+    }
+  }
 }

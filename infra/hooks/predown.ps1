@@ -1,8 +1,8 @@
 # azd predown hook (azure.yaml), PowerShell twin of predown.sh: removes the Event Grid system topics
 # next to the galleries, the role assignments of the app's identity (and of the consumer app) on the
-# galleries, the records of those deployments and the multi-tenant app registration this
-# environment's deployment created (only that one), before `azd down` deletes the app's resource
-# group. It never touches the galleries, their images or their sharing profiles.
+# galleries, the records of those deployments, the multi-tenant app registration this
+# environment's deployment created (only that one) and the operators' sign-in registration whose
+# redirect URI is this environment's app, before `azd down` deletes the app's resource group. It never touches the galleries, their images or their sharing profiles.
 . "$PSScriptRoot/common.ps1"
 Set-Location (Join-Path $PSScriptRoot '../..')
 
@@ -42,6 +42,18 @@ if ($env:CROSS_TENANT_APP_CREATED -eq 'true' -and $env:CROSS_TENANT_APP_ID) {
         Write-Warning "Not deleting app registration $($env:CROSS_TENANT_APP_ID): it has no federated credential for this environment's identity"
     }
 }
-Write-Host "Removed the Event Grid sources, the gallery role assignments and the app registration; azd now deletes the app's resource group."
+if ($env:OPERATOR_SIGN_IN_APP_ID -and $env:AZURE_FUNCTION_HOST) {
+    # Only the operators' sign-in registration that sends its users back to this environment's app.
+    $callback = "https://$env:AZURE_FUNCTION_HOST/.auth/login/aad/callback"
+    $ours = "$(az ad app show --id $env:OPERATOR_SIGN_IN_APP_ID --query "web.redirectUris[?@=='$callback'] | length(@)" --output tsv 2>$null)".Trim()
+    if ($ours -eq '1') {
+        Write-Host "Deleting the operators' sign-in app registration $env:OPERATOR_SIGN_IN_APP_ID"
+        az ad app delete --id $env:OPERATOR_SIGN_IN_APP_ID --output none
+        if ($LASTEXITCODE -ne 0) { Write-Warning 'Could not delete it' }
+    } else {
+        Write-Warning "Not deleting app registration $($env:OPERATOR_SIGN_IN_APP_ID): it does not send its users to $callback"
+    }
+}
+Write-Host "Removed the Event Grid sources, the gallery role assignments and the app registrations; azd now deletes the app's resource group."
 # A failed clean-up step above is a warning, not a reason to stop `azd down`.
 exit 0

@@ -6,7 +6,8 @@
 #     each gallery,
 #   - the records of the access and event-subscription deployments,
 #   - the multi-tenant app registration, if this environment's deployment created it (Microsoft
-#     Entra objects do not go with a resource group), and only that one.
+#     Entra objects do not go with a resource group), and only that one;
+#   - the operators' sign-in app registration whose redirect URI is this environment's app.
 # It never touches the galleries, their images or their sharing profiles: revoke direct shares and
 # offboard consumers first (docs/deploy.md, "Removing everything").
 set -eu
@@ -51,4 +52,15 @@ if [ "${CROSS_TENANT_APP_CREATED:-false}" = "true" ] && [ -n "${CROSS_TENANT_APP
     echo "WARNING: not deleting app registration $CROSS_TENANT_APP_ID: it has no federated credential for this environment's identity" >&2
   fi
 fi
-echo "Removed the Event Grid sources, the gallery role assignments and the app registration; azd now deletes the app's resource group."
+if [ -n "${OPERATOR_SIGN_IN_APP_ID:-}" ] && [ -n "${AZURE_FUNCTION_HOST:-}" ]; then
+  # Only the operators' sign-in registration that sends its users back to this environment's app.
+  callback="https://$AZURE_FUNCTION_HOST/.auth/login/aad/callback"
+  ours=$(az ad app show --id "$OPERATOR_SIGN_IN_APP_ID" --query "web.redirectUris[?@=='$callback'] | length(@)" --output tsv 2>/dev/null || true)
+  if [ "$ours" = "1" ]; then
+    echo "Deleting the operators' sign-in app registration $OPERATOR_SIGN_IN_APP_ID"
+    az ad app delete --id "$OPERATOR_SIGN_IN_APP_ID" --output none || echo "WARNING: could not delete it" >&2
+  else
+    echo "WARNING: not deleting app registration $OPERATOR_SIGN_IN_APP_ID: it does not send its users to $callback" >&2
+  fi
+fi
+echo "Removed the Event Grid sources, the gallery role assignments and the app registrations; azd now deletes the app's resource group."

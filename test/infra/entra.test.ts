@@ -169,6 +169,34 @@ if (setup.kind !== "ready") {
       expect(readFileSync(path.join(root, "infra/main.parameters.json"), "utf8")).not.toContain('consentStateKey"');
     });
 
+    it("operators sign in with their own registration: two app roles, assignment required, the deployer an Operator; Easy Auth guards the dashboard and the operator API only", () => {
+      const signIn = moduleScope(main, "operator-signin");
+      const resource = (type: string) => resourcesOf(signIn.template).find(([, r]) => r.type === type)?.[1]?.properties ?? {};
+      const app = resource("Microsoft.Graph/applications@v1.0");
+      expect(app["signInAudience"]).toBe("AzureADMyOrg");
+      expect((app["appRoles"] as { value: string; allowedMemberTypes: string[] }[]).map((r) => [r.value, r.allowedMemberTypes])).toEqual([
+        ["GalleryShare.Reader", ["User", "Application"]],
+        ["GalleryShare.Operator", ["User", "Application"]],
+      ]);
+      const redirect = bare(resolve(signIn, (app["web"] as { redirectUris: unknown[] }).redirectUris[0]));
+      expect(redirect).toMatch(/^format\('https:\/\/\{0\}\/\.auth\/login\/aad\/callback', .*defaultHostName/);
+      expect(resource("Microsoft.Graph/servicePrincipals@v1.0")["appRoleAssignmentRequired"]).toBe(true);
+      const grant = resource("Microsoft.Graph/appRoleAssignedTo@v1.0");
+      expect(bare(resolve(signIn, grant["principalId"]))).toBe("deployer().objectId");
+      expect(resolve(signIn, grant["appRoleId"])).toBe(resolve(signIn, "[variables('operatorRoleId')]"));
+      expect(bare(resolve(signIn, "[variables('operatorRoleId')]"))).toMatch(/^guid\(.*'GalleryShare\.Operator'\)$/);
+
+      expect(codeSetting("OPERATOR_SIGN_IN")).toBe("if((param('enableOperatorSignIn')), 'easyauth', 'off')");
+      const auth = resourcesOf(settings.template).find(([, r]) => r.type === "Microsoft.Web/sites/config" && String(r.name).includes("authsettingsV2"))?.[1];
+      expect(bare(resolve(settings, auth?.condition))).toBe("param('enableOperatorSignIn')");
+      const validation = (auth?.properties?.["globalValidation"] ?? {}) as { requireAuthentication: boolean; excludedPaths: string[] };
+      expect(validation.requireAuthentication).toBe(true);
+      expect(validation.excludedPaths).toEqual(expect.arrayContaining(["/runtime/webhooks/*", "/api/consent/*", "/api/status/*"]));
+      expect(validation.excludedPaths.filter((p) => p.startsWith("/api/ops") || p.startsWith("/api/dashboard") || p === "/*" || p === "/api/*")).toEqual([]);
+      const aad = (auth?.properties?.["identityProviders"] as { azureActiveDirectory: { registration: { clientId: unknown } } }).azureActiveDirectory;
+      expect(bare(resolve(settings, aad.registration.clientId))).toContain("resource('signIn', 'Microsoft.Graph/applications@v1.0').appId");
+    });
+
     it("nothing holds a secret: no client secret or certificate, no secure value in an output, one secure parameter", () => {
       for (const template of [main.template, access]) {
         const text = JSON.stringify(template);

@@ -26,6 +26,7 @@ case "$1 $2 $3" in
       *) echo "ERROR: (AuthorizationFailed) The client does not have authorization." >&2; exit 1 ;;
     esac ;;
   "ad app federated-credential") [ "\${FAKE_TRUSTS:-yes}" = yes ] && echo "gallery-share-managed-identity" ;;
+  "ad app show") echo "\${FAKE_SIGNIN_OURS:-1}" ;;
 esac
 exit 0
 `;
@@ -122,6 +123,23 @@ describe("hooks with a recording az and azd", () => {
     it("an existing registration the user brought (CROSS_TENANT_APP_CREATED false): never touched", () => {
       const { calls } = run("predown.sh", { ...env, CROSS_TENANT_APP_CREATED: "false" });
       expect(calls.filter((call) => call.startsWith("az ad "))).toEqual([]);
+    });
+
+    it("the operators' sign-in registration: deleted when it sends its users to this environment's app, kept otherwise", async () => {
+      const signIn = {
+        GALLERY_IDS: env.GALLERY_IDS,
+        AZURE_USER_ASSIGNED_IDENTITY_PRINCIPAL_ID: IDENTITY,
+        OPERATOR_SIGN_IN_APP_ID: "33333333-3333-4333-8333-333333333333",
+        AZURE_FUNCTION_HOST: "func-api-x.azurewebsites.net",
+      };
+      const ours = run("predown.sh", signIn);
+      expect(ours.calls).toContain(
+        "az ad app show --id 33333333-3333-4333-8333-333333333333 --query web.redirectUris[?@=='https://func-api-x.azurewebsites.net/.auth/login/aad/callback'] | length(@) --output tsv",
+      );
+      expect(ours.calls.at(-1)).toBe("az ad app delete --id 33333333-3333-4333-8333-333333333333 --output none");
+      const other = run("predown.sh", { ...signIn, FAKE_SIGNIN_OURS: "0" });
+      expect(other.calls.some((call) => call.startsWith("az ad app delete"))).toBe(false);
+      expect(other.out).toContain("not deleting app registration 33333333-3333-4333-8333-333333333333");
     });
 
     it("a registration that does not trust this environment's identity (another one's): not deleted, with a warning", () => {
