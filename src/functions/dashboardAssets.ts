@@ -114,7 +114,7 @@ export const DASHBOARD_JS = `
   }
   function tenants(list) {
     const rows = list.map((t) => {
-      const vms = t.workloads.map((w) => w.kind + " " + w.name + " on " + w.version + " " + w.provisioningState + (w.error ? " (" + w.error + ")" : "")).join("; ");
+      const vms = t.workloads.map((w) => w.kind + " " + w.name + " on " + w.version + " " + w.provisioningState + (w.latest && w.latest !== w.version ? " (latest " + w.latest + ")" : w.latest ? " (latest)" : "") + (w.error ? " (" + w.error + ")" : "")).join("; ");
       const open = button("Open", () => openTenant(t.tenantId).catch((e) => say(String(e), true)));
       const ring = button("Change ring", () => { const r = window.prompt("New ring for " + t.displayName + " (0 = canaries)", String(t.ring)); if (r !== null && r !== "") act("Move " + t.displayName + " to ring " + r, "PUT", "/api/ops/tenants/" + t.tenantId + "/ring", { ring: Number(r) }); });
       const actions = el("div"); actions.appendChild(open); actions.appendChild(ring);

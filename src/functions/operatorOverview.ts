@@ -11,6 +11,7 @@ import { versionKeyOf } from "../domain/instanceIds";
 import { PUBLISH_IMAGE_VERSION, RECONCILE_INSTANCE_ID } from "../domain/orchestrationNames";
 import { ringOf, type RolloutStatus } from "../domain/rollout";
 import { isObject } from "../domain/validation";
+import { compareImageVersions } from "../domain/workloads";
 import type { PublishStatus } from "../orchestrations/publishImageVersion";
 
 const MAX_VERSIONS = 50;
@@ -53,7 +54,10 @@ export interface TenantView {
   readonly workloads: readonly {
     readonly kind: string;
     readonly name: string;
+    readonly image: string;
     readonly version: string;
+    /** The newest version of its image that is in `latest` (shared, not revoked, promoted when gated). */
+    readonly latest?: string;
     readonly provisioningState: string;
     readonly error?: string;
   }[];
@@ -95,6 +99,7 @@ function tenantView(t: TenantRecord, rings: number): TenantView {
     workloads: (t.workloads ?? []).map((w) => ({
       kind: w.kind,
       name: lastSegment(w.resourceId),
+      image: w.spec.image,
       version: lastSegment(w.imageVersion),
       provisioningState: w.provisioningState,
       ...(w.error ? { error: `${w.error.code}: ${w.error.message}` } : {}),
@@ -192,6 +197,23 @@ export async function buildOverview(client: DurableClient, registry: Registry, c
     const revoked = (await registry.getImageVersion(v.imageVersionId))?.record.revoked;
     versions.push(revoked ? { ...v, revoked } : v);
   }
+  // Each workload against the newest version of its image that is in latest.
+  const inLatest = versions.filter(
+    (v) => v.runtimeStatus === "Completed" && !v.revoked && !["pending", "withheld", "revoked"].includes(v.rollout?.promotion.state ?? ""),
+  );
+  const latestOf = (image: string): string | undefined =>
+    inLatest
+      .filter((v) => v.image.toLowerCase() === image.toLowerCase())
+      .map((v) => v.version)
+      .sort(compareImageVersions)
+      .at(-1);
+  const withLatest = tenants.map((t) => ({
+    ...t,
+    workloads: t.workloads.map((w) => {
+      const latest = latestOf(w.image);
+      return latest ? { ...w, latest } : w;
+    }),
+  }));
   const access = config.galleryIds.map((galleryId) => ({
     galleryId,
     tenants: tenants
@@ -225,7 +247,7 @@ export async function buildOverview(client: DurableClient, registry: Registry, c
   return {
     generatedFor: { rings: config.rollout.rings, gatedImages: config.rollout.gatedImages },
     needsAttention,
-    tenants,
+    tenants: withLatest,
     versions,
     access,
     limits,

@@ -10,7 +10,7 @@ import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VirtualClock } from "../../local/clock";
-import { CONSUMERS, GALLERY_ID, versionWriteEvent, type World } from "../../local/fixtures/world";
+import { CONSUMERS, GALLERY_ID, PUBLISHER, versionWriteEvent, type World } from "../../local/fixtures/world";
 import { publishInstanceId } from "../../src/domain/instanceIds";
 import { sendRequests, useWorlds } from "./support";
 
@@ -51,9 +51,20 @@ if (!existsSync(CHROMIUM)) {
     if (!process.env.DASHBOARD_SCREENSHOTS && shots) rmSync(shots, { recursive: true, force: true });
   });
 
-  /** A tenant onboarded (Fabrikam, the canary), one whose onboarding failed (a name full of markup), a published and a failed version. */
+  /** A tenant onboarded with a canary VM (Fabrikam, ring 0), one whose onboarding failed (a name full of markup), a published and a failed version. */
   async function start(): Promise<{ w: World; failedVersion: string }> {
     const w = await worlds.start({ clock: new VirtualClock(Date.now()), settings: { SHARE_TENANT_IDS: "" } });
+    // Fabrikam lets the app build a canary VM in its resource group.
+    const fabrikam = CONSUMERS[0];
+    const control = w.emulator.control;
+    control.addResourceGroup(fabrikam.subscriptionId, "rg-apps", "westeurope");
+    control.createVirtualNetwork({ subscriptionId: fabrikam.subscriptionId, resourceGroup: "rg-apps", name: "vnet-apps", location: "westeurope" });
+    const sp = control.servicePrincipalId(PUBLISHER.appId, fabrikam.tenantId)!;
+    control.addRoleAssignment({ scope: `/subscriptions/${fabrikam.subscriptionId}/resourceGroups/rg-apps`, principalId: sp, role: "Contributor" });
+    control.addRoleAssignment({ scope: `/subscriptions/${fabrikam.subscriptionId}`, principalId: sp, role: "Reader" });
+    const good = w.publishVersion("1.0.0", { regionMinutes: { westeurope: 5, northeurope: 5, eastus: 5 } });
+    await w.deliver([versionWriteEvent(good)]);
+    await w.host.durable.waitFor(publishInstanceId(good), undefined, { maxSimulatedMs: 6 * 3600_000 });
     await sendRequests(w, [
       {
         schema: "onboarding/v1",
@@ -62,6 +73,16 @@ if (!existsSync(CHROMIUM)) {
         displayName: CONSUMERS[0].name,
         mode: "direct",
         galleries: [GALLERY_ID],
+        consumer: { subscriptionId: fabrikam.subscriptionId, resourceGroup: "rg-apps", location: "westeurope" },
+        vm: {
+          image: PUBLISHER.image,
+          version: "latest",
+          size: "Standard_B2s",
+          subnetId: `/subscriptions/${fabrikam.subscriptionId}/resourceGroups/rg-apps/providers/Microsoft.Network/virtualNetworks/vnet-apps/subnets/default`,
+          adminUsername: "azureuser",
+          sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHk4sZ1Xb7Dd1t5p3F5m0lqXQ7rJ1v6y0QwY0b7kq9Xs ops@contoso",
+          updateOnPublish: true,
+        },
         ring: 0,
       },
       // Principal mode needs the right to assign Reader, which this world's app lacks: it fails.
@@ -76,9 +97,6 @@ if (!existsSync(CHROMIUM)) {
       },
     ]);
     for (const n of [1, 2]) await w.host.durable.waitFor(`onboard-7d7d7d7d-0000-4000-8000-00000000000${n}`, undefined, { maxSimulatedMs: 3600_000 });
-    const good = w.publishVersion("1.0.0", { regionMinutes: { westeurope: 5, northeurope: 5, eastus: 5 } });
-    await w.deliver([versionWriteEvent(good)]);
-    await w.host.durable.waitFor(publishInstanceId(good), undefined, { maxSimulatedMs: 6 * 3600_000 });
     const bad = w.publishVersion("1.0.1", { regionMinutes: { westeurope: 5, northeurope: 5, eastus: 5 }, failRegions: { eastus: "disk copy failed" } });
     await w.deliver([versionWriteEvent(bad)]);
     await w.host.durable.waitFor(publishInstanceId(bad), undefined, { maxSimulatedMs: 6 * 3600_000 });
@@ -108,6 +126,9 @@ if (!existsSync(CHROMIUM)) {
       const attention = page.locator("#attention");
       await expect.poll(() => attention.textContent()).toContain(`${EVIL}: onboarding failed`);
       await expect.poll(() => attention.textContent()).toContain(`ubuntu-2404-hardened ${failedVersion}: publish failed`);
+      // Tenants with their canary and the version it runs; the versions.
+      await expect.poll(() => page.locator("#tenants").textContent()).toMatch(/Fabrikam.*vm gs-[0-9a-f]{12} on 1\.0\.0 Succeeded \(latest\)/);
+      expect(await page.locator("#versions").textContent()).toContain("ubuntu-2404-hardened 1.0.0Completed / done");
       // The name is shown as text: no element was made from it, no handler ran.
       expect(await page.locator("img").count()).toBe(0);
       expect(await page.evaluate("window.__pwned")).toBeUndefined();
