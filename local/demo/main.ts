@@ -16,7 +16,7 @@ import type { PublishResult, PublishStatus } from "../../src/orchestrations/publ
 import { WallClock } from "../clock";
 import { CONSUMERS, GALLERY_ID, OUTCOME_TOPIC, PUBLISHER, startWorld, versionWriteEvent, type World } from "../fixtures/world";
 import { callsByKind, formatDuration, progressBar } from "./report";
-import { latestByRegion, revokeAndShow, rolloutLine, showRollout } from "./rolloutDemo";
+import { latestByRegion, revokeAndShow, rolloutLine, showDashboard, showRollout } from "./rolloutDemo";
 import {
   DemoFailure,
   NEW_TENANTS,
@@ -204,6 +204,7 @@ async function main(): Promise<number> {
     const running = showWorkloads(end, "VMs and scale sets in the customers' tenants", (line) => console.log(line));
     if (!running.every((x) => x.workload.imageVersion.endsWith(`/versions/${VERSION}`) && x.workload.provisioningState === "Succeeded"))
       throw new DemoFailure(`not every VM and scale set runs ${VERSION} again after the revocation`);
+    await showDashboard(world, (line) => console.log(line));
     const allEvents = world.emulator.control.receivedEvents(OUTCOME_TOPIC) as Array<{ type: string }>;
     const eventCounts = new Map<string, number>();
     for (const e of allEvents) eventCounts.set(e.type, (eventCounts.get(e.type) ?? 0) + 1);

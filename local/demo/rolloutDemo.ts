@@ -83,3 +83,30 @@ export async function revokeAndShow(world: World, versionId: string, fallback: s
   if (done.runtimeStatus !== "Completed" || output?.fallbackVersion !== fallback || !everywhere || !revokedEvent)
     throw new DemoFailure(`revoking ${version} did not bring latest back to ${fallback} everywhere: ${JSON.stringify(done.output)}`);
 }
+
+/**
+ * What the operator dashboard shows now, read as a Reader through the local host's development
+ * sign-in (GET /api/ops/overview, what the page draws): fails the demo unless it has the tenants,
+ * the versions and the canaries.
+ */
+export async function showDashboard(world: World, say: (line: string) => void): Promise<void> {
+  const login = await fetch(`${world.host.baseUrl}/.auth/login/dev`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ user: "demo-reader@contoso.example", roles: ["GalleryShare.Reader"] }),
+  });
+  const cookie = login.headers.get("set-cookie")?.split(";")[0] ?? "";
+  const r = await fetch(`${world.host.baseUrl}/api/ops/overview`, { headers: { cookie } });
+  if (r.status !== 200) throw new DemoFailure(`the dashboard's overview answered ${r.status}`);
+  const o = (await r.json()) as {
+    tenants: Array<{ displayName: string; workloads: Array<{ kind: string; version: string }> }>;
+    versions: Array<{ version: string; runtimeStatus: string }>;
+    needsAttention: unknown[];
+  };
+  const canaries = o.tenants.flatMap((t) => t.workloads.map((w) => `${t.displayName} ${w.kind} on ${w.version}`));
+  say(
+    `Dashboard ${world.host.baseUrl}/api/dashboard (as a Reader): ${o.tenants.length} tenants, ${o.versions.length} versions (${o.versions.map((v) => `${v.version} ${v.runtimeStatus}`).join(", ")}), canaries: ${canaries.join(", ")}; ${o.needsAttention.length} items need attention`,
+  );
+  if (o.tenants.length === 0 || o.versions.length === 0 || canaries.length === 0) throw new DemoFailure("the dashboard shows no tenants, versions or canaries");
+}

@@ -90,6 +90,13 @@ describe("npm run demo", () => {
       /Outcome events in all: .*GalleryShare\.ConsentRequested.*GalleryShare\.TenantOnboarded x3.*GalleryShare\.ImageVersionRevoked.*GalleryShare\.TenantOffboarded/,
     );
     expect(output).toMatch(/GalleryShare\.ImageVersionPromoted x2/);
+    // The dashboard: its address, and what it shows (read as a Reader).
+    expect(output).toMatch(/operator dashboard\s+http:\/\/127\.0\.0\.1:\d+\/api\/dashboard/);
+    const dashboard =
+      /^Dashboard \S+\/api\/dashboard \(as a Reader\): 3 tenants, 2 versions \(1\.5\.0 Completed, 1\.4\.0 Completed\), canaries: (.*); \d+ items need attention$/m.exec(
+        output,
+      );
+    expect(dashboard?.[1]?.split(", ").sort()).toEqual(["Adatum vm on 1.4.0", "Adatum vmss on 1.4.0", "Woodgrove vm on 1.4.0"]);
     expect(output).toContain("Demo OK: every step did what it should.");
 
     const report = await validateRecording(recording);
