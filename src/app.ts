@@ -35,6 +35,7 @@ import { revokeImageVersion } from "./orchestrations/revokeImageVersion";
 import { getVersion, revokeVersion, setTenantRing } from "./functions/versionsApi";
 import { getMe, getOverview, getTenantDetail, operatorAction } from "./functions/operatorApi";
 import { dashboardAsset, dashboardPage } from "./functions/dashboardPage";
+import { newConsentLinkAction, offboardTenantAction, onboardTenantAction } from "./functions/operatorTenantActions";
 import { shareCoordinator } from "./orchestrations/shareCoordinator";
 
 const IMAGE_VERSION_EVENTS = "imageVersionEvents";
@@ -144,6 +145,30 @@ function registerOperator(services: CurrentServices): void {
       "ops/versions/{versionId}/revoke",
       "POST",
       (r, c) => operatorAction(services(), "revoke version", versionTarget, (req, ctx) => revokeVersion(client(ctx), services(), req, ctx))(r, c),
+    ],
+    [
+      "opsOnboard",
+      "ops/tenants/onboard",
+      "POST",
+      (r, c) =>
+        operatorAction(
+          services(),
+          "onboard tenant",
+          () => "/tenants",
+          (req, ctx) => onboardTenantAction(services(), req, ctx),
+        )(r, c),
+    ],
+    [
+      "opsOffboard",
+      "ops/tenants/{tenantId}/offboard",
+      "POST",
+      (r, c) => operatorAction(services(), "offboard tenant", tenantTarget, (req, ctx) => offboardTenantAction(services(), req, ctx))(r, c),
+    ],
+    [
+      "opsConsentLink",
+      "ops/tenants/{tenantId}/consent-link",
+      "POST",
+      (r, c) => operatorAction(services(), "new consent link", tenantTarget, (req, ctx) => newConsentLinkAction(services(), req, ctx))(r, c),
     ],
     [
       "opsSetRing",

@@ -4,6 +4,7 @@
 // Entra token from @azure/identity for the sign-in app's audience; locally (npm run dev) through the
 // local host's development sign-in. Results go to stdout (--output json, the default, or table),
 // progress and errors to stderr; exit code 0 only on success.
+import { readFileSync } from "node:fs";
 import { DefaultAzureCredential } from "@azure/identity";
 
 const HELP = `gallery-share: operate gallery-share from the command line
@@ -13,6 +14,9 @@ Usage: gallery-share <group> <command> [arguments] [--output json|table]
   tenant list                              every consumer tenant: mode, state, ring, VMs
   tenant show <tenantId>                   one tenant
   tenant ring <tenantId> <ring>            move a tenant to another rollout ring (Operator)
+  tenant onboard --file <request.json>     onboard a tenant: an onboarding/v1 request (Operator)
+  tenant offboard <tenantId>               offboard a tenant from all its galleries (Operator)
+  tenant consent-link <tenantId>           a new admin-consent link for an rbac tenant (Operator)
   version list                             image versions: publish state, rollout, promotion
   version show <versionId>                 one version
   version retry <versionId>                run a failed publish again (Operator)
@@ -174,6 +178,15 @@ async function run(options: Options): Promise<{ value: unknown; rows?: Row[] }> 
     }
     case "tenant ring":
       return { value: await call(conn, "PUT", `/api/ops/tenants/${need("tenantId", args[0])}/ring`, { ring: Number(need("ring", args[1])) }) };
+    case "tenant onboard": {
+      const file = options.flags.get("file");
+      if (!file) throw new UsageError("tenant onboard needs --file <request.json> (an onboarding/v1 request)");
+      return { value: await call(conn, "POST", "/api/ops/tenants/onboard", JSON.parse(readFileSync(file, "utf8")) as unknown) };
+    }
+    case "tenant offboard":
+      return { value: await call(conn, "POST", `/api/ops/tenants/${need("tenantId", args[0])}/offboard`) };
+    case "tenant consent-link":
+      return { value: await call(conn, "POST", `/api/ops/tenants/${need("tenantId", args[0])}/consent-link`) };
     case "version list": {
       const { versions } = await overview();
       return {

@@ -22,7 +22,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <section aria-labelledby="h-versions"><h2 id="h-versions">Image versions</h2><div id="versions"></div></section>
 <section aria-labelledby="h-tenants"><h2 id="h-tenants">Tenants</h2><div id="tenants"></div></section>
 <section aria-labelledby="h-access"><h2 id="h-access">Access matrix</h2><div id="access"></div></section>
-<section aria-labelledby="h-limits"><h2 id="h-limits">Direct-sharing limits</h2><div id="limits"></div></section>
+<section aria-labelledby="h-limits"><h2 id="h-limits">Direct-sharing limits and share-call budget</h2><div id="limits"></div></section>
 <section aria-labelledby="h-drift"><h2 id="h-drift">Drift</h2><div id="drift"></div></section>
 <section aria-labelledby="h-actions"><h2 id="h-actions">Recent operator actions</h2><div id="actions"></div></section>
 </main>
@@ -118,6 +118,8 @@ export const DASHBOARD_JS = `
       const open = button("Open", () => openTenant(t.tenantId).catch((e) => say(String(e), true)));
       const ring = button("Change ring", () => { const r = window.prompt("New ring for " + t.displayName + " (0 = canaries)", String(t.ring)); if (r !== null && r !== "") act("Move " + t.displayName + " to ring " + r, "PUT", "/api/ops/tenants/" + t.tenantId + "/ring", { ring: Number(r) }); });
       const actions = el("div"); actions.appendChild(open); actions.appendChild(ring);
+      if (t.state === "active" || t.state === "failed") actions.appendChild(button("Offboard", () => act("Offboard " + t.displayName + " from every gallery", "POST", "/api/ops/tenants/" + t.tenantId + "/offboard")));
+      if (t.mode === "rbac" && t.state === "failed") actions.appendChild(button("New consent link", () => act("Send " + t.displayName + " a new consent link", "POST", "/api/ops/tenants/" + t.tenantId + "/consent-link")));
       return [t.displayName, t.mode, t.state + (t.reason ? ": " + t.reason : ""), String(t.ring), t.galleries.map((g) => g.split("/").pop()).join(", "), vms, actions];
     });
     return table(["Tenant", "Mode", "State", "Ring", "Galleries", "VMs and scale sets", "Actions"], rows);
@@ -129,6 +131,7 @@ export const DASHBOARD_JS = `
     const box = $("details"); box.replaceChildren();
     box.appendChild(el("h3", d.tenant.displayName + " (" + d.tenant.mode + ", " + d.tenant.state + ")"));
     if (d.tenant.reason) box.appendChild(el("p", "Reason: " + d.tenant.reason));
+    box.appendChild(el("p", "Grants: " + (d.grants.map((g) => g.kind + " " + g.targetId + " on " + g.galleryId.split("/").pop()).join("; ") || "none")));
     if (d.request) {
       box.appendChild(el("h3", "Request " + d.request.requestId));
       box.appendChild(el("p", d.request.schema + ": " + d.request.state + (d.request.reason ? " — " + d.request.reason : "")));
@@ -153,7 +156,8 @@ export const DASHBOARD_JS = `
     $("versions").replaceChildren(versions(o.versions));
     $("tenants").replaceChildren(tenants(o.tenants));
     $("access").replaceChildren(table(["Gallery", "Tenants (how)"], o.access.map((a) => [a.galleryId.split("/").pop(), a.tenants.map((t) => { const n = o.tenants.find((x) => x.tenantId === t.tenantId); return (n ? n.displayName : t.tenantId) + " (" + t.how + ")"; }).join(", ")])));
-    $("limits").replaceChildren(table(["Gallery", "Subscriptions", "Tenants"], o.limits.map((l) => [l.galleryId.split("/").pop(), l.subscriptions + "/" + l.maxSubscriptions, l.tenants + "/" + l.maxTenants])));
+    const limits = $("limits"); limits.replaceChildren(table(["Gallery", "Subscriptions", "Tenants"], o.limits.map((l) => [l.galleryId.split("/").pop(), l.subscriptions + "/" + l.maxSubscriptions, l.tenants + "/" + l.maxTenants])));
+    limits.appendChild(table(["Subscription", "Share calls, last 3 min (of ~10)", "Last 30 min (of ~60)", "Queued changes"], o.shareBudget.map((b) => [b.subscriptionId, b.callsInLast3Minutes, b.callsInLast30Minutes, b.queued])));
     $("drift").replaceChildren(o.drift.galleries.length === 0 ? el("p", "No reconciliation report yet.") : table(["Gallery", "Missing", "Unexpected"], o.drift.galleries.map((g) => [g.galleryId.split("/").pop(), g.missing, g.unexpected])));
     $("actions").replaceChildren(table(["When", "Who", "Action", "Target", "Answer"], o.actions.map((a) => [a.at, a.by, a.action, a.target, a.status + (a.detail ? ": " + a.detail : "")])));
   }

@@ -145,7 +145,7 @@ async function historyOf(client: DurableClient, instanceId: string): Promise<unk
 }
 
 /**
- * GET /api/ops/tenants/{tenantId}: the tenant's record, its last request, and the orchestration
+ * GET /api/ops/tenants/{tenantId}: the tenant's record, its grants, its last request, and the orchestration
  * behind that request (status, custom status, and the activity timeline with its retries).
  */
 export function getTenantDetail(deps: OperatorApiDeps, client: (context: InvocationContext) => DurableClient): Handler {
@@ -156,7 +156,7 @@ export function getTenantDetail(deps: OperatorApiDeps, client: (context: Invocat
     const stored = /^[0-9a-f-]{36}$/.test(tenantId) ? await deps.registry.getTenant(tenantId) : undefined;
     if (!stored) return refusal(404, "TenantNotFound", `tenant ${tenantId} is not registered`);
     const tenant = stored.record;
-    const last = await deps.registry.getRequest(tenant.lastRequestId);
+    const [last, grants] = await Promise.all([deps.registry.getRequest(tenant.lastRequestId), deps.registry.listGrantsOfTenant(tenant.tenantId)]);
     const instanceId = last?.record.instanceId;
     const durable = client(context);
     const status = instanceId ? await durable.getStatus(instanceId).catch(() => undefined) : undefined;
@@ -173,7 +173,12 @@ export function getTenantDetail(deps: OperatorApiDeps, client: (context: Invocat
     const { consent: _consent, ...visible } = tenant;
     return new HttpResponse({
       status: 200,
-      jsonBody: { tenant: visible, request: last?.record ?? null, orchestration },
+      jsonBody: {
+        tenant: visible,
+        grants: grants.map((g) => ({ galleryId: g.galleryId, kind: g.kind, targetId: g.targetId, at: g.at })),
+        request: last?.record ?? null,
+        orchestration,
+      },
       headers: { "cache-control": "no-store" },
     });
   };

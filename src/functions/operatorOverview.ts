@@ -8,7 +8,8 @@ import type { AppConfig } from "../config";
 import type { Registry, TenantRecord } from "../azure/registry";
 import type { OperatorAction } from "../azure/registryRecords";
 import { versionKeyOf } from "../domain/instanceIds";
-import { PUBLISH_IMAGE_VERSION, RECONCILE_INSTANCE_ID } from "../domain/orchestrationNames";
+import { coordinatorInstanceId, PUBLISH_IMAGE_VERSION, RECONCILE_INSTANCE_ID } from "../domain/orchestrationNames";
+import type { ShareCoordinatorStatus } from "../domain/shareChanges";
 import { ringOf, type RolloutStatus } from "../domain/rollout";
 import { isObject } from "../domain/validation";
 import { compareImageVersions } from "../domain/workloads";
@@ -76,6 +77,13 @@ export interface Overview {
     readonly maxSubscriptions: number;
     readonly tenants: number;
     readonly maxTenants: number;
+  }[];
+  /** Share calls per subscription in Compute's windows (about 10 per 3 minutes, 60 per 30 minutes), from its share coordinator. */
+  readonly shareBudget: readonly {
+    readonly subscriptionId: string;
+    readonly callsInLast3Minutes: number;
+    readonly callsInLast30Minutes: number;
+    readonly queued: number;
   }[];
   readonly drift: {
     readonly checkedAt?: string;
@@ -197,41 +205,15 @@ export async function buildOverview(client: DurableClient, registry: Registry, c
     const revoked = (await registry.getImageVersion(v.imageVersionId))?.record.revoked;
     versions.push(revoked ? { ...v, revoked } : v);
   }
-  // Each workload against the newest version of its image that is in latest.
-  const inLatest = versions.filter(
-    (v) => v.runtimeStatus === "Completed" && !v.revoked && !["pending", "withheld", "revoked"].includes(v.rollout?.promotion.state ?? ""),
-  );
-  const latestOf = (image: string): string | undefined =>
-    inLatest
-      .filter((v) => v.image.toLowerCase() === image.toLowerCase())
-      .map((v) => v.version)
-      .sort(compareImageVersions)
-      .at(-1);
-  const withLatest = tenants.map((t) => ({
-    ...t,
-    workloads: t.workloads.map((w) => {
-      const latest = latestOf(w.image);
-      return latest ? { ...w, latest } : w;
-    }),
-  }));
+  const withLatest = againstLatest(tenants, versions);
   const access = config.galleryIds.map((galleryId) => ({
     galleryId,
     tenants: tenants
       .filter((t) => t.state === "active" && t.galleries.some((g) => g.toLowerCase() === galleryId.toLowerCase()))
       .map((t) => ({ tenantId: t.tenantId, how: t.mode })),
   }));
-  const limits = await Promise.all(
-    config.galleryIds.map(async (galleryId) => {
-      const grants = await registry.listGrants(galleryId);
-      return {
-        galleryId,
-        subscriptions: grants.filter((g) => g.kind === "subscription").length + config.shareSubscriptionIds.length,
-        maxSubscriptions: config.shareLimits.maxSubscriptions,
-        tenants: grants.filter((g) => g.kind === "tenant").length + config.shareTenantIds.length,
-        maxTenants: config.shareLimits.maxTenants,
-      };
-    }),
-  );
+  const limits = await limitsOf(registry, config);
+  const shareBudget = await shareBudgetOf(client, config);
   const report: unknown = reconcile?.runtimeStatus === "Completed" ? reconcile.output : reconcile?.customStatus;
   const drift = driftOf(report);
   const needsAttention = [
@@ -251,9 +233,58 @@ export async function buildOverview(client: DurableClient, registry: Registry, c
     versions,
     access,
     limits,
+    shareBudget,
     drift,
     actions,
   };
+}
+
+/** Each workload against the newest version of its image that is in latest (shared, not revoked, promoted when gated). */
+function againstLatest(tenants: readonly TenantView[], versions: readonly VersionSummary[]): TenantView[] {
+  const inLatest = versions.filter(
+    (v) => v.runtimeStatus === "Completed" && !v.revoked && !["pending", "withheld", "revoked"].includes(v.rollout?.promotion.state ?? ""),
+  );
+  const latestOf = (image: string): string | undefined =>
+    inLatest
+      .filter((v) => v.image.toLowerCase() === image.toLowerCase())
+      .map((v) => v.version)
+      .sort(compareImageVersions)
+      .at(-1);
+  return tenants.map((t) => ({
+    ...t,
+    workloads: t.workloads.map((w) => {
+      const latest = latestOf(w.image);
+      return latest ? { ...w, latest } : w;
+    }),
+  }));
+}
+
+/** Direct-sharing use per gallery: its grants plus the SHARE_* settings, against the limits. */
+async function limitsOf(registry: Registry, config: AppConfig): Promise<Overview["limits"]> {
+  return Promise.all(
+    config.galleryIds.map(async (galleryId) => {
+      const grants = await registry.listGrants(galleryId);
+      return {
+        galleryId,
+        subscriptions: grants.filter((g) => g.kind === "subscription").length + config.shareSubscriptionIds.length,
+        maxSubscriptions: config.shareLimits.maxSubscriptions,
+        tenants: grants.filter((g) => g.kind === "tenant").length + config.shareTenantIds.length,
+        maxTenants: config.shareLimits.maxTenants,
+      };
+    }),
+  );
+}
+
+/** Share calls per gallery subscription, as its share coordinator counts them. */
+async function shareBudgetOf(client: DurableClient, config: AppConfig): Promise<Overview["shareBudget"]> {
+  const subscriptions = [...new Set(config.galleryIds.map((id) => (id.split("/")[2] ?? "").toLowerCase()))];
+  return Promise.all(
+    subscriptions.map(async (subscriptionId) => {
+      const status = await client.getStatus(coordinatorInstanceId(subscriptionId)).catch(() => undefined);
+      const c = (isObject(status?.customStatus) ? status.customStatus : {}) as Partial<ShareCoordinatorStatus>;
+      return { subscriptionId, callsInLast3Minutes: c.callsInLast3Minutes ?? 0, callsInLast30Minutes: c.callsInLast30Minutes ?? 0, queued: c.queued ?? 0 };
+    }),
+  );
 }
 
 function driftOf(report: unknown): Overview["drift"] {

@@ -33,36 +33,52 @@ export function createSubmitTenantRequest(queue: TenantRequestQueue, schema: Sch
     } catch {
       return invalid([{ path: "", rule: "must be a JSON object (the body is not valid JSON)" }]);
     }
-    // The route says which request this is; a body may omit `schema`, but may not contradict it.
-    if (typeof body === "object" && body !== null && !Array.isArray(body)) {
-      const given = (body as Record<string, unknown>).schema;
-      if (given === undefined) body = { ...body, schema };
-      else if (given !== schema) return invalid([{ path: "schema", rule: `must be "${schema}" on this endpoint` }]);
-    }
-    const parsed = parseTenantMessage(body, managedGalleries);
-    if (!parsed.ok) return invalid(parsed.errors);
-    const message = parsed.value;
-
-    if (!queue.configured) {
-      context.warn(`${schema}: request ${message.requestId} refused: ServiceBusConnection is not configured`);
-      return error(503, "QueueNotConfigured", "the onboarding queue is not configured on this app");
-    }
-    try {
-      await queue.send(message);
-    } catch (err) {
-      // The reason is logged (one line, tokens removed); the caller only learns that it may retry.
-      context.warn(`${schema}: request ${message.requestId} could not be queued: ${describeError(classifyError(err))}`);
-      return new HttpResponse({
-        status: 503,
-        headers: { "retry-after": String(QUEUE_RETRY_AFTER_SECONDS) },
-        jsonBody: { error: { code: "QueueUnavailable", message: "the onboarding queue cannot be reached right now; send the same request again later" } },
-      });
-    }
-    context.log(`${schema}: request ${message.requestId} for tenant ${message.tenantId} queued`);
-    const statusUrl = `/api/requests/${message.requestId}`;
-    const accepted: AcceptedBody = { requestId: message.requestId, schema, statusUrl };
-    return new HttpResponse({ status: 202, headers: { location: statusUrl }, jsonBody: accepted });
+    return submitTenantMessage(queue, schema, body, context, managedGalleries);
   };
+}
+
+/**
+ * Validates a request's body as `schema` and queues it: what POST /api/onboarding and
+ * /api/offboarding do with their body, and what an operator action that onboards or offboards does
+ * with the body it builds.
+ */
+export async function submitTenantMessage(
+  queue: TenantRequestQueue,
+  schema: Schema,
+  raw: unknown,
+  context: InvocationContext,
+  managedGalleries?: readonly string[],
+): Promise<HttpResponse> {
+  let body = raw;
+  // The route says which request this is; a body may omit `schema`, but may not contradict it.
+  if (typeof body === "object" && body !== null && !Array.isArray(body)) {
+    const given = (body as Record<string, unknown>).schema;
+    if (given === undefined) body = { ...body, schema };
+    else if (given !== schema) return invalid([{ path: "schema", rule: `must be "${schema}" on this endpoint` }]);
+  }
+  const parsed = parseTenantMessage(body, managedGalleries);
+  if (!parsed.ok) return invalid(parsed.errors);
+  const message = parsed.value;
+
+  if (!queue.configured) {
+    context.warn(`${schema}: request ${message.requestId} refused: ServiceBusConnection is not configured`);
+    return error(503, "QueueNotConfigured", "the onboarding queue is not configured on this app");
+  }
+  try {
+    await queue.send(message);
+  } catch (err) {
+    // The reason is logged (one line, tokens removed); the caller only learns that it may retry.
+    context.warn(`${schema}: request ${message.requestId} could not be queued: ${describeError(classifyError(err))}`);
+    return new HttpResponse({
+      status: 503,
+      headers: { "retry-after": String(QUEUE_RETRY_AFTER_SECONDS) },
+      jsonBody: { error: { code: "QueueUnavailable", message: "the onboarding queue cannot be reached right now; send the same request again later" } },
+    });
+  }
+  context.log(`${schema}: request ${message.requestId} for tenant ${message.tenantId} queued`);
+  const statusUrl = `/api/requests/${message.requestId}`;
+  const accepted: AcceptedBody = { requestId: message.requestId, schema, statusUrl };
+  return new HttpResponse({ status: 202, headers: { location: statusUrl }, jsonBody: accepted });
 }
 
 function invalid(errors: readonly FieldError[]): HttpResponse {

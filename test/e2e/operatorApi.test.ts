@@ -4,10 +4,10 @@
 // is recorded with who asked. A client cannot sign itself in by sending the principal header.
 import { describe, expect, it } from "vitest";
 import { VirtualClock } from "../../local/clock";
-import { versionWriteEvent, type World } from "../../local/fixtures/world";
+import { CONSUMERS, GALLERY_ID, versionWriteEvent, type World } from "../../local/fixtures/world";
 import { encodeClientPrincipal } from "../../local/host/easyAuth";
 import { publishInstanceId, versionKeyOf } from "../../src/domain/instanceIds";
-import { useWorlds } from "./support";
+import { consentLinksOf, followLikeBrowser, useWorlds } from "./support";
 
 const worlds = useWorlds();
 
@@ -109,6 +109,69 @@ describe("operator sign-in and roles", () => {
       "rita@contoso.example change ring 403",
       "rita@contoso.example revoke version 403",
       "rita@contoso.example retry publish 403",
+    ]);
+  });
+
+  it("an Operator onboards, offboards and sends a new consent link through the operator API, each a queued request recorded with the user", async () => {
+    const w = await worlds.start({
+      clock: new VirtualClock(Date.now()),
+      settings: { OPERATOR_SIGN_IN: "easyauth", SHARE_TENANT_IDS: "", CONSENT_STATE_KEY: "k".repeat(40) },
+      consentedTenants: [],
+    });
+    const operator = await signIn(w, "olga@contoso.example", ["GalleryShare.Operator"]);
+    const [fabrikam, northwind] = [CONSUMERS[0], CONSUMERS[1]];
+    // Onboard (the request id is made), then wait for it.
+    const onboarded = await call(w, "POST", "/api/ops/tenants/onboard", operator, {
+      tenantId: fabrikam.tenantId,
+      displayName: fabrikam.name,
+      mode: "direct",
+      galleries: [GALLERY_ID],
+    });
+    expect(onboarded.status).toBe(202);
+    const { requestId } = (await onboarded.json()) as { requestId: string };
+    await w.host.serviceBus.drain();
+    await w.host.durable.waitFor(`onboard-${requestId}`, undefined, { maxSimulatedMs: 3600_000 });
+    // A bad request names its fields.
+    const bad = await call(w, "POST", "/api/ops/tenants/onboard", operator, { tenantId: "nope", displayName: "X", mode: "direct", galleries: [GALLERY_ID] });
+    expect(bad.status).toBe(400);
+    // Offboard it.
+    const offboarded = await call(w, "POST", `/api/ops/tenants/${fabrikam.tenantId}/offboard`, operator);
+    expect(offboarded.status).toBe(202);
+    const off = (await offboarded.json()) as { requestId: string };
+    await w.host.serviceBus.drain();
+    await w.host.durable.waitFor(`offboard-${off.requestId}`, undefined, { maxSimulatedMs: 3600_000 });
+    const tenant = (await (await call(w, "GET", `/api/ops/tenants/${fabrikam.tenantId}`, operator)).json()) as { tenant: { state: string } };
+    expect(tenant.tenant.state).toBe("offboarded");
+    // An rbac tenant whose administrator declined: a new consent link; a direct-mode tenant gets none.
+    w.emulator.control.addResourceGroup(northwind.subscriptionId, "rg-apps", "westeurope");
+    w.emulator.control.setConsentDecision(northwind.tenantId, "decline");
+    const rbac = {
+      tenantId: northwind.tenantId,
+      displayName: northwind.name,
+      mode: "rbac",
+      galleries: [GALLERY_ID],
+      consumer: { subscriptionId: northwind.subscriptionId, resourceGroup: "rg-apps", location: "westeurope" },
+    };
+    const first = (await (await call(w, "POST", "/api/ops/tenants/onboard", operator, rbac)).json()) as { requestId: string };
+    await w.host.serviceBus.drain();
+    const consent = await consentLinksOf(w, `onboard-${first.requestId}`);
+    expect((await followLikeBrowser(consent.adminConsentUrl)).status).toBe(200);
+    expect((await w.host.durable.waitFor(`onboard-${first.requestId}`)).output).toMatchObject({ state: "failed" });
+    const again = await call(w, "POST", `/api/ops/tenants/${northwind.tenantId}/consent-link`, operator);
+    expect(again.status).toBe(202);
+    const second = (await again.json()) as { requestId: string };
+    await w.host.serviceBus.drain();
+    const link = await consentLinksOf(w, `onboard-${second.requestId}`);
+    expect(link.adminConsentUrl).not.toBe(consent.adminConsentUrl);
+    expect((await call(w, "POST", `/api/ops/tenants/${fabrikam.tenantId}/consent-link`, operator)).status).toBe(409);
+    const actions = (await (await call(w, "GET", "/api/ops/overview", operator)).json()) as { actions: { action: string; status: number }[] };
+    expect(actions.actions.map((a) => `${a.action} ${a.status}`)).toEqual([
+      "new consent link 409",
+      "new consent link 202",
+      "onboard tenant 202",
+      "offboard tenant 202",
+      "onboard tenant 400",
+      "onboard tenant 202",
     ]);
   });
 });
