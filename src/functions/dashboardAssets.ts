@@ -155,7 +155,7 @@ export const DASHBOARD_JS = `
     }
     $("versions").replaceChildren(versions(o.versions));
     $("tenants").replaceChildren(tenants(o.tenants));
-    $("access").replaceChildren(table(["Gallery", "Tenants (how)"], o.access.map((a) => [a.galleryId.split("/").pop(), a.tenants.map((t) => { const n = o.tenants.find((x) => x.tenantId === t.tenantId); return (n ? n.displayName : t.tenantId) + " (" + t.how + ")"; }).join(", ")])));
+    $("access").replaceChildren(table(["Gallery", "Tenants (how)"], o.access.map((a) => [a.galleryId.split("/").pop(), (a.community ? "everyone (community) " : "") + a.tenants.map((t) => { const n = o.tenants.find((x) => x.tenantId === t.tenantId); return (n ? n.displayName : t.tenantId) + " (" + t.how + ")"; }).join(", ")])));
     const limits = $("limits"); limits.replaceChildren(table(["Gallery", "Subscriptions", "Tenants"], o.limits.map((l) => [l.galleryId.split("/").pop(), l.subscriptions + "/" + l.maxSubscriptions, l.tenants + "/" + l.maxTenants])));
     limits.appendChild(table(["Subscription", "Share calls, last 3 min (of ~10)", "Last 30 min (of ~60)", "Queued changes"], o.shareBudget.map((b) => [b.subscriptionId, b.callsInLast3Minutes, b.callsInLast30Minutes, b.queued])));
     $("drift").replaceChildren(o.drift.galleries.length === 0 ? el("p", "No reconciliation report yet.") : table(["Gallery", "Missing", "Unexpected"], o.drift.galleries.map((g) => [g.galleryId.split("/").pop(), g.missing, g.unexpected])));

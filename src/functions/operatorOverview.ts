@@ -70,7 +70,11 @@ export interface Overview {
   readonly tenants: readonly TenantView[];
   readonly versions: readonly VersionSummary[];
   /** Gallery × tenant: how the tenant has access (its mode), per gallery. */
-  readonly access: readonly { readonly galleryId: string; readonly tenants: readonly { readonly tenantId: string; readonly how: string }[] }[];
+  readonly access: readonly {
+    readonly galleryId: string;
+    readonly community: boolean;
+    readonly tenants: readonly { readonly tenantId: string; readonly how: string }[];
+  }[];
   readonly limits: readonly {
     readonly galleryId: string;
     readonly subscriptions: number;
@@ -87,7 +91,7 @@ export interface Overview {
   }[];
   readonly drift: {
     readonly checkedAt?: string;
-    readonly galleries: readonly { readonly galleryId: string; readonly missing: number; readonly unexpected: number }[];
+    readonly galleries: readonly { readonly galleryId: string; readonly community: boolean; readonly missing: number; readonly unexpected: number }[];
   };
   readonly actions: readonly OperatorAction[];
 }
@@ -206,16 +210,18 @@ export async function buildOverview(client: DurableClient, registry: Registry, c
     versions.push(revoked ? { ...v, revoked } : v);
   }
   const withLatest = againstLatest(tenants, versions);
+  const report: unknown = reconcile?.runtimeStatus === "Completed" ? reconcile.output : reconcile?.customStatus;
+  const drift = driftOf(report);
   const access = config.galleryIds.map((galleryId) => ({
     galleryId,
+    // A community gallery is public to all of Azure (as the last reconciliation found it).
+    community: drift.galleries.some((g) => g.community && g.galleryId.toLowerCase() === galleryId.toLowerCase()),
     tenants: tenants
       .filter((t) => t.state === "active" && t.galleries.some((g) => g.toLowerCase() === galleryId.toLowerCase()))
       .map((t) => ({ tenantId: t.tenantId, how: t.mode })),
   }));
   const limits = await limitsOf(registry, config);
   const shareBudget = await shareBudgetOf(client, config);
-  const report: unknown = reconcile?.runtimeStatus === "Completed" ? reconcile.output : reconcile?.customStatus;
-  const drift = driftOf(report);
   const needsAttention = [
     ...attention(tenants, versions, now),
     ...drift.galleries
@@ -293,7 +299,7 @@ function driftOf(report: unknown): Overview["drift"] {
     isObject(t) ? (Array.isArray(t.subscriptionIds) ? t.subscriptionIds.length : 0) + (Array.isArray(t.tenantIds) ? t.tenantIds.length : 0) : 0;
   const galleries = report.galleries.flatMap((g: unknown) =>
     isObject(g) && typeof g.galleryId === "string" && isObject(g.sharing)
-      ? [{ galleryId: g.galleryId, missing: count(g.sharing.missing), unexpected: count(g.sharing.unexpected) }]
+      ? [{ galleryId: g.galleryId, community: g.community === true, missing: count(g.sharing.missing), unexpected: count(g.sharing.unexpected) }]
       : [],
   );
   return { ...(typeof report.checkedAt === "string" ? { checkedAt: report.checkedAt } : {}), galleries };
