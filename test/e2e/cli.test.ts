@@ -1,31 +1,15 @@
 // The `gallery-share` command line against the local host, as `npm run dev` runs it: signed in
 // with the development sign-in, `tenant list --output table` lists the registry's tenants,
 // `version retry` runs a failed publish again as an Operator and is refused as a Reader.
-import { spawn } from "node:child_process";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { VirtualClock } from "../../local/clock";
 import { CONSUMERS, GALLERY_ID, versionWriteEvent, type World } from "../../local/fixtures/world";
 import { publishInstanceId, versionKeyOf } from "../../src/domain/instanceIds";
-import { sendRequests, useWorlds } from "./support";
+import { runCli, sendRequests, useWorlds } from "./support";
 
 const worlds = useWorlds();
-const root = path.resolve(__dirname, "../..");
 
 /** Runs the CLI (src/cli/galleryShare.ts through tsx) with the given arguments and environment. */
-function cli(args: readonly string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "src/cli/galleryShare.ts"), ...args], {
-      cwd: root,
-      env: { ...process.env, ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 async function start(): Promise<World> {
   const w = await worlds.start({ clock: new VirtualClock(Date.now()), settings: { SHARE_TENANT_IDS: "" } });
@@ -49,7 +33,7 @@ describe("gallery-share (the command line)", () => {
   it("tenant list --output table: the tenants, their mode, state and ring; results on stdout, progress on stderr", async () => {
     const w = await start();
     const env = { GALLERY_SHARE_URL: w.host.baseUrl, GALLERY_SHARE_DEV_USER: "rita@contoso.example", GALLERY_SHARE_DEV_ROLES: "GalleryShare.Reader" };
-    const listed = await cli(["tenant", "list", "--output", "table"], env);
+    const listed = await runCli(["tenant", "list", "--output", "table"], env);
     expect(listed.code, listed.stderr).toBe(0);
     const lines = listed.stdout.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^Name\s+TenantId\s+Mode\s+State\s+Ring\s+Workloads$/);
@@ -59,11 +43,11 @@ describe("gallery-share (the command line)", () => {
       expect.stringMatching(new RegExp(`^Northwind\\s+${CONSUMERS[1].tenantId}\\s+direct\\s+active\\s+2$`)),
     ]);
     expect(listed.stderr).toContain("signed in to");
-    const json = await cli(["tenant", "list"], env);
+    const json = await runCli(["tenant", "list"], env);
     expect((JSON.parse(json.stdout) as { displayName: string }[]).map((t) => t.displayName)).toEqual(["Fabrikam", "Northwind"]);
-    const help = await cli(["--help"], {});
+    const help = await runCli(["--help"], {});
     expect(help.stdout).toContain("gallery-share version retry");
-    const usage = await cli(["tenant", "frobnicate"], env);
+    const usage = await runCli(["tenant", "frobnicate"], env);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain("unknown command: tenant frobnicate");
   }, 60_000);
@@ -74,10 +58,10 @@ describe("gallery-share (the command line)", () => {
     expect((await w.deliver([versionWriteEvent(id)])).status).toBe(202);
     expect((await w.host.durable.waitFor(publishInstanceId(id), undefined, { maxSimulatedMs: 6 * 3600_000 })).runtimeStatus).toBe("Failed");
     const base = { GALLERY_SHARE_URL: w.host.baseUrl, GALLERY_SHARE_DEV_USER: "someone@contoso.example" };
-    const refused = await cli(["version", "retry", versionKeyOf(id)], { ...base, GALLERY_SHARE_DEV_ROLES: "GalleryShare.Reader" });
+    const refused = await runCli(["version", "retry", versionKeyOf(id)], { ...base, GALLERY_SHARE_DEV_ROLES: "GalleryShare.Reader" });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/answered 403: .*may look but not act/);
-    const retried = await cli(["version", "retry", versionKeyOf(id)], { ...base, GALLERY_SHARE_DEV_ROLES: "GalleryShare.Operator" });
+    const retried = await runCli(["version", "retry", versionKeyOf(id)], { ...base, GALLERY_SHARE_DEV_ROLES: "GalleryShare.Operator" });
     expect(retried.code, retried.stderr).toBe(0);
     expect(JSON.parse(retried.stdout)).toMatchObject({ instanceId: publishInstanceId(id), attempt: 1 });
     // Started again, as a re-run (the replication failure it meets again is the version's own).

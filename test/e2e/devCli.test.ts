@@ -10,6 +10,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CONSUMERS, GALLERY_ID, PUBLISHER, versionWriteEvent } from "../../local/fixtures/world";
 import { publishInstanceId, versionKeyOf } from "../../src/domain/instanceIds";
+import { runCli } from "./support";
 
 const root = path.resolve(__dirname, "../..");
 let dev: ChildProcess | undefined;
@@ -64,20 +65,6 @@ function control(emulator: string, caFile: string, route: string, body: unknown)
   });
 }
 
-function cli(args: readonly string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "src/cli/galleryShare.ts"), ...args], {
-      cwd: root,
-      env: { ...process.env, ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
   for (let i = 0; i < 300; i++) {
     const value = await probe();
@@ -112,7 +99,7 @@ describe("the command line against npm run dev", () => {
       const r = await fetch(`${d.host}/api/tenants/${consumer.tenantId}?code=${d.key}`);
       return r.status === 200 && ((await r.json()) as { state: string }).state === "active" ? true : undefined;
     });
-    const listed = await cli(["tenant", "list", "--output", "table"], env);
+    const listed = await runCli(["tenant", "list", "--output", "table"], env);
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toMatch(/^Name\s+TenantId\s+Mode\s+State\s+Ring\s+Workloads\n-+/);
     expect(listed.stdout).toMatch(new RegExp(`^Fabrikam\\s+${consumer.tenantId}\\s+direct\\s+active\\s+2\\s*$`, "m"));
@@ -143,7 +130,7 @@ describe("the command line against npm run dev", () => {
       return r.status === 200 && ((await r.json()) as { runtimeStatus: string }).runtimeStatus === "Failed" ? true : undefined;
     });
 
-    const retried = await cli(["version", "retry", versionKeyOf(versionId)], env);
+    const retried = await runCli(["version", "retry", versionKeyOf(versionId)], env);
     expect(retried.code, retried.stderr).toBe(0);
     expect(JSON.parse(retried.stdout)).toMatchObject({ instanceId, attempt: 1 });
   }, 180_000);

@@ -1,5 +1,7 @@
 // Helpers for the end-to-end tests: one Azurite per test file, a fresh world per test on a virtual
 // clock, and reading the emulator's request log the way the assertions need it.
+import { spawn } from "node:child_process";
+import path from "node:path";
 import { ServiceBusClient } from "@azure/service-bus";
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { startAzurite, type Azurite } from "../../local/azurite";
@@ -94,4 +96,20 @@ export async function sendRequests(w: World, bodies: readonly Record<string, unk
   } finally {
     await client.close();
   }
+}
+
+/** Runs the `gallery-share` command line (src/cli/galleryShare.ts through tsx) with the arguments and extra environment. */
+export function runCli(args: readonly string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const root = path.resolve(__dirname, "../..");
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "src/cli/galleryShare.ts"), ...args], {
+      cwd: root,
+      env: { ...process.env, ...env },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
 }
