@@ -34,7 +34,7 @@ export function callerOf(config: AppConfig, request: HttpRequest): OperatorPrinc
   return parseClientPrincipal(request.headers.get("x-ms-client-principal"), request.headers.get("x-ms-client-principal-name"));
 }
 
-/** The route's role check, or undefined when the caller may go on. */
+/** The route's role check: the signed-in principal, or the answer that refuses the caller (401, 403). */
 export function check(config: AppConfig, request: HttpRequest, need: Need): { principal: OperatorPrincipal } | { refused: HttpResponse } {
   if (config.operatorSignIn !== "easyauth") {
     return { refused: refusal(401, "SignInNotConfigured", "operator sign-in is off (OPERATOR_SIGN_IN): put App Service Authentication in front of the app") };
