@@ -7,7 +7,7 @@ import type { Services } from "../services";
 import type { GrantKind } from "../domain/registryKeys";
 import { sameResourceId } from "../domain/resourceIds";
 import { transition } from "../domain/tenantLifecycle";
-import { isWorkloadMode, type TenantRecord, type TenantState, type WorkloadMode } from "../domain/tenantModel";
+import { isWorkloadMode, type TenantState } from "../domain/tenantModel";
 import { compareImageVersions, type TenantWorkload, type WorkloadKind, type WorkloadTarget } from "../domain/workloads";
 import { activeTenants } from "./registeredTenants";
 import { runActivity } from "./activity";
@@ -118,42 +118,16 @@ async function indexWorkloadMembers(services: Deps): Promise<{ added: number }> 
   return { added };
 }
 
+type ImageQuery = { galleryId: string; image: string; version: string };
+
 /**
- * Active tenants' VMs and scale sets that follow new versions of the image and do not run this one
- * or a higher one yet (a failed earlier attempt is tried again).
+ * Active tenants' VMs and scale sets that follow new versions of the image, and whose version
+ * (compared with the query's) `wanted` keeps.
  */
-async function listWorkloadsToUpdate(services: Deps, input: { galleryId: string; image: string; version: string }): Promise<{ workloads: WorkloadToUpdate[] }> {
-  const out: WorkloadToUpdate[] = [];
-  const members = await activeTenants(services.registry, await services.registry.listWorkloadMembers(input.galleryId));
-  for (const tenant of members.values()) {
-    if (!tenant.consumer || !isWorkloadMode(tenant.mode)) continue;
-    const known = { ...tenant, consumer: tenant.consumer, mode: tenant.mode };
-    for (const w of tenant.workloads ?? []) {
-      if (!w.spec.updateOnPublish || !sameResourceId(w.galleryId, input.galleryId) || w.spec.image.toLowerCase() !== input.image.toLowerCase()) continue;
-      const order = compareImageVersions(w.imageVersion.split("/").pop() ?? "", input.version);
-      if (order > 0 || (order === 0 && w.error === undefined)) continue;
-      out.push(toUpdate(known, w));
-    }
-  }
-  return { workloads: out };
-}
-
-function toUpdate(tenant: TenantRecord & { consumer: NonNullable<TenantRecord["consumer"]>; mode: WorkloadMode }, w: TenantWorkload): WorkloadToUpdate {
-  return {
-    mode: tenant.mode,
-    tenantId: tenant.tenantId,
-    galleryId: w.galleryId,
-    consumer: tenant.consumer,
-    spec: w.spec,
-    imageVersion: w.imageVersion,
-    ...(tenant.ring === undefined ? {} : { ring: tenant.ring }),
-  };
-}
-
-/** Active tenants' VMs and scale sets that follow new versions of the image and run exactly this version (a revocation moves them back). */
-async function listWorkloadsOnVersion(
+async function followingWorkloads(
   services: Deps,
-  input: { galleryId: string; image: string; version: string },
+  input: ImageQuery,
+  wanted: (order: number, w: TenantWorkload) => boolean,
 ): Promise<{ workloads: WorkloadToUpdate[] }> {
   const out: WorkloadToUpdate[] = [];
   const members = await activeTenants(services.registry, await services.registry.listWorkloadMembers(input.galleryId));
@@ -161,9 +135,27 @@ async function listWorkloadsOnVersion(
     if (!tenant.consumer || !isWorkloadMode(tenant.mode)) continue;
     for (const w of tenant.workloads ?? []) {
       if (!w.spec.updateOnPublish || !sameResourceId(w.galleryId, input.galleryId) || w.spec.image.toLowerCase() !== input.image.toLowerCase()) continue;
-      if (compareImageVersions(w.imageVersion.split("/").pop() ?? "", input.version) !== 0) continue;
-      out.push(toUpdate({ ...tenant, consumer: tenant.consumer, mode: tenant.mode }, w));
+      if (!wanted(compareImageVersions(w.imageVersion.split("/").pop() ?? "", input.version), w)) continue;
+      out.push({
+        mode: tenant.mode,
+        tenantId: tenant.tenantId,
+        galleryId: w.galleryId,
+        consumer: tenant.consumer,
+        spec: w.spec,
+        imageVersion: w.imageVersion,
+        ...(tenant.ring === undefined ? {} : { ring: tenant.ring }),
+      });
     }
   }
   return { workloads: out };
+}
+
+/** Those that do not run this version or a higher one yet (a failed earlier attempt is tried again): a publish moves them. */
+function listWorkloadsToUpdate(services: Deps, input: ImageQuery): Promise<{ workloads: WorkloadToUpdate[] }> {
+  return followingWorkloads(services, input, (order, w) => order < 0 || (order === 0 && w.error !== undefined));
+}
+
+/** Those that run exactly this version: a revocation moves them back. */
+function listWorkloadsOnVersion(services: Deps, input: ImageQuery): Promise<{ workloads: WorkloadToUpdate[] }> {
+  return followingWorkloads(services, input, (order) => order === 0);
 }

@@ -12,6 +12,7 @@ import { coordinatorInstanceId, PUBLISH_IMAGE_VERSION, RECONCILE_INSTANCE_ID } f
 import type { ShareCoordinatorStatus } from "../domain/shareChanges";
 import { ringOf, type RolloutStatus } from "../domain/rollout";
 import { isObject } from "../domain/validation";
+import { summaryOf, type TenantSummaryBody } from "./registryQueries";
 import { compareImageVersions } from "../domain/workloads";
 import type { PublishStatus } from "../orchestrations/publishImageVersion";
 
@@ -43,15 +44,10 @@ export interface VersionSummary {
   readonly createdTime: string;
 }
 
-export interface TenantView {
-  readonly tenantId: string;
-  readonly displayName: string;
-  readonly mode: string;
-  readonly state: string;
-  readonly since: string;
-  readonly reason?: string;
+/** A tenant as the registry queries show it, with its effective ring and its workloads. */
+export interface TenantView extends TenantSummaryBody {
+  /** The ring it is in (the last one when it has none). */
   readonly ring: number;
-  readonly galleries: readonly string[];
   readonly workloads: readonly {
     readonly kind: string;
     readonly name: string;
@@ -100,14 +96,8 @@ const lastSegment = (id: string): string => id.split("/").pop() ?? id;
 
 function tenantView(t: TenantRecord, rings: number): TenantView {
   return {
-    tenantId: t.tenantId,
-    displayName: t.displayName,
-    mode: t.mode,
-    state: t.state,
-    since: t.since,
-    ...(t.reason ? { reason: t.reason } : {}),
+    ...summaryOf(t),
     ring: ringOf(t.ring, rings),
-    galleries: t.galleries,
     workloads: (t.workloads ?? []).map((w) => ({
       kind: w.kind,
       name: lastSegment(w.resourceId),
@@ -202,13 +192,14 @@ export async function buildOverview(client: DurableClient, registry: Registry, c
     .filter((s) => s.name === PUBLISH_IMAGE_VERSION)
     .sort((a, b) => new Date(b.createdTime).getTime() - new Date(a.createdTime).getTime())
     .slice(0, MAX_VERSIONS);
-  const versions: VersionSummary[] = [];
-  for (const s of publishes) {
-    const v = versionSummary(s);
-    if (!v) continue;
-    const revoked = (await registry.getImageVersion(v.imageVersionId))?.record.revoked;
-    versions.push(revoked ? { ...v, revoked } : v);
-  }
+  // Each version's revocation, read at once (at most MAX_VERSIONS point reads).
+  const summaries = publishes.map(versionSummary).filter((v): v is VersionSummary => v !== undefined);
+  const versions = await Promise.all(
+    summaries.map(async (v) => {
+      const revoked = (await registry.getImageVersion(v.imageVersionId))?.record.revoked;
+      return revoked ? { ...v, revoked } : v;
+    }),
+  );
   const withLatest = againstLatest(tenants, versions);
   const report: unknown = reconcile?.runtimeStatus === "Completed" ? reconcile.output : reconcile?.customStatus;
   const drift = driftOf(report);

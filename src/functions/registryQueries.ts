@@ -203,7 +203,7 @@ function byGrantKey(a: GrantBody, b: GrantBody): number {
   return ordinal(a.galleryId.toLowerCase(), b.galleryId.toLowerCase()) || ordinal(a.kind, b.kind) || ordinal(a.targetId, b.targetId);
 }
 
-function summaryOf(t: TenantRecord): TenantSummaryBody {
+export function summaryOf(t: TenantRecord): TenantSummaryBody {
   return {
     tenantId: t.tenantId,
     displayName: t.displayName,

@@ -10,7 +10,7 @@ import type { DurableClient } from "durable-functions";
 import type { AppConfig } from "../config";
 import type { Registry } from "../azure/registry";
 import { findInstance } from "../azure/durableInstances";
-import { publishInstanceId, revokeInstanceId, versionKeyOf } from "../domain/instanceIds";
+import { revokeInstanceId, versionKeyOf } from "../domain/instanceIds";
 import { REVOKE_IMAGE_VERSION } from "../domain/orchestrationNames";
 import { resourceIdIssue, sameResourceId } from "../domain/resourceIds";
 import { isObject, readableTextIssue, isGuid } from "../domain/validation";
@@ -37,15 +37,22 @@ function versionKeyFrom(request: HttpRequest): string | undefined {
   return /^[0-9a-f]{32}$/.test(raw) ? raw : undefined;
 }
 
-/** The version's id: from its record, its publish, its revocation, or (checked against the key) the body. */
-async function imageVersionIdOf(client: DurableClient, deps: VersionsApiDeps, key: string, given?: unknown): Promise<string | undefined> {
-  const record = await deps.registry.findImageVersion(key);
-  if (record) return record.record.imageVersionId;
-  for (const instanceId of [`publish-${key}`, revokeInstanceId(key)]) {
-    const status = await findInstance(client, instanceId);
+/** What the app holds of a version: its record, its publish and its revocation run, read together once. */
+async function readVersion(client: DurableClient, deps: VersionsApiDeps, key: string) {
+  const [record, publish, revoke] = await Promise.all([
+    deps.registry.findImageVersion(key),
+    findInstance(client, `publish-${key}`),
+    findInstance(client, revokeInstanceId(key)),
+  ]);
+  const inputId = (status: typeof publish): string | undefined => {
     const input: unknown = status?.input;
-    if (isObject(input) && typeof input.imageVersionId === "string") return input.imageVersionId;
-  }
+    return isObject(input) && typeof input.imageVersionId === "string" ? input.imageVersionId : undefined;
+  };
+  return { record, publish, revoke, imageVersionId: record?.record.imageVersionId ?? inputId(publish) ?? inputId(revoke) };
+}
+
+/** A version id a caller gave: used only when it is one and its key is the route's. */
+function givenId(given: unknown, key: string): string | undefined {
   return typeof given === "string" && resourceIdIssue("imageVersion", given) === undefined && versionKeyOf(given) === key ? given : undefined;
 }
 
@@ -69,13 +76,8 @@ async function jsonBodyOf(request: HttpRequest): Promise<Record<string, unknown>
 export async function getVersion(client: DurableClient, deps: VersionsApiDeps, request: HttpRequest): Promise<HttpResponse> {
   const key = versionKeyFrom(request);
   if (!key) return problem(400, "InvalidVersionId", "versionId must be the version's 32-hex key (or its publish instance id publish-<key>)");
-  const imageVersionId = await imageVersionIdOf(client, deps, key);
+  const { record, publish, revoke, imageVersionId } = await readVersion(client, deps, key);
   if (!imageVersionId) return problem(404, "VersionNotFound", `no publish, revocation or record of version ${key}`);
-  const [publish, revoke, record] = await Promise.all([
-    findInstance(client, publishInstanceId(imageVersionId)),
-    findInstance(client, revokeInstanceId(key)),
-    deps.registry.getImageVersion(imageVersionId),
-  ]);
   const run = (status: typeof publish) =>
     status
       ? {
@@ -111,7 +113,8 @@ export async function revokeVersion(client: DurableClient, deps: VersionsApiDeps
   const by = requesterOf(request, body);
   if (!by) fields.push({ path: "requestedBy", rule: "is required without App Service Authentication: who asks for the revocation" });
   if (fields.length > 0 || !by) return problem(400, "InvalidRequest", "the revocation request is invalid", fields);
-  const imageVersionId = await imageVersionIdOf(client, deps, key, body.imageVersionId);
+  const known = await readVersion(client, deps, key);
+  const imageVersionId = known.imageVersionId ?? givenId(body.imageVersionId, key);
   if (!imageVersionId) return problem(404, "VersionNotFound", `no publish or record of version ${key}: send its imageVersionId in the body`);
   if (!deps.config.galleryIds.some((g) => sameResourceId(imageVersionId.replace(/\/images\/.*$/i, ""), g))) {
     return problem(400, "NotManaged", `${imageVersionId} is not in a gallery this app manages (GALLERY_IDS)`);
@@ -122,7 +125,7 @@ export async function revokeVersion(client: DurableClient, deps: VersionsApiDeps
     current?.revoked ? current : { ...(current ?? { imageVersionId }), revoked: { reason, by, at } },
   );
   const instanceId = revokeInstanceId(key);
-  const existing = await findInstance(client, instanceId);
+  const existing = known.revoke;
   const running = existing !== undefined && RUNNING.has(String(existing.runtimeStatus));
   const done = existing?.runtimeStatus === "Completed";
   if (!running && !done) {
